@@ -1,0 +1,1 @@
+"""The `leaf` command: the one entry point for people."""

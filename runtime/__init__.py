@@ -1,0 +1,1 @@
+"""The one shared runtime every LeafEnterprise service uses: server, settings, telemetry, errors, db."""

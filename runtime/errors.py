@@ -1,0 +1,31 @@
+"""Domain errors: raised by the domain, mapped to gRPC status in one interceptor, to HTTP in one gateway table."""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A rule was broken; `code` is stable and machine-readable (e.g. `bad_input:scope`)."""
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        self.code = code
+        self.message = message or code
+        super().__init__(f"{code}: {self.message}" if message else code)
+
+
+class InputError(DomainError):
+    """The caller's input is malformed (reason codes of calculations.md: missing_column:<c>, bad_input:<x>, …)."""
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist (or is not visible to the caller)."""
+
+
+class NotReady(DomainError):
+    """A precondition is not met, e.g. the scope is not exact or no claims were loaded."""
+
+
+class Refused(DomainError):
+    """The caller may not have this (scope outside the grant, cross-client evidence)."""
+
+
+class Unavailable(DomainError):
+    """A dependency did not answer; the call may succeed when retried."""

@@ -1,0 +1,1 @@
+"""LeafEnterprise services: one package per deployable gRPC service (plus the HTTP gateway)."""
