@@ -1,0 +1,51 @@
+"""`leaf demo`: the deterministic demo data set — registry, evidence tree and generated claims — loaded under LEAF_HOME."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cli.commands.claims import load_claims
+from cli.progress import Progress
+from demo import ONEDRIVE_DIR, load_registry
+from demo.generator import generate_claims
+from runtime.home import home_path
+from runtime.settings import load_settings
+from services.calc.bootstrap import default_claims_url, open_claims_store
+from services.evidence.bootstrap import EvidenceSettings, open_packets, sync_folder
+from services.scope.bootstrap import ScopeSettings, open_registry
+
+DEFAULT_CLAIMS = 120_000
+DEFAULT_SEED = 20251231
+
+
+def register(commands) -> None:
+    demo = commands.add_parser("demo", help="generate and load the synthetic demo data set (idempotent)")
+    demo.add_argument("--claims", type=int, default=DEFAULT_CLAIMS, help="number of claims (default %(default)s)")
+    demo.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    demo.set_defaults(handler=handle)
+
+
+def load_demo(n_claims: int = DEFAULT_CLAIMS, seed: int = DEFAULT_SEED) -> dict:
+    """Load registry, evidence and claims; the claims are generated and loaded again only when they changed."""
+    open_registry(load_settings(ScopeSettings).LEAF_SCOPE_DB_URL).replace(load_registry())
+    evidence = load_settings(EvidenceSettings)
+    report = sync_folder(open_packets(evidence.LEAF_EVIDENCE_DB_URL), evidence.LEAF_CONTRACTS_DIR or str(ONEDRIVE_DIR))
+    claims_file = home_path("demo", "claims.csv")
+    state_file = home_path("demo", "state.json")
+    wanted = {"claims": n_claims, "seed": seed}
+    state = json.loads(state_file.read_text()) if state_file.exists() else {}
+    if {k: state.get(k) for k in wanted} != wanted or not claims_file.exists():
+        progress = Progress(f"generating {n_claims:,} demo claims", n_claims)
+        state = {**wanted, "claims_sha256": generate_claims(claims_file, n_claims, seed, progress)}
+        progress.finish(f"{claims_file.stat().st_size / 1e6:.1f} MB")
+        state_file.write_text(json.dumps(state))
+    snapshot = open_claims_store(default_claims_url()).snapshot()
+    if snapshot is None or snapshot.claims_sha256 != state["claims_sha256"]:
+        snapshot = load_claims(Path(claims_file))
+    return {"claims_sha256": snapshot.claims_sha256, "rows_read": snapshot.rows_read, "rows_rejected": snapshot.rows_rejected,
+            "packets_added": len(report.added), "packets_refused": len(report.refused)}
+
+
+def handle(args) -> int:
+    print(json.dumps(load_demo(args.claims, args.seed), indent=2))
+    return 0

@@ -1,0 +1,92 @@
+"""The server skeleton every service uses: health, reflection, tracing, error mapping, graceful stop."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from opentelemetry.instrumentation.grpc import aio_server_interceptor
+
+from runtime.grpc_errors import DomainErrorInterceptor
+
+log = logging.getLogger(__name__)
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+async def _nothing() -> None:
+    return None
+
+
+@dataclass
+class ServiceDeps:
+    """What a service brings to the skeleton: its servicers, and how to tell and wait that it is ready."""
+
+    name: str
+    servicers: list[tuple[Callable[[Any, grpc.aio.Server], None], Any]]
+    service_names: list[str]
+    ready: Callable[[], Awaitable[bool]] = field(default=lambda: asyncio.sleep(0, True))
+    close: Callable[[], Awaitable[None]] = _nothing
+    health: health.aio.HealthServicer = field(default_factory=health.aio.HealthServicer)
+
+
+async def create_server(address: str, deps: ServiceDeps) -> tuple[grpc.aio.Server, int]:
+    """Build (not start) the server on `address`; port 0 picks a free port, which is returned."""
+    server = grpc.aio.server(interceptors=[aio_server_interceptor(), DomainErrorInterceptor()])
+    for add, servicer in deps.servicers:
+        add(servicer, server)
+    health_pb2_grpc.add_HealthServicer_to_server(deps.health, server)
+    # Until the dependencies answer, a probe must not route traffic here.
+    for name in ["", *deps.service_names]:
+        await deps.health.set(name, NOT_SERVING)
+    names = [*deps.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME]
+    reflection.enable_server_reflection(names, server)
+    port = server.add_insecure_port(address)
+    if port == 0:
+        raise OSError(f"cannot listen on {address}")
+    return server, port
+
+
+async def mark_when_ready(deps: ServiceDeps, interval: float = 0.5) -> None:
+    """Poll the service's own readiness check, then flip health to SERVING."""
+    while not await deps.ready():
+        await asyncio.sleep(interval)
+    for name in ["", *deps.service_names]:
+        await deps.health.set(name, SERVING)
+    log.info("serving", extra={"service_name": deps.name})
+
+
+async def serve(deps: ServiceDeps, address: str, grace: float = 10.0) -> None:
+    """Run until SIGTERM/SIGINT: NOT_SERVING first, then stop with a grace period for calls in flight."""
+    server, port = await create_server(address, deps)
+    await server.start()
+    log.info("listening", extra={"service_name": deps.name, "port": port})
+    readiness = asyncio.create_task(mark_when_ready(deps))
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    await stopping.wait()
+    readiness.cancel()
+    await deps.health.enter_graceful_shutdown()
+    log.info("stopping", extra={"service_name": deps.name, "grace_seconds": grace})
+    await server.stop(grace)
+    await deps.close()
+
+
+def database_service(name: str, engine, servicers: list, service_names: list[str]) -> ServiceDeps:
+    """A service whose only dependency is its own database: ready once the database answers."""
+    from runtime.db import reachable
+
+    async def ready() -> bool:
+        return await asyncio.to_thread(reachable, engine)
+
+    async def close() -> None:
+        engine.dispose()
+
+    return ServiceDeps(name, servicers, service_names, ready=ready, close=close)

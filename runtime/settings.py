@@ -1,0 +1,46 @@
+"""Typed settings read once from the environment; a missing or bad value stops the start with its name."""
+from __future__ import annotations
+
+import sys
+from typing import TypeVar
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from runtime.home import leaf_home
+
+S = TypeVar("S", bound="LeafSettings")
+
+
+class SettingsError(SystemExit):
+    """Raised at start when the environment cannot configure the process."""
+
+
+class LeafSettings(BaseSettings):
+    """Settings every process shares (configuration.md names)."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=True, frozen=True)
+
+    LEAF_ENV: str = Field("dev", pattern="^(dev|prod)$")
+    LEAF_HOME: str = Field(default_factory=lambda: str(leaf_home()))
+
+    @property
+    def production(self) -> bool:
+        return self.LEAF_ENV == "prod"
+
+
+class ServiceSettings(LeafSettings):
+    """Settings of a gRPC service: where it listens (`LEAF_GRPC_LISTEN`, else the port of its own *_ADDR)."""
+
+    LEAF_GRPC_LISTEN: str | None = None
+    LEAF_GRPC_GRACE_SECONDS: float = 10.0
+
+
+def load_settings(cls: type[S]) -> S:
+    """Read settings once; on failure exit with one line naming every missing or invalid variable."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        problems = ", ".join(f"{'.'.join(map(str, e['loc']))} ({e['msg'].lower()})" for e in exc.errors())
+        print(f"configuration error: {problems}", file=sys.stderr)
+        raise SettingsError(2) from None

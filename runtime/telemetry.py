@@ -1,0 +1,68 @@
+"""OpenTelemetry tracing: OTLP when configured, else a JSON-lines file per service under LEAF_HOME/traces."""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Sequence
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter, SpanExportResult
+
+from runtime.home import home_path
+
+
+class JsonLinesSpanExporter(SpanExporter):
+    """Writes one compact JSON object per finished span, so `leaf trace` can join a trace across processes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        lines = "".join(json.dumps(_span_record(s), separators=(",", ":")) + "\n" for s in spans)
+        with self._lock, self.path.open("a", encoding="utf-8") as out:
+            out.write(lines)
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:  # nothing buffered
+        return None
+
+
+def _span_record(span: ReadableSpan) -> dict:
+    ctx = span.get_span_context()
+    return {
+        "trace_id": format(ctx.trace_id, "032x"),
+        "span_id": format(ctx.span_id, "016x"),
+        "parent_id": format(span.parent.span_id, "016x") if span.parent else None,
+        "service": span.resource.attributes.get("service.name"),
+        "name": span.name,
+        "start": span.start_time,
+        "end": span.end_time,
+        "status": span.status.status_code.name,
+    }
+
+
+def setup_tracing(service: str) -> TracerProvider:
+    """Install the process-wide tracer provider for `service` (idempotent per process)."""
+    current = trace.get_tracer_provider()
+    if isinstance(current, TracerProvider):
+        return current
+    provider = TracerProvider(resource=Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service)}))
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    else:
+        provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(home_path("traces", f"{service}.jsonl"))))
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def current_trace_id() -> str:
+    """The 32-hex trace id of the active span, or "" outside a trace."""
+    ctx = trace.get_current_span().get_span_context()
+    return format(ctx.trace_id, "032x") if ctx.is_valid else ""

@@ -1,0 +1,1 @@
+"""Calc adapters: claims stores, the evidence client, the run repository."""

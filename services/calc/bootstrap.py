@@ -1,0 +1,62 @@
+"""Composition root of the calc service: claims store, evidence client, run repository."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
+from leaf.evidence.v1 import evidence_pb2
+from pydantic import Field
+
+from runtime.clients import is_serving, open_channel
+from runtime.db import open_database
+from runtime.errors import InputError
+from runtime.home import home_path, sqlite_url
+from runtime.server import ServiceDeps
+from runtime.settings import ServiceSettings
+from services.calc.adapters.claims_store import DuckDbClaimsStore
+from services.calc.adapters.evidence_client import EvidenceClient
+from services.calc.adapters.run_repository import SqlRunRepository
+from services.calc.entrypoints.grpc_servicer import CalcServicer
+from services.calc.service_layer.runs import CalcDeps
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SERVICE_NAME = calc_pb2.DESCRIPTOR.services_by_name["CalcService"].full_name
+EVIDENCE_SERVICE = evidence_pb2.DESCRIPTOR.services_by_name["EvidenceService"].full_name
+
+
+class CalcSettings(ServiceSettings):
+    LEAF_CALC_DB_URL: str = Field(default_factory=lambda: sqlite_url("calc"))
+    LEAF_CLAIMS_URL: str = Field(default_factory=lambda: default_claims_url())
+    EVIDENCE_ADDR: str  # required: a run cannot be computed without its evidence
+
+
+def default_claims_url() -> str:
+    """The embedded claims store under LEAF_HOME, unless LEAF_CLAIMS_URL names another source."""
+    return os.environ.get("LEAF_CLAIMS_URL") or f"duckdb:///{home_path('claims', 'claims.duckdb')}"
+
+
+def open_claims_store(url: str) -> DuckDbClaimsStore:
+    """The configured claims source. Only the embedded DuckDB store exists yet (PostgreSQL and SQL Server: issue 3)."""
+    if not url.startswith("duckdb:///"):
+        raise InputError("unsupported_claims_source", "LEAF_CLAIMS_URL: only duckdb:///PATH is supported in this version")
+    return DuckDbClaimsStore(Path(url.removeprefix("duckdb:///")))
+
+
+def open_runs(url: str) -> SqlRunRepository:
+    return SqlRunRepository(open_database(url, "calc", MIGRATIONS))
+
+
+def bootstrap(settings: CalcSettings) -> ServiceDeps:
+    channel = open_channel(settings.EVIDENCE_ADDR)
+    deps = CalcDeps(open_claims_store(settings.LEAF_CLAIMS_URL), EvidenceClient(channel), open_runs(settings.LEAF_CALC_DB_URL))
+
+    async def ready() -> bool:
+        return await is_serving(channel, EVIDENCE_SERVICE)
+
+    async def close() -> None:
+        await channel.close()
+        deps.runs.engine.dispose()
+
+    return ServiceDeps("calc", [(calc_pb2_grpc.add_CalcServiceServicer_to_server, CalcServicer(deps))], [SERVICE_NAME],
+                       ready=ready, close=close)

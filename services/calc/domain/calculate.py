@@ -1,0 +1,65 @@
+"""The entry point of the calc domain: claims, scope and evidence in, the section-5 result dict out."""
+from __future__ import annotations
+
+from runtime.errors import InputError
+from runtime.packets import ContractPacket, Proposal, RebateEvidence
+from runtime.scope import Scope
+from services.calc.domain.claims import Claim, ClaimsBatch
+from services.calc.domain.data_quality import data_quality
+from services.calc.domain.formulas import (awp_discount_guarantee as awp, dispensing_fee_guarantee as fee,
+                                           generic_dispensing_rate as gdr, rebate_guarantee as rebate,
+                                           repricing_savings as repricing)
+from services.calc.domain.pipeline import in_scope, net_reversals, suspect_channel
+from services.calc.domain.result import formula_entry, inputs, render, result_document
+from services.calc.domain.rounding import exact_arithmetic
+from services.calc.domain.sufficiency import RunFacts, readiness, reasons_for, status_of
+
+__all__ = ["calculate", "render", "check_evidence_scope"]
+
+
+def check_evidence_scope(scope: Scope, contract: ContractPacket | None, rebates: RebateEvidence | None) -> None:
+    """Evidence for another client or PBM never enters a run: `scope_evidence_mismatch`."""
+    for kind, evidence in (("contract", contract), ("rebate evidence", rebates)):
+        if evidence is not None and (evidence.client_id, evidence.pbm_id) != (scope.client_id, scope.pbm_id):
+            raise InputError("scope_evidence_mismatch",
+                             f"the {kind} is for {evidence.client_id}/{evidence.pbm_id}, "
+                             f"the scope for {scope.client_id}/{scope.pbm_id}")
+
+
+def calculate(batch: ClaimsBatch, scope: Scope, contract: ContractPacket | None,
+              rebates: RebateEvidence | None = None, proposal: Proposal | None = None) -> dict:
+    """Run the pipeline and every applicable formula; contract=None means no contract packet covers the scope."""
+    check_evidence_scope(scope, contract, rebates)
+    with exact_arithmetic():
+        # The batch may be a store's superset of the scope's rows: the scope filter is always applied here.
+        scoped = in_scope(batch.claims, scope)
+        netting = net_reversals(scoped)
+        quality = data_quality(batch, scope, len(scoped), netting, suspect_channel(netting.claims))
+        facts = RunFacts(len(netting.claims), quality["rejected_in_scope"], netting.orphan_reversals)
+        formulas = []
+        for formula_id, body in _formula_bodies(netting.claims, contract, rebates, proposal):
+            reasons = reasons_for(formula_id, scope, contract, rebates, facts)
+            formulas.append(formula_entry(formula_id, status_of(reasons), reasons, body))
+    run_inputs = inputs(batch.sha256, _id(contract, "packet_id"), _id(rebates, "evidence_id"),
+                        _id(proposal, "proposal_id"))
+    return result_document(scope, run_inputs, quality, readiness([f["status"] for f in formulas]), formulas)
+
+
+def _formula_bodies(netted: list[Claim], contract: ContractPacket | None, rebates: RebateEvidence | None,
+                    proposal: Proposal | None) -> list[tuple[str, dict]]:
+    """The formulas in the documented order, each with its fields before evidence status."""
+    if contract is None:
+        bodies = [(awp.ID, awp.without_contract()), (fee.ID, fee.without_contract())]
+    else:
+        bodies = [(awp.ID, awp.awp_discount_guarantee(netted, contract)),
+                  (fee.ID, fee.dispensing_fee_guarantee(netted, contract))]
+        if rebate.rebate_rates(contract):
+            bodies.append((rebate.ID, rebate.rebate_guarantee(netted, contract, rebates)))
+    bodies.append((gdr.ID, gdr.generic_dispensing_rate(netted)))
+    if proposal is not None:
+        bodies.append((repricing.ID, repricing.repricing_savings(netted, proposal)))
+    return bodies
+
+
+def _id(evidence: object | None, field: str) -> str | None:
+    return None if evidence is None else getattr(evidence, field)

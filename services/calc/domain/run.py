@@ -1,0 +1,30 @@
+"""A run: exact scope + registry version + claims snapshot + evidence; its id is derived from exactly those."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+# The evidence a blocked reason asks for, so a reader sees what would lift the block.
+MISSING_EVIDENCE = {"contract_evidence_missing": "contract_packet", "rebate_evidence_missing": "rebate_evidence"}
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    scope_hash: str
+    client_id: str
+    readiness: str
+    canonical_scope: str
+    result_json: bytes  # calculations.md section 5, canonical bytes
+    lineage: dict
+
+
+def run_id_for(scope_hash: str, registry_version: str, claims_sha256: str, evidence_shas: list[str], itr_request_id: str) -> str:
+    """Same inputs → same run id, so asking for the same run twice returns the run already computed."""
+    material = json.dumps([scope_hash, registry_version, claims_sha256, sorted(evidence_shas), itr_request_id])
+    return "run_" + hashlib.sha256(material.encode()).hexdigest()[:24]
+
+
+def missing_evidence(reasons: list[str]) -> list[str]:
+    return sorted({MISSING_EVIDENCE[r] for r in reasons if r in MISSING_EVIDENCE})

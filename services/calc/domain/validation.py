@@ -1,0 +1,57 @@
+"""Row rules of calculations.md 1.1: the first failing column in table order names the reject reason."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from runtime.packets import BRAND_GENERIC, CHANNELS
+from services.calc.domain import values as v
+from services.calc.domain.claims import CLAIM_COLUMNS, PAID, REVERSAL, Claim, Reject
+
+_PARSERS: tuple[v.Parser, ...] = (
+    v.non_empty,                          # claim_id
+    v.one_of(PAID, REVERSAL),             # claim_status
+    v.any_text,                           # reverses_claim_id: checked against the status below
+    v.non_empty, v.non_empty, v.non_empty, v.non_empty,  # client_id, pbm_id, tpa_id, group_id
+    v.any_text,                           # member_id
+    v.iso_date,                           # fill_date
+    v.digits(11),                         # ndc
+    v.any_text,                           # drug_name
+    v.one_of(*BRAND_GENERIC),
+    v.one_of(*CHANNELS),
+    v.one_of("AWP", "MAC", "UC", "OTHER"),
+    v.yes_no,                             # compound
+    v.positive_integer,                   # days_supply
+    v.decimal(3, positive=True),          # quantity
+    v.decimal(5),                         # awp_unit_price
+    v.decimal(2), v.decimal(2), v.decimal(2), v.decimal(2),  # ingredient, fee, member, plan paid
+    v.digits(10),                         # pharmacy_npi
+)
+assert len(_PARSERS) == len(CLAIM_COLUMNS)
+
+_STATUS, _REVERSES = CLAIM_COLUMNS.index("claim_status"), CLAIM_COLUMNS.index("reverses_claim_id")
+_CLIENT, _PBM, _TPA, _GROUP, _FILL_DATE = (CLAIM_COLUMNS.index(c) for c in
+                                           ("client_id", "pbm_id", "tpa_id", "group_id", "fill_date"))
+_INVALID = v.INVALID
+
+
+def validate_row(row: int, fields: Sequence[str]) -> Claim | Reject:
+    """A Claim, or a Reject `bad_value:<column>` for the first column (table order) whose rule fails."""
+    typed: list[object] = []
+    for index, parse in enumerate(_PARSERS):
+        value = parse(fields[index])
+        if value is _INVALID or (index == _REVERSES and (typed[_STATUS] == REVERSAL) != (value != "")):
+            return rejected(row, f"bad_value:{CLAIM_COLUMNS[index]}", fields)
+        typed.append(value)
+    return Claim(row, *typed)
+
+
+def rejected(row: int, reason: str, fields: Sequence[str]) -> Reject:
+    """A reject of a row with the header's field count, keeping the scope hints as written."""
+    fill_date = v.iso_date(fields[_FILL_DATE])
+    return Reject(row, reason, True, fields[_CLIENT], fields[_PBM], fields[_TPA], fields[_GROUP],
+                  None if fill_date is _INVALID else fill_date)
+
+
+def misshapen(row: int) -> Reject:
+    """A row whose field count differs from the header's: it shows nothing, so it counts against every scope."""
+    return Reject(row, "bad_row_shape", False, None, None, None, None, None)

@@ -1,0 +1,1 @@
+"""Calc entrypoints: the gRPC servicer."""

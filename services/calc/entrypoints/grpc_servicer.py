@@ -1,0 +1,67 @@
+"""CalcService over gRPC: translate proto → command → use case → proto."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
+from leaf.common.v1 import common_pb2
+
+from runtime.convert import GOVERNANCE, READINESS, scope_from_proto, scope_to_proto
+from runtime.errors import NotReady
+from runtime.scope import Scope
+from runtime.telemetry import current_trace_id
+from services.calc.domain.registry import REGISTRY_VERSION, registry
+from services.calc.domain.run import RunRecord, missing_evidence
+from services.calc.service_layer.runs import CalcDeps, CreateRun, create_run, get_run, result_of
+
+KIND = {"contract_packet": common_pb2.CONTRACT_PACKET, "rebate_evidence": common_pb2.REBATE_EVIDENCE}
+
+
+def run_to_proto(record: RunRecord) -> calc_pb2.Run:
+    result, lineage = result_of(record), record.lineage
+    scope = Scope.parse(**{k: v for k, v in json.loads(record.canonical_scope).items()})
+    return calc_pb2.Run(
+        run_id=record.run_id,
+        scope=scope_to_proto(scope),
+        readiness=READINESS[record.readiness],
+        formulas=[common_pb2.FormulaStatus(formula_id=f["id"], version=f["version"], status=READINESS[f["status"]],
+                                           reasons=f["reasons"], missing_evidence=missing_evidence(f["reasons"]))
+                  for f in result["formulas"]],
+        result_json=record.result_json,
+        lineage=common_pb2.RunLineage(
+            run_id=record.run_id, scope_hash=record.scope_hash, registry_version=lineage["registry_version"],
+            formulas=[common_pb2.FormulaVersion(**f) for f in lineage["formulas"]],
+            input_hashes=lineage["input_hashes"],
+            evidence=[common_pb2.EvidenceRef(evidence_id=e["evidence_id"], kind=KIND[e["kind"]], governance=GOVERNANCE[e["governance"]],
+                                             sha256=e["sha256"], version=e["version"]) for e in lineage["evidence"]],
+            trace_id=lineage["trace_id"], itr_request_id=lineage["itr_request_id"],
+            claims_snapshot_id=lineage["claims_snapshot_id"], created_at=lineage["created_at"]),
+    )
+
+
+class CalcServicer(calc_pb2_grpc.CalcServiceServicer):
+    def __init__(self, deps: CalcDeps) -> None:
+        self.deps = deps
+
+    async def CreateRun(self, request, context):
+        order = CreateRun(scope_from_proto(request.scope), request.itr_request_id, current_trace_id())
+        return run_to_proto(await create_run(order, self.deps))
+
+    async def GetRun(self, request, context):
+        return run_to_proto(await get_run(request.run_id, self.deps))
+
+    async def ListFormulas(self, request, context):
+        return calc_pb2.ListFormulasResponse(
+            registry_version=REGISTRY_VERSION,
+            formulas=[calc_pb2.Formula(formula_id=f["id"], version=f["version"], description=f["description"],
+                                       definition_json=json.dumps(f, sort_keys=True)) for f in registry()["formulas"]],
+        )
+
+    async def GetClaimsSnapshot(self, request, context):
+        snap = await asyncio.to_thread(self.deps.claims.snapshot)
+        if snap is None:
+            raise NotReady("no_claims_loaded", "no claims are loaded: run `leaf claims load FILE` (or `leaf demo`)")
+        return calc_pb2.ClaimsSnapshot(snapshot_id=snap.snapshot_id, claims_sha256=snap.claims_sha256, rows_read=snap.rows_read,
+                                       rows_valid=snap.rows_valid, rows_rejected=snap.rows_rejected, loaded_at=snap.loaded_at,
+                                       source="embedded")

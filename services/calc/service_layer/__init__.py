@@ -1,0 +1,1 @@
+"""Calc use cases."""

@@ -1,0 +1,77 @@
+"""Run use cases: compute a run for an exact scope from the claims store and the evidence that covers it."""
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+from runtime.errors import NotFound
+from runtime.scope import Scope
+from services.calc.adapters.claims_store import DuckDbClaimsStore
+from services.calc.adapters.evidence_client import Evidence, EvidenceClient
+from services.calc.adapters.run_repository import SqlRunRepository
+from services.calc.domain.calculate import calculate, check_evidence_scope, render
+from services.calc.domain.registry import REGISTRY_VERSION
+from services.calc.domain.run import RunRecord, run_id_for
+
+
+@dataclass(frozen=True)
+class CreateRun:
+    scope: Scope
+    itr_request_id: str = ""
+    trace_id: str = ""
+
+
+@dataclass
+class CalcDeps:
+    claims: DuckDbClaimsStore
+    evidence: EvidenceClient
+    runs: SqlRunRepository
+    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+
+
+async def create_run(order: CreateRun, deps: CalcDeps) -> RunRecord:
+    scope = order.scope
+    contract, rebates = await asyncio.gather(deps.evidence.contract(scope), deps.evidence.rebates(scope))
+    check_evidence_scope(scope, contract and contract.value, rebates and rebates.value)
+    snapshot, batch = await asyncio.to_thread(deps.claims.batch_for, scope)
+    result = await asyncio.to_thread(calculate, batch, scope, contract and contract.value, rebates and rebates.value)
+    evidence = [e for e in (contract, rebates) if e is not None]
+    run_id = run_id_for(scope.scope_hash, REGISTRY_VERSION, batch.sha256, [e.sha256 for e in evidence], order.itr_request_id)
+    lineage = {
+        "run_id": run_id,
+        "scope_hash": scope.scope_hash,
+        "registry_version": REGISTRY_VERSION,
+        "formulas": [{"formula_id": f["id"], "version": f["version"]} for f in result["formulas"]],
+        "input_hashes": {"claims_sha256": batch.sha256, **{f"{_name(e)}_sha256": e.sha256 for e in evidence}},
+        "evidence": [_reference(e) for e in evidence],
+        "trace_id": order.trace_id,
+        "itr_request_id": order.itr_request_id,
+        "claims_snapshot_id": snapshot.snapshot_id,
+        "created_at": deps.clock().isoformat(timespec="seconds"),
+    }
+    record = RunRecord(run_id, scope.scope_hash, scope.client_id, result["readiness"], scope.canonical_json().decode(),
+                       render(result), lineage)
+    return await asyncio.to_thread(deps.runs.add, record)
+
+
+async def get_run(run_id: str, deps: CalcDeps) -> RunRecord:
+    record = await asyncio.to_thread(deps.runs.get, run_id)
+    if record is None:
+        raise NotFound("run_not_found", f"no run {run_id!r}")
+    return record
+
+
+def _name(evidence: Evidence) -> str:
+    return "contract_packet" if hasattr(evidence.value, "terms") else "rebate_evidence"
+
+
+def _reference(evidence: Evidence) -> dict:
+    return {"evidence_id": evidence.packet_id, "kind": _name(evidence), "governance": evidence.governance,
+            "sha256": evidence.sha256, "version": evidence.version}
+
+
+def result_of(record: RunRecord) -> dict:
+    return json.loads(record.result_json)

@@ -1,0 +1,1 @@
+"""Evidence adapters: packet tables, repository, document sources."""

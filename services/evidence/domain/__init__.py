@@ -1,0 +1,1 @@
+"""Evidence domain: which packet covers a scope (pure)."""

@@ -1,0 +1,43 @@
+"""A stored evidence packet (contract or rebates) and the rule that picks the one covering a scope."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from runtime.scope import Scope
+
+CONTRACT = "contract_packet"
+REBATES = "rebate_evidence"
+
+
+@dataclass(frozen=True)
+class StoredPacket:
+    """An immutable, content-addressed packet version; `document_name` is its place in the contract tree."""
+
+    packet_id: str
+    version: int
+    kind: str
+    client_id: str
+    pbm_id: str
+    governance: str
+    effective_from: date
+    effective_to: date
+    sha256: str
+    body_json: bytes
+    document_name: str
+    retrieved_at: str
+
+    def overlap_days(self, start: date, end: date) -> int:
+        return max(0, (min(end, self.effective_to) - max(start, self.effective_from)).days + 1)
+
+
+def covering(packets: list[StoredPacket], scope: Scope) -> StoredPacket | None:
+    """The packet of the scope's client and PBM that overlaps its window most (ties: the later one).
+
+    Never another client's or PBM's packet, and never a substitute when nothing overlaps: the calc
+    service then reports the gap or the missing evidence instead of computing on the wrong terms.
+    """
+    own = [p for p in packets if p.client_id == scope.client_id and p.pbm_id == scope.pbm_id]
+    scored = [(p.overlap_days(scope.date_from, scope.date_to), p.effective_from, p) for p in own]
+    scored = [s for s in scored if s[0] > 0]
+    return max(scored, key=lambda s: (s[0], s[1]))[2] if scored else None

@@ -1,0 +1,1 @@
+"""Evidence entrypoints: the gRPC servicer."""

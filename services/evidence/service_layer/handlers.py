@@ -1,0 +1,68 @@
+"""Evidence use cases: ingest documents from a source; find the packet that covers a scope."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from runtime.errors import InputError
+from runtime.packets import parse_contract, parse_rebates
+from runtime.scope import Scope
+from services.evidence.adapters.folder_source import SourceDocument
+from services.evidence.adapters.repository import SqlPacketRepository
+from services.evidence.domain.packets import CONTRACT, REBATES, StoredPacket, covering
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (document name, reason)
+
+
+def sync_documents(documents, packets: SqlPacketRepository, now: datetime | None = None) -> SyncReport:
+    """Packetize every document; a changed one becomes a new version, an invalid one leaves the old in force."""
+    report = SyncReport()
+    retrieved_at = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+    for document in documents:
+        sha = hashlib.sha256(document.data).hexdigest()
+        if packets.has_sha(sha):
+            report.unchanged += 1
+            continue
+        try:
+            packet = _packetize(document, sha, retrieved_at, packets)
+        except InputError as err:
+            report.refused.append((document.name, err.message))
+            log.warning("packet refused", extra={"document": document.name, "reason": err.message})
+            continue
+        packets.add(packet)
+        report.added.append(f"{packet.packet_id}@{packet.version}")
+    return report
+
+
+def _packetize(document: SourceDocument, sha: str, retrieved_at: str, packets: SqlPacketRepository) -> StoredPacket:
+    try:
+        body = json.loads(document.data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError("bad_input:packet", f"not JSON ({exc.__class__.__name__})") from None
+    if document.name.endswith(".rebates.json"):
+        rebates = parse_rebates(body)
+        packet_id, kind, window = rebates.evidence_id, REBATES, (rebates.period_from, rebates.period_to)
+        parsed = rebates
+    else:
+        parsed = parse_contract(body)
+        packet_id, kind, window = parsed.packet_id, CONTRACT, (parsed.effective_from, parsed.effective_to)
+    return StoredPacket(packet_id, packets.next_version(packet_id), kind, parsed.client_id, parsed.pbm_id,
+                        parsed.governance, window[0], window[1], sha, document.data, document.name, retrieved_at)
+
+
+def find_packet(kind: str, scope: Scope, packets: SqlPacketRepository) -> StoredPacket | None:
+    return covering(packets.in_force(kind, scope.client_id, scope.pbm_id), scope)
+
+
+def list_packets(packets: SqlPacketRepository, client_id: str, pbm_id: str) -> list[StoredPacket]:
+    return packets.in_force(client_id=client_id or None, pbm_id=pbm_id or None)

@@ -1,0 +1,23 @@
+"""Run the HTTP gateway: `python -m services.gateway`."""
+import uvicorn
+
+from runtime.logs import configure_logging
+from runtime.settings import load_settings
+from runtime.telemetry import setup_tracing
+from services.gateway.adapters.mesh import Mesh
+from services.gateway.entrypoints.app import create_app
+from services.gateway.settings import GatewaySettings
+
+
+def main() -> None:
+    configure_logging("gateway")
+    setup_tracing("gateway")
+    settings = load_settings(GatewaySettings)
+    names = ("scope", "calc", "evidence", "itr", "publisher", "tasks")
+    addresses = {name: getattr(settings, f"{name.upper()}_ADDR") for name in names}
+    app = create_app(lambda: Mesh(addresses, settings.LEAF_GATEWAY_TIMEOUT_SECONDS))
+    uvicorn.run(app, host=settings.LEAF_GATEWAY_HOST, port=settings.LEAF_GATEWAY_PORT,
+                log_config=None, timeout_graceful_shutdown=10)
+
+
+main()

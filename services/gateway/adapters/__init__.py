@@ -1,0 +1,1 @@
+"""Gateway adapters: the mesh of gRPC services."""

@@ -1,0 +1,1 @@
+"""Gateway entrypoints: the FastAPI application."""

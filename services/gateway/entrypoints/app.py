@@ -1,0 +1,75 @@
+"""The HTTP face of the mesh: each route translates HTTP ↔ gRPC through a gateway use case, nothing more."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Callable
+
+from fastapi import FastAPI, Path
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from leaf.scope.v1 import scope_pb2
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+from runtime.errors import DomainError
+from services.gateway.adapters.mesh import Mesh
+from services.gateway.entrypoints import problems
+from services.gateway.entrypoints.schemas import Health, Problem, Resolution, Run, RunRequest, ScopeRequest
+from services.gateway.service_layer import runs
+
+ERRORS = {code: {"model": Problem, "content": {"application/problem+json": {}}} for code in (400, 404, 409, 422, 503, 504)}
+
+
+def _scope_request(body: ScopeRequest) -> scope_pb2.ResolveScopeRequest:
+    request = scope_pb2.ResolveScopeRequest(client=body.client_id, pbm=body.pbm_id, group_ids=body.group_ids,
+                                            date_from=body.date_from, date_to=body.date_to)
+    if body.tpa_id:
+        request.tpa = body.tpa_id
+    return request
+
+
+def create_app(connect: Callable[[], Mesh]) -> FastAPI:
+    """`connect` opens the mesh inside the server's event loop (gRPC aio channels belong to one loop)."""
+    mesh: Mesh
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        nonlocal mesh
+        mesh = connect()
+        yield
+        await mesh.close()
+
+    app = FastAPI(title="LeafEnterprise API", version="1", lifespan=lifespan,
+                  description="Pharmacy-benefit audit and savings: scopes, runs, evidence and published outputs.")
+    app.add_exception_handler(DomainError, problems.domain_error)
+    app.add_exception_handler(RequestValidationError, problems.invalid_request)
+
+    @app.get("/healthz", response_model=Health, tags=["operations"])
+    async def healthz() -> Health:
+        """Liveness: the gateway process answers."""
+        return Health(status="ok")
+
+    @app.get("/readyz", response_model=Health, responses={503: {"model": Health}}, tags=["operations"])
+    async def readyz():
+        """Readiness: every service of the mesh answers its gRPC health check with SERVING."""
+        health = await mesh.health()
+        body = Health(status="ready" if all(health.values()) else "not_ready",
+                      services={name: "SERVING" if ok else "NOT_SERVING" for name, ok in health.items()})
+        return JSONResponse(body.model_dump(), status_code=200 if all(health.values()) else 503)
+
+    @app.post("/v1/scopes:resolve", response_model=Resolution, responses=ERRORS, tags=["scopes"])
+    async def resolve_scope(body: ScopeRequest) -> dict:
+        """Resolve a scope request into an exact scope with its scope_hash, or an explicit ambiguity state."""
+        return await runs.resolve_scope(mesh, _scope_request(body))
+
+    @app.post("/v1/runs", response_model=Run, status_code=201, responses=ERRORS, tags=["runs"])
+    async def create_run(body: RunRequest) -> dict:
+        """Compute every formula of the registry for an exact scope, with evidence resolved by scope, and publish it."""
+        return await runs.create_run(mesh, _scope_request(body), body.itr_request_id)
+
+    @app.get("/v1/runs/{run_id}", response_model=Run, responses=ERRORS, tags=["runs"])
+    async def get_run(run_id: str = Path(max_length=64)) -> dict:
+        """A run as it was computed and published."""
+        return await runs.get_run(mesh, run_id)
+
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    return app

@@ -1,0 +1,42 @@
+"""The one table from gRPC status to HTTP status, and RFC 9457 problem+json bodies with a stable `code`."""
+from __future__ import annotations
+
+import grpc
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from runtime import errors
+from runtime.grpc_errors import status_code_of
+
+HTTP_STATUS = {
+    grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.UNAUTHENTICATED: 401,
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.FAILED_PRECONDITION: 409,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
+}
+TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 409: "Conflict",
+          422: "Unprocessable request", 429: "Too many requests", 500: "Internal error", 503: "Unavailable",
+          504: "Timed out"}
+
+
+def problem(status: int, code: str, detail: str, **extra) -> JSONResponse:
+    body = {"type": f"https://leaf.health/problems/{code.split(':')[0]}", "title": TITLES.get(status, "Error"),
+            "status": status, "code": code, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+async def domain_error(request: Request, exc: errors.DomainError) -> JSONResponse:
+    status = HTTP_STATUS.get(status_code_of(exc), 500)
+    extra = {"resolution": exc.resolution} if hasattr(exc, "resolution") else {}
+    return problem(status, exc.code, exc.message, **extra)
+
+
+async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    fields = [".".join(str(p) for p in e["loc"] if p != "body") + f": {e['msg']}" for e in exc.errors()]
+    return problem(422, "bad_request", "; ".join(fields))

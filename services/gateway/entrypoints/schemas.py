@@ -1,0 +1,84 @@
+"""The HTTP shapes of the gateway (they are what /openapi.json documents)."""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+class ScopeRequest(BaseModel):
+    """What a person asks for: a client (id or display name), a PBM (optional when unambiguous), a window."""
+
+    client_id: str = Field(min_length=1, max_length=200, description="a client_id or a client's display name")
+    pbm_id: str = Field("", max_length=64, description="empty: the client's only PBM in the window")
+    tpa_id: str | None = Field(None, max_length=64)
+    group_ids: list[str] = Field(default_factory=list, max_length=200)
+    date_from: str = Field(pattern=DATE, examples=["2025-01-01"])
+    date_to: str = Field(pattern=DATE, examples=["2025-12-31"])
+
+
+class RunRequest(ScopeRequest):
+    itr_request_id: str = Field("", max_length=18, description="the Salesforce IT request this run answers")
+
+
+class Candidate(BaseModel):
+    client_id: str
+    client_name: str
+    pbm_id: str
+    tpa_id: str
+    valid_from: str
+    valid_to: str
+
+
+class Resolution(BaseModel):
+    state: str = Field(description="exact, ambiguous, unknown, conflicting or out_of_coverage")
+    scope: dict[str, Any] | None
+    scope_hash: str | None
+    partial: bool | None
+    reasons: list[str]
+    candidates: list[Candidate]
+
+
+class FormulaStatus(BaseModel):
+    formula_id: str
+    version: int
+    status: str
+    reasons: list[str]
+    missing_evidence: list[str]
+
+
+class DashboardTable(BaseModel):
+    name: str
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
+class Dashboard(BaseModel):
+    tables: list[DashboardTable]
+
+
+class Run(BaseModel):
+    run_id: str
+    scope: dict[str, Any]
+    scope_hash: str
+    readiness: str
+    formulas: list[FormulaStatus]
+    result: dict[str, Any] = Field(description="the calculation result of the registry (calculations.md section 5)")
+    lineage: dict[str, Any]
+    dashboard: Dashboard
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    resolution: Resolution | None = None
+
+
+class Health(BaseModel):
+    status: str
+    services: dict[str, str] = Field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""Gateway use cases: compose the services for one HTTP request."""

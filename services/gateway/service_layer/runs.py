@@ -1,0 +1,82 @@
+"""Run use cases at the edge: resolve the scope, compute the run, publish it — each a real gRPC call."""
+from __future__ import annotations
+
+import json
+from leaf.calc.v1 import calc_pb2
+from leaf.common.v1 import common_pb2
+from leaf.publisher.v1 import publisher_pb2
+from leaf.scope.v1 import scope_pb2
+
+from runtime.clients import call
+from runtime.convert import GOVERNANCE_NAME, READINESS_NAME
+from runtime.errors import NotReady
+from services.gateway.adapters.mesh import Mesh
+
+
+class ScopeNotExact(NotReady):
+    """The scope could not be resolved exactly; the caller gets the state, reasons and candidates."""
+
+    def __init__(self, resolution: dict) -> None:
+        self.resolution = resolution
+        super().__init__("scope_not_exact", f"the scope is {resolution['state']}: {', '.join(resolution['reasons'])}")
+
+
+async def resolve_scope(mesh: Mesh, request: scope_pb2.ResolveScopeRequest) -> dict:
+    reply = await call(mesh.scope.ResolveScope, request, timeout=mesh.timeout)
+    return resolution_to_json(reply)
+
+
+async def create_run(mesh: Mesh, request: scope_pb2.ResolveScopeRequest, itr_request_id: str = "") -> dict:
+    resolution = await call(mesh.scope.ResolveScope, request, timeout=mesh.timeout)
+    if resolution.state != scope_pb2.EXACT:
+        raise ScopeNotExact(resolution_to_json(resolution))
+    run = await call(mesh.calc.CreateRun, calc_pb2.CreateRunRequest(scope=resolution.exact, itr_request_id=itr_request_id),
+                     timeout=mesh.timeout)
+    publication = await call(mesh.publisher.PublishRun, publisher_pb2.PublishRunRequest(run=run), timeout=mesh.timeout)
+    return run_to_json(run, publication)
+
+
+async def get_run(mesh: Mesh, run_id: str) -> dict:
+    run = await call(mesh.calc.GetRun, calc_pb2.GetRunRequest(run_id=run_id), timeout=mesh.timeout)
+    publication = await call(mesh.publisher.GetPublication, publisher_pb2.GetPublicationRequest(run_id=run_id),
+                             timeout=mesh.timeout)
+    return run_to_json(run, publication)
+
+
+def resolution_to_json(reply: scope_pb2.ResolveScopeResponse) -> dict:
+    exact = reply.exact if reply.state == scope_pb2.EXACT else None
+    return {
+        "state": scope_pb2.ResolutionState.Name(reply.state).lower(),
+        "scope": json.loads(exact.canonical_json) if exact else None,
+        "scope_hash": exact.scope_hash if exact else None,
+        "partial": exact.partial if exact else None,
+        "reasons": list(reply.reasons),
+        "candidates": [{"client_id": c.client_id, "client_name": c.client_name, "pbm_id": c.pbm_id, "tpa_id": c.tpa_id,
+                        "valid_from": c.valid_from, "valid_to": c.valid_to} for c in reply.candidates],
+    }
+
+
+def run_to_json(run: calc_pb2.Run, publication: publisher_pb2.Publication) -> dict:
+    lineage = run.lineage
+    return {
+        "run_id": run.run_id,
+        "scope": json.loads(run.scope.canonical_json),
+        "scope_hash": run.scope.scope_hash,
+        "readiness": READINESS_NAME[run.readiness],
+        "formulas": [{"formula_id": f.formula_id, "version": f.version, "status": READINESS_NAME[f.status],
+                      "reasons": list(f.reasons), "missing_evidence": list(f.missing_evidence)} for f in run.formulas],
+        "result": json.loads(run.result_json),
+        "lineage": {
+            "run_id": lineage.run_id, "scope_hash": lineage.scope_hash, "registry_version": lineage.registry_version,
+            "formulas": [{"formula_id": f.formula_id, "version": f.version} for f in lineage.formulas],
+            "input_hashes": dict(sorted(lineage.input_hashes.items())),
+            "evidence": [{"evidence_id": e.evidence_id, "sha256": e.sha256, "version": e.version,
+                          "governance": GOVERNANCE_NAME[e.governance],
+                          "kind": common_pb2.EvidenceKind.Name(e.kind).lower()} for e in lineage.evidence],
+            "trace_id": lineage.trace_id, "itr_request_id": lineage.itr_request_id or None,
+            "claims_snapshot_id": lineage.claims_snapshot_id, "created_at": lineage.created_at,
+        },
+        "dashboard": {"tables": [{"name": t.name, "columns": list(t.columns), "rows": json.loads(t.rows_json)}
+                                 for t in publication.tables]},
+    }
+

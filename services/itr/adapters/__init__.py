@@ -1,0 +1,1 @@
+"""ITR adapters: mirror tables."""

@@ -1,0 +1,27 @@
+"""Composition root of the itr service."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from leaf.itr.v1 import itr_pb2, itr_pb2_grpc
+from pydantic import Field
+
+from runtime.db import open_database
+from runtime.home import sqlite_url
+from runtime.server import ServiceDeps, database_service
+from runtime.settings import ServiceSettings
+from services.itr.adapters.mirror import SqlRequestMirror
+from services.itr.entrypoints.grpc_servicer import ItrServicer
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SERVICE_NAME = itr_pb2.DESCRIPTOR.services_by_name["ItrService"].full_name
+
+
+class ItrSettings(ServiceSettings):
+    LEAF_ITR_DB_URL: str = Field(default_factory=lambda: sqlite_url("itr"))
+
+
+def bootstrap(settings: ItrSettings) -> ServiceDeps:
+    engine = open_database(settings.LEAF_ITR_DB_URL, "itr", MIGRATIONS)
+    return database_service("itr", engine, [(itr_pb2_grpc.add_ItrServiceServicer_to_server, ItrServicer(SqlRequestMirror(engine)))],
+                            [SERVICE_NAME])

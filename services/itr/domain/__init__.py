@@ -1,0 +1,1 @@
+"""ITR domain: the mirrored request (pure)."""

@@ -1,0 +1,1 @@
+"""ITR entrypoints: the gRPC servicer."""

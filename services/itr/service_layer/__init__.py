@@ -1,0 +1,1 @@
+"""ITR use cases."""

@@ -1,0 +1,5 @@
+"""Run the publisher service: `python -m services.publisher`."""
+from runtime.entry import main
+from services.publisher.bootstrap import PublisherSettings, bootstrap
+
+main("publisher", PublisherSettings, bootstrap)

@@ -1,0 +1,1 @@
+"""Publisher adapters: the publication store."""

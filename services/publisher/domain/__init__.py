@@ -1,0 +1,1 @@
+"""Publisher domain: dashboard-safe tables from one run context (pure)."""

@@ -1,0 +1,1 @@
+"""Publisher entrypoints: the gRPC servicer."""

@@ -1,0 +1,1 @@
+"""Scope adapters: tables and repository."""

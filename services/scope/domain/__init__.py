@@ -1,0 +1,1 @@
+"""Scope domain: the registry model and resolution rules (pure)."""

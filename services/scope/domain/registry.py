@@ -1,0 +1,60 @@
+"""The scope registry: clients, PBMs, TPAs, the plans that tie them together and employer groups."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+
+@dataclass(frozen=True)
+class Client:
+    client_id: str
+    name: str
+    region: str = ""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A client's relationship with a PBM, administered by a TPA, over a validity window (inclusive)."""
+
+    client_id: str
+    pbm_id: str
+    tpa_id: str
+    valid_from: date
+    valid_to: date
+
+    def overlaps(self, start: date, end: date) -> bool:
+        return self.valid_from <= end and start <= self.valid_to
+
+
+@dataclass(frozen=True)
+class Group:
+    group_id: str
+    client_id: str
+    tpa_id: str
+    name: str
+    valid_from: date
+    valid_to: date
+
+
+@dataclass(frozen=True)
+class Registry:
+    clients: tuple[Client, ...] = ()
+    pbm_ids: frozenset[str] = field(default_factory=frozenset)
+    tpa_ids: frozenset[str] = field(default_factory=frozenset)
+    plans: tuple[Plan, ...] = ()
+    groups: tuple[Group, ...] = ()
+
+    def group(self, group_id: str) -> Group | None:
+        return next((g for g in self.groups if g.group_id == group_id), None)
+
+
+def covers(windows: list[tuple[date, date]], start: date, end: date) -> bool:
+    """Whether the union of inclusive windows covers [start, end] without a gap (adjacent windows join)."""
+    reached = start - timedelta(days=1)
+    for valid_from, valid_to in sorted(windows):
+        if valid_from > reached + timedelta(days=1):
+            break
+        reached = max(reached, valid_to)
+        if reached >= end:
+            return True
+    return reached >= end

@@ -1,0 +1,1 @@
+"""Scope entrypoints: the gRPC servicer."""

@@ -1,0 +1,1 @@
+"""Tasks adapters: the durable ledger table."""

@@ -1,0 +1,27 @@
+"""Composition root of the tasks service."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from leaf.tasks.v1 import tasks_pb2, tasks_pb2_grpc
+from pydantic import Field
+
+from runtime.db import open_database
+from runtime.home import sqlite_url
+from runtime.server import ServiceDeps, database_service
+from runtime.settings import ServiceSettings
+from services.tasks.adapters.ledger import SqlTaskLedger
+from services.tasks.entrypoints.grpc_servicer import TasksServicer
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SERVICE_NAME = tasks_pb2.DESCRIPTOR.services_by_name["TasksService"].full_name
+
+
+class TasksSettings(ServiceSettings):
+    LEAF_TASKS_DB_URL: str = Field(default_factory=lambda: sqlite_url("tasks"))
+
+
+def bootstrap(settings: TasksSettings) -> ServiceDeps:
+    engine = open_database(settings.LEAF_TASKS_DB_URL, "tasks", MIGRATIONS)
+    return database_service("tasks", engine, [(tasks_pb2_grpc.add_TasksServiceServicer_to_server, TasksServicer(SqlTaskLedger(engine)))],
+                            [SERVICE_NAME])

@@ -1,0 +1,1 @@
+"""Tasks domain: lanes and the policy gate (pure)."""

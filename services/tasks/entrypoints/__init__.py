@@ -1,0 +1,1 @@
+"""Tasks entrypoints: the gRPC servicer."""

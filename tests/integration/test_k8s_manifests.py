@@ -1,0 +1,469 @@
+"""Renders each k8s/ overlay; checks it against the Kubernetes schemas and the mesh's policies."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+OVERLAYS = ("dev", "prod")
+# The oldest AKS minor version we deploy to: a field newer than it fails validation here.
+KUBERNETES_VERSION = "1.32.0"
+NAMESPACE = "leaf"
+PART_OF = ("app.kubernetes.io/part-of", "leaf-enterprise")
+NAME_LABEL = "app.kubernetes.io/name"
+
+GRPC_PORT, HTTP_PORT = 50051, 8080
+APP_GRACE_SECONDS = 10  # the app's stop(grace) after it flips its health to NOT_SERVING
+# Who may call whom. The NetworkPolicies and *_ADDR variables must say exactly this.
+CALLS: dict[str, set[str]] = {
+    "gateway": {"scope", "calc", "evidence", "itr", "publisher", "tasks"},
+    "calc": {"evidence", "publisher", "scope"},
+    "evidence": {"scope"},
+    "itr": {"scope"},
+    "publisher": {"scope"},
+    "scope": set(),
+    "tasks": {"calc", "evidence", "itr", "publisher"},
+}
+SERVICES = sorted(CALLS)
+EDGE = "gateway"  # the one service reachable from outside the namespace
+# The secrets each service reads in prod, all from Key Vault; dev runs on embedded defaults.
+PROD_SECRETS: dict[str, set[str]] = {
+    "scope": {"LEAF_SCOPE_DB_URL"},
+    "calc": {"LEAF_CALC_DB_URL", "LEAF_CLAIMS_URL"},
+    "evidence": {"LEAF_EVIDENCE_DB_URL", "LEAF_GRAPH_CLIENT_SECRET"},
+    "itr": {"LEAF_ITR_DB_URL", "LEAF_SALESFORCE_CLIENT_SECRET"},
+    "publisher": {"LEAF_PUBLISHER_DB_URL", "LEAF_DOMO_CLIENT_SECRET"},
+    "tasks": {"LEAF_TASKS_DB_URL", "LEAF_OPENAI_API_KEY"},
+    "gateway": set(),
+}
+SECRET_NAME = re.compile(r"(_SECRET|_PASSWORD|_DB_URL|_CONNECTION|_API_KEY)$|^LEAF_CLAIMS_URL$")
+MIN_REPLICAS = {"dev": 1, "prod": 2}
+WORKLOAD_IDENTITY_USE = "azure.workload.identity/use"
+WORKLOAD_IDENTITY_CLIENT = "azure.workload.identity/client-id"
+SPC_API = "secrets-store.csi.x-k8s.io/v1"
+CSI_DRIVER = "secrets-store.csi.k8s.io"
+
+
+def port_of(service: str) -> tuple[str, int]:
+    return ("http", HTTP_PORT) if service == EDGE else ("grpc", GRPC_PORT)
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+@dataclass
+class Rendered:
+    env: str
+    docs: list[dict]
+
+    def of(self, kind: str) -> list[dict]:
+        return [d for d in self.docs if d["kind"] == kind]
+
+    def get(self, kind: str, name: str) -> dict:
+        found = [d for d in self.of(kind) if d["metadata"]["name"] == name]
+        assert len(found) == 1, f"{self.env}: expected one {kind}/{name}, found {len(found)}"
+        return found[0]
+
+    def container(self, service: str) -> dict:
+        (container,) = self.get("Deployment", service)["spec"]["template"]["spec"]["containers"]
+        return container
+
+    def env_of(self, service: str) -> dict[str, dict]:
+        return {e["name"]: e for e in self.container(service).get("env", [])}
+
+
+def kubectl() -> str:
+    path = shutil.which("kubectl")
+    if path:
+        return path
+    message = ("!!! kubectl IS NOT ON PATH: THE KUBERNETES MANIFESTS WERE NOT RENDERED OR "
+               "VALIDATED. Install kubectl (it bundles kustomize). !!!")
+    if os.environ.get("CI", "").lower() in ("true", "1"):
+        pytest.fail(message + " CI=true requires it.")
+    warnings.warn(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module", params=OVERLAYS)
+def rendered(request: pytest.FixtureRequest) -> Rendered:
+    path = REPO / "k8s" / "overlays" / request.param
+    result = subprocess.run([kubectl(), "kustomize", str(path)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"kubectl kustomize {path} failed:\n{result.stderr}"
+    docs = [d for d in yaml.safe_load_all(result.stdout) if d]
+    assert docs, f"{path} rendered nothing"
+    return Rendered(request.param, docs)
+
+
+def test_every_overlay_is_checked() -> None:
+    present = {p.name for p in (REPO / "k8s" / "overlays").iterdir() if p.is_dir()}
+    assert present == set(OVERLAYS), "a new overlay needs its expectations in this test"
+
+
+# --- schemas -----------------------------------------------------------------------------
+
+
+def test_every_object_matches_the_kubernetes_schema(rendered: Rendered) -> None:
+    errors = []
+    for doc in rendered.docs:
+        where = f"{doc['kind']}/{doc['metadata']['name']}"
+        if doc["kind"] == "SecretProviderClass":
+            errors += [f"{where}: {e}" for e in secret_provider_class_errors(doc)]
+            continue
+        try:
+            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as e:
+            errors.append(f"{where}: {'.'.join(map(str, e.path))}: {e.message}")
+        except kubernetes_validate.SchemaNotFoundError as e:
+            errors.append(f"{where}: {e.message}; check it by hand like SecretProviderClass")
+    assert not errors, f"{rendered.env}:\n" + "\n".join(errors)
+
+
+def secret_provider_class_errors(spc: dict) -> list[str]:
+    """The CRD is not in the Kubernetes schemas: check what the Azure provider needs by hand."""
+    errors = []
+    if spc.get("apiVersion") != SPC_API:
+        errors.append(f"apiVersion must be {SPC_API}")
+    spec = spc.get("spec", {})
+    unknown = set(spc) - {"apiVersion", "kind", "metadata", "spec"}
+    unknown |= {f"spec.{key}" for key in set(spec) - {"provider", "parameters", "secretObjects"}}
+    if unknown:
+        errors.append(f"unknown fields {sorted(unknown)}")
+    if spec.get("provider") != "azure":
+        errors.append("spec.provider must be azure")
+    params = spec.get("parameters", {})
+    if not all(isinstance(v, str) for v in params.values()):
+        errors.append("every spec.parameters value must be a string")
+    for key in ("clientID", "keyvaultName", "tenantID", "objects"):
+        if not params.get(key):
+            errors.append(f"spec.parameters.{key} is missing or empty")
+    if params.get("usePodIdentity") != "false":
+        errors.append('spec.parameters.usePodIdentity must be "false" (workload identity)')
+    declared = set()
+    for item in (yaml.safe_load(params.get("objects") or "{}") or {}).get("array", []):
+        obj = yaml.safe_load(item)
+        if not re.fullmatch(r"[0-9A-Za-z-]{1,127}", str(obj.get("objectName", ""))):
+            errors.append(f"invalid Key Vault objectName in {obj}")
+        if obj.get("objectType") not in {"secret", "key", "cert"}:
+            errors.append(f"invalid objectType in {obj}")
+        declared.add(obj.get("objectName"))
+    if not declared:
+        errors.append("spec.parameters.objects declares no Key Vault object")
+    for synced in spec.get("secretObjects", []):
+        if not synced.get("secretName") or not synced.get("type") or not synced.get("data"):
+            errors.append(f"secretObjects entry needs secretName, type and data: {synced}")
+        for item in synced.get("data", []):
+            if item.get("objectName") not in declared or not item.get("key"):
+                errors.append(f"secretObjects data {item} names an undeclared object or no key")
+    return errors
+
+
+# --- every service's objects -------------------------------------------------------------
+
+
+def test_objects_live_in_the_leaf_namespace_and_mesh(rendered: Rendered) -> None:
+    for doc in rendered.docs:
+        meta = doc["metadata"]
+        if doc["kind"] != "Namespace":
+            assert meta.get("namespace") == NAMESPACE, f"{doc['kind']}/{meta['name']}"
+        assert meta.get("labels", {}).get(PART_OF[0]) == PART_OF[1], f"{doc['kind']}/{meta['name']}"
+    assert rendered.get("Namespace", NAMESPACE)["metadata"]["labels"][
+        "pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_has_its_objects(rendered: Rendered, service: str) -> None:
+    for kind in ("Deployment", "Service", "ServiceAccount", "HorizontalPodAutoscaler",
+                 "PodDisruptionBudget", "NetworkPolicy"):
+        rendered.get(kind, service)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_deployment_runs_locked_down(rendered: Rendered, service: str) -> None:
+    pod = rendered.get("Deployment", service)["spec"]["template"]["spec"]
+    assert pod["securityContext"] == {
+        "runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001,
+        "seccompProfile": {"type": "RuntimeDefault"}}
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["serviceAccountName"] == service
+    assert rendered.get("ServiceAccount", service)["automountServiceAccountToken"] is False
+    context = rendered.container(service)["securityContext"]
+    assert context["allowPrivilegeEscalation"] is False
+    assert context["readOnlyRootFilesystem"] is True
+    assert context["capabilities"] == {"drop": ["ALL"]}
+    assert context.get("privileged") is not True
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_deployment_has_scratch_space_resources_and_time_to_stop(
+        rendered: Rendered, service: str) -> None:
+    pod = rendered.get("Deployment", service)["spec"]["template"]["spec"]
+    container = rendered.container(service)
+    for kind in ("requests", "limits"):
+        assert {"cpu", "memory"} <= set(container["resources"].get(kind, {})), kind
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    for path in ("/var/lib/leaf", "/tmp"):
+        assert "emptyDir" in volumes[mounts[path]], f"{path} must be an emptyDir"
+    assert rendered.env_of(service)["LEAF_HOME"]["value"] == "/var/lib/leaf"
+    assert APP_GRACE_SECONDS < pod["terminationGracePeriodSeconds"] <= 3 * APP_GRACE_SECONDS
+    assert "lifecycle" not in container, "the app drains on SIGTERM itself; no preStop hook"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_deployment_probes_the_app_health(rendered: Rendered, service: str) -> None:
+    container = rendered.container(service)
+    port_name, port = port_of(service)
+    assert {"name": port_name, "containerPort": port, "protocol": "TCP"} in container["ports"]
+    probes = {p: container.get(p) for p in ("startupProbe", "readinessProbe", "livenessProbe")}
+    assert all(probes.values()), f"{service} lacks one of {list(probes)}"
+    if service == EDGE:
+        assert probes["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": port_name}
+        assert probes["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": port_name}
+    else:
+        assert all(p.get("grpc", {}).get("port") == port for p in probes.values()), probes
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_service_exposes_the_named_port(rendered: Rendered, service: str) -> None:
+    svc = rendered.get("Service", service)["spec"]
+    port_name, port = port_of(service)
+    assert svc.get("type", "ClusterIP") == "ClusterIP"
+    assert svc["ports"] == [{"name": port_name, "port": port, "targetPort": port_name,
+                             "protocol": "TCP", "appProtocol": port_name}]
+    assert svc["selector"] == selector_of(rendered, service)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_autoscaling_and_disruption_budget(rendered: Rendered, service: str) -> None:
+    deployment = rendered.get("Deployment", service)
+    assert "replicas" not in deployment["spec"], "the HPA owns the replica count"
+    hpa = rendered.get("HorizontalPodAutoscaler", service)
+    assert hpa["apiVersion"] == "autoscaling/v2"
+    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
+                                             "name": service}
+    assert hpa["spec"]["minReplicas"] == MIN_REPLICAS[rendered.env]
+    assert [m["resource"]["name"] for m in hpa["spec"]["metrics"]] == ["cpu"]
+    pdb = rendered.get("PodDisruptionBudget", service)
+    assert pdb["apiVersion"] == "policy/v1"
+    assert pdb["spec"]["minAvailable"] == 1
+    assert pdb["spec"]["selector"]["matchLabels"] == selector_of(rendered, service)
+
+
+def selector_of(rendered: Rendered, service: str) -> dict:
+    selector = rendered.get("Deployment", service)["spec"]["selector"]["matchLabels"]
+    assert selector == {NAME_LABEL: service}
+    return selector
+
+
+# --- network policy ----------------------------------------------------------------------
+
+
+def pod_labels(rendered: Rendered, service: str) -> dict:
+    return rendered.get("Deployment", service)["spec"]["template"]["metadata"]["labels"]
+
+
+def selects(selector: dict, labels: dict) -> bool:
+    assert set(selector) <= {"matchLabels"}, f"this test reads matchLabels only: {selector}"
+    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+
+
+def admits_port(rule: dict, port_name: str, port: int) -> bool:
+    ports = rule.get("ports") or [{}]
+    return any(p.get("protocol", "TCP") == "TCP" and (
+        "port" not in p or p["port"] in (port, port_name)
+        or (isinstance(p["port"], int) and p["port"] <= port <= p.get("endPort", p["port"])))
+        for p in ports)
+
+
+def peer_matches_pod(peer: dict, namespace_labels: dict, labels: dict) -> bool:
+    """Whether a from/to peer covers a pod of this namespace (an ipBlock may hold pod IPs)."""
+    if "ipBlock" in peer:
+        return True
+    in_namespace = ("namespaceSelector" not in peer
+                    or selects(peer["namespaceSelector"], namespace_labels))
+    return in_namespace and selects(peer.get("podSelector", {}), labels)
+
+
+def peer_reaches_outside(peer: dict) -> bool:
+    own = {"kubernetes.io/metadata.name": NAMESPACE}
+    return "ipBlock" in peer or ("namespaceSelector" in peer
+                                 and peer["namespaceSelector"].get("matchLabels") != own)
+
+
+def rules_for(rendered: Rendered, service: str, direction: str) -> list[dict]:
+    """The rules of every policy that selects the service's pods, for "ingress" or "egress"."""
+    return [rule for policy in rendered.of("NetworkPolicy")
+            if direction.capitalize() in policy["spec"]["policyTypes"]
+            and selects(policy["spec"]["podSelector"], pod_labels(rendered, service))
+            for rule in policy["spec"].get(direction, [])]
+
+
+def namespace_labels(rendered: Rendered) -> dict:
+    labels = dict(rendered.get("Namespace", NAMESPACE)["metadata"].get("labels", {}))
+    return labels | {"kubernetes.io/metadata.name": NAMESPACE}
+
+
+def callers_admitted(rendered: Rendered, service: str) -> set[str]:
+    port_name, port = port_of(service)
+    return {caller for caller in SERVICES for rule in rules_for(rendered, service, "ingress")
+            if admits_port(rule, port_name, port)
+            and any(peer_matches_pod(p, namespace_labels(rendered), pod_labels(rendered, caller))
+                    for p in rule.get("from") or [{"namespaceSelector": {}}])}
+
+
+def callees_reachable(rendered: Rendered, service: str) -> set[str]:
+    return {callee for callee in SERVICES for rule in rules_for(rendered, service, "egress")
+            if admits_port(rule, *port_of(callee))
+            and any(peer_matches_pod(p, namespace_labels(rendered), pod_labels(rendered, callee))
+                    for p in rule.get("to") or [{"namespaceSelector": {}}])}
+
+
+def test_namespace_denies_by_default_and_allows_dns(rendered: Rendered) -> None:
+    everyone = [p for p in rendered.of("NetworkPolicy") if p["spec"]["podSelector"] == {}]
+    assert any({"Ingress", "Egress"} <= set(p["spec"]["policyTypes"])
+               and not p["spec"].get("ingress") and not p["spec"].get("egress")
+               for p in everyone), "no default-deny NetworkPolicy for ingress and egress"
+    dns_ports = [(port["protocol"], port["port"]) for p in everyone
+                 for rule in p["spec"].get("egress", []) for port in rule.get("ports", [])]
+    assert {("UDP", 53), ("TCP", 53)} <= set(dns_ports), "no DNS egress for every pod"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_ingress_admits_exactly_the_callers(rendered: Rendered, service: str) -> None:
+    expected = {caller for caller, callees in CALLS.items() if service in callees}
+    assert callers_admitted(rendered, service) == expected
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_egress_reaches_exactly_the_callees(rendered: Rendered, service: str) -> None:
+    assert callees_reachable(rendered, service) == CALLS[service]
+
+
+def test_only_the_gateway_admits_traffic_from_outside(rendered: Rendered) -> None:
+    open_to_outside = {service for service in SERVICES
+                       for rule in rules_for(rendered, service, "ingress")
+                       if not rule.get("from") or any(map(peer_reaches_outside, rule["from"]))}
+    assert open_to_outside == {EDGE}
+    for rule in rules_for(rendered, EDGE, "ingress"):
+        assert all(set(peer) == {"namespaceSelector"} for peer in rule["from"]), \
+            "the gateway admits the ingress controller's namespace, not address ranges"
+        assert rule["ports"] == [{"port": HTTP_PORT, "protocol": "TCP"}]
+
+
+# --- configuration -----------------------------------------------------------------------
+
+
+def test_no_secret_is_ever_a_literal(rendered: Rendered) -> None:
+    assert not rendered.of("Secret"), "Secrets come from Key Vault through the CSI driver"
+    for config in rendered.of("ConfigMap"):
+        leaked = [k for k in config.get("data", {}) if SECRET_NAME.search(k)]
+        assert not leaked, f"ConfigMap/{config['metadata']['name']} carries secrets {leaked}"
+    for doc in rendered.docs:
+        for var in env_vars_in(doc):
+            if SECRET_NAME.search(var["name"]):
+                where = f"{doc['kind']}/{doc['metadata']['name']}: {var['name']}"
+                assert "value" not in var, f"{where} has a literal value"
+                assert "secretKeyRef" in var.get("valueFrom", {}), f"{where} is not a secret ref"
+
+
+def env_vars_in(node: object):
+    """Every env entry anywhere in an object (containers, init containers, job templates)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "env" and isinstance(value, list):
+                yield from value
+            else:
+                yield from env_vars_in(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from env_vars_in(item)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_secrets_come_from_key_vault_in_prod_only(rendered: Rendered, service: str) -> None:
+    secret_vars = {n: v for n, v in rendered.env_of(service).items() if SECRET_NAME.search(n)}
+    if rendered.env == "dev":
+        assert not secret_vars, "dev runs on embedded defaults, without secrets"
+        return
+    assert set(secret_vars) == PROD_SECRETS[service]
+    pod = rendered.get("Deployment", service)["spec"]["template"]["spec"]
+    mounted = {v["name"]: v["csi"]["volumeAttributes"]["secretProviderClass"]
+               for v in pod["volumes"] if v.get("csi", {}).get("driver") == CSI_DRIVER}
+    mounted = {mounted[m["name"]] for m in rendered.container(service)["volumeMounts"]
+               if m["name"] in mounted}
+    for name, var in secret_vars.items():
+        ref = var["valueFrom"]["secretKeyRef"]
+        assert ref["key"] == name
+        syncing = {spc["metadata"]["name"] for spc in rendered.of("SecretProviderClass")
+                   for synced in spc["spec"].get("secretObjects", [])
+                   if synced["secretName"] == ref["name"]
+                   and name in {d["key"] for d in synced["data"]}}
+        assert syncing & mounted, f"{name}: no mounted SecretProviderClass syncs {ref}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_workload_identity_only_where_azure_is_used(rendered: Rendered, service: str) -> None:
+    uses = pod_labels(rendered, service).get(WORKLOAD_IDENTITY_USE)
+    client_id = rendered.get("ServiceAccount", service)["metadata"].get(
+        "annotations", {}).get(WORKLOAD_IDENTITY_CLIENT)
+    if rendered.env == "dev" or not PROD_SECRETS[service]:
+        assert uses is None and client_id is None
+        return
+    assert uses == "true" and client_id
+    reading = {spc["spec"]["parameters"]["clientID"] for spc in rendered.of("SecretProviderClass")
+               if spc["metadata"]["labels"].get(NAME_LABEL) == service}
+    assert reading == {client_id}, "Key Vault must be read with the service's own identity"
+
+
+def test_each_service_has_its_own_azure_identity(rendered: Rendered) -> None:
+    ids = [sa["metadata"].get("annotations", {}).get(WORKLOAD_IDENTITY_CLIENT)
+           for sa in rendered.of("ServiceAccount")]
+    ids = [i for i in ids if i]
+    assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_addresses_name_exactly_the_callees_services(rendered: Rendered, service: str) -> None:
+    addresses = {n: v["value"] for n, v in rendered.env_of(service).items() if n.endswith("_ADDR")}
+    assert set(addresses) == {f"{callee.upper()}_ADDR" for callee in CALLS[service]}
+    for name, value in addresses.items():
+        host = name.removesuffix("_ADDR").lower()
+        assert value == f"{host}:{GRPC_PORT}", f"{service}: {name}={value}"
+        rendered.get("Service", host)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_environment_and_telemetry_settings(rendered: Rendered, service: str) -> None:
+    env = rendered.env_of(service)
+    assert env["LEAF_ENV"]["value"] == rendered.env
+    assert env["OTEL_SERVICE_NAME"]["value"] == service
+    if service == EDGE:
+        assert (env["LEAF_GATEWAY_HOST"]["value"], env["LEAF_GATEWAY_PORT"]["value"]) == (
+            "0.0.0.0", str(HTTP_PORT))
+    else:
+        assert env["LEAF_GRPC_LISTEN"]["value"] == f"0.0.0.0:{GRPC_PORT}"
+    if rendered.env == "prod":
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"]["value"].endswith(":4317")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_images_come_from_the_environment_registry(rendered: Rendered, service: str) -> None:
+    image = rendered.container(service)["image"]
+    if rendered.env == "dev":
+        assert image == f"leaf/{service}:dev", "kind loads locally built leaf/<service>:dev"
+        return
+    match = re.fullmatch(rf"([a-z0-9.-]+\.[a-z]+)/leaf/{service}(:[\w.-]+|@sha256:[0-9a-f]{{64}})",
+                         image)
+    assert match, f"prod image {image} must name a registry and a tag or digest"
+    assert match.group(2) not in (":latest", ":dev")
