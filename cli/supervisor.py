@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,10 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 SERVICES = ("scope", "evidence", "publisher", "itr", "tasks", "calc")  # callees before callers
+
+
+class StopRequested(Exception):
+    """Ctrl-C or SIGTERM arrived while the mesh was starting."""
 
 
 def free_port() -> int:
@@ -47,6 +52,12 @@ class Supervisor:
     home: Path
     addresses: dict[str, str]
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def stop_on_signals(self) -> None:
+        """Ctrl-C and SIGTERM both stop the mesh, even where the shell started us with SIGINT ignored."""
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: self.stopping.set())
 
     def environment(self) -> dict[str, str]:
         env = {**os.environ, "LEAF_HOME": str(self.home), "PYTHONUNBUFFERED": "1"}
@@ -64,11 +75,13 @@ class Supervisor:
     def wait_until(self, name: str, ready, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
         while not ready():
+            if self.stopping.is_set():
+                raise StopRequested()
             if self.processes[name].poll() is not None:
                 raise RuntimeError(f"{name} exited with code {self.processes[name].returncode}; see {self.log_of(name)}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{name} was not ready after {timeout:.0f} s; see {self.log_of(name)}")
-            time.sleep(0.2)
+            self.stopping.wait(0.2)
 
     def log_of(self, name: str) -> Path:
         return self.home / "logs" / f"{name}.log"

@@ -1,4 +1,4 @@
-"""The synthetic demo data set: scope registry, OneDrive-shaped evidence tree and claims generator."""
+"""The synthetic demo data set: scope registry, OneDrive-shaped evidence and claims generator."""
 
 import json
 from pathlib import Path

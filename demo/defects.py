@@ -1,4 +1,4 @@
-"""Client C002's deliberate data-quality defects: a handful of malformed rows and orphan reversals."""
+"""Client C002's deliberate data-quality defects: a few malformed rows and orphan reversals."""
 
 import random
 from collections.abc import Callable
@@ -33,8 +33,8 @@ class Defects:
             return fields
         if kind == "orphan_reversal":
             return self._orphan(fields)
-        column, value = _EDITS[kind](fields, self._col)
-        fields[self._col[column]] = value
+        column, breaks = _EDITS[kind]
+        fields[self._col[column]] = breaks(fields[self._col[column]])
         return fields
 
     def _orphan(self, fields: list[str]) -> list[str]:
@@ -45,14 +45,14 @@ class Defects:
         return fields
 
 
-_EDITS = {  # kind -> (column, defective value); each breaks exactly one rule
-    "ndc_10_digits": lambda f, c: ("ndc", f[c["ndc"]][1:]),  # a digit lost, as spreadsheets lose zeros
-    "negative_member_paid": lambda f, c: ("member_paid", "-" + f[c["member_paid"]]),
-    "negative_ingredient_cost": lambda f, c: ("ingredient_cost_paid", "-" + f[c["ingredient_cost_paid"]]),
-    "unknown_channel": lambda f, c: ("channel", "RETAIL_60"),
-    "lowercase_channel": lambda f, c: ("channel", f[c["channel"]].lower()),
-    "zero_days_supply": lambda f, c: ("days_supply", "0"),
-    "awp_six_places": lambda f, c: ("awp_unit_price", f[c["awp_unit_price"]] + "1"),
+_EDITS = {  # kind -> (column, how its value gets broken); each breaks exactly one rule of 1.1
+    "ndc_10_digits": ("ndc", lambda value: value[1:]),  # as spreadsheets drop leading zeros
+    "negative_member_paid": ("member_paid", lambda value: "-" + value),
+    "negative_ingredient_cost": ("ingredient_cost_paid", lambda value: "-" + value),
+    "unknown_channel": ("channel", lambda value: "RETAIL_60"),
+    "lowercase_channel": ("channel", str.lower),
+    "zero_days_supply": ("days_supply", lambda value: "0"),
+    "awp_six_places": ("awp_unit_price", lambda value: value + "1"),
 }
 
 

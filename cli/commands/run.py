@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
-import time
 import urllib.request
 
 from cli.commands.demo import DEFAULT_CLAIMS, load_demo
-from cli.supervisor import SERVICES, Supervisor, free_port, grpc_serving, port_is_free
+from cli.supervisor import SERVICES, StopRequested, Supervisor, free_port, grpc_serving, port_is_free
 from runtime.home import home_path, leaf_home
 
 TRY = """curl -s -X POST http://{host}:{port}/v1/runs -H 'content-type: application/json' \\
@@ -42,7 +40,7 @@ def handle(args) -> int:
         load_demo(args.demo_claims)
     addresses = {name: os.environ.get(f"{name.upper()}_ADDR") or f"127.0.0.1:{free_port()}" for name in SERVICES}
     supervisor = Supervisor(home, addresses)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    supervisor.stop_on_signals()
     try:
         for name in SERVICES:
             supervisor.start_service(name)
@@ -52,10 +50,11 @@ def handle(args) -> int:
         supervisor.wait_until("gateway", lambda: gateway_ready(host, port))
         announce(home, addresses, host, port)
         while not supervisor.exited():
-            time.sleep(0.5)
+            if supervisor.stopping.wait(0.5):
+                raise StopRequested()
         print(f"leaf run: {', '.join(supervisor.exited())} stopped unexpectedly; stopping the mesh", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except StopRequested:
         print("\nstopping the mesh…", file=sys.stderr)
         return 0
     except RuntimeError as err:

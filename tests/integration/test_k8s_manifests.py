@@ -23,7 +23,8 @@ PART_OF = ("app.kubernetes.io/part-of", "leaf-enterprise")
 NAME_LABEL = "app.kubernetes.io/name"
 
 GRPC_PORT, HTTP_PORT = 50051, 8080
-APP_GRACE_SECONDS = 10  # the app's stop(grace) after it flips its health to NOT_SERVING
+# The app's stop(grace) after it flips its health to NOT_SERVING (LEAF_GRPC_GRACE_SECONDS).
+APP_GRACE_SECONDS = 10.0
 # Who may call whom. The NetworkPolicies and *_ADDR variables must say exactly this.
 CALLS: dict[str, set[str]] = {
     "gateway": {"scope", "calc", "evidence", "itr", "publisher", "tasks"},
@@ -216,7 +217,9 @@ def test_deployment_has_scratch_space_resources_and_time_to_stop(
     for path in ("/var/lib/leaf", "/tmp"):
         assert "emptyDir" in volumes[mounts[path]], f"{path} must be an emptyDir"
     assert rendered.env_of(service)["LEAF_HOME"]["value"] == "/var/lib/leaf"
-    assert APP_GRACE_SECONDS < pod["terminationGracePeriodSeconds"] <= 3 * APP_GRACE_SECONDS
+    grace = float(rendered.env_of(service).get("LEAF_GRPC_GRACE_SECONDS", {}).get(
+        "value", APP_GRACE_SECONDS))
+    assert grace < pod["terminationGracePeriodSeconds"] <= 3 * grace, "SIGKILL must follow the drain"
     assert "lifecycle" not in container, "the app drains on SIGTERM itself; no preStop hook"
 
 

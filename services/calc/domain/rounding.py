@@ -15,6 +15,7 @@ _QUANTIZE = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=d
                             rounding=ROUND_HALF_UP, traps=[decimal.InvalidOperation])
 CENT, TEN_THOUSANDTH = Decimal("0.01"), Decimal("0.0001")
 ZERO_MONEY = Decimal("0.00")
+_STEP = {2: CENT, 4: TEN_THOUSANDTH}
 
 
 def exact_arithmetic() -> AbstractContextManager:
@@ -38,7 +39,7 @@ def ratio(numerator: Decimal | int, denominator: Decimal | int) -> Fraction:
 def _round(value: Decimal | Fraction | int, places: int) -> Decimal:
     if isinstance(value, Fraction):
         return _round_fraction(value, places)
-    rounded = Decimal(value).quantize(Decimal((0, (1,), -places)), context=_QUANTIZE)
+    rounded = (value if isinstance(value, Decimal) else Decimal(value)).quantize(_STEP[places], context=_QUANTIZE)
     return rounded.copy_abs() if rounded.is_zero() else rounded
 
 

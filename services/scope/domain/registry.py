@@ -58,3 +58,17 @@ def covers(windows: list[tuple[date, date]], start: date, end: date) -> bool:
         if reached >= end:
             return True
     return reached >= end
+
+
+def registry_from_document(document: dict) -> Registry:
+    """A registry from its JSON document (the shape of demo/registry.json)."""
+    day = date.fromisoformat
+    return Registry(
+        clients=tuple(Client(c["client_id"], c["name"], c.get("region", "")) for c in document["clients"]),
+        pbm_ids=frozenset(p["pbm_id"] for p in document["pbms"]),
+        tpa_ids=frozenset(t["tpa_id"] for t in document["tpas"]),
+        plans=tuple(Plan(p["client_id"], p["pbm_id"], p["tpa_id"], day(p["valid_from"]), day(p["valid_to"]))
+                    for p in document["plans"]),
+        groups=tuple(Group(g["group_id"], g["client_id"], g["tpa_id"], g["name"], day(g["valid_from"]), day(g["valid_to"]))
+                     for g in document["groups"]),
+    )

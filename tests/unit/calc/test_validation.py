@@ -3,9 +3,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.calc.domain.claims import CLAIM_COLUMNS
-from services.calc.domain.validation import validate_row
+from services.calc.domain.validation import check_by_rules, validate_row
 
 from .builders import VALID_ROW, batch, row
 
@@ -82,3 +84,27 @@ def test_a_rejected_row_keeps_its_scope_hints_as_written_and_a_valid_fill_date()
 
 def test_every_builder_column_is_a_claim_column():
     assert tuple(VALID_ROW) == CLAIM_COLUMNS
+
+
+_CANDIDATES = {column: [VALID_ROW[column], ""] + [value for c, value in BAD_VALUES if c == column]
+               for column in CLAIM_COLUMNS}
+_CANDIDATES["claim_status"] += ["REVERSAL"]
+_CANDIDATES["reverses_claim_id"] += ["C0", "a|b"]
+_CANDIDATES["ndc"] += ["0000|212340"]
+_CANDIDATES["quantity"] += ["1|0", "0.5"]
+
+
+@st.composite
+def mostly_valid_rows(draw):
+    values = dict(VALID_ROW)
+    if draw(st.booleans()):
+        values.update(claim_status="REVERSAL", reverses_claim_id="C0")
+    for column in draw(st.lists(st.sampled_from(CLAIM_COLUMNS), max_size=3)):
+        values[column] = draw(st.sampled_from(_CANDIDATES[column]) | st.text(max_size=4))
+    return [values[c] for c in CLAIM_COLUMNS]
+
+
+@settings(max_examples=200, deadline=None)
+@given(mostly_valid_rows())
+def test_the_fast_path_agrees_with_the_column_rules(values):
+    assert validate_row(7, values) == check_by_rules(7, values)
