@@ -6,12 +6,12 @@ from pathlib import Path
 
 CHANNELS = ("RETAIL_30", "RETAIL_90", "MAIL", "SPECIALTY")
 TABLE_BITS = 16  # a fill is drawn by indexing a 2**16 table with 16 random bits: no bisect per row
-BASIS_BITS = 10
 
 # How each kind of drug reaches members: (channel, multiple of the base supply, parts per thousand).
-# A sliver of 90-day maintenance fills goes through RETAIL_30, the miscoded-channel case auditors flag.
+# A sliver of 90-day maintenance fills goes through RETAIL_30: the miscoded channel auditors flag.
 CHANNEL_MIX = {
-    "maintenance": (("RETAIL_30", 1, 679), ("RETAIL_30", 3, 1), ("RETAIL_90", 3, 140), ("MAIL", 3, 180)),
+    "maintenance": (("RETAIL_30", 1, 679), ("RETAIL_30", 3, 1), ("RETAIL_90", 3, 140),
+                    ("MAIL", 3, 180)),
     "acute": (("RETAIL_30", 1, 1000),),
     "specialty": (("SPECIALTY", 1, 1000),),
     "compound": (("RETAIL_30", 1, 1000),),
@@ -54,15 +54,15 @@ def load_drugs(path: Path) -> list[Drug]:
 
 
 def _drug(row: dict) -> Drug:
-    return Drug(row["ndc"], row["drug_name"], row["brand_generic"], row["kind"], int(row["days_supply"]),
-                _scaled(row["quantity"], 3), (_scaled(row["awp_unit_price_2024"], 5),
-                _scaled(row["awp_unit_price_2025"], 5)), int(row["weight"]))
+    awp = (_scaled(row["awp_unit_price_2024"], 5), _scaled(row["awp_unit_price_2025"], 5))
+    return Drug(row["ndc"], row["drug_name"], row["brand_generic"], row["kind"],
+                int(row["days_supply"]), _scaled(row["quantity"], 3), awp, int(row["weight"]))
 
 
 def _scaled(text: str, places: int) -> int:
-    """A decimal string as an integer count of 10**-places units, without passing through a float."""
+    """A decimal string as an integer count of 10**-places units, never through a float."""
     whole, _, frac = text.partition(".")
-    return int(whole) * 10**places + int(frac.ljust(places, "0")[:places] or 0)
+    return int(whole) * 10**places + int(frac.ljust(places, "0")[:places])
 
 
 def fill_table(drugs: list[Drug]) -> list[Fill]:
@@ -73,6 +73,7 @@ def fill_table(drugs: list[Drug]) -> list[Fill]:
 
 
 def _fills(drug: Drug):
+    """Each (Fill, parts per thousand of the drug's claims) of a drug."""
     for channel, multiple, share in CHANNEL_MIX[drug.kind]:
         quantity = drug.quantity_milli * multiple
         ext = tuple((price * quantity + 500_000) // 1_000_000 for price in drug.awp_u5)
@@ -108,7 +109,7 @@ def _member_cost(drug: Drug, channel: str, multiple: int) -> tuple[int, int, int
 
 
 def apportion(weighted: list, size: int) -> list:
-    """Largest-remainder apportionment of `size` slots; ties broken by list order (deterministic)."""
+    """Largest-remainder apportionment of `size` slots; ties go by list order (deterministic)."""
     total = sum(weight for _, weight in weighted)
     counts = [weight * size // total for _, weight in weighted]
     by_remainder = sorted(range(len(weighted)), key=lambda i: -(weighted[i][1] * size % total))

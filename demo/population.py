@@ -40,50 +40,48 @@ class Population:
     """Day-indexed slot tables built from the registry and the contract packets."""
 
     def __init__(self, registry: dict, packets: list[dict], n_claims: int):
-        self._registry = registry
+        self._groups = registry["groups"]
+        self._plans = registry["plans"]
         self._packets = packets
         self._shares = _group_shares(registry)
         self._pools = _member_pools(self._shares, n_claims)
         self._tables: dict[tuple, list[Slot]] = {}
 
     def slots_on(self, day: date) -> list[Slot]:
-        """The 2**SLOT_BITS slot table of a day; days with the same groups and contracts share one."""
-        active = tuple(self._active(day))
-        if active not in self._tables:
-            weighted = [(self._slot(*entry), self._shares[entry[0]]) for entry in active]
-            self._tables[active] = apportion(weighted, 1 << SLOT_BITS)
-        return self._tables[active]
+        """The 2**SLOT_BITS slot table of a day; days with equal groups and contracts share it."""
+        active = list(self._active(day.isoformat()))
+        key = tuple((group["group_id"], pbm_id, packet and packet["packet_id"])
+                    for group, pbm_id, packet in active)
+        if key not in self._tables:
+            weighted = [(self._slot(group, pbm_id, packet), self._shares[group["group_id"]])
+                        for group, pbm_id, packet in active]
+            self._tables[key] = apportion(weighted, 1 << SLOT_BITS)
+        return self._tables[key]
 
-    def _active(self, day: date):
-        iso = day.isoformat()
-        for group in self._registry["groups"]:
-            if group["valid_from"] <= iso <= group["valid_to"]:
-                plan = _covering(self._registry["plans"], iso, client_id=group["client_id"],
-                                 tpa_id=group["tpa_id"])
-                if plan:  # a group without a plan that day has no claims (registry consistency)
-                    yield group["group_id"], plan["pbm_id"], self._packet_id(plan["pbm_id"], group, iso)
+    def _active(self, iso: str):
+        """(group, pbm_id, packet or None) of each group with a plan that day."""
+        for group in self._groups:
+            if not group["valid_from"] <= iso <= group["valid_to"]:
+                continue
+            plan = _covering(self._plans, iso, client_id=group["client_id"], tpa_id=group["tpa_id"])
+            if plan:  # a group without a plan that day has no claims (registry consistency)
+                packet = _covering(self._packets, iso, client_id=group["client_id"],
+                                   pbm_id=plan["pbm_id"])
+                yield group, plan["pbm_id"], packet
 
-    def _packet_id(self, pbm_id: str, group: dict, iso: str) -> str | None:
-        packet = self._packet(pbm_id, group["client_id"], iso)
-        return packet["packet_id"] if packet else None
-
-    def _packet(self, pbm_id: str, client_id: str, iso: str) -> dict | None:
-        found = [p for p in self._packets if p["client_id"] == client_id and p["pbm_id"] == pbm_id
-                 and p["effective_from"] <= iso <= p["effective_to"]]
-        return found[0] if found else None
-
-    def _slot(self, group_id: str, pbm_id: str, packet_id: str | None) -> Slot:
-        group = next(g for g in self._registry["groups"] if g["group_id"] == group_id)
-        packet = next((p for p in self._packets if p["packet_id"] == packet_id), None)
-        base, pool = self._pools[group_id]
+    def _slot(self, group: dict, pbm_id: str, packet: dict | None) -> Slot:
+        base, pool = self._pools[group["group_id"]]
         pharmacies = (None, None, npi(f"{pbm_id}:MAIL"), npi(f"{pbm_id}:SPECIALTY"))
-        return Slot(group["client_id"], pbm_id, group["tpa_id"], group_id, base, pool,
+        return Slot(group["client_id"], pbm_id, group["tpa_id"], group["group_id"], base, pool,
                     price_book(packet), pharmacies)
 
 
 def _covering(rows: list[dict], iso: str, **match) -> dict | None:
+    """The first row matching `match` whose validity (or effective) window holds the day."""
     for row in rows:
-        if all(row[k] == v for k, v in match.items()) and row["valid_from"] <= iso <= row["valid_to"]:
+        start = row.get("valid_from") or row["effective_from"]
+        end = row.get("valid_to") or row["effective_to"]
+        if start <= iso <= end and all(row[key] == value for key, value in match.items()):
             return row
     return None
 

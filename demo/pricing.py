@@ -15,7 +15,7 @@ MARKET_TERMS = {
     ("MAIL", "B"): (2300, 0), ("MAIL", "G"): (8600, 0),
     ("SPECIALTY", "B"): (1650, 0), ("SPECIALTY", "G"): (4800, 0),
 }
-# Claim-to-claim scatter of the discount: generic MAC pricing swings far more than brand AWP pricing.
+# Claim-to-claim scatter of the discount: generic MAC prices swing far more than brand AWP prices.
 NOISE_BP = {"B": 250, "G": 600}
 
 

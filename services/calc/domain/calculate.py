@@ -29,6 +29,8 @@ def check_evidence_scope(scope: Scope, contract: ContractPacket | None, rebates:
 def calculate(batch: ClaimsBatch, scope: Scope, contract: ContractPacket | None,
               rebates: RebateEvidence | None = None, proposal: Proposal | None = None) -> dict:
     """Run the pipeline and every applicable formula; contract=None means no contract packet covers the scope."""
+    # A Scope built directly skips Scope.parse; re-parsing it raises `bad_input:scope` for an invalid one.
+    Scope.parse(scope.client_id, scope.pbm_id, scope.date_from, scope.date_to, scope.tpa_id, scope.group_ids)
     check_evidence_scope(scope, contract, rebates)
     with exact_arithmetic():
         # The batch may be a store's superset of the scope's rows: the scope filter is always applied here.

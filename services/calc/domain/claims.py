@@ -15,6 +15,7 @@ CLAIM_COLUMNS: tuple[str, ...] = (
 )
 
 PAID, REVERSAL = "PAID", "REVERSAL"
+BASES_OF_COST = ("AWP", "MAC", "UC", "OTHER")
 
 
 @dataclass(frozen=True, slots=True)

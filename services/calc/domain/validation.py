@@ -7,7 +7,7 @@ from typing import Sequence
 
 from runtime.packets import BRAND_GENERIC, CHANNELS
 from services.calc.domain import values as v
-from services.calc.domain.claims import CLAIM_COLUMNS, PAID, REVERSAL, Claim, Reject
+from services.calc.domain.claims import BASES_OF_COST, CLAIM_COLUMNS, PAID, REVERSAL, Claim, Reject
 
 _PARSERS: tuple[v.Parser, ...] = (
     v.non_empty,                          # claim_id
@@ -20,7 +20,7 @@ _PARSERS: tuple[v.Parser, ...] = (
     v.any_text,                           # drug_name
     v.one_of(*BRAND_GENERIC),
     v.one_of(*CHANNELS),
-    v.one_of("AWP", "MAC", "UC", "OTHER"),
+    v.one_of(*BASES_OF_COST),
     v.yes_no,                             # compound
     v.positive_integer,                   # days_supply
     v.decimal(3, positive=True),          # quantity
@@ -35,9 +35,8 @@ _CLIENT, _PBM, _TPA, _GROUP, _FILL_DATE = (CLAIM_COLUMNS.index(c) for c in
                                            ("client_id", "pbm_id", "tpa_id", "group_id", "fill_date"))
 _INVALID = v.INVALID
 
-
 _STATUSES, _DRUG_TYPES, _CHANNELS = frozenset((PAID, REVERSAL)), frozenset(BRAND_GENERIC), frozenset(CHANNELS)
-_BASES, _YES_NO = frozenset(("AWP", "MAC", "UC", "OTHER")), frozenset("YN")
+_BASES, _YES_NO = frozenset(BASES_OF_COST), frozenset("YN")
 # The digit-shaped columns of a valid row, joined by "|": fill_date, ndc, days_supply, quantity, awp_unit_price,
 # the four paid amounts, pharmacy_npi. No segment may hold "|", so a field cannot smuggle one in.
 _DIGIT_COLUMNS = re.compile(

@@ -22,7 +22,8 @@ def excluded(rows, packet=None, proposal_packet=None):
      {AWP: "uc", FEE: "uc", REBATE: "compound", REPRICING: "uc"}),
     ({"compound": "Y", "awp_unit_price": "0", "channel": "MAIL"},
      {AWP: "compound", FEE: "compound", REBATE: "compound", REPRICING: "compound"}),
-    ({"awp_unit_price": "0", "channel": "MAIL"}, {AWP: "zero_awp", FEE: "no_term", REBATE: "no_term", REPRICING: "zero_awp"}),
+    ({"awp_unit_price": "0", "channel": "MAIL"},
+     {AWP: "zero_awp", FEE: "no_term", REBATE: "no_term", REPRICING: "zero_awp"}),
 ])
 def test_each_formula_applies_only_its_reasons_first_match_wins(changes, expected):
     got = excluded([row("C1", **changes)])

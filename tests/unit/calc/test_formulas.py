@@ -65,7 +65,8 @@ def test_dispensing_fee_shortfall_uses_the_contract_offset(offset, expected):
 def test_rebate_guarantee_rows_per_channel_with_a_brand_rebate_term():
     terms = [term("MAIL", "B", rebate_per_claim="100.10"), term("RETAIL_30", "B", rebate_per_claim="210.00"),
              term("RETAIL_30", "G", rebate_per_claim="99.00"), term("RETAIL_90", "B")]
-    evidence = rebates(received=[{"channel": "RETAIL_30", "amount": "300.00"}, {"channel": "SPECIALTY", "amount": "50.00"},
+    evidence = rebates(received=[{"channel": "RETAIL_30", "amount": "300.00"},
+                                 {"channel": "SPECIALTY", "amount": "50.00"},
                                  {"channel": "RETAIL_90", "amount": "20.00"}])
     rows = [row("C1"), row("C2"), row("C3", channel="MAIL"), row("C4", brand_generic="G")]
     got = formula(run(rows, contract(terms=terms), evidence), REBATE)

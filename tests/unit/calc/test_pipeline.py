@@ -72,7 +72,8 @@ def test_rejects_by_reason_is_sorted_and_rejected_rows_in_row_order_over_the_who
     assert list(got["rejects_by_reason"].items()) == [
         ("bad_value:channel", 1), ("bad_value:ndc", 2), ("duplicate_claim_id", 1)]
     assert got["rejected_rows"] == [{"row": 1, "reason": "bad_value:ndc"}, {"row": 2, "reason": "bad_value:ndc"},
-                                    {"row": 4, "reason": "bad_value:channel"}, {"row": 5, "reason": "duplicate_claim_id"}]
+                                    {"row": 4, "reason": "bad_value:channel"},
+                                    {"row": 5, "reason": "duplicate_claim_id"}]
     assert got["rows_read"] == 5 and got["rows_rejected"] == 4
 
 

@@ -30,7 +30,8 @@ def claim_rows(draw, reversals: bool = True):
         rows.append(row(
             f"C{i}", claim_status=status,
             reverses_claim_id=f"C{draw(st.integers(0, count))}" if status == "REVERSAL" else "",
-            client_id=draw(st.sampled_from(["C001", "C001", "C002"])), group_id=draw(st.sampled_from(["GRP_1", "GRP_2"])),
+            client_id=draw(st.sampled_from(["C001", "C001", "C002"])),
+            group_id=draw(st.sampled_from(["GRP_1", "GRP_2"])),
             member_id=draw(st.sampled_from(["M1", "M2", "M3"])), channel=draw(st.sampled_from(CHANNELS)),
             brand_generic=draw(st.sampled_from(DRUG_TYPES)), basis_of_cost=draw(st.sampled_from(["AWP", "MAC", "UC"])),
             compound=draw(st.sampled_from("NNY")), days_supply=str(draw(st.integers(1, 100))),
@@ -44,7 +45,8 @@ def contracts(draw):
     buckets = draw(st.lists(st.sampled_from([(c, bg) for c in CHANNELS for bg in DRUG_TYPES]), unique=True))
     terms = [term(c, bg, draw(_placed(4, 0, 9999)), draw(_placed(2, 0, 500)),
                   draw(st.none() | _placed(2, 0, 50000))) for c, bg in buckets]
-    return contract_json(terms=terms, offset=draw(st.sampled_from(["none", "within_channel", "within_drug_type", "all"])))
+    offset = draw(st.sampled_from(["none", "within_channel", "within_drug_type", "all"]))
+    return contract_json(terms=terms, offset=offset)
 
 
 def _result(rows, packet_json, columns=CLAIM_COLUMNS):

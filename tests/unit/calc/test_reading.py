@@ -119,3 +119,19 @@ def test_a_header_only_file_has_no_rows():
 
 def test_the_builder_row_is_valid():
     assert batch([VALID_ROW]).rejects == []
+
+
+class _PipeLike:
+    """A stream that only reads, like a socket or a pipe: no seek, no tell."""
+
+    def __init__(self, data: bytes) -> None:
+        self._chunks = [data[i:i + 7] for i in range(0, len(data), 7)]
+
+    def read(self, size: int = -1) -> bytes:
+        return self._chunks.pop(0) if self._chunks else b""
+
+
+def test_claims_scan_reads_a_non_seekable_stream_and_hashes_every_byte():
+    data = csv_bytes([row("C1"), row("C2")], bom=True)
+    scan = ClaimsScan(_PipeLike(data))
+    assert [o.claim_id for o in scan] == ["C1", "C2"] and scan.sha256 == hashlib.sha256(data).hexdigest()

@@ -1,7 +1,10 @@
 """Evidence sufficiency of calculations.md 4: reasons, status, nulled guarantee fields, readiness."""
+from datetime import date
+
 import pytest
 
 from runtime.errors import InputError
+from runtime.scope import Scope
 from services.calc.domain.calculate import calculate, check_evidence_scope
 
 from .builders import batch, contract, formula, proposal, rebates, reversal, row, run, scope
@@ -126,3 +129,12 @@ def test_evidence_for_another_client_or_pbm_is_scope_evidence_mismatch(evidence)
         assert caught.value.code == "scope_evidence_mismatch"
     check_evidence_scope(scope(), contract(), rebates())
     check_evidence_scope(scope(), None, None)
+
+
+@pytest.mark.parametrize("bad_scope", [
+    Scope("C001", "PBM_A", date(2025, 2, 1), date(2025, 1, 31)), Scope("", "PBM_A", date(2025, 1, 1), date(2025, 2, 1)),
+    Scope("C001", "PBM_A", date(2025, 1, 1), date(2025, 2, 1), group_ids=("",))])
+def test_an_invalid_scope_is_bad_input_scope_and_nothing_is_computed(bad_scope):
+    with pytest.raises(InputError) as caught:
+        calculate(batch([row("C1")]), bad_scope, contract())
+    assert caught.value.code == "bad_input:scope"

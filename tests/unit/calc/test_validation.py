@@ -22,7 +22,8 @@ BAD_VALUES = [
     ("channel", "RETAIL_60"), ("channel", "mail"),
     ("basis_of_cost", "U&C"), ("basis_of_cost", "awp"),
     ("compound", "y"), ("compound", "1"), ("compound", ""),
-    ("days_supply", "0"), ("days_supply", "-1"), ("days_supply", "30.0"), ("days_supply", "+30"), ("days_supply", " 30"),
+    ("days_supply", "0"), ("days_supply", "-1"), ("days_supply", "30.0"), ("days_supply", "+30"),
+    ("days_supply", " 30"),
     ("quantity", "0"), ("quantity", "0.000"), ("quantity", "1.2345"), ("quantity", "-1"), ("quantity", "1e2"),
     ("awp_unit_price", "1.123456"), ("awp_unit_price", "+1"), ("awp_unit_price", "1,000.00"),
     ("ingredient_cost_paid", "1.234"), ("ingredient_cost_paid", "-0.01"), ("ingredient_cost_paid", ".50"),
@@ -58,7 +59,8 @@ def test_the_first_failing_column_in_table_order_names_the_reason_whatever_the_f
 
 
 def test_an_invalid_status_is_reported_before_the_reverses_rule():
-    assert validate_row(1, list(row(claim_status="X", reverses_claim_id="C0").values())).reason == "bad_value:claim_status"
+    fields = list(row(claim_status="X", reverses_claim_id="C0").values())
+    assert validate_row(1, fields).reason == "bad_value:claim_status"
 
 
 def test_a_claim_carries_typed_values_and_money_as_decimal():

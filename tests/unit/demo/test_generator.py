@@ -15,10 +15,10 @@ from demo.generator import generate_claims
 ROWS = 20_000
 GOLDEN_5000_SHA256 = "1d20d1960b245cc3a48ade0071841069365a5d1db6031821b60753d91fd5f7ba"
 SPEC_COLUMNS = ["claim_id", "claim_status", "reverses_claim_id", "client_id", "pbm_id", "tpa_id",
-                "group_id", "member_id", "fill_date", "ndc", "drug_name", "brand_generic", "channel",
-                "basis_of_cost", "compound", "days_supply", "quantity", "awp_unit_price",
-                "ingredient_cost_paid", "dispensing_fee_paid", "member_paid", "plan_paid",
-                "pharmacy_npi"]
+                "group_id", "member_id", "fill_date", "ndc", "drug_name", "brand_generic",
+                "channel", "basis_of_cost", "compound", "days_supply", "quantity",
+                "awp_unit_price", "ingredient_cost_paid", "dispensing_fee_paid", "member_paid",
+                "plan_paid", "pharmacy_npi"]
 DATE = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 RULES = {  # column -> the 1.1 rule, as a full-match pattern
     "claim_id": r".+", "claim_status": r"PAID|REVERSAL", "client_id": r".+", "pbm_id": r".+",
@@ -45,7 +45,9 @@ def _reject_reason(row: dict) -> str | None:
         elif column == "fill_date":
             if not DATE.match(value) or not _real_date(value):
                 return f"bad_value:{column}"
-        elif not re.fullmatch(RULES[column], value) or (column == "quantity" and _cents(value) == 0):
+        elif not re.fullmatch(RULES[column], value):
+            return f"bad_value:{column}"
+        elif column == "quantity" and _cents(value) == 0:  # quantity is > 0
             return f"bad_value:{column}"
     return None
 
@@ -164,7 +166,8 @@ def test_reversals_follow_their_paid_claim_with_its_fields(parsed):
     assert 0.01 * ROWS < len(paired) < 0.03 * ROWS
     for rev in paired:
         paid = parsed[0][position[rev["reverses_claim_id"]]]
-        assert paid["claim_status"] == "PAID" and position[rev["claim_id"]] > position[paid["claim_id"]]
+        assert paid["claim_status"] == "PAID"
+        assert position[rev["claim_id"]] > position[paid["claim_id"]]
         assert [rev[c] for c in SPEC_COLUMNS[3:]] == [paid[c] for c in SPEC_COLUMNS[3:]]
     assert len({r["reverses_claim_id"] for r in paired}) == len(paired)
     assert len(orphans) == 3 and {r["client_id"] for r in orphans} == {"C002"}
@@ -172,7 +175,10 @@ def test_reversals_follow_their_paid_claim_with_its_fields(parsed):
 
 def test_special_cases_are_present(parsed):
     valid = parsed[0]
-    share = lambda hit: sum(1 for r in valid if hit(r)) / len(valid)  # noqa: E731
+
+    def share(hit):
+        return sum(1 for r in valid if hit(r)) / len(valid)
+
     assert 0.02 < share(lambda r: r["basis_of_cost"] == "UC") < 0.04
     assert 0.003 < share(lambda r: r["compound"] == "Y") < 0.008
     assert 0.001 < share(lambda r: r["awp_unit_price"] == "0.00000") < 0.005
@@ -184,7 +190,10 @@ def test_special_cases_are_present(parsed):
 def test_claims_look_like_a_pharmacy_benefit(parsed):
     paid = [r for r in parsed[0] if r["claim_status"] == "PAID"]
     brand = [r for r in paid if r["brand_generic"] == "B"]
-    awp = lambda rows: sum(Decimal(r["awp_unit_price"]) * Decimal(r["quantity"]) for r in rows)  # noqa: E731
+
+    def awp(rows):
+        return sum(Decimal(r["awp_unit_price"]) * Decimal(r["quantity"]) for r in rows)
+
     assert 0.15 <= len(brand) / len(paid) <= 0.20
     assert awp(brand) > awp(paid) / 2
     channels = Counter(r["channel"] for r in paid).most_common()

@@ -1,0 +1,161 @@
+"""End to end: `leaf run` as a user starts it, driven over HTTP; every hop a real gRPC call."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import grpc
+import httpx
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from cli.supervisor import free_port
+
+pytestmark = pytest.mark.e2e
+LEAF = Path(sys.executable).parent / "leaf"
+C001_2025 = {"client_id": "C001", "pbm_id": "PBM_A", "date_from": "2025-01-01", "date_to": "2025-12-31"}
+
+
+@pytest.fixture(scope="module")
+def mesh(tmp_path_factory):
+    home = tmp_path_factory.mktemp("leaf-home")
+    port = free_port()
+    env = {**os.environ, "LEAF_HOME": str(home), "LEAF_GATEWAY_PORT": str(port)}
+    process = subprocess.Popen([str(LEAF), "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    printed = []
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            pytest.fail("leaf run exited:\n" + "".join(printed))
+        printed.append(line)
+        if line.strip().startswith("-d '{"):  # the last line of the printed request
+            break
+    else:
+        process.kill()
+        pytest.fail("leaf run did not become ready:\n" + "".join(printed))
+    addresses = {parts[0]: parts[2] for parts in (l.split() for l in printed) if len(parts) == 3 and parts[1] == "grpc"}
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
+        yield {"http": client, "home": home, "addresses": addresses, "printed": "".join(printed)}
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 0
+
+
+def test_the_printed_request_returns_a_computed_run(mesh):
+    assert "curl -s -X POST" in mesh["printed"] and "/docs" in mesh["printed"]
+    reply = mesh["http"].post("/v1/runs", json=C001_2025)
+    assert reply.status_code == 201, reply.text
+    run = reply.json()
+    assert run["readiness"] in {"final", "modeled", "blocked"}
+    assert run["result"]["data_quality"]["rows_read"] >= 100_000
+    assert mesh["http"].get(f"/v1/runs/{run['run_id']}").json() == run
+
+
+def test_the_numbers_follow_calculations_md(mesh):
+    run = mesh["http"].post("/v1/runs", json=C001_2025).json()
+    awp = run["result"]["formulas"][0]
+    assert awp["id"] == "awp_discount_guarantee" and awp["buckets"]
+    cent, basis = Decimal("0.01"), Decimal("0.0001")
+    positive = Decimal(0)
+    for bucket in awp["buckets"]:
+        total, cost = Decimal(bucket["awp"]), Decimal(bucket["ingredient_cost"])
+        guaranteed = (total * (1 - Decimal(bucket["guaranteed_discount"]))).quantize(cent, ROUND_HALF_UP)
+        assert Decimal(bucket["guaranteed_cost"]) == guaranteed
+        assert Decimal(bucket["variance"]) == cost - guaranteed
+        if total:
+            assert Decimal(bucket["actual_discount"]) == (1 - cost / total).quantize(basis, ROUND_HALF_UP)
+        positive += max(Decimal(0), Decimal(bucket["variance"]))
+    offset = json.loads((Path(__file__).parents[2] / "demo/onedrive/Clients/C001/PBM_A/contract-2025.packet.json").read_text())["offset"]
+    if offset == "none":
+        assert Decimal(awp["shortfall"]) == positive
+
+
+def test_leaf_calc_offline_matches_the_gateway_byte_for_byte(mesh):
+    run = mesh["http"].post("/v1/runs", json=C001_2025).json()
+    folder = Path(__file__).parents[2] / "demo/onedrive/Clients/C001/PBM_A"
+    offline = subprocess.run(
+        [str(LEAF), "calc", "--claims", str(mesh["home"] / "demo" / "claims.csv"),
+         "--contract", str(folder / "contract-2025.packet.json"), "--rebates", str(folder / "rebates-2025.rebates.json"),
+         "--client", "C001", "--pbm", "PBM_A", "--from", "2025-01-01", "--to", "2025-12-31"],
+        capture_output=True, check=True)
+    assert json.loads(offline.stdout)["formulas"] == run["result"]["formulas"]
+    assert json.loads(offline.stdout) == run["result"]
+
+
+@pytest.mark.parametrize("body, state", [
+    ({"client_id": "C003", "date_from": "2025-01-01", "date_to": "2025-12-31"}, "ambiguous"),
+    ({"client_id": "Harbor Foods", "date_from": "2025-01-01", "date_to": "2025-12-31"}, "ambiguous"),
+    ({"client_id": "C003", "pbm_id": "PBM_B", "date_from": "2025-01-01", "date_to": "2025-12-31"}, "out_of_coverage"),
+    ({"client_id": "C999", "date_from": "2025-01-01", "date_to": "2025-12-31"}, "unknown"),
+    ({"client_id": "C001", "pbm_id": "PBM_C", "date_from": "2025-01-01", "date_to": "2025-12-31"}, "conflicting"),
+])
+def test_a_scope_that_is_not_exact_is_never_computed(mesh, body, state):
+    resolved = mesh["http"].post("/v1/scopes:resolve", json=body)
+    assert resolved.status_code == 200 and resolved.json()["state"] == state
+    refused = mesh["http"].post("/v1/runs", json=body)
+    assert refused.status_code == 409
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["code"] == "scope_not_exact" and refused.json()["resolution"]["state"] == state
+
+
+def test_errors_are_problem_json(mesh):
+    missing = mesh["http"].get("/v1/runs/run_does_not_exist")
+    assert missing.status_code == 404 and missing.json()["code"] == "run_not_found"
+    backwards = mesh["http"].post("/v1/runs", json={**C001_2025, "date_from": "2026-01-01"})
+    assert backwards.status_code == 400 and backwards.json()["code"] == "bad_input:scope"
+    malformed = mesh["http"].post("/v1/runs", json={"client_id": "C001"})
+    assert malformed.status_code == 422 and malformed.json()["code"] == "bad_request"
+
+
+def test_health_readiness_and_openapi(mesh):
+    assert mesh["http"].get("/healthz").json() == {"status": "ok", "services": {}}
+    ready = mesh["http"].get("/readyz").json()
+    assert ready["status"] == "ready" and set(ready["services"]) == {"scope", "calc", "evidence", "itr", "publisher", "tasks"}
+    paths = mesh["http"].get("/openapi.json").json()["paths"]
+    assert {"/v1/runs", "/v1/runs/{run_id}", "/v1/scopes:resolve", "/healthz", "/readyz"} <= set(paths)
+
+
+def test_a_stock_grpc_client_lists_and_checks_every_service(mesh):
+    assert set(mesh["addresses"]) == {"scope", "calc", "evidence", "itr", "publisher", "tasks"}
+    for name, address in mesh["addresses"].items():
+        with grpc.insecure_channel(address) as channel:
+            reply = next(reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(
+                iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10))
+            names = {s.name for s in reply.list_services_response.service}
+            assert any(n.startswith(f"leaf.{name}.v1.") for n in names), names
+            health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
+            assert health.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_one_trace_spans_the_gateway_and_every_service_it_touched(mesh):
+    run = mesh["http"].post("/v1/runs", json={**C001_2025, "date_to": "2025-06-30"}).json()
+    trace_id = run["lineage"]["trace_id"]
+    assert len(trace_id) == 32
+    services: set[str] = set()
+    for _ in range(50):
+        spans = [json.loads(line) for path in (mesh["home"] / "traces").glob("*.jsonl")
+                 for line in path.read_text().splitlines() if trace_id in line]
+        services = {s["service"] for s in spans}
+        if {"gateway", "scope", "calc", "evidence", "publisher"} <= services:
+            break
+        time.sleep(0.1)
+    assert {"gateway", "scope", "calc", "evidence", "publisher"} <= services
+    shown = subprocess.run([str(LEAF), "trace", trace_id], env={**os.environ, "LEAF_HOME": str(mesh["home"])},
+                           capture_output=True, text=True, check=True).stdout
+    assert "CalcService/CreateRun" in shown and "EvidenceService/FindContractPacket" in shown
+
+
+def test_logs_are_json_with_trace_ids_and_no_member_ids(mesh):
+    mesh["http"].post("/v1/runs", json=C001_2025)
+    for path in (mesh["home"] / "logs").glob("*.log"):
+        for line in path.read_text().splitlines():
+            record = json.loads(line)
+            assert "member_id" not in record
+            assert not any(token in line for token in ('"M0', "Bearer "))

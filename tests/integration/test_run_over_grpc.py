@@ -1,0 +1,101 @@
+"""Evidence → calc → publisher as real gRPC servers: the run equals `leaf calc` byte for byte."""
+import json
+from argparse import Namespace
+
+import pytest
+from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
+from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
+from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
+
+from cli.commands.calc import compute
+from demo import ONEDRIVE_DIR, load_registry
+from demo.generator import generate_claims
+from runtime.convert import scope_to_proto
+from runtime.scope import Scope
+from services.calc.bootstrap import CalcSettings
+from services.calc.bootstrap import bootstrap as calc_bootstrap
+from services.calc.domain.calculate import render
+from services.evidence.bootstrap import EvidenceSettings
+from services.evidence.bootstrap import bootstrap as evidence_bootstrap
+from services.publisher.bootstrap import PublisherSettings
+from services.publisher.bootstrap import bootstrap as publisher_bootstrap
+from tests.integration.mesh_fixtures import channel_to, running
+
+CLIENTS = [(p["client_id"], p["pbm_id"]) for p in load_registry()["plans"]]
+
+
+@pytest.fixture(scope="module")
+def claims_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("claims") / "claims.csv"
+    generate_claims(path, n_claims=6000, seed=7)
+    return path
+
+
+def offline(claims_csv, client, pbm, year, rebates=True):
+    folder = ONEDRIVE_DIR / "Clients" / client / pbm
+    rebate_file = folder / f"rebates-{year}.rebates.json"
+    args = Namespace(claims=claims_csv, contract=folder / f"contract-{year}.packet.json",
+                     rebates=rebate_file if rebates and rebate_file.exists() else None, proposal=None,
+                     client=client, pbm=pbm, tpa=None, group=[], date_from=f"{year}-01-01", date_to=f"{year}-12-31")
+    return render(compute(args))
+
+
+async def test_a_run_over_the_mesh_equals_leaf_calc_and_is_published(tmp_path, claims_csv):
+    from cli.commands.claims import load_claims
+
+    load_claims(claims_csv)
+    evidence = evidence_bootstrap(EvidenceSettings(LEAF_EVIDENCE_DB_URL=f"sqlite:///{tmp_path / 'e.sqlite'}"))
+    async with running(evidence) as evidence_address:
+        calc = calc_bootstrap(CalcSettings(EVIDENCE_ADDR=evidence_address, LEAF_CALC_DB_URL=f"sqlite:///{tmp_path / 'c.sqlite'}"))
+        publisher = publisher_bootstrap(PublisherSettings(LEAF_PUBLISHER_DB_URL=f"sqlite:///{tmp_path / 'p.sqlite'}"))
+        async with running(calc) as calc_address, running(publisher) as publisher_address, \
+                channel_to(calc_address) as calc_channel, channel_to(publisher_address) as publisher_channel:
+            stub = calc_pb2_grpc.CalcServiceStub(calc_channel)
+            scope = scope_to_proto(Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31"))
+            run = await stub.CreateRun(calc_pb2.CreateRunRequest(scope=scope))
+            again = await stub.CreateRun(calc_pb2.CreateRunRequest(scope=scope))
+            stored = await stub.GetRun(calc_pb2.GetRunRequest(run_id=run.run_id))
+            publication = await publisher_pb2_grpc.PublisherServiceStub(publisher_channel).PublishRun(
+                publisher_pb2.PublishRunRequest(run=run))
+
+    assert run.result_json == offline(claims_csv, "C001", "PBM_A", 2025)
+    assert again.run_id == run.run_id and stored.result_json == run.result_json
+    assert {e.evidence_id for e in run.lineage.evidence} == {"CP-C001-PBMA-2025", "RB-C001-PBMA-2025"}
+    tables = {t.name: json.loads(t.rows_json) for t in publication.tables}
+    assert {"readiness", "awp_discount_guarantee", "formula_totals"} <= set(tables)
+    for rows in tables.values():
+        for row in rows:
+            assert row["run_id"] == run.run_id and row["scope_hash"] == run.scope.scope_hash
+            assert "member_id" not in row
+
+
+async def test_evidence_never_answers_for_another_client_or_pbm(tmp_path):
+    evidence = evidence_bootstrap(EvidenceSettings(LEAF_EVIDENCE_DB_URL=f"sqlite:///{tmp_path / 'e.sqlite'}"))
+    async with running(evidence) as address, channel_to(address) as channel:
+        stub = evidence_pb2_grpc.EvidenceServiceStub(channel)
+        for client, pbm in CLIENTS:
+            for year in (2024, 2025):
+                scope = scope_to_proto(Scope.parse(client, pbm, f"{year}-01-01", f"{year}-12-31"))
+                for method in (stub.FindContractPacket, stub.FindRebateEvidence):
+                    reply = await method(evidence_pb2.FindEvidenceRequest(scope=scope))
+                    if reply.found:
+                        assert (reply.packet.client_id, reply.packet.pbm_id) == (client, pbm)
+                        assert json.loads(reply.packet.body_json)["client_id"] == client
+        unknown = scope_to_proto(Scope.parse("C999", "PBM_A", "2025-01-01", "2025-12-31"))
+        assert not (await stub.FindContractPacket(evidence_pb2.FindEvidenceRequest(scope=unknown))).found
+
+
+async def test_a_run_without_covering_contract_is_blocked_not_substituted(tmp_path, claims_csv):
+    from cli.commands.claims import load_claims
+
+    load_claims(claims_csv)
+    evidence = evidence_bootstrap(EvidenceSettings(LEAF_EVIDENCE_DB_URL=f"sqlite:///{tmp_path / 'e.sqlite'}"))
+    async with running(evidence) as evidence_address:
+        calc = calc_bootstrap(CalcSettings(EVIDENCE_ADDR=evidence_address, LEAF_CALC_DB_URL=f"sqlite:///{tmp_path / 'c.sqlite'}"))
+        async with running(calc) as calc_address, channel_to(calc_address) as channel:
+            scope = scope_to_proto(Scope.parse("C001", "PBM_A", "2023-01-01", "2023-12-31"))
+            run = await calc_pb2_grpc.CalcServiceStub(channel).CreateRun(calc_pb2.CreateRunRequest(scope=scope))
+    result = json.loads(run.result_json)
+    awp = result["formulas"][0]
+    assert awp["status"] == "blocked" and "contract_evidence_missing" in awp["reasons"]
+    assert result["inputs"]["contract_packet_id"] is None

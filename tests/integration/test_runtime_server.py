@@ -1,0 +1,68 @@
+"""The shared server skeleton: health (NOT_SERVING until ready and on shutdown), reflection, error mapping."""
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
+
+from demo import load_registry
+from runtime.grpc_errors import from_rpc_error
+from runtime.server import create_server, mark_when_ready
+from services.scope.bootstrap import ScopeSettings, bootstrap, open_registry
+from tests.integration.mesh_fixtures import channel_to, running
+
+
+def scope_deps(tmp_path):
+    registry = open_registry(f"sqlite:///{tmp_path / 'scope.sqlite'}")
+    registry.replace(load_registry())
+    return bootstrap(ScopeSettings(), registry)
+
+
+async def health(channel, service=""):
+    reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service))
+    return reply.status
+
+
+async def test_health_is_not_serving_until_ready_then_serving_then_not_serving_on_shutdown(tmp_path):
+    deps = scope_deps(tmp_path)
+    server, port = await create_server("127.0.0.1:0", deps)
+    await server.start()
+    async with channel_to(f"127.0.0.1:{port}") as channel:
+        assert await health(channel) == health_pb2.HealthCheckResponse.NOT_SERVING
+        await mark_when_ready(deps, interval=0.01)
+        assert await health(channel) == health_pb2.HealthCheckResponse.SERVING
+        assert await health(channel, "leaf.scope.v1.ScopeService") == health_pb2.HealthCheckResponse.SERVING
+        await deps.health.enter_graceful_shutdown()
+        assert await health(channel) == health_pb2.HealthCheckResponse.NOT_SERVING
+    await server.stop(0)
+
+
+async def test_reflection_lists_the_service_for_a_stock_client(tmp_path):
+    async with running(scope_deps(tmp_path)) as address, channel_to(address) as channel:
+        call = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo()
+        await call.write(reflection_pb2.ServerReflectionRequest(list_services=""))
+        reply = await call.read()
+        await call.done_writing()
+        names = {s.name for s in reply.list_services_response.service}
+    assert {"leaf.scope.v1.ScopeService", "grpc.health.v1.Health"} <= names
+
+
+async def test_domain_error_travels_as_status_with_a_stable_reason(tmp_path):
+    async with running(scope_deps(tmp_path)) as address, channel_to(address) as channel:
+        stub = scope_pb2_grpc.ScopeServiceStub(channel)
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await stub.ResolveScope(scope_pb2.ResolveScopeRequest(client="C001", date_from="2025-12-31", date_to="2025-01-01"))
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert from_rpc_error(failure.value).code == "bad_input:scope"
+
+
+async def test_resolve_scope_over_grpc(tmp_path):
+    async with running(scope_deps(tmp_path)) as address, channel_to(address) as channel:
+        stub = scope_pb2_grpc.ScopeServiceStub(channel)
+        exact = await stub.ResolveScope(scope_pb2.ResolveScopeRequest(client="C001", pbm="PBM_A",
+                                                                      date_from="2025-01-01", date_to="2025-12-31"))
+        ambiguous = await stub.ResolveScope(scope_pb2.ResolveScopeRequest(client="C003", date_from="2025-01-01",
+                                                                          date_to="2025-12-31"))
+    assert exact.state == scope_pb2.EXACT
+    assert exact.exact.scope_hash == "d610ee3c0b90fe585bd963e08104da6b4763950d6a9f943c1d46c1cb0342a5cd"
+    assert ambiguous.state == scope_pb2.AMBIGUOUS and len(ambiguous.candidates) == 2
