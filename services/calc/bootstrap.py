@@ -26,6 +26,7 @@ EVIDENCE_SERVICE = evidence_pb2.DESCRIPTOR.services_by_name["EvidenceService"].f
 
 
 class CalcSettings(ServiceSettings):
+    embedded_defaults = ("LEAF_CALC_DB_URL", "LEAF_CLAIMS_URL")
     LEAF_CALC_DB_URL: str = Field(default_factory=lambda: sqlite_url("calc"))
     LEAF_CLAIMS_URL: str = Field(default_factory=lambda: default_claims_url())
     EVIDENCE_ADDR: str  # required: a run cannot be computed without its evidence

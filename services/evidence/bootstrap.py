@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 
 class EvidenceSettings(ServiceSettings):
+    embedded_defaults = ("LEAF_EVIDENCE_DB_URL",)
     LEAF_EVIDENCE_DB_URL: str = Field(default_factory=lambda: sqlite_url("evidence"))
     LEAF_CONTRACTS_DIR: str = str(DEMO_CONTRACTS)
 

@@ -18,6 +18,7 @@ SERVICE_NAME = itr_pb2.DESCRIPTOR.services_by_name["ItrService"].full_name
 
 
 class ItrSettings(ServiceSettings):
+    embedded_defaults = ("LEAF_ITR_DB_URL",)
     LEAF_ITR_DB_URL: str = Field(default_factory=lambda: sqlite_url("itr"))
 
 

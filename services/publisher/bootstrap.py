@@ -17,6 +17,7 @@ SERVICE_NAME = publisher_pb2.DESCRIPTOR.services_by_name["PublisherService"].ful
 
 
 class PublisherSettings(ServiceSettings):
+    embedded_defaults = ("LEAF_PUBLISHER_DB_URL",)
     LEAF_PUBLISHER_DB_URL: str = Field(default_factory=lambda: sqlite_url("publisher"))
 
 

@@ -17,6 +17,7 @@ SERVICE_NAME = scope_pb2.DESCRIPTOR.services_by_name["ScopeService"].full_name
 
 
 class ScopeSettings(ServiceSettings):
+    embedded_defaults = ("LEAF_SCOPE_DB_URL",)
     LEAF_SCOPE_DB_URL: str = Field(default_factory=lambda: sqlite_url("scope"))
 
 

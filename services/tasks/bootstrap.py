@@ -18,6 +18,7 @@ SERVICE_NAME = tasks_pb2.DESCRIPTOR.services_by_name["TasksService"].full_name
 
 
 class TasksSettings(ServiceSettings):
+    embedded_defaults = ("LEAF_TASKS_DB_URL",)
     LEAF_TASKS_DB_URL: str = Field(default_factory=lambda: sqlite_url("tasks"))
 
 
