@@ -9,6 +9,7 @@ from services.calc.domain.data_quality import data_quality
 from services.calc.domain.formulas import (awp_discount_guarantee as awp, dispensing_fee_guarantee as fee,
                                            generic_dispensing_rate as gdr, rebate_guarantee as rebate,
                                            repricing_savings as repricing)
+from services.calc.domain.formulas.term_guarantee import without_contract
 from services.calc.domain.pipeline import in_scope, net_reversals, suspect_channel
 from services.calc.domain.result import formula_entry, inputs, render, result_document
 from services.calc.domain.rounding import exact_arithmetic
@@ -51,7 +52,7 @@ def _formula_bodies(netted: list[Claim], contract: ContractPacket | None, rebate
                     proposal: Proposal | None) -> list[tuple[str, dict]]:
     """The formulas in the documented order, each with its fields before evidence status."""
     if contract is None:
-        bodies = [(awp.ID, awp.without_contract()), (fee.ID, fee.without_contract())]
+        bodies = [(awp.ID, without_contract()), (fee.ID, without_contract())]
     else:
         bodies = [(awp.ID, awp.awp_discount_guarantee(netted, contract)),
                   (fee.ID, fee.dispensing_fee_guarantee(netted, contract))]
