@@ -1,4 +1,5 @@
 """The embedded DuckDB claims store: same results as the file, atomic snapshots, survives a kill mid-load."""
+import json
 import os
 import signal
 import subprocess
@@ -8,15 +9,14 @@ import time
 import duckdb
 import pytest
 
+from demo import ONEDRIVE_DIR
 from demo.generator import generate_claims
-from runtime.errors import InputError
+from runtime.errors import InputError, NotReady
+from runtime.packets import parse_contract
 from runtime.scope import Scope
 from services.calc.adapters.claims_store import DuckDbClaimsStore
 from services.calc.domain.calculate import calculate, render
 from services.calc.domain.reading import read_claims
-from runtime.packets import parse_contract
-import json
-from demo import ONEDRIVE_DIR
 
 SCOPES = [
     Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31"),
@@ -60,8 +60,6 @@ def test_a_bad_file_leaves_the_previous_snapshot_active(tmp_path, claims_csv):
 
 
 def test_no_claims_loaded_is_a_clear_precondition(tmp_path):
-    from runtime.errors import NotReady
-
     with pytest.raises(NotReady) as err:
         DuckDbClaimsStore(tmp_path / "none.duckdb").batch_for(SCOPES[0])
     assert err.value.code == "no_claims_loaded"
