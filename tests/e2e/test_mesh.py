@@ -159,3 +159,13 @@ def test_logs_are_json_with_trace_ids_and_no_member_ids(mesh):
             record = json.loads(line)
             assert "member_id" not in record
             assert not any(token in line for token in ('"M0', "Bearer "))
+
+
+def test_the_registry_is_served_machine_readable(mesh):
+    document = mesh["http"].get("/v1/registry/formulas").json()
+    assert document["registry_version"] == "1"
+    ids = [f["id"] for f in document["formulas"]]
+    assert ids == ["awp_discount_guarantee", "dispensing_fee_guarantee", "rebate_guarantee", "generic_dispensing_rate",
+                   "repricing_savings"]
+    assert all({"version", "inputs", "rounding", "exclusions", "evidence_reasons"} <= set(f) for f in document["formulas"])
+    assert any(rule["reason"] == "contract_period_gap" for rule in document["evidence_rules"])

@@ -52,10 +52,12 @@ class CalcServicer(calc_pb2_grpc.CalcServiceServicer):
         return run_to_proto(await get_run(request.run_id, self.deps))
 
     async def ListFormulas(self, request, context):
+        document = registry()
         return calc_pb2.ListFormulasResponse(
             registry_version=REGISTRY_VERSION,
             formulas=[calc_pb2.Formula(formula_id=f["id"], version=f["version"], description=f["description"],
-                                       definition_json=json.dumps(f, sort_keys=True)) for f in registry()["formulas"]],
+                                       definition_json=json.dumps(f, ensure_ascii=False)) for f in document["formulas"]],
+            registry_json=json.dumps(document, ensure_ascii=False),
         )
 
     async def GetClaimsSnapshot(self, request, context):

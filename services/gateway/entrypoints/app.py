@@ -13,8 +13,8 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from runtime.errors import DomainError
 from services.gateway.adapters.mesh import Mesh
 from services.gateway.entrypoints import problems
-from services.gateway.entrypoints.schemas import Health, Problem, Resolution, Run, RunRequest, ScopeRequest
-from services.gateway.service_layer import runs
+from services.gateway.entrypoints.schemas import Health, Problem, Registry, Resolution, Run, RunRequest, ScopeRequest
+from services.gateway.service_layer import registry, runs
 
 ERRORS = {code: {"model": Problem, "content": {"application/problem+json": {}}} for code in (400, 404, 409, 422, 503, 504)}
 
@@ -70,6 +70,11 @@ def create_app(connect: Callable[[], Mesh]) -> FastAPI:
     async def get_run(run_id: str = Path(max_length=64)) -> dict:
         """A run as it was computed and published."""
         return await runs.get_run(mesh, run_id)
+
+    @app.get("/v1/registry/formulas", response_model=Registry, responses=ERRORS, tags=["registry"])
+    async def list_formulas() -> dict:
+        """The machine-readable calculation registry: each formula's inputs, outputs, rounding, exclusions, evidence rule."""
+        return await registry.list_formulas(mesh)
 
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     return app

@@ -70,6 +70,13 @@ class Run(BaseModel):
     dashboard: Dashboard
 
 
+class Registry(BaseModel):
+    registry_version: str
+    formulas: list[dict[str, Any]]
+    evidence_rules: list[dict[str, Any]]
+    decisions: list[str]
+
+
 class Problem(BaseModel):
     type: str
     title: str
