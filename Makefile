@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 GENERATED := gen/.generated
 
-.PHONY: install protos run demo test clean
+.PHONY: install protos run demo test bench clean
 
 install: $(INSTALLED) $(GENERATED)
 
@@ -34,6 +34,10 @@ demo: install
 
 test: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+
+# Benchmarks, not tests: figures against a baseline measured in the same run (CLAIMS=10000000 for 10M).
+bench: install
+	$(BIN)/python -m bench.calc --claims $(or $(CLAIMS),1000000)
 
 clean:
 	rm -rf $(VENV) gen .pytest_cache .hypothesis

@@ -1,0 +1,71 @@
+"""`leaf calc` against DuckDB's own time for the same per-bucket aggregates from the same CSV.
+
+Both run as child processes, so wall time and peak memory (max RSS) are measured the same way.
+Usage: python -m bench.calc [--claims N]   (make bench, make bench CLAIMS=10000000)
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from demo import ONEDRIVE_DIR
+from demo.generator import generate_claims
+from runtime.home import home_path
+
+SCOPE = ("C001", "PBM_A", "2025-01-01", "2025-12-31")
+CONTRACT = ONEDRIVE_DIR / "Clients/C001/PBM_A/contract-2025.packet.json"
+REBATES = ONEDRIVE_DIR / "Clients/C001/PBM_A/rebates-2025.rebates.json"
+
+# The hand-written baseline: what an analyst would type into DuckDB for the AWP and fee buckets.
+BASELINE = """
+SELECT channel, brand_generic, count(*) AS claims, count(DISTINCT member_id) AS members,
+       sum(round(awp_unit_price * quantity, 2)) AS awp, sum(ingredient_cost_paid) AS ingredient_cost,
+       sum(dispensing_fee_paid) AS fees
+FROM read_csv(?, header = true, types = {'awp_unit_price': 'DECIMAL(18,5)', 'quantity': 'DECIMAL(18,3)',
+              'ingredient_cost_paid': 'DECIMAL(18,2)', 'dispensing_fee_paid': 'DECIMAL(18,2)', 'ndc': 'VARCHAR'})
+WHERE client_id = ? AND pbm_id = ? AND fill_date BETWEEN ? AND ? AND claim_status = 'PAID'
+GROUP BY ALL ORDER BY ALL
+"""
+
+
+def measured(command: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (bytes) of one child process, from the kernel's own accounting."""
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode:
+            errors.seek(0)
+            raise SystemExit(f"{command[0]} failed: {errors.read().decode(errors='replace')[-500:]}")
+    return seconds, usage.ru_maxrss * 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--claims", type=int, default=int(os.environ.get("CLAIMS", 1_000_000)))
+    n = parser.parse_args().claims
+    csv = home_path("bench", f"claims-{n}.csv")
+    if not csv.exists():
+        print(f"generating {n:,} claims …", flush=True)
+        generate_claims(csv, n_claims=n, seed=20251231)
+    baseline_cmd = [sys.executable, "-c", "import duckdb, sys; print(duckdb.execute(sys.argv[1], sys.argv[2:]).fetchall())",
+                    BASELINE, str(csv), *SCOPE]
+    leaf_cmd = [str(Path(sys.executable).parent / "leaf"), "calc", "--claims", str(csv), "--contract", str(CONTRACT),
+                "--rebates", str(REBATES), "--client", SCOPE[0], "--pbm", SCOPE[1], "--from", SCOPE[2], "--to", SCOPE[3]]
+    duck_s, duck_rss = measured(baseline_cmd)
+    leaf_s, leaf_rss = measured(leaf_cmd)
+    print(f"claims:            {n:,} ({csv.stat().st_size / 1e6:,.0f} MB)")
+    print(f"duckdb baseline:   {duck_s:8.2f} s  {n / duck_s:12,.0f} rows/s  peak {duck_rss / 2**20:7.0f} MiB")
+    print(f"leaf calc:         {leaf_s:8.2f} s  {n / leaf_s:12,.0f} rows/s  peak {leaf_rss / 2**20:7.0f} MiB")
+    print(f"ratio leaf/duckdb: {leaf_s / duck_s:8.2f}×   (target at 10M rows: ≤ 2×, < 1 GiB)")
+
+
+if __name__ == "__main__":
+    main()
