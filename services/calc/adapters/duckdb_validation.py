@@ -1,0 +1,115 @@
+"""Validate a claims CSV inside DuckDB: the rules of calculations.md 1.1 as one vectorized SQL pass.
+
+The exact semantics live in the pure reader (services/calc/domain/reading.py). This fast path is used
+only where DuckDB reads every record with the header's field count; on any record DuckDB cannot
+shape, on a decoding error or an oversized number it raises `Unshaped` and the caller falls back to
+the pure reader, so the two paths never disagree (a property test cross-checks them).
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from runtime.packets import BRAND_GENERIC, CHANNELS
+from services.calc.domain.claims import BASES_OF_COST, CLAIM_COLUMNS, Reject
+from services.calc.domain.reading import _column_positions
+
+NUL = "\x00"  # DuckDB's NULL marker here: a field that is exactly NUL comes back as NUL, never as NULL
+DECIMAL_TYPES = {"quantity": "DECIMAL(38,3)", "awp_unit_price": "DECIMAL(38,5)", "ingredient_cost_paid": "DECIMAL(38,2)",
+                 "dispensing_fee_paid": "DECIMAL(38,2)", "member_paid": "DECIMAL(38,2)", "plan_paid": "DECIMAL(38,2)"}
+LONGEST_NUMBER = 30  # beyond this a DECIMAL(38,x) could overflow where Python's Decimal would not
+
+
+class Unshaped(Exception):
+    """DuckDB cannot vouch for this file; use the pure reader."""
+
+
+@dataclass(frozen=True)
+class Validated:
+    rows_read: int
+    rejects: list[Reject]
+    valid_count: int
+
+
+def _quoted(values) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _decimal(column: str, places: int, positive: bool = False) -> str:
+    rule = f"regexp_full_match({column}, '[0-9]+(\\.[0-9]{{1,{places}}})?')"
+    return f"({rule} AND regexp_matches({column}, '[1-9]'))" if positive else rule
+
+
+# The rule of each column, in table order: the first that fails names the reject reason.
+RULES = {
+    "claim_id": "claim_id <> ''",
+    "claim_status": "claim_status IN ('PAID', 'REVERSAL')",
+    "reverses_claim_id": "(claim_status = 'REVERSAL') = (reverses_claim_id <> '')",
+    "client_id": "client_id <> ''", "pbm_id": "pbm_id <> ''", "tpa_id": "tpa_id <> ''", "group_id": "group_id <> ''",
+    "fill_date": "(regexp_full_match(fill_date, '[0-9]{4}-[0-9]{2}-[0-9]{2}') AND fill_date NOT LIKE '0000%' "
+                 "AND try_cast(fill_date AS DATE) IS NOT NULL)",
+    "ndc": "regexp_full_match(ndc, '[0-9]{11}')",
+    "brand_generic": f"brand_generic IN ({_quoted(BRAND_GENERIC)})",
+    "channel": f"channel IN ({_quoted(CHANNELS)})",
+    "basis_of_cost": f"basis_of_cost IN ({_quoted(BASES_OF_COST)})",
+    "compound": "compound IN ('Y', 'N')",
+    "days_supply": "(regexp_full_match(days_supply, '[0-9]+') AND regexp_matches(days_supply, '[1-9]'))",
+    "quantity": _decimal("quantity", 3, positive=True),
+    "awp_unit_price": _decimal("awp_unit_price", 5),
+    **{money: _decimal(money, 2) for money in ("ingredient_cost_paid", "dispensing_fee_paid", "member_paid", "plan_paid")},
+    "pharmacy_npi": "regexp_full_match(pharmacy_npi, '[0-9]{10}')",
+}
+REASON = "CASE " + " ".join(f"WHEN NOT {rule} THEN 'bad_value:{column}'" for column, rule in RULES.items()) + " END"
+# Typed values: exact where the row is valid (its reason is NULL); a rejected row's values are not read,
+# except fill_date, which rejected_in_scope reads only when it is a valid date.
+TYPED = ", ".join(
+    f"TRY_CAST({c} AS {DECIMAL_TYPES[c]}) AS {c}" if c in DECIMAL_TYPES
+    else f"CASE WHEN {RULES['fill_date']} THEN TRY_CAST(fill_date AS DATE) END AS fill_date" if c == "fill_date"
+    else "TRY_CAST(days_supply AS INTEGER) AS days_supply" if c == "days_supply"
+    else "compound = 'Y' AS compound" if c == "compound" else c
+    for c in CLAIM_COLUMNS)
+
+
+def header_of(path: Path) -> list[str]:
+    """The header record, parsed like the pure reader parses it (BOM dropped)."""
+    with path.open("r", encoding="utf-8-sig", newline="") as text:
+        return next(csv.reader(io.StringIO(text.readline())), [])
+
+
+def validate_into(db: duckdb.DuckDBPyConnection, path: Path, table: str) -> Validated:
+    """Create `table`: every record with its typed 1.1 columns and `reason` (NULL when valid).
+
+    One streaming pass reads, checks and types the records. DuckDB preserves insertion order, so
+    `rowid + 1` of the new table is the record's number in the file (header excluded); the table is
+    never deleted from, so rowids stay put. Raises Unshaped where the pure reader must decide instead.
+    """
+    header = header_of(path)
+    positions = _column_positions(header)
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+    picked = ", ".join(f"coalesce(c{p}, '{NUL}') AS {name}" for p, name in zip(positions, CLAIM_COLUMNS))
+    numbers = " OR ".join(f"length({c}) > {LONGEST_NUMBER}" for c in (*DECIMAL_TYPES, "days_supply"))
+    source = (f"SELECT {picked} FROM read_csv(?, auto_detect = false, header = true, delim = ',', quote = '\"', "
+              f"escape = '\"', nullstr = '{NUL}', columns = {columns}, strict_mode = true, store_rejects = true, "
+              "rejects_table = 'claims_shape_rejects', rejects_scan = 'claims_shape_scans')")
+    try:
+        db.execute("SET preserve_insertion_order = true")
+        db.execute(f"CREATE TABLE {table} AS SELECT {TYPED}, {REASON} AS reason, {numbers} AS oversized FROM ({source})",
+                   [str(path)])
+    except duckdb.Error as exc:
+        raise Unshaped(str(exc)) from None
+    if db.execute("SELECT count(*) FROM claims_shape_rejects").fetchone()[0]:
+        raise Unshaped("records DuckDB could not shape")
+    if db.execute(f"SELECT count(*) FROM {table} WHERE oversized").fetchone()[0]:
+        raise Unshaped("a number too long for an exact DECIMAL")
+    db.execute(f"UPDATE {table} SET reason = 'duplicate_claim_id' WHERE rowid IN (SELECT id FROM (SELECT rowid AS id, "
+               f"row_number() OVER (PARTITION BY claim_id ORDER BY rowid) AS nth FROM {table} WHERE reason IS NULL) "
+               "WHERE nth > 1)")
+    rejects = [Reject(*found) for found in db.execute(
+        f"SELECT rowid + 1, reason, true, client_id, pbm_id, tpa_id, group_id, fill_date FROM {table} "
+        "WHERE reason IS NOT NULL ORDER BY rowid").fetchall()]
+    rows_read = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return Validated(rows_read, rejects, rows_read - len(rejects))
