@@ -1,4 +1,4 @@
-"""The mesh as the gateway sees it: one traced channel and stub per service, and their health."""
+"""The mesh as the gateway sees it: one traced channel per service, stubs for those it calls, and health."""
 from __future__ import annotations
 
 import asyncio
@@ -12,9 +12,10 @@ from leaf.scope.v1 import scope_pb2_grpc
 from runtime.clients import is_serving, open_channel
 
 
-
 @dataclass
 class Mesh:
+    """Open inside the server's event loop: gRPC aio channels belong to the loop that creates them."""
+
     addresses: dict[str, str]
     timeout: float = 60.0
 
