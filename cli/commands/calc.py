@@ -1,15 +1,25 @@
-"""`leaf calc`: the offline calculation analysts and tests use — exactly the calc service's domain code."""
+"""`leaf calc`: the offline calculation analysts and tests use — the calc service's own aggregates and formula math."""
 from __future__ import annotations
 
+import csv
 import json
 import sys
 from pathlib import Path
 
-from runtime.errors import InputError
+import duckdb
+
+from runtime.errors import DomainError, InputError
 from runtime.packets import parse_contract, parse_proposal, parse_rebates
 from runtime.scope import Scope
-from services.calc.domain.calculate import calculate, check_evidence_scope, render
+from services.calc.adapters.duckdb_validation import Unshaped
+from services.calc.adapters.file_aggregates import ValidatedFile
+from services.calc.domain.calculate import (calculate, calculate_from_aggregates, check_evidence_scope, member_masks,
+                                            render)
+from services.calc.domain.claims import ClaimsBatch
 from services.calc.domain.reading import read_claims
+
+# Whatever makes the DuckDB fast path step aside; the pure reader then decides the result or the error.
+_FAST_PATH_DECLINED = (Unshaped, DomainError, OSError, ValueError, csv.Error, duckdb.Error)
 
 
 def register(commands) -> None:
@@ -43,17 +53,40 @@ def _json(path: Path | None, kind: str, parse):
 
 
 def compute(args) -> dict:
-    """Parse every input, check it belongs to the scope, calculate; any input error raises InputError."""
+    """Parse every input, check it belongs to the scope, calculate; any input error raises InputError.
+
+    Claims are validated and summed in an in-memory DuckDB (the store's aggregate SQL) when it can vouch
+    for the file; otherwise, or on any DuckDB failure, the pure reader computes the same bytes.
+    """
     scope = Scope.parse(args.client, args.pbm, args.date_from, args.date_to, args.tpa, tuple(args.group))
-    try:
-        batch = read_claims(args.claims)
-    except OSError as exc:
-        raise InputError("bad_input:claims", f"cannot read the claims file ({exc.__class__.__name__})") from None
+    claims = _claims(args.claims)
     contract = _json(args.contract, "contract", parse_contract)
     rebates = _json(args.rebates, "rebates", parse_rebates)
     proposal = _json(args.proposal, "proposal", parse_proposal)
     check_evidence_scope(scope, contract, rebates)
-    return calculate(batch, scope, contract, rebates, proposal)
+    if isinstance(claims, ValidatedFile):
+        fast = claims
+        try:
+            return calculate_from_aggregates(fast.facts(scope, member_masks(contract)), scope, contract, rebates, proposal)
+        except duckdb.Error:  # e.g. a value too wide for the store's DECIMAL types
+            claims = _read(args.claims)
+        finally:
+            fast.close()
+    return calculate(claims, scope, contract, rebates, proposal)
+
+
+def _claims(path: Path) -> ValidatedFile | ClaimsBatch:
+    try:
+        return ValidatedFile(path)
+    except _FAST_PATH_DECLINED:
+        return _read(path)
+
+
+def _read(path: Path) -> ClaimsBatch:
+    try:
+        return read_claims(path)
+    except OSError as exc:
+        raise InputError("bad_input:claims", f"cannot read the claims file ({exc.__class__.__name__})") from None
 
 
 def handle(args) -> int:

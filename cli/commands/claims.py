@@ -1,4 +1,4 @@
-"""`leaf claims load FILE`: validate a claims CSV and make it the active snapshot of the embedded store."""
+"""`leaf claims load FILE`: validate a claims CSV and make it the active snapshot of the configured claims store."""
 from __future__ import annotations
 
 import json

@@ -14,6 +14,7 @@ from runtime.errors import InputError
 from runtime.home import home_path, sqlite_url
 from runtime.server import ServiceDeps
 from runtime.settings import ServiceSettings
+from services.calc.adapters.claims_schema import ClaimsStore
 from services.calc.adapters.claims_store import DuckDbClaimsStore
 from services.calc.adapters.evidence_client import EvidenceClient
 from services.calc.adapters.run_repository import SqlRunRepository
@@ -37,11 +38,21 @@ def default_claims_url() -> str:
     return os.environ.get("LEAF_CLAIMS_URL") or f"duckdb:///{home_path('claims', 'claims.duckdb')}"
 
 
-def open_claims_store(url: str) -> DuckDbClaimsStore:
-    """The configured claims source. Only the embedded DuckDB store exists yet (PostgreSQL and SQL Server: issue 3)."""
-    if not url.startswith("duckdb:///"):
-        raise InputError("unsupported_claims_source", "LEAF_CLAIMS_URL: only duckdb:///PATH is supported in this version")
-    return DuckDbClaimsStore(Path(url.removeprefix("duckdb:///")))
+def open_claims_store(url: str) -> ClaimsStore:
+    """The configured claims source: embedded DuckDB, PostgreSQL (read/write) or SQL Server (read-only)."""
+    if url.startswith("duckdb:///"):
+        return DuckDbClaimsStore(Path(url.removeprefix("duckdb:///")))
+    for prefix, writable in (("postgresql+psycopg://", True), ("mssql+pyodbc://", False)):
+        if url.startswith(prefix):
+            from sqlalchemy import create_engine
+
+            from services.calc.adapters.sql_claims_store import SqlClaimsStore
+            try:
+                return SqlClaimsStore(create_engine(url, pool_pre_ping=True), writable)
+            except ImportError as exc:  # the driver (pyodbc for SQL Server) is an optional install
+                raise InputError("unsupported_claims_source", f"LEAF_CLAIMS_URL: driver missing ({exc})") from None
+    raise InputError("unsupported_claims_source",
+                     "LEAF_CLAIMS_URL: use duckdb:///PATH, postgresql+psycopg://… or mssql+pyodbc://…")
 
 
 def open_runs(url: str) -> SqlRunRepository:

@@ -15,7 +15,7 @@ from runtime.errors import InputError, NotReady
 from runtime.packets import parse_contract
 from runtime.scope import Scope
 from services.calc.adapters.claims_store import DuckDbClaimsStore
-from services.calc.domain.calculate import calculate, render
+from services.calc.domain.calculate import calculate, calculate_from_aggregates, render
 from services.calc.domain.reading import read_claims
 
 SCOPES = [
@@ -43,9 +43,10 @@ def claims_csv(tmp_path_factory):
 def test_store_and_file_give_the_same_bytes(tmp_path, claims_csv, scope):
     store = DuckDbClaimsStore(tmp_path / "claims.duckdb")
     store.load(claims_csv)
-    _, stored = store.batch_for(scope)
+    _, facts = store.aggregates_for(scope, contract_for(scope))
     from_file = read_claims(claims_csv)
-    assert render(calculate(stored, scope, contract_for(scope))) == render(calculate(from_file, scope, contract_for(scope)))
+    assert render(calculate_from_aggregates(facts, scope, contract_for(scope))) == \
+        render(calculate(from_file, scope, contract_for(scope)))
 
 
 def test_a_bad_file_leaves_the_previous_snapshot_active(tmp_path, claims_csv):
@@ -61,7 +62,7 @@ def test_a_bad_file_leaves_the_previous_snapshot_active(tmp_path, claims_csv):
 
 def test_no_claims_loaded_is_a_clear_precondition(tmp_path):
     with pytest.raises(NotReady) as err:
-        DuckDbClaimsStore(tmp_path / "none.duckdb").batch_for(SCOPES[0])
+        DuckDbClaimsStore(tmp_path / "none.duckdb").aggregates_for(SCOPES[0], None)
     assert err.value.code == "no_claims_loaded"
 
 

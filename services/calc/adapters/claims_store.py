@@ -5,35 +5,33 @@ import csv
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 import duckdb
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
-from runtime.errors import NotReady, Unavailable
+from runtime.errors import Unavailable
+from runtime.packets import ContractPacket, Proposal
 from runtime.scope import Scope
-from services.calc.domain.claims import CLAIM_COLUMNS, Claim, ClaimsBatch, Reject
+from services.calc.adapters.aggregate_query import aggregate_queries, collect_facts
+from services.calc.adapters.claims_schema import (KEEP_SNAPSHOTS, STORED_COLUMNS, Snapshot, claim_columns,
+                                                  duckdb_claims_table, no_claims_loaded, reject_columns)
+from services.calc.domain.aggregates import ClaimsFacts
+from services.calc.domain.calculate import member_masks
+from services.calc.domain.claims import Reject
 from services.calc.domain.reading import ClaimsScan
 
-COLUMN_TYPES = {
-    "row": "BIGINT", "fill_date": "DATE", "compound": "BOOLEAN", "days_supply": "INTEGER",
-    "quantity": "DECIMAL(18,3)", "awp_unit_price": "DECIMAL(18,5)", "ingredient_cost_paid": "DECIMAL(18,2)",
-    "dispensing_fee_paid": "DECIMAL(18,2)", "member_paid": "DECIMAL(18,2)", "plan_paid": "DECIMAL(18,2)",
-}
-STORED_COLUMNS = ("row", *CLAIM_COLUMNS)
-KEEP_SNAPSHOTS = 3  # older snapshots are dropped; runs keep their recorded claims_sha256
+__all__ = ["DuckDbClaimsStore", "Snapshot", "duckdb_sql"]
+# DuckDB speaks PostgreSQL's SQL closely enough: the one aggregate definition compiles through that dialect,
+# with positional `?` parameters DuckDB binds natively (values stay bound, never spliced into the text).
+_DIALECT = postgresql.dialect(paramstyle="qmark")
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    snapshot_id: str
-    claims_sha256: str
-    rows_read: int
-    rows_valid: int
-    rows_rejected: int
-    loaded_at: str
+def ddl_type(column: sa.Column) -> str:
+    return column.type.compile(dialect=_DIALECT)
 
 
 class DuckDbClaimsStore:
@@ -56,22 +54,28 @@ class DuckDbClaimsStore:
         if not self.path.exists():
             return None
         with self._connect(read_only=True) as db:
-            row = db.execute("SELECT snapshot_id, claims_sha256, rows_read, rows_valid, rows_rejected, loaded_at "
-                             "FROM snapshots WHERE active").fetchone()
-        return Snapshot(*row) if row else None
+            return _active(db)
 
-    def batch_for(self, scope: Scope) -> tuple[Snapshot, ClaimsBatch]:
-        """The active snapshot's claims of the scope's client, PBM and window, with every reject."""
-        snap = self.snapshot()
-        if snap is None:
-            raise NotReady("no_claims_loaded", "no claims are loaded: run `leaf claims load FILE` (or `leaf demo`)")
-        where, params = _scope_filter(scope)
+    def aggregates_for(self, scope: Scope, contract: ContractPacket | None,
+                       proposal: Proposal | None = None) -> tuple[Snapshot, ClaimsFacts]:
+        """The active snapshot's aggregates for the scope, summed in DuckDB; rejects are few and read whole.
+
+        The proposal needs no extra aggregate (repricing reads the class sums); it is accepted so every
+        store is asked with the run's whole evidence.
+        """
+        if not self.path.exists():
+            raise no_claims_loaded()
+        masks = member_masks(contract)
+        # One connection for the snapshot and its rows: a loader cannot drop them in between.
         with self._connect(read_only=True) as db:
-            rows = db.execute(f"SELECT {', '.join(STORED_COLUMNS)} FROM claims_{snap.snapshot_id} WHERE {where} ORDER BY row",
-                              params).fetchall()
-            rejects = db.execute(f"SELECT * FROM rejects_{snap.snapshot_id} ORDER BY row").fetchall()
-        claims = [Claim(*(value if value is not None else "" for value in row)) for row in rows]
-        return snap, ClaimsBatch(snap.claims_sha256, snap.rows_read, claims, [Reject(*r) for r in rejects], snap.rows_valid)
+            snap = _active(db)
+            if snap is None:
+                raise no_claims_loaded()
+            queries = aggregate_queries(duckdb_claims_table(snap.snapshot_id), scope, masks)
+            stored = db.execute(f"SELECT * FROM rejects_{snap.snapshot_id} ORDER BY row").fetchall()
+            facts = collect_facts(snap, [Reject(*r) for r in stored], queries, masks,
+                                  lambda statement: db.execute(*duckdb_sql(statement)).fetchall())
+        return snap, facts
 
     def load(self, source: Path, progress: Callable[[int], None] | None = None) -> Snapshot:
         """Validate and store a claims CSV as the new active snapshot; on any failure the old one stays."""
@@ -88,16 +92,16 @@ class DuckDbClaimsStore:
         return snap
 
 
-def _scope_filter(scope: Scope) -> tuple[str, list]:
-    where = ["client_id = ?", "pbm_id = ?", "fill_date BETWEEN ? AND ?"]
-    params: list = [scope.client_id, scope.pbm_id, scope.date_from, scope.date_to]
-    if scope.tpa_id is not None:
-        where.append("tpa_id = ?")
-        params.append(scope.tpa_id)
-    if scope.group_ids:
-        where.append(f"group_id IN ({', '.join('?' * len(scope.group_ids))})")
-        params.extend(scope.group_ids)
-    return " AND ".join(where), params
+def _active(db: duckdb.DuckDBPyConnection) -> Snapshot | None:
+    row = db.execute("SELECT snapshot_id, claims_sha256, rows_read, rows_valid, rows_rejected, loaded_at "
+                     "FROM snapshots WHERE active").fetchone()
+    return Snapshot(*row) if row else None
+
+
+def duckdb_sql(statement: sa.Select) -> tuple[str, list]:
+    """SQL text and positional parameters for DuckDB; IN lists are expanded into one `?` per value."""
+    compiled = statement.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
+    return compiled.string, [compiled.params[name] for name in compiled.positiontup]
 
 
 def _write_valid(scan: ClaimsScan, target: Path, stream, progress) -> list[Reject]:
@@ -118,15 +122,15 @@ def _write_valid(scan: ClaimsScan, target: Path, stream, progress) -> list[Rejec
 
 
 def _store(db: duckdb.DuckDBPyConnection, snap: Snapshot, valid_csv: Path, rejects: list[Reject]) -> None:
-    types = ", ".join(f"'{c}': '{COLUMN_TYPES.get(c, 'VARCHAR')}'" for c in STORED_COLUMNS)
+    types = ", ".join(f"'{c.name}': '{ddl_type(c)}'" for c in claim_columns())
+    rejects_ddl = ", ".join(f"{c.name} {ddl_type(c)}" for c in reject_columns())
     db.execute("BEGIN")
     try:
         db.execute("CREATE TABLE IF NOT EXISTS snapshots (snapshot_id VARCHAR PRIMARY KEY, claims_sha256 VARCHAR, "
                    "rows_read BIGINT, rows_valid BIGINT, rows_rejected BIGINT, loaded_at VARCHAR, active BOOLEAN)")
         db.execute(f"CREATE TABLE claims_{snap.snapshot_id} AS SELECT * FROM read_csv(?, header = true, "
                    f"quote = '\"', escape = '\"', columns = {{{types}}})", [str(valid_csv)])
-        db.execute(f"CREATE TABLE rejects_{snap.snapshot_id} (row BIGINT, reason VARCHAR, shape_ok BOOLEAN, client_id VARCHAR, "
-                   "pbm_id VARCHAR, tpa_id VARCHAR, group_id VARCHAR, fill_date DATE)")
+        db.execute(f"CREATE TABLE rejects_{snap.snapshot_id} ({rejects_ddl})")
         if rejects:
             db.executemany(f"INSERT INTO rejects_{snap.snapshot_id} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                            [(r.row, r.reason, r.shape_ok, r.client_id, r.pbm_id, r.tpa_id, r.group_id, r.fill_date) for r in rejects])

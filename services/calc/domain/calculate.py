@@ -1,21 +1,22 @@
-"""The entry point of the calc domain: claims, scope and evidence in, the section-5 result dict out."""
+"""The entry points of the calc domain: claims (or a store's aggregates), scope and evidence in, the section-5 result out."""
 from __future__ import annotations
 
 from runtime.errors import InputError
 from runtime.packets import ContractPacket, Proposal, RebateEvidence
 from runtime.scope import Scope
-from services.calc.domain.claims import Claim, ClaimsBatch
+from services.calc.domain.aggregates import ClaimsFacts, MemberMask
+from services.calc.domain.claims import ClaimsBatch
 from services.calc.domain.data_quality import data_quality
+from services.calc.domain.facts import facts_from_batch
 from services.calc.domain.formulas import (awp_discount_guarantee as awp, dispensing_fee_guarantee as fee,
                                            generic_dispensing_rate as gdr, rebate_guarantee as rebate,
                                            repricing_savings as repricing)
 from services.calc.domain.formulas.term_guarantee import without_contract
-from services.calc.domain.pipeline import in_scope, net_reversals, suspect_channel
 from services.calc.domain.result import formula_entry, inputs, render, result_document
 from services.calc.domain.rounding import exact_arithmetic
 from services.calc.domain.sufficiency import RunFacts, readiness, reasons_for, status_of
 
-__all__ = ["calculate", "render", "check_evidence_scope"]
+__all__ = ["calculate", "calculate_from_aggregates", "member_masks", "render", "check_evidence_scope"]
 
 
 def check_evidence_scope(scope: Scope, contract: ContractPacket | None, rebates: RebateEvidence | None) -> None:
@@ -27,40 +28,57 @@ def check_evidence_scope(scope: Scope, contract: ContractPacket | None, rebates:
                              f"the scope for {scope.client_id}/{scope.pbm_id}")
 
 
+def member_masks(contract: ContractPacket | None) -> tuple[MemberMask, ...]:
+    """The distinct-member counts the formulas will ask for: awp's and fee's eligibility inside a term bucket."""
+    if contract is None:
+        return ()
+    return tuple(sorted({awp.rule(contract).member_mask, fee.rule(contract).member_mask}))
+
+
 def calculate(batch: ClaimsBatch, scope: Scope, contract: ContractPacket | None,
               rebates: RebateEvidence | None = None, proposal: Proposal | None = None) -> dict:
     """Run the pipeline and every applicable formula; contract=None means no contract packet covers the scope."""
-    # A Scope built directly skips Scope.parse; re-parsing it raises `bad_input:scope` for an invalid one.
-    Scope.parse(scope.client_id, scope.pbm_id, scope.date_from, scope.date_to, scope.tpa_id, scope.group_ids)
-    check_evidence_scope(scope, contract, rebates)
+    _check(scope, contract, rebates)
+    # The batch may be a store's superset of the scope's rows: the scope filter is always applied here.
+    facts = facts_from_batch(batch, scope, member_masks(contract))
+    return calculate_from_aggregates(facts, scope, contract, rebates, proposal)
+
+
+def calculate_from_aggregates(facts: ClaimsFacts, scope: Scope, contract: ContractPacket | None,
+                              rebates: RebateEvidence | None = None, proposal: Proposal | None = None) -> dict:
+    """The formula math over a scope's aggregates; facts must hold the members of member_masks(contract)."""
+    _check(scope, contract, rebates)
     with exact_arithmetic():
-        # The batch may be a store's superset of the scope's rows: the scope filter is always applied here.
-        scoped = in_scope(batch.claims, scope)
-        netting = net_reversals(scoped)
-        quality = data_quality(batch, scope, len(scoped), netting, suspect_channel(netting.claims))
-        facts = RunFacts(len(netting.claims), quality["rejected_in_scope"], netting.orphan_reversals)
+        quality = data_quality(facts, scope)
+        run_facts = RunFacts(facts.netted_claims, quality["rejected_in_scope"], facts.orphan_reversals)
         formulas = []
-        for formula_id, body in _formula_bodies(netting.claims, contract, rebates, proposal):
-            reasons = reasons_for(formula_id, scope, contract, rebates, facts)
+        for formula_id, body in _formula_bodies(facts, contract, rebates, proposal):
+            reasons = reasons_for(formula_id, scope, contract, rebates, run_facts)
             formulas.append(formula_entry(formula_id, status_of(reasons), reasons, body))
-    run_inputs = inputs(batch.sha256, _id(contract, "packet_id"), _id(rebates, "evidence_id"),
+    run_inputs = inputs(facts.claims_sha256, _id(contract, "packet_id"), _id(rebates, "evidence_id"),
                         _id(proposal, "proposal_id"))
     return result_document(scope, run_inputs, quality, readiness([f["status"] for f in formulas]), formulas)
 
 
-def _formula_bodies(netted: list[Claim], contract: ContractPacket | None, rebates: RebateEvidence | None,
+def _check(scope: Scope, contract: ContractPacket | None, rebates: RebateEvidence | None) -> None:
+    # A Scope built directly skips Scope.parse; re-parsing it raises `bad_input:scope` for an invalid one.
+    Scope.parse(scope.client_id, scope.pbm_id, scope.date_from, scope.date_to, scope.tpa_id, scope.group_ids)
+    check_evidence_scope(scope, contract, rebates)
+
+
+def _formula_bodies(facts: ClaimsFacts, contract: ContractPacket | None, rebates: RebateEvidence | None,
                     proposal: Proposal | None) -> list[tuple[str, dict]]:
     """The formulas in the documented order, each with its fields before evidence status."""
     if contract is None:
         bodies = [(awp.ID, without_contract()), (fee.ID, without_contract())]
     else:
-        bodies = [(awp.ID, awp.awp_discount_guarantee(netted, contract)),
-                  (fee.ID, fee.dispensing_fee_guarantee(netted, contract))]
+        bodies = [(awp.ID, awp.awp_discount_guarantee(facts, contract)),
+                  (fee.ID, fee.dispensing_fee_guarantee(facts, contract))]
         if rebate.rebate_rates(contract):
-            bodies.append((rebate.ID, rebate.rebate_guarantee(netted, contract, rebates)))
-    bodies.append((gdr.ID, gdr.generic_dispensing_rate(netted)))
+            bodies.append((rebate.ID, rebate.rebate_guarantee(facts, contract, rebates)))
+    bodies.append((gdr.ID, gdr.generic_dispensing_rate(facts)))
     if proposal is not None:
-        bodies.append((repricing.ID, repricing.repricing_savings(netted, proposal)))
+        bodies.append((repricing.ID, repricing.repricing_savings(facts, proposal)))
     return bodies
 
 

@@ -5,8 +5,8 @@ from collections import Counter
 from typing import Iterable
 
 from runtime.scope import Scope
-from services.calc.domain.claims import ClaimsBatch, Reject
-from services.calc.domain.pipeline import Netting
+from services.calc.domain.aggregates import ClaimsFacts
+from services.calc.domain.claims import Reject
 
 
 def shows_it_belongs_elsewhere(reject: Reject, scope: Scope) -> bool:
@@ -30,19 +30,19 @@ def rejected_in_scope(rejects: Iterable[Reject], scope: Scope) -> int:
     return sum(1 for r in rejects if not shows_it_belongs_elsewhere(r, scope))
 
 
-def data_quality(batch: ClaimsBatch, scope: Scope, in_scope_rows: int, netting: Netting, suspect: int) -> dict:
+def data_quality(facts: ClaimsFacts, scope: Scope) -> dict:
     """Counts for the analyst; rejects_by_reason is keyed in sorted reason order, rejected_rows in row order."""
-    by_reason = Counter(r.reason for r in batch.rejects)
+    by_reason = Counter(r.reason for r in facts.rejects)
     return {
-        "rows_read": batch.rows_read,
-        "rows_rejected": len(batch.rejects),
-        "rejected_in_scope": rejected_in_scope(batch.rejects, scope),
+        "rows_read": facts.rows_read,
+        "rows_rejected": len(facts.rejects),
+        "rejected_in_scope": rejected_in_scope(facts.rejects, scope),
         "rejects_by_reason": {reason: by_reason[reason] for reason in sorted(by_reason)},
-        "rejected_rows": [{"row": r.row, "reason": r.reason} for r in sorted(batch.rejects, key=_row)],
-        "rows_out_of_scope": batch.valid_count - in_scope_rows,
-        "reversed_pairs": netting.reversed_pairs,
-        "orphan_reversals": netting.orphan_reversals,
-        "suspect_channel": suspect,
+        "rejected_rows": [{"row": r.row, "reason": r.reason} for r in sorted(facts.rejects, key=_row)],
+        "rows_out_of_scope": facts.rows_valid - facts.in_scope_rows,
+        "reversed_pairs": facts.reversed_pairs,
+        "orphan_reversals": facts.orphan_reversals,
+        "suspect_channel": facts.suspect_channel,
     }
 
 

@@ -9,10 +9,10 @@ from typing import Callable
 
 from runtime.errors import NotFound
 from runtime.scope import Scope
-from services.calc.adapters.claims_store import DuckDbClaimsStore
+from services.calc.adapters.claims_schema import ClaimsStore
 from services.calc.adapters.evidence_client import Evidence, EvidenceClient
 from services.calc.adapters.run_repository import SqlRunRepository
-from services.calc.domain.calculate import calculate, check_evidence_scope, render
+from services.calc.domain.calculate import calculate_from_aggregates, check_evidence_scope, render
 from services.calc.domain.registry import REGISTRY_VERSION
 from services.calc.domain.run import RunRecord, run_id_for
 
@@ -26,7 +26,7 @@ class CreateRun:
 
 @dataclass
 class CalcDeps:
-    claims: DuckDbClaimsStore
+    claims: ClaimsStore
     evidence: EvidenceClient
     runs: SqlRunRepository
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
@@ -35,17 +35,19 @@ class CalcDeps:
 async def create_run(order: CreateRun, deps: CalcDeps) -> RunRecord:
     scope = order.scope
     contract, rebates = await asyncio.gather(deps.evidence.contract(scope), deps.evidence.rebates(scope))
-    check_evidence_scope(scope, contract and contract.value, rebates and rebates.value)
-    snapshot, batch = await asyncio.to_thread(deps.claims.batch_for, scope)
-    result = await asyncio.to_thread(calculate, batch, scope, contract and contract.value, rebates and rebates.value)
+    packet, rebate_evidence = contract and contract.value, rebates and rebates.value
+    check_evidence_scope(scope, packet, rebate_evidence)
+    # The store sums the scope's claims itself; only the aggregates and the few rejects come back.
+    snapshot, facts = await asyncio.to_thread(deps.claims.aggregates_for, scope, packet)
+    result = await asyncio.to_thread(calculate_from_aggregates, facts, scope, packet, rebate_evidence)
     evidence = [e for e in (contract, rebates) if e is not None]
-    run_id = run_id_for(scope.scope_hash, REGISTRY_VERSION, batch.sha256, [e.sha256 for e in evidence], order.itr_request_id)
+    run_id = run_id_for(scope.scope_hash, REGISTRY_VERSION, facts.claims_sha256, [e.sha256 for e in evidence], order.itr_request_id)
     lineage = {
         "run_id": run_id,
         "scope_hash": scope.scope_hash,
         "registry_version": REGISTRY_VERSION,
         "formulas": [{"formula_id": f["id"], "version": f["version"]} for f in result["formulas"]],
-        "input_hashes": {"claims_sha256": batch.sha256, **{f"{_name(e)}_sha256": e.sha256 for e in evidence}},
+        "input_hashes": {"claims_sha256": facts.claims_sha256, **{f"{_name(e)}_sha256": e.sha256 for e in evidence}},
         "evidence": [_reference(e) for e in evidence],
         "trace_id": order.trace_id,
         "itr_request_id": order.itr_request_id,

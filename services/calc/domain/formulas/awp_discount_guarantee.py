@@ -2,32 +2,36 @@
 from __future__ import annotations
 
 from runtime.packets import ContractPacket, Term
+from services.calc.domain.aggregates import ClaimsFacts, Totals
 from services.calc.domain.amounts import money_text, optional_ratio_text, ratio_text
-from services.calc.domain.claims import Claim
-from services.calc.domain.formulas.buckets import awp_ext, bucket_fields, distinct_members, total
-from services.calc.domain.formulas.term_guarantee import per_term_bucket
+from services.calc.domain.eligibility import ExclusionRule
+from services.calc.domain.formulas.buckets import bucket_fields
+from services.calc.domain.formulas.term_guarantee import per_term_bucket, term_rule
 from services.calc.domain.rounding import ratio, round2, round4
 
 ID, VERSION = "awp_discount_guarantee", 1
 NULLED_WHEN_BLOCKED = ("guaranteed_discount", "guaranteed_cost", "variance", "shortfall")
 
 
-def awp_discount_guarantee(netted: list[Claim], contract: ContractPacket) -> dict:
+def rule(contract: ContractPacket) -> ExclusionRule:
+    return term_rule(contract, zero_awp=True)
+
+
+def awp_discount_guarantee(facts: ClaimsFacts, contract: ContractPacket) -> dict:
     """One row per contract term bucket (also one with no eligible claim), then the shortfall by the offset."""
-    return per_term_bucket(netted, contract, zero_awp=True, bucket_row=_bucket_row)
+    return per_term_bucket(facts, contract, rule(contract), _bucket_row)
 
 
-def _bucket_row(term: Term, claims: list[Claim]):
-    awp = total(awp_ext(claim) for claim in claims)
-    ingredient_cost = total(claim.ingredient_cost_paid for claim in claims)
+def _bucket_row(term: Term, totals: Totals, members: int):
+    awp, ingredient_cost = totals.awp, totals.ingredient_cost
     # 1 − cost/awp from the exact fraction; a bucket without AWP has no discount to report.
     actual_discount = round4(1 - ratio(ingredient_cost, awp)) if awp else None
     guaranteed_cost = round2(awp * (1 - term.awp_discount))
     variance = ingredient_cost - guaranteed_cost
     row = {
         **bucket_fields(term.bucket),
-        "claims": len(claims),
-        "members": distinct_members(claims),
+        "claims": totals.claims,
+        "members": members,
         "awp": money_text(awp),
         "ingredient_cost": money_text(ingredient_cost),
         "actual_discount": optional_ratio_text(actual_discount),

@@ -1,12 +1,11 @@
 """rebate_guarantee@1: guaranteed brand rebates per channel against rebates received, offset across channels."""
 from __future__ import annotations
 
-from collections import Counter
 from decimal import Decimal
 
 from runtime.packets import CHANNELS, ContractPacket, RebateEvidence
+from services.calc.domain.aggregates import ClaimsFacts, Totals
 from services.calc.domain.amounts import money_text
-from services.calc.domain.claims import Claim
 from services.calc.domain.eligibility import ExclusionRule, split_eligible
 from services.calc.domain.formulas.buckets import total
 from services.calc.domain.rounding import ZERO_MONEY, round2
@@ -24,20 +23,20 @@ def rebate_rates(contract: ContractPacket | None) -> dict[str, Decimal]:
             if t.brand_generic == BRAND and t.rebate_per_claim is not None}
 
 
-def rebate_guarantee(netted: list[Claim], contract: ContractPacket, rebates: RebateEvidence | None) -> dict:
+def rebate_guarantee(facts: ClaimsFacts, contract: ContractPacket, rebates: RebateEvidence | None) -> dict:
     """One row per channel with a brand rebate term; generic claims are neither counted nor excluded."""
     rates = rebate_rates(contract)
     rule = ExclusionRule(uc=False, compound=contract.exclusions.compounds, zero_awp=False,
-                         has_term=lambda claim: claim.channel in rates)
-    eligible, excluded = split_eligible((c for c in netted if c.brand_generic == BRAND), rule)
-    brand_claims = Counter(claim.channel for claim in eligible)
+                         has_term=lambda traits: traits.channel in rates)
+    eligible, excluded = split_eligible((c for c in facts.classes if c.traits.brand_generic == BRAND), rule)
     received = {r.channel: r.amount for r in rebates.received} if rebates is not None else {}
     rows, variances = [], []
     for channel in sorted(rates, key=CHANNELS.index):
-        guaranteed = round2(brand_claims[channel] * rates[channel])
+        brand_claims = eligible.get((channel, BRAND), Totals()).claims
+        guaranteed = round2(brand_claims * rates[channel])
         variance = guaranteed - received.get(channel, ZERO_MONEY)
         variances.append(variance)
-        rows.append({"channel": channel, "brand_generic": BRAND, "brand_claims": brand_claims[channel],
+        rows.append({"channel": channel, "brand_generic": BRAND, "brand_claims": brand_claims,
                      "rebate_per_claim": money_text(rates[channel]), "guaranteed": money_text(guaranteed),
                      "received": money_text(received.get(channel, ZERO_MONEY)), "variance": money_text(variance)})
     received_other = total(amount for channel, amount in received.items() if channel not in rates)

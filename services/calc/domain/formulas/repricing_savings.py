@@ -2,27 +2,25 @@
 from __future__ import annotations
 
 from runtime.packets import Proposal, Term
+from services.calc.domain.aggregates import ClaimsFacts, Totals
 from services.calc.domain.amounts import money_text
-from services.calc.domain.claims import Claim
 from services.calc.domain.eligibility import ExclusionRule, split_eligible
-from services.calc.domain.formulas.buckets import (awp_ext, bucket_fields, bucket_order, group_by_bucket,
-                                                   ordered_terms, total)
+from services.calc.domain.formulas.buckets import bucket_fields, bucket_order, ordered_terms, total
 from services.calc.domain.rounding import round2
 
 ID, VERSION = "repricing_savings", 1
 NULLED_WHEN_BLOCKED = ("proposed_cost", "savings", "total_savings")
 
 
-def repricing_savings(netted: list[Claim], proposal: Proposal) -> dict:
+def repricing_savings(facts: ClaimsFacts, proposal: Proposal) -> dict:
     """One row per proposal term; eligible claims whose bucket has no proposal term are listed as unpriced."""
     # The proposal's exclusion flags, not the contract's; a missing term prices nothing but excludes nothing.
     rule = ExclusionRule(uc=proposal.exclusions.uc_claims, compound=proposal.exclusions.compounds,
                          zero_awp=True, has_term=None)
-    eligible, excluded = split_eligible(netted, rule)
-    by_bucket = group_by_bucket(eligible)
+    by_bucket, excluded = split_eligible(facts.classes, rule)
     rows, savings = [], []
     for term in ordered_terms(proposal.terms):
-        row, saving = _bucket_row(term, by_bucket.get(term.bucket, []))
+        row, saving = _bucket_row(term, by_bucket.get(term.bucket, Totals()))
         rows.append(row)
         savings.append(saving)
     priced = {term.bucket for term in proposal.terms}
@@ -31,11 +29,10 @@ def repricing_savings(netted: list[Claim], proposal: Proposal) -> dict:
             "unpriced_buckets": unpriced}
 
 
-def _bucket_row(term: Term, claims: list[Claim]):
-    current_cost = total(c.ingredient_cost_paid for c in claims) + total(c.dispensing_fee_paid for c in claims)
-    awp = total(awp_ext(claim) for claim in claims)
-    proposed_cost = round2(awp * (1 - term.awp_discount)) + round2(len(claims) * term.dispensing_fee)
+def _bucket_row(term: Term, totals: Totals):
+    current_cost = totals.ingredient_cost + totals.dispensing_fee
+    proposed_cost = round2(totals.awp * (1 - term.awp_discount)) + round2(totals.claims * term.dispensing_fee)
     saving = current_cost - proposed_cost
-    row = {**bucket_fields(term.bucket), "claims": len(claims), "current_cost": money_text(current_cost),
+    row = {**bucket_fields(term.bucket), "claims": totals.claims, "current_cost": money_text(current_cost),
            "proposed_cost": money_text(proposed_cost), "savings": money_text(saving)}
     return row, saving

@@ -4,25 +4,30 @@ from __future__ import annotations
 from typing import Callable
 
 from runtime.packets import ContractPacket, Term
+from services.calc.domain.aggregates import ClaimsFacts, Totals
 from services.calc.domain.amounts import money_text
-from services.calc.domain.claims import Claim
 from services.calc.domain.eligibility import ExclusionRule, no_exclusions, split_eligible
-from services.calc.domain.formulas.buckets import group_by_bucket, ordered_terms
+from services.calc.domain.formulas.buckets import ordered_terms
 from services.calc.domain.formulas.shortfall import shortfall
 
-BucketRow = Callable[[Term, list[Claim]], tuple[dict, object]]
+# (term, eligible totals of its bucket, distinct members among them) → (result row, variance)
+BucketRow = Callable[[Term, Totals, int], tuple[dict, object]]
 
 
-def per_term_bucket(netted: list[Claim], contract: ContractPacket, zero_awp: bool, bucket_row: BucketRow) -> dict:
-    """One row per contract term bucket (also one with no eligible claim), then the shortfall by the offset."""
+def term_rule(contract: ContractPacket, zero_awp: bool) -> ExclusionRule:
+    """The contract's exclusion flags, zero_awp when the formula prices AWP, and no_term for a bucket without a term."""
     term_buckets = {term.bucket for term in contract.terms}
-    rule = ExclusionRule(uc=contract.exclusions.uc_claims, compound=contract.exclusions.compounds,
-                         zero_awp=zero_awp, has_term=lambda claim: claim.bucket in term_buckets)
-    eligible, excluded = split_eligible(netted, rule)
-    by_bucket = group_by_bucket(eligible)
+    return ExclusionRule(uc=contract.exclusions.uc_claims, compound=contract.exclusions.compounds,
+                         zero_awp=zero_awp, has_term=lambda traits: traits.bucket in term_buckets)
+
+
+def per_term_bucket(facts: ClaimsFacts, contract: ContractPacket, rule: ExclusionRule, bucket_row: BucketRow) -> dict:
+    """One row per contract term bucket (also one with no eligible claim), then the shortfall by the offset."""
+    eligible, excluded = split_eligible(facts.classes, rule)
     rows, variances = [], {}
     for term in ordered_terms(contract.terms):
-        row, variances[term.bucket] = bucket_row(term, by_bucket.get(term.bucket, []))
+        members = facts.members_of(rule.member_mask, term.bucket)
+        row, variances[term.bucket] = bucket_row(term, eligible.get(term.bucket, Totals()), members)
         rows.append(row)
     return {"excluded": excluded, "buckets": rows, "shortfall": money_text(shortfall(variances, contract.offset))}
 

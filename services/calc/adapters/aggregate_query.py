@@ -1,0 +1,106 @@
+"""The one definition of the aggregate SQL (SQLAlchemy Core): scope, reversal netting and exact sums in the store.
+
+Portable on purpose (DuckDB, PostgreSQL, SQL Server): CASE instead of FILTER, no subquery inside an
+aggregate, exact DECIMAL throughout. Reversal netting follows registry decision `reversal_match`: a PAID
+claim is reversed when any in-scope REVERSAL names it; every other in-scope REVERSAL is an orphan.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+import sqlalchemy as sa
+
+from runtime.scope import Scope
+from services.calc.adapters.claims_schema import Snapshot
+from services.calc.domain.aggregates import ClaimsFacts, ClassTotals, MemberMask, Totals, Traits
+from services.calc.domain.claims import PAID, REVERSAL, Reject
+from services.calc.domain.pipeline import SUSPECT_CHANNEL, SUSPECT_MIN_DAYS
+
+_ONE, _ZERO = sa.literal_column("1"), sa.literal_column("0")
+# A constant, never a bind: DuckDB keeps ROUND(DECIMAL, n) exact only for a constant n.
+_CENTS = sa.literal_column("2")
+# Wide enough that price (5 places) × quantity (3 places) stays an exact DECIMAL(37/38, 8) on every engine.
+_PRICE = sa.Numeric(19, 5)
+
+
+@dataclass(frozen=True)
+class AggregateQueries:
+    counts: sa.Select    # in-scope rows, in-scope reversals, reversed pairs
+    classes: sa.Select   # netted claims grouped by claim class
+    members: sa.Select | None  # distinct members per bucket, one column per mask
+
+
+def _flag(condition) -> sa.Case:
+    return sa.case((condition, _ONE), else_=_ZERO)
+
+
+def aggregate_queries(claims: sa.Table, scope: Scope, masks: Sequence[MemberMask],
+                      snapshot_id: str | None = None) -> AggregateQueries:
+    """The statements over `claims`; snapshot_id filters a shared table (the embedded store has one per snapshot)."""
+    c = claims.c
+    where = [c.client_id == scope.client_id, c.pbm_id == scope.pbm_id,
+             c.fill_date.between(scope.date_from, scope.date_to)]
+    if snapshot_id is not None:
+        where.append(c.snapshot_id == snapshot_id)
+    if scope.tpa_id is not None:
+        where.append(c.tpa_id == scope.tpa_id)
+    if scope.group_ids:
+        where.append(c.group_id.in_(scope.group_ids))
+    scoped = sa.select(c.claim_id, c.claim_status, c.reverses_claim_id, c.channel, c.brand_generic, c.member_id,
+                       c.basis_of_cost, c.compound, c.days_supply, c.quantity, c.awp_unit_price,
+                       c.ingredient_cost_paid, c.dispensing_fee_paid).where(*where).cte("scoped")
+    reversal = scoped.alias("reversal")
+    named = sa.exists().where(reversal.c.claim_status == REVERSAL, reversal.c.reverses_claim_id == scoped.c.claim_id)
+    marked = sa.select(scoped, _flag(named).label("reversed")).cte("marked")
+    m = marked.c
+    counts = sa.select(sa.func.count(), sa.func.sum(_flag(m.claim_status == REVERSAL)),
+                       sa.func.sum(_flag(sa.and_(m.claim_status == PAID, m.reversed == _ONE)))).select_from(marked)
+    netted = sa.select(
+        m.channel, m.brand_generic,
+        _flag(m.basis_of_cost == "UC").label("uc"),
+        _flag(m.compound == sa.true()).label("compound"),
+        _flag(m.awp_unit_price == _ZERO).label("zero_awp"),
+        _flag(sa.and_(m.channel == SUSPECT_CHANNEL, m.days_supply >= SUSPECT_MIN_DAYS)).label("suspect"),
+        # The embedded store reads an empty member_id back as NULL; it still counts as one value.
+        sa.func.coalesce(m.member_id, "").label("member_id"),
+        sa.func.round(sa.cast(m.awp_unit_price, _PRICE) * m.quantity, _CENTS).label("awp_ext"),
+        m.ingredient_cost_paid, m.dispensing_fee_paid,
+    ).where(m.claim_status == PAID, m.reversed == _ZERO).cte("netted")
+    n = netted.c
+    keys = (n.channel, n.brand_generic, n.uc, n.compound, n.zero_awp)
+    classes = sa.select(*keys, sa.func.count(), sa.func.sum(n.awp_ext), sa.func.sum(n.ingredient_cost_paid),
+                        sa.func.sum(n.dispensing_fee_paid), sa.func.sum(n.suspect)).group_by(*keys)
+    members = None
+    if masks:
+        counted = [sa.func.count(sa.distinct(_member_if_eligible(n, mask))) for mask in masks]
+        members = sa.select(n.channel, n.brand_generic, *counted).group_by(n.channel, n.brand_generic)
+    return AggregateQueries(counts, classes, members)
+
+
+def _member_if_eligible(n, mask: MemberMask):
+    excluding = [flag == _ZERO for flag, on in ((n.uc, mask.uc), (n.compound, mask.compound),
+                                                (n.zero_awp, mask.zero_awp)) if on]
+    return sa.case((sa.and_(*excluding), n.member_id)) if excluding else n.member_id
+
+
+Run = Callable[[sa.Select], Sequence[Sequence]]
+
+
+def collect_facts(snapshot: Snapshot, rejects: Iterable[Reject], queries: AggregateQueries,
+                  masks: Sequence[MemberMask], run: Run) -> ClaimsFacts:
+    """Run the statements through the store's `run` and assemble the facts, exactly as the Python path would."""
+    in_scope, reversals, reversed_pairs = run(queries.counts)[0]
+    # Engines return exact Decimal for DECIMAL sums (never float); only the collation-free order is Python's.
+    classes = sorted((ClassTotals(Traits(channel, drug_type, bool(uc), bool(compound), bool(zero_awp)),
+                                  Totals(int(claims), awp, ingredient, fee), int(suspect))
+                      for channel, drug_type, uc, compound, zero_awp, claims, awp, ingredient, fee, suspect
+                      in run(queries.classes)), key=lambda k: k.traits)
+    members = {}
+    for channel, drug_type, *counts in (run(queries.members) if queries.members is not None else ()):
+        members.update({(mask, (channel, drug_type)): count for mask, count in zip(masks, counts) if count})
+    # SUM over no rows is NULL.
+    reversals, reversed_pairs = int(reversals or 0), int(reversed_pairs or 0)
+    return ClaimsFacts(snapshot.claims_sha256, snapshot.rows_read, snapshot.rows_valid,
+                       tuple(sorted(rejects, key=lambda r: r.row)), int(in_scope), reversed_pairs,
+                       reversals - reversed_pairs, tuple(classes), dict(sorted(members.items())))

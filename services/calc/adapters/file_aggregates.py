@@ -1,0 +1,58 @@
+"""`leaf calc`'s fast path: validate a claims file in an in-memory DuckDB and aggregate it there with the store SQL."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Sequence
+
+import duckdb
+
+from runtime.scope import Scope
+from services.calc.adapters.aggregate_query import aggregate_queries, collect_facts
+from services.calc.adapters.claims_schema import Snapshot, claim_columns, duckdb_claims_table
+from services.calc.adapters.claims_store import ddl_type, duckdb_sql
+from services.calc.adapters.duckdb_validation import validate_into
+from services.calc.domain.aggregates import ClaimsFacts, MemberMask
+
+_CHUNK = 1 << 20
+_VALID = "file"  # the view of valid rows, named like a store snapshot's table: claims_file
+
+
+class ValidatedFile:
+    """A claims file validated once; facts for any scope come from SQL over its valid rows.
+
+    Raises what validate_into raises (Unshaped, InputError) or duckdb.Error: the caller then falls back
+    to the pure reader, which is the reference for every error and result.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._db = duckdb.connect()
+        try:
+            validated = validate_into(self._db, path, "checked")
+            # The store's exact column types: a value too wide for them fails (→ fallback), never silently.
+            typed = ", ".join(f"CAST({c.name} AS {ddl_type(c)}) AS {c.name}"
+                              for c in claim_columns() if c.name != "row")
+            self._db.execute(f"CREATE VIEW claims_{_VALID} AS SELECT {typed} FROM checked WHERE reason IS NULL")
+            sha256 = _sha256(path)
+        except BaseException:
+            self._db.close()
+            raise
+        self._snapshot = Snapshot(_VALID, sha256, validated.rows_read, validated.valid_count, len(validated.rejects), "")
+        self._rejects = validated.rejects
+
+    def facts(self, scope: Scope, masks: Sequence[MemberMask]) -> ClaimsFacts:
+        queries = aggregate_queries(duckdb_claims_table(_VALID), scope, masks)
+        return collect_facts(self._snapshot, self._rejects, queries, masks,
+                             lambda statement: self._db.execute(*duckdb_sql(statement)).fetchall())
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while data := stream.read(_CHUNK):
+            digest.update(data)
+    return digest.hexdigest()
+
