@@ -64,14 +64,19 @@ RULES = {
     "pharmacy_npi": "regexp_full_match(pharmacy_npi, '[0-9]{10}')",
 }
 REASON = "CASE " + " ".join(f"WHEN NOT {rule} THEN 'bad_value:{column}'" for column, rule in RULES.items()) + " END"
-# Typed values: exact where the row is valid (its reason is NULL); a rejected row's values are not read,
-# except fill_date, which rejected_in_scope reads only when it is a valid date.
-TYPED = ", ".join(
-    f"TRY_CAST({c} AS {DECIMAL_TYPES[c]}) AS {c}" if c in DECIMAL_TYPES
-    else f"CASE WHEN {RULES['fill_date']} THEN TRY_CAST(fill_date AS DATE) END AS fill_date" if c == "fill_date"
-    else "TRY_CAST(days_supply AS INTEGER) AS days_supply" if c == "days_supply"
-    else "compound = 'Y' AS compound" if c == "compound" else c
-    for c in CLAIM_COLUMNS)
+# The columns a rejected row must keep: rejected_in_scope reads its scope hints.
+REJECT_HINTS = ("claim_id", "client_id", "pbm_id", "tpa_id", "group_id", "fill_date")
+
+
+def _typed(column: str) -> str:
+    """Exact where the row is valid (its reason is NULL); fill_date only where it is a valid date."""
+    if column in DECIMAL_TYPES:
+        return f"TRY_CAST({column} AS {DECIMAL_TYPES[column]}) AS {column}"
+    if column == "fill_date":
+        return f"CASE WHEN {RULES['fill_date']} THEN TRY_CAST(fill_date AS DATE) END AS fill_date"
+    if column == "days_supply":
+        return "TRY_CAST(days_supply AS INTEGER) AS days_supply"
+    return "compound = 'Y' AS compound" if column == "compound" else column
 
 
 def header_of(path: Path) -> list[str]:
@@ -80,8 +85,12 @@ def header_of(path: Path) -> list[str]:
         return next(csv.reader(io.StringIO(text.readline())), [])
 
 
-def validate_into(db: duckdb.DuckDBPyConnection, path: Path, table: str) -> Validated:
-    """Create `table`: every record with its typed 1.1 columns and `reason` (NULL when valid).
+def validate_into(db: duckdb.DuckDBPyConnection, path: Path, table: str,
+                  keep: tuple[str, ...] = CLAIM_COLUMNS) -> Validated:
+    """Create `table`: every record with its typed `keep` columns and `reason` (NULL when valid).
+
+    Every column is checked; only `keep` (plus the reject hints) is stored, so a caller that
+    aggregates a few columns does not hold the whole file in memory.
 
     One streaming pass reads, checks and types the records. DuckDB preserves insertion order, so
     `rowid + 1` of the new table is the record's number in the file (header excluded); the table is
@@ -97,7 +106,8 @@ def validate_into(db: duckdb.DuckDBPyConnection, path: Path, table: str) -> Vali
               "rejects_table = 'claims_shape_rejects', rejects_scan = 'claims_shape_scans')")
     try:
         db.execute("SET preserve_insertion_order = true")
-        db.execute(f"CREATE TABLE {table} AS SELECT {TYPED}, {REASON} AS reason, {numbers} AS oversized FROM ({source})",
+        stored = ", ".join(_typed(c) for c in CLAIM_COLUMNS if c in keep or c in REJECT_HINTS)
+        db.execute(f"CREATE TABLE {table} AS SELECT {stored}, {REASON} AS reason, {numbers} AS oversized FROM ({source})",
                    [str(path)])
     except duckdb.Error as exc:
         raise Unshaped(str(exc)) from None

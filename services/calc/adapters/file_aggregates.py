@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -16,6 +17,12 @@ from services.calc.domain.aggregates import ClaimsFacts, MemberMask
 
 _CHUNK = 1 << 20
 _VALID = "file"  # the view of valid rows, named like a store snapshot's table: claims_file
+# What the aggregate SQL reads; the other columns are checked but not kept.
+AGGREGATED = ("claim_id", "claim_status", "reverses_claim_id", "client_id", "pbm_id", "tpa_id", "group_id", "member_id",
+              "fill_date", "brand_generic", "channel", "basis_of_cost", "compound", "days_supply", "quantity",
+              "awp_unit_price", "ingredient_cost_paid", "dispensing_fee_paid")
+# DuckDB spills to a temporary folder beyond this, so a 10M-row file stays well under 1 GiB.
+MEMORY_LIMIT = "700MB"
 
 
 class ValidatedFile:
@@ -26,16 +33,17 @@ class ValidatedFile:
     """
 
     def __init__(self, path: Path) -> None:
-        self._db = duckdb.connect()
+        self._scratch = tempfile.TemporaryDirectory(prefix="leaf-calc-")
+        self._db = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": self._scratch.name})
         try:
-            validated = validate_into(self._db, path, "checked")
+            validated = validate_into(self._db, path, "checked", keep=AGGREGATED)
             # The store's exact column types: a value too wide for them fails (→ fallback), never silently.
-            typed = ", ".join(f"CAST({c.name} AS {ddl_type(c)}) AS {c.name}"
+            typed = ", ".join(f"CAST({c.name if c.name in AGGREGATED else 'NULL'} AS {ddl_type(c)}) AS {c.name}"
                               for c in claim_columns() if c.name != "row")
             self._db.execute(f"CREATE VIEW claims_{_VALID} AS SELECT {typed} FROM checked WHERE reason IS NULL")
             sha256 = _sha256(path)
         except BaseException:
-            self._db.close()
+            self.close()
             raise
         self._snapshot = Snapshot(_VALID, sha256, validated.rows_read, validated.valid_count, len(validated.rejects), "")
         self._rejects = validated.rejects
@@ -47,6 +55,7 @@ class ValidatedFile:
 
     def close(self) -> None:
         self._db.close()
+        self._scratch.cleanup()
 
 
 def _sha256(path: Path) -> str:
