@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cli.progress import Progress
 from runtime.errors import DomainError
-from services.calc.adapters.claims_store import Snapshot
+from services.calc.adapters.claims_schema import Snapshot
 from services.calc.bootstrap import default_claims_url, open_claims_store
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.dialects import mssql, postgresql
 
 from services.calc.adapters.aggregate_query import aggregate_queries
 from services.calc.adapters.claims_schema import claims as shared_claims
-from services.calc.adapters.claims_store import duckdb_sql
+from services.calc.adapters.duckdb_dialect import duckdb_sql
 from services.calc.domain.aggregates import MemberMask
 from services.calc.domain.calculate import calculate, calculate_from_aggregates, member_masks, render
 from services.calc.domain.facts import facts_from_batch

@@ -25,7 +25,7 @@ rows = st.lists(st.fixed_dictionaries({column: st.one_of(st.just(VALID_ROW[colum
 def duckdb_view(path):
     db = duckdb.connect()
     validated = validate_into(db, path, "checked")
-    claims = [Claim(*r) for r in db.execute(f"SELECT rowid + 1, {', '.join(CLAIM_COLUMNS)} FROM checked "
+    claims = [Claim(*r) for r in db.execute(f"SELECT {validated.row_number}, {', '.join(CLAIM_COLUMNS)} FROM checked "
                                             "WHERE reason IS NULL ORDER BY rowid").fetchall()]
     return validated, claims
 
@@ -67,3 +67,16 @@ def test_missing_column_is_the_same_input_error(tmp_path):
     with pytest.raises(InputError) as err:
         duckdb_view(path)
     assert err.value.code == "missing_column:reverses_claim_id"
+
+
+def test_row_numbers_hold_inside_a_transaction_on_a_file_database(tmp_path):
+    """A file-backed DuckDB numbers rows of an uncommitted table from a transaction-local base."""
+    data = csv_bytes([VALID_ROW, {**VALID_ROW, "claim_id": "C2", "ndc": "123"}, VALID_ROW])
+    path = tmp_path / "claims.csv"
+    path.write_bytes(data)
+    db = duckdb.connect(str(tmp_path / "store.duckdb"))
+    db.execute("BEGIN")
+    validated = validate_into(db, path, "checked")
+    assert [(r.row, r.reason) for r in validated.rejects] == [(2, "bad_value:ndc"), (3, "duplicate_claim_id")]
+    assert validated.rejects == read_claims(data).rejects
+    db.execute("ROLLBACK")

@@ -33,6 +33,7 @@ class Validated:
     rows_read: int
     rejects: list[Reject]
     valid_count: int
+    row_number: str  # SQL giving a record's 1-based number in the file from the table's rowid
 
 
 def _quoted(values) -> str:
@@ -92,9 +93,10 @@ def validate_into(db: duckdb.DuckDBPyConnection, path: Path, table: str,
     Every column is checked; only `keep` (plus the reject hints) is stored, so a caller that
     aggregates a few columns does not hold the whole file in memory.
 
-    One streaming pass reads, checks and types the records. DuckDB preserves insertion order, so
-    `rowid + 1` of the new table is the record's number in the file (header excluded); the table is
-    never deleted from, so rowids stay put. Raises Unshaped where the pure reader must decide instead.
+    One streaming pass reads, checks and types the records. DuckDB preserves insertion order and gives a
+    new table contiguous rowids (from 0, or from a transaction-local base inside an open transaction), so
+    `Validated.row_number` — rowid minus the first rowid, plus one — is the record's number in the file.
+    Raises Unshaped where the pure reader must decide instead.
     """
     header = header_of(path)
     positions = _column_positions(header)
@@ -115,11 +117,14 @@ def validate_into(db: duckdb.DuckDBPyConnection, path: Path, table: str,
         raise Unshaped("records DuckDB could not shape")
     if db.execute(f"SELECT count(*) FROM {table} WHERE oversized").fetchone()[0]:
         raise Unshaped("a number too long for an exact DECIMAL")
+    first, last, count = db.execute(f"SELECT min(rowid), max(rowid), count(*) FROM {table}").fetchone()
+    if count and last - first + 1 != count:
+        raise Unshaped("rowids are not contiguous")
+    row_number = f"(rowid - {first or 0} + 1)"
     db.execute(f"UPDATE {table} SET reason = 'duplicate_claim_id' WHERE rowid IN (SELECT id FROM (SELECT rowid AS id, "
                f"row_number() OVER (PARTITION BY claim_id ORDER BY rowid) AS nth FROM {table} WHERE reason IS NULL) "
                "WHERE nth > 1)")
     rejects = [Reject(*found) for found in db.execute(
-        f"SELECT rowid + 1, reason, true, client_id, pbm_id, tpa_id, group_id, fill_date FROM {table} "
+        f"SELECT {row_number}, reason, true, client_id, pbm_id, tpa_id, group_id, fill_date FROM {table} "
         "WHERE reason IS NOT NULL ORDER BY rowid").fetchall()]
-    rows_read = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    return Validated(rows_read, rejects, rows_read - len(rejects))
+    return Validated(count, rejects, count - len(rejects), row_number)

@@ -1,7 +1,6 @@
 """`leaf calc`'s fast path: validate a claims file in an in-memory DuckDB and aggregate it there with the store SQL."""
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from pathlib import Path
 from typing import Sequence
@@ -11,11 +10,11 @@ import duckdb
 from runtime.scope import Scope
 from services.calc.adapters.aggregate_query import aggregate_queries, collect_facts
 from services.calc.adapters.claims_schema import Snapshot, claim_columns, duckdb_claims_table
-from services.calc.adapters.claims_store import ddl_type, duckdb_sql
+from services.calc.adapters.duckdb_dialect import ddl_type, duckdb_sql
 from services.calc.adapters.duckdb_validation import validate_into
 from services.calc.domain.aggregates import ClaimsFacts, MemberMask
+from services.calc.domain.reading import file_sha256
 
-_CHUNK = 1 << 20
 _VALID = "file"  # the view of valid rows, named like a store snapshot's table: claims_file
 # What the aggregate SQL reads; the other columns are checked but not kept.
 AGGREGATED = ("claim_id", "claim_status", "reverses_claim_id", "client_id", "pbm_id", "tpa_id", "group_id", "member_id",
@@ -41,7 +40,7 @@ class ValidatedFile:
             typed = ", ".join(f"CAST({c.name if c.name in AGGREGATED else 'NULL'} AS {ddl_type(c)}) AS {c.name}"
                               for c in claim_columns() if c.name != "row")
             self._db.execute(f"CREATE VIEW claims_{_VALID} AS SELECT {typed} FROM checked WHERE reason IS NULL")
-            sha256 = _sha256(path)
+            sha256 = file_sha256(path)
         except BaseException:
             self.close()
             raise
@@ -56,12 +55,4 @@ class ValidatedFile:
     def close(self) -> None:
         self._db.close()
         self._scratch.cleanup()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while data := stream.read(_CHUNK):
-            digest.update(data)
-    return digest.hexdigest()
 

@@ -12,7 +12,7 @@ from runtime.errors import InputError
 from services.calc.domain.claims import CLAIM_COLUMNS, Claim, ClaimsBatch, Reject
 from services.calc.domain.validation import misshapen, rejected, validate_row
 
-__all__ = ["ClaimsScan", "read_claims", "ClaimsBatch"]
+__all__ = ["ClaimsScan", "read_claims", "ClaimsBatch", "file_sha256"]
 _CHUNK = 1 << 20
 
 
@@ -114,3 +114,12 @@ def _collect(stream: BinaryIO) -> ClaimsBatch:
     for outcome in scan:
         (claims if isinstance(outcome, Claim) else rejects).append(outcome)
     return ClaimsBatch(scan.sha256, scan.rows_read, claims, rejects, len(claims))
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """claims_sha256 of a claims file: the SHA-256 of its bytes, exactly as the scan computes it."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while data := stream.read(_CHUNK):
+            digest.update(data)
+    return digest.hexdigest()

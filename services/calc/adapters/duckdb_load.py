@@ -1,0 +1,117 @@
+"""Loading a claims CSV into the embedded DuckDB store as a new snapshot: all of it, or nothing."""
+from __future__ import annotations
+
+import csv
+import tempfile
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+
+from services.calc.adapters.claims_schema import KEEP_SNAPSHOTS, STORED_COLUMNS, Snapshot, claim_columns, reject_columns
+from services.calc.adapters.duckdb_dialect import ddl_type
+from services.calc.adapters.duckdb_validation import validate_into
+from services.calc.domain.claims import Reject
+from services.calc.domain.reading import ClaimsScan, file_sha256
+
+Connect = Callable[[], duckdb.DuckDBPyConnection]
+
+
+def load_snapshot(connect: Connect, source: Path, progress: Callable[[int], None] | None = None) -> Snapshot:
+    """DuckDB validates the file where it can vouch for it; otherwise the pure reader decides, and its
+    result and errors are the reference (the two are cross-checked in the tests)."""
+    with connect() as db:
+        try:
+            return _in_transaction(db, lambda: _validated_by_duckdb(db, source, uuid.uuid4().hex[:12]))
+        except Exception:  # noqa: BLE001 — any doubt goes to the reference reader below
+            pass
+    snapshot_id = uuid.uuid4().hex[:12]
+    with source.open("rb") as stream, tempfile.TemporaryDirectory() as scratch:
+        scan = ClaimsScan(stream)
+        valid_csv = Path(scratch) / "valid.csv"
+        rejects = _write_valid(scan, valid_csv, stream, progress)
+        snap = _new_snapshot(snapshot_id, scan.sha256, scan.rows_read, len(rejects))
+        with connect() as db:
+            return _in_transaction(db, lambda: _from_valid_csv(db, snap, valid_csv, rejects))
+
+
+def _write_valid(scan: ClaimsScan, target: Path, stream, progress) -> list[Reject]:
+    rejects: list[Reject] = []
+    with target.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(STORED_COLUMNS)
+        for number, item in enumerate(scan, 1):
+            if isinstance(item, Reject):
+                rejects.append(item)
+            else:
+                writer.writerow(getattr(item, column) for column in STORED_COLUMNS)
+            if progress and number % 50_000 == 0:
+                progress(stream.tell())
+    if progress:
+        progress(stream.tell())
+    return rejects
+
+
+def _new_snapshot(snapshot_id: str, sha256: str, rows_read: int, rejected: int) -> Snapshot:
+    return Snapshot(snapshot_id, sha256, rows_read, rows_read - rejected, rejected,
+                    datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+
+def _validated_by_duckdb(db: duckdb.DuckDBPyConnection, source: Path, snapshot_id: str) -> Snapshot:
+    """The fast path: DuckDB checks and types every record in the open transaction."""
+    scratch = f"checked_{snapshot_id}"
+    validated = validate_into(db, source, scratch)
+    typed = ", ".join(f"CAST({c.name} AS {ddl_type(c)}) AS {c.name}" for c in claim_columns() if c.name != "row")
+    db.execute(f"CREATE TABLE claims_{snapshot_id} AS SELECT {validated.row_number} AS row, {typed} FROM {scratch} "
+               "WHERE reason IS NULL ORDER BY rowid")
+    db.execute(f"DROP TABLE {scratch}")
+    snap = _new_snapshot(snapshot_id, file_sha256(source), validated.rows_read, len(validated.rejects))
+    _record(db, snap, validated.rejects)
+    return snap
+
+
+def _from_valid_csv(db: duckdb.DuckDBPyConnection, snap: Snapshot, valid_csv: Path, rejects: list[Reject]) -> Snapshot:
+    """The reference path: the pure reader already wrote the valid rows to a typed CSV."""
+    types = ", ".join(f"'{c.name}': '{ddl_type(c)}'" for c in claim_columns())
+    db.execute(f"CREATE TABLE claims_{snap.snapshot_id} AS SELECT * FROM read_csv(?, header = true, "
+               f"quote = '\"', escape = '\"', columns = {{{types}}})", [str(valid_csv)])
+    _record(db, snap, rejects)
+    return snap
+
+
+def _record(db: duckdb.DuckDBPyConnection, snap: Snapshot, rejects: list[Reject]) -> None:
+    """Store the rejects, make the snapshot the active one and prune old ones."""
+    rejects_ddl = ", ".join(f"{c.name} {ddl_type(c)}" for c in reject_columns())
+    db.execute(f"CREATE TABLE rejects_{snap.snapshot_id} ({rejects_ddl})")
+    if rejects:
+        db.executemany(f"INSERT INTO rejects_{snap.snapshot_id} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       [(r.row, r.reason, r.shape_ok, r.client_id, r.pbm_id, r.tpa_id, r.group_id, r.fill_date)
+                        for r in rejects])
+    db.execute("UPDATE snapshots SET active = false")
+    db.execute("INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, true)",
+               [snap.snapshot_id, snap.claims_sha256, snap.rows_read, snap.rows_valid, snap.rows_rejected, snap.loaded_at])
+    _drop_old(db)
+
+
+def _in_transaction(db: duckdb.DuckDBPyConnection, work: Callable[[], Snapshot]) -> Snapshot:
+    """All of a load or none of it: a failure or a crash leaves the previous snapshot active."""
+    db.execute("BEGIN")
+    try:
+        db.execute("CREATE TABLE IF NOT EXISTS snapshots (snapshot_id VARCHAR PRIMARY KEY, claims_sha256 VARCHAR, "
+                   "rows_read BIGINT, rows_valid BIGINT, rows_rejected BIGINT, loaded_at VARCHAR, active BOOLEAN)")
+        snap = work()
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return snap
+
+
+def _drop_old(db: duckdb.DuckDBPyConnection) -> None:
+    old = db.execute("SELECT snapshot_id FROM snapshots ORDER BY loaded_at DESC, active DESC OFFSET ?", [KEEP_SNAPSHOTS]).fetchall()
+    for (snapshot_id,) in old:
+        db.execute(f"DROP TABLE IF EXISTS claims_{snapshot_id}")
+        db.execute(f"DROP TABLE IF EXISTS rejects_{snapshot_id}")
+        db.execute("DELETE FROM snapshots WHERE snapshot_id = ?", [snapshot_id])
