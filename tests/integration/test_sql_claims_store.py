@@ -69,7 +69,7 @@ def test_a_read_only_source_refuses_to_load(tmp_path, claims_csv):
 def test_the_store_is_picked_by_url(tmp_path, pg_url):
     assert isinstance(open_claims_store(f"duckdb:///{tmp_path / 'c.duckdb'}"), DuckDbClaimsStore)
     postgres = open_claims_store(pg_url)
-    assert isinstance(postgres, SqlClaimsStore) and postgres.writable
+    assert isinstance(postgres, SqlClaimsStore) and postgres.writable and postgres.kind == "postgresql"
     try:
         sql_server = open_claims_store("mssql+pyodbc://reader@dsn")
     except InputError as err:   # pyodbc is an optional driver

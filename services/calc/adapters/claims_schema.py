@@ -38,6 +38,8 @@ class Snapshot:
 class ClaimsStore(Protocol):
     """What the calc service and `leaf claims load` need from any claims store."""
 
+    kind: str  # "embedded", "postgresql" or "mssql": which source, never its URL
+
     def snapshot(self) -> Snapshot | None: ...
 
     def load(self, source: Path, progress: Callable[[int], None] | None = None) -> Snapshot: ...

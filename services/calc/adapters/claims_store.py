@@ -21,6 +21,8 @@ __all__ = ["DuckDbClaimsStore", "Snapshot"]
 class DuckDbClaimsStore:
     """Readers open the file read-only for one query, so a loader can take the write lock between queries."""
 
+    kind = "embedded"
+
     def __init__(self, path: Path) -> None:
         self.path = path
 

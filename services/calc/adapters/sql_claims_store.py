@@ -36,6 +36,7 @@ class SqlClaimsStore:
     def __init__(self, engine: sa.Engine, writable: bool) -> None:
         self.engine = engine
         self.writable = writable
+        self.kind = engine.dialect.name
 
     def snapshot(self) -> Snapshot | None:
         with self.engine.connect() as db:

@@ -66,4 +66,4 @@ class CalcServicer(calc_pb2_grpc.CalcServiceServicer):
             raise NotReady("no_claims_loaded", "no claims are loaded: run `leaf claims load FILE` (or `leaf demo`)")
         return calc_pb2.ClaimsSnapshot(snapshot_id=snap.snapshot_id, claims_sha256=snap.claims_sha256, rows_read=snap.rows_read,
                                        rows_valid=snap.rows_valid, rows_rejected=snap.rows_rejected, loaded_at=snap.loaded_at,
-                                       source="embedded")
+                                       source=self.deps.claims.kind)
