@@ -7,7 +7,7 @@ import urllib.request
 
 from cli.commands.demo import DEFAULT_CLAIMS, load_demo
 from cli.supervisor import SERVICES, StopRequested, Supervisor, free_port, grpc_serving, port_is_free
-from runtime.home import home_path, leaf_home
+from runtime.home import leaf_home
 
 TRY = """curl -s -X POST http://{host}:{port}/v1/runs -H 'content-type: application/json' \\
      -d '{{"client_id": "C001", "pbm_id": "PBM_A", "date_from": "2025-01-01", "date_to": "2025-12-31"}}'"""
@@ -30,7 +30,7 @@ def gateway_ready(host: str, port: int) -> bool:
 
 def handle(args) -> int:
     home = leaf_home()
-    home_path("logs", "-").parent.mkdir(exist_ok=True)
+    (home / "logs").mkdir(exist_ok=True)
     host = os.environ.get("LEAF_GATEWAY_HOST", "127.0.0.1")
     port = int(os.environ.get("LEAF_GATEWAY_PORT", "8080"))
     if not port_is_free(host, port):
