@@ -1,5 +1,5 @@
 """The evidence service's own tables."""
-from sqlalchemy import Column, Date, Integer, LargeBinary, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import Column, Date, Integer, LargeBinary, MetaData, String, Table, Text, UniqueConstraint
 
 metadata = MetaData()
 
@@ -18,4 +18,26 @@ packets = Table(
     Column("document_name", String(500), nullable=False),
     Column("retrieved_at", String(40), nullable=False),
     UniqueConstraint("sha256", name="uq_packets_sha256"),
+)
+
+# Append-only: rows are inserted, never updated or deleted.
+packet_audit = Table(
+    "packet_audit", metadata,
+    Column("audit_id", Integer, primary_key=True, autoincrement=True),
+    Column("packet_id", String(128), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("from_governance", String(32), nullable=True),
+    Column("to_governance", String(32), nullable=True),
+    Column("operator", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("recorded_at", String(40), nullable=False),
+)
+
+# Where an incremental (delta) sync of a remote source left off; never a URL with a token in it.
+source_cursors = Table(
+    "source_cursors", metadata,
+    Column("source", String(64), primary_key=True),
+    Column("cursor", Text, nullable=False),
+    Column("updated_at", String(40), nullable=False),
 )
