@@ -149,7 +149,7 @@ def test_one_trace_spans_the_gateway_and_every_service_it_touched(mesh):
     assert {"gateway", "scope", "calc", "evidence", "publisher"} <= services
     shown = subprocess.run([str(LEAF), "trace", trace_id], env={**os.environ, "LEAF_HOME": str(mesh["home"])},
                            capture_output=True, text=True, check=True).stdout
-    assert "CalcService/CreateRun" in shown and "EvidenceService/FindContractPacket" in shown
+    assert "CalcService/CreateRun" in shown and "EvidenceService/CheckSufficiency" in shown
 
 
 def test_logs_are_json_with_trace_ids_and_no_member_ids(mesh):
@@ -169,3 +169,26 @@ def test_the_registry_is_served_machine_readable(mesh):
                    "repricing_savings"]
     assert all({"version", "inputs", "rounding", "exclusions", "evidence_reasons"} <= set(f) for f in document["formulas"])
     assert any(rule["reason"] == "contract_period_gap" for rule in document["evidence_rules"])
+
+
+def test_evidence_over_http_stays_inside_the_client(mesh):
+    listed = mesh["http"].get("/v1/evidence/packets", params={"client_id": "C001"}).json()["packets"]
+    assert listed and all(p["client_id"] == "C001" for p in listed)
+    one = mesh["http"].get(f"/v1/evidence/packets/{listed[0]['packet_id']}", params={"client_id": "C001"})
+    assert one.status_code == 200 and one.json()["body"]["client_id"] == "C001"
+    foreign = mesh["http"].get(f"/v1/evidence/packets/{listed[0]['packet_id']}", params={"client_id": "C002"})
+    assert foreign.status_code == 404 and foreign.json()["code"] == "packet_not_found"
+    text = json.dumps(listed)
+    assert not any(leak in text for leak in ("http://", "https://", str(mesh["home"]), "/work/"))
+
+
+def test_sufficiency_agrees_with_the_run(mesh):
+    body = {"client_id": "C006", "pbm_id": "PBM_B", "date_from": "2025-01-01", "date_to": "2025-12-31"}
+    answer = mesh["http"].post("/v1/evidence:sufficiency", json=body).json()
+    rebate = next(f for f in answer["formulas"] if f["formula_id"] == "rebate_guarantee")
+    assert rebate["status"] == "blocked" and rebate["missing_evidence"] == ["rebate_evidence"]
+    run = mesh["http"].post("/v1/runs", json=body).json()
+    by_formula = {f["formula_id"]: f for f in run["formulas"]}
+    for formula in answer["formulas"]:
+        if formula["formula_id"] in by_formula:
+            assert set(formula["reasons"]) <= set(by_formula[formula["formula_id"]]["reasons"])

@@ -5,6 +5,7 @@ import json
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from leaf.common.v1 import common_pb2
 from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 
 from runtime.clients import call
@@ -31,16 +32,16 @@ class EvidenceClient:
     def __init__(self, channel) -> None:
         self.stub = evidence_pb2_grpc.EvidenceServiceStub(channel)
 
-    async def contract(self, scope: Scope) -> Evidence[ContractPacket] | None:
-        return await self._find(self.stub.FindContractPacket, scope, parse_contract)
+    async def for_scope(self, scope: Scope) -> tuple[Evidence[ContractPacket] | None, Evidence[RebateEvidence] | None]:
+        """The contract packet and rebate evidence the evidence service's sufficiency answer names."""
+        reply = await call(self.stub.CheckSufficiency, evidence_pb2.CheckSufficiencyRequest(scope=scope_to_proto(scope)))
+        by_kind = {packet.kind: packet for packet in reply.packets}
+        return (_parsed(by_kind.get(common_pb2.CONTRACT_PACKET), parse_contract),
+                _parsed(by_kind.get(common_pb2.REBATE_EVIDENCE), parse_rebates))
 
-    async def rebates(self, scope: Scope) -> Evidence[RebateEvidence] | None:
-        return await self._find(self.stub.FindRebateEvidence, scope, parse_rebates)
 
-    async def _find(self, method, scope: Scope, parse):
-        reply = await call(method, evidence_pb2.FindEvidenceRequest(scope=scope_to_proto(scope)))
-        if not reply.found:
-            return None
-        packet = reply.packet
-        return Evidence(parse(json.loads(packet.body_json)), packet.packet_id, packet.version, packet.sha256,
-                        GOVERNANCE_NAME[packet.governance], packet.kind)
+def _parsed(packet, parse):
+    if packet is None:
+        return None
+    return Evidence(parse(json.loads(packet.body_json)), packet.packet_id, packet.version, packet.sha256,
+                    GOVERNANCE_NAME[packet.governance], packet.kind)

@@ -14,7 +14,7 @@ from services.calc.domain.formulas import (awp_discount_guarantee as awp, dispen
 from services.calc.domain.formulas.term_guarantee import without_contract
 from services.calc.domain.result import formula_entry, inputs, render, result_document
 from services.calc.domain.rounding import exact_arithmetic
-from services.calc.domain.sufficiency import RunFacts, readiness, reasons_for, status_of
+from runtime.sufficiency import RunFacts, readiness, reasons_for, status_of
 
 __all__ = ["calculate", "calculate_from_aggregates", "member_masks", "render", "check_evidence_scope"]
 

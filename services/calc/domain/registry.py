@@ -7,7 +7,7 @@ from services.calc.domain.eligibility import EXCLUSION_REASONS
 from services.calc.domain.formulas import (awp_discount_guarantee as awp, dispensing_fee_guarantee as fee,
                                            generic_dispensing_rate as gdr, rebate_guarantee as rebate,
                                            repricing_savings as repricing)
-from services.calc.domain.sufficiency import EVIDENCE_RULES
+from runtime.sufficiency import EVIDENCE_RULES
 
 REGISTRY_VERSION = "1"
 ROUNDING = "round half up (away from zero) applied to the exact value; quotients rounded from the exact fraction"

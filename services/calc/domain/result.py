@@ -5,7 +5,7 @@ import json
 
 from runtime.scope import Scope
 from services.calc.domain.registry import REGISTRY_VERSION, formula_versions, nulled_when_blocked
-from services.calc.domain.sufficiency import BLOCKED
+from runtime.sufficiency import BLOCKED
 
 
 def formula_entry(formula_id: str, status: str, reasons: list[str], body: dict) -> dict:

@@ -34,7 +34,7 @@ class CalcDeps:
 
 async def create_run(order: CreateRun, deps: CalcDeps) -> RunRecord:
     scope = order.scope
-    contract, rebates = await asyncio.gather(deps.evidence.contract(scope), deps.evidence.rebates(scope))
+    contract, rebates = await deps.evidence.for_scope(scope)
     packet, rebate_evidence = contract and contract.value, rebates and rebates.value
     check_evidence_scope(scope, packet, rebate_evidence)
     # The store sums the scope's claims itself; only the aggregates and the few rejects come back.

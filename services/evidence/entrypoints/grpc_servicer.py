@@ -6,8 +6,8 @@ import asyncio
 from leaf.common.v1 import common_pb2
 from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 
-from runtime.convert import GOVERNANCE, scope_from_proto
-from runtime.errors import NotFound
+from runtime.convert import GOVERNANCE, READINESS, scope_from_proto
+from runtime.sufficiency import RULES_VERSION
 from services.evidence.adapters.repository import SqlPacketRepository
 from services.evidence.domain.packets import CONTRACT, REBATES, StoredPacket
 from services.evidence.service_layer import handlers
@@ -24,6 +24,11 @@ def packet_to_proto(packet: StoredPacket) -> evidence_pb2.Packet:
         document=evidence_pb2.SourceDocument(system="onedrive", name=packet.document_name, sha256=packet.sha256,
                                              size=len(packet.body_json), retrieved_at=packet.retrieved_at),
     )
+
+
+def evidence_ref(packet: StoredPacket) -> common_pb2.EvidenceRef:
+    return common_pb2.EvidenceRef(evidence_id=packet.packet_id, kind=KIND[packet.kind], sha256=packet.sha256,
+                                  governance=GOVERNANCE[packet.governance], version=packet.version)
 
 
 class EvidenceServicer(evidence_pb2_grpc.EvidenceServiceServicer):
@@ -48,7 +53,16 @@ class EvidenceServicer(evidence_pb2_grpc.EvidenceServiceServicer):
         return evidence_pb2.ListPacketsResponse(packets=[packet_to_proto(p) for p in found])
 
     async def GetPacket(self, request, context):
-        found = [p for p in await asyncio.to_thread(self.packets.in_force) if p.packet_id == request.packet_id]
-        if not found:
-            raise NotFound("packet_not_found", f"no packet {request.packet_id!r}")
-        return packet_to_proto(found[0])
+        return packet_to_proto(await asyncio.to_thread(handlers.get_packet, request.packet_id, request.client_id,
+                                                       self.packets))
+
+    async def CheckSufficiency(self, request, context):
+        scope = scope_from_proto(request.scope)
+        answers = await asyncio.to_thread(handlers.check_sufficiency, scope, list(request.formula_ids), self.packets)
+        used = {p.sha256: p for answer in answers for p in answer.evidence}
+        return evidence_pb2.CheckSufficiencyResponse(
+            formulas=[common_pb2.FormulaStatus(formula_id=a.formula_id, version=RULES_VERSION, status=READINESS[a.status],
+                                               reasons=a.reasons, missing_evidence=a.missing) for a in answers],
+            evidence=[evidence_ref(p) for p in used.values()],
+            packets=[packet_to_proto(p) for p in used.values()],
+        )

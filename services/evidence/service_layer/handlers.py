@@ -7,12 +7,13 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from runtime.errors import InputError
+from runtime.errors import InputError, NotFound
 from runtime.packets import parse_contract, parse_rebates
 from runtime.scope import Scope
 from services.evidence.adapters.folder_source import SourceDocument
 from services.evidence.adapters.repository import SqlPacketRepository
 from services.evidence.domain.packets import CONTRACT, REBATES, StoredPacket, covering
+from services.evidence.domain.sufficiency import FormulaSufficiency, sufficiency
 
 log = logging.getLogger(__name__)
 
@@ -64,5 +65,20 @@ def find_packet(kind: str, scope: Scope, packets: SqlPacketRepository) -> Stored
     return covering(packets.in_force(kind, scope.client_id, scope.pbm_id), scope)
 
 
+def check_sufficiency(scope: Scope, formula_ids: list[str], packets: SqlPacketRepository) -> list[FormulaSufficiency]:
+    return sufficiency(scope, formula_ids, find_packet(CONTRACT, scope, packets), find_packet(REBATES, scope, packets))
+
+
 def list_packets(packets: SqlPacketRepository, client_id: str, pbm_id: str) -> list[StoredPacket]:
-    return packets.in_force(client_id=client_id or None, pbm_id=pbm_id or None)
+    """One client's packets in force; evidence is never listed across clients."""
+    if not client_id:
+        raise InputError("client_id_required", "evidence is listed for one client: give client_id")
+    return packets.in_force(client_id=client_id, pbm_id=pbm_id or None)
+
+
+def get_packet(packet_id: str, client_id: str, packets: SqlPacketRepository) -> StoredPacket:
+    """A packet in force of that client; another client's packet is as absent as a packet that does not exist."""
+    found = [p for p in list_packets(packets, client_id, "") if p.packet_id == packet_id]
+    if not found:
+        raise NotFound("packet_not_found", f"no packet {packet_id!r} for client {client_id!r}")
+    return found[0]

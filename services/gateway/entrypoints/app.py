@@ -4,7 +4,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import Callable
 
-from fastapi import FastAPI, Path
+from fastapi import FastAPI, Path, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from leaf.scope.v1 import scope_pb2
@@ -13,8 +13,9 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from runtime.errors import DomainError
 from services.gateway.adapters.mesh import Mesh
 from services.gateway.entrypoints import problems
-from services.gateway.entrypoints.schemas import Health, Problem, Registry, Resolution, Run, RunRequest, ScopeRequest
-from services.gateway.service_layer import registry, runs
+from services.gateway.entrypoints.schemas import (Health, Packets, PacketWithBody, Problem, Registry, Resolution, Run,
+                                                  RunRequest, ScopeRequest, Sufficiency, SufficiencyRequest)
+from services.gateway.service_layer import evidence, registry, runs
 
 ERRORS = {code: {"model": Problem, "content": {"application/problem+json": {}}} for code in (400, 404, 409, 422, 503, 504)}
 
@@ -75,6 +76,22 @@ def create_app(connect: Callable[[], Mesh]) -> FastAPI:
     async def list_formulas() -> dict:
         """The machine-readable calculation registry: each formula's inputs, outputs, rounding, exclusions, evidence rule."""
         return await registry.list_formulas(mesh)
+
+    @app.post("/v1/evidence:sufficiency", response_model=Sufficiency, responses=ERRORS, tags=["evidence"])
+    async def check_sufficiency(body: SufficiencyRequest) -> dict:
+        """For each formula: the evidence it would use for the scope, its state (final / modeled / blocked) and why."""
+        return await evidence.check_sufficiency(mesh, _scope_request(body), body.formula_ids)
+
+    @app.get("/v1/evidence/packets", response_model=Packets, responses=ERRORS, tags=["evidence"])
+    async def list_packets(client_id: str = Query(min_length=1, max_length=64),
+                           pbm_id: str = Query("", max_length=64)) -> dict:
+        """The packets in force for one client (and PBM): metadata only."""
+        return await evidence.list_packets(mesh, client_id, pbm_id)
+
+    @app.get("/v1/evidence/packets/{packet_id}", response_model=PacketWithBody, responses=ERRORS, tags=["evidence"])
+    async def get_packet(packet_id: str = Path(max_length=128), client_id: str = Query(min_length=1, max_length=64)) -> dict:
+        """One packet of the client, with its JSON body; another client's packet is not found."""
+        return await evidence.get_packet(mesh, packet_id, client_id)
 
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     return app

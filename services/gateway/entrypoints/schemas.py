@@ -77,6 +77,54 @@ class Registry(BaseModel):
     decisions: list[str]
 
 
+class SufficiencyRequest(ScopeRequest):
+    formula_ids: list[str] = Field(default_factory=list, max_length=20, description="empty: every formula")
+
+
+class EvidenceRef(BaseModel):
+    evidence_id: str
+    kind: str
+    governance: str
+    sha256: str
+    version: int
+
+
+class Sufficiency(BaseModel):
+    scope: dict[str, Any]
+    scope_hash: str
+    formulas: list[FormulaStatus]
+    evidence: list[EvidenceRef]
+
+
+class SourceDocument(BaseModel):
+    system: str
+    name: str
+    sha256: str
+    size: int
+    retrieved_at: str
+
+
+class Packet(BaseModel):
+    packet_id: str
+    version: int
+    kind: str
+    client_id: str
+    pbm_id: str
+    governance: str
+    effective_from: str
+    effective_to: str
+    sha256: str
+    document: SourceDocument
+
+
+class PacketWithBody(Packet):
+    body: dict[str, Any]
+
+
+class Packets(BaseModel):
+    packets: list[Packet]
+
+
 class Problem(BaseModel):
     type: str
     title: str

@@ -1,4 +1,4 @@
-"""Evidence sufficiency of calculations.md 4: each formula's reasons, its status, and the run's readiness."""
+"""Evidence sufficiency of calculations.md 4, shared by calc (runs) and evidence (CheckSufficiency): reasons, status, readiness."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from runtime.packets import ContractPacket, RebateEvidence
 from runtime.scope import Scope
 
+RULES_VERSION = 1  # these are the sufficiency rules of calculation registry v1; every v1 formula is version 1
 AWP, FEE, REBATE = "awp_discount_guarantee", "dispensing_fee_guarantee", "rebate_guarantee"
 GDR, REPRICING = "generic_dispensing_rate", "repricing_savings"
 EVERY = (AWP, FEE, REBATE, GDR, REPRICING)
@@ -46,9 +47,9 @@ class RunFacts:
 
 
 def reasons_for(formula_id: str, scope: Scope, contract: ContractPacket | None,
-                rebates: RebateEvidence | None, facts: RunFacts) -> list[str]:
-    """Every reason that applies to the formula, sorted."""
-    found = set(_claims_reasons(facts))
+                rebates: RebateEvidence | None, facts: RunFacts | None) -> list[str]:
+    """Every reason that applies to the formula, sorted; without claims facts, only the evidence's reasons."""
+    found = set(_claims_reasons(facts)) if facts is not None else set()
     if formula_id in GUARANTEES:
         found |= _contract_reasons(scope, contract)
     if formula_id == REBATE:

@@ -1,0 +1,54 @@
+"""Evidence at the edge: packet listings and metadata for one client, and the sufficiency answer for a scope."""
+from __future__ import annotations
+
+import json
+
+from leaf.common.v1 import common_pb2
+from leaf.evidence.v1 import evidence_pb2
+from leaf.scope.v1 import scope_pb2
+
+from runtime.clients import call
+from runtime.convert import GOVERNANCE_NAME, READINESS_NAME
+from services.gateway.adapters.mesh import Mesh
+from services.gateway.service_layer.runs import ScopeNotExact, resolution_to_json
+
+
+async def list_packets(mesh: Mesh, client_id: str, pbm_id: str) -> dict:
+    reply = await call(mesh.evidence.ListPackets, evidence_pb2.ListPacketsRequest(client_id=client_id, pbm_id=pbm_id),
+                       timeout=mesh.timeout)
+    return {"packets": [packet_to_json(p) for p in reply.packets]}
+
+
+async def get_packet(mesh: Mesh, packet_id: str, client_id: str) -> dict:
+    packet = await call(mesh.evidence.GetPacket, evidence_pb2.GetPacketRequest(packet_id=packet_id, client_id=client_id),
+                        timeout=mesh.timeout)
+    return {**packet_to_json(packet), "body": json.loads(packet.body_json)}
+
+
+async def check_sufficiency(mesh: Mesh, request: scope_pb2.ResolveScopeRequest, formula_ids: list[str]) -> dict:
+    resolution = await call(mesh.scope.ResolveScope, request, timeout=mesh.timeout)
+    if resolution.state != scope_pb2.EXACT:
+        raise ScopeNotExact(resolution_to_json(resolution))
+    reply = await call(mesh.evidence.CheckSufficiency,
+                       evidence_pb2.CheckSufficiencyRequest(scope=resolution.exact, formula_ids=formula_ids),
+                       timeout=mesh.timeout)
+    return {
+        "scope": json.loads(resolution.exact.canonical_json), "scope_hash": resolution.exact.scope_hash,
+        "formulas": [{"formula_id": f.formula_id, "version": f.version, "status": READINESS_NAME[f.status],
+                      "reasons": list(f.reasons), "missing_evidence": list(f.missing_evidence)} for f in reply.formulas],
+        "evidence": [{"evidence_id": e.evidence_id, "kind": common_pb2.EvidenceKind.Name(e.kind).lower(),
+                      "governance": GOVERNANCE_NAME[e.governance], "sha256": e.sha256, "version": e.version}
+                     for e in reply.evidence],
+    }
+
+
+def packet_to_json(packet: evidence_pb2.Packet) -> dict:
+    """Public metadata only: the document's name in the client's tree, never a download URL or local path."""
+    return {
+        "packet_id": packet.packet_id, "version": packet.version,
+        "kind": common_pb2.EvidenceKind.Name(packet.kind).lower(), "client_id": packet.client_id,
+        "pbm_id": packet.pbm_id, "governance": GOVERNANCE_NAME[packet.governance],
+        "effective_from": packet.effective_from, "effective_to": packet.effective_to, "sha256": packet.sha256,
+        "document": {"system": packet.document.system, "name": packet.document.name, "sha256": packet.document.sha256,
+                     "size": packet.document.size, "retrieved_at": packet.document.retrieved_at},
+    }

@@ -1,0 +1,86 @@
+"""Every evidence RPC stays inside one client and PBM; sufficiency follows calculations.md 4 and agrees with runs."""
+import json
+
+import grpc
+import pytest
+from leaf.common.v1 import common_pb2
+from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
+
+from demo import load_registry
+from runtime.convert import READINESS_NAME, scope_to_proto
+from runtime.scope import Scope
+from services.evidence.bootstrap import EvidenceSettings, bootstrap
+from tests.integration.mesh_fixtures import channel_to, running
+
+PLANS = sorted({(p["client_id"], p["pbm_id"]) for p in load_registry()["plans"]})
+
+
+@pytest.fixture
+async def evidence(tmp_path):
+    deps = bootstrap(EvidenceSettings(LEAF_EVIDENCE_DB_URL=f"sqlite:///{tmp_path / 'e.sqlite'}"))
+    async with running(deps) as address, channel_to(address) as channel:
+        yield evidence_pb2_grpc.EvidenceServiceStub(channel)
+
+
+def request_for(client, pbm, start="2025-01-01", end="2025-12-31"):
+    return scope_to_proto(Scope.parse(client, pbm, start, end))
+
+
+async def statuses(stub, client, pbm, start="2025-01-01", end="2025-12-31"):
+    reply = await stub.CheckSufficiency(evidence_pb2.CheckSufficiencyRequest(scope=request_for(client, pbm, start, end)))
+    return {f.formula_id: (READINESS_NAME[f.status], list(f.reasons), list(f.missing_evidence)) for f in reply.formulas}, reply
+
+
+async def test_sufficiency_follows_the_evidence_rules(evidence):
+    c006, _ = await statuses(evidence, "C006", "PBM_B")
+    assert c006["rebate_guarantee"] == ("blocked", ["rebate_evidence_missing"], ["rebate_evidence"])
+    assert c006["awp_discount_guarantee"][0] == "final"
+    c004, _ = await statuses(evidence, "C004", "PBM_B", "2024-01-01", "2024-12-31")
+    assert c004["awp_discount_guarantee"] == ("modeled", ["candidate_contract_evidence"], ["governed_contract_packet"])
+    c003, _ = await statuses(evidence, "C003", "PBM_B", "2025-07-01", "2025-12-31")
+    assert "partial_contract_scope" in c003["awp_discount_guarantee"][1]
+    assert "rebate_evidence_period_mismatch" in c003["rebate_guarantee"][1]
+    none, reply = await statuses(evidence, "C001", "PBM_A", "2023-01-01", "2023-12-31")
+    assert none["awp_discount_guarantee"] == ("blocked", ["contract_evidence_missing"], ["contract_packet"])
+    assert not reply.packets
+
+
+async def test_unknown_formula_is_refused(evidence):
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await evidence.CheckSufficiency(evidence_pb2.CheckSufficiencyRequest(scope=request_for("C001", "PBM_A"),
+                                                                             formula_ids=["no_such_formula"]))
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize("client, pbm", PLANS)
+async def test_no_rpc_answers_with_another_clients_evidence(evidence, client, pbm):
+    scope = request_for(client, pbm)
+    answers = [await evidence.FindContractPacket(evidence_pb2.FindEvidenceRequest(scope=scope)),
+               await evidence.FindRebateEvidence(evidence_pb2.FindEvidenceRequest(scope=scope))]
+    packets = [a.packet for a in answers if a.found]
+    packets += list((await evidence.CheckSufficiency(evidence_pb2.CheckSufficiencyRequest(scope=scope))).packets)
+    listed = await evidence.ListPackets(evidence_pb2.ListPacketsRequest(client_id=client))
+    packets += list(listed.packets)
+    for packet in packets:
+        assert packet.client_id == client and json.loads(packet.body_json)["client_id"] == client
+    assert all(p.pbm_id == pbm for p in packets[:len(answers)])
+    others = (await evidence.ListPackets(evidence_pb2.ListPacketsRequest(client_id="C001" if client != "C001" else "C002")))
+    for packet in others.packets:
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await evidence.GetPacket(evidence_pb2.GetPacketRequest(packet_id=packet.packet_id, client_id=client))
+        assert failure.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_listing_needs_a_client(evidence):
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await evidence.ListPackets(evidence_pb2.ListPacketsRequest())
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_packets_carry_no_url_token_or_local_path(evidence):
+    reply = await evidence.ListPackets(evidence_pb2.ListPacketsRequest(client_id="C001"))
+    text = str(reply)
+    for forbidden in ("http://", "https://", "/work/", "/tmp/", "Bearer", "tempauth"):
+        assert forbidden not in text
+    assert all(p.document.name.startswith("Clients/C001/") for p in reply.packets)
+    assert {p.kind for p in reply.packets} == {common_pb2.CONTRACT_PACKET, common_pb2.REBATE_EVIDENCE}
