@@ -4,13 +4,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli.commands import calc, claims, demo, run, trace
+from cli.commands import calc, claims, demo, evidence, run, trace
 
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="leaf", description="LeafEnterprise: pharmacy-benefit audit and savings backend.")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (run, demo, claims, calc, trace):
+    for module in (run, demo, claims, calc, evidence, trace):
         module.register(commands)
     return root
 

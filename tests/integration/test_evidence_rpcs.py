@@ -84,3 +84,15 @@ async def test_packets_carry_no_url_token_or_local_path(evidence):
         assert forbidden not in text
     assert all(p.document.name.startswith("Clients/C001/") for p in reply.packets)
     assert {p.kind for p in reply.packets} == {common_pb2.CONTRACT_PACKET, common_pb2.REBATE_EVIDENCE}
+
+
+async def test_promotion_over_grpc_stays_inside_the_client(evidence):
+    order = dict(packet_id="CP-C004-PBMB-2024", governance=common_pb2.GOVERNED_EXACT, operator="ops@leaf.example",
+                 reason="executed copy received")
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await evidence.PromotePacket(evidence_pb2.PromotePacketRequest(client_id="C001", **order))
+    assert failure.value.code() == grpc.StatusCode.NOT_FOUND
+    promoted = await evidence.PromotePacket(evidence_pb2.PromotePacketRequest(client_id="C004", **order))
+    assert promoted.governance == common_pb2.GOVERNED_EXACT and promoted.version == 2
+    modeled, _ = await statuses(evidence, "C004", "PBM_B", "2024-01-01", "2024-12-31")
+    assert modeled["awp_discount_guarantee"][0] == "final"

@@ -6,6 +6,7 @@ from dataclasses import asdict
 from sqlalchemy import Engine, func, insert, select
 
 from services.evidence.adapters import tables
+from services.evidence.domain.governance import AuditEntry
 from services.evidence.domain.packets import StoredPacket
 
 
@@ -13,9 +14,17 @@ class SqlPacketRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def add(self, packet: StoredPacket) -> None:
+    def add(self, packet: StoredPacket, audit: AuditEntry) -> None:
+        """The packet version and its audit entry land together or not at all."""
         with self.engine.begin() as db:
             db.execute(insert(tables.packets).values(**asdict(packet)))
+            db.execute(insert(tables.packet_audit).values(**asdict(audit)))
+
+    def audit_of(self, packet_id: str) -> list[AuditEntry]:
+        t = tables.packet_audit
+        with self.engine.connect() as db:
+            rows = db.execute(select(t).where(t.c.packet_id == packet_id).order_by(t.c.audit_id))
+            return [AuditEntry(**{k: v for k, v in row._mapping.items() if k != "audit_id"}) for row in rows]
 
     def has_sha(self, sha256: str) -> bool:
         with self.engine.connect() as db:

@@ -41,3 +41,13 @@ def covering(packets: list[StoredPacket], scope: Scope) -> StoredPacket | None:
     scored = [(p.overlap_days(scope.date_from, scope.date_to), p.effective_from, p) for p in own]
     scored = [s for s in scored if s[0] > 0]
     return max(scored, key=lambda s: (s[0], s[1]))[2] if scored else None
+
+
+def overlapping(in_force: list[StoredPacket], candidate: StoredPacket) -> StoredPacket | None:
+    """Another packet of the same kind, client and PBM whose window overlaps: two would govern one day."""
+    for packet in in_force:
+        if (packet.kind, packet.client_id, packet.pbm_id) == (candidate.kind, candidate.client_id, candidate.pbm_id) \
+                and packet.packet_id != candidate.packet_id \
+                and packet.overlap_days(candidate.effective_from, candidate.effective_to) > 0:
+            return packet
+    return None

@@ -6,9 +6,10 @@ import asyncio
 from leaf.common.v1 import common_pb2
 from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 
-from runtime.convert import GOVERNANCE, READINESS, scope_from_proto
+from runtime.convert import GOVERNANCE, GOVERNANCE_NAME, READINESS, scope_from_proto
 from runtime.sufficiency import RULES_VERSION
 from services.evidence.adapters.repository import SqlPacketRepository
+from services.evidence.domain.governance import PromotePacket
 from services.evidence.domain.packets import CONTRACT, REBATES, StoredPacket
 from services.evidence.service_layer import handlers
 
@@ -66,3 +67,8 @@ class EvidenceServicer(evidence_pb2_grpc.EvidenceServiceServicer):
             evidence=[evidence_ref(p) for p in used.values()],
             packets=[packet_to_proto(p) for p in used.values()],
         )
+
+    async def PromotePacket(self, request, context):
+        order = PromotePacket(request.packet_id, request.client_id, GOVERNANCE_NAME.get(request.governance, ""),
+                              request.operator, request.reason)
+        return packet_to_proto(await asyncio.to_thread(handlers.promote_packet, order, self.packets))

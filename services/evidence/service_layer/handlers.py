@@ -12,7 +12,8 @@ from runtime.packets import parse_contract, parse_rebates
 from runtime.scope import Scope
 from services.evidence.adapters.folder_source import SourceDocument
 from services.evidence.adapters.repository import SqlPacketRepository
-from services.evidence.domain.packets import CONTRACT, REBATES, StoredPacket, covering
+from services.evidence.domain.governance import PromotePacket, ingested, promoted
+from services.evidence.domain.packets import CONTRACT, REBATES, StoredPacket, covering, overlapping
 from services.evidence.domain.sufficiency import FormulaSufficiency, sufficiency
 
 log = logging.getLogger(__name__)
@@ -36,11 +37,12 @@ def sync_documents(documents, packets: SqlPacketRepository, now: datetime | None
             continue
         try:
             packet = _packetize(document, sha, retrieved_at, packets)
+            _refuse_overlap(packet, packets)
         except InputError as err:
             report.refused.append((document.name, err.message))
             log.warning("packet refused", extra={"document": document.name, "reason": err.message})
             continue
-        packets.add(packet)
+        packets.add(packet, ingested(packet))
         report.added.append(f"{packet.packet_id}@{packet.version}")
     return report
 
@@ -59,6 +61,23 @@ def _packetize(document: SourceDocument, sha: str, retrieved_at: str, packets: S
         packet_id, kind, window = parsed.packet_id, CONTRACT, (parsed.effective_from, parsed.effective_to)
     return StoredPacket(packet_id, packets.next_version(packet_id), kind, parsed.client_id, parsed.pbm_id,
                         parsed.governance, window[0], window[1], sha, document.data, document.name, retrieved_at)
+
+
+def _refuse_overlap(packet: StoredPacket, packets: SqlPacketRepository) -> None:
+    clash = overlapping(packets.in_force(packet.kind, packet.client_id, packet.pbm_id), packet)
+    if clash is not None:
+        raise InputError("bad_input:packet", f"effective_from..effective_to overlaps {clash.packet_id}; "
+                                             "the packet in force stays")
+
+
+def promote_packet(order: PromotePacket, packets: SqlPacketRepository, now: datetime | None = None) -> StoredPacket:
+    """Operator action: a candidate becomes governed as a new version, recorded in the audit log."""
+    current = get_packet(order.packet_id, order.client_id, packets)
+    stamp = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+    packet, audit = promoted(current, order, stamp)
+    packets.add(packet, audit)
+    log.info("packet promoted", extra={"packet_id": packet.packet_id, "to": packet.governance})
+    return packet
 
 
 def find_packet(kind: str, scope: Scope, packets: SqlPacketRepository) -> StoredPacket | None:

@@ -1,0 +1,47 @@
+"""`leaf evidence promote|audit`: the operator's governance actions, through the evidence service's own handlers."""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+
+from runtime.errors import DomainError
+from runtime.settings import load_settings
+from services.evidence.bootstrap import EvidenceSettings, open_packets
+from services.evidence.domain.governance import GOVERNED, PromotePacket
+from services.evidence.service_layer.handlers import promote_packet
+
+
+def register(commands) -> None:
+    evidence = commands.add_parser("evidence", help="evidence governance").add_subparsers(dest="action", required=True)
+    promote = evidence.add_parser("promote", help="promote a candidate packet to governed, with a reason")
+    promote.add_argument("packet_id")
+    promote.add_argument("--client", required=True, help="the packet's client_id")
+    promote.add_argument("--to", required=True, choices=GOVERNED, dest="governance")
+    promote.add_argument("--operator", required=True, help="who decides (an email address)")
+    promote.add_argument("--reason", required=True)
+    promote.set_defaults(handler=handle_promote)
+    audit = evidence.add_parser("audit", help="the append-only governance log of a packet")
+    audit.add_argument("packet_id")
+    audit.set_defaults(handler=handle_audit)
+
+
+def _packets():
+    return open_packets(load_settings(EvidenceSettings).LEAF_EVIDENCE_DB_URL)
+
+
+def handle_promote(args) -> int:
+    order = PromotePacket(args.packet_id, args.client, args.governance, args.operator, args.reason)
+    try:
+        packet = promote_packet(order, _packets())
+    except DomainError as err:
+        print(f"leaf evidence promote: {err.code}: {err.message}", file=sys.stderr)
+        return 2
+    print(json.dumps({"packet_id": packet.packet_id, "version": packet.version, "governance": packet.governance,
+                      "sha256": packet.sha256}, indent=2))
+    return 0
+
+
+def handle_audit(args) -> int:
+    print(json.dumps([asdict(entry) for entry in _packets().audit_of(args.packet_id)], indent=2))
+    return 0
