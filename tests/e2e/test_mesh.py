@@ -192,3 +192,11 @@ def test_sufficiency_agrees_with_the_run(mesh):
     for formula in answer["formulas"]:
         if formula["formula_id"] in by_formula:
             assert set(formula["reasons"]) <= set(by_formula[formula["formula_id"]]["reasons"])
+
+
+def test_a_source_document_downloads_through_the_gateway_only_for_its_client(mesh):
+    path = "/v1/evidence/packets/CP-C001-PBMA-2025/document"
+    pdf = mesh["http"].get(path, params={"client_id": "C001"})
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF") and 'filename="2025 contract.pdf"' in pdf.headers["content-disposition"]
+    assert mesh["http"].get(path, params={"client_id": "C002"}).status_code == 404

@@ -75,3 +75,29 @@ def test_the_cli_promotes_and_shows_the_audit_log(leaf_home):
     audit = subprocess.run([str(Path(sys.executable).parent / "leaf"), "evidence", "audit", CANDIDATE],
                            capture_output=True, text=True, check=True)
     assert [e["action"] for e in json.loads(audit.stdout)] == ["ingested", "promoted"]
+
+
+def test_a_document_whose_hash_does_not_match_is_refused(packets, tmp_path):
+    folder = tmp_path / "Clients" / "C001" / "PBM_A"
+    folder.mkdir(parents=True)
+    packet = json.loads((ONEDRIVE_DIR / "Clients/C001/PBM_A/contract-2025.packet.json").read_text())
+    packet["offset"] = "all"  # a new version of the packet …
+    (folder / "contract-2025.packet.json").write_text(json.dumps(packet))
+    (folder / "2025 contract.pdf").write_bytes(b"%PDF-1.4 tampered")  # … delivered with the wrong document
+    report = sync_documents(ContractsFolder(tmp_path).documents(), packets)
+    assert not report.added
+    assert report.refused == [("Clients/C001/PBM_A/contract-2025.packet.json",
+                               "source.sha256 does not match the document at source.path")]
+    assert get_packet("CP-C001-PBMA-2025", "C001", packets).version == 1
+
+
+def test_each_contract_keeps_its_source_document(packets):
+    from services.evidence.service_layer.handlers import document_for
+
+    document = document_for("CP-C001-PBMA-2025", "C001", packets)
+    assert document.content_type == "application/pdf" and document.data.startswith(b"%PDF")
+    assert document.name == "Clients/C001/PBM_A/2025 contract.pdf"
+    with pytest.raises(NotFound):
+        document_for("CP-C001-PBMA-2025", "C002", packets)
+    with pytest.raises(NotFound):  # rebate evidence names no document
+        document_for("RB-C001-PBMA-2025", "C001", packets)

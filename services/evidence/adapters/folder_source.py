@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-SUFFIXES = (".packet.json", ".rebates.json")
+SUFFIXES = (".packet.json", ".rebates.json", ".pdf", ".docx")  # packets, and the documents they came from
 
 
 @dataclass(frozen=True)

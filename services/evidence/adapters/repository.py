@@ -6,6 +6,7 @@ from dataclasses import asdict
 from sqlalchemy import Engine, func, insert, select
 
 from services.evidence.adapters import tables
+from services.evidence.domain.documents import Document
 from services.evidence.domain.governance import AuditEntry
 from services.evidence.domain.packets import StoredPacket
 
@@ -19,6 +20,17 @@ class SqlPacketRepository:
         with self.engine.begin() as db:
             db.execute(insert(tables.packets).values(**asdict(packet)))
             db.execute(insert(tables.packet_audit).values(**asdict(audit)))
+
+    def add_document(self, document: Document) -> None:
+        """Content-addressed: a document already stored under its sha256 is not stored again."""
+        with self.engine.begin() as db:
+            if db.scalar(select(func.count()).where(tables.documents.c.sha256 == document.sha256)) == 0:
+                db.execute(insert(tables.documents).values(**asdict(document)))
+
+    def document(self, sha256: str) -> Document | None:
+        with self.engine.connect() as db:
+            row = db.execute(select(tables.documents).where(tables.documents.c.sha256 == sha256)).first()
+        return Document(**{**row._mapping, "data": bytes(row.data)}) if row else None
 
     def audit_of(self, packet_id: str) -> list[AuditEntry]:
         t = tables.packet_audit

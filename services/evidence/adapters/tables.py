@@ -1,5 +1,5 @@
 """The evidence service's own tables."""
-from sqlalchemy import Column, Date, Integer, LargeBinary, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Date, Integer, LargeBinary, MetaData, String, Table, Text, UniqueConstraint
 
 metadata = MetaData()
 
@@ -40,4 +40,15 @@ source_cursors = Table(
     Column("source", String(64), primary_key=True),
     Column("cursor", Text, nullable=False),
     Column("updated_at", String(40), nullable=False),
+)
+
+# Content-addressed: a document is stored once per sha256, whatever packet names it.
+documents = Table(
+    "documents", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("name", String(500), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("retrieved_at", String(40), nullable=False),
 )

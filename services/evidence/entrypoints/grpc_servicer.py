@@ -9,6 +9,7 @@ from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from runtime.convert import GOVERNANCE, GOVERNANCE_NAME, READINESS, scope_from_proto
 from runtime.sufficiency import RULES_VERSION
 from services.evidence.adapters.repository import SqlPacketRepository
+from services.evidence.domain.documents import Document
 from services.evidence.domain.governance import PromotePacket
 from services.evidence.domain.packets import CONTRACT, REBATES, StoredPacket
 from services.evidence.service_layer import handlers
@@ -16,14 +17,17 @@ from services.evidence.service_layer import handlers
 KIND = {CONTRACT: common_pb2.CONTRACT_PACKET, REBATES: common_pb2.REBATE_EVIDENCE}
 
 
-def packet_to_proto(packet: StoredPacket) -> evidence_pb2.Packet:
+def packet_to_proto(packet: StoredPacket, document: Document | None = None) -> evidence_pb2.Packet:
+    """The packet; its SourceDocument is the stored document it names, else the packet file itself."""
+    source = (evidence_pb2.SourceDocument(system="onedrive", name=document.name, sha256=document.sha256,
+                                          size=document.size, retrieved_at=document.retrieved_at) if document else
+              evidence_pb2.SourceDocument(system="onedrive", name=packet.document_name, sha256=packet.sha256,
+                                          size=len(packet.body_json), retrieved_at=packet.retrieved_at))
     return evidence_pb2.Packet(
         packet_id=packet.packet_id, kind=KIND[packet.kind], client_id=packet.client_id, pbm_id=packet.pbm_id,
         governance=GOVERNANCE[packet.governance], effective_from=packet.effective_from.isoformat(),
         effective_to=packet.effective_to.isoformat(), sha256=packet.sha256, version=packet.version,
-        body_json=packet.body_json,
-        document=evidence_pb2.SourceDocument(system="onedrive", name=packet.document_name, sha256=packet.sha256,
-                                             size=len(packet.body_json), retrieved_at=packet.retrieved_at),
+        body_json=packet.body_json, document=source,
     )
 
 
@@ -49,13 +53,21 @@ class EvidenceServicer(evidence_pb2_grpc.EvidenceServiceServicer):
     async def FindRebateEvidence(self, request, context):
         return await self._find(REBATES, request)
 
+    def _with_documents(self, packets: list[StoredPacket]) -> list[evidence_pb2.Packet]:
+        return [packet_to_proto(p, handlers.source_document(p, self.packets)) for p in packets]
+
     async def ListPackets(self, request, context):
         found = await asyncio.to_thread(handlers.list_packets, self.packets, request.client_id, request.pbm_id)
-        return evidence_pb2.ListPacketsResponse(packets=[packet_to_proto(p) for p in found])
+        return evidence_pb2.ListPacketsResponse(packets=await asyncio.to_thread(self._with_documents, found))
 
     async def GetPacket(self, request, context):
-        return packet_to_proto(await asyncio.to_thread(handlers.get_packet, request.packet_id, request.client_id,
-                                                       self.packets))
+        packet = await asyncio.to_thread(handlers.get_packet, request.packet_id, request.client_id, self.packets)
+        return (await asyncio.to_thread(self._with_documents, [packet]))[0]
+
+    async def GetDocument(self, request, context):
+        document = await asyncio.to_thread(handlers.document_for, request.packet_id, request.client_id, self.packets)
+        return evidence_pb2.Document(name=document.name, content_type=document.content_type, sha256=document.sha256,
+                                     size=document.size, data=document.data)
 
     async def CheckSufficiency(self, request, context):
         scope = scope_from_proto(request.scope)

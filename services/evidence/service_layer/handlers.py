@@ -12,6 +12,7 @@ from runtime.packets import parse_contract, parse_rebates
 from runtime.scope import Scope
 from services.evidence.adapters.folder_source import SourceDocument
 from services.evidence.adapters.repository import SqlPacketRepository
+from services.evidence.domain.documents import Document, check_source, document_of, is_document, named_source
 from services.evidence.domain.governance import PromotePacket, ingested, promoted
 from services.evidence.domain.packets import CONTRACT, REBATES, StoredPacket, covering, overlapping
 from services.evidence.domain.sufficiency import FormulaSufficiency, sufficiency
@@ -30,13 +31,17 @@ def sync_documents(documents, packets: SqlPacketRepository, now: datetime | None
     """Packetize every document; a changed one becomes a new version, an invalid one leaves the old in force."""
     report = SyncReport()
     retrieved_at = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
-    for document in documents:
+    delivered, packet_files = _split(documents, retrieved_at)
+    for stored in delivered.values():
+        packets.add_document(stored)
+    for document in packet_files:
         sha = hashlib.sha256(document.data).hexdigest()
         if packets.has_sha(sha):
             report.unchanged += 1
             continue
         try:
             packet = _packetize(document, sha, retrieved_at, packets)
+            check_source(packet.body_json, delivered)
             _refuse_overlap(packet, packets)
         except InputError as err:
             report.refused.append((document.name, err.message))
@@ -45,6 +50,17 @@ def sync_documents(documents, packets: SqlPacketRepository, now: datetime | None
         packets.add(packet, ingested(packet))
         report.added.append(f"{packet.packet_id}@{packet.version}")
     return report
+
+
+def _split(documents, retrieved_at: str) -> tuple[dict[str, Document], list[SourceDocument]]:
+    """Source documents (PDF, DOCX) by their name in the tree, and the packet files."""
+    delivered, packet_files = {}, []
+    for document in documents:
+        if is_document(document.name):
+            delivered[document.name] = document_of(document.name, document.data, retrieved_at)
+        else:
+            packet_files.append(document)
+    return delivered, packet_files
 
 
 def _packetize(document: SourceDocument, sha: str, retrieved_at: str, packets: SqlPacketRepository) -> StoredPacket:
@@ -68,6 +84,19 @@ def _refuse_overlap(packet: StoredPacket, packets: SqlPacketRepository) -> None:
     if clash is not None:
         raise InputError("bad_input:packet", f"effective_from..effective_to overlaps {clash.packet_id}; "
                                              "the packet in force stays")
+
+
+def source_document(packet: StoredPacket, packets: SqlPacketRepository) -> Document | None:
+    """The stored document the packet names (its source.path and source.sha256), if it was delivered."""
+    named = named_source(packet.body_json)
+    return packets.document(named[1]) if named else None
+
+
+def document_for(packet_id: str, client_id: str, packets: SqlPacketRepository) -> Document:
+    found = source_document(get_packet(packet_id, client_id, packets), packets)
+    if found is None:
+        raise NotFound("document_not_found", f"packet {packet_id!r} has no stored source document")
+    return found
 
 
 def promote_packet(order: PromotePacket, packets: SqlPacketRepository, now: datetime | None = None) -> StoredPacket:

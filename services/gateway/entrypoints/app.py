@@ -6,7 +6,7 @@ from typing import Callable
 
 from fastapi import FastAPI, Path, Query
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from leaf.scope.v1 import scope_pb2
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
@@ -92,6 +92,16 @@ def create_app(connect: Callable[[], Mesh]) -> FastAPI:
     async def get_packet(packet_id: str = Path(max_length=128), client_id: str = Query(min_length=1, max_length=64)) -> dict:
         """One packet of the client, with its JSON body; another client's packet is not found."""
         return await evidence.get_packet(mesh, packet_id, client_id)
+
+    @app.get("/v1/evidence/packets/{packet_id}/document", response_class=Response, tags=["evidence"],
+             responses={200: {"content": {"application/pdf": {}}}, **ERRORS})
+    async def download_document(packet_id: str = Path(max_length=128),
+                                client_id: str = Query(min_length=1, max_length=64)) -> Response:
+        """The source document the packet was extracted from, served by the gateway itself (never a Graph URL)."""
+        document = await evidence.get_document(mesh, packet_id, client_id)
+        filename = document.name.rsplit("/", 1)[-1].replace('"', "")
+        return Response(document.data, media_type=document.content_type,
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"', "ETag": f'"{document.sha256}"'})
 
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     return app

@@ -25,6 +25,11 @@ async def get_packet(mesh: Mesh, packet_id: str, client_id: str) -> dict:
     return {**packet_to_json(packet), "body": json.loads(packet.body_json)}
 
 
+async def get_document(mesh: Mesh, packet_id: str, client_id: str) -> evidence_pb2.Document:
+    return await call(mesh.evidence.GetDocument, evidence_pb2.GetDocumentRequest(packet_id=packet_id, client_id=client_id),
+                      timeout=mesh.timeout)
+
+
 async def check_sufficiency(mesh: Mesh, request: scope_pb2.ResolveScopeRequest, formula_ids: list[str]) -> dict:
     resolution = await call(mesh.scope.ResolveScope, request, timeout=mesh.timeout)
     if resolution.state != scope_pb2.EXACT:

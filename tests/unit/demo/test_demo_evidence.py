@@ -124,3 +124,17 @@ def test_evidence_matrix_covers_every_sufficiency_case():
     assert lineage == ["RB-C004-PBMB-2025"]
     c003_b = next(p for p in packets if p["packet_id"] == "CP-C003-PBMB-2025")
     assert (c003_b["effective_from"], c003_b["effective_to"]) == ("2025-07-01", "2026-06-30")
+
+
+def test_every_contract_names_its_shipped_document_by_hash():
+    import hashlib
+    import json
+
+    from demo import ONEDRIVE_DIR
+    from demo.documents import contract_pdf
+
+    for packet_file in sorted(ONEDRIVE_DIR.glob("Clients/*/*/contract-*.packet.json")):
+        packet = json.loads(packet_file.read_text())
+        document = (ONEDRIVE_DIR / packet["source"]["path"]).read_bytes()
+        assert hashlib.sha256(document).hexdigest() == packet["source"]["sha256"]
+        assert contract_pdf(packet) == document  # reproducible from the generator
