@@ -1,5 +1,4 @@
 """Nothing the evidence service says — replies, errors, log lines — carries a URL, a token or a local path."""
-import json
 import logging
 import shutil
 
