@@ -200,3 +200,15 @@ def test_a_source_document_downloads_through_the_gateway_only_for_its_client(mes
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF") and 'filename="2025 contract.pdf"' in pdf.headers["content-disposition"]
     assert mesh["http"].get(path, params={"client_id": "C002"}).status_code == 404
+
+
+def test_dashboard_tables_for_domo_connectors_only_for_the_runs_client(mesh):
+    run = mesh["http"].post("/v1/runs", json=C001_2025).json()
+    params = {"run_id": run["run_id"], "client_id": "C001"}
+    table = mesh["http"].get("/v1/dashboard/awp_discount_guarantee", params=params).json()
+    assert table["rows"] == next(t for t in run["dashboard"]["tables"] if t["name"] == "awp_discount_guarantee")["rows"]
+    as_csv = mesh["http"].get("/v1/dashboard/readiness", params={**params, "format": "csv"})
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    assert as_csv.text.splitlines()[0].startswith("run_id,client_id,pbm_id")
+    assert mesh["http"].get("/v1/dashboard/readiness", params={**params, "client_id": "C002"}).status_code == 404
+    assert mesh["http"].get("/v1/dashboard/no_such_table", params=params).status_code == 404

@@ -1,6 +1,7 @@
 """The HTTP face of the mesh: each route translates HTTP ↔ gRPC through a gateway use case, nothing more."""
 from __future__ import annotations
 
+import json
 from contextlib import asynccontextmanager
 from typing import Callable
 
@@ -13,7 +14,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from runtime.errors import DomainError
 from services.gateway.adapters.mesh import Mesh
 from services.gateway.entrypoints import problems
-from services.gateway.entrypoints.schemas import (Health, Packets, PacketWithBody, Problem, Registry, Resolution, Run,
+from services.gateway.entrypoints.schemas import (DashboardTable, Health, Packets, PacketWithBody, Problem, Registry, Resolution, Run,
                                                   RunRequest, ScopeRequest, Sufficiency, SufficiencyRequest)
 from services.gateway.service_layer import evidence, registry, runs
 
@@ -76,6 +77,18 @@ def create_app(connect: Callable[[], Mesh]) -> FastAPI:
     async def list_formulas() -> dict:
         """The machine-readable calculation registry: each formula's inputs, outputs, rounding, exclusions, evidence rule."""
         return await registry.list_formulas(mesh)
+
+    @app.get("/v1/dashboard/{table}", response_model=DashboardTable, tags=["dashboard"],
+             responses={200: {"content": {"text/csv": {}}}, **ERRORS})
+    async def dashboard_table(table: str = Path(max_length=64, pattern=r"^[a-z_]+$"),
+                              run_id: str = Query(min_length=1, max_length=64),
+                              client_id: str = Query(min_length=1, max_length=64),
+                              format: str = Query("json", pattern="^(json|csv)$")):
+        """One dashboard-safe table of a published run, for Domo connectors: JSON, or CSV with `format=csv`."""
+        found = await runs.dashboard_table(mesh, table, run_id, client_id)
+        if format == "csv":
+            return Response(found.csv, media_type="text/csv; charset=utf-8")
+        return {"name": found.name, "columns": list(found.columns), "rows": json.loads(found.rows_json)}
 
     @app.post("/v1/evidence:sufficiency", response_model=Sufficiency, responses=ERRORS, tags=["evidence"])
     async def check_sufficiency(body: SufficiencyRequest) -> dict:

@@ -43,6 +43,11 @@ async def get_run(mesh: Mesh, run_id: str) -> dict:
     return run_to_json(run, publication)
 
 
+async def dashboard_table(mesh: Mesh, table: str, run_id: str, client_id: str) -> publisher_pb2.DashboardTable:
+    request = publisher_pb2.GetDashboardTableRequest(table=table, run_id=run_id, client_id=client_id)
+    return await call(mesh.publisher.GetDashboardTable, request, timeout=mesh.timeout)
+
+
 def resolution_to_json(reply: scope_pb2.ResolveScopeResponse) -> dict:
     exact = reply.exact if reply.state == scope_pb2.EXACT else None
     return {

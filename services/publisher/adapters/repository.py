@@ -32,3 +32,7 @@ class SqlPublicationRepository:
         if row is None:
             return None
         return row.scope_hash, [Table(t["name"], tuple(t["columns"]), tuple(t["rows"])) for t in json.loads(row.tables_json)]
+
+    def client_of(self, run_id: str) -> str | None:
+        with self.engine.connect() as db:
+            return db.scalar(select(tables.publications.c.client_id).where(tables.publications.c.run_id == run_id))

@@ -4,6 +4,8 @@ No member-level field ever appears; the finest date is the scope's own window.
 """
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 
 SCOPE_COLUMNS = ("run_id", "client_id", "pbm_id", "tpa_id", "group_ids", "date_from", "date_to", "scope_hash")
@@ -53,3 +55,13 @@ def _buckets(context: dict, formula: dict) -> Table:
 def _totals(context: dict, result: dict) -> Table:
     rows = tuple({**_formula_context(context, f), **{k: f.get(k) for k in TOTAL_FIELDS}} for f in result["formulas"])
     return Table("formula_totals", (*SCOPE_COLUMNS, "formula_id", "formula_version", "status", *TOTAL_FIELDS), rows)
+
+
+def to_csv(table: Table) -> bytes:
+    """The table as RFC 4180 CSV for Domo connectors: columns in order, an absent value as an empty field."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(table.columns)
+    for row in table.rows:
+        writer.writerow("" if row.get(c) is None else row[c] for c in table.columns)
+    return out.getvalue().encode("utf-8")

@@ -6,15 +6,15 @@ import json
 
 from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
 
-from runtime.errors import NotFound
 from services.publisher.adapters.repository import SqlPublicationRepository
-from services.publisher.domain.dashboard import Table
+from services.publisher.domain.dashboard import Table, to_csv
 from services.publisher.service_layer import handlers
 
 
 def table_to_proto(table: Table) -> publisher_pb2.DashboardTable:
     return publisher_pb2.DashboardTable(name=table.name, columns=table.columns,
-                                        rows_json=json.dumps(list(table.rows), ensure_ascii=False).encode())
+                                        rows_json=json.dumps(list(table.rows), ensure_ascii=False).encode(),
+                                        csv=to_csv(table))
 
 
 def publication_to_proto(run_id: str, scope_hash: str, published: list[Table]) -> publisher_pb2.Publication:
@@ -35,8 +35,5 @@ class PublisherServicer(publisher_pb2_grpc.PublisherServiceServicer):
         return publication_to_proto(request.run_id, scope_hash, published)
 
     async def GetDashboardTable(self, request, context):
-        _, published = await asyncio.to_thread(handlers.get_publication, request.run_id, self.publications)
-        for table in published:
-            if table.name == request.table:
-                return table_to_proto(table)
-        raise NotFound("table_not_found", f"run {request.run_id!r} has no table {request.table!r}")
+        return table_to_proto(await asyncio.to_thread(handlers.dashboard_table, request.run_id, request.table,
+                                                      request.client_id, self.publications))

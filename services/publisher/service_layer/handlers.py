@@ -19,3 +19,14 @@ def get_publication(run_id: str, publications: SqlPublicationRepository) -> tupl
     if found is None:
         raise NotFound("publication_not_found", f"run {run_id!r} has not been published")
     return found
+
+
+def dashboard_table(run_id: str, name: str, client_id: str, publications: SqlPublicationRepository) -> Table:
+    """One dashboard table of a run, only for the run's own client: another client's run is not found."""
+    if not client_id or publications.client_of(run_id) != client_id:
+        raise NotFound("publication_not_found", f"no published run {run_id!r} for client {client_id!r}")
+    _, published = get_publication(run_id, publications)
+    for table in published:
+        if table.name == name:
+            return table
+    raise NotFound("table_not_found", f"run {run_id!r} has no dashboard table {name!r}")

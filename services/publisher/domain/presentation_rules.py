@@ -1,0 +1,84 @@
+"""The presentation contract's rules: each a stable id and a pattern that finds what may never be published."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Our own word boundary: `_` and `:` separate words here, so `missing_column:member_id` and `x_memberId` split.
+_START, _END = r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9])"
+# A secret's value: up to the next quote, space or separator (query, connection-string, CSV and JSON ones).
+_VALUE = r"""["']?\s*[=:]\s*["']?[^\s"'&;,<>]+"""
+
+_PHI_TEXT = (
+    _START + r"(?:(?:member|patient|subscriber|cardholder|enrollee|beneficiary)[ _-]?"
+    r"(?:id|identifier|number|no|name|(?:first|last|full|middle)[ _-]?name|dob|ssn|birth[ _-]?date|"
+    r"date[ _-]?of[ _-]?birth|address|phone|email|zip)"
+    r"|(?:first|last|full|given|family|middle)[ _-]?name|date[ _-]?of[ _-]?birth|birth[ _-]?date|dob|ssn|mrn"
+    r"|social[ _-]security(?:[ _-]number)?|medical[ _-]record[ _-]number)" + _END)
+# Plain words that are PHI only as a field name (a CSV header, JSON key, lone cell): in prose they mean nothing.
+_PHI_NAMES = {"address", "street", "street_address", "address_line1", "address_line2", "city", "zip", "zip_code",
+              "postal_code", "phone", "phone_number", "telephone", "email", "email_address", "gender", "sex"}
+# A reason code naming a column (`bad_value:member_id`) is about the input's shape, not a member.
+_REASON_CODE = re.compile(r"(?:bad_value|missing_column):$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    pattern: re.Pattern
+
+    def matches(self, text: str) -> list[str]:
+        return [m.group(0) for m in self.pattern.finditer(text)]
+
+
+def _rule(rule_id: str, *alternatives: str, flags: int = re.IGNORECASE) -> Rule:
+    return Rule(rule_id, re.compile("|".join(f"(?:{a})" for a in alternatives), flags))
+
+
+VALUE_RULES = (
+    # Demo member ids are `M` + 8 digits (demo/generator.py); 6+ digits keeps shorter real-world ids in.
+    _rule("member_id_value", _START + r"M\d{6,}" + _END, flags=0),
+    _rule("bearer_token", r"\bBearer\s+[A-Za-z0-9\-._~+/]{8,}=*",
+          r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
+    # A SAS is a query string carrying `sig=` next to a version or expiry; the lookaheads allow either order.
+    _rule("sas_token", r"""(?=[^\s"'<>]*\bsig=[A-Za-z0-9%+/=]{8,})(?=[^\s"'<>]*\bs[ve]=)[^\s"'<>]*sig=[^\s"'<>&]+"""),
+    _rule("servicebus_connection", r"Endpoint=sb://[^\s;]+;[^\s\"']*SharedAccessKey=[^\s;\"']+",
+          r"SharedAccessKey=[^\s;\"']{8,}"),
+    _rule("password", _START + r"(?:[a-z0-9]+[_-])*(?:password|passwd|pwd)" + _VALUE,
+          r"\b[a-z][a-z0-9+.-]*://[^/\s:@\"']+:[^/\s@\"']+@"),
+    _rule("graph_download_url", r"[?&]tempauth=", r"@microsoft\.graph\.downloadUrl", r"/download\.aspx\?",
+          r"https?://[\w.-]*sharepoint\.com/[^\s\"'<>]*download", r"graph\.microsoft\.com/[^\s\"'<>]*/content\b"),
+    _rule("salesforce_body_url", r"/sobjects/\w+/[A-Za-z0-9]{15,18}/(?:VersionData|Body)\b",
+          r"/sfc/servlet\.shepherd/(?:version|document)/download/"),
+    # Only the roots a host or a container leaks; a URL's own path is preceded by a letter and so never matches.
+    _rule("local_path", r"(?<![\w.:/~-])/(?:home|root|tmp|var|work|Users|opt|etc|mnt|srv|private)/[^\s\"'<>]+",
+          r"(?<![\w/])~/[\w.]", r"(?<![A-Za-z0-9])[A-Z]:\\[^\s\"'<>]*", r"(?<![\w\\])\\\\[\w.-]+\\[\w$.-]+",
+          r"\bfile:///"),
+    _rule("secret_key", r"\bAKIA[0-9A-Z]{16}\b", r"-----BEGIN [A-Z ]*PRIVATE KEY-----", r"\bsk-[A-Za-z0-9_-]{20,}",
+          r"\b(?:ghp|gho|ghs|github_pat)_[A-Za-z0-9_]{20,}", r"\bxox[abpr]-[A-Za-z0-9-]{10,}",
+          _START + r"(?:[a-z0-9]+[_-])*(?:secret|api[_-]?key|apikey|access[_-]?key|account[_-]?key|"
+          r"private[_-]?key|(?:access|refresh|id|auth)[_-]?token|signing[_-]?key)" + _VALUE),
+)
+PHI_RULE_ID = "phi_field"
+RULE_IDS = (PHI_RULE_ID, *(rule.id for rule in VALUE_RULES))
+
+
+def _normalized_name(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name.strip()).lower()).strip("_")
+
+
+def phi_in_text(text: str) -> list[str]:
+    """PHI field names in a string (header, key, cell or prose), reason codes excepted."""
+    return [m.group(0) for m in re.finditer(_PHI_TEXT, text, re.IGNORECASE)
+            if not _REASON_CODE.search(text[:m.start()])]
+
+
+def phi_in_name(name: str) -> list[str]:
+    """PHI in something used as a field name: the prose patterns plus the words that are PHI only as names."""
+    return phi_in_text(name) or ([name] if _normalized_name(name) in _PHI_NAMES else [])
+
+
+def findings(text: str, is_name: bool = False) -> list[tuple[str, str]]:
+    """(rule id, matched text) for every rule that fires on the string."""
+    found = [(PHI_RULE_ID, m) for m in (phi_in_name(text) if is_name else phi_in_text(text))]
+    return found + [(rule.id, m) for rule in VALUE_RULES for m in rule.matches(text)]
