@@ -212,3 +212,17 @@ def test_dashboard_tables_for_domo_connectors_only_for_the_runs_client(mesh):
     assert as_csv.text.splitlines()[0].startswith("run_id,client_id,pbm_id")
     assert mesh["http"].get("/v1/dashboard/readiness", params={**params, "client_id": "C002"}).status_code == 404
     assert mesh["http"].get("/v1/dashboard/no_such_table", params=params).status_code == 404
+
+
+def test_small_cells_are_suppressed_in_the_published_dashboard(mesh):
+    body = {"client_id": "C005", "pbm_id": "PBM_C", "tpa_id": "TPA_3", "group_ids": ["C005-G04"],
+            "date_from": "2025-12-01", "date_to": "2025-12-31"}
+    run = mesh["http"].post("/v1/runs", json=body).json()
+    for table in run["dashboard"]["tables"]:
+        for row in table["rows"]:
+            if isinstance(row.get("members"), int) and 1 <= row["members"] <= 10:
+                pytest.fail(f"{table['name']} publishes a cell of {row['members']} members")
+            if row.get("suppressed"):
+                assert row["suppression_reason"] in {"small_cell", "complementary"} and row.get("claims") is None
+    awp = next(t for t in run["dashboard"]["tables"] if t["name"] == "awp_discount_guarantee")
+    assert any(row["suppressed"] for row in awp["rows"])

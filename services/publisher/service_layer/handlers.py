@@ -6,11 +6,14 @@ import json
 from runtime.errors import NotFound
 from services.publisher.adapters.repository import SqlPublicationRepository
 from services.publisher.domain.dashboard import Table, dashboard_tables
+from services.publisher.domain.suppression import suppress_tables
 
 
 def publish_run(run_id: str, result_json: bytes, publications: SqlPublicationRepository) -> tuple[str, list[Table]]:
     result = json.loads(result_json)
-    publications.add(run_id, result["scope_hash"], result["scope"]["client_id"], dashboard_tables(run_id, result))
+    # Suppression looks at every table at once: a bucket hidden in one must be hidden in all.
+    published = suppress_tables(dashboard_tables(run_id, result))
+    publications.add(run_id, result["scope_hash"], result["scope"]["client_id"], published)
     return get_publication(run_id, publications)
 
 
