@@ -1,4 +1,4 @@
-"""The presentation contract: no artifact leaves the publisher carrying PHI, credentials, download URLs or local paths."""
+"""The presentation contract: no published artifact carries PHI, credentials, download URLs or local paths."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -48,7 +48,7 @@ def scan(artifact: Artifact) -> list[Violation]:
     seen: dict[tuple[str, str], Violation] = {}
     try:
         for fragment in fragments(kind_of(artifact.name, artifact.content_type), artifact.data):
-            for rule, matched in findings(fragment.text, fragment.is_name):
+            for rule, matched in findings(fragment.text, fragment.is_name, fragment.key):
                 seen.setdefault((rule, fragment.where), Violation(rule, artifact.name, fragment.where,
                                                                   mask(rule, matched)))
     except Exception as error:  # any parser's failure means the artifact was not checked

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
+import zipfile
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -11,6 +14,9 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Parts openpyxl already reads cell by cell; every other part (app properties, comments, hyperlink targets,
+# defined names, charts) is scanned as raw XML so nothing a spreadsheet can show goes unread.
+_XLSX_PARSED_PARTS = re.compile(r"^(?:xl/worksheets/sheet\d+|xl/sharedStrings|docProps/core|docProps/custom)\.xml$")
 _KINDS = {"text/csv": "csv", "application/json": "json", XLSX: "xlsx", "application/pdf": "pdf"}
 
 
@@ -19,6 +25,7 @@ class Fragment:
     where: str
     text: str
     is_name: bool = False  # a header, key or lone cell: plain words like `email` count as PHI there
+    key: str | None = None  # the column, key or property the text is filed under
 
 
 def kind_of(name: str, content_type: str) -> str:
@@ -46,8 +53,7 @@ def _csv(data: bytes) -> Iterator[Fragment]:
     for number, row in enumerate(rows, start=1):
         for index, cell in enumerate(row):
             column = header[index] if index < len(header) else str(index + 1)
-            # `header=value` lets `password`/`api_key` columns be caught by the same key=value rules as text.
-            yield Fragment(f"row {number}, column {column}", f"{column}={cell}")
+            yield Fragment(f"row {number}, column {column}", cell, key=column)
 
 
 def _json(data: bytes) -> Iterator[Fragment]:
@@ -62,7 +68,7 @@ def _walk(node: object, pointer: str) -> Iterator[Fragment]:
             if isinstance(value, (dict, list)):
                 yield from _walk(value, child)
             elif value is not None:
-                yield Fragment(child, f"{key}={value}")
+                yield Fragment(child, str(value), key=str(key))
     elif isinstance(node, list):
         for index, item in enumerate(node):
             yield from _walk(item, f"{pointer}/{index}")
@@ -80,7 +86,7 @@ def _xlsx(data: bytes) -> Iterator[Fragment]:
                 yield Fragment(f"properties.{field}", str(value))
         for prop in getattr(book, "custom_doc_props", None) or []:
             yield Fragment(f"custom property {prop.name!r}", str(prop.name), is_name=True)
-            yield Fragment(f"custom property {prop.name!r}", f"{prop.name}={prop.value}")
+            yield Fragment(f"custom property {prop.name!r}", str(prop.value), key=str(prop.name))
         for sheet in book.worksheets:
             yield Fragment(f"sheet name {sheet.title!r}", sheet.title, is_name=True)
             for row in sheet.iter_rows():
@@ -90,12 +96,18 @@ def _xlsx(data: bytes) -> Iterator[Fragment]:
                         yield Fragment(where, text, is_name=len(text) <= 40)
     finally:
         book.close()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for part in archive.namelist():
+            if part.endswith((".xml", ".rels", ".vml")) and not _XLSX_PARSED_PARTS.match(part):
+                xml = archive.read(part).decode("utf-8", "replace")
+                for number, element in enumerate(xml.split(">"), start=1):  # one tag and the text before it
+                    yield Fragment(f"part {part}, element {number}", html.unescape(element))
 
 
 def _pdf(data: bytes) -> Iterator[Fragment]:
     reader = PdfReader(io.BytesIO(data), strict=False)
     for key, value in (reader.metadata or {}).items():
-        yield Fragment(f"metadata {key}", f"{str(key).lstrip('/')}={value}")
+        yield Fragment(f"metadata {key}", str(value), key=str(key).lstrip("/"))
     for number, page in enumerate(reader.pages, start=1):
         for line in (page.extract_text() or "").splitlines():
             yield Fragment(f"page {number}", line)

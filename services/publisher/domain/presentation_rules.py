@@ -11,7 +11,7 @@ _VALUE = r"""["']?\s*[=:]\s*["']?[^\s"'&;,<>]+"""
 
 _PHI_TEXT = (
     _START + r"(?:(?:member|patient|subscriber|cardholder|enrollee|beneficiary)[ _-]?"
-    r"(?:id|identifier|number|no|name|(?:first|last|full|middle)[ _-]?name|dob|ssn|birth[ _-]?date|"
+    r"(?:id|identifier|number|name|(?:first|last|full|middle)[ _-]?name|dob|ssn|birth[ _-]?date|"
     r"date[ _-]?of[ _-]?birth|address|phone|email|zip)"
     r"|(?:first|last|full|given|family|middle)[ _-]?name|date[ _-]?of[ _-]?birth|birth[ _-]?date|dob|ssn|mrn"
     r"|social[ _-]security(?:[ _-]number)?|medical[ _-]record[ _-]number)" + _END)
@@ -78,7 +78,12 @@ def phi_in_name(name: str) -> list[str]:
     return phi_in_text(name) or ([name] if _normalized_name(name) in _PHI_NAMES else [])
 
 
-def findings(text: str, is_name: bool = False) -> list[tuple[str, str]]:
-    """(rule id, matched text) for every rule that fires on the string."""
+def findings(text: str, is_name: bool = False, key: str | None = None) -> list[tuple[str, str]]:
+    """(rule id, matched text) for every rule that fires on the string; `key` is the column or key it is filed under.
+
+    Value rules see `key=text`, so a `password` column or key is caught by the same key=value patterns as prose;
+    the PHI rule sees the text alone, since a PHI column's name is reported once, at the header or key.
+    """
     found = [(PHI_RULE_ID, m) for m in (phi_in_name(text) if is_name else phi_in_text(text))]
-    return found + [(rule.id, m) for rule in VALUE_RULES for m in rule.matches(text)]
+    keyed = text if key is None else f"{key}={text}"
+    return found + [(rule.id, m) for rule in VALUE_RULES for m in rule.matches(keyed)]

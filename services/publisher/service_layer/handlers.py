@@ -5,7 +5,8 @@ import json
 
 from runtime.errors import NotFound
 from services.publisher.adapters.repository import SqlPublicationRepository
-from services.publisher.domain.dashboard import Table, dashboard_tables
+from services.publisher.domain.dashboard import Table, dashboard_tables, to_csv
+from services.publisher.domain.presentation_contract import Artifact, enforce
 from services.publisher.domain.suppression import suppress_tables
 
 
@@ -13,8 +14,17 @@ def publish_run(run_id: str, result_json: bytes, publications: SqlPublicationRep
     result = json.loads(result_json)
     # Suppression looks at every table at once: a bucket hidden in one must be hidden in all.
     published = suppress_tables(dashboard_tables(run_id, result))
+    enforce(list(dashboard_artifacts(published)))  # the presentation contract: refused means nothing is stored
     publications.add(run_id, result["scope_hash"], result["scope"]["client_id"], published)
     return get_publication(run_id, publications)
+
+
+def dashboard_artifacts(published: list[Table]):
+    """Every table exactly as it will be served: CSV and JSON."""
+    for table in published:
+        yield Artifact(f"dashboard/{table.name}.csv", "text/csv", to_csv(table))
+        yield Artifact(f"dashboard/{table.name}.json", "application/json",
+                       json.dumps(list(table.rows), ensure_ascii=False).encode("utf-8"))
 
 
 def get_publication(run_id: str, publications: SqlPublicationRepository) -> tuple[str, list[Table]]:
