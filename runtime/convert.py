@@ -14,6 +14,8 @@ GOVERNANCE = {
     "candidate": common_pb2.CANDIDATE,
 }
 GOVERNANCE_NAME = {value: name for name, value in GOVERNANCE.items()}
+EVIDENCE_KIND = {"contract_packet": common_pb2.CONTRACT_PACKET, "rebate_evidence": common_pb2.REBATE_EVIDENCE}
+EVIDENCE_KIND_NAME = {value: name for name, value in EVIDENCE_KIND.items()}
 
 
 def scope_to_proto(scope: Scope) -> common_pb2.ExactScope:

@@ -9,7 +9,7 @@ from leaf.common.v1 import common_pb2
 from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 
 from runtime.clients import call
-from runtime.convert import GOVERNANCE_NAME, scope_to_proto
+from runtime.convert import EVIDENCE_KIND_NAME, GOVERNANCE_NAME, scope_to_proto
 from runtime.packets import ContractPacket, RebateEvidence, parse_contract, parse_rebates
 from runtime.scope import Scope
 
@@ -25,7 +25,7 @@ class Evidence(Generic[T]):
     version: int
     sha256: str
     governance: str
-    kind: int
+    kind: str  # "contract_packet" or "rebate_evidence": the same word as the proto's EvidenceKind
 
 
 class EvidenceClient:
@@ -44,4 +44,4 @@ def _parsed(packet, parse):
     if packet is None:
         return None
     return Evidence(parse(json.loads(packet.body_json)), packet.packet_id, packet.version, packet.sha256,
-                    GOVERNANCE_NAME[packet.governance], packet.kind)
+                    GOVERNANCE_NAME[packet.governance], EVIDENCE_KIND_NAME[packet.kind])

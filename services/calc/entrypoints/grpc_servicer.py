@@ -7,7 +7,7 @@ import json
 from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from leaf.common.v1 import common_pb2
 
-from runtime.convert import GOVERNANCE, READINESS, scope_from_proto, scope_to_proto
+from runtime.convert import EVIDENCE_KIND, GOVERNANCE, READINESS, scope_from_proto, scope_to_proto
 from runtime.errors import NotReady
 from runtime.scope import Scope
 from runtime.telemetry import current_trace_id
@@ -15,7 +15,6 @@ from services.calc.domain.registry import REGISTRY_VERSION, registry
 from services.calc.domain.run import RunRecord, missing_evidence
 from services.calc.service_layer.runs import CalcDeps, CreateRun, create_run, get_run, result_of
 
-KIND = {"contract_packet": common_pb2.CONTRACT_PACKET, "rebate_evidence": common_pb2.REBATE_EVIDENCE}
 
 
 def run_to_proto(record: RunRecord) -> calc_pb2.Run:
@@ -33,7 +32,7 @@ def run_to_proto(record: RunRecord) -> calc_pb2.Run:
             run_id=record.run_id, scope_hash=record.scope_hash, registry_version=lineage["registry_version"],
             formulas=[common_pb2.FormulaVersion(**f) for f in lineage["formulas"]],
             input_hashes=lineage["input_hashes"],
-            evidence=[common_pb2.EvidenceRef(evidence_id=e["evidence_id"], kind=KIND[e["kind"]], governance=GOVERNANCE[e["governance"]],
+            evidence=[common_pb2.EvidenceRef(evidence_id=e["evidence_id"], kind=EVIDENCE_KIND[e["kind"]], governance=GOVERNANCE[e["governance"]],
                                              sha256=e["sha256"], version=e["version"]) for e in lineage["evidence"]],
             trace_id=lineage["trace_id"], itr_request_id=lineage["itr_request_id"],
             claims_snapshot_id=lineage["claims_snapshot_id"], created_at=lineage["created_at"]),

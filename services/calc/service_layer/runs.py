@@ -47,7 +47,7 @@ async def create_run(order: CreateRun, deps: CalcDeps) -> RunRecord:
         "scope_hash": scope.scope_hash,
         "registry_version": REGISTRY_VERSION,
         "formulas": [{"formula_id": f["id"], "version": f["version"]} for f in result["formulas"]],
-        "input_hashes": {"claims_sha256": facts.claims_sha256, **{f"{_name(e)}_sha256": e.sha256 for e in evidence}},
+        "input_hashes": {"claims_sha256": facts.claims_sha256, **{f"{e.kind}_sha256": e.sha256 for e in evidence}},
         "evidence": [_reference(e) for e in evidence],
         "trace_id": order.trace_id,
         "itr_request_id": order.itr_request_id,
@@ -66,12 +66,8 @@ async def get_run(run_id: str, deps: CalcDeps) -> RunRecord:
     return record
 
 
-def _name(evidence: Evidence) -> str:
-    return "contract_packet" if hasattr(evidence.value, "terms") else "rebate_evidence"
-
-
 def _reference(evidence: Evidence) -> dict:
-    return {"evidence_id": evidence.packet_id, "kind": _name(evidence), "governance": evidence.governance,
+    return {"evidence_id": evidence.packet_id, "kind": evidence.kind, "governance": evidence.governance,
             "sha256": evidence.sha256, "version": evidence.version}
 
 

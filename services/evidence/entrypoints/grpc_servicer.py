@@ -6,7 +6,7 @@ import asyncio
 from leaf.common.v1 import common_pb2
 from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 
-from runtime.convert import GOVERNANCE, GOVERNANCE_NAME, READINESS, scope_from_proto
+from runtime.convert import EVIDENCE_KIND, GOVERNANCE, GOVERNANCE_NAME, READINESS, scope_from_proto
 from runtime.sufficiency import RULES_VERSION
 from services.evidence.adapters.repository import SqlPacketRepository
 from services.evidence.domain.documents import Document
@@ -14,7 +14,6 @@ from services.evidence.domain.governance import PromotePacket
 from services.evidence.domain.packets import CONTRACT, REBATES, StoredPacket
 from services.evidence.service_layer import handlers
 
-KIND = {CONTRACT: common_pb2.CONTRACT_PACKET, REBATES: common_pb2.REBATE_EVIDENCE}
 
 
 def packet_to_proto(packet: StoredPacket, document: Document | None = None) -> evidence_pb2.Packet:
@@ -24,7 +23,7 @@ def packet_to_proto(packet: StoredPacket, document: Document | None = None) -> e
               evidence_pb2.SourceDocument(system="onedrive", name=packet.document_name, sha256=packet.sha256,
                                           size=len(packet.body_json), retrieved_at=packet.retrieved_at))
     return evidence_pb2.Packet(
-        packet_id=packet.packet_id, kind=KIND[packet.kind], client_id=packet.client_id, pbm_id=packet.pbm_id,
+        packet_id=packet.packet_id, kind=EVIDENCE_KIND[packet.kind], client_id=packet.client_id, pbm_id=packet.pbm_id,
         governance=GOVERNANCE[packet.governance], effective_from=packet.effective_from.isoformat(),
         effective_to=packet.effective_to.isoformat(), sha256=packet.sha256, version=packet.version,
         body_json=packet.body_json, document=source,
@@ -32,7 +31,7 @@ def packet_to_proto(packet: StoredPacket, document: Document | None = None) -> e
 
 
 def evidence_ref(packet: StoredPacket) -> common_pb2.EvidenceRef:
-    return common_pb2.EvidenceRef(evidence_id=packet.packet_id, kind=KIND[packet.kind], sha256=packet.sha256,
+    return common_pb2.EvidenceRef(evidence_id=packet.packet_id, kind=EVIDENCE_KIND[packet.kind], sha256=packet.sha256,
                                   governance=GOVERNANCE[packet.governance], version=packet.version)
 
 

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import json
 
-from leaf.common.v1 import common_pb2
 from leaf.evidence.v1 import evidence_pb2
 from leaf.scope.v1 import scope_pb2
 
 from runtime.clients import call
-from runtime.convert import GOVERNANCE_NAME, READINESS_NAME
+from runtime.convert import EVIDENCE_KIND_NAME, GOVERNANCE_NAME, READINESS_NAME
 from services.gateway.adapters.mesh import Mesh
 from services.gateway.service_layer.runs import ScopeNotExact, resolution_to_json
 
@@ -41,7 +40,7 @@ async def check_sufficiency(mesh: Mesh, request: scope_pb2.ResolveScopeRequest, 
         "scope": json.loads(resolution.exact.canonical_json), "scope_hash": resolution.exact.scope_hash,
         "formulas": [{"formula_id": f.formula_id, "version": f.version, "status": READINESS_NAME[f.status],
                       "reasons": list(f.reasons), "missing_evidence": list(f.missing_evidence)} for f in reply.formulas],
-        "evidence": [{"evidence_id": e.evidence_id, "kind": common_pb2.EvidenceKind.Name(e.kind).lower(),
+        "evidence": [{"evidence_id": e.evidence_id, "kind": EVIDENCE_KIND_NAME[e.kind],
                       "governance": GOVERNANCE_NAME[e.governance], "sha256": e.sha256, "version": e.version}
                      for e in reply.evidence],
     }
@@ -51,7 +50,7 @@ def packet_to_json(packet: evidence_pb2.Packet) -> dict:
     """Public metadata only: the document's name in the client's tree, never a download URL or local path."""
     return {
         "packet_id": packet.packet_id, "version": packet.version,
-        "kind": common_pb2.EvidenceKind.Name(packet.kind).lower(), "client_id": packet.client_id,
+        "kind": EVIDENCE_KIND_NAME[packet.kind], "client_id": packet.client_id,
         "pbm_id": packet.pbm_id, "governance": GOVERNANCE_NAME[packet.governance],
         "effective_from": packet.effective_from, "effective_to": packet.effective_to, "sha256": packet.sha256,
         "document": {"system": packet.document.system, "name": packet.document.name, "sha256": packet.document.sha256,

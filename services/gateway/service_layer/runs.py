@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import json
 from leaf.calc.v1 import calc_pb2
-from leaf.common.v1 import common_pb2
 from leaf.publisher.v1 import publisher_pb2
 from leaf.scope.v1 import scope_pb2
 
 from runtime.clients import call
-from runtime.convert import GOVERNANCE_NAME, READINESS_NAME
+from runtime.convert import EVIDENCE_KIND_NAME, GOVERNANCE_NAME, READINESS_NAME
 from runtime.errors import NotReady
 from services.gateway.adapters.mesh import Mesh
 
@@ -77,7 +76,7 @@ def run_to_json(run: calc_pb2.Run, publication: publisher_pb2.Publication) -> di
             "input_hashes": dict(sorted(lineage.input_hashes.items())),
             "evidence": [{"evidence_id": e.evidence_id, "sha256": e.sha256, "version": e.version,
                           "governance": GOVERNANCE_NAME[e.governance],
-                          "kind": common_pb2.EvidenceKind.Name(e.kind).lower()} for e in lineage.evidence],
+                          "kind": EVIDENCE_KIND_NAME[e.kind]} for e in lineage.evidence],
             "trace_id": lineage.trace_id, "itr_request_id": lineage.itr_request_id or None,
             "claims_snapshot_id": lineage.claims_snapshot_id, "created_at": lineage.created_at,
         },
