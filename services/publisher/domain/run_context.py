@@ -1,0 +1,81 @@
+"""One run, one context: everything every deliverable of a run is produced from, and nothing else.
+
+The API JSON, the dashboard tables, the extract, the workbook and the PDF all read this object, so they
+cannot disagree. It holds only what the run recorded: replaying the run gives the same context, and every
+renderer pins its timestamps and metadata to `created_at`, so the same context gives the same bytes.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Callable, Iterable, Iterator
+
+from services.publisher.domain.extract import ExtractRow
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """A rejected input row that counts against the run's scope (calculations.md 1.1): the client-facing part."""
+
+    row: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class RunContext:
+    run_id: str
+    result: dict      # calculations.md section 5, exactly as calc rendered it (decimals are strings)
+    lineage: dict     # RunLineage as a dict: registry/formula versions, input hashes, evidence refs, trace id, ITR
+    rejected_in_scope: tuple[RejectedRow, ...]
+    # The run's netted claims as extract rows (member ids already pseudonymized), in input row order.
+    # A callable, not a list: a million claims are streamed, once per artifact that shows them.
+    claims: Callable[[], Iterator[ExtractRow]]
+
+    @property
+    def scope(self) -> dict:
+        return self.result["scope"]
+
+    @property
+    def client_id(self) -> str:
+        return self.scope["client_id"]
+
+    @property
+    def scope_hash(self) -> str:
+        return self.result["scope_hash"]
+
+    @property
+    def readiness(self) -> str:
+        return self.result["readiness"]
+
+    @property
+    def formulas(self) -> list[dict]:
+        return self.result["formulas"]
+
+    @property
+    def created_at(self) -> datetime:
+        """The run's own timestamp: the only clock any artifact may show or embed."""
+        return datetime.fromisoformat(self.lineage["created_at"])
+
+    @property
+    def evidence(self) -> list[dict]:
+        return list(self.lineage.get("evidence", ()))
+
+    def formula(self, formula_id: str) -> dict | None:
+        return next((f for f in self.formulas if f["id"] == formula_id), None)
+
+
+def decimal_or_none(value: str | None) -> Decimal | None:
+    """Result decimals are strings with their natural places; absent values stay absent, never zero."""
+    return None if value is None else Decimal(value)
+
+
+def run_json(context: RunContext) -> bytes:
+    """`run.json`: the section-5 result plus its lineage, canonical bytes (sorted keys, UTF-8)."""
+    document = {"run_id": context.run_id, "result": context.result, "lineage": context.lineage}
+    return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def rejected_rows_in_scope(rows: Iterable[dict]) -> tuple[RejectedRow, ...]:
+    return tuple(RejectedRow(int(r["row"]), r["reason"]) for r in rows)
