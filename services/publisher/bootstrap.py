@@ -1,12 +1,14 @@
 """Composition root of the publisher service."""
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
-from pydantic import Field
+from pydantic import Field, SecretStr
 from runtime.db import open_database
 from runtime.home import sqlite_url
+from runtime.keys import local_secret
 from runtime.server import ServiceDeps, database_service
 from runtime.settings import ServiceSettings
 from services.publisher.adapters.repository import SqlPublicationRepository
@@ -17,8 +19,17 @@ SERVICE_NAME = publisher_pb2.DESCRIPTOR.services_by_name["PublisherService"].ful
 
 
 class PublisherSettings(ServiceSettings):
-    embedded_defaults = ("LEAF_PUBLISHER_DB_URL",)
+    embedded_defaults = ("LEAF_PUBLISHER_DB_URL", "LEAF_PSEUDONYM_KEY")
     LEAF_PUBLISHER_DB_URL: str = Field(default_factory=lambda: sqlite_url("publisher"))
+    # The secret behind every member pseudonym (base64, at least 32 bytes; Key Vault in production).
+    # Embedded default: a key created once under LEAF_HOME/keys, so the service and `leaf report` agree.
+    LEAF_PSEUDONYM_KEY: SecretStr | None = None
+
+
+def pseudonym_secret(settings: PublisherSettings) -> bytes:
+    if settings.LEAF_PSEUDONYM_KEY is None:
+        return local_secret("pseudonym_key")
+    return base64.b64decode(settings.LEAF_PSEUDONYM_KEY.get_secret_value(), validate=True)
 
 
 def open_publications(url: str) -> SqlPublicationRepository:
