@@ -1,16 +1,16 @@
-"""`leaf`: run the mesh, load the demo, load claims, calculate offline, follow a trace."""
+"""`leaf`: run the mesh, load the demo, load claims, calculate or report offline, manage access, follow a trace."""
 from __future__ import annotations
 
 import argparse
 import sys
 
-from cli.commands import calc, claims, demo, evidence, run, trace
+from cli.commands import calc, claims, demo, dev_token, entitlements, evidence, report, run, trace
 
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="leaf", description="LeafEnterprise: pharmacy-benefit audit and savings backend.")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (run, demo, claims, calc, evidence, trace):
+    for module in (run, demo, claims, calc, report, evidence, trace, entitlements, dev_token):
         module.register(commands)
     return root
 

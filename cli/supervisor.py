@@ -14,7 +14,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-SERVICES = ("scope", "evidence", "publisher", "itr", "tasks", "calc")  # callees before callers
+SERVICES = ("scope", "evidence", "itr", "tasks", "calc", "publisher")  # callees before callers
 
 
 class StopRequested(Exception):

@@ -35,3 +35,17 @@ def scope_from_proto(message: common_pb2.ExactScope) -> Scope:
     if message.scope_hash and message.scope_hash != scope.scope_hash:
         raise InputError("bad_input:scope", "scope_hash does not match the scope")
     return scope
+
+
+def lineage_to_dict(lineage: common_pb2.RunLineage) -> dict:
+    """A run's lineage as the API, run.json and every artifact show it (one rendering for all of them)."""
+    return {
+        "run_id": lineage.run_id, "scope_hash": lineage.scope_hash, "registry_version": lineage.registry_version,
+        "formulas": [{"formula_id": f.formula_id, "version": f.version} for f in lineage.formulas],
+        "input_hashes": dict(sorted(lineage.input_hashes.items())),
+        "evidence": [{"evidence_id": e.evidence_id, "sha256": e.sha256, "version": e.version,
+                      "governance": GOVERNANCE_NAME[e.governance],
+                      "kind": EVIDENCE_KIND_NAME[e.kind]} for e in lineage.evidence],
+        "trace_id": lineage.trace_id, "itr_request_id": lineage.itr_request_id or None,
+        "claims_snapshot_id": lineage.claims_snapshot_id, "created_at": lineage.created_at,
+    }

@@ -29,3 +29,7 @@ class Refused(DomainError):
 
 class Unavailable(DomainError):
     """A dependency did not answer; the call may succeed when retried."""
+
+
+class Unauthenticated(DomainError):
+    """The caller did not prove who it is: no credentials, or credentials that do not verify."""

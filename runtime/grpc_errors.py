@@ -53,26 +53,50 @@ def from_rpc_error(exc: grpc.aio.AioRpcError) -> errors.DomainError:
 
 
 class DomainErrorInterceptor(grpc.aio.ServerInterceptor):
-    """Turns DomainError into its status; any other exception into INTERNAL with no internals leaked."""
+    """Turns DomainError into its status; any other exception into INTERNAL with no internals leaked.
+
+    Unary calls and server streams alike (a stream may fail before or between its messages).
+    """
 
     async def intercept_service(self, continuation, handler_call_details):
         handler = await continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
+        if handler is None:
             return handler
-        inner = handler.unary_unary
+        method = handler_call_details.method
+        if handler.unary_unary is not None:
+            inner = handler.unary_unary
 
-        async def guarded(request, context):
-            try:
-                return await inner(request, context)
-            except errors.DomainError as err:
-                status = to_status(err)
-                await context.abort(status.code, status.details, status.trailing_metadata)
-            except grpc.aio.AbortError:
-                raise
-            except Exception:
-                log.exception("unhandled error", extra={"rpc": handler_call_details.method})
-                await context.abort(grpc.StatusCode.INTERNAL, "internal error; see the service log by trace id")
+            async def guarded(request, context):
+                try:
+                    return await inner(request, context)
+                except Exception as error:
+                    await _abort(error, context, method)
 
-        return grpc.unary_unary_rpc_method_handler(
-            guarded, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
-        )
+            return grpc.unary_unary_rpc_method_handler(
+                guarded, request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer)
+        if handler.unary_stream is not None:
+            stream = handler.unary_stream
+
+            async def guarded_stream(request, context):
+                try:
+                    async for message in stream(request, context):
+                        yield message
+                except Exception as error:
+                    await _abort(error, context, method)
+
+            return grpc.unary_stream_rpc_method_handler(
+                guarded_stream, request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer)
+        return handler
+
+
+async def _abort(error: Exception, context, method: str) -> None:
+    if isinstance(error, grpc.aio.AbortError):
+        raise error
+    if isinstance(error, errors.DomainError):
+        status = to_status(error)
+        await context.abort(status.code, status.details, status.trailing_metadata)
+    # grpc would otherwise send the exception's text, which may quote claim values.
+    log.error("unhandled error", exc_info=error, extra={"rpc": method})
+    await context.abort(grpc.StatusCode.INTERNAL, "internal error; see the service log by trace id")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Callable
 
 from runtime.home import home_path
 
@@ -17,16 +18,22 @@ def local_secret_path(name: str) -> Path:
 
 
 def local_secret(name: str, nbytes: int = 32) -> bytes:
-    """The bytes of LEAF_HOME/keys/<name>, made with the OS's CSPRNG on first use.
+    """The bytes of LEAF_HOME/keys/<name>, made with the OS's CSPRNG on first use."""
+    return local_key_file(name, lambda: secrets.token_bytes(nbytes))
+
+
+def local_key_file(name: str, make: Callable[[], bytes]) -> bytes:
+    """The bytes of LEAF_HOME/keys/<name>, written from `make()` on first use (e.g. a PEM private key).
 
     Created exclusively and renamed into place, so two processes starting together agree on one key.
     """
     path = local_secret_path(name)
     if not path.exists():
-        scratch = path.with_name(f".{name}.{os.getpid()}.tmp")
+        # A random suffix as well as the pid: two threads of one process may race here too.
+        scratch = path.with_name(f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
         fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
-            out.write(secrets.token_bytes(nbytes))
+            out.write(make())
         try:
             os.link(scratch, path)  # fails if another process won the race: its key is the key
         except FileExistsError:

@@ -1,10 +1,46 @@
-"""Gateway settings: where it listens and where every service of the mesh is."""
+"""Gateway settings: where it listens, where every service of the mesh is, and how callers are authenticated."""
 from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from runtime.settings import LeafSettings
 
+CLOUDFLARE = ("LEAF_CF_ACCESS_TEAM_DOMAIN", "LEAF_CF_ACCESS_AUD")
 
-class GatewaySettings(LeafSettings):
+
+class AccessSettings(LeafSettings):
+    """Cloudflare Access and APIM; with Cloudflare unset, the local dev signing key stands in (refused in prod)."""
+
+    LEAF_CF_ACCESS_TEAM_DOMAIN: str | None = Field(None, pattern=r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+    LEAF_CF_ACCESS_AUD: str | None = Field(None, min_length=1)
+    # https only: whoever can change the keys we fetch can sign in as anyone.
+    LEAF_CF_ACCESS_JWKS_URL: str | None = Field(None, pattern=r"^https://[^\s]+$")
+    LEAF_APIM_HEADER: str = Field("X-Leaf-Apim-Key", pattern=r"^[A-Za-z0-9-]+$")
+    # Long enough not to be guessed; an empty secret would match an empty header.
+    LEAF_APIM_SECRET: SecretStr | None = Field(None, min_length=16)
+
+    @field_validator("LEAF_CF_ACCESS_TEAM_DOMAIN", mode="before")
+    @classmethod
+    def _bare_host(cls, value):
+        # The dashboard shows the team domain as a URL; people paste it as one.
+        return value.strip().removeprefix("https://").rstrip("/") if isinstance(value, str) else value
+
+    @property
+    def uses_dev_key(self) -> bool:
+        return self.LEAF_CF_ACCESS_TEAM_DOMAIN is None
+
+    @model_validator(mode="after")
+    def _no_half_configured_access_and_no_dev_key_in_production(self):
+        unset = [name for name in CLOUDFLARE if getattr(self, name) is None]
+        if unset and (len(unset) < len(CLOUDFLARE) or self.LEAF_CF_ACCESS_JWKS_URL):
+            raise ValueError(f"Cloudflare Access is half-configured; set {', '.join(unset)}")
+        needed = unset + (["LEAF_APIM_SECRET"] if self.LEAF_APIM_SECRET is None else [])
+        if self.production and needed:
+            raise ValueError(f"LEAF_ENV=prod refuses the dev signing key and requests that bypass APIM; set {', '.join(needed)}")
+        return self
+
+
+class GatewaySettings(AccessSettings):
     LEAF_GATEWAY_HOST: str = "127.0.0.1"
     LEAF_GATEWAY_PORT: int = 8080
     LEAF_GATEWAY_TIMEOUT_SECONDS: float = 60.0

@@ -1,5 +1,5 @@
 """Run the publisher service: `python -m services.publisher`."""
 from runtime.entry import main
-from services.publisher.bootstrap import PublisherSettings, bootstrap
+from services.publisher.bootstrap import PublisherServiceSettings, bootstrap
 
-main("publisher", PublisherSettings, bootstrap)
+main("publisher", PublisherServiceSettings, bootstrap)

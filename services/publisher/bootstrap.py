@@ -1,29 +1,49 @@
 """Composition root of the publisher service."""
 from __future__ import annotations
 
+import asyncio
 import base64
 from pathlib import Path
 
+from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
+from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
 from pydantic import Field, SecretStr
-from runtime.db import open_database
+from runtime.clients import is_serving, open_channel
+from runtime.db import open_database, reachable
 from runtime.home import sqlite_url
 from runtime.keys import local_secret
-from runtime.server import ServiceDeps, database_service
+from runtime.server import ServiceDeps
 from runtime.settings import ServiceSettings
+from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
+from services.publisher.adapters.artifact_store import artifact_store
+from services.publisher.adapters.domo import DomoSettings, domo_publisher
 from services.publisher.adapters.repository import SqlPublicationRepository
 from services.publisher.entrypoints.grpc_servicer import PublisherServicer
+from services.publisher.service_layer.handlers import PublisherDeps
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = publisher_pb2.DESCRIPTOR.services_by_name["PublisherService"].full_name
+CALC_SERVICE = calc_pb2.DESCRIPTOR.services_by_name["CalcService"].full_name
+SCOPE_SERVICE = scope_pb2.DESCRIPTOR.services_by_name["ScopeService"].full_name
 
 
-class PublisherSettings(ServiceSettings):
-    embedded_defaults = ("LEAF_PUBLISHER_DB_URL", "LEAF_PSEUDONYM_KEY")
+class PublisherSettings(ServiceSettings, DomoSettings):
+    embedded_defaults = ("LEAF_PUBLISHER_DB_URL", "LEAF_PSEUDONYM_KEY", "LEAF_ADLS_ACCOUNT_URL",
+                         *DomoSettings.embedded_defaults)
     LEAF_PUBLISHER_DB_URL: str = Field(default_factory=lambda: sqlite_url("publisher"))
     # The secret behind every member pseudonym (base64, at least 32 bytes; Key Vault in production).
     # Embedded default: a key created once under LEAF_HOME/keys, so the service and `leaf report` agree.
     LEAF_PSEUDONYM_KEY: SecretStr | None = None
+    LEAF_ADLS_ACCOUNT_URL: str | None = None   # unset: artifacts under LEAF_HOME/artifacts
+    LEAF_ADLS_FILESYSTEM: str | None = None
+
+
+class PublisherServiceSettings(PublisherSettings):
+    """The running service also needs its peers (`leaf report` does not)."""
+
+    CALC_ADDR: str    # the run's claims and in-scope rejects
+    SCOPE_ADDR: str   # the entitlement table behind Domo's row policies
 
 
 def pseudonym_secret(settings: PublisherSettings) -> bytes:
@@ -36,7 +56,24 @@ def open_publications(url: str) -> SqlPublicationRepository:
     return SqlPublicationRepository(open_database(url, "publisher", MIGRATIONS))
 
 
-def bootstrap(settings: PublisherSettings) -> ServiceDeps:
+def bootstrap(settings: PublisherServiceSettings) -> ServiceDeps:
     publications = open_publications(settings.LEAF_PUBLISHER_DB_URL)
-    return database_service("publisher", publications.engine, [(publisher_pb2_grpc.add_PublisherServiceServicer_to_server,
-                                           PublisherServicer(publications))], [SERVICE_NAME])
+    calc, scope = open_channel(settings.CALC_ADDR), open_channel(settings.SCOPE_ADDR)
+    deps = PublisherDeps(
+        publications=publications,
+        store=artifact_store(settings.LEAF_ADLS_ACCOUNT_URL, settings.LEAF_ADLS_FILESYSTEM),
+        ledger=SqlArtifactLedger(publications.engine),
+        calc=calc_pb2_grpc.CalcServiceStub(calc), scope=scope_pb2_grpc.ScopeServiceStub(scope),
+        domo=domo_publisher(settings), pseudonym_secret=pseudonym_secret(settings))
+
+    async def ready() -> bool:
+        answers = await asyncio.gather(asyncio.to_thread(reachable, publications.engine),
+                                       is_serving(calc, CALC_SERVICE), is_serving(scope, SCOPE_SERVICE))
+        return all(answers)
+
+    async def close() -> None:
+        await asyncio.gather(calc.close(), scope.close())
+        publications.engine.dispose()
+
+    return ServiceDeps("publisher", [(publisher_pb2_grpc.add_PublisherServiceServicer_to_server,
+                                      PublisherServicer(deps))], [SERVICE_NAME], ready=ready, close=close)

@@ -5,10 +5,15 @@ from pathlib import Path
 
 from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
 from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
 from runtime.db import open_database
+from runtime.grant_keys import GrantKeys, GrantKeySettings
+from runtime.grants import DEFAULT_TTL_SECONDS
 from runtime.home import sqlite_url
 from runtime.server import ServiceDeps, database_service
-from runtime.settings import ServiceSettings
+from runtime.settings import LeafSettings, ServiceSettings
+from services.scope.adapters.entitlements import SqlEntitlementRepository
 from services.scope.adapters.repository import SqlRegistryRepository
 from services.scope.entrypoints.grpc_servicer import ScopeServicer
 
@@ -16,9 +21,17 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = scope_pb2.DESCRIPTOR.services_by_name["ScopeService"].full_name
 
 
-class ScopeSettings(ServiceSettings):
+class ScopeDatabaseSettings(LeafSettings):
+    """Just the scope database: what an operator's tool (`leaf entitlements`) needs, without the signing key."""
+
     embedded_defaults = ("LEAF_SCOPE_DB_URL",)
     LEAF_SCOPE_DB_URL: str = Field(default_factory=lambda: sqlite_url("scope"))
+
+
+class ScopeSettings(ServiceSettings, GrantKeySettings, ScopeDatabaseSettings):
+    model_config = SettingsConfigDict(**ServiceSettings.model_config, hide_input_in_errors=True)  # a secret in input
+    embedded_defaults = ("LEAF_SCOPE_DB_URL", "LEAF_GRANT_KEYS")
+    LEAF_GRANT_TTL_SECONDS: int = Field(DEFAULT_TTL_SECONDS, ge=10, le=3600)
 
 
 def open_registry(url: str) -> SqlRegistryRepository:
@@ -26,7 +39,15 @@ def open_registry(url: str) -> SqlRegistryRepository:
     return SqlRegistryRepository(open_database(url, "scope", MIGRATIONS))
 
 
-def bootstrap(settings: ScopeSettings, registry: SqlRegistryRepository | None = None) -> ServiceDeps:
+def open_entitlements(registry: SqlRegistryRepository) -> SqlEntitlementRepository:
+    """Entitlements live in the registry's database (one service, one schema)."""
+    return SqlEntitlementRepository(registry.engine)
+
+
+def bootstrap(settings: ScopeSettings, registry: SqlRegistryRepository | None = None,
+              keys: GrantKeys | None = None) -> ServiceDeps:
     registry = registry or open_registry(settings.LEAF_SCOPE_DB_URL)
-    return database_service("scope", registry.engine, [(scope_pb2_grpc.add_ScopeServiceServicer_to_server, ScopeServicer(registry))],
+    servicer = ScopeServicer(registry, open_entitlements(registry), keys or settings.grant_keys(),
+                             settings.LEAF_GRANT_TTL_SECONDS)
+    return database_service("scope", registry.engine, [(scope_pb2_grpc.add_ScopeServiceServicer_to_server, servicer)],
                             [SERVICE_NAME])

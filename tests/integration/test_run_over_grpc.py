@@ -17,9 +17,7 @@ from services.calc.bootstrap import bootstrap as calc_bootstrap
 from services.calc.domain.calculate import render
 from services.evidence.bootstrap import EvidenceSettings
 from services.evidence.bootstrap import bootstrap as evidence_bootstrap
-from services.publisher.bootstrap import PublisherSettings
-from services.publisher.bootstrap import bootstrap as publisher_bootstrap
-from tests.integration.mesh_fixtures import channel_to, running
+from tests.integration.mesh_fixtures import channel_to, publishing_mesh, running
 
 CLIENTS = [(p["client_id"], p["pbm_id"]) for p in load_registry()["plans"]]
 
@@ -44,19 +42,15 @@ async def test_a_run_over_the_mesh_equals_leaf_calc_and_is_published(tmp_path, c
     from cli.commands.claims import load_claims
 
     load_claims(claims_csv)
-    evidence = evidence_bootstrap(EvidenceSettings(LEAF_EVIDENCE_DB_URL=f"sqlite:///{tmp_path / 'e.sqlite'}"))
-    async with running(evidence) as evidence_address:
-        calc = calc_bootstrap(CalcSettings(EVIDENCE_ADDR=evidence_address, LEAF_CALC_DB_URL=f"sqlite:///{tmp_path / 'c.sqlite'}"))
-        publisher = publisher_bootstrap(PublisherSettings(LEAF_PUBLISHER_DB_URL=f"sqlite:///{tmp_path / 'p.sqlite'}"))
-        async with running(calc) as calc_address, running(publisher) as publisher_address, \
-                channel_to(calc_address) as calc_channel, channel_to(publisher_address) as publisher_channel:
-            stub = calc_pb2_grpc.CalcServiceStub(calc_channel)
-            scope = scope_to_proto(Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31"))
-            run = await stub.CreateRun(calc_pb2.CreateRunRequest(scope=scope))
-            again = await stub.CreateRun(calc_pb2.CreateRunRequest(scope=scope))
-            stored = await stub.GetRun(calc_pb2.GetRunRequest(run_id=run.run_id))
-            publication = await publisher_pb2_grpc.PublisherServiceStub(publisher_channel).PublishRun(
-                publisher_pb2.PublishRunRequest(run=run))
+    async with publishing_mesh(tmp_path) as mesh, channel_to(mesh["calc"]) as calc_channel, \
+            channel_to(mesh["publisher"]) as publisher_channel:
+        stub = calc_pb2_grpc.CalcServiceStub(calc_channel)
+        scope = scope_to_proto(Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31"))
+        run = await stub.CreateRun(calc_pb2.CreateRunRequest(scope=scope))
+        again = await stub.CreateRun(calc_pb2.CreateRunRequest(scope=scope))
+        stored = await stub.GetRun(calc_pb2.GetRunRequest(run_id=run.run_id))
+        publication = await publisher_pb2_grpc.PublisherServiceStub(publisher_channel).PublishRun(
+            publisher_pb2.PublishRunRequest(run=run))
 
     assert run.result_json == offline(claims_csv, "C001", "PBM_A", 2025)
     assert again.run_id == run.run_id and stored.result_json == run.result_json

@@ -6,7 +6,7 @@ claim is reversed when any in-scope REVERSAL names it; every other in-scope REVE
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Sequence
 
 import sqlalchemy as sa
@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from runtime.scope import Scope
 from services.calc.adapters.claims_schema import Snapshot
 from services.calc.domain.aggregates import ClaimsFacts, ClassTotals, MemberMask, Totals, Traits
+from services.calc.domain.claim_lines import CLAIM_LINE_COLUMNS, ClaimLine, at_places
 from services.calc.domain.claims import PAID, REVERSAL, Reject
 from services.calc.domain.pipeline import SUSPECT_CHANNEL, SUSPECT_MIN_DAYS
 
@@ -22,6 +23,9 @@ _ONE, _ZERO = sa.literal_column("1"), sa.literal_column("0")
 _CENTS = sa.literal_column("2")
 # Wide enough that price (5 places) × quantity (3 places) stays an exact DECIMAL(37/38, 8) on every engine.
 _PRICE = sa.Numeric(19, 5)
+_LINE_COLUMNS = tuple(name for name in CLAIM_LINE_COLUMNS if name != "awp_ext")
+_AGGREGATE_COLUMNS = ("channel", "brand_generic", "member_id", "basis_of_cost", "compound", "days_supply", "quantity",
+                      "awp_unit_price", "ingredient_cost_paid", "dispensing_fee_paid")
 
 
 @dataclass(frozen=True)
@@ -35,9 +39,12 @@ def _flag(condition) -> sa.Case:
     return sa.case((condition, _ONE), else_=_ZERO)
 
 
-def aggregate_queries(claims: sa.Table, scope: Scope, masks: Sequence[MemberMask],
-                      snapshot_id: str | None = None) -> AggregateQueries:
-    """The statements over `claims`; snapshot_id filters a shared table (the embedded store has one per snapshot)."""
+def scoped_and_marked(claims: sa.Table, scope: Scope, snapshot_id: str | None, columns: Sequence[str]) -> sa.CTE:
+    """The scope filter and reversal marking every claim-level statement starts from (pipeline steps 2–3).
+
+    `columns` are what the caller reads on; the netting columns come along. snapshot_id filters a shared
+    table (the embedded store has one table per snapshot).
+    """
     c = claims.c
     where = [c.client_id == scope.client_id, c.pbm_id == scope.pbm_id,
              c.fill_date.between(scope.date_from, scope.date_to)]
@@ -47,12 +54,26 @@ def aggregate_queries(claims: sa.Table, scope: Scope, masks: Sequence[MemberMask
         where.append(c.tpa_id == scope.tpa_id)
     if scope.group_ids:
         where.append(c.group_id.in_(scope.group_ids))
-    scoped = sa.select(c.claim_id, c.claim_status, c.reverses_claim_id, c.channel, c.brand_generic, c.member_id,
-                       c.basis_of_cost, c.compound, c.days_supply, c.quantity, c.awp_unit_price,
-                       c.ingredient_cost_paid, c.dispensing_fee_paid).where(*where).cte("scoped")
+    picked = dict.fromkeys(("claim_id", "claim_status", "reverses_claim_id", *columns))
+    scoped = sa.select(*(c[name] for name in picked)).where(*where).cte("scoped")
     reversal = scoped.alias("reversal")
     named = sa.exists().where(reversal.c.claim_status == REVERSAL, reversal.c.reverses_claim_id == scoped.c.claim_id)
-    marked = sa.select(scoped, _flag(named).label("reversed")).cte("marked")
+    return sa.select(scoped, _flag(named).label("reversed")).cte("marked")
+
+
+def _awp_ext(m) -> sa.ColumnElement:
+    """round2(awp_unit_price × quantity) per claim, before any summing."""
+    return sa.func.round(sa.cast(m.awp_unit_price, _PRICE) * m.quantity, _CENTS)
+
+
+def _is_netted(m) -> sa.ColumnElement:
+    return sa.and_(m.claim_status == PAID, m.reversed == _ZERO)
+
+
+def aggregate_queries(claims: sa.Table, scope: Scope, masks: Sequence[MemberMask],
+                      snapshot_id: str | None = None) -> AggregateQueries:
+    """The statements over `claims`; snapshot_id filters a shared table (the embedded store has one per snapshot)."""
+    marked = scoped_and_marked(claims, scope, snapshot_id, _AGGREGATE_COLUMNS)
     m = marked.c
     counts = sa.select(sa.func.count(), sa.func.sum(_flag(m.claim_status == REVERSAL)),
                        sa.func.sum(_flag(sa.and_(m.claim_status == PAID, m.reversed == _ONE)))).select_from(marked)
@@ -64,9 +85,9 @@ def aggregate_queries(claims: sa.Table, scope: Scope, masks: Sequence[MemberMask
         _flag(sa.and_(m.channel == SUSPECT_CHANNEL, m.days_supply >= SUSPECT_MIN_DAYS)).label("suspect"),
         # The embedded store reads an empty member_id back as NULL; it still counts as one value.
         sa.func.coalesce(m.member_id, "").label("member_id"),
-        sa.func.round(sa.cast(m.awp_unit_price, _PRICE) * m.quantity, _CENTS).label("awp_ext"),
+        _awp_ext(m).label("awp_ext"),
         m.ingredient_cost_paid, m.dispensing_fee_paid,
-    ).where(m.claim_status == PAID, m.reversed == _ZERO).cte("netted")
+    ).where(_is_netted(m)).cte("netted")
     n = netted.c
     keys = (n.channel, n.brand_generic, n.uc, n.compound, n.zero_awp)
     classes = sa.select(*keys, sa.func.count(), sa.func.sum(n.awp_ext), sa.func.sum(n.ingredient_cost_paid),
@@ -76,6 +97,22 @@ def aggregate_queries(claims: sa.Table, scope: Scope, masks: Sequence[MemberMask
         counted = [sa.func.count(sa.distinct(_member_if_eligible(n, mask))) for mask in masks]
         members = sa.select(n.channel, n.brand_generic, *counted).group_by(n.channel, n.brand_generic)
     return AggregateQueries(counts, classes, members)
+
+
+def netted_claims_query(claims: sa.Table, scope: Scope, snapshot_id: str | None = None) -> sa.Select:
+    """The scope's netted claims in row order, with awp_ext computed exactly as the aggregates compute it."""
+    m = scoped_and_marked(claims, scope, snapshot_id, _LINE_COLUMNS).c
+    # The embedded store reads an empty text value back as NULL; the claim wrote it as ''.
+    text = {name: sa.func.coalesce(m[name], "").label(name) for name in ("member_id", "drug_name")}
+    picked = [_awp_ext(m).label(name) if name == "awp_ext" else text.get(name, m.get(name))
+              for name in CLAIM_LINE_COLUMNS]
+    return sa.select(*picked).where(_is_netted(m)).order_by(m.row)
+
+
+def claim_line(values: Sequence) -> ClaimLine:
+    """A netted-claims row as the domain's ClaimLine; engines differ in int and bool types, never in digits."""
+    line = ClaimLine(*values)
+    return at_places(replace(line, row=int(line.row), days_supply=int(line.days_supply), compound=bool(line.compound)))
 
 
 def _member_if_eligible(n, mask: MemberMask):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable, Iterator, Protocol
 
 import sqlalchemy as sa
 
@@ -11,7 +11,8 @@ from runtime.errors import NotReady
 from runtime.packets import ContractPacket, Proposal
 from runtime.scope import Scope
 from services.calc.domain.aggregates import ClaimsFacts
-from services.calc.domain.claims import CLAIM_COLUMNS
+from services.calc.domain.claim_lines import ClaimLine
+from services.calc.domain.claims import CLAIM_COLUMNS, Reject
 
 # Exact DECIMAL types sized for the places calculations.md 1.1 allows; everything else is text as written.
 _TYPES: dict[str, sa.types.TypeEngine] = {
@@ -47,9 +48,23 @@ class ClaimsStore(Protocol):
     def aggregates_for(self, scope: Scope, contract: ContractPacket | None,
                        proposal: Proposal | None = None) -> tuple[Snapshot, ClaimsFacts]: ...
 
+    def netted_claims(self, scope: Scope, snapshot_id: str) -> Iterator[ClaimLine]:
+        """That snapshot's netted claims for the scope, in row order, streamed; raises claims_snapshot_expired."""
+        ...
+
+    def rejects(self, snapshot_id: str) -> list[Reject]:
+        """Every rejected row of that snapshot (the whole input's), in row order; raises claims_snapshot_expired."""
+        ...
+
 
 def no_claims_loaded() -> NotReady:
     return NotReady("no_claims_loaded", "no claims are loaded: run `leaf claims load FILE` (or `leaf demo`)")
+
+
+def snapshot_expired(snapshot_id: str) -> NotReady:
+    return NotReady("claims_snapshot_expired",
+                    f"the claims snapshot {snapshot_id!r} this run used was pruned (the store keeps the last "
+                    f"{KEEP_SNAPSHOTS} loads): compute the run again to read its claims")
 
 
 def claim_columns() -> list[sa.Column]:

@@ -3,21 +3,26 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import duckdb
 from runtime.errors import Unavailable
 from runtime.packets import ContractPacket, Proposal
 from runtime.scope import Scope
-from services.calc.adapters.aggregate_query import aggregate_queries, collect_facts
-from services.calc.adapters.claims_schema import Snapshot, duckdb_claims_table, no_claims_loaded
+from services.calc.adapters.aggregate_query import aggregate_queries, claim_line, collect_facts, netted_claims_query
+from services.calc.adapters.claims_schema import (Snapshot, duckdb_claims_table, no_claims_loaded,
+                                                  snapshot_expired)
 from services.calc.adapters.duckdb_dialect import duckdb_sql
 from services.calc.adapters.duckdb_load import load_snapshot
 from services.calc.domain.aggregates import ClaimsFacts
 from services.calc.domain.calculate import member_masks
+from services.calc.domain.claim_lines import ClaimLine
 from services.calc.domain.claims import Reject
 
 __all__ = ["DuckDbClaimsStore", "Snapshot"]
+_FETCH = 2000
+
+
 class DuckDbClaimsStore:
     """Readers open the file read-only for one query, so a loader can take the write lock between queries."""
 
@@ -58,15 +63,44 @@ class DuckDbClaimsStore:
             if snap is None:
                 raise no_claims_loaded()
             queries = aggregate_queries(duckdb_claims_table(snap.snapshot_id), scope, masks)
-            stored = db.execute(f"SELECT * FROM rejects_{snap.snapshot_id} ORDER BY row").fetchall()
-            facts = collect_facts(snap, [Reject(*r) for r in stored], queries, masks,
+            facts = collect_facts(snap, _rejects(db, snap.snapshot_id), queries, masks,
                                   lambda statement: db.execute(*duckdb_sql(statement)).fetchall())
         return snap, facts
+
+    def netted_claims(self, scope: Scope, snapshot_id: str) -> Iterator[ClaimLine]:
+        """Fetched a batch at a time. The read-only connection stays open until the last row is read, so
+        the snapshot cannot be pruned mid-stream; a loader waits for it (up to its 30 s lock deadline)."""
+        with self._open(snapshot_id) as db:
+            cursor = db.execute(*duckdb_sql(netted_claims_query(duckdb_claims_table(snapshot_id), scope)))
+            while rows := cursor.fetchmany(_FETCH):
+                yield from map(claim_line, rows)
+
+    def rejects(self, snapshot_id: str) -> list[Reject]:
+        with self._open(snapshot_id) as db:
+            return _rejects(db, snapshot_id)
+
+    def _open(self, snapshot_id: str) -> duckdb.DuckDBPyConnection:
+        """A read-only connection on which that snapshot exists; its id is checked before it names a table."""
+        if not self.path.exists():
+            raise snapshot_expired(snapshot_id)
+        db = self._connect(read_only=True)
+        try:
+            found = db.execute("SELECT 1 FROM snapshots WHERE snapshot_id = ?", [snapshot_id]).fetchone()
+        except duckdb.CatalogException:  # a file no load ever completed in
+            found = None
+        if found is None:
+            db.close()
+            raise snapshot_expired(snapshot_id)
+        return db
 
     def load(self, source: Path, progress: Callable[[int], None] | None = None) -> Snapshot:
         """Validate and store a claims CSV as the new active snapshot; on any failure the old one stays."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         return load_snapshot(lambda: self._connect(read_only=False), source, progress)
+
+
+def _rejects(db: duckdb.DuckDBPyConnection, snapshot_id: str) -> list[Reject]:
+    return [Reject(*r) for r in db.execute(f"SELECT * FROM rejects_{snapshot_id} ORDER BY row").fetchall()]
 
 
 def _active(db: duckdb.DuckDBPyConnection) -> Snapshot | None:

@@ -6,7 +6,8 @@ Both read the same shared-table shape (claims_schema.py), which a SQL Server sou
       awp_unit_price DECIMAL(18,5), the four paid amounts DECIMAL(18,2), days_supply INT, fill_date DATE,
       compound BIT (1 = Y), every other column text exactly as written (an empty value as '', not NULL)
   claim_rejects(snapshot_id, row, reason, shape_ok, client_id, pbm_id, tpa_id, group_id, fill_date)
-Exactly one claims_snapshots row has active = 1; runs aggregate only that snapshot's rows.
+Exactly one claims_snapshots row has active = 1; runs aggregate only that snapshot's rows, and a run's
+claim-level rows are read later from the snapshot it recorded, for as long as that snapshot is kept.
 Text must compare exactly as written: give SQL Server's text columns a binary collation (e.g.
 Latin1_General_100_BIN2_UTF8). Even then SQL Server's `=` and DISTINCT ignore trailing spaces, so ids
 or member_ids that differ only by trailing spaces would match there and not on DuckDB/PostgreSQL.
@@ -15,19 +16,23 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import sqlalchemy as sa
 
 from runtime.errors import InputError
 from runtime.packets import ContractPacket, Proposal
 from runtime.scope import Scope
-from services.calc.adapters.aggregate_query import aggregate_queries, collect_facts
+from services.calc.adapters.aggregate_query import aggregate_queries, claim_line, collect_facts, netted_claims_query
 from services.calc.adapters.claims_schema import (REJECT_COLUMNS, SNAPSHOT_COLUMNS, Snapshot, claim_rejects, claims,
-                                                  claims_snapshots, no_claims_loaded)
+                                                  claims_snapshots, no_claims_loaded, snapshot_expired)
 from services.calc.domain.aggregates import ClaimsFacts
 from services.calc.domain.calculate import member_masks
+from services.calc.domain.claim_lines import ClaimLine
 from services.calc.domain.claims import Reject
+
+
+_FETCH = 2000
 
 
 class SqlClaimsStore:
@@ -55,10 +60,23 @@ class SqlClaimsStore:
                 raise no_claims_loaded()
             masks = member_masks(contract)
             queries = aggregate_queries(claims, scope, masks, snap.snapshot_id)
-            stored = db.execute(sa.select(*(claim_rejects.c[name] for name in REJECT_COLUMNS))
-                                .where(claim_rejects.c.snapshot_id == snap.snapshot_id))
-            rejects = [Reject(*row) for row in stored]
-            return snap, collect_facts(snap, rejects, queries, masks, lambda stmt: db.execute(stmt).all())
+            return snap, collect_facts(snap, _rejects(db, snap.snapshot_id), queries, masks,
+                                       lambda stmt: db.execute(stmt).all())
+
+    def netted_claims(self, scope: Scope, snapshot_id: str) -> Iterator[ClaimLine]:
+        """Streamed through a server-side cursor, a batch at a time: the rows never sit in memory together.
+
+        One statement reads them, so a loader pruning the snapshot meanwhile does not change what it sees."""
+        with self.engine.connect() as db:
+            _require(db, snapshot_id)
+            statement = netted_claims_query(claims, scope, snapshot_id)
+            for row in db.execution_options(yield_per=_FETCH).execute(statement):
+                yield claim_line(row)
+
+    def rejects(self, snapshot_id: str) -> list[Reject]:
+        with self.engine.connect() as db:
+            _require(db, snapshot_id)
+            return _rejects(db, snapshot_id)
 
     def load(self, source: Path, progress: Callable[[int], None] | None = None) -> Snapshot:
         if not self.writable:
@@ -67,6 +85,19 @@ class SqlClaimsStore:
         from services.calc.adapters.pg_load import load_into_postgres  # psycopg COPY, PostgreSQL only
 
         return load_into_postgres(self.engine, source, progress)
+
+
+def _require(db: sa.Connection, snapshot_id: str) -> None:
+    kept = sa.inspect(db).has_table(claims_snapshots.name) and db.execute(
+        sa.select(claims_snapshots.c.snapshot_id).where(claims_snapshots.c.snapshot_id == snapshot_id)).first()
+    if not kept:
+        raise snapshot_expired(snapshot_id)
+
+
+def _rejects(db: sa.Connection, snapshot_id: str) -> list[Reject]:
+    stored = db.execute(sa.select(*(claim_rejects.c[name] for name in REJECT_COLUMNS))
+                        .where(claim_rejects.c.snapshot_id == snapshot_id).order_by(claim_rejects.c.row))
+    return [Reject(*row) for row in stored]
 
 
 def _active(db: sa.Connection) -> Snapshot | None:

@@ -11,11 +11,11 @@ from runtime.convert import EVIDENCE_KIND, GOVERNANCE, READINESS, scope_from_pro
 from runtime.errors import NotReady
 from runtime.scope import Scope
 from runtime.telemetry import current_trace_id
+from services.calc.domain.claim_lines import ClaimLine
 from services.calc.domain.registry import REGISTRY_VERSION, registry
 from services.calc.domain.run import RunRecord, missing_evidence
+from services.calc.service_layer.run_claims import run_rejects, stream_run_claims
 from services.calc.service_layer.runs import CalcDeps, CreateRun, create_run, get_run, result_of
-
-
 
 def run_to_proto(record: RunRecord) -> calc_pb2.Run:
     result, lineage = result_of(record), record.lineage
@@ -37,6 +37,17 @@ def run_to_proto(record: RunRecord) -> calc_pb2.Run:
             trace_id=lineage["trace_id"], itr_request_id=lineage["itr_request_id"],
             claims_snapshot_id=lineage["claims_snapshot_id"], created_at=lineage["created_at"]),
     )
+
+
+def claim_to_proto(line: ClaimLine) -> calc_pb2.NettedClaim:
+    """Decimals travel as strings at their column's places (the store already padded them)."""
+    return calc_pb2.NettedClaim(
+        row=line.row, claim_id=line.claim_id, member_id=line.member_id, tpa_id=line.tpa_id, group_id=line.group_id,
+        fill_date=line.fill_date.isoformat(), ndc=line.ndc, drug_name=line.drug_name, channel=line.channel,
+        brand_generic=line.brand_generic, basis_of_cost=line.basis_of_cost, compound=line.compound,
+        days_supply=line.days_supply, quantity=str(line.quantity), awp_unit_price=str(line.awp_unit_price),
+        awp_ext=str(line.awp_ext), ingredient_cost_paid=str(line.ingredient_cost_paid),
+        dispensing_fee_paid=str(line.dispensing_fee_paid))
 
 
 class CalcServicer(calc_pb2_grpc.CalcServiceServicer):
@@ -66,3 +77,12 @@ class CalcServicer(calc_pb2_grpc.CalcServiceServicer):
         return calc_pb2.ClaimsSnapshot(snapshot_id=snap.snapshot_id, claims_sha256=snap.claims_sha256, rows_read=snap.rows_read,
                                        rows_valid=snap.rows_valid, rows_rejected=snap.rows_rejected, loaded_at=snap.loaded_at,
                                        source=self.deps.claims.kind)
+
+    async def StreamRunClaims(self, request, context):
+        async for lines in stream_run_claims(request.run_id, self.deps):
+            yield calc_pb2.NettedClaimBatch(claims=[claim_to_proto(line) for line in lines])
+
+    async def ListRunRejects(self, request, context):
+        rejects = await run_rejects(request.run_id, self.deps)
+        return calc_pb2.ListRunRejectsResponse(
+            rejects=[calc_pb2.RejectedRow(row=r.row, reason=r.reason) for r in rejects])

@@ -32,7 +32,8 @@ def problem(status: int, code: str, detail: str, **extra) -> JSONResponse:
 
 
 async def domain_error(request: Request, exc: errors.DomainError) -> JSONResponse:
-    status = HTTP_STATUS.get(status_code_of(exc), 500)
+    # Authentication happens only here at the edge, so Unauthenticated never travels as a gRPC status.
+    status = 401 if isinstance(exc, errors.Unauthenticated) else HTTP_STATUS.get(status_code_of(exc), 500)
     extra = {"resolution": exc.resolution} if hasattr(exc, "resolution") else {}
     return problem(status, exc.code, exc.message, **extra)
 

@@ -7,7 +7,7 @@ from leaf.publisher.v1 import publisher_pb2
 from leaf.scope.v1 import scope_pb2
 
 from runtime.clients import call
-from runtime.convert import EVIDENCE_KIND_NAME, GOVERNANCE_NAME, READINESS_NAME
+from runtime.convert import READINESS_NAME, lineage_to_dict
 from runtime.errors import NotReady
 from services.gateway.adapters.mesh import Mesh
 
@@ -61,7 +61,6 @@ def resolution_to_json(reply: scope_pb2.ResolveScopeResponse) -> dict:
 
 
 def run_to_json(run: calc_pb2.Run, publication: publisher_pb2.Publication) -> dict:
-    lineage = run.lineage
     return {
         "run_id": run.run_id,
         "scope": json.loads(run.scope.canonical_json),
@@ -70,16 +69,7 @@ def run_to_json(run: calc_pb2.Run, publication: publisher_pb2.Publication) -> di
         "formulas": [{"formula_id": f.formula_id, "version": f.version, "status": READINESS_NAME[f.status],
                       "reasons": list(f.reasons), "missing_evidence": list(f.missing_evidence)} for f in run.formulas],
         "result": json.loads(run.result_json),
-        "lineage": {
-            "run_id": lineage.run_id, "scope_hash": lineage.scope_hash, "registry_version": lineage.registry_version,
-            "formulas": [{"formula_id": f.formula_id, "version": f.version} for f in lineage.formulas],
-            "input_hashes": dict(sorted(lineage.input_hashes.items())),
-            "evidence": [{"evidence_id": e.evidence_id, "sha256": e.sha256, "version": e.version,
-                          "governance": GOVERNANCE_NAME[e.governance],
-                          "kind": EVIDENCE_KIND_NAME[e.kind]} for e in lineage.evidence],
-            "trace_id": lineage.trace_id, "itr_request_id": lineage.itr_request_id or None,
-            "claims_snapshot_id": lineage.claims_snapshot_id, "created_at": lineage.created_at,
-        },
+        "lineage": lineage_to_dict(run.lineage),
         "dashboard": {"tables": [{"name": t.name, "columns": list(t.columns), "rows": json.loads(t.rows_json)}
                                  for t in publication.tables]},
     }

@@ -1,5 +1,5 @@
-"""The publisher's own tables: one publication per run."""
-from sqlalchemy import Column, LargeBinary, MetaData, String, Table
+"""The publisher's own tables: one publication per run, and the ledger of every stored artifact."""
+from sqlalchemy import BigInteger, Column, LargeBinary, MetaData, String, Table
 
 metadata = MetaData()
 
@@ -10,4 +10,17 @@ publications = Table(
     Column("client_id", String(64), nullable=False, index=True),
     Column("tables_json", LargeBinary, nullable=False),
     Column("published_at", String(40), nullable=False),
+)
+
+# The ledger lists only what is stored: rows are written after the bytes, all of a publication in one transaction.
+artifacts = Table(
+    "artifacts", metadata,
+    Column("artifact_id", String(64), primary_key=True),
+    Column("run_id", String(64), nullable=False, index=True),
+    Column("client_id", String(64), nullable=False),
+    Column("name", String(512), nullable=False),
+    Column("content_type", String(128), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("stored_at", String(40), nullable=False),
 )

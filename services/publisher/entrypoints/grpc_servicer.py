@@ -6,9 +6,13 @@ import json
 
 from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
 
-from services.publisher.adapters.repository import SqlPublicationRepository
+from runtime.convert import lineage_to_dict
+from services.publisher.domain.artifacts import StoredArtifact
 from services.publisher.domain.dashboard import Table, to_csv
 from services.publisher.service_layer import handlers
+from services.publisher.service_layer.handlers import Publication, PublisherDeps
+
+CHUNK_BYTES = 1 << 20  # well under gRPC's 4 MiB default message limit
 
 
 def table_to_proto(table: Table) -> publisher_pb2.DashboardTable:
@@ -17,23 +21,40 @@ def table_to_proto(table: Table) -> publisher_pb2.DashboardTable:
                                         csv=to_csv(table))
 
 
-def publication_to_proto(run_id: str, scope_hash: str, published: list[Table]) -> publisher_pb2.Publication:
-    return publisher_pb2.Publication(run_id=run_id, scope_hash=scope_hash, tables=[table_to_proto(t) for t in published])
+def artifact_to_proto(artifact: StoredArtifact) -> publisher_pb2.Artifact:
+    return publisher_pb2.Artifact(artifact_id=artifact.artifact_id, run_id=artifact.run_id, name=artifact.name,
+                                  content_type=artifact.content_type, sha256=artifact.sha256, size=artifact.size)
+
+
+def publication_to_proto(publication: Publication) -> publisher_pb2.Publication:
+    return publisher_pb2.Publication(run_id=publication.run_id, scope_hash=publication.scope_hash,
+                                     tables=[table_to_proto(t) for t in publication.tables],
+                                     artifacts=[artifact_to_proto(a) for a in publication.artifacts])
 
 
 class PublisherServicer(publisher_pb2_grpc.PublisherServiceServicer):
-    def __init__(self, publications: SqlPublicationRepository) -> None:
-        self.publications = publications
+    def __init__(self, deps: PublisherDeps) -> None:
+        self.deps = deps
 
     async def PublishRun(self, request, context):
         run = request.run
-        scope_hash, published = await asyncio.to_thread(handlers.publish_run, run.run_id, run.result_json, self.publications)
-        return publication_to_proto(run.run_id, scope_hash, published)
+        publication = await handlers.publish_run(run.run_id, run.result_json, lineage_to_dict(run.lineage), self.deps)
+        return publication_to_proto(publication)
 
     async def GetPublication(self, request, context):
-        scope_hash, published = await asyncio.to_thread(handlers.get_publication, request.run_id, self.publications)
-        return publication_to_proto(request.run_id, scope_hash, published)
+        return publication_to_proto(await asyncio.to_thread(handlers.get_publication, request.run_id, self.deps))
 
     async def GetDashboardTable(self, request, context):
         return table_to_proto(await asyncio.to_thread(handlers.dashboard_table, request.run_id, request.table,
-                                                      request.client_id, self.publications))
+                                                      request.client_id, self.deps))
+
+    async def ListArtifacts(self, request, context):
+        found = await asyncio.to_thread(handlers.list_artifacts, request.run_id, request.client_id, self.deps)
+        return publisher_pb2.ListArtifactsResponse(artifacts=[artifact_to_proto(a) for a in found])
+
+    async def GetArtifact(self, request, context):
+        artifact, data = await asyncio.to_thread(handlers.get_artifact, request.run_id, request.name,
+                                                 request.client_id, self.deps)
+        for start in range(0, max(len(data), 1), CHUNK_BYTES):
+            yield publisher_pb2.ArtifactChunk(artifact=artifact_to_proto(artifact) if start == 0 else None,
+                                              data=data[start:start + CHUNK_BYTES])

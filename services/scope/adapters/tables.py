@@ -1,5 +1,5 @@
 """The scope service's own tables (its schema, created by its migrations only)."""
-from sqlalchemy import Column, Date, ForeignKey, MetaData, String, Table
+from sqlalchemy import Column, Date, ForeignKey, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -27,4 +27,24 @@ groups = Table(
     Column("name", String(200), nullable=False),
     Column("valid_from", Date, nullable=False),
     Column("valid_to", Date, nullable=False),
+)
+
+# No foreign key to clients: the registry is replaced whole, and an entitlement must survive a reload.
+entitlements = Table(
+    "entitlements", metadata,
+    Column("principal", String(200), primary_key=True),
+    Column("client_id", String(64), primary_key=True),
+    Column("group_ids", Text, nullable=False),  # JSON list, sorted; [] = every group of the client
+)
+# Append-only: every grant and revoke, with who decided and why.
+entitlement_audit = Table(
+    "entitlement_audit", metadata,
+    Column("audit_id", Integer, primary_key=True, autoincrement=True),
+    Column("action", String(16), nullable=False),
+    Column("principal", String(200), nullable=False, index=True),
+    Column("client_id", String(64), nullable=False),
+    Column("group_ids", Text, nullable=False),
+    Column("operator", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("recorded_at", String(40), nullable=False),
 )

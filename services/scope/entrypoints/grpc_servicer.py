@@ -5,9 +5,13 @@ import asyncio
 
 from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
 
-from runtime.convert import scope_to_proto
+from runtime.convert import scope_from_proto, scope_to_proto
+from runtime.grant_keys import GrantKeys
+from services.scope.adapters.entitlements import SqlEntitlementRepository
 from services.scope.adapters.repository import SqlRegistryRepository
+from services.scope.domain.entitlements import Entitlement, GrantEntitlement, RevokeEntitlement
 from services.scope.domain.resolution import ResolveScope
+from services.scope.service_layer import entitlements as rights
 from services.scope.service_layer import handlers
 
 STATE = {
@@ -16,9 +20,17 @@ STATE = {
 }
 
 
+def entitlement_to_proto(e: Entitlement) -> scope_pb2.Entitlement:
+    return scope_pb2.Entitlement(principal=e.principal, client_id=e.client_id, group_ids=e.group_ids)
+
+
 class ScopeServicer(scope_pb2_grpc.ScopeServiceServicer):
-    def __init__(self, registry: SqlRegistryRepository) -> None:
+    def __init__(self, registry: SqlRegistryRepository, entitlements: SqlEntitlementRepository, keys: GrantKeys,
+                 grant_ttl: int) -> None:
         self.registry = registry
+        self.entitlements = entitlements
+        self.keys = keys
+        self.grant_ttl = grant_ttl
 
     async def ResolveScope(self, request, context):
         order = ResolveScope(client=request.client, pbm=request.pbm, date_from=request.date_from, date_to=request.date_to,
@@ -37,3 +49,24 @@ class ScopeServicer(scope_pb2_grpc.ScopeServiceServicer):
         return scope_pb2.ListClientsResponse(
             clients=[scope_pb2.Client(client_id=c.client_id, name=c.name, region=c.region) for c in clients]
         )
+
+    async def GrantEntitlement(self, request, context):
+        e = request.entitlement
+        order = GrantEntitlement(Entitlement(e.principal, e.client_id, tuple(e.group_ids)), request.operator, request.reason)
+        granted = await asyncio.to_thread(rights.grant_entitlement, order, self.entitlements, self.registry)
+        return entitlement_to_proto(granted)
+
+    async def RevokeEntitlement(self, request, context):
+        order = RevokeEntitlement(request.principal, request.client_id, request.operator, request.reason)
+        revoked = await asyncio.to_thread(rights.revoke_entitlement, order, self.entitlements)
+        return scope_pb2.RevokeEntitlementResponse(revoked=revoked)
+
+    async def ListEntitlements(self, request, context):
+        found = await asyncio.to_thread(rights.list_entitlements, request.principal or None, self.entitlements)
+        return scope_pb2.ListEntitlementsResponse(entitlements=[entitlement_to_proto(e) for e in found])
+
+    async def IssueScopeGrant(self, request, context):
+        order = rights.IssueScopeGrant(scope_from_proto(request.scope), request.principal, tuple(request.principal_groups))
+        issued = await asyncio.to_thread(rights.issue_scope_grant, order, self.entitlements, self.keys, self.grant_ttl)
+        return scope_pb2.ScopeGrant(token=issued.token, key_id=issued.kid, expires_at=issued.expires_at.isoformat(),
+                                    scope=scope_to_proto(issued.scope))

@@ -1,0 +1,98 @@
+"""`leaf entitlements grant|revoke|list|audit`: who may see which clients, through the scope service's own use cases.
+
+The CLI opens the scope service's database (LEAF_SCOPE_DB_URL, migrated on open) and calls the same
+handlers the ScopeService servicer calls, as `leaf evidence promote` does for evidence: it is an
+operator's tool run where the database is reachable, so it needs no running mesh, no gRPC identity and
+not the grant signing key (ScopeDatabaseSettings reads LEAF_SCOPE_DB_URL only).
+Whoever can run it can already write that database; `--operator` names who decided, for the audit log,
+and defaults to the local OS account (`local:<user>`).
+"""
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from dataclasses import asdict
+
+from runtime.errors import DomainError
+from runtime.settings import load_settings
+from services.scope.bootstrap import ScopeDatabaseSettings, open_entitlements, open_registry
+from services.scope.domain.entitlements import Entitlement, GrantEntitlement, RevokeEntitlement, principal
+from services.scope.service_layer.entitlements import grant_entitlement, list_entitlements, revoke_entitlement
+
+
+def register(commands) -> None:
+    actions = commands.add_parser("entitlements", help="who may see which clients").add_subparsers(dest="action", required=True)
+    grant = actions.add_parser("grant", help="let a principal (email or group name) see a client, or some of its groups")
+    grant.add_argument("principal")
+    grant.add_argument("--client", required=True, help="the client_id")
+    grant.add_argument("--group", action="append", default=[], dest="groups", help="a group_id (repeat; none = every group)")
+    _decision(grant)
+    grant.set_defaults(handler=handle_grant)
+    revoke = actions.add_parser("revoke", help="take a principal's entitlement to a client away")
+    revoke.add_argument("principal")
+    revoke.add_argument("--client", required=True, help="the client_id")
+    _decision(revoke)
+    revoke.set_defaults(handler=handle_revoke)
+    listing = actions.add_parser("list", help="entitlements, of one principal or all")
+    listing.add_argument("principal", nargs="?")
+    listing.set_defaults(handler=handle_list)
+    audit = actions.add_parser("audit", help="the append-only log of grants and revokes")
+    audit.add_argument("principal", nargs="?")
+    audit.set_defaults(handler=handle_audit)
+
+
+def _decision(parser) -> None:
+    parser.add_argument("--reason", required=True, help="why (kept in the audit log)")
+    parser.add_argument("--operator", default=f"local:{getpass.getuser()}", help="who decides (default: local:<OS user>)")
+
+
+def _stores():
+    registry = open_registry(load_settings(ScopeDatabaseSettings).LEAF_SCOPE_DB_URL)
+    return registry, open_entitlements(registry)
+
+
+def _failed(action: str, err: DomainError) -> int:
+    print(f"leaf entitlements {action}: {err.code}: {err.message}", file=sys.stderr)
+    return 2
+
+
+def handle_grant(args) -> int:
+    registry, entitlements = _stores()
+    try:
+        order = GrantEntitlement(Entitlement(args.principal, args.client, tuple(args.groups)), args.operator, args.reason)
+        granted = grant_entitlement(order, entitlements, registry)
+    except DomainError as err:
+        return _failed("grant", err)
+    print(json.dumps(asdict(granted), indent=2))
+    return 0
+
+
+def handle_revoke(args) -> int:
+    _, entitlements = _stores()
+    try:
+        revoked = revoke_entitlement(RevokeEntitlement(args.principal, args.client, args.operator, args.reason), entitlements)
+    except DomainError as err:
+        return _failed("revoke", err)
+    print(json.dumps({"principal": principal(args.principal), "client_id": args.client, "revoked": revoked}, indent=2))
+    return 0 if revoked else 1
+
+
+def handle_list(args) -> int:
+    _, entitlements = _stores()
+    try:
+        found = list_entitlements(args.principal, entitlements)
+    except DomainError as err:
+        return _failed("list", err)
+    print(json.dumps([asdict(e) for e in found], indent=2))
+    return 0
+
+
+def handle_audit(args) -> int:
+    _, entitlements = _stores()
+    try:
+        who = principal(args.principal) if args.principal else None
+    except DomainError as err:
+        return _failed("audit", err)
+    print(json.dumps([asdict(entry) for entry in entitlements.audit_log(who)], indent=2))
+    return 0

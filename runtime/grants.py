@@ -1,0 +1,133 @@
+"""Signed scope grants: the scope service issues them, every service verifies them (dual enforcement).
+
+A grant is a short-lived JWT (HS256, see runtime/grant_keys.py) carried in gRPC metadata under
+`x-leaf-scope-grant`. It names one exact scope; a service answers only for data inside it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Sequence
+
+import jwt
+
+from runtime.errors import Refused
+from runtime.grant_keys import GrantKeys
+from runtime.scope import Scope
+
+METADATA_KEY = "x-leaf-scope-grant"
+ALGORITHM = "HS256"
+ISSUER = "leaf.scope"
+DEFAULT_TTL_SECONDS = 300
+CLOCK_SKEW = timedelta(seconds=30)  # tolerated for iat only; exp is never stretched
+# tpa_id is absent from the required list only because PyJWT reads a null claim as a missing one.
+REQUIRED_CLAIMS = ("client_id", "pbm_id", "group_ids", "date_from", "date_to", "scope_hash", "principal", "iat", "exp")
+
+
+class GrantRefused(Refused):
+    """No valid grant for this call: `scope_grant_missing`, `scope_grant_invalid` or `scope_grant_expired`."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    scope: Scope
+    principal: str
+    issued_at: datetime
+    expires_at: datetime
+    kid: str
+
+    @property
+    def scope_hash(self) -> str:
+        return self.scope.scope_hash
+
+    def covers(self, client_id: str, group_id: str | None = None, day: date | str | None = None, *,
+               pbm_id: str | None = None) -> bool:
+        """Whether data of this client (and group, day, PBM when given) lies inside the grant.
+
+        `group_id=None` asks about the client as a whole, which only an all-groups grant covers.
+        """
+        s = self.scope
+        if client_id != s.client_id or (pbm_id is not None and pbm_id != s.pbm_id):
+            return False
+        if s.group_ids and (group_id is None or group_id not in s.group_ids):
+            return False
+        if day is not None:
+            day = day if isinstance(day, date) else date.fromisoformat(day)
+            return s.date_from <= day <= s.date_to
+        return True
+
+    def covers_scope(self, scope) -> bool:
+        """Whether a whole scope (runtime Scope or leaf.common.v1.ExactScope) lies inside the grant."""
+        if not isinstance(scope, Scope):
+            from runtime.convert import scope_from_proto
+            scope = scope_from_proto(scope)
+        g = self.scope
+        return (scope.client_id == g.client_id and scope.pbm_id == g.pbm_id
+                and (g.tpa_id is None or scope.tpa_id == g.tpa_id)
+                and (not g.group_ids or (bool(scope.group_ids) and set(scope.group_ids) <= set(g.group_ids)))
+                and g.date_from <= scope.date_from and scope.date_to <= g.date_to)
+
+
+def issue(scope: Scope, principal: str, keys: GrantKeys, ttl: int = DEFAULT_TTL_SECONDS,
+          now: datetime | None = None) -> tuple[str, str, datetime]:
+    """A token for `scope`, signed with the current key: (token, kid, expires_at)."""
+    issued = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    expires = issued + timedelta(seconds=ttl)
+    kid, secret = keys.current
+    claims = {**scope.canonical(), "scope_hash": scope.scope_hash, "principal": principal, "iss": ISSUER,
+              "iat": int(issued.timestamp()), "exp": int(expires.timestamp())}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM, headers={"kid": kid}), kid, expires
+
+
+def verify(token: str | None, keys: GrantKeys, now: datetime | None = None) -> Grant:
+    """The grant a token carries, or GrantRefused; the message never echoes the token."""
+    if not token:
+        raise GrantRefused("scope_grant_missing", f"this call needs a scope grant in the {METADATA_KEY} metadata")
+    now = now or datetime.now(timezone.utc)
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        secret = keys.secret_for(kid) if isinstance(kid, str) else None
+        if secret is None:
+            raise _invalid("the scope grant is signed by an unknown key")
+        # Time is checked below against `now`, so tests and replays control the clock.
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
+                            options={"verify_exp": False, "verify_iat": False, "verify_nbf": False,
+                                     "require": [*REQUIRED_CLAIMS, "iss"]})
+        grant = _grant(claims, kid)
+    except jwt.InvalidTokenError:
+        raise _invalid("the scope grant is malformed or its signature does not match") from None
+    if grant.expires_at <= now:
+        raise GrantRefused("scope_grant_expired", "the scope grant has expired; ask the scope service for a new one")
+    if grant.issued_at > now + CLOCK_SKEW:
+        raise _invalid("the scope grant is issued in the future")
+    return grant
+
+
+def _grant(claims: dict, kid: str) -> Grant:
+    try:
+        scope = Scope.parse(claims["client_id"], claims["pbm_id"], claims["date_from"], claims["date_to"],
+                            claims.get("tpa_id"), tuple(claims["group_ids"]))
+        issued = datetime.fromtimestamp(int(claims["iat"]), timezone.utc)
+        expires = datetime.fromtimestamp(int(claims["exp"]), timezone.utc)
+    except Exception:  # a signed but ill-formed grant is as good as none
+        raise _invalid("the scope grant's scope is malformed") from None
+    if scope.scope_hash != claims["scope_hash"] or not isinstance(claims["principal"], str):
+        raise _invalid("the scope grant's scope_hash does not match its scope")
+    return Grant(scope, claims["principal"], issued, expires, kid)
+
+
+def _invalid(message: str) -> GrantRefused:
+    return GrantRefused("scope_grant_invalid", message)
+
+
+def grant_from_context(context, keys: GrantKeys, now: datetime | None = None) -> Grant:
+    """The verified grant of an incoming grpc.aio call (its invocation metadata)."""
+    metadata = context.invocation_metadata() or ()
+    token = next((value for key, value in metadata if key == METADATA_KEY), None)
+    return verify(token, keys, now)
+
+
+def with_grant(metadata: Sequence[tuple[str, str]] | None, token: str) -> tuple[tuple[str, str], ...]:
+    """Outgoing call metadata carrying `token` (replacing any grant already there)."""
+    kept = tuple((k, v) for k, v in (metadata or ()) if k != METADATA_KEY)
+    return (*kept, (METADATA_KEY, token))

@@ -1,0 +1,47 @@
+"""A run's claim-level rows, for the publisher: its netted claims and the rejects that count against its scope.
+
+Both are read from the claims snapshot the run recorded, for the run's own scope, so they are exactly the
+rows its result counted; never the active snapshot, which may have changed since.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
+from typing import AsyncIterator
+
+from runtime.scope import Scope
+from services.calc.domain.claim_lines import ClaimLine, rejects_in_scope
+from services.calc.domain.claims import Reject
+from services.calc.service_layer.runs import CalcDeps, get_run
+
+BATCH = 2000
+
+
+async def stream_run_claims(run_id: str, deps: CalcDeps, batch: int = BATCH) -> AsyncIterator[list[ClaimLine]]:
+    """The run's netted claims in row order, `batch` at a time; an unknown run or a pruned snapshot raises
+    before the first batch."""
+    scope, snapshot_id = _scope_and_snapshot(await get_run(run_id, deps))
+    lines = deps.claims.netted_claims(scope, snapshot_id)
+    # One thread owns the store's cursor for the whole stream: a cursor may not be used from two threads at
+    # once, and a caller that hangs up mid-stream must not close it while a fetch is still running.
+    owner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-claims")
+    loop = asyncio.get_running_loop()
+    try:
+        while chunk := await loop.run_in_executor(owner, lambda: list(islice(lines, batch))):
+            yield chunk
+    finally:
+        # A generator-backed store holds its connection until closed; close it after any fetch in flight.
+        owner.submit(getattr(lines, "close", lambda: None))
+        owner.shutdown(wait=False)
+
+
+async def run_rejects(run_id: str, deps: CalcDeps) -> list[Reject]:
+    """The run's rejects that count against its scope (calculations.md 1.1 rejected_in_scope), in row order."""
+    scope, snapshot_id = _scope_and_snapshot(await get_run(run_id, deps))
+    return rejects_in_scope(await asyncio.to_thread(deps.claims.rejects, snapshot_id), scope)
+
+
+def _scope_and_snapshot(record) -> tuple[Scope, str]:
+    return Scope.parse(**json.loads(record.canonical_scope)), record.lineage["claims_snapshot_id"]

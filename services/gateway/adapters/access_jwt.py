@@ -1,0 +1,106 @@
+"""Cloudflare Access JWTs: RS256 against the team's JWKS, then audience, issuer and time checks → an Identity."""
+from __future__ import annotations
+
+import logging
+import ssl
+from typing import Any, Protocol
+
+import jwt
+
+from runtime.errors import Unauthenticated, Unavailable
+from services.gateway.domain.identity import Identity
+
+log = logging.getLogger(__name__)
+
+# Cloudflare signs with RS256 only. Naming the one algorithm is what refuses `alg: none` and an HS256
+# token whose HMAC secret is our public key (algorithm confusion).
+ALGORITHMS = ["RS256"]
+LEEWAY_SECONDS = 30
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud"]
+JWKS_LIFESPAN_SECONDS = 300
+# At most one forced JWKS fetch per cooldown however many unknown kids arrive (PyJWT >= 2.14);
+# the price is that a key rotated in within the cooldown waits for it.
+JWKS_REFRESH_COOLDOWN_SECONDS = 30.0
+JWKS_TIMEOUT_SECONDS = 5.0
+# Far above any real Access token; stops a huge header from reaching base64 and JSON parsing.
+MAX_TOKEN_CHARS = 16_384
+
+MISSING = "missing credentials"
+INVALID = "invalid credentials"
+
+
+class SigningKeys(Protocol):
+    """Finds the public key a token names by its `kid` (PyJWKClient is one)."""
+
+    def get_signing_key_from_jwt(self, token: str) -> jwt.PyJWK: ...
+
+
+def issuer_of(team_domain: str) -> str:
+    return f"https://{team_domain}"
+
+
+def certs_url_of(team_domain: str) -> str:
+    return f"https://{team_domain}/cdn-cgi/access/certs"
+
+
+def team_keys(jwks_url: str, *, cooldown_seconds: float = JWKS_REFRESH_COOLDOWN_SECONDS,
+              ssl_context: ssl.SSLContext | None = None) -> jwt.PyJWKClient:
+    """The team's JWKS, cached; an unknown kid refetches it once, then not again until the cooldown has passed."""
+    return jwt.PyJWKClient(jwks_url, cache_jwk_set=True, lifespan=JWKS_LIFESPAN_SECONDS, timeout=JWKS_TIMEOUT_SECONDS,
+                           ssl_context=ssl_context, cooldown_duration=cooldown_seconds)
+
+
+def refused(reason: str, detail: str = INVALID) -> Unauthenticated:
+    """One code and a generic detail for the caller; the specific reason only in the server's log."""
+    log.info("caller not authenticated: %s", reason)
+    return Unauthenticated("unauthenticated", detail)
+
+
+class AccessVerifier:
+    """Verifies one Cloudflare Access application token; every failure is Unauthenticated, with one code."""
+
+    def __init__(self, keys: SigningKeys, audience: str, issuer: str, leeway: int = LEEWAY_SECONDS) -> None:
+        self.keys = keys
+        self.audience = audience
+        self.issuer = issuer
+        self.leeway = leeway
+
+    def verify(self, token: str) -> Identity:
+        return identity_of(self.claims(token))
+
+    def claims(self, token: str) -> dict[str, Any]:
+        if len(token) > MAX_TOKEN_CHARS:
+            raise refused(f"token longer than {MAX_TOKEN_CHARS} characters")
+        try:
+            key = self.keys.get_signing_key_from_jwt(token)
+            return jwt.decode(token, key, algorithms=ALGORITHMS, audience=self.audience, issuer=self.issuer,
+                              leeway=self.leeway, options={"require": REQUIRED_CLAIMS})
+        except jwt.PyJWKClientConnectionError as exc:
+            # Our fault, not the caller's: their token may be fine, so say "retry" rather than "invalid".
+            log.warning("access JWKS unreachable: %s", exc)
+            raise Unavailable("authentication_unavailable", "the sign-in keys could not be fetched; retry") from None
+        except jwt.PyJWTError as exc:
+            raise refused(f"{type(exc).__name__}: {exc}") from None
+
+
+def identity_of(claims: dict[str, Any]) -> Identity:
+    """A user has an email; a service token (Domo connectors) has a common_name and no email."""
+    email, common_name = claims.get("email"), claims.get("common_name")
+    subject = claims.get("sub") if isinstance(claims.get("sub"), str) else ""
+    if isinstance(email, str) and email:
+        return Identity.user(email, subject or email, _groups(claims))
+    if isinstance(common_name, str) and common_name:
+        return Identity.service(common_name, subject)
+    raise refused("token names neither an email nor a service common_name")
+
+
+def _groups(claims: dict[str, Any]) -> tuple[str, ...]:
+    # Cloudflare puts custom OIDC/SAML claims under `custom`; a top-level `groups` is accepted too.
+    custom = claims.get("custom")
+    groups = custom["groups"] if isinstance(custom, dict) and "groups" in custom else claims.get("groups", [])
+    if isinstance(groups, str):  # a single-valued SAML attribute arrives as a string
+        groups = [groups]
+    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+        # Groups decide entitlements: a shape we do not understand is refused, not guessed at.
+        raise refused("groups claim is not a list of strings")
+    return tuple(groups)

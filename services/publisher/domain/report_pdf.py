@@ -1,0 +1,44 @@
+"""The run's PDF report: ReportLab platypus pages and matplotlib charts, the same bytes for the same context.
+
+Determinism: the canvas runs in invariant mode (a fixed document id, no timestamps of its own), its
+CreationDate and ModDate are the run's created_at, title, author and subject come from the run (never
+the environment's user), only the 14 standard PDF fonts are used (no font file, so no path, is
+embedded), and the charts are PNGs rendered without metadata.
+"""
+from __future__ import annotations
+
+import functools
+import io
+
+from reportlab.platypus import BaseDocTemplate, Frame, PageBreak, PageTemplate, Spacer
+
+from services.publisher.domain.report_formulas import charts, formula_pages, summary
+from services.publisher.domain.report_pages import MARGIN, PAGE_SIZE, ReportCanvas, decorate, mark_statuses
+from services.publisher.domain.report_sections import cover, data_quality, evidence, lineage
+from services.publisher.domain.run_context import RunContext
+
+AUTHOR = "LeafEnterprise publisher"
+
+
+def title_of(context: RunContext) -> str:
+    scope = context.scope
+    return f"Pharmacy benefit audit {scope['client_id']} / {scope['pbm_id']} {scope['date_from']} to {scope['date_to']}"
+
+
+def pdf_bytes(context: RunContext) -> bytes:
+    """Render the report; the same context always gives the same bytes."""
+    out = io.BytesIO()
+    title = title_of(context)
+    document = BaseDocTemplate(
+        out, pagesize=PAGE_SIZE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN,
+        title=title, author=AUTHOR, subject=f"run_id {context.run_id} scope_hash {context.scope_hash}",
+        creator=AUTHOR, invariant=1)
+    frame = Frame(MARGIN, MARGIN, PAGE_SIZE[0] - 2 * MARGIN, PAGE_SIZE[1] - 2 * MARGIN, id="body")
+    header = decorate(context.run_id, context.scope_hash, title)
+    document.addPageTemplates([PageTemplate("report", [frame], onPage=header, onPageEnd=mark_statuses,
+                                            pagesize=PAGE_SIZE)])
+    story = [*cover(context), PageBreak(), *summary(context.formulas), PageBreak(), *charts(context),
+             *formula_pages(context.formulas), *evidence(context), PageBreak(), *data_quality(context),
+             Spacer(0, 12), *lineage(context)]
+    document.build(story, canvasmaker=functools.partial(ReportCanvas, created_at=context.created_at))
+    return out.getvalue()

@@ -1,0 +1,111 @@
+"""Entitlements: which principals (emails or group names) may see which clients, and the scope a caller may have.
+
+Out of entitlement is answered as *not found*, never *forbidden*: a 403 would confirm that another
+client's scope (and so its runs) exists. The refusal reason stays in the service's log and audit only.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Iterable
+
+from runtime.errors import InputError
+from runtime.scope import Scope
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,199}$")
+
+
+def principal(text: str) -> str:
+    """A principal in its one spelling: emails are case-folded (identity providers disagree on case)."""
+    text = (text or "").strip()
+    if "@" in text:
+        if not EMAIL.match(text):
+            raise InputError("bad_input:principal", f"{text!r} is not an email address")
+        return text.casefold()
+    if not GROUP_NAME.match(text):
+        raise InputError("bad_input:principal", "a principal is an email address or a group name")
+    return text
+
+
+@dataclass(frozen=True)
+class Entitlement:
+    """`principal` may see `client_id`: every group when `group_ids` is empty, else only those groups."""
+
+    principal: str
+    client_id: str
+    group_ids: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if not self.client_id or any(not g for g in self.group_ids):
+            raise InputError("bad_input:entitlement", "client_id is required and group ids may not be empty")
+        object.__setattr__(self, "principal", principal(self.principal))
+        object.__setattr__(self, "group_ids", tuple(sorted(set(self.group_ids))))
+
+
+@dataclass(frozen=True)
+class GrantEntitlement:
+    entitlement: Entitlement
+    operator: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RevokeEntitlement:
+    principal: str
+    client_id: str
+    operator: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    action: str  # "grant" | "revoke"
+    principal: str
+    client_id: str
+    group_ids: tuple[str, ...]
+    operator: str
+    reason: str
+    recorded_at: str
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a scope was not granted (for the log and tests; callers see only a generic not-found)."""
+
+    reason: str  # "client_not_entitled" | "group_not_entitled"
+
+
+def audited(action: str, principal_: str, client_id: str, group_ids: tuple[str, ...], operator: str, reason: str,
+            now: str) -> AuditEntry:
+    """The audit entry of a change: who decided and why are required, never defaulted."""
+    if not reason.strip():
+        raise InputError("bad_input:reason", f"a {action} needs a reason")
+    return AuditEntry(action, principal_, client_id, group_ids, principal(operator), reason.strip(), now)
+
+
+def entitled_groups(principals: Iterable[str], client_id: str, entitlements: Iterable[Entitlement]) -> frozenset[str] | None:
+    """The groups of `client_id` the principals may see together: None = none at all, empty = every group."""
+    mine = {principal(p) for p in principals if p}
+    granted = [e for e in entitlements if e.principal in mine and e.client_id == client_id]
+    if not granted:
+        return None
+    if any(not e.group_ids for e in granted):
+        return frozenset()
+    return frozenset(g for e in granted for g in e.group_ids)
+
+
+def entitled_scope(principals: Iterable[str], requested: Scope, entitlements: Iterable[Entitlement]) -> Scope | Refusal:
+    """The requested scope intersected with what the principals may see, or why nothing of it may be seen."""
+    groups = entitled_groups(principals, requested.client_id, entitlements)
+    if groups is None:
+        return Refusal("client_not_entitled")
+    if not groups:
+        return requested
+    if not requested.group_ids:
+        # An all-groups request from a partially entitled caller is narrowed, not refused: it asked for
+        # "everything I may see", and that is exactly the entitled groups.
+        return replace(requested, group_ids=tuple(groups))
+    if not set(requested.group_ids) <= groups:
+        return Refusal("group_not_entitled")
+    return requested

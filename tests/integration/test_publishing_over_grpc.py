@@ -1,0 +1,128 @@
+"""Publishing over the real mesh: every artifact stored and listed, downloads verified, replay gives the same bytes,
+a refused run stores nothing, and the Domo outbox gets the dashboard with row policies from the entitlement table."""
+import hashlib
+import json
+
+import pytest
+from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
+from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
+from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
+
+from demo.generator import generate_claims
+from runtime.convert import scope_to_proto
+from runtime.grpc_errors import from_rpc_error
+from runtime.scope import Scope
+from runtime.convert import lineage_to_dict
+from runtime.db import open_database
+from runtime.keys import local_secret
+from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
+from services.publisher.adapters.artifact_store import LocalArtifactStore
+from services.publisher.adapters.domo_outbox import DomoOutbox
+from services.publisher.adapters.repository import SqlPublicationRepository
+from services.publisher.bootstrap import MIGRATIONS
+from services.publisher.service_layer.handlers import PublisherDeps, publish_run
+from tests.integration.mesh_fixtures import channel_to, publishing_mesh
+
+ARTIFACTS = {"run.json", "extract.csv", "extract.json", "report.xlsx", "report.pdf", "dashboard/readiness.csv",
+             "dashboard/readiness.json", "dashboard/awp_discount_guarantee.csv", "dashboard/formula_totals.csv"}
+
+
+@pytest.fixture(scope="module")
+def claims_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("claims") / "claims.csv"
+    generate_claims(path, n_claims=4000, seed=11)
+    return path
+
+
+async def download(stub, run_id: str, name: str, client_id: str) -> tuple[publisher_pb2.Artifact, bytes]:
+    chunks = [c async for c in stub.GetArtifact(publisher_pb2.GetArtifactRequest(run_id=run_id, name=name,
+                                                                                client_id=client_id))]
+    return chunks[0].artifact, b"".join(c.data for c in chunks)
+
+
+async def test_a_published_run_lists_and_serves_every_artifact_verified(tmp_path, claims_csv, leaf_home):
+    from cli.commands.claims import load_claims
+
+    load_claims(claims_csv)
+    async with publishing_mesh(tmp_path) as mesh, channel_to(mesh["calc"]) as calc_channel, \
+            channel_to(mesh["publisher"]) as publisher_channel, channel_to(mesh["scope"]) as scope_channel:
+        await scope_pb2_grpc.ScopeServiceStub(scope_channel).GrantEntitlement(scope_pb2.GrantEntitlementRequest(
+            entitlement=scope_pb2.Entitlement(principal="c001-analysts", client_id="C001"), reason="test",
+            operator="ops@leaf.example"))
+        run = await calc_pb2_grpc.CalcServiceStub(calc_channel).CreateRun(calc_pb2.CreateRunRequest(
+            scope=scope_to_proto(Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31"))))
+        publisher = publisher_pb2_grpc.PublisherServiceStub(publisher_channel)
+        publication = await publisher.PublishRun(publisher_pb2.PublishRunRequest(run=run))
+        again = await publisher.PublishRun(publisher_pb2.PublishRunRequest(run=run))
+        listed = await publisher.ListArtifacts(publisher_pb2.ListArtifactsRequest(run_id=run.run_id, client_id="C001"))
+        downloads = {a.name: await download(publisher, run.run_id, a.name, "C001") for a in listed.artifacts}
+        with pytest.raises(Exception) as foreign:
+            await publisher.ListArtifacts(publisher_pb2.ListArtifactsRequest(run_id=run.run_id, client_id="C002"))
+        with pytest.raises(Exception) as foreign_download:
+            await download(publisher, run.run_id, "report.pdf", "C002")
+
+    names = {a.name for a in publication.artifacts}
+    assert ARTIFACTS <= names and names == {a.name for a in listed.artifacts}
+    assert list(again.artifacts) == list(publication.artifacts)  # publishing twice changes nothing
+    for record, data in downloads.values():
+        assert record.run_id == run.run_id and len(data) == record.size
+        assert hashlib.sha256(data).hexdigest() == record.sha256
+    assert json.loads(downloads["run.json"][1])["result"] == json.loads(run.result_json)
+    assert downloads["report.pdf"][1].startswith(b"%PDF") and downloads["report.xlsx"][1].startswith(b"PK")
+    extract = downloads["extract.csv"][1].decode()
+    assert extract.splitlines()[0].startswith("run_id,row,claim_id,member_key")
+    assert "member_id" not in extract and ",M0" not in extract
+    assert from_rpc_error(foreign.value).code == "publication_not_found"
+    assert from_rpc_error(foreign_download.value).code == "publication_not_found"
+    outbox = leaf_home / "domo_outbox" / "leaf_readiness"
+    assert (outbox / "data.csv").read_text().count(run.run_id) == len(json.loads(run.result_json)["formulas"])
+    policies = json.loads((outbox / "pdp.json").read_text())
+    assert [(p["principal"], p["filters"][0]["values"]) for p in policies] == [("c001-analysts", ["C001"])]
+
+
+async def test_replaying_a_run_gives_the_same_bytes_for_every_artifact(tmp_path, claims_csv, leaf_home):
+    """The recorded run published again by a fresh publisher (own database and artifact folder): same bytes."""
+    from cli.commands.claims import load_claims
+
+    load_claims(claims_csv)
+    async with publishing_mesh(tmp_path) as mesh, channel_to(mesh["calc"]) as calc_channel, \
+            channel_to(mesh["publisher"]) as publisher_channel, channel_to(mesh["scope"]) as scope_channel:
+        calc = calc_pb2_grpc.CalcServiceStub(calc_channel)
+        run = await calc.CreateRun(calc_pb2.CreateRunRequest(
+            scope=scope_to_proto(Scope.parse("C002", "PBM_C", "2025-01-01", "2025-12-31"))))
+        first = await publisher_pb2_grpc.PublisherServiceStub(publisher_channel).PublishRun(
+            publisher_pb2.PublishRunRequest(run=run))
+        replica = tmp_path / "replica"
+        engine = open_database(f"sqlite:///{replica}.sqlite", "publisher", MIGRATIONS)
+        deps = PublisherDeps(SqlPublicationRepository(engine), LocalArtifactStore(replica), SqlArtifactLedger(engine),
+                             calc, scope_pb2_grpc.ScopeServiceStub(scope_channel), DomoOutbox(replica / "outbox"),
+                             local_secret("pseudonym_key"))
+        replayed = await publish_run(run.run_id, run.result_json, lineage_to_dict(run.lineage), deps)
+    assert {a.name: a.sha256 for a in first.artifacts} == {a.name: a.sha256 for a in replayed.artifacts}
+    assert (replica / run.run_id / "report.pdf").read_bytes() == (
+        LocalArtifactStore(leaf_home / "artifacts").open(run.run_id, "report.pdf"))
+
+
+async def test_a_run_the_presentation_contract_refuses_publishes_nothing(tmp_path, claims_csv, leaf_home):
+    from cli.commands.claims import load_claims
+
+    load_claims(claims_csv)
+    async with publishing_mesh(tmp_path) as mesh, channel_to(mesh["calc"]) as calc_channel, \
+            channel_to(mesh["publisher"]) as publisher_channel:
+        run = await calc_pb2_grpc.CalcServiceStub(calc_channel).CreateRun(calc_pb2.CreateRunRequest(
+            scope=scope_to_proto(Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31"))))
+        result = json.loads(run.result_json)
+        result["formulas"][0]["reasons"].append("see /home/analyst/notes.txt")  # a leak slipped into a result
+        leaky = calc_pb2.Run()
+        leaky.CopyFrom(run)
+        leaky.result_json = json.dumps(result).encode()
+        publisher = publisher_pb2_grpc.PublisherServiceStub(publisher_channel)
+        with pytest.raises(Exception) as refused:
+            await publisher.PublishRun(publisher_pb2.PublishRunRequest(run=leaky))
+        with pytest.raises(Exception) as nothing:
+            await publisher.GetPublication(publisher_pb2.GetPublicationRequest(run_id=run.run_id))
+    error = from_rpc_error(refused.value)
+    assert error.code == "presentation_contract:local_path" and "/home/analyst" not in error.message
+    assert from_rpc_error(nothing.value).code == "publication_not_found"
+    stored = [p for p in (leaf_home / "artifacts").rglob("*") if p.is_file()] if (leaf_home / "artifacts").exists() else []
+    assert stored == [] and not (leaf_home / "domo_outbox").exists()
