@@ -1,7 +1,9 @@
 """Signed scope grants: the scope service issues them, every service verifies them (dual enforcement).
 
 A grant is a short-lived JWT (HS256, see runtime/grant_keys.py) carried in gRPC metadata under
-`x-leaf-scope-grant`. It names one exact scope; a service answers only for data inside it.
+`x-leaf-scope-grant`. An exact grant names one scope (to compute or check it); a read grant names the
+caller's areas (clients, optionally narrowed to groups) for data asked for by id. A service answers
+only for data inside the grant it was given.
 """
 from __future__ import annotations
 
@@ -20,8 +22,7 @@ ALGORITHM = "HS256"
 ISSUER = "leaf.scope"
 DEFAULT_TTL_SECONDS = 300
 CLOCK_SKEW = timedelta(seconds=30)  # tolerated for iat only; exp is never stretched
-# tpa_id is absent from the required list only because PyJWT reads a null claim as a missing one.
-REQUIRED_CLAIMS = ("client_id", "pbm_id", "group_ids", "date_from", "date_to", "scope_hash", "principal", "iat", "exp")
+REQUIRED_CLAIMS = ("principal", "areas", "iat", "exp")
 
 
 class GrantRefused(Refused):
@@ -29,16 +30,36 @@ class GrantRefused(Refused):
 
 
 @dataclass(frozen=True)
+class Area:
+    """A client the caller may see: every group when `group_ids` is empty, else only those groups."""
+
+    client_id: str
+    group_ids: tuple[str, ...] = ()
+
+    def covers(self, client_id: str, group_ids: Sequence[str]) -> bool:
+        """Data of this client and groups (empty = the client as a whole, which only an all-groups area covers)."""
+        if client_id != self.client_id:
+            return False
+        return not self.group_ids or (bool(group_ids) and set(group_ids) <= set(self.group_ids))
+
+
+@dataclass(frozen=True)
 class Grant:
-    scope: Scope
+    """Either an exact-scope grant (to compute or check one scope) or a read grant over the caller's areas.
+
+    Both carry `areas`; an exact grant's one area is its scope's client and groups.
+    """
+
+    scope: Scope | None
+    areas: tuple[Area, ...]
     principal: str
     issued_at: datetime
     expires_at: datetime
     kid: str
 
     @property
-    def scope_hash(self) -> str:
-        return self.scope.scope_hash
+    def scope_hash(self) -> str | None:
+        return self.scope.scope_hash if self.scope else None
 
     def covers(self, client_id: str, group_id: str | None = None, day: date | str | None = None, *,
                pbm_id: str | None = None) -> bool:
@@ -46,6 +67,8 @@ class Grant:
 
         `group_id=None` asks about the client as a whole, which only an all-groups grant covers.
         """
+        if self.scope is None:
+            return any(a.covers(client_id, () if group_id is None else (group_id,)) for a in self.areas)
         s = self.scope
         if client_id != s.client_id or (pbm_id is not None and pbm_id != s.pbm_id):
             return False
@@ -56,11 +79,17 @@ class Grant:
             return s.date_from <= day <= s.date_to
         return True
 
+    def covers_client(self, client_id: str) -> bool:
+        """Client-level data (a contract packet covers every group of its client): any area of that client."""
+        return any(a.client_id == client_id for a in self.areas)
+
     def covers_scope(self, scope) -> bool:
         """Whether a whole scope (runtime Scope or leaf.common.v1.ExactScope) lies inside the grant."""
         if not isinstance(scope, Scope):
             from runtime.convert import scope_from_proto
             scope = scope_from_proto(scope)
+        if self.scope is None:
+            return any(a.covers(scope.client_id, scope.group_ids) for a in self.areas)
         g = self.scope
         return (scope.client_id == g.client_id and scope.pbm_id == g.pbm_id
                 and (g.tpa_id is None or scope.tpa_id == g.tpa_id)
@@ -70,12 +99,24 @@ class Grant:
 
 def issue(scope: Scope, principal: str, keys: GrantKeys, ttl: int = DEFAULT_TTL_SECONDS,
           now: datetime | None = None) -> tuple[str, str, datetime]:
-    """A token for `scope`, signed with the current key: (token, kid, expires_at)."""
+    """A token for one exact `scope`, signed with the current key: (token, kid, expires_at)."""
+    scoped = {**scope.canonical(), "scope_hash": scope.scope_hash}
+    return _sign({"scope": scoped, "areas": [[scope.client_id, list(scope.group_ids)]]}, principal, keys, ttl, now)
+
+
+def issue_read(areas: Sequence[Area], principal: str, keys: GrantKeys, ttl: int = DEFAULT_TTL_SECONDS,
+               now: datetime | None = None) -> tuple[str, str, datetime]:
+    """A read grant over the caller's areas (for data asked for by id: a run, its artifacts, a packet)."""
+    listed = [[a.client_id, sorted(a.group_ids)] for a in sorted(areas, key=lambda a: a.client_id)]
+    return _sign({"areas": listed}, principal, keys, ttl, now)
+
+
+def _sign(body: dict, principal: str, keys: GrantKeys, ttl: int, now: datetime | None) -> tuple[str, str, datetime]:
     issued = (now or datetime.now(timezone.utc)).replace(microsecond=0)
     expires = issued + timedelta(seconds=ttl)
     kid, secret = keys.current
-    claims = {**scope.canonical(), "scope_hash": scope.scope_hash, "principal": principal, "iss": ISSUER,
-              "iat": int(issued.timestamp()), "exp": int(expires.timestamp())}
+    claims = {**body, "principal": principal, "iss": ISSUER, "iat": int(issued.timestamp()),
+              "exp": int(expires.timestamp())}
     return jwt.encode(claims, secret, algorithm=ALGORITHM, headers={"kid": kid}), kid, expires
 
 
@@ -105,15 +146,19 @@ def verify(token: str | None, keys: GrantKeys, now: datetime | None = None) -> G
 
 def _grant(claims: dict, kid: str) -> Grant:
     try:
-        scope = Scope.parse(claims["client_id"], claims["pbm_id"], claims["date_from"], claims["date_to"],
-                            claims.get("tpa_id"), tuple(claims["group_ids"]))
+        scoped = claims.get("scope")
+        scope = None
+        if scoped is not None:
+            scope = Scope.parse(scoped["client_id"], scoped["pbm_id"], scoped["date_from"], scoped["date_to"],
+                                scoped.get("tpa_id"), tuple(scoped["group_ids"]))
+        areas = tuple(Area(str(client), tuple(str(g) for g in groups)) for client, groups in claims["areas"])
         issued = datetime.fromtimestamp(int(claims["iat"]), timezone.utc)
         expires = datetime.fromtimestamp(int(claims["exp"]), timezone.utc)
     except Exception:  # a signed but ill-formed grant is as good as none
         raise _invalid("the scope grant's scope is malformed") from None
-    if scope.scope_hash != claims["scope_hash"] or not isinstance(claims["principal"], str):
+    if (scope is not None and scope.scope_hash != scoped.get("scope_hash")) or not isinstance(claims["principal"], str):
         raise _invalid("the scope grant's scope_hash does not match its scope")
-    return Grant(scope, claims["principal"], issued, expires, kid)
+    return Grant(scope, areas, claims["principal"], issued, expires, kid)
 
 
 def _invalid(message: str) -> GrantRefused:

@@ -12,10 +12,14 @@ from runtime.home import home_path
 from runtime.settings import load_settings
 from services.calc.bootstrap import default_claims_url, open_claims_store
 from services.evidence.bootstrap import EvidenceSettings, open_packets, sync_folder
-from services.scope.bootstrap import ScopeSettings, open_registry
+from services.scope.bootstrap import ScopeDatabaseSettings, open_entitlements, open_registry
+from services.scope.domain.entitlements import Entitlement, GrantEntitlement
+from services.scope.service_layer.entitlements import grant_entitlement, list_entitlements
 
 DEFAULT_CLAIMS = 120_000
 DEFAULT_SEED = 20251231
+# The demo's analysts: a group entitled to every demo client (`leaf dev-token --group leaf-demo`).
+DEMO_GROUP = "leaf-demo"
 
 
 def register(commands) -> None:
@@ -27,7 +31,9 @@ def register(commands) -> None:
 
 def load_demo(n_claims: int = DEFAULT_CLAIMS, seed: int = DEFAULT_SEED) -> dict:
     """Load registry, evidence and claims; the claims are generated and loaded again only when they changed."""
-    open_registry(load_settings(ScopeSettings).LEAF_SCOPE_DB_URL).replace(load_registry())
+    registry = open_registry(load_settings(ScopeDatabaseSettings).LEAF_SCOPE_DB_URL)
+    registry.replace(load_registry())
+    entitle_demo_group(registry)
     evidence = load_settings(EvidenceSettings)
     report = sync_folder(open_packets(evidence.LEAF_EVIDENCE_DB_URL), evidence.LEAF_CONTRACTS_DIR or str(ONEDRIVE_DIR))
     claims_file = home_path("demo", "claims.csv")
@@ -44,6 +50,16 @@ def load_demo(n_claims: int = DEFAULT_CLAIMS, seed: int = DEFAULT_SEED) -> dict:
         snapshot = load_claims(Path(claims_file))
     return {"claims_sha256": snapshot.claims_sha256, "rows_read": snapshot.rows_read, "rows_rejected": snapshot.rows_rejected,
             "packets_added": len(report.added), "packets_refused": len(report.refused)}
+
+
+def entitle_demo_group(registry) -> None:
+    """Every demo client to the demo group, once (a grant writes an audit row, so nothing is granted twice)."""
+    entitlements = open_entitlements(registry)
+    held = {e.client_id for e in list_entitlements(DEMO_GROUP, entitlements) if not e.group_ids}
+    for client in registry.load().clients:
+        if client.client_id not in held:
+            grant_entitlement(GrantEntitlement(Entitlement(DEMO_GROUP, client.client_id), "leaf demo",
+                                               "demo data set"), entitlements, registry)
 
 
 def handle(args) -> int:

@@ -4,12 +4,20 @@ from __future__ import annotations
 import os
 import sys
 import urllib.request
+from pathlib import Path
 
-from cli.commands.demo import DEFAULT_CLAIMS, load_demo
+import httpx
+
+from cli.commands.demo import DEFAULT_CLAIMS, DEMO_GROUP, load_demo
 from cli.supervisor import SERVICES, StopRequested, Supervisor, free_port, grpc_serving, port_is_free
 from runtime.home import leaf_home
+from services.gateway.adapters.dev_keys import mint_dev_token
+from services.gateway.entrypoints.auth import TOKEN_HEADER
 
-TRY = """curl -s -X POST http://{host}:{port}/v1/runs -H 'content-type: application/json' \\
+SAMPLE_SCOPE = {"client_id": "C001", "pbm_id": "PBM_A", "date_from": "2025-01-01", "date_to": "2025-12-31"}
+TRY = """TOKEN=$({leaf} dev-token --group {group})
+  curl -s -X POST http://{host}:{port}/v1/runs -H "Cf-Access-Jwt-Assertion: $TOKEN" \\
+     -H 'content-type: application/json' \\
      -d '{{"client_id": "C001", "pbm_id": "PBM_A", "date_from": "2025-01-01", "date_to": "2025-12-31"}}'"""
 
 
@@ -48,7 +56,8 @@ def handle(args) -> int:
             supervisor.wait_until(name, lambda n=name: grpc_serving(addresses[n]))
         supervisor.start("gateway", {"LEAF_GATEWAY_HOST": host, "LEAF_GATEWAY_PORT": str(port)})
         supervisor.wait_until("gateway", lambda: gateway_ready(host, port))
-        announce(home, addresses, host, port)
+        samples = [] if args.no_demo else sample_deliverables(home, host, port)
+        announce(home, addresses, host, port, samples)
         while not supervisor.exited():
             if supervisor.stopping.wait(0.5):
                 raise StopRequested()
@@ -64,11 +73,33 @@ def handle(args) -> int:
         supervisor.stop()
 
 
-def announce(home, addresses: dict[str, str], host: str, port: int) -> None:
+def sample_deliverables(home: Path, host: str, port: int) -> list[Path]:
+    """Publish the demo's sample run through the gateway, as a user would, and keep its workbook and PDF."""
+    headers = {TOKEN_HEADER: mint_dev_token(groups=(DEMO_GROUP,))}
+    with httpx.Client(base_url=f"http://{host}:{port}", headers=headers, timeout=300) as http:
+        reply = http.post("/v1/runs", json=SAMPLE_SCOPE)
+        if reply.status_code != 201:
+            print(f"leaf run: the sample run failed ({reply.status_code}): {reply.text[:300]}", file=sys.stderr)
+            return []
+        run_id = reply.json()["run_id"]
+        kept = []
+        for name in ("report.xlsx", "report.pdf"):
+            path = home / "samples" / run_id / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(http.get(f"/v1/runs/{run_id}/artifacts/{name}").raise_for_status().content)
+            kept.append(path)
+    return kept
+
+
+def announce(home, addresses: dict[str, str], host: str, port: int, samples: list[Path]) -> None:
     print("LeafEnterprise is running (Ctrl-C stops everything).\n")
     for name, address in addresses.items():
         print(f"  {name:<10} grpc  {address}")
     print(f"  {'gateway':<10} http  http://{host}:{port}\n")
     print(f"API docs:     http://{host}:{port}/docs   (OpenAPI: http://{host}:{port}/openapi.json)")
-    print(f"Data and logs: {home}\n")
-    print("Try a run:\n  " + TRY.format(host=host, port=port) + "\n", flush=True)
+    print(f"Data and logs: {home}")
+    for path in samples:
+        print(f"Sample {path.suffix[1:].upper():<5} {path}")
+    leaf = Path(sys.executable).parent / "leaf"
+    print("\nTry a run (the dev token is signed by the local dev key; `leaf-demo` may see every demo client):\n  "
+          + TRY.format(leaf=leaf, group=DEMO_GROUP, host=host, port=port) + "\n", flush=True)

@@ -6,6 +6,7 @@ from runtime.settings import load_settings
 from runtime.telemetry import setup_tracing
 from services.gateway.adapters.mesh import Mesh
 from services.gateway.entrypoints.app import create_app
+from services.gateway.entrypoints.auth import build_authenticator
 from services.gateway.settings import GatewaySettings
 
 
@@ -15,7 +16,8 @@ def main() -> None:
     settings = load_settings(GatewaySettings)
     names = ("scope", "calc", "evidence", "itr", "publisher", "tasks")
     addresses = {name: getattr(settings, f"{name.upper()}_ADDR") for name in names}
-    app = create_app(lambda: Mesh(addresses, settings.LEAF_GATEWAY_TIMEOUT_SECONDS))
+    app = create_app(lambda: Mesh(addresses, settings.LEAF_GATEWAY_TIMEOUT_SECONDS), build_authenticator(settings),
+                     settings)
     uvicorn.run(app, host=settings.LEAF_GATEWAY_HOST, port=settings.LEAF_GATEWAY_PORT,
                 log_config=None, timeout_graceful_shutdown=10)
 

@@ -44,6 +44,14 @@ class GatewaySettings(AccessSettings):
     LEAF_GATEWAY_HOST: str = "127.0.0.1"
     LEAF_GATEWAY_PORT: int = 8080
     LEAF_GATEWAY_TIMEOUT_SECONDS: float = 60.0
+    # Browser origins of the web frontend allowed to call the API (comma-separated); none by default.
+    LEAF_GATEWAY_CORS_ORIGINS: str = ""
+    LEAF_GATEWAY_MAX_BODY_BYTES: int = Field(64 * 1024, ge=1024)  # request bodies are small scope documents
+    LEAF_OPERATOR_GROUP: str = "leaf-operators"  # the identity group that may manage entitlements
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [origin.strip() for origin in self.LEAF_GATEWAY_CORS_ORIGINS.split(",") if origin.strip()]
     SCOPE_ADDR: str
     CALC_ADDR: str
     EVIDENCE_ADDR: str

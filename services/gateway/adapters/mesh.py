@@ -1,7 +1,9 @@
-"""The mesh as the gateway sees it: one traced channel per service, stubs for those it calls, and health."""
+"""The mesh as the gateway sees it: one traced channel per service, stubs for those it calls, grants, and health."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import time
 from dataclasses import dataclass
 
 from leaf.calc.v1 import calc_pb2_grpc
@@ -10,6 +12,11 @@ from leaf.publisher.v1 import publisher_pb2_grpc
 from leaf.scope.v1 import scope_pb2_grpc
 
 from runtime.clients import is_serving, open_channel
+from services.gateway.adapters.grants import Grants
+
+# When the HTTP request being served must be answered by (monotonic seconds); set per request by middleware,
+# so every gRPC call of the request gets what is left as its deadline.
+request_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("request_deadline", default=None)
 
 
 @dataclass
@@ -25,6 +32,12 @@ class Mesh:
         self.calc = calc_pb2_grpc.CalcServiceStub(self.channels["calc"])
         self.evidence = evidence_pb2_grpc.EvidenceServiceStub(self.channels["evidence"])
         self.publisher = publisher_pb2_grpc.PublisherServiceStub(self.channels["publisher"])
+        self.grants = Grants(self.scope, self.timeout)
+
+    def remaining(self) -> float:
+        """Seconds left for the current request (the configured timeout outside one): a gRPC deadline."""
+        deadline = request_deadline.get()
+        return self.timeout if deadline is None else max(deadline - time.monotonic(), 0.001)
 
     async def health(self) -> dict[str, bool]:
         names = list(self.channels)

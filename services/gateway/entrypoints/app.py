@@ -1,24 +1,42 @@
-"""The HTTP face of the mesh: each route translates HTTP ↔ gRPC through a gateway use case, nothing more."""
+"""The HTTP face of the mesh: each route translates HTTP ↔ gRPC through a gateway use case, nothing more.
+
+Every /v1 route needs an authenticated caller (Cloudflare Access, or the dev key locally) and sees only
+what the caller is entitled to: another client's run, table, artifact or packet is answered 404, exactly
+like one that does not exist.
+"""
 from __future__ import annotations
 
 import json
 from contextlib import asynccontextmanager
 from typing import Callable
 
-from fastapi import FastAPI, Path, Query
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.security import APIKeyHeader
 from leaf.scope.v1 import scope_pb2
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from runtime.errors import DomainError
 from services.gateway.adapters.mesh import Mesh
+from services.gateway.domain.identity import Identity
 from services.gateway.entrypoints import problems
-from services.gateway.entrypoints.schemas import (DashboardTable, Health, Packets, PacketWithBody, Problem, Registry, Resolution, Run,
-                                                  RunRequest, ScopeRequest, Sufficiency, SufficiencyRequest)
-from services.gateway.service_layer import evidence, registry, runs
+from services.gateway.entrypoints.auth import TOKEN_HEADER, Authenticator, authenticate
+from services.gateway.entrypoints.edge import TIMEOUT_HEADER, Edge, record
+from services.gateway.entrypoints.schemas import (ArtifactList, DashboardTable, EntitlementGrant, Entitlements,
+                                                  Health, Packets, PacketWithBody, Problem, Registry, Resolution,
+                                                  Revoked, Run, RunRequest, ScopeRequest, Sufficiency,
+                                                  SufficiencyRequest, EntitlementEntry)
+from services.gateway.service_layer import artifacts, entitlements, evidence, registry, runs
+from services.gateway.settings import GatewaySettings
 
-ERRORS = {code: {"model": Problem, "content": {"application/problem+json": {}}} for code in (400, 404, 409, 422, 503, 504)}
+PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
+ERRORS = {code: PROBLEM for code in (400, 401, 404, 409, 413, 422, 503, 504)}
+ID = r"^[A-Za-z0-9_.:-]+$"
+# Documents the header in /openapi.json (and lets /docs send it); `authenticate` does the checking.
+ACCESS_TOKEN = APIKeyHeader(name=TOKEN_HEADER, scheme_name="CloudflareAccess", auto_error=False,
+                            description="a Cloudflare Access application token (locally: `leaf dev-token`)")
 
 
 def _scope_request(body: ScopeRequest) -> scope_pb2.ResolveScopeRequest:
@@ -29,7 +47,7 @@ def _scope_request(body: ScopeRequest) -> scope_pb2.ResolveScopeRequest:
     return request
 
 
-def create_app(connect: Callable[[], Mesh]) -> FastAPI:
+def create_app(connect: Callable[[], Mesh], authenticator: Authenticator, settings: GatewaySettings) -> FastAPI:
     """`connect` opens the mesh inside the server's event loop (gRPC aio channels belong to one loop)."""
     mesh: Mesh
 
@@ -42,8 +60,10 @@ def create_app(connect: Callable[[], Mesh]) -> FastAPI:
 
     app = FastAPI(title="LeafEnterprise API", version="1", lifespan=lifespan,
                   description="Pharmacy-benefit audit and savings: scopes, runs, evidence and published outputs.")
+    app.state.authenticator = authenticator
     app.add_exception_handler(DomainError, problems.domain_error)
     app.add_exception_handler(RequestValidationError, problems.invalid_request)
+    operators = settings.LEAF_OPERATOR_GROUP
 
     @app.get("/healthz", response_model=Health, tags=["operations"])
     async def healthz() -> Health:
@@ -58,63 +78,120 @@ def create_app(connect: Callable[[], Mesh]) -> FastAPI:
                       services={name: "SERVING" if ok else "NOT_SERVING" for name, ok in health.items()})
         return JSONResponse(body.model_dump(), status_code=200 if all(health.values()) else 503)
 
-    @app.post("/v1/scopes:resolve", response_model=Resolution, responses=ERRORS, tags=["scopes"])
-    async def resolve_scope(body: ScopeRequest) -> dict:
-        """Resolve a scope request into an exact scope with its scope_hash, or an explicit ambiguity state."""
-        return await runs.resolve_scope(mesh, _scope_request(body))
+    v1 = APIRouter(prefix="/v1", dependencies=[Security(ACCESS_TOKEN)], responses=ERRORS)
 
-    @app.post("/v1/runs", response_model=Run, status_code=201, responses=ERRORS, tags=["runs"])
-    async def create_run(body: RunRequest) -> dict:
-        """Compute every formula of the registry for an exact scope, with evidence resolved by scope, and publish it."""
-        return await runs.create_run(mesh, _scope_request(body), body.itr_request_id)
+    @v1.post("/scopes:resolve", response_model=Resolution, tags=["scopes"])
+    async def resolve_scope(body: ScopeRequest, identity: Identity = Depends(authenticate)) -> dict:
+        """Resolve a scope request into an exact scope with its scope_hash, or an explicit ambiguity state.
+        Only clients the caller is entitled to exist for it."""
+        return await runs.resolve_scope(mesh, identity, _scope_request(body))
 
-    @app.get("/v1/runs/{run_id}", response_model=Run, responses=ERRORS, tags=["runs"])
-    async def get_run(run_id: str = Path(max_length=64)) -> dict:
+    @v1.post("/runs", response_model=Run, status_code=201, tags=["runs"])
+    async def create_run(request: Request, body: RunRequest, identity: Identity = Depends(authenticate)) -> dict:
+        """Compute every formula of the registry for an exact scope (narrowed to the caller's entitled groups),
+        with evidence resolved by scope, and publish it."""
+        run = await runs.create_run(mesh, identity, _scope_request(body), body.itr_request_id)
+        record(request, run_id=run["run_id"], client_id=run["scope"]["client_id"], scope_hash=run["scope_hash"])
+        return run
+
+    @v1.get("/runs/{run_id}", response_model=Run, tags=["runs"])
+    async def get_run(request: Request, run_id: str = Path(max_length=64, pattern=ID),
+                      identity: Identity = Depends(authenticate)) -> dict:
         """A run as it was computed and published."""
-        return await runs.get_run(mesh, run_id)
+        run = await runs.get_run(mesh, identity, run_id)
+        record(request, client_id=run["scope"]["client_id"], scope_hash=run["scope_hash"])
+        return run
 
-    @app.get("/v1/registry/formulas", response_model=Registry, responses=ERRORS, tags=["registry"])
-    async def list_formulas() -> dict:
+    @v1.get("/runs/{run_id}/artifacts", response_model=ArtifactList, tags=["runs"])
+    async def list_artifacts(run_id: str = Path(max_length=64, pattern=ID),
+                             identity: Identity = Depends(authenticate)) -> dict:
+        """Every file published for the run (workbook, PDF, extract, dashboard tables) with its sha256 and size."""
+        return await artifacts.list_artifacts(mesh, identity, run_id)
+
+    @v1.get("/runs/{run_id}/artifacts/{name:path}", response_class=StreamingResponse, tags=["runs"],
+            responses={200: {"content": {"application/octet-stream": {}}}})
+    async def download_artifact(run_id: str = Path(max_length=64, pattern=ID),
+                                name: str = Path(max_length=200, pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)?$"),
+                                identity: Identity = Depends(authenticate)):
+        """One published file, streamed; its bytes are verified against the ledger's sha256 before any is sent."""
+        artifact, chunks = await artifacts.open_artifact(mesh, identity, run_id, name)
+        filename = artifact.name.replace("/", "-")
+        return StreamingResponse(chunks, media_type=artifact.content_type, headers={
+            "Content-Disposition": f'attachment; filename="{filename}"', "ETag": f'"{artifact.sha256}"',
+            "Content-Length": str(artifact.size)})
+
+    @v1.get("/registry/formulas", response_model=Registry, tags=["registry"])
+    async def list_formulas(identity: Identity = Depends(authenticate)) -> dict:
         """The machine-readable calculation registry: each formula's inputs, outputs, rounding, exclusions, evidence rule."""
         return await registry.list_formulas(mesh)
 
-    @app.get("/v1/dashboard/{table}", response_model=DashboardTable, tags=["dashboard"],
-             responses={200: {"content": {"text/csv": {}}}, **ERRORS})
+    @v1.get("/dashboard/{table}", response_model=DashboardTable, tags=["dashboard"],
+            responses={200: {"content": {"text/csv": {}}}})
     async def dashboard_table(table: str = Path(max_length=64, pattern=r"^[a-z_]+$"),
-                              run_id: str = Query(min_length=1, max_length=64),
-                              client_id: str = Query(min_length=1, max_length=64),
-                              format: str = Query("json", pattern="^(json|csv)$")):
+                              run_id: str = Query(min_length=1, max_length=64, pattern=ID),
+                              format: str = Query("json", pattern="^(json|csv)$"),
+                              identity: Identity = Depends(authenticate)):
         """One dashboard-safe table of a published run, for Domo connectors: JSON, or CSV with `format=csv`."""
-        found = await runs.dashboard_table(mesh, table, run_id, client_id)
+        found = await runs.dashboard_table(mesh, identity, table, run_id)
         if format == "csv":
             return Response(found.csv, media_type="text/csv; charset=utf-8")
         return {"name": found.name, "columns": list(found.columns), "rows": json.loads(found.rows_json)}
 
-    @app.post("/v1/evidence:sufficiency", response_model=Sufficiency, responses=ERRORS, tags=["evidence"])
-    async def check_sufficiency(body: SufficiencyRequest) -> dict:
+    @v1.post("/evidence:sufficiency", response_model=Sufficiency, tags=["evidence"])
+    async def check_sufficiency(body: SufficiencyRequest, identity: Identity = Depends(authenticate)) -> dict:
         """For each formula: the evidence it would use for the scope, its state (final / modeled / blocked) and why."""
-        return await evidence.check_sufficiency(mesh, _scope_request(body), body.formula_ids)
+        return await evidence.check_sufficiency(mesh, identity, _scope_request(body), body.formula_ids)
 
-    @app.get("/v1/evidence/packets", response_model=Packets, responses=ERRORS, tags=["evidence"])
-    async def list_packets(client_id: str = Query(min_length=1, max_length=64),
-                           pbm_id: str = Query("", max_length=64)) -> dict:
+    @v1.get("/evidence/packets", response_model=Packets, tags=["evidence"])
+    async def list_packets(client_id: str = Query(min_length=1, max_length=64, pattern=ID),
+                           pbm_id: str = Query("", max_length=64),
+                           identity: Identity = Depends(authenticate)) -> dict:
         """The packets in force for one client (and PBM): metadata only."""
-        return await evidence.list_packets(mesh, client_id, pbm_id)
+        return await evidence.list_packets(mesh, identity, client_id, pbm_id)
 
-    @app.get("/v1/evidence/packets/{packet_id}", response_model=PacketWithBody, responses=ERRORS, tags=["evidence"])
-    async def get_packet(packet_id: str = Path(max_length=128), client_id: str = Query(min_length=1, max_length=64)) -> dict:
+    @v1.get("/evidence/packets/{packet_id}", response_model=PacketWithBody, tags=["evidence"])
+    async def get_packet(packet_id: str = Path(max_length=128), client_id: str = Query(min_length=1, max_length=64),
+                         identity: Identity = Depends(authenticate)) -> dict:
         """One packet of the client, with its JSON body; another client's packet is not found."""
-        return await evidence.get_packet(mesh, packet_id, client_id)
+        return await evidence.get_packet(mesh, identity, packet_id, client_id)
 
-    @app.get("/v1/evidence/packets/{packet_id}/document", response_class=Response, tags=["evidence"],
-             responses={200: {"content": {"application/pdf": {}}}, **ERRORS})
+    @v1.get("/evidence/packets/{packet_id}/document", response_class=Response, tags=["evidence"],
+            responses={200: {"content": {"application/pdf": {}}}})
     async def download_document(packet_id: str = Path(max_length=128),
-                                client_id: str = Query(min_length=1, max_length=64)) -> Response:
+                                client_id: str = Query(min_length=1, max_length=64),
+                                identity: Identity = Depends(authenticate)) -> Response:
         """The source document the packet was extracted from, served by the gateway itself (never a Graph URL)."""
-        document = await evidence.get_document(mesh, packet_id, client_id)
+        document = await evidence.get_document(mesh, identity, packet_id, client_id)
         filename = document.name.rsplit("/", 1)[-1].replace('"', "")
         return Response(document.data, media_type=document.content_type,
                         headers={"Content-Disposition": f'attachment; filename="{filename}"', "ETag": f'"{document.sha256}"'})
 
+    @v1.get("/entitlements", response_model=Entitlements, tags=["access"], responses={403: PROBLEM})
+    async def list_entitlements(principal: str = Query("", max_length=254),
+                                identity: Identity = Depends(authenticate)) -> dict:
+        """Operators: who may see which clients (and groups)."""
+        return await entitlements.list_entitlements(mesh, identity, operators, principal)
+
+    @v1.post("/entitlements", response_model=EntitlementEntry, status_code=201, tags=["access"],
+             responses={403: PROBLEM})
+    async def grant_entitlement(body: EntitlementGrant, identity: Identity = Depends(authenticate)) -> dict:
+        """Operators: let a principal (an email or a group name) see a client, or only some of its groups."""
+        return await entitlements.grant(mesh, identity, operators, body.principal, body.client_id, body.group_ids,
+                                        body.reason)
+
+    @v1.delete("/entitlements/{principal}/{client_id}", response_model=Revoked, tags=["access"],
+               responses={403: PROBLEM})
+    async def revoke_entitlement(principal: str = Path(max_length=254), client_id: str = Path(max_length=64),
+                                 reason: str = Query(min_length=1, max_length=500),
+                                 identity: Identity = Depends(authenticate)) -> dict:
+        """Operators: take a client away from a principal; the scope service records who and why."""
+        return await entitlements.revoke(mesh, identity, operators, principal, client_id, reason)
+
+    app.include_router(v1)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
+                       allow_methods=["GET", "POST", "DELETE"], max_age=600,
+                       allow_headers=[TOKEN_HEADER, "Content-Type", TIMEOUT_HEADER.decode()])
+    app.add_middleware(Edge, timeout=settings.LEAF_GATEWAY_TIMEOUT_SECONDS,
+                       max_body_bytes=settings.LEAF_GATEWAY_MAX_BODY_BYTES)
     return app

@@ -68,6 +68,7 @@ class Run(BaseModel):
     result: dict[str, Any] = Field(description="the calculation result of the registry (calculations.md section 5)")
     lineage: dict[str, Any]
     dashboard: Dashboard
+    artifacts: list["ArtifactRef"] = Field(description="the run's published files")
 
 
 class Registry(BaseModel):
@@ -137,3 +138,35 @@ class Problem(BaseModel):
 class Health(BaseModel):
     status: str
     services: dict[str, str] = Field(default_factory=dict)
+
+
+class ArtifactRef(BaseModel):
+    artifact_id: str
+    name: str = Field(description="e.g. report.pdf, report.xlsx, extract.csv, dashboard/readiness.csv")
+    content_type: str
+    sha256: str
+    size: int
+    href: str = Field(description="where to download it")
+
+
+class ArtifactList(BaseModel):
+    run_id: str
+    artifacts: list[ArtifactRef]
+
+
+class EntitlementEntry(BaseModel):
+    principal: str = Field(min_length=1, max_length=254, description="an email address or a group name")
+    client_id: str = Field(min_length=1, max_length=64)
+    group_ids: list[str] = Field(default_factory=list, max_length=200, description="empty: every group of the client")
+
+
+class EntitlementGrant(EntitlementEntry):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class Entitlements(BaseModel):
+    entitlements: list[EntitlementEntry]
+
+
+class Revoked(BaseModel):
+    revoked: bool

@@ -9,35 +9,38 @@ from leaf.scope.v1 import scope_pb2
 from runtime.clients import call
 from runtime.convert import EVIDENCE_KIND_NAME, GOVERNANCE_NAME, READINESS_NAME
 from services.gateway.adapters.mesh import Mesh
-from services.gateway.service_layer.runs import ScopeNotExact, resolution_to_json
+from services.gateway.domain.identity import Identity
+from services.gateway.service_layer.runs import READ_RETRIES, exact_scope
 
 
-async def list_packets(mesh: Mesh, client_id: str, pbm_id: str) -> dict:
+async def list_packets(mesh: Mesh, identity: Identity, client_id: str, pbm_id: str) -> dict:
+    grant = await mesh.grants.for_reads(identity, mesh.remaining())
     reply = await call(mesh.evidence.ListPackets, evidence_pb2.ListPacketsRequest(client_id=client_id, pbm_id=pbm_id),
-                       timeout=mesh.timeout)
+                       timeout=mesh.remaining(), metadata=grant, retries=READ_RETRIES)
     return {"packets": [packet_to_json(p) for p in reply.packets]}
 
 
-async def get_packet(mesh: Mesh, packet_id: str, client_id: str) -> dict:
+async def get_packet(mesh: Mesh, identity: Identity, packet_id: str, client_id: str) -> dict:
+    grant = await mesh.grants.for_reads(identity, mesh.remaining())
     packet = await call(mesh.evidence.GetPacket, evidence_pb2.GetPacketRequest(packet_id=packet_id, client_id=client_id),
-                        timeout=mesh.timeout)
+                        timeout=mesh.remaining(), metadata=grant, retries=READ_RETRIES)
     return {**packet_to_json(packet), "body": json.loads(packet.body_json)}
 
 
-async def get_document(mesh: Mesh, packet_id: str, client_id: str) -> evidence_pb2.Document:
+async def get_document(mesh: Mesh, identity: Identity, packet_id: str, client_id: str) -> evidence_pb2.Document:
+    grant = await mesh.grants.for_reads(identity, mesh.remaining())
     return await call(mesh.evidence.GetDocument, evidence_pb2.GetDocumentRequest(packet_id=packet_id, client_id=client_id),
-                      timeout=mesh.timeout)
+                      timeout=mesh.remaining(), metadata=grant, retries=READ_RETRIES)
 
 
-async def check_sufficiency(mesh: Mesh, request: scope_pb2.ResolveScopeRequest, formula_ids: list[str]) -> dict:
-    resolution = await call(mesh.scope.ResolveScope, request, timeout=mesh.timeout)
-    if resolution.state != scope_pb2.EXACT:
-        raise ScopeNotExact(resolution_to_json(resolution))
+async def check_sufficiency(mesh: Mesh, identity: Identity, request: scope_pb2.ResolveScopeRequest,
+                            formula_ids: list[str]) -> dict:
+    grant, scope = await exact_scope(mesh, identity, request)
     reply = await call(mesh.evidence.CheckSufficiency,
-                       evidence_pb2.CheckSufficiencyRequest(scope=resolution.exact, formula_ids=formula_ids),
-                       timeout=mesh.timeout)
+                       evidence_pb2.CheckSufficiencyRequest(scope=scope, formula_ids=formula_ids),
+                       timeout=mesh.remaining(), metadata=grant, retries=READ_RETRIES)
     return {
-        "scope": json.loads(resolution.exact.canonical_json), "scope_hash": resolution.exact.scope_hash,
+        "scope": json.loads(scope.canonical_json), "scope_hash": scope.scope_hash,
         "formulas": [{"formula_id": f.formula_id, "version": f.version, "status": READINESS_NAME[f.status],
                       "reasons": list(f.reasons), "missing_evidence": list(f.missing_evidence)} for f in reply.formulas],
         "evidence": [{"evidence_id": e.evidence_id, "kind": EVIDENCE_KIND_NAME[e.kind],

@@ -10,5 +10,5 @@ from services.gateway.adapters.mesh import Mesh
 
 
 async def list_formulas(mesh: Mesh) -> dict:
-    reply = await call(mesh.calc.ListFormulas, calc_pb2.ListFormulasRequest(), timeout=mesh.timeout)
+    reply = await call(mesh.calc.ListFormulas, calc_pb2.ListFormulasRequest(), timeout=mesh.remaining(), retries=2)
     return json.loads(reply.registry_json)

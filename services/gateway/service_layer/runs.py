@@ -1,7 +1,13 @@
-"""Run use cases at the edge: resolve the scope, compute the run, publish it — each a real gRPC call."""
+"""Run use cases at the edge: resolve the scope as the caller may see it, get a grant, compute, publish, read back.
+
+Every call into the mesh carries a scope grant (dual enforcement): an exact grant to compute, a read grant
+to fetch by id. Reads are retried when the service was unreachable; computing is not (it is costly, and the
+caller can repeat the request: runs are idempotent by their inputs).
+"""
 from __future__ import annotations
 
 import json
+
 from leaf.calc.v1 import calc_pb2
 from leaf.publisher.v1 import publisher_pb2
 from leaf.scope.v1 import scope_pb2
@@ -10,6 +16,9 @@ from runtime.clients import call
 from runtime.convert import READINESS_NAME, lineage_to_dict
 from runtime.errors import NotReady
 from services.gateway.adapters.mesh import Mesh
+from services.gateway.domain.identity import Identity
+
+READ_RETRIES = 2
 
 
 class ScopeNotExact(NotReady):
@@ -20,31 +29,51 @@ class ScopeNotExact(NotReady):
         super().__init__("scope_not_exact", f"the scope is {resolution['state']}: {', '.join(resolution['reasons'])}")
 
 
-async def resolve_scope(mesh: Mesh, request: scope_pb2.ResolveScopeRequest) -> dict:
-    reply = await call(mesh.scope.ResolveScope, request, timeout=mesh.timeout)
+def as_caller(request: scope_pb2.ResolveScopeRequest, identity: Identity) -> scope_pb2.ResolveScopeRequest:
+    """Resolution sees only the clients the caller is entitled to: another client resolves as unknown."""
+    request.principal = identity.principal
+    request.principal_groups[:] = identity.groups
+    return request
+
+
+async def resolve_scope(mesh: Mesh, identity: Identity, request: scope_pb2.ResolveScopeRequest) -> dict:
+    reply = await call(mesh.scope.ResolveScope, as_caller(request, identity), timeout=mesh.remaining(),
+                       retries=READ_RETRIES)
     return resolution_to_json(reply)
 
 
-async def create_run(mesh: Mesh, request: scope_pb2.ResolveScopeRequest, itr_request_id: str = "") -> dict:
-    resolution = await call(mesh.scope.ResolveScope, request, timeout=mesh.timeout)
+async def exact_scope(mesh: Mesh, identity: Identity, request: scope_pb2.ResolveScopeRequest):
+    """The resolved scope narrowed to the caller's entitlement, and the grant for it (ScopeNotExact otherwise)."""
+    resolution = await call(mesh.scope.ResolveScope, as_caller(request, identity), timeout=mesh.remaining(),
+                            retries=READ_RETRIES)
     if resolution.state != scope_pb2.EXACT:
         raise ScopeNotExact(resolution_to_json(resolution))
-    run = await call(mesh.calc.CreateRun, calc_pb2.CreateRunRequest(scope=resolution.exact, itr_request_id=itr_request_id),
-                     timeout=mesh.timeout)
-    publication = await call(mesh.publisher.PublishRun, publisher_pb2.PublishRunRequest(run=run), timeout=mesh.timeout)
+    return await mesh.grants.for_scope(identity, resolution.exact, mesh.remaining())
+
+
+async def create_run(mesh: Mesh, identity: Identity, request: scope_pb2.ResolveScopeRequest,
+                     itr_request_id: str = "") -> dict:
+    grant, scope = await exact_scope(mesh, identity, request)
+    run = await call(mesh.calc.CreateRun, calc_pb2.CreateRunRequest(scope=scope, itr_request_id=itr_request_id),
+                     timeout=mesh.remaining(), metadata=grant)
+    publication = await call(mesh.publisher.PublishRun, publisher_pb2.PublishRunRequest(run=run),
+                             timeout=mesh.remaining(), metadata=grant)
     return run_to_json(run, publication)
 
 
-async def get_run(mesh: Mesh, run_id: str) -> dict:
-    run = await call(mesh.calc.GetRun, calc_pb2.GetRunRequest(run_id=run_id), timeout=mesh.timeout)
+async def get_run(mesh: Mesh, identity: Identity, run_id: str) -> dict:
+    grant = await mesh.grants.for_reads(identity, mesh.remaining())
+    run = await call(mesh.calc.GetRun, calc_pb2.GetRunRequest(run_id=run_id), timeout=mesh.remaining(),
+                     metadata=grant, retries=READ_RETRIES)
     publication = await call(mesh.publisher.GetPublication, publisher_pb2.GetPublicationRequest(run_id=run_id),
-                             timeout=mesh.timeout)
+                             timeout=mesh.remaining(), metadata=grant, retries=READ_RETRIES)
     return run_to_json(run, publication)
 
 
-async def dashboard_table(mesh: Mesh, table: str, run_id: str, client_id: str) -> publisher_pb2.DashboardTable:
-    request = publisher_pb2.GetDashboardTableRequest(table=table, run_id=run_id, client_id=client_id)
-    return await call(mesh.publisher.GetDashboardTable, request, timeout=mesh.timeout)
+async def dashboard_table(mesh: Mesh, identity: Identity, table: str, run_id: str) -> publisher_pb2.DashboardTable:
+    grant = await mesh.grants.for_reads(identity, mesh.remaining())
+    return await call(mesh.publisher.GetDashboardTable, publisher_pb2.GetDashboardTableRequest(table=table, run_id=run_id),
+                      timeout=mesh.remaining(), metadata=grant, retries=READ_RETRIES)
 
 
 def resolution_to_json(reply: scope_pb2.ResolveScopeResponse) -> dict:
@@ -60,6 +89,12 @@ def resolution_to_json(reply: scope_pb2.ResolveScopeResponse) -> dict:
     }
 
 
+def artifact_to_json(artifact: publisher_pb2.Artifact) -> dict:
+    return {"artifact_id": artifact.artifact_id, "name": artifact.name, "content_type": artifact.content_type,
+            "sha256": artifact.sha256, "size": artifact.size,
+            "href": f"/v1/runs/{artifact.run_id}/artifacts/{artifact.name}"}
+
+
 def run_to_json(run: calc_pb2.Run, publication: publisher_pb2.Publication) -> dict:
     return {
         "run_id": run.run_id,
@@ -72,5 +107,5 @@ def run_to_json(run: calc_pb2.Run, publication: publisher_pb2.Publication) -> di
         "lineage": lineage_to_dict(run.lineage),
         "dashboard": {"tables": [{"name": t.name, "columns": list(t.columns), "rows": json.loads(t.rows_json)}
                                  for t in publication.tables]},
+        "artifacts": [artifact_to_json(a) for a in publication.artifacts],
     }
-

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 from runtime.errors import InputError
+from runtime.grants import Area
 from runtime.scope import Scope
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -109,3 +110,23 @@ def entitled_scope(principals: Iterable[str], requested: Scope, entitlements: It
     if not set(requested.group_ids) <= groups:
         return Refusal("group_not_entitled")
     return requested
+
+
+def entitled_areas(principals: Iterable[str], entitlements: Iterable[Entitlement]) -> list[Area]:
+    """Every client the principals may see together, each with its groups (empty = every group)."""
+    entitlements = list(entitlements)
+    clients = sorted({e.client_id for e in entitlements})
+    found = ((client, entitled_groups(principals, client, entitlements)) for client in clients)
+    return [Area(client, tuple(sorted(groups))) for client, groups in found if groups is not None]
+
+
+def caller_principals(texts: Iterable[str]) -> list[str]:
+    """A caller's email and group names as principals; a group name no entitlement could have is skipped, not an error
+    (identity providers send group names we never grant to, and they must not make a valid caller fail)."""
+    found = []
+    for text in texts:
+        try:
+            found.append(principal(text))
+        except InputError:
+            continue
+    return found

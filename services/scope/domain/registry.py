@@ -1,7 +1,7 @@
 """The scope registry: clients, PBMs, TPAs, the plans that tie them together and employer groups."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 
@@ -46,6 +46,12 @@ class Registry:
 
     def group(self, group_id: str) -> Group | None:
         return next((g for g in self.groups if g.group_id == group_id), None)
+
+    def only(self, client_ids: frozenset[str]) -> Registry:
+        """The registry as a caller entitled to `client_ids` may see it: other clients do not exist for them."""
+        return replace(self, clients=tuple(c for c in self.clients if c.client_id in client_ids),
+                       plans=tuple(p for p in self.plans if p.client_id in client_ids),
+                       groups=tuple(g for g in self.groups if g.client_id in client_ids))
 
 
 def covers(windows: list[tuple[date, date]], start: date, end: date) -> bool:

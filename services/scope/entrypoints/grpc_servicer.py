@@ -20,6 +20,10 @@ STATE = {
 }
 
 
+def _principals(request) -> tuple[str, ...]:
+    return tuple(p for p in (request.principal, *request.principal_groups) if p)
+
+
 def entitlement_to_proto(e: Entitlement) -> scope_pb2.Entitlement:
     return scope_pb2.Entitlement(principal=e.principal, client_id=e.client_id, group_ids=e.group_ids)
 
@@ -35,7 +39,8 @@ class ScopeServicer(scope_pb2_grpc.ScopeServiceServicer):
     async def ResolveScope(self, request, context):
         order = ResolveScope(client=request.client, pbm=request.pbm, date_from=request.date_from, date_to=request.date_to,
                              tpa=request.tpa if request.HasField("tpa") else None, group_ids=tuple(request.group_ids))
-        result = await asyncio.to_thread(handlers.resolve_scope, order, self.registry)
+        result = await asyncio.to_thread(handlers.resolve_scope, order, self.registry, self.entitlements,
+                                         _principals(request))
         reply = scope_pb2.ResolveScopeResponse(state=STATE[result.state.value], reasons=result.reasons)
         if result.scope is not None:
             reply.exact.CopyFrom(scope_to_proto(result.scope))
@@ -45,7 +50,7 @@ class ScopeServicer(scope_pb2_grpc.ScopeServiceServicer):
         return reply
 
     async def ListClients(self, request, context):
-        clients = await asyncio.to_thread(handlers.list_clients, self.registry)
+        clients = await asyncio.to_thread(handlers.list_clients, self.registry, self.entitlements, _principals(request))
         return scope_pb2.ListClientsResponse(
             clients=[scope_pb2.Client(client_id=c.client_id, name=c.name, region=c.region) for c in clients]
         )
@@ -66,7 +71,8 @@ class ScopeServicer(scope_pb2_grpc.ScopeServiceServicer):
         return scope_pb2.ListEntitlementsResponse(entitlements=[entitlement_to_proto(e) for e in found])
 
     async def IssueScopeGrant(self, request, context):
-        order = rights.IssueScopeGrant(scope_from_proto(request.scope), request.principal, tuple(request.principal_groups))
+        scope = scope_from_proto(request.scope) if request.HasField("scope") else None
+        order = rights.IssueScopeGrant(scope, request.principal, tuple(request.principal_groups))
         issued = await asyncio.to_thread(rights.issue_scope_grant, order, self.entitlements, self.keys, self.grant_ttl)
         return scope_pb2.ScopeGrant(token=issued.token, key_id=issued.kid, expires_at=issued.expires_at.isoformat(),
-                                    scope=scope_to_proto(issued.scope))
+                                    scope=scope_to_proto(issued.scope) if issued.scope else None)

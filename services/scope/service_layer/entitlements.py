@@ -12,7 +12,7 @@ from runtime.scope import Scope
 from services.scope.adapters.entitlements import SqlEntitlementRepository
 from services.scope.adapters.repository import SqlRegistryRepository
 from services.scope.domain.entitlements import (
-    Entitlement, GrantEntitlement, Refusal, RevokeEntitlement, audited, entitled_scope, principal,
+    Entitlement, GrantEntitlement, Refusal, RevokeEntitlement, audited, caller_principals, entitled_areas, entitled_scope, principal,
 )
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ NOT_FOUND = ("scope_not_found", "no such scope for this caller")
 
 @dataclass(frozen=True)
 class IssueScopeGrant:
-    scope: Scope
+    scope: Scope | None  # None: a read grant over everything the caller may see
     principal: str
     principal_groups: tuple[str, ...] = ()
 
@@ -32,7 +32,7 @@ class IssuedGrant:
     token: str
     kid: str
     expires_at: datetime
-    scope: Scope
+    scope: Scope | None
 
 
 def _now(now: datetime | None) -> str:
@@ -68,7 +68,11 @@ def issue_scope_grant(order: IssueScopeGrant, entitlements: SqlEntitlementReposi
                       ttl: int = grants.DEFAULT_TTL_SECONDS, now: datetime | None = None) -> IssuedGrant:
     """A signed grant for the requested scope narrowed to the caller's entitlements, or a generic NotFound."""
     who = principal(order.principal)
-    principals = [who, *(principal(g) for g in order.principal_groups)]
+    principals = [who, *caller_principals(order.principal_groups)]
+    if order.scope is None:
+        token, kid, expires = grants.issue_read(entitled_areas(principals, entitlements.list(principals)), who, keys,
+                                                ttl, now)
+        return IssuedGrant(token, kid, expires, None)
     result = entitled_scope(principals, order.scope, entitlements.list(principals))
     if isinstance(result, Refusal):
         log.info("scope grant refused", extra={"reason": result.reason, "client_id": order.scope.client_id})
