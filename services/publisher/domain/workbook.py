@@ -1,0 +1,65 @@
+"""The run's workbook (XLSX): Summary, one sheet per formula, Evidence, Data quality, Lineage and the Extract.
+
+Everything comes from the RunContext. The same context gives the same bytes: the document's dates are the
+run's `created_at`, no author comes from the environment, and XlsxWriter stamps every zip entry with a fixed
+1980 date, never the wall clock.
+"""
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from datetime import timezone
+from os import PathLike
+from typing import BinaryIO
+
+from xlsxwriter.workbook import Workbook
+
+from services.publisher.domain.run_context import RunContext
+from services.publisher.domain.workbook_cells import Formats
+from services.publisher.domain.workbook_extract import ROWS_PER_SHEET, write_extract
+from services.publisher.domain.workbook_formulas import write_formula, write_summary
+from services.publisher.domain.workbook_records import write_data_quality, write_evidence, write_lineage
+
+SUMMARY, EVIDENCE, DATA_QUALITY, LINEAGE = "Summary", "Evidence", "Data quality", "Lineage"
+_OPTIONS = {
+    # Rows go to a temporary file as soon as the next row starts, so the extract's size never reaches memory.
+    "constant_memory": True,
+    # Text stays text: a drug name starting with "=" or "http" must not become a formula or a link.
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+
+
+def write_workbook(context: RunContext, out: str | PathLike | BinaryIO, *,
+                   extract_rows_per_sheet: int = ROWS_PER_SHEET) -> None:
+    """Write the workbook to a path or a binary file object (tests lower extract_rows_per_sheet to see it spill)."""
+    # Our own scratch directory: if writing fails, its row files go with it and `out` is never written half.
+    with tempfile.TemporaryDirectory(prefix="leaf-workbook-") as scratch:
+        target = out if hasattr(out, "write") else os.fspath(out)
+        workbook = Workbook(target, {**_OPTIONS, "tmpdir": scratch})
+        workbook.set_properties({
+            "title": f"LeafEnterprise audit workbook {context.run_id}", "subject": context.scope_hash,
+            "author": "LeafEnterprise", "company": "LeafEnterprise",
+            # XlsxWriter prints this with a literal `Z`, so it must be UTC already.
+            "created": context.created_at.astimezone(timezone.utc)})
+        _write_sheets(workbook, context, extract_rows_per_sheet)
+        workbook.close()
+
+
+def _write_sheets(workbook: Workbook, context: RunContext, extract_rows_per_sheet: int) -> None:
+    formats = Formats.of(workbook)
+    write_summary(workbook.add_worksheet(SUMMARY), context, formats)
+    for formula in context.formulas:
+        write_formula(workbook.add_worksheet(formula["id"]), context, formula, formats)
+    write_evidence(workbook.add_worksheet(EVIDENCE), context, formats)
+    write_data_quality(workbook.add_worksheet(DATA_QUALITY), context, formats)
+    write_lineage(workbook.add_worksheet(LINEAGE), context, formats)
+    write_extract(workbook, context, formats, extract_rows_per_sheet)
+
+
+def workbook_bytes(context: RunContext) -> bytes:
+    out = io.BytesIO()
+    write_workbook(context, out)
+    return out.getvalue()
