@@ -36,8 +36,12 @@ test: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
 
 # Benchmarks, not tests: figures against a baseline measured in the same run (CLAIMS=10000000 for 10M).
+# The load generator (Locust) is installed for `make bench` only.
 bench: install
+	$(BIN)/python -c "import locust" 2>/dev/null || $(BIN)/pip install --quiet -e '.[test,bench]' --config-settings editable_mode=compat
 	$(BIN)/python -m bench.calc --claims $(or $(CLAIMS),1000000)
+	$(BIN)/python -m bench.extract --claims $(or $(EXTRACT_CLAIMS),1000000)
+	$(BIN)/python -m bench.gateway --rate $(or $(RATE),200) --seconds $(or $(LOAD_SECONDS),30)
 
 clean:
 	rm -rf $(VENV) gen .pytest_cache .hypothesis
