@@ -3,53 +3,26 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
-import sys
 import time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import grpc
-import httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from cli.supervisor import free_port
+from tests.e2e.conftest import LEAF
 
 pytestmark = pytest.mark.e2e
-LEAF = Path(sys.executable).parent / "leaf"
 C001_2025 = {"client_id": "C001", "pbm_id": "PBM_A", "date_from": "2025-01-01", "date_to": "2025-12-31"}
 
 
-@pytest.fixture(scope="module")
-def mesh(tmp_path_factory):
-    home = tmp_path_factory.mktemp("leaf-home")
-    port = free_port()
-    env = {**os.environ, "LEAF_HOME": str(home), "LEAF_GATEWAY_PORT": str(port)}
-    process = subprocess.Popen([str(LEAF), "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    printed = []
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line and process.poll() is not None:
-            pytest.fail("leaf run exited:\n" + "".join(printed))
-        printed.append(line)
-        if line.strip().startswith("-d '{"):  # the last line of the printed request
-            break
-    else:
-        process.kill()
-        pytest.fail("leaf run did not become ready:\n" + "".join(printed))
-    addresses = {parts[0]: parts[2] for parts in (l.split() for l in printed) if len(parts) == 3 and parts[1] == "grpc"}
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
-        yield {"http": client, "home": home, "addresses": addresses, "printed": "".join(printed)}
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=60) == 0
-
-
 def test_the_printed_request_returns_a_computed_run(mesh):
-    assert "curl -s -X POST" in mesh["printed"] and "/docs" in mesh["printed"]
+    assert "curl -s -X POST" in mesh["printed"] and "/docs" in mesh["printed"] and "dev-token" in mesh["printed"]
+    samples = [line.split()[-1] for line in mesh["printed"].splitlines() if line.startswith("Sample ")]
+    assert [Path(p).suffix for p in samples] == [".xlsx", ".pdf"] and all(Path(p).stat().st_size > 1000 for p in samples)
     reply = mesh["http"].post("/v1/runs", json=C001_2025)
     assert reply.status_code == 201, reply.text
     run = reply.json()
@@ -115,7 +88,7 @@ def test_errors_are_problem_json(mesh):
 
 
 def test_health_readiness_and_openapi(mesh):
-    assert mesh["http"].get("/healthz").json() == {"status": "ok", "services": {}}
+    assert mesh["anonymous"].get("/healthz").json() == {"status": "ok", "services": {}}
     ready = mesh["http"].get("/readyz").json()
     assert ready["status"] == "ready" and set(ready["services"]) == {"scope", "calc", "evidence", "itr", "publisher", "tasks"}
     paths = mesh["http"].get("/openapi.json").json()["paths"]
@@ -202,16 +175,17 @@ def test_a_source_document_downloads_through_the_gateway_only_for_its_client(mes
     assert mesh["http"].get(path, params={"client_id": "C002"}).status_code == 404
 
 
-def test_dashboard_tables_for_domo_connectors_only_for_the_runs_client(mesh):
+def test_dashboard_tables_for_domo_connectors_only_for_entitled_callers(mesh):
     run = mesh["http"].post("/v1/runs", json=C001_2025).json()
-    params = {"run_id": run["run_id"], "client_id": "C001"}
+    params = {"run_id": run["run_id"]}
     table = mesh["http"].get("/v1/dashboard/awp_discount_guarantee", params=params).json()
     assert table["rows"] == next(t for t in run["dashboard"]["tables"] if t["name"] == "awp_discount_guarantee")["rows"]
     as_csv = mesh["http"].get("/v1/dashboard/readiness", params={**params, "format": "csv"})
     assert as_csv.headers["content-type"].startswith("text/csv")
     assert as_csv.text.splitlines()[0].startswith("run_id,client_id,pbm_id")
-    assert mesh["http"].get("/v1/dashboard/readiness", params={**params, "client_id": "C002"}).status_code == 404
     assert mesh["http"].get("/v1/dashboard/no_such_table", params=params).status_code == 404
+    with mesh["signed_in"]("--email", "someone@other.example") as stranger:
+        assert stranger.get("/v1/dashboard/readiness", params=params).status_code == 404
 
 
 def test_small_cells_are_suppressed_in_the_published_dashboard(mesh):

@@ -1,0 +1,65 @@
+"""The mesh as a user starts it (`leaf run`, once per session), and HTTP clients signed in as different people."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cli.supervisor import free_port
+
+LEAF = Path(sys.executable).parent / "leaf"
+DEMO_GROUP = "leaf-demo"  # entitled to every demo client by `leaf demo`
+CORS_ORIGIN = "https://app.leaf.example"
+
+
+def leaf(home: Path, *args: str) -> str:
+    done = subprocess.run([str(LEAF), *args], env={**os.environ, "LEAF_HOME": str(home)}, capture_output=True,
+                          text=True, check=True)
+    return done.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def mesh(tmp_path_factory):
+    home = tmp_path_factory.mktemp("leaf-home")
+    port = free_port()
+    env = {**os.environ, "LEAF_HOME": str(home), "LEAF_GATEWAY_PORT": str(port), "LEAF_GATEWAY_CORS_ORIGINS": CORS_ORIGIN}
+    process = subprocess.Popen([str(LEAF), "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    printed = []
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            pytest.fail("leaf run exited:\n" + "".join(printed))
+        printed.append(line)
+        if line.strip().startswith("-d '{"):  # the last line of the printed request
+            break
+    else:
+        process.kill()
+        pytest.fail("leaf run did not become ready:\n" + "".join(printed))
+    addresses = {parts[0]: parts[2] for parts in (l.split() for l in printed) if len(parts) == 3 and parts[1] == "grpc"}
+    base = f"http://127.0.0.1:{port}"
+
+    def signed_in(*args: str) -> httpx.Client:
+        """A client carrying a dev token minted by `leaf dev-token ARGS` (the real verification path)."""
+        return httpx.Client(base_url=base, timeout=300, headers={"Cf-Access-Jwt-Assertion": leaf(home, "dev-token", *args)})
+
+    analyst = signed_in("--group", DEMO_GROUP)
+    yield {"http": analyst, "home": home, "addresses": addresses, "printed": "".join(printed), "base": base,
+           "signed_in": signed_in, "anonymous": httpx.Client(base_url=base, timeout=60)}
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 0
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many generated cases schemathesis sent, per operation (issue: the count of cases tried is printed)."""
+    from tests.e2e.test_api_contract import TRIED
+    if TRIED:
+        terminalreporter.write_sep("-", f"schemathesis: {sum(TRIED.values())} generated cases over {len(TRIED)} operations")
+        for operation, count in sorted(TRIED.items()):
+            terminalreporter.write_line(f"  {count:4d}  {operation}")

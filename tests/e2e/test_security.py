@@ -1,0 +1,149 @@
+"""The gateway tried as an attacker would, against the live mesh: every refusal is a 401 or a 404 that leaks nothing."""
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from services.gateway.adapters.dev_keys import public_jwk
+from tests.e2e.conftest import CORS_ORIGIN, DEMO_GROUP, leaf
+
+pytestmark = pytest.mark.e2e
+C001 = {"client_id": "C001", "pbm_id": "PBM_A", "date_from": "2025-01-01", "date_to": "2025-12-31"}
+C002 = {"client_id": "C002", "pbm_id": "PBM_C", "date_from": "2025-01-01", "date_to": "2025-12-31"}
+
+
+@pytest.fixture(scope="module")
+def published(mesh):
+    """A C001 run published by the demo analyst, and what a C002-only analyst is entitled to."""
+    run = mesh["http"].post("/v1/runs", json=C001)
+    assert run.status_code == 201, run.text
+    leaf(mesh["home"], "entitlements", "grant", "c002-team", "--client", "C002", "--reason", "e2e")
+    return run.json()
+
+
+def forged(claims: dict, key=None, kid: str = "forged", algorithm: str = "RS256") -> str:
+    key = key or rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return jwt.encode(claims, key, algorithm=algorithm, headers={"kid": kid})
+
+
+def _claims(**changes) -> dict:
+    now = int(time.time())
+    return {"aud": ["leaf-dev"], "iss": "https://leaf-dev.cloudflareaccess.com", "iat": now, "nbf": now,
+            "exp": now + 600, "email": "mallory@evil.example", "sub": "x", "custom": {"groups": [DEMO_GROUP]}, **changes}
+
+
+def dev_key_token(home, **changes) -> str:
+    """Signed by the mesh's real dev key, with claims of our choosing (wrong audience, expired, …)."""
+    key = serialization.load_pem_private_key((home / "keys" / "dev_access_key.pem").read_bytes(), password=None)
+    return forged(_claims(**changes), key, public_jwk(key)["kid"])
+
+
+def refused_401(mesh, headers: dict) -> None:
+    reply = httpx.get(f"{mesh['base']}/v1/registry/formulas", headers=headers, timeout=30)
+    assert reply.status_code == 401, reply.text
+    assert reply.headers["content-type"].startswith("application/problem+json")
+    body = reply.json()
+    assert body["code"] == "unauthenticated" and body["detail"] in {"missing credentials", "invalid credentials"}
+    for value in headers.values():
+        assert value[-20:] not in reply.text
+
+
+def test_no_token_expired_foreign_key_wrong_audience_and_wrong_issuer_are_401(mesh):
+    home = mesh["home"]
+    refused_401(mesh, {})
+    refused_401(mesh, {"Cf-Access-Jwt-Assertion": "not-a-token"})
+    refused_401(mesh, {"Cf-Access-Jwt-Assertion": dev_key_token(home, exp=int(time.time()) - 3600,
+                                                                  iat=int(time.time()) - 7200)})
+    refused_401(mesh, {"Cf-Access-Jwt-Assertion": forged(_claims())})  # another key
+    refused_401(mesh, {"Cf-Access-Jwt-Assertion": dev_key_token(home, aud=["another-app"])})
+    refused_401(mesh, {"Cf-Access-Jwt-Assertion": dev_key_token(home, iss="https://evil.cloudflareaccess.com")})
+    refused_401(mesh, {"Cf-Access-Jwt-Assertion": jwt.encode(_claims(), "secret", algorithm="HS256")})
+    with mesh["signed_in"]("--expired") as expired:
+        assert expired.get("/v1/registry/formulas").status_code == 401
+
+
+def test_an_entitled_user_cannot_reach_another_clients_run_artifacts_or_tables(mesh, published):
+    run_id = published["run_id"]
+    with mesh["signed_in"]("--email", "carol@c002.example", "--group", "c002-team") as carol:
+        for path in (f"/v1/runs/{run_id}", f"/v1/runs/{run_id}/artifacts", f"/v1/runs/{run_id}/artifacts/report.pdf",
+                     f"/v1/dashboard/readiness?run_id={run_id}", "/v1/evidence/packets?client_id=C001",
+                     "/v1/evidence/packets/CP-C001-PBMA-2025?client_id=C001"):
+            reply = carol.get(path)
+            assert reply.status_code == 404, (path, reply.text)
+            assert "C001" not in reply.text and published["scope_hash"] not in reply.text
+        assert carol.post("/v1/runs", json=C001).status_code == 409  # C001 does not exist for carol
+        assert carol.post("/v1/scopes:resolve", json=C001).json()["state"] == "unknown"
+        assert carol.post("/v1/scopes:resolve", json={**C001, "client_id": "Harbor Foods"}).json()["candidates"] == []
+        own = carol.post("/v1/runs", json=C002)
+        assert own.status_code == 201 and own.json()["scope"]["client_id"] == "C002"
+        assert carol.get(f"/v1/runs/{own.json()['run_id']}").status_code == 200
+
+
+def test_a_group_limited_entitlement_narrows_the_run_to_its_groups(mesh, published):
+    leaf(mesh["home"], "entitlements", "grant", "dave@c001.example", "--client", "C001", "--group", "C001-G01",
+         "--reason", "e2e")
+    with mesh["signed_in"]("--email", "dave@c001.example") as dave:
+        narrowed = dave.post("/v1/runs", json=C001)
+        assert narrowed.status_code == 201, narrowed.text
+        assert narrowed.json()["scope"]["group_ids"] == ["C001-G01"]
+        assert dave.get(f"/v1/runs/{published['run_id']}").status_code == 404  # the all-groups run is not his
+
+
+def test_services_inside_the_mesh_refuse_calls_without_a_grant(mesh, published):
+    import grpc
+    from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
+    from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
+    with grpc.insecure_channel(mesh["addresses"]["calc"]) as channel:
+        with pytest.raises(grpc.RpcError) as refused:
+            calc_pb2_grpc.CalcServiceStub(channel).GetRun(calc_pb2.GetRunRequest(run_id=published["run_id"]), timeout=10)
+        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with grpc.insecure_channel(mesh["addresses"]["publisher"]) as channel:
+        with pytest.raises(grpc.RpcError) as refused:
+            publisher_pb2_grpc.PublisherServiceStub(channel).GetPublication(
+                publisher_pb2.GetPublicationRequest(run_id=published["run_id"]), timeout=10)
+        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_operators_alone_manage_entitlements(mesh):
+    grant = {"principal": "erin@c003.example", "client_id": "C003", "reason": "e2e"}
+    assert mesh["http"].post("/v1/entitlements", json=grant).status_code == 403
+    with mesh["signed_in"]("--group", "leaf-operators") as operator:
+        assert operator.post("/v1/entitlements", json=grant).status_code == 201
+        listed = operator.get("/v1/entitlements", params={"principal": "erin@c003.example"}).json()["entitlements"]
+        assert listed == [{"principal": "erin@c003.example", "client_id": "C003", "group_ids": []}]
+        revoked = operator.delete("/v1/entitlements/erin@c003.example/C003", params={"reason": "e2e done"})
+        assert revoked.json() == {"revoked": True}
+
+
+def test_security_headers_cors_and_body_limits(mesh):
+    reply = mesh["http"].get("/v1/registry/formulas")
+    for header in ("x-content-type-options", "referrer-policy", "x-frame-options", "content-security-policy",
+                   "strict-transport-security"):
+        assert header in reply.headers
+    assert reply.headers["cache-control"] == "no-store"
+    preflight = mesh["anonymous"].options("/v1/runs", headers={
+        "Origin": CORS_ORIGIN, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "cf-access-jwt-assertion,content-type"})
+    assert preflight.headers.get("access-control-allow-origin") == CORS_ORIGIN
+    stranger = mesh["anonymous"].options("/v1/runs", headers={"Origin": "https://evil.example",
+                                                               "Access-Control-Request-Method": "POST"})
+    assert "access-control-allow-origin" not in stranger.headers
+    huge = mesh["http"].post("/v1/runs", content=json.dumps({**C001, "pad": "x" * 100_000}),
+                             headers={"content-type": "application/json"})
+    assert huge.status_code == 413 and huge.json()["code"] == "request_too_large"
+
+
+def test_every_request_leaves_one_audit_line_without_tokens(mesh, published):
+    mesh["http"].get(f"/v1/runs/{published['run_id']}")
+    lines = [json.loads(line) for line in (mesh["home"] / "logs" / "gateway.log").read_text().splitlines()
+             if '"leaf.audit"' in line]
+    mine = [line for line in lines if line.get("run_id") == published["run_id"] and line["method"] == "GET"]
+    assert mine and mine[-1]["who"] == "developer@leaf.local" and mine[-1]["status"] == 200
+    assert mine[-1]["client_id"] == "C001" and mine[-1]["route"] == "/v1/runs/{run_id}"
+    assert not any("eyJ" in json.dumps(line) for line in lines)
