@@ -14,7 +14,7 @@ from pathlib import Path
 
 from runtime.scope import Scope
 from services.calc.domain.calculate import calculate, check_evidence_scope
-from services.calc.domain.claim_lines import netted_claims, rejects_in_scope
+from services.calc.domain.claim_lines import claim_lines, netted_claims, rejects_in_scope
 from services.calc.domain.registry import REGISTRY_VERSION
 from services.calc.domain.run import run_id_for
 from services.publisher.domain.extract import Pseudonymizer, rows_of
@@ -49,6 +49,6 @@ def offline_context(args, batch, contract, rebates, proposal, secret: bytes) -> 
         "evidence": evidence, "trace_id": "", "itr_request_id": "", "claims_snapshot_id": "", "created_at": created_at(),
     }
     rejected = tuple(RejectedRow(r.row, r.reason) for r in rejects_in_scope(batch.rejects, scope))
-    netted = netted_claims(batch, scope)
+    netted = claim_lines(netted_claims(batch, scope))  # awp_ext and places exactly as the stores give them
     pseudonym = Pseudonymizer(secret, scope.client_id)
     return RunContext(run_id, result, lineage, rejected, lambda: rows_of(run_id, netted, pseudonym))

@@ -14,8 +14,7 @@ from demo.generator import generate_claims
 from runtime.packets import parse_contract, parse_proposal, parse_rebates
 from runtime.scope import Scope
 from services.calc.domain.calculate import calculate
-from services.calc.domain.data_quality import shows_it_belongs_elsewhere
-from services.calc.domain.pipeline import in_scope, net_reversals
+from services.calc.domain.claim_lines import claim_lines, netted_claims, rejects_in_scope
 from services.calc.domain.reading import read_claims
 from services.calc.domain.registry import REGISTRY_VERSION
 from services.calc.domain.run import run_id_for
@@ -68,7 +67,7 @@ def sample_context(governance: str = "governed_exact", contract: bool = True, re
                "input_hashes": {"claims_sha256": batch.sha256}, "evidence": evidence,
                "trace_id": "0af7651916cd43dd8448eb211c80319c", "itr_request_id": "",
                "claims_snapshot_id": "snap_test", "created_at": CREATED_AT}
-    rejected = tuple(RejectedRow(r.row, r.reason) for r in batch.rejects if not shows_it_belongs_elsewhere(r, scope))
-    netted = net_reversals(in_scope(batch.claims, scope)).claims
+    rejected = tuple(RejectedRow(r.row, r.reason) for r in rejects_in_scope(batch.rejects, scope))
+    netted = claim_lines(netted_claims(batch, scope))
     pseudonym = Pseudonymizer(SECRET, client_id)
     return RunContext(run_id, result, lineage, rejected, lambda: rows_of(run_id, netted, pseudonym))

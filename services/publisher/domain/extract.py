@@ -14,12 +14,10 @@ import io
 import json
 from dataclasses import astuple, dataclass, fields
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import Decimal
 from typing import IO, Iterable, Iterator
 
 PSEUDONYM_PREFIX = "mk_"  # never shaped like a member id (the contract refuses `M` + digits)
-_PLACES = {"quantity": Decimal("0.001"), "awp_unit_price": Decimal("0.00001"), "awp_ext": Decimal("0.01"),
-           "ingredient_cost_paid": Decimal("0.01"), "dispensing_fee_paid": Decimal("0.01")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +62,6 @@ class Pseudonymizer:
         return PSEUDONYM_PREFIX + hmac.new(self._key, member_id.encode("utf-8"), hashlib.sha256).hexdigest()[:24]
 
 
-def exact(column: str, value: Decimal) -> Decimal:
-    """Every store gives the same digits: amounts are shown at their column's places (quantity 3, price 5, money 2)."""
-    return value.quantize(_PLACES[column])
-
-
 def cell(value) -> str:
     if isinstance(value, bool):
         return "Y" if value else "N"
@@ -106,19 +99,9 @@ def to_json(rows: Iterable[ExtractRow]) -> bytes:
 
 
 def rows_of(run_id: str, claims: Iterable, pseudonym: Pseudonymizer) -> Iterator[ExtractRow]:
-    """Extract rows from claim records with the calc Claim's attribute names (plus awp_ext when known)."""
+    """Extract rows from calc's claim lines (the NettedClaim fields: amounts at their places, awp_ext computed)."""
     for c in claims:
-        awp_ext = getattr(c, "awp_ext", None)
-        if awp_ext is None:
-            with localcontext(prec=60):  # the product is exact before it is rounded
-                awp_ext = c.awp_unit_price * c.quantity
         yield ExtractRow(
             run_id, c.row, c.claim_id, pseudonym(c.member_id), c.tpa_id, c.group_id, c.fill_date, c.ndc, c.drug_name,
-            c.channel, c.brand_generic, c.basis_of_cost, c.compound, c.days_supply,
-            exact("quantity", c.quantity), exact("awp_unit_price", c.awp_unit_price), _round2(awp_ext),
-            exact("ingredient_cost_paid", c.ingredient_cost_paid), exact("dispensing_fee_paid", c.dispensing_fee_paid))
-
-
-def _round2(value: Decimal) -> Decimal:
-    """Round half up (away from zero for these non-negative amounts), as calculations.md round2."""
-    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            c.channel, c.brand_generic, c.basis_of_cost, c.compound, c.days_supply, c.quantity, c.awp_unit_price,
+            c.awp_ext, c.ingredient_cost_paid, c.dispensing_fee_paid)
