@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -13,6 +14,8 @@ from pathlib import Path
 import kubernetes_validate
 import pytest
 import yaml
+
+from runtime.grant_keys import parse_grant_keys
 
 REPO = Path(__file__).resolve().parents[2]
 OVERLAYS = ("dev", "prod")
@@ -31,23 +34,46 @@ CALLS: dict[str, set[str]] = {
     "calc": {"evidence", "publisher", "scope"},
     "evidence": {"scope"},
     "itr": {"scope"},
-    "publisher": {"scope"},
+    "publisher": {"calc", "scope"},
     "scope": set(),
     "tasks": {"calc", "evidence", "itr", "publisher"},
 }
 SERVICES = sorted(CALLS)
 EDGE = "gateway"  # the one service reachable from outside the namespace
-# The secrets each service reads in prod, all from Key Vault; dev runs on embedded defaults.
+GRPC_SERVICES = sorted(set(SERVICES) - {EDGE})
+# Every gRPC service signs (scope) or verifies scope grants with the mesh's one shared key set;
+# the gateway only forwards grants and holds no grant key.
+GRANT_KEYS = "LEAF_GRANT_KEYS"
+GRANT_KEYS_VAULT_OBJECT = "leaf-grant-keys"
+# The secrets each service reads in prod, all from Key Vault; dev runs on embedded defaults
+# except for the one shared, throwaway grant key (DEV_SECRET).
 PROD_SECRETS: dict[str, set[str]] = {
-    "scope": {"LEAF_SCOPE_DB_URL"},
-    "calc": {"LEAF_CALC_DB_URL", "LEAF_CLAIMS_URL"},
-    "evidence": {"LEAF_EVIDENCE_DB_URL", "LEAF_GRAPH_CLIENT_SECRET"},
-    "itr": {"LEAF_ITR_DB_URL", "LEAF_SALESFORCE_CLIENT_SECRET"},
-    "publisher": {"LEAF_PUBLISHER_DB_URL", "LEAF_DOMO_CLIENT_SECRET"},
-    "tasks": {"LEAF_TASKS_DB_URL", "LEAF_OPENAI_API_KEY"},
-    "gateway": set(),
+    "scope": {"LEAF_SCOPE_DB_URL", GRANT_KEYS},
+    "calc": {"LEAF_CALC_DB_URL", "LEAF_CLAIMS_URL", GRANT_KEYS},
+    "evidence": {"LEAF_EVIDENCE_DB_URL", "LEAF_GRAPH_CLIENT_SECRET", GRANT_KEYS},
+    "itr": {"LEAF_ITR_DB_URL", "LEAF_SALESFORCE_CLIENT_SECRET", GRANT_KEYS},
+    "publisher": {"LEAF_PUBLISHER_DB_URL", "LEAF_DOMO_CLIENT_ID", "LEAF_DOMO_CLIENT_SECRET",
+                  "LEAF_PSEUDONYM_KEY", GRANT_KEYS},
+    "tasks": {"LEAF_TASKS_DB_URL", "LEAF_OPENAI_API_KEY", GRANT_KEYS},
+    "gateway": {"LEAF_APIM_SECRET"},
 }
-SECRET_NAME = re.compile(r"(_SECRET|_PASSWORD|_DB_URL|_CONNECTION|_API_KEY)$|^LEAF_CLAIMS_URL$")
+# Non-secret settings prod must set (the code refuses to start on an embedded default or a
+# half-configured integration), from the service's settings ConfigMap.
+PROD_SETTINGS: dict[str, set[str]] = {
+    "publisher": {"LEAF_DOMO_API_HOST", "LEAF_ADLS_ACCOUNT_URL", "LEAF_ADLS_FILESYSTEM"},
+    "gateway": {"LEAF_CF_ACCESS_TEAM_DOMAIN", "LEAF_CF_ACCESS_AUD", "LEAF_GATEWAY_CORS_ORIGINS"},
+}
+# Services that reach HTTPS endpoints outside the cluster in prod (Domo and ADLS for the
+# publisher, Cloudflare Access's signing keys for the gateway, …).
+PROD_EXTERNAL_HTTPS = {"evidence", "itr", "publisher", "tasks", "gateway"}
+# LEAF_DOMO_CLIENT_ID is treated as a secret although its name does not say so.
+SECRET_NAME = re.compile(
+    r"(_SECRET|_PASSWORD|_DB_URL|_CONNECTION|_KEY|_KEYS)$|^LEAF_CLAIMS_URL$|^LEAF_DOMO_CLIENT_ID$")
+# The dev overlay's generated Secret: the only Secret object any overlay may render.
+DEV_SECRET = "leaf-dev-grant-keys"
+DEV_SECRET_LABEL = ("app.kubernetes.io/component", "dev-only-throwaway")
+# The publisher writes a workbook of up to a million claims (~1 GiB) into /tmp first.
+PUBLISHER_MIN_TMP, PUBLISHER_MIN_MEMORY_LIMIT = 2 * 2**30, 2 * 2**30
 MIN_REPLICAS = {"dev": 1, "prod": 2}
 WORKLOAD_IDENTITY_USE = "azure.workload.identity/use"
 WORKLOAD_IDENTITY_CLIENT = "azure.workload.identity/client-id"
@@ -368,7 +394,12 @@ def test_only_the_gateway_admits_traffic_from_outside(rendered: Rendered) -> Non
 
 
 def test_no_secret_is_ever_a_literal(rendered: Rendered) -> None:
-    assert not rendered.of("Secret"), "Secrets come from Key Vault through the CSI driver"
+    secrets = rendered.of("Secret")
+    if rendered.env == "dev":
+        # The one exception: the dev overlay's throwaway grant key, labelled as such.
+        assert [dev_secret(rendered)] == secrets, "dev renders only the throwaway grant key"
+    else:
+        assert not secrets, "Secrets come from Key Vault through the CSI driver"
     for config in rendered.of("ConfigMap"):
         leaked = [k for k in config.get("data", {}) if SECRET_NAME.search(k)]
         assert not leaked, f"ConfigMap/{config['metadata']['name']} carries secrets {leaked}"
@@ -393,26 +424,114 @@ def env_vars_in(node: object):
             yield from env_vars_in(item)
 
 
+def dev_secret(rendered: Rendered) -> dict:
+    """The dev overlay's generated, clearly labelled throwaway Secret holding LEAF_GRANT_KEYS."""
+    assert rendered.env == "dev"
+    (secret,) = [s for s in rendered.of("Secret")
+                 if s["metadata"]["name"].startswith(f"{DEV_SECRET}-")]  # generator's hash suffix
+    assert secret["metadata"]["labels"].get(DEV_SECRET_LABEL[0]) == DEV_SECRET_LABEL[1]
+    assert set(secret["data"]) == {GRANT_KEYS}
+    return secret
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_secrets_come_from_key_vault_in_prod_only(rendered: Rendered, service: str) -> None:
     secret_vars = {n: v for n, v in rendered.env_of(service).items() if SECRET_NAME.search(n)}
     if rendered.env == "dev":
-        assert not secret_vars, "dev runs on embedded defaults, without secrets"
+        assert set(secret_vars) == ({GRANT_KEYS} if service in GRPC_SERVICES else set()), \
+            "dev runs on embedded defaults, apart from the shared throwaway grant key"
         return
     assert set(secret_vars) == PROD_SECRETS[service]
+    syncing = key_vault_objects(rendered, service)
+    for name in secret_vars:
+        assert name in syncing, f"{name}: no SecretProviderClass mounted by {service} syncs it"
+
+
+def key_vault_objects(rendered: Rendered, service: str) -> dict[str, str]:
+    """Env var → Key Vault object name, for the service's secret env synced by a mounted SPC."""
     pod = rendered.get("Deployment", service)["spec"]["template"]["spec"]
     mounted = {v["name"]: v["csi"]["volumeAttributes"]["secretProviderClass"]
                for v in pod["volumes"] if v.get("csi", {}).get("driver") == CSI_DRIVER}
     mounted = {mounted[m["name"]] for m in rendered.container(service)["volumeMounts"]
                if m["name"] in mounted}
-    for name, var in secret_vars.items():
-        ref = var["valueFrom"]["secretKeyRef"]
-        assert ref["key"] == name
-        syncing = {spc["metadata"]["name"] for spc in rendered.of("SecretProviderClass")
-                   for synced in spc["spec"].get("secretObjects", [])
-                   if synced["secretName"] == ref["name"]
-                   and name in {d["key"] for d in synced["data"]}}
-        assert syncing & mounted, f"{name}: no mounted SecretProviderClass syncs {ref}"
+    found = {}
+    for name, var in rendered.env_of(service).items():
+        ref = var.get("valueFrom", {}).get("secretKeyRef")
+        if not ref:
+            continue
+        assert ref["key"] == name, f"{service}: {name} reads key {ref['key']}"
+        for spc in rendered.of("SecretProviderClass"):
+            if spc["metadata"]["name"] not in mounted:
+                continue
+            for synced in spc["spec"].get("secretObjects", []):
+                for item in synced["data"] if synced["secretName"] == ref["name"] else []:
+                    if item["key"] == name:
+                        found[name] = item["objectName"]
+    return found
+
+
+def test_grpc_services_share_one_grant_key_set(rendered: Rendered) -> None:
+    """Scope signs grants and every gRPC service verifies them: all must hold the same keys."""
+    assert GRANT_KEYS not in rendered.env_of(EDGE), "the gateway holds no grant key"
+    refs = {service: rendered.env_of(service)[GRANT_KEYS]["valueFrom"]["secretKeyRef"]
+            for service in GRPC_SERVICES}
+    if rendered.env == "dev":
+        # Left to its embedded default, each pod would make its own key in its emptyDir.
+        secret = dev_secret(rendered)
+        assert all(ref == {"name": secret["metadata"]["name"], "key": GRANT_KEYS}
+                   for ref in refs.values()), refs
+        keys = parse_grant_keys(base64.b64decode(secret["data"][GRANT_KEYS]).decode())
+        assert "dev" in keys.current[0] and b"DEV-ONLY" in keys.current[1], \
+            "the dev grant key must say it is a throwaway"
+    else:
+        objects = {service: key_vault_objects(rendered, service).get(GRANT_KEYS)
+                   for service in GRPC_SERVICES}
+        assert set(objects.values()) == {GRANT_KEYS_VAULT_OBJECT}, objects
+        assert all(not ref["name"].startswith(DEV_SECRET) for ref in refs.values())
+
+
+def test_prod_settings_are_set(rendered: Rendered) -> None:
+    if rendered.env == "dev":
+        return
+    for service, names in PROD_SETTINGS.items():
+        settings = rendered_settings(rendered, service) | {
+            n: v.get("value") for n, v in rendered.env_of(service).items()}
+        missing = {n for n in names if not settings.get(n)}
+        assert not missing, f"prod {service} lacks {sorted(missing)}"
+    origins = rendered_settings(rendered, EDGE)["LEAF_GATEWAY_CORS_ORIGINS"].split(",")
+    assert all(re.fullmatch(r"https://[^/\s]+", o.strip()) for o in origins), origins
+
+
+def rendered_settings(rendered: Rendered, service: str) -> dict[str, str]:
+    """The service's settings ConfigMaps (envFrom), merged."""
+    data = {}
+    for source in rendered.container(service).get("envFrom", []):
+        name = source["configMapRef"]["name"]
+        data |= next(c["data"] for c in rendered.of("ConfigMap") if c["metadata"]["name"] == name)
+    return data
+
+
+def test_external_https_egress_only_where_needed(rendered: Rendered) -> None:
+    reaching = {service for service in SERVICES for rule in rules_for(rendered, service, "egress")
+                if any("ipBlock" in peer for peer in rule.get("to", []))
+                and admits_port(rule, "https", 443)}
+    assert reaching == (PROD_EXTERNAL_HTTPS if rendered.env == "prod" else set())
+
+
+def quantity(value: str) -> float:
+    units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 1e3, "M": 1e6, "G": 1e9}
+    number, unit = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", str(value)).groups()
+    return float(number) * units.get(unit, 1)
+
+
+def test_publisher_has_room_for_a_large_workbook(rendered: Rendered) -> None:
+    pod = rendered.get("Deployment", "publisher")["spec"]["template"]["spec"]
+    container = rendered.container("publisher")
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    tmp = next(m["name"] for m in container["volumeMounts"] if m["mountPath"] == "/tmp")
+    assert quantity(volumes[tmp]["emptyDir"]["sizeLimit"]) >= PUBLISHER_MIN_TMP
+    assert quantity(container["resources"]["limits"]["memory"]) >= PUBLISHER_MIN_MEMORY_LIMIT
+    assert rendered.env_of("publisher").get("TMPDIR", {"value": "/tmp"})["value"] == "/tmp"
 
 
 @pytest.mark.parametrize("service", SERVICES)
