@@ -1,10 +1,14 @@
 """gRPC client channels: traced, with keepalive, and a health probe used by readiness checks."""
 from __future__ import annotations
 
+import asyncio
+import time
+
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
+from runtime.grant_guard import forwarding_interceptors
 from runtime.grpc_errors import from_rpc_error
 
 # No client keepalive: servers by default refuse pings more often than every 5 minutes (GOAWAY too_many_pings).
@@ -13,8 +17,11 @@ CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 64 * 1024 * 1024)]
 
 def open_channel(address: str) -> grpc.aio.Channel:
     """A traced plaintext channel to `host:port`: inside the cluster NetworkPolicies fence who may connect;
-    transport encryption between pods is not provided yet (see the README's known gaps)."""
-    return grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS, interceptors=aio_client_interceptors())
+    transport encryption between pods is not provided yet (see the README's known gaps).
+
+    A call made while serving a guarded RPC carries that RPC's scope grant unless it sets one itself."""
+    return grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS,
+                                     interceptors=[*aio_client_interceptors(), *forwarding_interceptors()])
 
 
 async def is_serving(channel: grpc.aio.Channel, service: str = "", timeout: float = 2.0) -> bool:
@@ -28,9 +35,22 @@ async def is_serving(channel: grpc.aio.Channel, service: str = "", timeout: floa
     return reply.status == health_pb2.HealthCheckResponse.SERVING
 
 
-async def call(method, request, *, timeout: float = 30.0):
-    """Call a unary RPC; a downstream failure comes back as the domain error it was."""
-    try:
-        return await method(request, timeout=timeout)
-    except grpc.aio.AioRpcError as exc:
-        raise from_rpc_error(exc) from None
+# Only an answer that never arrived is retried: the service may not have seen the call at all.
+RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE})
+
+
+async def call(method, request, *, timeout: float = 30.0, metadata=None, retries: int = 0, backoff: float = 0.05):
+    """Call a unary RPC; a downstream failure comes back as the domain error it was.
+
+    `retries` > 0 only for idempotent calls: each retry waits twice as long as the last, and none starts
+    once the deadline (`timeout`, the caller's whole budget) could not cover it.
+    """
+    deadline = time.monotonic() + timeout
+    for attempt in range(retries + 1):
+        try:
+            return await method(request, timeout=max(deadline - time.monotonic(), 0.001), metadata=metadata)
+        except grpc.aio.AioRpcError as exc:
+            pause = backoff * 2 ** attempt
+            if attempt == retries or exc.code() not in RETRYABLE or time.monotonic() + pause >= deadline:
+                raise from_rpc_error(exc) from None
+            await asyncio.sleep(pause)

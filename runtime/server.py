@@ -12,6 +12,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 
+from runtime.grant_guard import GrantInterceptor
+from runtime.grant_keys import GrantKeys
 from runtime.grpc_errors import DomainErrorInterceptor
 
 log = logging.getLogger(__name__)
@@ -33,11 +35,18 @@ class ServiceDeps:
     ready: Callable[[], Awaitable[bool]] = field(default=lambda: asyncio.sleep(0, True))
     close: Callable[[], Awaitable[None]] = _nothing
     health: health.aio.HealthServicer = field(default_factory=health.aio.HealthServicer)
+    # Set: every method outside `open_methods` (full names, "/pkg.Service/Method") needs a valid scope grant.
+    grant_keys: GrantKeys | None = None
+    open_methods: frozenset[str] = frozenset()
 
 
 async def create_server(address: str, deps: ServiceDeps) -> tuple[grpc.aio.Server, int]:
     """Build (not start) the server on `address`; port 0 picks a free port, which is returned."""
-    server = grpc.aio.server(interceptors=[aio_server_interceptor(), DomainErrorInterceptor()])
+    interceptors = [aio_server_interceptor(), DomainErrorInterceptor()]
+    if deps.grant_keys is not None:
+        # Inside the error interceptor, so a refused grant leaves as PERMISSION_DENIED with its reason.
+        interceptors.append(GrantInterceptor(deps.grant_keys, deps.open_methods))
+    server = grpc.aio.server(interceptors=interceptors)
     for add, servicer in deps.servicers:
         add(servicer, server)
     health_pb2_grpc.add_HealthServicer_to_server(deps.health, server)
@@ -79,7 +88,8 @@ async def serve(deps: ServiceDeps, address: str, grace: float = 10.0) -> None:
     await deps.close()
 
 
-def database_service(name: str, engine, servicers: list, service_names: list[str]) -> ServiceDeps:
+def database_service(name: str, engine, servicers: list, service_names: list[str], grant_keys: GrantKeys | None = None,
+                     open_methods: frozenset[str] = frozenset()) -> ServiceDeps:
     """A service whose only dependency is its own database: ready once the database answers."""
     from runtime.db import reachable
 
@@ -89,4 +99,5 @@ def database_service(name: str, engine, servicers: list, service_names: list[str
     async def close() -> None:
         engine.dispose()
 
-    return ServiceDeps(name, servicers, service_names, ready=ready, close=close)
+    return ServiceDeps(name, servicers, service_names, ready=ready, close=close, grant_keys=grant_keys,
+                       open_methods=open_methods)

@@ -7,10 +7,12 @@ from pathlib import Path
 from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from leaf.evidence.v1 import evidence_pb2
 from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
 from runtime.clients import is_serving, open_channel
 from runtime.db import open_database
 from runtime.errors import InputError
+from runtime.grant_keys import GrantKeys, GrantKeySettings
 from runtime.home import home_path, sqlite_url
 from runtime.server import ServiceDeps
 from runtime.settings import ServiceSettings
@@ -24,10 +26,13 @@ from services.calc.service_layer.runs import CalcDeps
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = calc_pb2.DESCRIPTOR.services_by_name["CalcService"].full_name
 EVIDENCE_SERVICE = evidence_pb2.DESCRIPTOR.services_by_name["EvidenceService"].full_name
+# Registry and snapshot metadata only, no client data: these answer without a scope grant.
+OPEN_METHODS = frozenset(f"/{SERVICE_NAME}/{m}" for m in ("ListFormulas", "GetClaimsSnapshot"))
 
 
-class CalcSettings(ServiceSettings):
-    embedded_defaults = ("LEAF_CALC_DB_URL", "LEAF_CLAIMS_URL")
+class CalcSettings(ServiceSettings, GrantKeySettings):
+    model_config = SettingsConfigDict(**ServiceSettings.model_config, hide_input_in_errors=True)  # a secret in input
+    embedded_defaults = ("LEAF_CALC_DB_URL", "LEAF_CLAIMS_URL", "LEAF_GRANT_KEYS")
     LEAF_CALC_DB_URL: str = Field(default_factory=lambda: sqlite_url("calc"))
     LEAF_CLAIMS_URL: str = Field(default_factory=lambda: default_claims_url())
     EVIDENCE_ADDR: str  # required: a run cannot be computed without its evidence
@@ -59,7 +64,7 @@ def open_runs(url: str) -> SqlRunRepository:
     return SqlRunRepository(open_database(url, "calc", MIGRATIONS))
 
 
-def bootstrap(settings: CalcSettings) -> ServiceDeps:
+def bootstrap(settings: CalcSettings, keys: GrantKeys | None = None) -> ServiceDeps:
     channel = open_channel(settings.EVIDENCE_ADDR)
     deps = CalcDeps(open_claims_store(settings.LEAF_CLAIMS_URL), EvidenceClient(channel), open_runs(settings.LEAF_CALC_DB_URL))
 
@@ -71,4 +76,4 @@ def bootstrap(settings: CalcSettings) -> ServiceDeps:
         deps.runs.engine.dispose()
 
     return ServiceDeps("calc", [(calc_pb2_grpc.add_CalcServiceServicer_to_server, CalcServicer(deps))], [SERVICE_NAME],
-                       ready=ready, close=close)
+                       ready=ready, close=close, grant_keys=keys or settings.grant_keys(), open_methods=OPEN_METHODS)

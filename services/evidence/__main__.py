@@ -1,5 +1,5 @@
 """Run the evidence service: `python -m services.evidence`."""
 from runtime.entry import main
-from services.evidence.bootstrap import EvidenceSettings, bootstrap
+from services.evidence.bootstrap import EvidenceServiceSettings, bootstrap
 
-main("evidence", EvidenceSettings, bootstrap)
+main("evidence", EvidenceServiceSettings, bootstrap)

@@ -12,6 +12,7 @@ from pydantic_settings import SettingsConfigDict
 
 from runtime.db import open_database
 from runtime.errors import Unavailable
+from runtime.grant_keys import GrantKeys, GrantKeySettings
 from runtime.home import sqlite_url
 from runtime.server import ServiceDeps
 from runtime.settings import ServiceSettings
@@ -68,6 +69,12 @@ class EvidenceSettings(ServiceSettings):
         return GraphContractsSource(conn, cursors)
 
 
+class EvidenceServiceSettings(EvidenceSettings, GrantKeySettings):
+    """The running service also verifies scope grants; the operator's tools (`leaf evidence`) need no key."""
+
+    embedded_defaults = (*EvidenceSettings.embedded_defaults, "LEAF_GRANT_KEYS")
+
+
 def open_packets(url: str) -> SqlPacketRepository:
     return SqlPacketRepository(open_database(url, "evidence", MIGRATIONS))
 
@@ -89,7 +96,8 @@ async def sync_graph(packets: SqlPacketRepository, source: GraphContractsSource)
     return report
 
 
-def bootstrap(settings: EvidenceSettings, packets: SqlPacketRepository | None = None) -> ServiceDeps:
+def bootstrap(settings: EvidenceServiceSettings, packets: SqlPacketRepository | None = None,
+              keys: GrantKeys | None = None) -> ServiceDeps:
     packets = packets or open_packets(settings.LEAF_EVIDENCE_DB_URL)
     graph = settings.graph_source(SqlCursorRepository(packets.engine))
     synced, retry_at = False, 0.0
@@ -115,5 +123,6 @@ def bootstrap(settings: EvidenceSettings, packets: SqlPacketRepository | None = 
     async def close() -> None:
         packets.engine.dispose()
 
+    # Every RPC answers client evidence: none is open.
     return ServiceDeps("evidence", [(evidence_pb2_grpc.add_EvidenceServiceServicer_to_server, EvidenceServicer(packets))],
-                       [SERVICE_NAME], ready=ready, close=close)
+                       [SERVICE_NAME], ready=ready, close=close, grant_keys=keys or settings.grant_keys())

@@ -9,8 +9,11 @@ from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
 from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
 from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
 from runtime.clients import is_serving, open_channel
 from runtime.db import open_database, reachable
+from runtime.grant_keys import GrantKeys, GrantKeySettings
 from runtime.home import sqlite_url
 from runtime.keys import local_secret
 from runtime.server import ServiceDeps
@@ -39,8 +42,11 @@ class PublisherSettings(ServiceSettings, DomoSettings):
     LEAF_ADLS_FILESYSTEM: str | None = None
 
 
-class PublisherServiceSettings(PublisherSettings):
-    """The running service also needs its peers (`leaf report` does not)."""
+class PublisherServiceSettings(PublisherSettings, GrantKeySettings):
+    """The running service also needs its peers and the grant keys (`leaf report` needs neither)."""
+
+    model_config = SettingsConfigDict(**PublisherSettings.model_config, hide_input_in_errors=True)  # a secret in input
+    embedded_defaults = (*PublisherSettings.embedded_defaults, "LEAF_GRANT_KEYS")
 
     CALC_ADDR: str    # the run's claims and in-scope rejects
     SCOPE_ADDR: str   # the entitlement table behind Domo's row policies
@@ -56,7 +62,7 @@ def open_publications(url: str) -> SqlPublicationRepository:
     return SqlPublicationRepository(open_database(url, "publisher", MIGRATIONS))
 
 
-def bootstrap(settings: PublisherServiceSettings) -> ServiceDeps:
+def bootstrap(settings: PublisherServiceSettings, keys: GrantKeys | None = None) -> ServiceDeps:
     publications = open_publications(settings.LEAF_PUBLISHER_DB_URL)
     calc, scope = open_channel(settings.CALC_ADDR), open_channel(settings.SCOPE_ADDR)
     deps = PublisherDeps(
@@ -75,5 +81,7 @@ def bootstrap(settings: PublisherServiceSettings) -> ServiceDeps:
         await asyncio.gather(calc.close(), scope.close())
         publications.engine.dispose()
 
+    # Every RPC answers a client's run; calls to calc carry the caller's grant on (runtime/grant_guard.py).
     return ServiceDeps("publisher", [(publisher_pb2_grpc.add_PublisherServiceServicer_to_server,
-                                      PublisherServicer(deps))], [SERVICE_NAME], ready=ready, close=close)
+                                      PublisherServicer(deps))], [SERVICE_NAME], ready=ready, close=close,
+                       grant_keys=keys or settings.grant_keys())

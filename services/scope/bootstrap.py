@@ -49,5 +49,7 @@ def bootstrap(settings: ScopeSettings, registry: SqlRegistryRepository | None = 
     registry = registry or open_registry(settings.LEAF_SCOPE_DB_URL)
     servicer = ScopeServicer(registry, open_entitlements(registry), keys or settings.grant_keys(),
                              settings.LEAF_GRANT_TTL_SECONDS)
+    # No grant_keys, so no GrantInterceptor: this service issues the grants and answers only registry data. Its
+    # entitlement admin RPCs (grant, revoke, list) are guarded at the gateway, which admits only the operator group.
     return database_service("scope", registry.engine, [(scope_pb2_grpc.add_ScopeServiceServicer_to_server, servicer)],
                             [SERVICE_NAME])

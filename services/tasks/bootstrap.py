@@ -5,8 +5,10 @@ from pathlib import Path
 
 from leaf.tasks.v1 import tasks_pb2, tasks_pb2_grpc
 from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
 from runtime.db import open_database
+from runtime.grant_keys import GrantKeys, GrantKeySettings
 from runtime.home import sqlite_url
 from runtime.server import ServiceDeps, database_service
 from runtime.settings import ServiceSettings
@@ -17,12 +19,14 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = tasks_pb2.DESCRIPTOR.services_by_name["TasksService"].full_name
 
 
-class TasksSettings(ServiceSettings):
-    embedded_defaults = ("LEAF_TASKS_DB_URL",)
+class TasksSettings(ServiceSettings, GrantKeySettings):
+    model_config = SettingsConfigDict(**ServiceSettings.model_config, hide_input_in_errors=True)  # a secret in input
+    embedded_defaults = ("LEAF_TASKS_DB_URL", "LEAF_GRANT_KEYS")
     LEAF_TASKS_DB_URL: str = Field(default_factory=lambda: sqlite_url("tasks"))
 
 
-def bootstrap(settings: TasksSettings) -> ServiceDeps:
+def bootstrap(settings: TasksSettings, keys: GrantKeys | None = None) -> ServiceDeps:
     engine = open_database(settings.LEAF_TASKS_DB_URL, "tasks", MIGRATIONS)
+    # Every RPC needs a grant, even for a task whose payload names no client (see domain/access.py).
     return database_service("tasks", engine, [(tasks_pb2_grpc.add_TasksServiceServicer_to_server, TasksServicer(SqlTaskLedger(engine)))],
-                            [SERVICE_NAME])
+                            [SERVICE_NAME], grant_keys=keys or settings.grant_keys())

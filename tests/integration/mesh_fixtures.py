@@ -3,8 +3,16 @@ from __future__ import annotations
 
 import contextlib
 
+from runtime import grants
 from runtime.clients import open_channel
+from runtime.grant_guard import serving_under
+from runtime.grant_keys import local_grant_keys
+from runtime.grants import Area
+from runtime.scope import Scope
 from runtime.server import ServiceDeps, create_server, mark_when_ready
+
+PRINCIPAL = "tests@leaf.example"
+Metadata = tuple[tuple[str, str], ...]
 
 
 @contextlib.asynccontextmanager
@@ -33,7 +41,7 @@ async def channel_to(address: str):
 async def publishing_mesh(folder):
     """scope, evidence, calc and publisher, each on its own SQLite under `folder`, callees first; yields addresses."""
     from services.calc.bootstrap import CalcSettings, bootstrap as calc_bootstrap
-    from services.evidence.bootstrap import EvidenceSettings, bootstrap as evidence_bootstrap
+    from services.evidence.bootstrap import EvidenceServiceSettings, bootstrap as evidence_bootstrap
     from services.publisher.bootstrap import PublisherServiceSettings, bootstrap as publisher_bootstrap
     from demo import load_registry
     from services.scope.bootstrap import ScopeSettings, bootstrap as scope_bootstrap, open_registry
@@ -45,9 +53,37 @@ async def publishing_mesh(folder):
         scope = await stack.enter_async_context(
             running(scope_bootstrap(ScopeSettings(LEAF_SCOPE_DB_URL=db("scope")), registry)))
         evidence = await stack.enter_async_context(
-            running(evidence_bootstrap(EvidenceSettings(LEAF_EVIDENCE_DB_URL=db("evidence")))))
+            running(evidence_bootstrap(EvidenceServiceSettings(LEAF_EVIDENCE_DB_URL=db("evidence")))))
         calc = await stack.enter_async_context(
             running(calc_bootstrap(CalcSettings(EVIDENCE_ADDR=evidence, LEAF_CALC_DB_URL=db("calc")))))
         publisher = await stack.enter_async_context(running(publisher_bootstrap(PublisherServiceSettings(
             LEAF_PUBLISHER_DB_URL=db("publisher"), CALC_ADDR=calc, SCOPE_ADDR=scope))))
         yield {"scope": scope, "evidence": evidence, "calc": calc, "publisher": publisher}
+
+
+def grant_for(scope: Scope) -> Metadata:
+    """Call metadata carrying an exact grant for `scope`, signed with the test's local key (LEAF_HOME/keys) as the
+    scope service would sign it: what the gateway sends to compute or check one scope."""
+    token, _, _ = grants.issue(scope, PRINCIPAL, local_grant_keys())
+    return ((grants.METADATA_KEY, token),)
+
+
+def read_grant(*areas: str | Area) -> Metadata:
+    """Call metadata carrying a read grant over `areas` (a client id means all of its groups): what the gateway
+    sends to read a run, its artifacts or a packet by id."""
+    listed = [Area(a) if isinstance(a, str) else a for a in areas]
+    token, _, _ = grants.issue_read(listed, PRINCIPAL, local_grant_keys())
+    return ((grants.METADATA_KEY, token),)
+
+
+def grant_of(metadata: Metadata) -> grants.Grant:
+    return grants.verify(dict(metadata)[grants.METADATA_KEY], local_grant_keys())
+
+
+@contextlib.contextmanager
+def acting_under(metadata: Metadata):
+    """Run service-layer code in the test as a service does while serving a call with this grant: calls it
+    makes through open_channel carry the grant on."""
+    token = dict(metadata)[grants.METADATA_KEY]
+    with serving_under(grants.verify(token, local_grant_keys()), token):
+        yield

@@ -11,8 +11,8 @@ from demo import ONEDRIVE_DIR
 from runtime.convert import scope_to_proto
 from runtime.logs import JsonFormatter
 from runtime.scope import Scope
-from services.evidence.bootstrap import EvidenceSettings, bootstrap
-from tests.integration.mesh_fixtures import channel_to, running
+from services.evidence.bootstrap import EvidenceServiceSettings, bootstrap
+from tests.integration.mesh_fixtures import channel_to, read_grant, running
 
 FORBIDDEN = ("http://", "https://", "Bearer ", "tempauth", "/work/", "/tmp/", "/root/", "sqlite:")
 
@@ -30,7 +30,7 @@ def contracts(tmp_path):
 
 async def test_every_reply_error_and_log_line_is_clean(tmp_path, contracts, caplog):
     caplog.set_level(logging.DEBUG)
-    deps = bootstrap(EvidenceSettings(LEAF_EVIDENCE_DB_URL=f"sqlite:///{tmp_path / 'e.sqlite'}",
+    deps = bootstrap(EvidenceServiceSettings(LEAF_EVIDENCE_DB_URL=f"sqlite:///{tmp_path / 'e.sqlite'}",
                                       LEAF_CONTRACTS_DIR=str(contracts)))
     said: list[str] = []
     async with running(deps) as address, channel_to(address) as channel:
@@ -52,7 +52,7 @@ async def test_every_reply_error_and_log_line_is_clean(tmp_path, contracts, capl
         ]
         for method, request in calls:
             try:
-                reply = await method(request)
+                reply = await method(request, metadata=read_grant("C001"))
                 said.append(_text(reply))
             except grpc.aio.AioRpcError as failure:
                 said.append(f"{failure.code()} {failure.details()} {failure.trailing_metadata()}")

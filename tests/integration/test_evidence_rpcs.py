@@ -9,15 +9,15 @@ from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from demo import load_registry
 from runtime.convert import READINESS_NAME, scope_to_proto
 from runtime.scope import Scope
-from services.evidence.bootstrap import EvidenceSettings, bootstrap
-from tests.integration.mesh_fixtures import channel_to, running
+from services.evidence.bootstrap import EvidenceServiceSettings, bootstrap
+from tests.integration.mesh_fixtures import channel_to, grant_for, read_grant, running
 
 PLANS = sorted({(p["client_id"], p["pbm_id"]) for p in load_registry()["plans"]})
 
 
 @pytest.fixture
 async def evidence(tmp_path):
-    deps = bootstrap(EvidenceSettings(LEAF_EVIDENCE_DB_URL=f"sqlite:///{tmp_path / 'e.sqlite'}"))
+    deps = bootstrap(EvidenceServiceSettings(LEAF_EVIDENCE_DB_URL=f"sqlite:///{tmp_path / 'e.sqlite'}"))
     async with running(deps) as address, channel_to(address) as channel:
         yield evidence_pb2_grpc.EvidenceServiceStub(channel)
 
@@ -26,8 +26,14 @@ def request_for(client, pbm, start="2025-01-01", end="2025-12-31"):
     return scope_to_proto(Scope.parse(client, pbm, start, end))
 
 
+def granted(client, pbm, start="2025-01-01", end="2025-12-31"):
+    """The exact grant the gateway sends with a check of this scope."""
+    return grant_for(Scope.parse(client, pbm, start, end))
+
+
 async def statuses(stub, client, pbm, start="2025-01-01", end="2025-12-31"):
-    reply = await stub.CheckSufficiency(evidence_pb2.CheckSufficiencyRequest(scope=request_for(client, pbm, start, end)))
+    reply = await stub.CheckSufficiency(evidence_pb2.CheckSufficiencyRequest(scope=request_for(client, pbm, start, end)),
+                                        metadata=granted(client, pbm, start, end))
     return {f.formula_id: (READINESS_NAME[f.status], list(f.reasons), list(f.missing_evidence)) for f in reply.formulas}, reply
 
 
@@ -48,37 +54,42 @@ async def test_sufficiency_follows_the_evidence_rules(evidence):
 async def test_unknown_formula_is_refused(evidence):
     with pytest.raises(grpc.aio.AioRpcError) as failure:
         await evidence.CheckSufficiency(evidence_pb2.CheckSufficiencyRequest(scope=request_for("C001", "PBM_A"),
-                                                                             formula_ids=["no_such_formula"]))
+                                                                             formula_ids=["no_such_formula"]),
+                                        metadata=granted("C001", "PBM_A"))
     assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
 @pytest.mark.parametrize("client, pbm", PLANS)
 async def test_no_rpc_answers_with_another_clients_evidence(evidence, client, pbm):
-    scope = request_for(client, pbm)
-    answers = [await evidence.FindContractPacket(evidence_pb2.FindEvidenceRequest(scope=scope)),
-               await evidence.FindRebateEvidence(evidence_pb2.FindEvidenceRequest(scope=scope))]
+    scope, grant = request_for(client, pbm), granted(client, pbm)
+    answers = [await evidence.FindContractPacket(evidence_pb2.FindEvidenceRequest(scope=scope), metadata=grant),
+               await evidence.FindRebateEvidence(evidence_pb2.FindEvidenceRequest(scope=scope), metadata=grant)]
     packets = [a.packet for a in answers if a.found]
-    packets += list((await evidence.CheckSufficiency(evidence_pb2.CheckSufficiencyRequest(scope=scope))).packets)
-    listed = await evidence.ListPackets(evidence_pb2.ListPacketsRequest(client_id=client))
+    packets += list((await evidence.CheckSufficiency(evidence_pb2.CheckSufficiencyRequest(scope=scope),
+                                                     metadata=grant)).packets)
+    listed = await evidence.ListPackets(evidence_pb2.ListPacketsRequest(client_id=client), metadata=read_grant(client))
     packets += list(listed.packets)
     for packet in packets:
         assert packet.client_id == client and json.loads(packet.body_json)["client_id"] == client
     assert all(p.pbm_id == pbm for p in packets[:len(answers)])
-    others = (await evidence.ListPackets(evidence_pb2.ListPacketsRequest(client_id="C001" if client != "C001" else "C002")))
+    other = "C001" if client != "C001" else "C002"
+    others = await evidence.ListPackets(evidence_pb2.ListPacketsRequest(client_id=other), metadata=read_grant(other))
     for packet in others.packets:
+        # Even a grant over both clients: the packet is asked for under the wrong client.
         with pytest.raises(grpc.aio.AioRpcError) as failure:
-            await evidence.GetPacket(evidence_pb2.GetPacketRequest(packet_id=packet.packet_id, client_id=client))
+            await evidence.GetPacket(evidence_pb2.GetPacketRequest(packet_id=packet.packet_id, client_id=client),
+                                     metadata=read_grant(client, other))
         assert failure.value.code() == grpc.StatusCode.NOT_FOUND
 
 
 async def test_listing_needs_a_client(evidence):
     with pytest.raises(grpc.aio.AioRpcError) as failure:
-        await evidence.ListPackets(evidence_pb2.ListPacketsRequest())
+        await evidence.ListPackets(evidence_pb2.ListPacketsRequest(), metadata=read_grant("C001"))
     assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
 async def test_packets_carry_no_url_token_or_local_path(evidence):
-    reply = await evidence.ListPackets(evidence_pb2.ListPacketsRequest(client_id="C001"))
+    reply = await evidence.ListPackets(evidence_pb2.ListPacketsRequest(client_id="C001"), metadata=read_grant("C001"))
     text = str(reply)
     for forbidden in ("http://", "https://", "/work/", "/tmp/", "Bearer", "tempauth"):
         assert forbidden not in text
@@ -90,9 +101,11 @@ async def test_promotion_over_grpc_stays_inside_the_client(evidence):
     order = dict(packet_id="CP-C004-PBMB-2024", governance=common_pb2.GOVERNED_EXACT, operator="ops@leaf.example",
                  reason="executed copy received")
     with pytest.raises(grpc.aio.AioRpcError) as failure:
-        await evidence.PromotePacket(evidence_pb2.PromotePacketRequest(client_id="C001", **order))
+        await evidence.PromotePacket(evidence_pb2.PromotePacketRequest(client_id="C001", **order),
+                                     metadata=read_grant("C001", "C004"))
     assert failure.value.code() == grpc.StatusCode.NOT_FOUND
-    promoted = await evidence.PromotePacket(evidence_pb2.PromotePacketRequest(client_id="C004", **order))
+    promoted = await evidence.PromotePacket(evidence_pb2.PromotePacketRequest(client_id="C004", **order),
+                                            metadata=read_grant("C004"))
     assert promoted.governance == common_pb2.GOVERNED_EXACT and promoted.version == 2
     modeled, _ = await statuses(evidence, "C004", "PBM_B", "2024-01-01", "2024-12-31")
     assert modeled["awp_discount_guarantee"][0] == "final"

@@ -7,10 +7,10 @@ import pytest
 from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 
 from runtime.settings import SettingsError, load_settings
-from services.evidence.bootstrap import GRAPH_SETTINGS, EvidenceSettings, bootstrap
+from services.evidence.bootstrap import GRAPH_SETTINGS, EvidenceServiceSettings, bootstrap
 from tests.integration.graph_standin import (CLIENT_ID, CLIENT_SECRET, DOWNLOAD_PATH, DRIVE_ID, TENANT_ID,
                                              graph_standin)  # noqa: F401 (a fixture)
-from tests.integration.mesh_fixtures import channel_to, running
+from tests.integration.mesh_fixtures import channel_to, read_grant, running
 
 
 def graph_env(standin, tmp_path, secret: str = CLIENT_SECRET) -> dict[str, str]:
@@ -23,10 +23,10 @@ def graph_env(standin, tmp_path, secret: str = CLIENT_SECRET) -> dict[str, str]:
 async def test_the_service_serves_packets_read_from_graph(graph_standin, tmp_path, monkeypatch):
     for name, value in graph_env(graph_standin, tmp_path).items():
         monkeypatch.setenv(name, value)
-    deps = bootstrap(load_settings(EvidenceSettings))
+    deps = bootstrap(load_settings(EvidenceServiceSettings))
     async with running(deps) as address, channel_to(address) as channel:
         reply = await evidence_pb2_grpc.EvidenceServiceStub(channel).ListPackets(
-            evidence_pb2.ListPacketsRequest(client_id="C001", pbm_id="PBM_A"))
+            evidence_pb2.ListPacketsRequest(client_id="C001", pbm_id="PBM_A"), metadata=read_grant("C001"))
     assert {p.packet_id for p in reply.packets} >= {"CP-C001-PBMA-2025", "RB-C001-PBMA-2025"}
     assert graph_standin.routes("delta") and graph_standin.routes("download")
     for leak in ("tempauth", DOWNLOAD_PATH, "/tmp", "/work", *graph_standin.tokens):
@@ -39,14 +39,14 @@ def test_a_missing_graph_setting_fails_fast_naming_it(missing, monkeypatch, caps
         monkeypatch.setenv(name, "s3cret-value-never-logged" if name == "LEAF_GRAPH_CLIENT_SECRET" else "x")
     monkeypatch.delenv(missing)
     with pytest.raises(SettingsError):
-        load_settings(EvidenceSettings)
+        load_settings(EvidenceServiceSettings)
     err = capsys.readouterr().err
     assert missing in err and "s3cret" not in err
 
 
 async def test_graph_down_keeps_the_service_not_ready_without_leaking(graph_standin, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
-    deps = bootstrap(EvidenceSettings(**graph_env(graph_standin, tmp_path, secret="wrong-secret")))
+    deps = bootstrap(EvidenceServiceSettings(**graph_env(graph_standin, tmp_path, secret="wrong-secret")))
     try:
         assert await deps.ready() is False
         assert await deps.ready() is False          # within the retry interval: Graph is not asked again

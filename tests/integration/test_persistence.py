@@ -11,6 +11,7 @@ from sqlalchemy.dialects import mssql
 
 from demo import ONEDRIVE_DIR, load_registry
 from runtime.db import make_engine, migrate, migration_sql
+from runtime.scope import Scope
 from services.calc.adapters.run_repository import SqlRunRepository
 from services.calc.domain.run import RunRecord
 from services.evidence.adapters.folder_source import ContractsFolder
@@ -22,6 +23,7 @@ from services.scope.adapters.repository import SqlRegistryRepository
 from services.tasks.adapters.ledger import SqlTaskLedger
 from services.tasks.domain.lanes import SubmitTask
 from services.tasks.service_layer.handlers import submit_task
+from tests.integration.mesh_fixtures import grant_of, read_grant
 
 SERVICES = ("scope", "calc", "evidence", "itr", "publisher", "tasks")
 
@@ -121,11 +123,13 @@ def test_publications_and_task_ledger(mssql_checked):
     engine, compiled, watch = mssql_checked
     watch("publisher", "tasks")
     publications = SqlPublicationRepository(engine)
-    publications.add("run_1", "h", "C001", [Table("readiness", ("run_id",), ({"run_id": "run_1"},))])
-    publications.add("run_1", "h", "C001", [])
+    scope = Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31")
+    publications.add("run_1", scope, [Table("readiness", ("run_id",), ({"run_id": "run_1"},))])
+    publications.add("run_1", scope, [])
     assert publications.get("run_1")[1][0].rows == ({"run_id": "run_1"},)
-    ledger = SqlTaskLedger(engine)
-    first = submit_task(SubmitTask("publish", '{"run_id": "run_1"}', "key-1"), ledger)
-    assert submit_task(SubmitTask("publish", "{}", "key-1"), ledger)["task_id"] == first["task_id"]
+    assert publications.scope_of("run_1") == scope and publications.scope_of("missing") is None
+    ledger, grant = SqlTaskLedger(engine), grant_of(read_grant("C001"))
+    first = submit_task(SubmitTask("publish", '{"run_id": "run_1"}', "key-1"), grant, ledger)
+    assert submit_task(SubmitTask("publish", "{}", "key-1"), grant, ledger)["task_id"] == first["task_id"]
     assert [t["task_id"] for t in ledger.list(lane="publish")] == [first["task_id"]]
     assert compiled

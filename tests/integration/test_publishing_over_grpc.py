@@ -21,7 +21,7 @@ from services.publisher.adapters.domo_outbox import DomoOutbox
 from services.publisher.adapters.repository import SqlPublicationRepository
 from services.publisher.bootstrap import MIGRATIONS
 from services.publisher.service_layer.handlers import PublisherDeps, publish_run
-from tests.integration.mesh_fixtures import channel_to, publishing_mesh
+from tests.integration.mesh_fixtures import acting_under, channel_to, grant_for, grant_of, publishing_mesh, read_grant
 
 ARTIFACTS = {"run.json", "extract.csv", "extract.json", "report.xlsx", "report.pdf", "dashboard/readiness.csv",
              "dashboard/readiness.json", "dashboard/awp_discount_guarantee.csv", "dashboard/formula_totals.csv"}
@@ -35,8 +35,8 @@ def claims_csv(tmp_path_factory):
 
 
 async def download(stub, run_id: str, name: str, client_id: str) -> tuple[publisher_pb2.Artifact, bytes]:
-    chunks = [c async for c in stub.GetArtifact(publisher_pb2.GetArtifactRequest(run_id=run_id, name=name,
-                                                                                client_id=client_id))]
+    chunks = [c async for c in stub.GetArtifact(publisher_pb2.GetArtifactRequest(run_id=run_id, name=name),
+                                                metadata=read_grant(client_id))]
     return chunks[0].artifact, b"".join(c.data for c in chunks)
 
 
@@ -49,15 +49,19 @@ async def test_a_published_run_lists_and_serves_every_artifact_verified(tmp_path
         await scope_pb2_grpc.ScopeServiceStub(scope_channel).GrantEntitlement(scope_pb2.GrantEntitlementRequest(
             entitlement=scope_pb2.Entitlement(principal="c001-analysts", client_id="C001"), reason="test",
             operator="ops@leaf.example"))
+        exact = Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31")
+        grant = grant_for(exact)
         run = await calc_pb2_grpc.CalcServiceStub(calc_channel).CreateRun(calc_pb2.CreateRunRequest(
-            scope=scope_to_proto(Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31"))))
+            scope=scope_to_proto(exact)), metadata=grant)
         publisher = publisher_pb2_grpc.PublisherServiceStub(publisher_channel)
-        publication = await publisher.PublishRun(publisher_pb2.PublishRunRequest(run=run))
-        again = await publisher.PublishRun(publisher_pb2.PublishRunRequest(run=run))
-        listed = await publisher.ListArtifacts(publisher_pb2.ListArtifactsRequest(run_id=run.run_id, client_id="C001"))
+        publication = await publisher.PublishRun(publisher_pb2.PublishRunRequest(run=run), metadata=grant)
+        again = await publisher.PublishRun(publisher_pb2.PublishRunRequest(run=run), metadata=grant)
+        listed = await publisher.ListArtifacts(publisher_pb2.ListArtifactsRequest(run_id=run.run_id),
+                                               metadata=read_grant("C001"))
         downloads = {a.name: await download(publisher, run.run_id, a.name, "C001") for a in listed.artifacts}
         with pytest.raises(Exception) as foreign:
-            await publisher.ListArtifacts(publisher_pb2.ListArtifactsRequest(run_id=run.run_id, client_id="C002"))
+            await publisher.ListArtifacts(publisher_pb2.ListArtifactsRequest(run_id=run.run_id),
+                                          metadata=read_grant("C002"))
         with pytest.raises(Exception) as foreign_download:
             await download(publisher, run.run_id, "report.pdf", "C002")
 
@@ -88,16 +92,19 @@ async def test_replaying_a_run_gives_the_same_bytes_for_every_artifact(tmp_path,
     async with publishing_mesh(tmp_path) as mesh, channel_to(mesh["calc"]) as calc_channel, \
             channel_to(mesh["publisher"]) as publisher_channel, channel_to(mesh["scope"]) as scope_channel:
         calc = calc_pb2_grpc.CalcServiceStub(calc_channel)
+        grant = grant_for(Scope.parse("C002", "PBM_C", "2025-01-01", "2025-12-31"))
         run = await calc.CreateRun(calc_pb2.CreateRunRequest(
-            scope=scope_to_proto(Scope.parse("C002", "PBM_C", "2025-01-01", "2025-12-31"))))
+            scope=scope_to_proto(Scope.parse("C002", "PBM_C", "2025-01-01", "2025-12-31"))), metadata=grant)
         first = await publisher_pb2_grpc.PublisherServiceStub(publisher_channel).PublishRun(
-            publisher_pb2.PublishRunRequest(run=run))
+            publisher_pb2.PublishRunRequest(run=run), metadata=grant)
         replica = tmp_path / "replica"
         engine = open_database(f"sqlite:///{replica}.sqlite", "publisher", MIGRATIONS)
         deps = PublisherDeps(SqlPublicationRepository(engine), LocalArtifactStore(replica), SqlArtifactLedger(engine),
                              calc, scope_pb2_grpc.ScopeServiceStub(scope_channel), DomoOutbox(replica / "outbox"),
                              local_secret("pseudonym_key"))
-        replayed = await publish_run(run.run_id, run.result_json, lineage_to_dict(run.lineage), deps)
+        with acting_under(grant):  # as the publisher service serving this grant: its calls to calc carry it on
+            replayed = await publish_run(run.run_id, run.result_json, lineage_to_dict(run.lineage), grant_of(grant),
+                                         deps)
     assert {a.name: a.sha256 for a in first.artifacts} == {a.name: a.sha256 for a in replayed.artifacts}
     assert (replica / run.run_id / "report.pdf").read_bytes() == (
         LocalArtifactStore(leaf_home / "artifacts").open(run.run_id, "report.pdf"))
@@ -109,8 +116,9 @@ async def test_a_run_the_presentation_contract_refuses_publishes_nothing(tmp_pat
     load_claims(claims_csv)
     async with publishing_mesh(tmp_path) as mesh, channel_to(mesh["calc"]) as calc_channel, \
             channel_to(mesh["publisher"]) as publisher_channel:
+        grant = grant_for(Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31"))
         run = await calc_pb2_grpc.CalcServiceStub(calc_channel).CreateRun(calc_pb2.CreateRunRequest(
-            scope=scope_to_proto(Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31"))))
+            scope=scope_to_proto(Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31"))), metadata=grant)
         result = json.loads(run.result_json)
         result["formulas"][0]["reasons"].append("see /home/analyst/notes.txt")  # a leak slipped into a result
         leaky = calc_pb2.Run()
@@ -118,9 +126,9 @@ async def test_a_run_the_presentation_contract_refuses_publishes_nothing(tmp_pat
         leaky.result_json = json.dumps(result).encode()
         publisher = publisher_pb2_grpc.PublisherServiceStub(publisher_channel)
         with pytest.raises(Exception) as refused:
-            await publisher.PublishRun(publisher_pb2.PublishRunRequest(run=leaky))
+            await publisher.PublishRun(publisher_pb2.PublishRunRequest(run=leaky), metadata=grant)
         with pytest.raises(Exception) as nothing:
-            await publisher.GetPublication(publisher_pb2.GetPublicationRequest(run_id=run.run_id))
+            await publisher.GetPublication(publisher_pb2.GetPublicationRequest(run_id=run.run_id), metadata=grant)
     error = from_rpc_error(refused.value)
     assert error.code == "presentation_contract:local_path" and "/home/analyst" not in error.message
     assert from_rpc_error(nothing.value).code == "publication_not_found"

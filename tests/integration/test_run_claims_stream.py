@@ -27,12 +27,12 @@ from services.calc.domain.pipeline import in_scope
 from services.calc.domain.reading import read_claims
 from services.calc.entrypoints.grpc_servicer import claim_to_proto
 from services.calc.service_layer.run_claims import BATCH
-from services.evidence.bootstrap import EvidenceSettings
+from services.evidence.bootstrap import EvidenceServiceSettings
 from services.evidence.bootstrap import bootstrap as evidence_bootstrap
 from services.publisher.adapters.calc_claims import run_rejects, spool_run_claims
 from services.publisher.domain.extract import Pseudonymizer, rows_of
 from services.publisher.domain.run_context import RejectedRow
-from tests.integration.mesh_fixtures import channel_to, running
+from tests.integration.mesh_fixtures import acting_under, channel_to, grant_for, read_grant, running
 from tests.integration.store_fixtures import duckdb_store, pg_store
 
 SCOPES = [
@@ -102,7 +102,7 @@ def store_and_url(request, tmp_path):
 
 @contextlib.asynccontextmanager
 async def calc_over(url: str, folder):
-    evidence = evidence_bootstrap(EvidenceSettings(LEAF_EVIDENCE_DB_URL=f"sqlite:///{folder / 'e.sqlite'}"))
+    evidence = evidence_bootstrap(EvidenceServiceSettings(LEAF_EVIDENCE_DB_URL=f"sqlite:///{folder / 'e.sqlite'}"))
     async with running(evidence) as evidence_address:
         calc = calc_bootstrap(CalcSettings(EVIDENCE_ADDR=evidence_address, LEAF_CLAIMS_URL=url,
                                            LEAF_CALC_DB_URL=f"sqlite:///{folder / 'c.sqlite'}"))
@@ -110,8 +110,17 @@ async def calc_over(url: str, folder):
             yield calc_pb2_grpc.CalcServiceStub(channel)
 
 
+async def _create(stub, scope: Scope) -> calc_pb2.Run:
+    return await stub.CreateRun(calc_pb2.CreateRunRequest(scope=scope_to_proto(scope)), metadata=grant_for(scope))
+
+
+def _reader():
+    """A read grant over the clients of SCOPES: runs are read back by id under one, as the gateway does."""
+    return read_grant("C001", "C005")
+
+
 async def _stream(stub, run_id: str) -> list[calc_pb2.NettedClaimBatch]:
-    return [b async for b in stub.StreamRunClaims(calc_pb2.StreamRunClaimsRequest(run_id=run_id))]
+    return [b async for b in stub.StreamRunClaims(calc_pb2.StreamRunClaimsRequest(run_id=run_id), metadata=_reader())]
 
 
 async def test_streamed_claims_and_rejects_equal_the_pure_path(store_and_url, claims_csv, batch, tmp_path):
@@ -119,9 +128,9 @@ async def test_streamed_claims_and_rejects_equal_the_pure_path(store_and_url, cl
     store.load(claims_csv)
     async with calc_over(url, tmp_path) as stub:
         for scope in SCOPES:
-            run = await stub.CreateRun(calc_pb2.CreateRunRequest(scope=scope_to_proto(scope)))
+            run = await _create(stub, scope)
             batches = await _stream(stub, run.run_id)
-            rejects = await stub.ListRunRejects(calc_pb2.ListRunRejectsRequest(run_id=run.run_id))
+            rejects = await stub.ListRunRejects(calc_pb2.ListRunRejectsRequest(run_id=run.run_id), metadata=_reader())
             _check(scope, batch, json.loads(run.result_json), batches, rejects)
 
 
@@ -162,10 +171,11 @@ async def test_the_spool_gives_back_exactly_the_extract_rows(claims_csv, batch, 
     store.load(claims_csv)
     pseudonym = Pseudonymizer(SECRET, scope.client_id)
     async with calc_over(f"duckdb:///{store.path}", tmp_path) as stub:
-        run = await stub.CreateRun(calc_pb2.CreateRunRequest(scope=scope_to_proto(scope)))
-        rows = await spool_run_claims(stub, run.run_id, pseudonym, tmp_path / "claims.spool.csv")
-        rejected = await run_rejects(stub, run.run_id)
-    expected = list(rows_of(run.run_id, netted_claims(batch, scope), pseudonym))
+        run = await _create(stub, scope)
+        with acting_under(grant_for(scope)):  # as the publisher does while serving PublishRun
+            rows = await spool_run_claims(stub, run.run_id, pseudonym, tmp_path / "claims.spool.csv")
+            rejected = await run_rejects(stub, run.run_id)
+    expected = list(rows_of(run.run_id, claim_lines(netted_claims(batch, scope)), pseudonym))
     for _ in range(2):  # every artifact reads the spool again
         again = list(rows())
         assert again == expected
@@ -182,7 +192,7 @@ async def test_unknown_runs_and_pruned_snapshots_are_refused_by_name(store_and_u
     async with calc_over(url, tmp_path) as stub:
         for error in await _both_errors(stub, "run_nonexistent"):
             assert isinstance(error, NotFound) and error.code == "run_not_found"
-        run = await stub.CreateRun(calc_pb2.CreateRunRequest(scope=scope_to_proto(SCOPES[1])))
+        run = await _create(stub, SCOPES[1])
         assert await _stream(stub, run.run_id)
         for _ in range(KEEP_SNAPSHOTS - 1):  # the run's snapshot is still among the kept ones
             _load_a_second_later(store, claims_csv)
@@ -201,7 +211,7 @@ def _load_a_second_later(store, claims_csv) -> None:
 async def _both_errors(stub, run_id: str) -> list:
     errors = []
     for call in (lambda: _stream(stub, run_id),
-                 lambda: stub.ListRunRejects(calc_pb2.ListRunRejectsRequest(run_id=run_id))):
+                 lambda: stub.ListRunRejects(calc_pb2.ListRunRejectsRequest(run_id=run_id), metadata=_reader())):
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await call()
         errors.append(from_rpc_error(caught.value))

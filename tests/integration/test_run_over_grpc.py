@@ -15,9 +15,9 @@ from runtime.scope import Scope
 from services.calc.bootstrap import CalcSettings
 from services.calc.bootstrap import bootstrap as calc_bootstrap
 from services.calc.domain.calculate import render
-from services.evidence.bootstrap import EvidenceSettings
+from services.evidence.bootstrap import EvidenceServiceSettings
 from services.evidence.bootstrap import bootstrap as evidence_bootstrap
-from tests.integration.mesh_fixtures import channel_to, publishing_mesh, running
+from tests.integration.mesh_fixtures import channel_to, grant_for, publishing_mesh, read_grant, running
 
 CLIENTS = [(p["client_id"], p["pbm_id"]) for p in load_registry()["plans"]]
 
@@ -45,12 +45,13 @@ async def test_a_run_over_the_mesh_equals_leaf_calc_and_is_published(tmp_path, c
     async with publishing_mesh(tmp_path) as mesh, channel_to(mesh["calc"]) as calc_channel, \
             channel_to(mesh["publisher"]) as publisher_channel:
         stub = calc_pb2_grpc.CalcServiceStub(calc_channel)
-        scope = scope_to_proto(Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31"))
-        run = await stub.CreateRun(calc_pb2.CreateRunRequest(scope=scope))
-        again = await stub.CreateRun(calc_pb2.CreateRunRequest(scope=scope))
-        stored = await stub.GetRun(calc_pb2.GetRunRequest(run_id=run.run_id))
+        exact = Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31")
+        scope, grant = scope_to_proto(exact), grant_for(exact)
+        run = await stub.CreateRun(calc_pb2.CreateRunRequest(scope=scope), metadata=grant)
+        again = await stub.CreateRun(calc_pb2.CreateRunRequest(scope=scope), metadata=grant)
+        stored = await stub.GetRun(calc_pb2.GetRunRequest(run_id=run.run_id), metadata=read_grant("C001"))
         publication = await publisher_pb2_grpc.PublisherServiceStub(publisher_channel).PublishRun(
-            publisher_pb2.PublishRunRequest(run=run))
+            publisher_pb2.PublishRunRequest(run=run), metadata=grant)
 
     assert run.result_json == offline(claims_csv, "C001", "PBM_A", 2025)
     assert again.run_id == run.run_id and stored.result_json == run.result_json
@@ -64,31 +65,34 @@ async def test_a_run_over_the_mesh_equals_leaf_calc_and_is_published(tmp_path, c
 
 
 async def test_evidence_never_answers_for_another_client_or_pbm(tmp_path):
-    evidence = evidence_bootstrap(EvidenceSettings(LEAF_EVIDENCE_DB_URL=f"sqlite:///{tmp_path / 'e.sqlite'}"))
+    evidence = evidence_bootstrap(EvidenceServiceSettings(LEAF_EVIDENCE_DB_URL=f"sqlite:///{tmp_path / 'e.sqlite'}"))
     async with running(evidence) as address, channel_to(address) as channel:
         stub = evidence_pb2_grpc.EvidenceServiceStub(channel)
         for client, pbm in CLIENTS:
             for year in (2024, 2025):
-                scope = scope_to_proto(Scope.parse(client, pbm, f"{year}-01-01", f"{year}-12-31"))
+                exact = Scope.parse(client, pbm, f"{year}-01-01", f"{year}-12-31")
                 for method in (stub.FindContractPacket, stub.FindRebateEvidence):
-                    reply = await method(evidence_pb2.FindEvidenceRequest(scope=scope))
+                    reply = await method(evidence_pb2.FindEvidenceRequest(scope=scope_to_proto(exact)),
+                                         metadata=grant_for(exact))
                     if reply.found:
                         assert (reply.packet.client_id, reply.packet.pbm_id) == (client, pbm)
                         assert json.loads(reply.packet.body_json)["client_id"] == client
-        unknown = scope_to_proto(Scope.parse("C999", "PBM_A", "2025-01-01", "2025-12-31"))
-        assert not (await stub.FindContractPacket(evidence_pb2.FindEvidenceRequest(scope=unknown))).found
+        unknown = Scope.parse("C999", "PBM_A", "2025-01-01", "2025-12-31")
+        assert not (await stub.FindContractPacket(evidence_pb2.FindEvidenceRequest(scope=scope_to_proto(unknown)),
+                                                  metadata=grant_for(unknown))).found
 
 
 async def test_a_run_without_covering_contract_is_blocked_not_substituted(tmp_path, claims_csv):
     from cli.commands.claims import load_claims
 
     load_claims(claims_csv)
-    evidence = evidence_bootstrap(EvidenceSettings(LEAF_EVIDENCE_DB_URL=f"sqlite:///{tmp_path / 'e.sqlite'}"))
+    evidence = evidence_bootstrap(EvidenceServiceSettings(LEAF_EVIDENCE_DB_URL=f"sqlite:///{tmp_path / 'e.sqlite'}"))
     async with running(evidence) as evidence_address:
         calc = calc_bootstrap(CalcSettings(EVIDENCE_ADDR=evidence_address, LEAF_CALC_DB_URL=f"sqlite:///{tmp_path / 'c.sqlite'}"))
         async with running(calc) as calc_address, channel_to(calc_address) as channel:
-            scope = scope_to_proto(Scope.parse("C001", "PBM_A", "2023-01-01", "2023-12-31"))
-            run = await calc_pb2_grpc.CalcServiceStub(channel).CreateRun(calc_pb2.CreateRunRequest(scope=scope))
+            exact = Scope.parse("C001", "PBM_A", "2023-01-01", "2023-12-31")
+            run = await calc_pb2_grpc.CalcServiceStub(channel).CreateRun(
+                calc_pb2.CreateRunRequest(scope=scope_to_proto(exact)), metadata=grant_for(exact))
     result = json.loads(run.result_json)
     awp = result["formulas"][0]
     assert awp["status"] == "blocked" and "contract_evidence_missing" in awp["reasons"]

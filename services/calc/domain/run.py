@@ -5,6 +5,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from runtime.scope import Scope
+
 # The evidence a blocked reason asks for, so a reader sees what would lift the block.
 MISSING_EVIDENCE = {"contract_evidence_missing": "contract_packet", "rebate_evidence_missing": "rebate_evidence"}
 
@@ -18,6 +20,10 @@ class RunRecord:
     canonical_scope: str
     result_json: bytes  # calculations.md section 5, canonical bytes
     lineage: dict
+
+    @property
+    def scope(self) -> Scope:
+        return Scope.parse(**json.loads(self.canonical_scope))
 
 
 def run_id_for(scope_hash: str, registry_version: str, claims_sha256: str, evidence_shas: list[str], itr_request_id: str) -> str:

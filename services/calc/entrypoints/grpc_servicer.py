@@ -9,7 +9,7 @@ from leaf.common.v1 import common_pb2
 
 from runtime.convert import EVIDENCE_KIND, GOVERNANCE, READINESS, scope_from_proto, scope_to_proto
 from runtime.errors import NotReady
-from runtime.scope import Scope
+from runtime.grant_guard import current_grant
 from runtime.telemetry import current_trace_id
 from services.calc.domain.claim_lines import ClaimLine
 from services.calc.domain.registry import REGISTRY_VERSION, registry
@@ -19,10 +19,9 @@ from services.calc.service_layer.runs import CalcDeps, CreateRun, create_run, ge
 
 def run_to_proto(record: RunRecord) -> calc_pb2.Run:
     result, lineage = result_of(record), record.lineage
-    scope = Scope.parse(**{k: v for k, v in json.loads(record.canonical_scope).items()})
     return calc_pb2.Run(
         run_id=record.run_id,
-        scope=scope_to_proto(scope),
+        scope=scope_to_proto(record.scope),
         readiness=READINESS[record.readiness],
         formulas=[common_pb2.FormulaStatus(formula_id=f["id"], version=f["version"], status=READINESS[f["status"]],
                                            reasons=f["reasons"], missing_evidence=missing_evidence(f["reasons"]))
@@ -56,10 +55,10 @@ class CalcServicer(calc_pb2_grpc.CalcServiceServicer):
 
     async def CreateRun(self, request, context):
         order = CreateRun(scope_from_proto(request.scope), request.itr_request_id, current_trace_id())
-        return run_to_proto(await create_run(order, self.deps))
+        return run_to_proto(await create_run(order, current_grant(), self.deps))
 
     async def GetRun(self, request, context):
-        return run_to_proto(await get_run(request.run_id, self.deps))
+        return run_to_proto(await get_run(request.run_id, current_grant(), self.deps))
 
     async def ListFormulas(self, request, context):
         document = registry()
@@ -79,10 +78,10 @@ class CalcServicer(calc_pb2_grpc.CalcServiceServicer):
                                        source=self.deps.claims.kind)
 
     async def StreamRunClaims(self, request, context):
-        async for lines in stream_run_claims(request.run_id, self.deps):
+        async for lines in stream_run_claims(request.run_id, current_grant(), self.deps):
             yield calc_pb2.NettedClaimBatch(claims=[claim_to_proto(line) for line in lines])
 
     async def ListRunRejects(self, request, context):
-        rejects = await run_rejects(request.run_id, self.deps)
+        rejects = await run_rejects(request.run_id, current_grant(), self.deps)
         return calc_pb2.ListRunRejectsResponse(
             rejects=[calc_pb2.RejectedRow(row=r.row, reason=r.reason) for r in rejects])

@@ -6,11 +6,11 @@ rows its result counted; never the active snapshot, which may have changed since
 from __future__ import annotations
 
 import asyncio
-import json
 from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from typing import AsyncIterator
 
+from runtime.grants import Grant
 from runtime.scope import Scope
 from services.calc.domain.claim_lines import ClaimLine, rejects_in_scope
 from services.calc.domain.claims import Reject
@@ -19,10 +19,11 @@ from services.calc.service_layer.runs import CalcDeps, get_run
 BATCH = 2000
 
 
-async def stream_run_claims(run_id: str, deps: CalcDeps, batch: int = BATCH) -> AsyncIterator[list[ClaimLine]]:
-    """The run's netted claims in row order, `batch` at a time; an unknown run or a pruned snapshot raises
-    before the first batch."""
-    scope, snapshot_id = _scope_and_snapshot(await get_run(run_id, deps))
+async def stream_run_claims(run_id: str, grant: Grant, deps: CalcDeps,
+                            batch: int = BATCH) -> AsyncIterator[list[ClaimLine]]:
+    """The run's netted claims in row order, `batch` at a time; an unknown run (or one outside the grant) or a
+    pruned snapshot raises before the first batch."""
+    scope, snapshot_id = _scope_and_snapshot(await get_run(run_id, grant, deps))
     lines = deps.claims.netted_claims(scope, snapshot_id)
     # One thread owns the store's cursor for the whole stream: a cursor may not be used from two threads at
     # once, and a caller that hangs up mid-stream must not close it while a fetch is still running.
@@ -37,11 +38,11 @@ async def stream_run_claims(run_id: str, deps: CalcDeps, batch: int = BATCH) -> 
         owner.shutdown(wait=False)
 
 
-async def run_rejects(run_id: str, deps: CalcDeps) -> list[Reject]:
+async def run_rejects(run_id: str, grant: Grant, deps: CalcDeps) -> list[Reject]:
     """The run's rejects that count against its scope (calculations.md 1.1 rejected_in_scope), in row order."""
-    scope, snapshot_id = _scope_and_snapshot(await get_run(run_id, deps))
+    scope, snapshot_id = _scope_and_snapshot(await get_run(run_id, grant, deps))
     return rejects_in_scope(await asyncio.to_thread(deps.claims.rejects, snapshot_id), scope)
 
 
 def _scope_and_snapshot(record) -> tuple[Scope, str]:
-    return Scope.parse(**json.loads(record.canonical_scope)), record.lineage["claims_snapshot_id"]
+    return record.scope, record.lineage["claims_snapshot_id"]

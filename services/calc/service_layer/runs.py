@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from runtime.errors import NotFound
+from runtime.grants import Grant
 from runtime.scope import Scope
 from services.calc.adapters.claims_schema import ClaimsStore
 from services.calc.adapters.evidence_client import Evidence, EvidenceClient
@@ -32,8 +33,12 @@ class CalcDeps:
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
 
 
-async def create_run(order: CreateRun, deps: CalcDeps) -> RunRecord:
+async def create_run(order: CreateRun, grant: Grant, deps: CalcDeps) -> RunRecord:
+    """Compute (or find again) the run of `order.scope`, which the caller's grant must cover."""
     scope = order.scope
+    if not grant.covers_scope(scope):
+        # The scope service's own answer for "no such scope" and "not yours" alike.
+        raise NotFound("scope_not_found", "no such scope for this caller")
     contract, rebates = await deps.evidence.for_scope(scope)
     packet, rebate_evidence = contract and contract.value, rebates and rebates.value
     check_evidence_scope(scope, packet, rebate_evidence)
@@ -59,9 +64,10 @@ async def create_run(order: CreateRun, deps: CalcDeps) -> RunRecord:
     return await asyncio.to_thread(deps.runs.add, record)
 
 
-async def get_run(run_id: str, deps: CalcDeps) -> RunRecord:
+async def get_run(run_id: str, grant: Grant, deps: CalcDeps) -> RunRecord:
+    """A stored run whose scope the grant covers; any other run is as absent as one never computed."""
     record = await asyncio.to_thread(deps.runs.get, run_id)
-    if record is None:
+    if record is None or not grant.covers_scope(record.scope):
         raise NotFound("run_not_found", f"no run {run_id!r}")
     return record
 

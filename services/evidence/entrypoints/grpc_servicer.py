@@ -7,6 +7,7 @@ from leaf.common.v1 import common_pb2
 from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 
 from runtime.convert import EVIDENCE_KIND, GOVERNANCE, GOVERNANCE_NAME, READINESS, scope_from_proto
+from runtime.grant_guard import current_grant
 from runtime.sufficiency import RULES_VERSION
 from services.evidence.adapters.repository import SqlPacketRepository
 from services.evidence.domain.documents import Document
@@ -41,7 +42,7 @@ class EvidenceServicer(evidence_pb2_grpc.EvidenceServiceServicer):
 
     async def _find(self, kind: str, request) -> evidence_pb2.FindEvidenceResponse:
         scope = scope_from_proto(request.scope)
-        packet = await asyncio.to_thread(handlers.find_packet, kind, scope, self.packets)
+        packet = await asyncio.to_thread(handlers.find_granted, kind, scope, current_grant(), self.packets)
         if packet is None:
             return evidence_pb2.FindEvidenceResponse(found=False)
         return evidence_pb2.FindEvidenceResponse(found=True, packet=packet_to_proto(packet))
@@ -56,21 +57,25 @@ class EvidenceServicer(evidence_pb2_grpc.EvidenceServiceServicer):
         return [packet_to_proto(p, handlers.source_document(p, self.packets)) for p in packets]
 
     async def ListPackets(self, request, context):
-        found = await asyncio.to_thread(handlers.list_packets, self.packets, request.client_id, request.pbm_id)
+        found = await asyncio.to_thread(handlers.list_granted, request.client_id, request.pbm_id,
+                                        current_grant(), self.packets)
         return evidence_pb2.ListPacketsResponse(packets=await asyncio.to_thread(self._with_documents, found))
 
     async def GetPacket(self, request, context):
-        packet = await asyncio.to_thread(handlers.get_packet, request.packet_id, request.client_id, self.packets)
+        packet = await asyncio.to_thread(handlers.packet_granted, request.packet_id, request.client_id,
+                                         current_grant(), self.packets)
         return (await asyncio.to_thread(self._with_documents, [packet]))[0]
 
     async def GetDocument(self, request, context):
-        document = await asyncio.to_thread(handlers.document_for, request.packet_id, request.client_id, self.packets)
+        document = await asyncio.to_thread(handlers.document_granted, request.packet_id, request.client_id,
+                                           current_grant(), self.packets)
         return evidence_pb2.Document(name=document.name, content_type=document.content_type, sha256=document.sha256,
                                      size=document.size, data=document.data)
 
     async def CheckSufficiency(self, request, context):
         scope = scope_from_proto(request.scope)
-        answers = await asyncio.to_thread(handlers.check_sufficiency, scope, list(request.formula_ids), self.packets)
+        answers = await asyncio.to_thread(handlers.sufficiency_granted, scope, list(request.formula_ids),
+                                          current_grant(), self.packets)
         used = {p.sha256: p for answer in answers for p in answer.evidence}
         return evidence_pb2.CheckSufficiencyResponse(
             formulas=[common_pb2.FormulaStatus(formula_id=a.formula_id, version=RULES_VERSION, status=READINESS[a.status],
@@ -82,4 +87,5 @@ class EvidenceServicer(evidence_pb2_grpc.EvidenceServiceServicer):
     async def PromotePacket(self, request, context):
         order = PromotePacket(request.packet_id, request.client_id, GOVERNANCE_NAME.get(request.governance, ""),
                               request.operator, request.reason)
-        return packet_to_proto(await asyncio.to_thread(handlers.promote_packet, order, self.packets))
+        promoted = await asyncio.to_thread(handlers.promote_granted, order, current_grant(), self.packets)
+        return packet_to_proto(promoted)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from runtime.errors import InputError, NotFound
+from runtime.grants import Grant
 from runtime.packets import parse_contract, parse_rebates
 from runtime.scope import Scope
 from services.evidence.adapters.folder_source import SourceDocument
@@ -128,5 +129,56 @@ def get_packet(packet_id: str, client_id: str, packets: SqlPacketRepository) -> 
     """A packet in force of that client; another client's packet is as absent as a packet that does not exist."""
     found = [p for p in list_packets(packets, client_id, "") if p.packet_id == packet_id]
     if not found:
-        raise NotFound("packet_not_found", f"no packet {packet_id!r} for client {client_id!r}")
+        raise _packet_not_found(packet_id, client_id)
     return found[0]
+
+
+def _packet_not_found(packet_id: str, client_id: str) -> NotFound:
+    return NotFound("packet_not_found", f"no packet {packet_id!r} for client {client_id!r}")
+
+
+# What the service answers over gRPC: the same use cases bounded by the caller's scope grant (dual enforcement).
+# The operator's tools above reach the database directly and stay outside the mesh's grants.
+
+def _inside(grant: Grant, scope: Scope) -> Scope:
+    if not grant.covers_scope(scope):
+        raise NotFound("scope_not_found", "no such scope for this caller")  # the scope service's own answer
+    return scope
+
+
+def _packet_inside(grant: Grant, packet_id: str, client_id: str) -> None:
+    """A contract packet covers every group of its client, so any area of that client may read it; another
+    client's packet is answered exactly as one that does not exist."""
+    if not grant.covers_client(client_id):
+        raise _packet_not_found(packet_id, client_id)
+
+
+def find_granted(kind: str, scope: Scope, grant: Grant, packets: SqlPacketRepository) -> StoredPacket | None:
+    return find_packet(kind, _inside(grant, scope), packets)
+
+
+def sufficiency_granted(scope: Scope, formula_ids: list[str], grant: Grant,
+                        packets: SqlPacketRepository) -> list[FormulaSufficiency]:
+    return check_sufficiency(_inside(grant, scope), formula_ids, packets)
+
+
+def list_granted(client_id: str, pbm_id: str, grant: Grant, packets: SqlPacketRepository) -> list[StoredPacket]:
+    """A client outside the grant is refused whether it exists or not, so the answer confirms nothing."""
+    if client_id and not grant.covers_client(client_id):
+        raise NotFound("client_not_found", f"no client {client_id!r} for this caller")
+    return list_packets(packets, client_id, pbm_id)
+
+
+def packet_granted(packet_id: str, client_id: str, grant: Grant, packets: SqlPacketRepository) -> StoredPacket:
+    _packet_inside(grant, packet_id, client_id)
+    return get_packet(packet_id, client_id, packets)
+
+
+def document_granted(packet_id: str, client_id: str, grant: Grant, packets: SqlPacketRepository) -> Document:
+    _packet_inside(grant, packet_id, client_id)
+    return document_for(packet_id, client_id, packets)
+
+
+def promote_granted(order: PromotePacket, grant: Grant, packets: SqlPacketRepository) -> StoredPacket:
+    _packet_inside(grant, order.packet_id, order.client_id)
+    return promote_packet(order, packets)

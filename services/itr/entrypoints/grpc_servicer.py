@@ -6,8 +6,9 @@ import json
 
 from leaf.itr.v1 import itr_pb2, itr_pb2_grpc
 
-from runtime.errors import NotFound
+from runtime.grant_guard import current_grant
 from services.itr.adapters.mirror import SqlRequestMirror
+from services.itr.service_layer import requests
 
 TEXT_FIELDS = ("request_id", "name", "subject", "status", "priority", "client_id", "pbm_id", "tpa_id",
                "period_start", "period_end")
@@ -24,13 +25,12 @@ class ItrServicer(itr_pb2_grpc.ItrServiceServicer):
         self.mirror = mirror
 
     async def ListRequests(self, request, context):
-        rows = await asyncio.to_thread(self.mirror.list, request.client_id, request.status)
+        rows = await asyncio.to_thread(requests.list_requests, request.client_id, request.status, current_grant(),
+                                       self.mirror)
         return itr_pb2.ListRequestsResponse(requests=[request_to_proto(r) for r in rows])
 
     async def GetBundle(self, request, context):
-        row = await asyncio.to_thread(self.mirror.get, request.request_id)
-        if row is None:
-            raise NotFound("request_not_found", f"no request {request.request_id!r} in the mirror")
+        row = await asyncio.to_thread(requests.get_request, request.request_id, current_grant(), self.mirror)
         bundle = {"request": {k: row[k] for k in TEXT_FIELDS}, "history": [], "files": [], "notes": [], "feed": [],
                   "lineage": {"system_modstamp": row["system_modstamp"]}}
         return itr_pb2.Bundle(request=request_to_proto(row), bundle_json=json.dumps(bundle, sort_keys=True))

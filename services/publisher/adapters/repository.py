@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from runtime.scope import Scope
 from services.publisher.adapters import tables
 from services.publisher.domain.dashboard import Table
 
@@ -15,12 +16,13 @@ class SqlPublicationRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def add(self, run_id: str, scope_hash: str, client_id: str, published: list[Table]) -> None:
+    def add(self, run_id: str, scope: Scope, published: list[Table]) -> None:
         document = [{"name": t.name, "columns": list(t.columns), "rows": list(t.rows)} for t in published]
         try:
             with self.engine.begin() as db:
                 db.execute(insert(tables.publications).values(
-                    run_id=run_id, scope_hash=scope_hash, client_id=client_id,
+                    run_id=run_id, scope_hash=scope.scope_hash, client_id=scope.client_id,
+                    canonical_scope=scope.canonical_json().decode(),
                     tables_json=json.dumps(document, ensure_ascii=False).encode(),
                     published_at=datetime.now(timezone.utc).isoformat(timespec="seconds")))
         except IntegrityError:
@@ -33,6 +35,9 @@ class SqlPublicationRepository:
             return None
         return row.scope_hash, [Table(t["name"], tuple(t["columns"]), tuple(t["rows"])) for t in json.loads(row.tables_json)]
 
-    def client_of(self, run_id: str) -> str | None:
+    def scope_of(self, run_id: str) -> Scope | None:
+        """The published run's scope; None when it was never published or its scope is not recorded."""
         with self.engine.connect() as db:
-            return db.scalar(select(tables.publications.c.client_id).where(tables.publications.c.run_id == run_id))
+            canonical = db.scalar(select(tables.publications.c.canonical_scope)
+                                  .where(tables.publications.c.run_id == run_id))
+        return None if canonical is None else Scope.parse(**json.loads(canonical))

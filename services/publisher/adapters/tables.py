@@ -1,5 +1,5 @@
 """The publisher's own tables: one publication per run, and the ledger of every stored artifact."""
-from sqlalchemy import BigInteger, Column, LargeBinary, MetaData, String, Table
+from sqlalchemy import BigInteger, Column, LargeBinary, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -10,6 +10,8 @@ publications = Table(
     Column("client_id", String(64), nullable=False, index=True),
     Column("tables_json", LargeBinary, nullable=False),
     Column("published_at", String(40), nullable=False),
+    # What a reader's scope grant must cover; NULL (a row migration 0003 could not prove) is readable by no one.
+    Column("canonical_scope", Text, nullable=True),
 )
 
 # The ledger lists only what is stored: rows are written after the bytes, all of a publication in one transaction.

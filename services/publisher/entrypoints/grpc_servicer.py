@@ -7,6 +7,7 @@ import json
 from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
 
 from runtime.convert import lineage_to_dict
+from runtime.grant_guard import current_grant
 from services.publisher.domain.artifacts import StoredArtifact
 from services.publisher.domain.dashboard import Table, to_csv
 from services.publisher.service_layer import handlers
@@ -38,23 +39,25 @@ class PublisherServicer(publisher_pb2_grpc.PublisherServiceServicer):
 
     async def PublishRun(self, request, context):
         run = request.run
-        publication = await handlers.publish_run(run.run_id, run.result_json, lineage_to_dict(run.lineage), self.deps)
+        publication = await handlers.publish_run(run.run_id, run.result_json, lineage_to_dict(run.lineage),
+                                                 current_grant(), self.deps)
         return publication_to_proto(publication)
 
     async def GetPublication(self, request, context):
-        return publication_to_proto(await asyncio.to_thread(handlers.get_publication, request.run_id, self.deps))
+        return publication_to_proto(await asyncio.to_thread(handlers.get_publication, request.run_id, current_grant(),
+                                                            self.deps))
 
     async def GetDashboardTable(self, request, context):
         return table_to_proto(await asyncio.to_thread(handlers.dashboard_table, request.run_id, request.table,
-                                                      request.client_id, self.deps))
+                                                      current_grant(), self.deps))
 
     async def ListArtifacts(self, request, context):
-        found = await asyncio.to_thread(handlers.list_artifacts, request.run_id, request.client_id, self.deps)
+        found = await asyncio.to_thread(handlers.list_artifacts, request.run_id, current_grant(), self.deps)
         return publisher_pb2.ListArtifactsResponse(artifacts=[artifact_to_proto(a) for a in found])
 
     async def GetArtifact(self, request, context):
         artifact, data = await asyncio.to_thread(handlers.get_artifact, request.run_id, request.name,
-                                                 request.client_id, self.deps)
+                                                 current_grant(), self.deps)
         for start in range(0, max(len(data), 1), CHUNK_BYTES):
             yield publisher_pb2.ArtifactChunk(artifact=artifact_to_proto(artifact) if start == 0 else None,
                                               data=data[start:start + CHUNK_BYTES])

@@ -10,7 +10,9 @@ from pathlib import Path
 from leaf.scope.v1 import scope_pb2
 
 from runtime.clients import call
-from runtime.errors import NotFound
+from runtime.errors import InputError, NotFound
+from runtime.grants import Grant
+from runtime.scope import Scope
 from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
 from services.publisher.adapters.artifact_store import ArtifactStore
 from services.publisher.adapters.calc_claims import run_rejects, spool_run_claims
@@ -44,15 +46,20 @@ class Publication:
     artifacts: list[StoredArtifact]
 
 
-async def publish_run(run_id: str, result_json: bytes, lineage: dict, deps: PublisherDeps) -> Publication:
+async def publish_run(run_id: str, result_json: bytes, lineage: dict, grant: Grant,
+                      deps: PublisherDeps) -> Publication:
     """Build, check and store every deliverable, push the dashboard to Domo, then record the publication.
 
     The publication row is written last: until it exists a retry redoes every step, and each step is
     idempotent (artifacts are content-checked, Domo merges by scope), so a failure half-way loses nothing.
+    The grant must cover the run's scope; calc checks it again for the stored run when asked for its claims.
     """
-    if deps.publications.get(run_id) is not None:
-        return get_publication(run_id, deps)
     result = json.loads(result_json)
+    scope = _scope_of(result)
+    if not grant.covers_scope(scope):
+        raise NotFound("run_not_found", f"no run {run_id!r}")  # calc's answer for a run it does not have
+    if deps.publications.get(run_id) is not None:
+        return get_publication(run_id, grant, deps)
     rejects = await run_rejects(deps.calc, run_id)
     pseudonym = Pseudonymizer(deps.pseudonym_secret, result["scope"]["client_id"])
     with tempfile.TemporaryDirectory(prefix="leaf-publish-") as scratch:
@@ -64,8 +71,15 @@ async def publish_run(run_id: str, result_json: bytes, lineage: dict, deps: Publ
     entitlements = await _entitlements(deps.scope)
     async with deps.domo_lock:
         await asyncio.to_thread(deps.domo.publish, run_id, client_id, built.tables, entitlements)
-    deps.publications.add(run_id, context.scope_hash, client_id, built.tables)
-    return get_publication(run_id, deps)
+    deps.publications.add(run_id, scope, built.tables)
+    return get_publication(run_id, grant, deps)
+
+
+def _scope_of(result: dict) -> Scope:
+    scope = Scope.parse(**result["scope"])
+    if scope.scope_hash != result.get("scope_hash"):
+        raise InputError("bad_input:run", "the run's scope_hash does not match its scope")
+    return scope
 
 
 def _deliverables(context: RunContext):
@@ -80,34 +94,39 @@ async def _entitlements(scope_stub) -> list[Entitlement]:
     return [(e.principal, e.client_id, tuple(e.group_ids) or None) for e in reply.entitlements]
 
 
-def get_publication(run_id: str, deps: PublisherDeps) -> Publication:
+def get_publication(run_id: str, grant: Grant, deps: PublisherDeps) -> Publication:
+    _check_grant(run_id, grant, deps)
     found = deps.publications.get(run_id)
     if found is None:
-        raise NotFound("publication_not_found", f"run {run_id!r} has not been published")
+        raise _not_published(run_id)
     scope_hash, tables = found
     return Publication(run_id, scope_hash, tables, deps.ledger.of_run(run_id))
 
 
-def _check_client(run_id: str, client_id: str, deps: PublisherDeps) -> None:
-    """Another client's run is not found: its existence is never confirmed."""
-    if not client_id or deps.publications.client_of(run_id) != client_id:
-        raise NotFound("publication_not_found", f"no published run {run_id!r} for client {client_id!r}")
+def _not_published(run_id: str) -> NotFound:
+    return NotFound("publication_not_found", f"run {run_id!r} has not been published")
 
 
-def dashboard_table(run_id: str, name: str, client_id: str, deps: PublisherDeps) -> Table:
-    """One dashboard table of a run, only for the run's own client."""
-    _check_client(run_id, client_id, deps)
-    for table in get_publication(run_id, deps).tables:
+def _check_grant(run_id: str, grant: Grant, deps: PublisherDeps) -> None:
+    """A run outside the grant (or whose scope is not recorded) is answered as one never published."""
+    scope = deps.publications.scope_of(run_id)
+    if scope is None or not grant.covers_scope(scope):
+        raise _not_published(run_id)
+
+
+def dashboard_table(run_id: str, name: str, grant: Grant, deps: PublisherDeps) -> Table:
+    """One dashboard table of a run the grant covers."""
+    for table in get_publication(run_id, grant, deps).tables:
         if table.name == name:
             return table
     raise NotFound("table_not_found", f"run {run_id!r} has no dashboard table {name!r}")
 
 
-def list_artifacts(run_id: str, client_id: str, deps: PublisherDeps) -> list[StoredArtifact]:
-    _check_client(run_id, client_id, deps)
+def list_artifacts(run_id: str, grant: Grant, deps: PublisherDeps) -> list[StoredArtifact]:
+    _check_grant(run_id, grant, deps)
     return deps.ledger.of_run(run_id)
 
 
-def get_artifact(run_id: str, name: str, client_id: str, deps: PublisherDeps) -> tuple[StoredArtifact, bytes]:
-    _check_client(run_id, client_id, deps)
+def get_artifact(run_id: str, name: str, grant: Grant, deps: PublisherDeps) -> tuple[StoredArtifact, bytes]:
+    _check_grant(run_id, grant, deps)
     return read_verified(run_id, name, deps.store, deps.ledger)

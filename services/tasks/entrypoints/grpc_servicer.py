@@ -5,6 +5,7 @@ import asyncio
 
 from leaf.tasks.v1 import tasks_pb2, tasks_pb2_grpc
 
+from runtime.grant_guard import current_grant
 from runtime.telemetry import current_trace_id
 from services.tasks.adapters.ledger import SqlTaskLedger
 from services.tasks.domain.lanes import SubmitTask
@@ -23,12 +24,14 @@ class TasksServicer(tasks_pb2_grpc.TasksServiceServicer):
 
     async def SubmitTask(self, request, context):
         order = SubmitTask(request.lane, request.payload_json, request.idempotency_key)
-        return task_to_proto(await asyncio.to_thread(handlers.submit_task, order, self.ledger, current_trace_id()))
+        return task_to_proto(await asyncio.to_thread(handlers.submit_task, order, current_grant(), self.ledger,
+                                                       current_trace_id()))
 
     async def GetTask(self, request, context):
-        return task_to_proto(await asyncio.to_thread(handlers.get_task, request.task_id, self.ledger))
+        return task_to_proto(await asyncio.to_thread(handlers.get_task, request.task_id, current_grant(),
+                                                       self.ledger))
 
     async def ListTasks(self, request, context):
         state = tasks_pb2.TaskState.Name(request.state).lower() if request.state else ""
-        found = await asyncio.to_thread(self.ledger.list, request.lane, state)
+        found = await asyncio.to_thread(handlers.list_tasks, request.lane, state, current_grant(), self.ledger)
         return tasks_pb2.ListTasksResponse(tasks=[task_to_proto(t) for t in found])

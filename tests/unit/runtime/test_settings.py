@@ -1,4 +1,5 @@
 """Settings are read once and fail fast, naming what is missing; prod refuses embedded stand-ins."""
+import base64
 import os
 import subprocess
 import sys
@@ -23,6 +24,7 @@ def test_production_refuses_embedded_databases(monkeypatch, capsys):
         load_settings(ScopeSettings)
     assert "LEAF_SCOPE_DB_URL" in capsys.readouterr().err
     monkeypatch.setenv("LEAF_SCOPE_DB_URL", "postgresql+psycopg://scope@db/scope")
+    monkeypatch.setenv("LEAF_GRANT_KEYS", f"k1:{base64.b64encode(bytes(32)).decode()}")  # the other embedded default
     assert load_settings(ScopeSettings).production
 
 
@@ -31,3 +33,18 @@ def test_a_service_started_without_its_address_exits_2_with_a_clear_line():
     done = subprocess.run([sys.executable, "-m", "services.scope"], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "LEAF_GRPC_LISTEN or SCOPE_ADDR" in done.stderr
+
+
+def test_every_service_that_verifies_grants_refuses_the_local_grant_key_in_production(monkeypatch, capsys):
+    from services.evidence.bootstrap import EvidenceServiceSettings
+    from services.itr.bootstrap import ItrSettings
+    from services.publisher.bootstrap import PublisherServiceSettings
+    from services.tasks.bootstrap import TasksSettings
+
+    monkeypatch.setenv("LEAF_ENV", "prod")
+    for peer in ("EVIDENCE_ADDR", "CALC_ADDR", "SCOPE_ADDR"):  # a missing field stops validation before the prod rules
+        monkeypatch.setenv(peer, "peer:50051")
+    for settings in (CalcSettings, EvidenceServiceSettings, PublisherServiceSettings, ItrSettings, TasksSettings):
+        with pytest.raises(SettingsError):
+            load_settings(settings)
+        assert "LEAF_GRANT_KEYS" in capsys.readouterr().err, settings.__name__

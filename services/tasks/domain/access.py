@@ -1,0 +1,37 @@
+"""Which tasks a scope grant may submit and see: a task's payload may name a scope or a client, and then binds it.
+
+The ledger records no client of its own: what a task is about is what its payload says. A payload that
+names neither (an ITR or evidence sync of everything) is open to any valid grant.
+"""
+from __future__ import annotations
+
+import json
+
+from runtime.errors import InputError
+from runtime.grants import Grant
+from runtime.scope import Scope
+
+
+def task_in_grant(grant: Grant, payload: dict) -> bool:
+    """A `scope` must lie inside the grant; a `client_id` alone means the client as a whole (an all-groups grant)."""
+    scope, client_id = payload.get("scope"), payload.get("client_id")
+    if scope is not None:
+        if not isinstance(scope, dict):
+            raise InputError("bad_input:payload", "payload scope must be an object of scope fields")
+        try:
+            parsed = Scope.parse(**scope)
+        except TypeError:
+            raise InputError("bad_input:payload", "payload scope has fields a scope does not") from None
+        if not grant.covers_scope(parsed):
+            return False
+    if client_id is not None:
+        return isinstance(client_id, str) and grant.covers(client_id)
+    return True
+
+
+def stored_task_in_grant(grant: Grant, payload_json: str) -> bool:
+    """A task read back from the ledger (its payload was admitted as a JSON object); unreadable means unseen."""
+    try:
+        return task_in_grant(grant, json.loads(payload_json or "{}"))
+    except (InputError, ValueError):
+        return False
