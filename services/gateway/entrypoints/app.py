@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import APIKeyHeader
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from leaf.scope.v1 import scope_pb2
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
@@ -63,6 +64,7 @@ def create_app(connect: Callable[[], Mesh], authenticator: Authenticator, settin
     app.state.authenticator = authenticator
     app.add_exception_handler(DomainError, problems.domain_error)
     app.add_exception_handler(RequestValidationError, problems.invalid_request)
+    app.add_exception_handler(StarletteHTTPException, problems.http_error)
     operators = settings.LEAF_OPERATOR_GROUP
 
     @app.get("/healthz", response_model=Health, tags=["operations"])

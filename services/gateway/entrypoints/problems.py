@@ -5,6 +5,7 @@ import grpc
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from runtime import errors
 from runtime.grpc_errors import status_code_of
@@ -20,15 +21,25 @@ HTTP_STATUS = {
     grpc.StatusCode.UNAVAILABLE: 503,
     grpc.StatusCode.DEADLINE_EXCEEDED: 504,
 }
-TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 409: "Conflict",
+TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+          409: "Conflict", 413: "Request too large", 415: "Unsupported media type",
           422: "Unprocessable request", 429: "Too many requests", 500: "Internal error", 503: "Unavailable",
           504: "Timed out"}
 
 
-def problem(status: int, code: str, detail: str, **extra) -> JSONResponse:
+# What the web framework itself refuses (unparseable body, unknown route, wrong method), with a stable code too.
+HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "request_too_large",
+              415: "unsupported_media_type"}
+
+
+def problem(status: int, code: str, detail: str, headers: dict | None = None, **extra) -> JSONResponse:
     body = {"type": f"https://leaf.health/problems/{code.split(':')[0]}", "title": TITLES.get(status, "Error"),
             "status": status, "code": code, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+
+
+async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    return problem(exc.status_code, HTTP_CODES.get(exc.status_code, "http_error"), str(exc.detail), exc.headers)
 
 
 async def domain_error(request: Request, exc: errors.DomainError) -> JSONResponse:
