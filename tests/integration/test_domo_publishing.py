@@ -218,3 +218,15 @@ def test_only_the_test_process_trusts_the_stand_in(domo_standin, monkeypatch):
     with pytest.raises(Unavailable) as untrusted:
         publisher(domo_standin).publish("run_1", "C001", run_tables("run_1", "C001", "h1"), ENTITLED)
     assert untrusted.value.code == "domo_token" and domo_standin.requests == []
+
+
+def test_per_client_datasets_hold_one_clients_rows_and_only_its_principals_policies(domo_standin):
+    target = publisher(domo_standin, per_client=True)
+    target.publish("run_1", "C001", run_tables("run_1", "C001", "h1"), ENTITLED)
+    target.publish("run_3", "C002", run_tables("run_3", "C002", "h3"), ENTITLED)
+    assert {r["client_id"] for r in domo_standin.rows("leaf_C001_readiness")} == {"C001"}
+    assert {r["client_id"] for r in domo_standin.rows("leaf_C002_readiness")} == {"C002"}
+    c002 = domo_standin.policies_of("leaf_C002_awp_discount_guarantee")
+    assert "leaf:C001 Analysts" not in c002 and "leaf:C002 Analysts" in c002
+    assert c002["leaf:Leaf Ops"]["filters"][0]["values"] == ["C002"]
+    assert visible(domo_standin, "leaf_C002_awp_discount_guarantee", 101) == set()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Literal
 
 import requests
 from pydantic import SecretStr, model_validator
@@ -34,6 +34,8 @@ class DomoSettings(LeafSettings):
     LEAF_DOMO_API_HOST: str | None = None          # host[:port], e.g. api.domo.com; pydomo always adds https://
     LEAF_DOMO_CLIENT_ID: str | None = None
     LEAF_DOMO_CLIENT_SECRET: SecretStr | None = None
+    # shared: one dataset per table, clients kept apart by row policies; per_client: datasets of their own.
+    LEAF_DOMO_DATASETS: Literal["shared", "per_client"] = "shared"
 
     @model_validator(mode="after")
     def _domo_settings_come_together(self):
@@ -47,10 +49,11 @@ class DomoSettings(LeafSettings):
 
 def domo_publisher(settings: DomoSettings) -> DomoPublisher | DomoOutbox:
     """Domo when LEAF_DOMO_* is set, else the local outbox under LEAF_HOME."""
+    per_client = settings.LEAF_DOMO_DATASETS == "per_client"
     if not settings.LEAF_DOMO_API_HOST:
-        return DomoOutbox(Path(settings.LEAF_HOME) / "domo_outbox")
+        return DomoOutbox(Path(settings.LEAF_HOME) / "domo_outbox", per_client=per_client)
     return DomoPublisher(settings.LEAF_DOMO_API_HOST.removeprefix("https://"), settings.LEAF_DOMO_CLIENT_ID,
-                         settings.LEAF_DOMO_CLIENT_SECRET.get_secret_value())
+                         settings.LEAF_DOMO_CLIENT_SECRET.get_secret_value(), per_client=per_client)
 
 
 class DomoPublisher:
@@ -58,8 +61,9 @@ class DomoPublisher:
 
     def __init__(self, api_host: str, client_id: str, client_secret: str, *, stream_threshold_rows: int = 50_000,
                  part_rows: int = 10_000, max_attempts: int = 5, backoff_seconds: float = 0.5,
-                 max_delay_seconds: float = 30.0, timeout_seconds: float = 60.0) -> None:
+                 max_delay_seconds: float = 30.0, timeout_seconds: float = 60.0, per_client: bool = False) -> None:
         self._host, self._client_id, self._secret = api_host, client_id, client_secret
+        self.per_client = per_client
         self.stream_threshold_rows, self.part_rows = stream_threshold_rows, part_rows
         self.max_attempts, self.backoff, self.max_delay = max_attempts, backoff_seconds, max_delay_seconds
         self.timeout = timeout_seconds
@@ -67,7 +71,7 @@ class DomoPublisher:
 
     def publish(self, run_id: str, client_id: str, tables: list[Table],
                 entitlements: Iterable[Entitlement]) -> PublishSummary:
-        plans, entitlements = plan_datasets(run_id, client_id, tables), list(entitlements)
+        plans, entitlements = plan_datasets(run_id, client_id, tables, self.per_client), list(entitlements)
         principals = self._principals()
         unresolved: set[str] = set()
         summaries = tuple(self._publish_one(plan, entitlements, principals, unresolved) for plan in plans)
@@ -92,7 +96,7 @@ class DomoPublisher:
                 "name": plan.name, "description": DESCRIPTION, "schema": _schema(schema), "pdpEnabled": True}))
         unchanged = list(schema) == current_schema and tuple(current_rows) == rows
         upload = "none" if unchanged else self._upload(dataset["id"], stream_id, schema, rows)
-        changes = self._reconcile(dataset["id"], plan_policies(entitlements, rows), principals, unresolved)
+        changes = self._reconcile(dataset["id"], plan_policies(plan.entitlements(entitlements), rows), principals, unresolved)
         return DatasetSummary(plan.name, str(dataset["id"]), created, len(rows), upload, *changes)
 
     def _find_dataset(self, name: str) -> dict | None:

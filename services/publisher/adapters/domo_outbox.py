@@ -21,13 +21,14 @@ from services.publisher.domain.domo_plan import (DESCRIPTION, Column, DatasetPla
 class DomoOutbox:
     """Publishes into a local folder laid out like the datasets Domo would hold."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, per_client: bool = False) -> None:
         self.root = root
+        self.per_client = per_client
 
     def publish(self, run_id: str, client_id: str, tables: list[Table],
                 entitlements: Iterable[Entitlement]) -> PublishSummary:
         entitlements = list(entitlements)
-        summaries = tuple(self._publish_one(plan, entitlements) for plan in plan_datasets(run_id, client_id, tables))
+        summaries = tuple(self._publish_one(plan, entitlements) for plan in plan_datasets(run_id, client_id, tables, self.per_client))
         return PublishSummary(run_id, client_id, "outbox", summaries)
 
     def _publish_one(self, plan: DatasetPlan, entitlements: list[Entitlement]) -> DatasetSummary:
@@ -36,7 +37,7 @@ class DomoOutbox:
         folder.mkdir(parents=True, exist_ok=True)
         current_schema, current_rows = self._current(folder)
         schema, rows = merge(plan, current_schema, current_rows)
-        policies = plan_policies(entitlements, rows)
+        policies = plan_policies(plan.entitlements(entitlements), rows)
         schema_json = {"name": plan.name, "description": DESCRIPTION,
                        "schema": {"columns": [{"type": c.type, "name": c.name} for c in schema]}}
         pdp_json = [{"name": p.name, "principal": p.principal, "filters": p.filter_json()} for p in policies]

@@ -15,6 +15,9 @@ Design (one shared dataset per dashboard table, isolated by PDP):
   the group_ids column to the scopes present whose groups all lie inside the entitlement (client-wide rows
   cover other groups, so they stay hidden). Domo shows a user the union of its policies' rows; a principal
   with no policy sees nothing. Policies named `leaf:` are the backend's; any other policy is never touched.
+- Where isolation must be hard (LEAF_DOMO_DATASETS=per_client), each client gets its own datasets,
+  `leaf_<client>_<table>`, holding only its rows, with policies only for the principals entitled to it:
+  a mistaken policy can then never show one client's rows to another.
 """
 from __future__ import annotations
 
@@ -53,6 +56,11 @@ class DatasetPlan:
     schema: tuple[Column, ...]
     rows: tuple[dict[str, str], ...]          # this run's rows, rendered as CSV text
     scope_hashes: frozenset[str]
+    client_id: str | None = None              # set for a per-client dataset: only this client's rows, ever
+
+    def entitlements(self, entitlements: Iterable[Entitlement]) -> list[Entitlement]:
+        """The entitlements whose policies belong on this dataset (a per-client dataset: that client's only)."""
+        return [e for e in entitlements if self.client_id is None or e[1] == self.client_id]
 
 
 @dataclass(frozen=True)
@@ -91,8 +99,8 @@ class DomoTarget(Protocol):
                 entitlements: Iterable[Entitlement]) -> PublishSummary: ...
 
 
-def plan_datasets(run_id: str, client_id: str, tables: list[Table]) -> tuple[DatasetPlan, ...]:
-    """One dataset per table; refuses a row of another run or client (the publisher enforces scope again)."""
+def plan_datasets(run_id: str, client_id: str, tables: list[Table], per_client: bool = False) -> tuple[DatasetPlan, ...]:
+    """One dataset per table (per client and table when `per_client`); refuses a row of another run or client."""
     # A run's scope is every scope_hash its tables carry, so an empty table still clears that scope's old rows.
     scope_hashes = frozenset(str(r.get("scope_hash")) for t in tables for r in t.rows)
     plans = []
@@ -104,7 +112,11 @@ def plan_datasets(run_id: str, client_id: str, tables: list[Table]) -> tuple[Dat
             raise Refused("cross_client_rows", f"table {table.name} holds rows outside run {run_id} / client {client_id}")
         schema = tuple(Column(c, column_type(c)) for c in table.columns)
         rows = tuple({col.name: render(row.get(col.name), col, table.name) for col in schema} for row in table.rows)
-        plans.append(DatasetPlan(DATASET_PREFIX + table.name, schema, rows, scope_hashes))
+        if per_client:
+            plans.append(DatasetPlan(f"{DATASET_PREFIX}{client_id}_{table.name}", schema, rows, scope_hashes,
+                                     client_id))
+        else:
+            plans.append(DatasetPlan(DATASET_PREFIX + table.name, schema, rows, scope_hashes))
     return tuple(plans)
 
 
