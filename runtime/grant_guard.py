@@ -17,6 +17,7 @@ from grpc_reflection.v1alpha import reflection
 
 from runtime.grant_keys import GrantKeys
 from runtime.grants import METADATA_KEY, Grant, GrantRefused, verify, with_grant
+from runtime.handlers import rewrapped
 
 # Probes and tooling carry no grant and answer no client data.
 ALWAYS_OPEN_SERVICES = frozenset({health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME})
@@ -77,31 +78,24 @@ class GrantInterceptor(grpc.aio.ServerInterceptor):
         if handler is None or is_open(handler_call_details.method, self.open_methods):
             return handler
         keys = self.keys
-        if handler.unary_unary is not None:
-            inner = handler.unary_unary
 
+        def around_unary(inner):
             async def guarded(request, context):
                 token = _token_of(context.invocation_metadata())
                 with serving_under(verify(token, keys), token):
                     return await inner(request, context)
+            return guarded
 
-            return grpc.unary_unary_rpc_method_handler(
-                guarded, request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer)
-        if handler.unary_stream is not None:
-            stream = handler.unary_stream
-
+        def around_stream(stream):
             async def guarded_stream(request, context):
                 token = _token_of(context.invocation_metadata())
                 with serving_under(verify(token, keys), token):
                     async for message in stream(request, context):
                         yield message
+            return guarded_stream
 
-            return grpc.unary_stream_rpc_method_handler(
-                guarded_stream, request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer)
-        # No client-streaming RPC is guarded yet; answering UNIMPLEMENTED keeps a new one from being served unchecked.
-        return None
+        # None for a client-streaming method: UNIMPLEMENTED, so a new kind is never served unchecked.
+        return rewrapped(handler, around_unary, around_stream)
 
 
 def _forwarded(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:

@@ -9,6 +9,7 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from runtime import errors
+from runtime.handlers import rewrapped
 
 log = logging.getLogger(__name__)
 DOMAIN = "leaf.health"
@@ -63,32 +64,25 @@ class DomainErrorInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return handler
         method = handler_call_details.method
-        if handler.unary_unary is not None:
-            inner = handler.unary_unary
 
+        def around_unary(inner):
             async def guarded(request, context):
                 try:
                     return await inner(request, context)
                 except Exception as error:
                     await _abort(error, context, method)
+            return guarded
 
-            return grpc.unary_unary_rpc_method_handler(
-                guarded, request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer)
-        if handler.unary_stream is not None:
-            stream = handler.unary_stream
-
+        def around_stream(stream):
             async def guarded_stream(request, context):
                 try:
                     async for message in stream(request, context):
                         yield message
                 except Exception as error:
                     await _abort(error, context, method)
+            return guarded_stream
 
-            return grpc.unary_stream_rpc_method_handler(
-                guarded_stream, request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer)
-        return handler
+        return rewrapped(handler, around_unary, around_stream) or handler
 
 
 async def _abort(error: Exception, context, method: str) -> None:
