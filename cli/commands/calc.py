@@ -42,7 +42,7 @@ def add_inputs(command) -> None:
     command.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD")
 
 
-def _json(path: Path | None, kind: str, parse):
+def input_json(path: Path | None, kind: str, parse):
     if path is None:
         return None
     try:
@@ -60,16 +60,16 @@ def compute(args) -> dict:
     """
     scope = Scope.parse(args.client, args.pbm, args.date_from, args.date_to, args.tpa, tuple(args.group))
     claims = _claims(args.claims)
-    contract = _json(args.contract, "contract", parse_contract)
-    rebates = _json(args.rebates, "rebates", parse_rebates)
-    proposal = _json(args.proposal, "proposal", parse_proposal)
+    contract = input_json(args.contract, "contract", parse_contract)
+    rebates = input_json(args.rebates, "rebates", parse_rebates)
+    proposal = input_json(args.proposal, "proposal", parse_proposal)
     check_evidence_scope(scope, contract, rebates)
     if isinstance(claims, ValidatedFile):
         fast = claims
         try:
             return calculate_from_aggregates(fast.facts(scope, member_masks(contract)), scope, contract, rebates, proposal)
         except duckdb.Error:  # e.g. a value too wide for the store's DECIMAL types
-            claims = _read(args.claims)
+            claims = read_claims_file(args.claims)
         finally:
             fast.close()
     return calculate(claims, scope, contract, rebates, proposal)
@@ -79,10 +79,10 @@ def _claims(path: Path) -> ValidatedFile | ClaimsBatch:
     try:
         return ValidatedFile(path)
     except _FAST_PATH_DECLINED:
-        return _read(path)
+        return read_claims_file(path)
 
 
-def _read(path: Path) -> ClaimsBatch:
+def read_claims_file(path: Path) -> ClaimsBatch:
     try:
         return read_claims(path)
     except OSError as exc:

@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from cli.commands.calc import _json, _read, add_inputs
+from cli.commands.calc import add_inputs, input_json, read_claims_file
 from cli.offline_run import offline_context
 from runtime.errors import InputError
 from runtime.packets import parse_contract, parse_proposal, parse_rebates
@@ -33,10 +33,10 @@ def handle(args) -> int:
     from services.publisher.domain.deliverables import deliverables
 
     try:
-        batch = _read(args.claims)
-        context = offline_context(args, batch, _json(args.contract, "contract", parse_contract),
-                                  _json(args.rebates, "rebates", parse_rebates),
-                                  _json(args.proposal, "proposal", parse_proposal),
+        batch = read_claims_file(args.claims)
+        context = offline_context(args, batch, input_json(args.contract, "contract", parse_contract),
+                                  input_json(args.rebates, "rebates", parse_rebates),
+                                  input_json(args.proposal, "proposal", parse_proposal),
                                   pseudonym_secret(load_settings(PublisherSettings)))
         built = deliverables(context)
     except InputError as err:
