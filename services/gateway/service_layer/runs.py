@@ -69,7 +69,11 @@ async def get_run(mesh: Mesh, identity: Identity, run_id: str) -> dict:
         call(mesh.calc.GetRun, calc_pb2.GetRunRequest(run_id=run_id), timeout=mesh.remaining(), metadata=grant,
              retries=READ_RETRIES),
         call(mesh.publisher.GetPublication, publisher_pb2.GetPublicationRequest(run_id=run_id),
-             timeout=mesh.remaining(), metadata=grant, retries=READ_RETRIES))
+             timeout=mesh.remaining(), metadata=grant, retries=READ_RETRIES),
+        return_exceptions=True)
+    for answer in (run, publication):  # the run's own error first, whichever call finished first
+        if isinstance(answer, BaseException):
+            raise answer
     return run_to_json(run, publication)
 
 
