@@ -4,16 +4,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import ssl
-import threading
 import uuid
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 import trustme
+from tests.integration.https_standin import HttpsStandIn
 
 ACCOUNT = "leafartifacts"
 OCTETS = "application/octet-stream"
@@ -41,30 +40,16 @@ class PathEntry:
     modified: str = field(default_factory=lambda: formatdate(usegmt=True))
 
 
-class AdlsStandIn:
+class AdlsStandIn(HttpsStandIn):
     """`filesystems[name][path]` holds the files; `requests` lists (route, status); `fail_next` injects one fault."""
 
     def __init__(self, ca: trustme.CA) -> None:
-        self.lock = threading.Lock()
+        super().__init__(ca, AdlsHandler)
         self.filesystems: dict[str, dict[str, PathEntry]] = {}
         self.requests: list[tuple[str, int]] = []
         self.faults: dict[str, list[int]] = {}
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), AdlsHandler)
-        self.server.standin = self
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ca.issue_cert("127.0.0.1").configure_cert(context)
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         # Path-style, as Azurite: the SDK takes the account name from the first path segment on 127.0.0.1.
-        self.account_url = f"https://127.0.0.1:{self.server.server_address[1]}/{ACCOUNT}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> AdlsStandIn:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.account_url = f"https://127.0.0.1:{self.port}/{ACCOUNT}"
 
     def fail_next(self, route: str, status: int) -> None:
         self.faults.setdefault(route, []).append(status)

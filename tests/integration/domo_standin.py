@@ -11,14 +11,13 @@ import csv
 import io
 import json
 import secrets
-import ssl
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import trustme
+from tests.integration.https_standin import HttpsStandIn
 
 CLIENT_ID = "leaf-publisher-client"
 CLIENT_SECRET = "domo-s3cret-never-logged"
@@ -38,9 +37,9 @@ def domo_standin(tmp_path, monkeypatch):
         yield standin
 
 
-class DomoStandIn:
+class DomoStandIn(HttpsStandIn):
     def __init__(self, ca: trustme.CA) -> None:
-        self.lock = threading.Lock()
+        super().__init__(ca, Handler)
         self.datasets: dict[str, dict] = {}     # id → dataset object
         self.data: dict[str, list[list[str]]] = {}
         self.policies: dict[str, list[dict]] = {}
@@ -48,21 +47,7 @@ class DomoStandIn:
         self.requests: list[dict] = []           # {"method", "path", "query", "status", "body", "headers"}
         self.tokens: list[str] = []
         self.faults: list[tuple[str, int, dict]] = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.standin = self
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ca.issue_cert("127.0.0.1").configure_cert(context)
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.host = f"127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> DomoStandIn:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.host = f"127.0.0.1:{self.port}"
 
     def fail_next(self, route: str, status: int, headers: dict | None = None) -> None:
         """The next request whose "METHOD /path" starts with `route` answers `status`."""

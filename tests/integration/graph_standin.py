@@ -1,9 +1,6 @@
 """A local HTTPS stand-in for Microsoft Graph and its token endpoint, answering Graph's real JSON shapes."""
 from __future__ import annotations
 
-import ssl
-import threading
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -12,6 +9,7 @@ import trustme
 from services.evidence.bootstrap import DEMO_CONTRACTS
 from tests.integration.graph_standin_routes import (CLIENT_ID, CLIENT_SECRET, DOWNLOAD_PATH, DRIVE_ID,  # noqa: F401
                                                     TENANT_ID, StandInHandler, item_id)
+from tests.integration.https_standin import HttpsStandIn
 
 PAGE_SIZE = 10
 
@@ -26,11 +24,11 @@ def graph_standin(tmp_path):
         yield standin
 
 
-class GraphStandIn:
+class GraphStandIn(HttpsStandIn):
     """The drive holds the tree under `folder`; `change`/`delete` bump a sequence that delta tokens remember."""
 
     def __init__(self, folder: Path, ca: trustme.CA) -> None:
-        self.lock = threading.Lock()
+        super().__init__(ca, StandInHandler)
         self.seq, self.items = 0, {}         # id → {"path", "folder", "data", "seq", "deleted"}
         self.requests: list[tuple[str, int]] = []  # (route, status) in arrival order
         self.tokens: list[str] = []
@@ -40,22 +38,8 @@ class GraphStandIn:
         self.cursors_expired = False         # Graph forgets delta tokens after a while: 410 resyncRequired
         for path in sorted(folder.rglob("*")):
             self._put(path.relative_to(folder).as_posix(), None if path.is_dir() else path.read_bytes())
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), StandInHandler)
-        self.server.standin = self
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ca.issue_cert("127.0.0.1").configure_cert(context)
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.base = f"https://127.0.0.1:{self.server.server_address[1]}"
+        self.base = f"https://127.0.0.1:{self.port}"
         self.graph_url = f"{self.base}/v1.0"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> GraphStandIn:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     # --- what a test does to the drive and to the next requests --------------------------------------------
     def _put(self, path: str, data: bytes | None, deleted: bool = False) -> None:
