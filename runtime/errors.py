@@ -33,3 +33,23 @@ class Unavailable(DomainError):
 
 class Unauthenticated(DomainError):
     """The caller did not prove who it is: no credentials, or credentials that do not verify."""
+
+
+class TooLarge(DomainError):
+    """A request or a result is larger than the mesh carries (`request_too_large`, `result_too_large`)."""
+
+
+class RateLimited(DomainError):
+    """Too many calls for now; the caller should wait and retry."""
+
+
+class TimedOut(Unavailable):
+    """The call's deadline passed before an answer came (the work may still have happened)."""
+
+
+class Unimplemented(DomainError):
+    """The operation exists in the contract but is not built on this server."""
+
+
+class Internal(DomainError):
+    """A fault of the server, never of the caller's input: its text names no internals."""
