@@ -135,7 +135,7 @@ def _terms(f: _Fields) -> tuple[Term, ...]:
             raise t.error("awp_discount", "must lie in [0, 1)")
         terms.append(Term(t.choice("channel", CHANNELS), t.choice("brand_generic", BRAND_GENERIC), discount,
                           t.decimal("dispensing_fee", MONEY_PLACES),
-                          t.decimal("rebate_per_claim", MONEY_PLACES, nullable=True)))
+                          t.optional_decimal("rebate_per_claim", MONEY_PLACES)))
     _unique(f, "terms", [t.bucket for t in terms], "bucket")
     return tuple(terms)
 
@@ -196,7 +196,12 @@ class _Fields:
             raise self.error(end_name, f"ends before {start_name}")
         return start, end
 
-    def decimal(self, name: str, places: int, nullable: bool = False) -> Decimal | None:
+    def decimal(self, name: str, places: int) -> Decimal:
+        found = self.optional_decimal(name, places, nullable=False)
+        assert found is not None  # not nullable: a null was refused as "must be a decimal"
+        return found
+
+    def optional_decimal(self, name: str, places: int, nullable: bool = True) -> Decimal | None:
         value = self.required(name)
         if value is None and nullable:
             return None

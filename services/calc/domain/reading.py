@@ -112,7 +112,10 @@ def _collect(stream: BinaryIO) -> ClaimsBatch:
     claims: list[Claim] = []
     rejects: list[Reject] = []
     for outcome in scan:
-        (claims if isinstance(outcome, Claim) else rejects).append(outcome)
+        if isinstance(outcome, Claim):
+            claims.append(outcome)
+        else:
+            rejects.append(outcome)
     return ClaimsBatch(scan.sha256, scan.rows_read, claims, rejects, len(claims))
 
 

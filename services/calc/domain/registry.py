@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from services.calc.domain.eligibility import EXCLUSION_REASONS
 from services.calc.domain.formulas import (awp_discount_guarantee as awp, dispensing_fee_guarantee as fee,
@@ -12,7 +13,7 @@ from runtime.sufficiency import EVIDENCE_RULES
 REGISTRY_VERSION = "1"
 ROUNDING = "round half up (away from zero) applied to the exact value; quotients rounded from the exact fraction"
 
-_FORMULAS = (
+_FORMULAS: tuple[dict[str, Any], ...] = (
     {"module": awp, "description": "AWP-weighted discount per contract term bucket against the guaranteed discount "
                                    "(a floor); shortfall by the contract's offset",
      "inputs": ["netted claims", "contract terms, exclusions and offset"],

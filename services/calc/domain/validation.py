@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Sequence
+from typing import Any, Sequence, cast
 
 from runtime.packets import BRAND_GENERIC, CHANNELS
 from services.calc.domain import values as v
@@ -61,7 +61,7 @@ def _valid_claim(row: int, fields: Sequence[str]) -> Claim | None:
     if basis not in _BASES or compound not in _YES_NO or not _DIGIT_COLUMNS.fullmatch(
             "|".join((fill, ndc, days, quantity, awp, ingredient, fee, member_paid, plan_paid, npi))):
         return None
-    fill_date, days_supply, units = v.iso_date(fill), int(days), Decimal(quantity)
+    fill_date, days_supply, units = cast(Any, v.iso_date(fill)), int(days), Decimal(quantity)
     if fill_date is _INVALID or days_supply < 1 or not units:
         return None
     return Claim(row, claim_id, status, reverses, client, pbm, tpa, group, member, fill_date, ndc, drug, drug_type,
@@ -71,7 +71,7 @@ def _valid_claim(row: int, fields: Sequence[str]) -> Claim | None:
 
 def check_by_rules(row: int, fields: Sequence[str]) -> Claim | Reject:
     """The rules one column at a time in table order: the reference the fast path must agree with."""
-    typed: list[object] = []
+    typed: list[Any] = []  # each parser's own type, in Claim's field order
     for index, parse in enumerate(_PARSERS):
         value = parse(fields[index])
         if value is _INVALID or (index == _REVERSES and (typed[_STATUS] == REVERSAL) != (value != "")):
@@ -84,7 +84,7 @@ def rejected(row: int, reason: str, fields: Sequence[str]) -> Reject:
     """A reject of a row with the header's field count, keeping the scope hints as written."""
     fill_date = v.iso_date(fields[_FILL_DATE])
     return Reject(row, reason, True, fields[_CLIENT], fields[_PBM], fields[_TPA], fields[_GROUP],
-                  None if fill_date is _INVALID else fill_date)
+                  None if fill_date is _INVALID else cast(Any, fill_date))
 
 
 def misshapen(row: int) -> Reject:

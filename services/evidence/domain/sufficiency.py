@@ -41,7 +41,7 @@ def sufficiency(scope: Scope, formula_ids: list[str], contract: StoredPacket | N
     answers = []
     for formula_id in formula_ids or EVERY:
         reasons = reasons_for(formula_id, scope, terms, received, None)
-        used = (contract,) if formula_id in GUARANTEES else ()
+        used: tuple[StoredPacket | None, ...] = (contract,) if formula_id in GUARANTEES else ()
         used += (rebates,) if formula_id == REBATE else ()
         answers.append(FormulaSufficiency(formula_id, status_of(reasons), tuple(reasons),
                                           tuple(p for p in used if p is not None),

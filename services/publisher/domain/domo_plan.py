@@ -193,10 +193,10 @@ def plan_policies(entitlements: Iterable[Entitlement], rows: Iterable[dict[str, 
             whole.setdefault(principal, set()).add(client)
     policies = [Policy(POLICY_PREFIX + p, p, (("client_id", tuple(sorted(c))),)) for p, c in sorted(whole.items())]
     scopes = {(r.get("client_id", ""), r.get("group_ids", "")) for r in rows}
-    for (principal, client), groups in sorted(narrowed.items()):
+    for (principal, client), allowed in sorted(narrowed.items()):
         if client in whole.get(principal, set()):
             continue   # the whole-client policy already shows every group of this client
-        visible = sorted(g for c, g in scopes if c == client and g and set(g.split(";")) <= groups)
+        visible = sorted(g for c, g in scopes if c == client and g and set(g.split(";")) <= allowed)
         if visible:    # no visible scope: no policy, so the principal sees nothing of this client
             policies.append(Policy(f"{POLICY_PREFIX}{principal}:{client}", principal,
                                    (("client_id", (client,)), ("group_ids", tuple(visible)))))

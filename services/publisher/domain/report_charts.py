@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
+from typing import Any
 
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -18,7 +19,7 @@ DPI = 150
 SIZE_INCHES = (5.0, 3.1)
 # Pinned so nothing varies between renders: the SVG hash salt (used if a chart is ever saved as SVG),
 # the font, and no path simplification that could depend on float noise.
-_RC = {"svg.hashsalt": "leaf-report", "font.family": "DejaVu Sans", "font.size": 7, "path.simplify": False,
+_RC: Any = {"svg.hashsalt": "leaf-report", "font.family": "DejaVu Sans", "font.size": 7, "path.simplify": False,
        "hatch.linewidth": 0.6}
 _MODELED_HATCH = "////"
 _GOOD, _BAD, _NEUTRAL, _GUARANTEE = "#1b7f3b", "#b3261e", "#4a6fa5", "#9aa5b1"

@@ -5,6 +5,7 @@ One module, so the PDF, the workbook and the cross-artifact agreement test forma
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 COUNT_FIELDS = frozenset(("claims", "members", "brand_claims", "generic_claims"))
 RATIO_FIELDS = frozenset(("actual_discount", "guaranteed_discount", "gdr"))
@@ -37,7 +38,7 @@ def count(value: int) -> str:
     return f"{value:,}"
 
 
-def field_text(field: str, value: object) -> str:
+def field_text(field: str, value: Any) -> str:
     """A result field's value as shown: counts grouped, ratios as percents, money in dollars, codes as written."""
     if value is None:
         return NOT_APPLICABLE

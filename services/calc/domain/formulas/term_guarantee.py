@@ -1,6 +1,7 @@
 """What awp_discount_guarantee and dispensing_fee_guarantee share: a row per contract term bucket, then the shortfall."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Callable
 
 from runtime.packets import ContractPacket, Term
@@ -11,7 +12,7 @@ from services.calc.domain.formulas.buckets import ordered_terms
 from services.calc.domain.formulas.shortfall import shortfall
 
 # (term, eligible totals of its bucket, distinct members among them) → (result row, variance)
-BucketRow = Callable[[Term, Totals, int], tuple[dict, object]]
+BucketRow = Callable[[Term, Totals, int], tuple[dict, Decimal]]
 
 
 def term_rule(contract: ContractPacket, zero_awp: bool) -> ExclusionRule:
@@ -24,7 +25,8 @@ def term_rule(contract: ContractPacket, zero_awp: bool) -> ExclusionRule:
 def per_term_bucket(facts: ClaimsFacts, contract: ContractPacket, rule: ExclusionRule, bucket_row: BucketRow) -> dict:
     """One row per contract term bucket (also one with no eligible claim), then the shortfall by the offset."""
     eligible, excluded = split_eligible(facts.classes, rule)
-    rows, variances = [], {}
+    rows: list[dict] = []
+    variances: dict[tuple[str, str], Decimal] = {}
     for term in ordered_terms(contract.terms):
         members = facts.members_of(rule.member_mask, term.bucket)
         row, variances[term.bucket] = bucket_row(term, eligible.get(term.bucket, Totals()), members)
