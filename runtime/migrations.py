@@ -7,7 +7,7 @@ from sqlalchemy import MetaData, create_engine
 
 def run_migrations(metadata: MetaData) -> None:
     config = context.config
-    version_table = config.get_main_option("version_table")
+    version_table = config.get_main_option("version_table") or "alembic_version"
     if context.is_offline_mode():
         context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=metadata,
                           literal_binds=True, version_table=version_table)
@@ -16,7 +16,7 @@ def run_migrations(metadata: MetaData) -> None:
         return
     connection = config.attributes.get("connection")
     if connection is None:  # the `alembic` command line: connect from the URL
-        with create_engine(config.get_main_option("sqlalchemy.url")).begin() as connection:
+        with create_engine(config.get_main_option("sqlalchemy.url") or "").begin() as connection:
             _run_online(connection, metadata, version_table)
     else:
         _run_online(connection, metadata, version_table)

@@ -48,7 +48,7 @@ class ServiceSettings(LeafSettings):
 def load_settings(cls: type[S]) -> S:
     """Read settings once; on failure exit with one line naming every missing or invalid variable."""
     try:
-        return cls()
+        return cls()  # type: ignore[call-arg]  # every field is read from the environment
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" if e["loc"] else e["msg"].removeprefix("Value error, ")
                              for e in exc.errors())

@@ -34,6 +34,7 @@ class JsonLinesSpanExporter(SpanExporter):
 
 def _span_record(span: ReadableSpan) -> dict:
     ctx = span.get_span_context()
+    assert ctx is not None  # a span the SDK has ended always has its context
     return {
         "trace_id": format(ctx.trace_id, "032x"),
         "span_id": format(ctx.span_id, "016x"),
