@@ -23,6 +23,10 @@ class NotReady(DomainError):
     """A precondition is not met, e.g. the scope is not exact or no claims were loaded."""
 
 
+class Conflict(DomainError):
+    """What the caller sends clashes with what is stored: it exists already, otherwise (or a concurrent change won)."""
+
+
 class Refused(DomainError):
     """The caller may not have this (scope outside the grant, cross-client evidence)."""
 

@@ -3,10 +3,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
 from runtime.errors import InputError
+
+# Windows are about days of claims, plans and contracts that exist: a year outside is a typo or a sentinel
+# (0001-01-01, 9999-12-31), not a question. The bounds also keep date arithmetic (the day before, the day
+# after) clear of date.min and date.max, and 1900-03-01 is the first day whose Excel serial is right.
+EARLIEST_DAY = date(1900, 3, 1)
+LATEST_DAY = date(2199, 12, 31)
+_WRITTEN_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -28,16 +36,11 @@ class Scope:
 
     @classmethod
     def parse(cls, client_id, pbm_id, date_from, date_to, tpa_id=None, group_ids=()) -> "Scope":
-        """Build a scope from user-facing strings; any violation is `bad_input:scope`."""
+        """Build a scope from user-facing strings: a bad day is `bad_input:date_from` or `bad_input:date_to`,
+        any other violation `bad_input:scope`."""
         if not client_id or not pbm_id or any(not g for g in (group_ids or ())):
             raise InputError("bad_input:scope", "client_id and pbm_id are required and ids may not be empty")
-        try:
-            start = date_from if isinstance(date_from, date) else date.fromisoformat(str(date_from))
-            end = date_to if isinstance(date_to, date) else date.fromisoformat(str(date_to))
-        except ValueError as exc:
-            raise InputError("bad_input:scope", f"dates must be YYYY-MM-DD ({exc})") from None
-        if len(str(date_from)) != 10 or len(str(date_to)) != 10:
-            raise InputError("bad_input:scope", "dates must be YYYY-MM-DD")
+        start, end = window_day(date_from, "date_from"), window_day(date_to, "date_to")
         if end < start:
             raise InputError("bad_input:scope", "the window ends before it starts")
         return cls(client_id, pbm_id, start, end, tpa_id or None, tuple(group_ids or ()))
@@ -73,3 +76,21 @@ class Scope:
             and (not self.group_ids or group_id in self.group_ids)
             and self.date_from <= fill_date <= self.date_to
         )
+
+
+def window_day(value: date | str, field: str) -> date:
+    """One end of a window: a real day written YYYY-MM-DD within EARLIEST_DAY..LATEST_DAY, else `bad_input:<field>`."""
+    if isinstance(value, date):
+        day = value
+    else:
+        text = str(value)
+        if not _WRITTEN_DAY.fullmatch(text):
+            raise InputError(f"bad_input:{field}", f"{field} must be a day written YYYY-MM-DD")
+        try:
+            day = date.fromisoformat(text)
+        except ValueError as exc:
+            raise InputError(f"bad_input:{field}", f"{field} {text} is not a calendar day ({exc})") from None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise InputError(f"bad_input:{field}", f"{field} {day.isoformat()} is outside the days a window may cover "
+                                               f"({EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()})")
+    return day

@@ -33,7 +33,7 @@ from services.gateway.service_layer import artifacts, entitlements, evidence, re
 from services.gateway.settings import GatewaySettings
 
 PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
-ERRORS = {code: PROBLEM for code in (400, 401, 404, 409, 413, 422, 503, 504)}
+ERRORS = {code: PROBLEM for code in (400, 401, 404, 409, 413, 422, 429, 500, 501, 503, 504)}
 ID = r"^[A-Za-z0-9_.:-]+$"
 # Documents the header in /openapi.json (and lets /docs send it); `authenticate` does the checking.
 ACCESS_TOKEN = APIKeyHeader(name=TOKEN_HEADER, scheme_name="CloudflareAccess", auto_error=False,
@@ -65,6 +65,7 @@ def create_app(connect: Callable[[], Mesh], authenticator: Authenticator, settin
     app.add_exception_handler(DomainError, problems.domain_error)
     app.add_exception_handler(RequestValidationError, problems.invalid_request)
     app.add_exception_handler(StarletteHTTPException, problems.http_error)
+    app.add_exception_handler(Exception, problems.unexpected_error)
     operators = settings.LEAF_OPERATOR_GROUP
 
     @app.get("/healthz", response_model=Health, tags=["operations"])

@@ -6,11 +6,14 @@ value that could carry PHI (only the route template and the ids the handlers rec
 """
 from __future__ import annotations
 
-import json
 import logging
+import math
 import time
 
+from starlette.exceptions import HTTPException
+
 from services.gateway.adapters.mesh import request_deadline
+from services.gateway.entrypoints.problems import problem
 
 audit_log = logging.getLogger("leaf.audit")
 TIMEOUT_HEADER = b"x-request-timeout"  # seconds the caller will wait; becomes the deadline of every gRPC call
@@ -27,11 +30,6 @@ API_ONLY = [  # not for /docs, whose page loads Swagger UI's own scripts
 DOCS = ("/docs", "/redoc", "/openapi.json")
 
 
-def _problem(status: int, code: str, detail: str) -> bytes:
-    return json.dumps({"type": f"https://leaf.health/problems/{code}", "title": "Request too large", "status": status,
-                       "code": code, "detail": detail}).encode()
-
-
 class Edge:
     def __init__(self, app, timeout: float, max_body_bytes: int) -> None:
         self.app = app
@@ -43,7 +41,8 @@ class Edge:
             return await self.app(scope, receive, send)
         started = time.monotonic()
         headers = dict(scope["headers"])
-        token = request_deadline.set(started + self._budget(headers))
+        budget = self._budget(headers)
+        token = request_deadline.set(started + (budget or self.timeout))
         status = {"code": 500}
         extra = list(SECURITY_HEADERS) + ([] if scope["path"].startswith(DOCS) else API_ONLY)
 
@@ -54,26 +53,39 @@ class Edge:
             await send(message)
 
         try:
+            if budget is None:
+                return await problem(400, "bad_request:x-request-timeout", "the X-Request-Timeout header must be a "
+                                     "number of seconds greater than 0")(scope, receive, send_with_headers)
             declared = headers.get(b"content-length")
             if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
-                return await self._too_large(send_with_headers)
+                return await self._too_large(scope, receive, send_with_headers)
             await self.app(scope, self._limited(receive), send_with_headers)
         except BodyTooLarge:
-            await self._too_large(send_with_headers)
+            await self._too_large(scope, receive, send_with_headers)
         finally:
             request_deadline.reset(token)
             if scope["path"].startswith("/v1/"):
                 self._audit(scope, status["code"], started)
 
-    def _budget(self, headers: dict) -> float:
-        try:
-            asked = float(headers.get(TIMEOUT_HEADER, b""))
-        except ValueError:
+    def _budget(self, headers: dict) -> float | None:
+        """Seconds this request may take: the configured timeout, or less if the caller asks; None if it asks nonsense
+        (a deadline of nan, inf or below zero would fail every gRPC call as if the mesh were down)."""
+        asked = headers.get(TIMEOUT_HEADER)
+        if asked is None:
             return self.timeout
-        return min(max(asked, 0.001), self.timeout)
+        try:
+            seconds = float(asked)
+        except ValueError:
+            return None
+        if not math.isfinite(seconds) or seconds <= 0:
+            return None
+        return min(max(seconds, 0.001), self.timeout)
 
     def _limited(self, receive):
-        """Counts a body sent without Content-Length (chunked), so the limit holds for it too."""
+        """Counts a body sent without Content-Length (chunked), so the limit holds for it too.
+
+        BodyTooLarge is an HTTPException so that the framework's body parsing passes it on (it turns any other
+        exception into a 400) and the app answers it as problem+json."""
         seen = 0
 
         async def counted():
@@ -82,17 +94,13 @@ class Edge:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_body:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(self.max_body)
             return message
 
         return counted
 
-    async def _too_large(self, send) -> None:
-        body = _problem(413, "request_too_large", f"the request body is larger than {self.max_body} bytes")
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/problem+json"),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+    async def _too_large(self, scope, receive, send) -> None:
+        await problem(413, "request_too_large", BodyTooLarge(self.max_body).detail)(scope, receive, send)
 
     @staticmethod
     def _audit(scope, status: int, started: float) -> None:
@@ -111,8 +119,9 @@ class Edge:
         })
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than {limit} bytes")
 
 
 def record(request, **fields) -> None:

@@ -3,20 +3,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 DATE = r"^\d{4}-\d{2}-\d{2}$"
+# A calendar day on the wire (YYYY-MM-DD), documented as such; the domain checks it is a real day in range.
+DAY_TEXT = {"json_schema_extra": {"format": "date"}}  # in answers: always a date's isoformat
+DAY = {"pattern": DATE, **DAY_TEXT}
 
 
-class ScopeRequest(BaseModel):
+class RequestBody(BaseModel):
+    """Every request body: a key the model does not have is refused (a misspelt `group_id` must not widen a run)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ScopeRequest(RequestBody):
     """What a person asks for: a client (id or display name), a PBM (optional when unambiguous), a window."""
 
     client_id: str = Field(min_length=1, max_length=200, description="a client_id or a client's display name")
     pbm_id: str = Field("", max_length=64, description="empty: the client's only PBM in the window")
     tpa_id: str | None = Field(None, max_length=64)
     group_ids: list[str] = Field(default_factory=list, max_length=200)
-    date_from: str = Field(pattern=DATE, examples=["2025-01-01"])
-    date_to: str = Field(pattern=DATE, examples=["2025-12-31"])
+    date_from: str = Field(examples=["2025-01-01"], **DAY)
+    date_to: str = Field(examples=["2025-12-31"], **DAY)
 
 
 class RunRequest(ScopeRequest):
@@ -28,8 +37,8 @@ class Candidate(BaseModel):
     client_name: str
     pbm_id: str
     tpa_id: str
-    valid_from: str
-    valid_to: str
+    valid_from: str = Field(**DAY_TEXT)
+    valid_to: str = Field(**DAY_TEXT)
 
 
 class Resolution(BaseModel):
@@ -112,8 +121,8 @@ class Packet(BaseModel):
     client_id: str
     pbm_id: str
     governance: str
-    effective_from: str
-    effective_to: str
+    effective_from: str = Field(**DAY_TEXT)
+    effective_to: str = Field(**DAY_TEXT)
     sha256: str
     document: SourceDocument
 
@@ -160,7 +169,7 @@ class EntitlementEntry(BaseModel):
     group_ids: list[str] = Field(default_factory=list, max_length=200, description="empty: every group of the client")
 
 
-class EntitlementGrant(EntitlementEntry):
+class EntitlementGrant(RequestBody, EntitlementEntry):
     reason: str = Field(min_length=1, max_length=500)
 
 

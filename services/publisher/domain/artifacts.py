@@ -4,14 +4,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from runtime.errors import DomainError, InputError
+from runtime.errors import Conflict, InputError
 
 MAX_SEGMENT = 200
 # A name is a file or one folder deep (dashboard/<table>.csv): deeper trees have no reader that expects them.
 MAX_DEPTH = 2
 
 
-class ArtifactChanged(DomainError):
+class ArtifactChanged(Conflict):
     """A run's artifacts never change (a replay yields the same bytes): other bytes under a stored name are refused."""
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -55,15 +55,17 @@ class Registry:
 
 
 def covers(windows: list[tuple[date, date]], start: date, end: date) -> bool:
-    """Whether the union of inclusive windows covers [start, end] without a gap (adjacent windows join)."""
-    reached = start - timedelta(days=1)
+    """Whether the union of inclusive windows covers [start, end] without a gap (adjacent windows join).
+
+    Counted in day numbers, not dates: a plan open to 9999-12-31 has no date after it."""
+    reached = start.toordinal() - 1
     for valid_from, valid_to in sorted(windows):
-        if valid_from > reached + timedelta(days=1):
+        if valid_from.toordinal() > reached + 1:
             break
-        reached = max(reached, valid_to)
-        if reached >= end:
+        reached = max(reached, valid_to.toordinal())
+        if reached >= end.toordinal():
             return True
-    return reached >= end
+    return reached >= end.toordinal()
 
 
 def registry_from_document(document: dict) -> Registry:

@@ -1,9 +1,11 @@
 """Scope resolution against the demo registry: exact, and every ambiguity state with its reasons."""
+from datetime import date
+
 import pytest
 
 from demo import load_registry
 from runtime.errors import InputError
-from services.scope.domain.registry import registry_from_document
+from services.scope.domain.registry import covers, registry_from_document
 from services.scope.domain.resolution import ResolveScope, State, resolve
 
 REGISTRY = registry_from_document(load_registry())
@@ -86,3 +88,22 @@ def test_partial_scope_with_tpa_and_groups():
 def test_malformed_window_is_an_input_error_not_a_state():
     with pytest.raises(InputError):
         ask("C001", "PBM_A", "2025-12-31", "2025-01-01")
+
+
+@pytest.mark.parametrize("date_from, date_to, field", [
+    ("0001-01-01", "9999-12-31", "date_from"),  # once an OverflowError in the coverage check
+    ("2025-01-01", "9999-12-31", "date_to"),
+    ("2025-02-30", "2025-12-31", "date_from"),
+])
+def test_a_window_outside_the_calendar_we_serve_is_bad_input_naming_the_day(date_from, date_to, field):
+    with pytest.raises(InputError) as caught:
+        ask("C001", "PBM_A", date_from, date_to)
+    assert caught.value.code == f"bad_input:{field}"
+
+
+def test_coverage_is_counted_to_the_ends_of_the_calendar_without_overflow():
+    open_ended = [(date(2024, 1, 1), date.max)]
+    assert covers(open_ended, date(2025, 1, 1), date.max)
+    assert covers([(date.min, date(2025, 12, 31))], date.min, date(2025, 6, 30))
+    assert not covers([(date.min, date(2024, 12, 31)), (date(2025, 1, 2), date.max)], date.min, date.max)
+    assert covers([(date.min, date(2024, 12, 31)), (date(2025, 1, 1), date.max)], date.min, date.max)
