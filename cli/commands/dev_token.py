@@ -9,11 +9,11 @@ import sys
 import time
 
 from runtime.settings import LeafSettings, load_settings
-from services.gateway.adapters.access_jwt import LEEWAY_SECONDS
+from services.gateway.adapters.access_jwt import LEEWAY_SECONDS, MAX_LIFETIME_SECONDS
 from services.gateway.adapters.dev_keys import DEV_EMAIL, mint_dev_token
 from services.gateway.settings import AccessSettings
 
-MAX_TTL_SECONDS = 30 * 24 * 3600  # Cloudflare's longest session
+MAX_TTL_SECONDS = MAX_LIFETIME_SECONDS  # a longer-lived token would only be refused by the gateway
 
 
 def _ttl(text: str) -> int:

@@ -16,6 +16,7 @@ from runtime.grant_keys import GrantKeys, GrantKeySettings
 from runtime.home import home_path, sqlite_url
 from runtime.server import ServiceDeps
 from runtime.settings import ServiceSettings
+from runtime.topology import peer_address_settings
 from services.calc.adapters.claims_schema import ClaimsStore
 from services.calc.adapters.claims_store import DuckDbClaimsStore
 from services.calc.adapters.evidence_client import EvidenceClient
@@ -30,12 +31,12 @@ EVIDENCE_SERVICE = evidence_pb2.DESCRIPTOR.services_by_name["EvidenceService"].f
 OPEN_METHODS = frozenset(f"/{SERVICE_NAME}/{m}" for m in ("ListFormulas", "GetClaimsSnapshot"))
 
 
-class CalcSettings(ServiceSettings, GrantKeySettings):
+class CalcSettings(ServiceSettings, GrantKeySettings,
+                   peer_address_settings("calc")):  # EVIDENCE_ADDR: no run is computed without its evidence
     model_config = SettingsConfigDict(**ServiceSettings.model_config, hide_input_in_errors=True)  # a secret in input
     embedded_defaults = ("LEAF_CALC_DB_URL", "LEAF_CLAIMS_URL", "LEAF_GRANT_KEYS")
     LEAF_CALC_DB_URL: str = Field(default_factory=lambda: sqlite_url("calc"))
     LEAF_CLAIMS_URL: str = Field(default_factory=lambda: default_claims_url())
-    EVIDENCE_ADDR: str  # required: a run cannot be computed without its evidence
 
 
 def default_claims_url() -> str:

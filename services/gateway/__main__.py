@@ -1,6 +1,7 @@
 """Run the HTTP gateway: `python -m services.gateway`."""
 import uvicorn
 
+from runtime.lifeline import follow_parent
 from runtime.logs import configure_logging
 from runtime.settings import load_settings
 from runtime.telemetry import setup_tracing
@@ -11,11 +12,11 @@ from services.gateway.settings import GatewaySettings
 
 
 def main() -> None:
+    follow_parent()
     configure_logging("gateway")
     setup_tracing("gateway")
     settings = load_settings(GatewaySettings)
-    names = ("scope", "calc", "evidence", "itr", "publisher", "tasks")
-    addresses = {name: getattr(settings, f"{name.upper()}_ADDR") for name in names}
+    addresses = settings.peer_addresses()  # the services it calls (runtime/topology.py), all /readyz checks
     app = create_app(lambda: Mesh(addresses, settings.LEAF_GATEWAY_TIMEOUT_SECONDS), build_authenticator(settings),
                      settings)
     uvicorn.run(app, host=settings.LEAF_GATEWAY_HOST, port=settings.LEAF_GATEWAY_PORT,

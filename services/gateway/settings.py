@@ -4,6 +4,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from runtime.settings import LeafSettings
+from runtime.topology import GATEWAY, peer_address_settings
 
 CLOUDFLARE = ("LEAF_CF_ACCESS_TEAM_DOMAIN", "LEAF_CF_ACCESS_AUD")
 
@@ -40,7 +41,7 @@ class AccessSettings(LeafSettings):
         return self
 
 
-class GatewaySettings(AccessSettings):
+class GatewaySettings(AccessSettings, peer_address_settings(GATEWAY)):  # *_ADDR of the services it calls
     LEAF_GATEWAY_HOST: str = "127.0.0.1"
     LEAF_GATEWAY_PORT: int = 8080
     LEAF_GATEWAY_TIMEOUT_SECONDS: float = 60.0
@@ -52,9 +53,3 @@ class GatewaySettings(AccessSettings):
     @property
     def cors_origins(self) -> list[str]:
         return [origin.strip() for origin in self.LEAF_GATEWAY_CORS_ORIGINS.split(",") if origin.strip()]
-    SCOPE_ADDR: str
-    CALC_ADDR: str
-    EVIDENCE_ADDR: str
-    ITR_ADDR: str
-    PUBLISHER_ADDR: str
-    TASKS_ADDR: str

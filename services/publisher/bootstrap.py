@@ -18,6 +18,7 @@ from runtime.home import sqlite_url
 from runtime.keys import local_secret
 from runtime.server import ServiceDeps
 from runtime.settings import ServiceSettings
+from runtime.topology import peer_address_settings
 from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
 from services.publisher.adapters.artifact_store import artifact_store
 from services.publisher.adapters.domo import DomoSettings, domo_publisher
@@ -42,14 +43,12 @@ class PublisherSettings(ServiceSettings, DomoSettings):
     LEAF_ADLS_FILESYSTEM: str | None = None
 
 
-class PublisherServiceSettings(PublisherSettings, GrantKeySettings):
+class PublisherServiceSettings(PublisherSettings, GrantKeySettings,
+                               peer_address_settings("publisher")):  # CALC_ADDR, SCOPE_ADDR
     """The running service also needs its peers and the grant keys (`leaf report` needs neither)."""
 
     model_config = SettingsConfigDict(**PublisherSettings.model_config, hide_input_in_errors=True)  # a secret in input
     embedded_defaults = (*PublisherSettings.embedded_defaults, "LEAF_GRANT_KEYS")
-
-    CALC_ADDR: str    # the run's claims and in-scope rejects
-    SCOPE_ADDR: str   # the entitlement table behind Domo's row policies
 
 
 def pseudonym_secret(settings: PublisherSettings) -> bytes:

@@ -17,6 +17,10 @@ log = logging.getLogger(__name__)
 ALGORITHMS = ["RS256"]
 LEEWAY_SECONDS = 30
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud"]
+# The longest a token may live (exp - iat). An Access application token lives as long as the application's session
+# duration: 24 h by Cloudflare's default, though it may be set up to 730 h. A longer-lived token is refused, so the
+# application must keep 24 h or less, and a token copied out of a browser is worth at most a day.
+MAX_LIFETIME_SECONDS = 24 * 3600
 JWKS_LIFESPAN_SECONDS = 300
 # At most one forced JWKS fetch per cooldown however many unknown kids arrive (PyJWT >= 2.14);
 # the price is that a key rotated in within the cooldown waits for it.
@@ -73,14 +77,18 @@ class AccessVerifier:
             raise refused(f"token longer than {MAX_TOKEN_CHARS} characters")
         try:
             key = self.keys.get_signing_key_from_jwt(token)
-            return jwt.decode(token, key, algorithms=ALGORITHMS, audience=self.audience, issuer=self.issuer,
-                              leeway=self.leeway, options={"require": REQUIRED_CLAIMS})
+            claims = jwt.decode(token, key, algorithms=ALGORITHMS, audience=self.audience, issuer=self.issuer,
+                                leeway=self.leeway, options={"require": REQUIRED_CLAIMS})
         except jwt.PyJWKClientConnectionError as exc:
             # Our fault, not the caller's: their token may be fine, so say "retry" rather than "invalid".
             log.warning("access JWKS unreachable: %s", exc)
             raise Unavailable("authentication_unavailable", "the sign-in keys could not be fetched; retry") from None
         except jwt.PyJWTError as exc:
             raise refused(f"{type(exc).__name__}: {exc}") from None
+        lifetime = int(claims["exp"]) - int(claims["iat"])  # PyJWT took both as int() too ("1700000000" passes)
+        if lifetime > MAX_LIFETIME_SECONDS:
+            raise refused(f"token lives {lifetime} s, more than {MAX_LIFETIME_SECONDS} s")
+        return claims
 
 
 def identity_of(claims: dict[str, Any]) -> Identity:

@@ -61,6 +61,7 @@ def test_a_token_from_another_leaf_home_is_refused(tmp_path):
     ((), {"LEAF_CF_ACCESS_TEAM_DOMAIN": "leaf.cloudflareaccess.com", "LEAF_CF_ACCESS_AUD": "aud"}, "LEAF_CF_ACCESS_TEAM_DOMAIN"),
     (("--service", "domo", "--group", "g"), {}, "--group"),
     (("--ttl", "0"), {}, "--ttl"),
+    (("--ttl", "86401"), {}, "between 1 and 86400 seconds"),  # the gateway refuses tokens living over a day
 ])
 def test_refusals_exit_2_with_nothing_on_stdout(leaf_home, args, env, says):
     done = dev_token(*args, **env)

@@ -27,8 +27,8 @@ from jwt.algorithms import RSAAlgorithm
 from pydantic import ValidationError
 
 from runtime.errors import DomainError, Unauthenticated, Unavailable
-from services.gateway.adapters.access_jwt import AccessVerifier, team_keys
-from services.gateway.adapters.dev_keys import mint_dev_token
+from services.gateway.adapters.access_jwt import MAX_LIFETIME_SECONDS, AccessVerifier, team_keys
+from services.gateway.adapters.dev_keys import DEV_EMAIL, dev_verifier, mint_dev_token
 from services.gateway.domain.identity import Identity
 from services.gateway.entrypoints import problems
 from services.gateway.entrypoints.auth import authenticate, build_authenticator
@@ -152,6 +152,23 @@ def test_time_checks_allow_30_seconds_of_clock_skew_and_no_more(verifier, key):
     refused(verifier, sign(key, "kid-1", iat=now - 400, nbf=now - 400, exp=now - 60))
     refused(verifier, sign(key, "kid-1", nbf=now + 120))
     refused(verifier, sign(key, "kid-1", iat=now + 120))  # issued in the future: a broken or forged clock
+
+
+def test_a_token_living_longer_than_a_day_is_refused_however_its_times_are_written(verifier, key):
+    now = int(time.time())
+    assert verifier.verify(sign(key, "kid-1", iat=now, exp=now + MAX_LIFETIME_SECONDS)).email == "ana@leaf.health"
+    refused(verifier, sign(key, "kid-1", iat=now, exp=now + MAX_LIFETIME_SECONDS + 1))
+    refused(verifier, sign(key, "kid-1", iat=now - 60, nbf=now - 60, exp=now + 30 * 24 * 3600))  # a month-long session
+    refused(verifier, sign(key, "kid-1", iat=str(now), exp=str(now + 2 * MAX_LIFETIME_SECONDS)))  # PyJWT takes strings
+    assert MAX_LIFETIME_SECONDS == 24 * 3600
+
+
+def test_a_dev_token_is_held_to_the_same_lifetime():
+    dev = dev_verifier()
+    assert dev.verify(mint_dev_token(ttl=MAX_LIFETIME_SECONDS)).email == DEV_EMAIL
+    with pytest.raises(Unauthenticated) as caught:
+        dev.verify(mint_dev_token(ttl=MAX_LIFETIME_SECONDS + 1))
+    assert (caught.value.code, caught.value.message) == ("unauthenticated", "invalid credentials")
 
 
 @pytest.mark.parametrize("broken", [
