@@ -1,4 +1,4 @@
-"""`python -m services.<name>`: settings, JSON logs, tracing, then serve until SIGTERM."""
+"""`python -m services.<name>`: settings, JSON logs, tracing, then serve until SIGTERM or `leaf run` is gone."""
 from __future__ import annotations
 
 import asyncio
@@ -6,6 +6,7 @@ import os
 import sys
 from typing import Callable
 
+from runtime.lifeline import follow_parent
 from runtime.logs import configure_logging
 from runtime.server import ServiceDeps, serve
 from runtime.settings import ServiceSettings, SettingsError, load_settings
@@ -23,6 +24,7 @@ def listen_address(service: str, settings: ServiceSettings) -> str:
 
 
 def main(service: str, settings_type: type[ServiceSettings], bootstrap: Callable[[ServiceSettings], ServiceDeps]) -> None:
+    follow_parent()
     configure_logging(service)
     setup_tracing(service)
     settings = load_settings(settings_type)

@@ -1,0 +1,38 @@
+"""A process `leaf run` started stops when `leaf run` is gone, however it went (Ctrl-C, a crash, SIGKILL).
+
+The supervisor passes the read end of a pipe whose write end only it holds (LEAF_PARENT_PIPE_FD). When the
+supervisor dies, the kernel closes that write end, a read here returns end-of-file, and the process sends
+itself SIGTERM: the same graceful stop `leaf run` orders (health NOT_SERVING, then stop with a grace). This works
+on any POSIX system; on Linux the supervisor also arms the parent-death signal (cli/supervisor.py), which ends
+the same way without this thread. Unset (a service started by hand, by Kubernetes, by a test), nothing happens.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+
+from runtime.settings import SettingsError
+
+SETTING = "LEAF_PARENT_PIPE_FD"
+
+
+def follow_parent() -> None:
+    """With LEAF_PARENT_PIPE_FD set, stop this process (SIGTERM to itself) once the supervisor is gone."""
+    value = os.environ.get(SETTING)
+    if not value:
+        return
+    try:
+        fd = int(value)
+        os.fstat(fd)
+    except (ValueError, OSError):
+        print(f"configuration error: {SETTING} names no open file descriptor", file=sys.stderr)
+        raise SettingsError(2) from None
+    threading.Thread(target=_stop_at_end_of_file, args=(fd,), name="lifeline", daemon=True).start()
+
+
+def _stop_at_end_of_file(fd: int) -> None:
+    while os.read(fd, 1):  # the supervisor never writes: only its death ends this read
+        pass
+    os.kill(os.getpid(), signal.SIGTERM)
