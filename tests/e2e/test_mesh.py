@@ -13,6 +13,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from runtime.topology import CALLS, GATEWAY
 from tests.e2e.conftest import LEAF
 
 pytestmark = pytest.mark.e2e
@@ -87,10 +88,22 @@ def test_errors_are_problem_json(mesh):
     assert malformed.status_code == 422 and malformed.json()["code"] == "bad_request"
 
 
+@pytest.mark.parametrize("route", ["/v1/scopes:resolve", "/v1/runs", "/v1/evidence:sufficiency"])
+@pytest.mark.parametrize("window, field", [(("0001-01-01", "9999-12-31"), "date_from"),
+                                           (("2025-01-01", "9999-12-31"), "date_to"),
+                                           (("2025-02-30", "2025-12-31"), "date_from")])
+def test_a_malformed_window_is_400_naming_the_day_on_every_route_that_takes_one(mesh, route, window, field):
+    """0001-01-01 to 9999-12-31 once overflowed date arithmetic in the scope service and came back as 409."""
+    reply = mesh["http"].post(route, json={**C001_2025, "date_from": window[0], "date_to": window[1]})
+    assert reply.status_code == 400 and reply.headers["content-type"] == "application/problem+json", reply.text
+    assert reply.json()["code"] == f"bad_input:{field}" and reply.json()["detail"].startswith(field)
+
+
 def test_health_readiness_and_openapi(mesh):
     assert mesh["anonymous"].get("/healthz").json() == {"status": "ok", "services": {}}
     ready = mesh["http"].get("/readyz").json()
-    assert ready["status"] == "ready" and set(ready["services"]) == {"scope", "calc", "evidence", "itr", "publisher", "tasks"}
+    # Exactly the services the gateway calls: one it never calls cannot take it out of the load balancer.
+    assert ready["status"] == "ready" and set(ready["services"]) == set(CALLS[GATEWAY])
     paths = mesh["http"].get("/openapi.json").json()["paths"]
     assert {"/v1/runs", "/v1/runs/{run_id}", "/v1/scopes:resolve", "/healthz", "/readyz"} <= set(paths)
 
