@@ -84,7 +84,7 @@ async def served(tmp_path, claims_csv):
         # Likewise the publisher's calls to calc for the run's claims and rejects.
         await stubs["publisher"].PublishRun(publisher_pb2.PublishRunRequest(run=run), metadata=grant_for(C001))
         task = await stubs["tasks"].SubmitTask(tasks_pb2.SubmitTaskRequest(
-            lane="report", payload_json=json.dumps({"scope": C001.canonical()})), metadata=grant_for(C001))
+            kind="compute_run", payload_json=json.dumps({"scope": C001.canonical()})), metadata=grant_for(C001))
         yield stubs, run, task
 
 
@@ -151,7 +151,7 @@ def guarded_calls(stubs, run, task):
         ("/leaf.itr.v1.ItrService/SyncRequests", lambda md: itr.SyncRequests(itr_pb2.SyncRequestsRequest(),
                                                                             metadata=md), None, None),
         ("/leaf.tasks.v1.TasksService/SubmitTask", lambda md: tasks.SubmitTask(tasks_pb2.SubmitTaskRequest(
-            lane="report", payload_json=json.dumps({"scope": C001.canonical()})), metadata=md),
+            kind="compute_run", payload_json=json.dumps({"scope": C001.canonical()})), metadata=md),
          "exact", "scope_not_found"),
         ("/leaf.tasks.v1.TasksService/GetTask", lambda md: tasks.GetTask(
             tasks_pb2.GetTaskRequest(task_id=task.task_id), metadata=md), "read", "task_not_found"),

@@ -21,7 +21,8 @@ from services.publisher.adapters.repository import SqlPublicationRepository
 from services.publisher.domain.dashboard import Table
 from services.scope.adapters.repository import SqlRegistryRepository
 from services.tasks.adapters.ledger import SqlTaskLedger
-from services.tasks.domain.lanes import SubmitTask
+from services.tasks.domain.policy import Submitter
+from services.tasks.domain.tasks import SubmitTask
 from services.tasks.service_layer.handlers import submit_task
 from tests.integration.mesh_fixtures import grant_of, read_grant
 
@@ -128,8 +129,10 @@ def test_publications_and_task_ledger(mssql_checked):
     publications.add("run_1", scope, [])
     assert publications.get("run_1")[1][0].rows == ({"run_id": "run_1"},)
     assert publications.scope_of("run_1") == scope and publications.scope_of("missing") is None
-    ledger, grant = SqlTaskLedger(engine), grant_of(read_grant("C001"))
-    first = submit_task(SubmitTask("publish", '{"run_id": "run_1"}', "key-1"), grant, ledger)
-    assert submit_task(SubmitTask("publish", "{}", "key-1"), grant, ledger)["task_id"] == first["task_id"]
-    assert [t["task_id"] for t in ledger.list(lane="publish")] == [first["task_id"]]
+    ledger, grant, alice = SqlTaskLedger(engine), grant_of(read_grant("C001")), Submitter("user:alice@leaf.health")
+    now = "2026-01-01T00:00:00.000+00:00"
+    first = submit_task(SubmitTask("publish_run", '{"run_id": "run_1"}', "key-1"), alice, grant, ledger, None, now)
+    assert submit_task(SubmitTask("publish_run", "{}", "key-1"), alice, grant, ledger, None, now).task_id == first.task_id
+    assert [t.task_id for t in ledger.list(lane="publish")] == [first.task_id]
+    assert [(c.from_state, c.to_state) for c in ledger.history(first.task_id)] == [("", "queued")]
     assert compiled

@@ -35,3 +35,11 @@ def stored_task_in_grant(grant: Grant, payload_json: str) -> bool:
         return task_in_grant(grant, json.loads(payload_json or "{}"))
     except (InputError, ValueError):
         return False
+
+
+def scope_hash_of(grant: Grant, payload: dict) -> str:
+    """The scope a task is about: its payload's scope (already checked inside the grant), else the exact grant's."""
+    scope = payload.get("scope")
+    if isinstance(scope, dict):
+        return Scope.parse(**scope).scope_hash
+    return grant.scope_hash or ""

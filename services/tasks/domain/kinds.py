@@ -1,0 +1,65 @@
+"""Task kinds: one table saying, for each kind of long-running work, who may ask for it, its lane, its limits and retries."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from runtime.errors import InputError
+
+# Principal namespaces (runtime/principals.py): a person, a service token, a mesh service acting for itself, an
+# operator at the database's own machine. `group:` never submits: a group is whom an entitlement names, not a caller.
+USER, SERVICE, WORKLOAD, LOCAL = "user", "service", "workload", "local"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often a kind is tried and how long it waits between tries (exponential backoff, capped)."""
+
+    max_attempts: int
+    backoff_seconds: float
+    backoff_factor: float = 2.0
+    max_backoff_seconds: float = 600.0
+
+    def delay_after(self, attempt: int) -> float:
+        """Seconds before the try that follows try number `attempt` (1-based)."""
+        return min(self.backoff_seconds * self.backoff_factor ** max(attempt - 1, 0), self.max_backoff_seconds)
+
+    def exhausted(self, attempt: int) -> bool:
+        return attempt >= self.max_attempts
+
+
+@dataclass(frozen=True)
+class TaskKind:
+    """What one kind of task is allowed to be; `policy.decide` reads it, workers honour its limits."""
+
+    name: str
+    lane: str
+    submitters: frozenset[str]      # principal namespaces that may submit it
+    operator_only: bool             # only an operator's verified identity may submit it
+    mutates_curated: bool           # changes curated data: an operator, and the operator flag set on the request
+    time_limit_seconds: int
+    retry: RetryPolicy
+
+
+PEOPLE_AND_SERVICES = frozenset({USER, SERVICE, WORKLOAD, LOCAL})
+OPERATORS = frozenset({USER, LOCAL})
+
+KINDS: dict[str, TaskKind] = {k.name: k for k in (
+    TaskKind("publish_run", "publish", PEOPLE_AND_SERVICES, operator_only=False, mutates_curated=False,
+             time_limit_seconds=1800, retry=RetryPolicy(max_attempts=5, backoff_seconds=10)),
+    TaskKind("compute_run", "runs", PEOPLE_AND_SERVICES, operator_only=False, mutates_curated=False,
+             time_limit_seconds=3600, retry=RetryPolicy(max_attempts=3, backoff_seconds=10)),
+    # Mirrors Salesforce for everyone's requests: an operator's call, not an analyst's.
+    TaskKind("itr_sync", "itr", OPERATORS, operator_only=True, mutates_curated=False,
+             time_limit_seconds=900, retry=RetryPolicy(max_attempts=5, backoff_seconds=30)),
+    # Writes bronze → silver → curated takeover data (architecture.md: curated mutations need operator intent).
+    TaskKind("takeover_ingest", "takeover", OPERATORS, operator_only=True, mutates_curated=True,
+             time_limit_seconds=3600, retry=RetryPolicy(max_attempts=3, backoff_seconds=60)),
+)}
+LANES: tuple[str, ...] = tuple(sorted({k.lane for k in KINDS.values()}))
+
+
+def kind_named(name: str) -> TaskKind:
+    kind = KINDS.get(name)
+    if kind is None:
+        raise InputError("unknown_kind", f"kind must be one of {', '.join(sorted(KINDS))}")
+    return kind

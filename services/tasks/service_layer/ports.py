@@ -1,0 +1,57 @@
+"""What the task use cases need from outside (style.md 11): the ledger, the effect log, a unit of work over both.
+
+The queue's port lives with its contract in domain/queue.py.
+"""
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from services.tasks.domain.states import StateChange
+from services.tasks.domain.tasks import Task
+
+
+class EffectAlreadyApplied(Exception):
+    """Another delivery of the same task recorded its effect first."""
+
+
+class TaskLedger(Protocol):
+    def add(self, task: Task, first: StateChange) -> Task:
+        """Record a new task and its first history line; a used idempotency key returns the earlier task instead."""
+
+    def get(self, task_id: str) -> Task | None: ...
+
+    def list(self, *, lane: str = "", state: str = "", kind: str = "") -> list[Task]: ...
+
+    def history(self, task_id: str) -> list[StateChange]: ...
+
+    def move(self, change: StateChange, **fields: Any) -> Task:
+        """Move the task from `change.from_state` (StateConflict if it is elsewhere now), set `fields`, append
+        the history line — all at once."""
+
+    def mark_dispatched(self, task_id: str, at: str) -> None: ...
+
+    def undispatched(self, limit: int) -> list[Task]:
+        """Queued tasks not yet put on their lane's queue (the queue was down when they were submitted)."""
+
+
+class EffectLog(Protocol):
+    def outcome(self, task_id: str) -> str | None:
+        """The recorded outcome of the task's effect, or None when it has not been applied."""
+
+    def record(self, task_id: str, outcome_json: str, at: str) -> None:
+        """Record the effect as applied; EffectAlreadyApplied when it already was."""
+
+
+class TaskUnitOfWork(Protocol):
+    """One transaction over the ledger and the effect log; an effect's own writes may join it (`connection`)."""
+
+    tasks: TaskLedger
+    effects: EffectLog
+    connection: Any
+
+    def __enter__(self) -> TaskUnitOfWork: ...
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Roll back whatever was not committed."""
+
+    def commit(self) -> None: ...
