@@ -122,7 +122,7 @@ class DomainErrorInterceptor(grpc.aio.ServerInterceptor):
             async def guarded(request, context):
                 try:
                     return await inner(request, context)
-                except Exception as error:
+                except Exception as error:  # noqa: BLE001 - every failure must leave as a status
                     await _abort(error, context, method)
             return guarded
 
@@ -131,7 +131,7 @@ class DomainErrorInterceptor(grpc.aio.ServerInterceptor):
                 try:
                     async for message in stream(request, context):
                         yield message
-                except Exception as error:
+                except Exception as error:  # noqa: BLE001 - every failure must leave as a status
                     await _abort(error, context, method)
             return guarded_stream
 

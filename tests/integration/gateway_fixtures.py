@@ -11,7 +11,7 @@ import uvicorn
 
 from runtime.grpc_errors import DomainErrorInterceptor
 from runtime.identity import SignedAssertions
-from runtime.topology import GATEWAY, CALLS
+from runtime.topology import CALLS, GATEWAY
 from services.gateway.adapters.callers import CallerAssertions
 from services.gateway.adapters.dev_keys import mint_dev_token
 from services.gateway.adapters.mesh import Mesh

@@ -57,10 +57,10 @@ def is_problem(reply, status: int, code: str) -> dict:
 @pytest.fixture
 async def failing():
     """The gateway with a failing scope service and a calc service that implements nothing."""
-    async with grpc_server((scope_pb2_grpc.add_ScopeServiceServicer_to_server, FailingScope()),
-                           (calc_pb2_grpc.add_CalcServiceServicer_to_server, calc_pb2_grpc.CalcServiceServicer())) as at:
-        async with gateway({"scope": at, "calc": at}, LEAF_GATEWAY_MAX_BODY_BYTES=1024) as client:
-            yield client
+    servicers = [(scope_pb2_grpc.add_ScopeServiceServicer_to_server, FailingScope()),
+                 (calc_pb2_grpc.add_CalcServiceServicer_to_server, calc_pb2_grpc.CalcServiceServicer())]
+    async with grpc_server(*servicers) as at, gateway({"scope": at, "calc": at}, LEAF_GATEWAY_MAX_BODY_BYTES=1024) as client:
+        yield client
 
 
 # --- server failures are 5xx (and the 4xx that mean it), never 409 ---------------------------------------------
@@ -102,10 +102,10 @@ async def test_every_grpc_status_a_service_answers_has_its_http_status(failing, 
 async def test_an_unbuilt_method_of_a_real_servicer_is_unimplemented_over_grpc(tmp_path):
     """itr's SyncRequests is left to the generated base class, which raises NotImplementedError."""
     mirror = SqlRequestMirror(open_database(f"sqlite:///{tmp_path / 'itr.sqlite'}", "itr", ITR_MIGRATIONS))
-    async with grpc_server((itr_pb2_grpc.add_ItrServiceServicer_to_server, ItrServicer(mirror))) as address:
-        async with channel_to(address) as channel:
-            with pytest.raises(grpc.aio.AioRpcError) as caught:
-                await itr_pb2_grpc.ItrServiceStub(channel).SyncRequests(itr_pb2.SyncRequestsRequest())
+    async with grpc_server((itr_pb2_grpc.add_ItrServiceServicer_to_server, ItrServicer(mirror))) as address, \
+            channel_to(address) as channel:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await itr_pb2_grpc.ItrServiceStub(channel).SyncRequests(itr_pb2.SyncRequestsRequest())
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 
