@@ -16,6 +16,8 @@ import pytest
 import yaml
 
 from runtime.grant_keys import parse_grant_keys
+from runtime.topology import CALLS, GATEWAY, GRPC_SERVICES, address_variable, callers_of
+from tests.service_settings import SETTINGS
 
 REPO = Path(__file__).resolve().parents[2]
 OVERLAYS = ("dev", "prod")
@@ -28,53 +30,58 @@ NAME_LABEL = "app.kubernetes.io/name"
 GRPC_PORT, HTTP_PORT = 50051, 8080
 # The app's stop(grace) after it flips its health to NOT_SERVING (LEAF_GRPC_GRACE_SECONDS).
 APP_GRACE_SECONDS = 10.0
-# Who may call whom. The NetworkPolicies and *_ADDR variables must say exactly this.
-CALLS: dict[str, set[str]] = {
-    "gateway": {"scope", "calc", "evidence", "itr", "publisher", "tasks"},
-    "calc": {"evidence", "publisher", "scope"},
-    "evidence": {"scope"},
-    "itr": {"scope"},
-    "publisher": {"calc", "scope"},
-    "scope": set(),
-    "tasks": {"calc", "evidence", "itr", "publisher"},
-}
+# Who may call whom: runtime/topology.py declares it once, and the services' settings read
+# exactly those addresses. The NetworkPolicies and *_ADDR variables must say exactly this.
 SERVICES = sorted(CALLS)
-EDGE = "gateway"  # the one service reachable from outside the namespace
-GRPC_SERVICES = sorted(set(SERVICES) - {EDGE})
+EDGE = GATEWAY  # the one service reachable from outside the namespace
 # Every gRPC service signs (scope) or verifies scope grants with the mesh's one shared key set;
 # the gateway only forwards grants and holds no grant key.
 GRANT_KEYS = "LEAF_GRANT_KEYS"
 GRANT_KEYS_VAULT_OBJECT = "leaf-grant-keys"
-# The secrets each service reads in prod, all from Key Vault; dev runs on embedded defaults
-# except for the one shared, throwaway grant key (DEV_SECRET).
+# The caller-identity signing keys (runtime/identity_keys.py), wired like the grant keys into
+# every service, the gateway too. Accepted wherever they appear; what they need is checked where
+# they are added.
+IDENTITY_KEYS = "LEAF_IDENTITY_KEYS"
+MESH_KEYS = {GRANT_KEYS, IDENTITY_KEYS}
+# The secrets each service reads in prod (besides IDENTITY_KEYS), all from Key Vault; dev runs
+# on embedded defaults except for the shared, throwaway mesh keys (DEV_SECRET). None for an
+# integration that is not built: itr has no Salesforce client yet, tasks no queue or model.
 PROD_SECRETS: dict[str, set[str]] = {
     "scope": {"LEAF_SCOPE_DB_URL", GRANT_KEYS},
     "calc": {"LEAF_CALC_DB_URL", "LEAF_CLAIMS_URL", GRANT_KEYS},
     "evidence": {"LEAF_EVIDENCE_DB_URL", "LEAF_GRAPH_CLIENT_SECRET", GRANT_KEYS},
-    "itr": {"LEAF_ITR_DB_URL", "LEAF_SALESFORCE_CLIENT_SECRET", GRANT_KEYS},
+    "itr": {"LEAF_ITR_DB_URL", GRANT_KEYS},
     "publisher": {"LEAF_PUBLISHER_DB_URL", "LEAF_DOMO_CLIENT_ID", "LEAF_DOMO_CLIENT_SECRET",
                   "LEAF_PSEUDONYM_KEY", GRANT_KEYS},
-    "tasks": {"LEAF_TASKS_DB_URL", "LEAF_OPENAI_API_KEY", GRANT_KEYS},
+    "tasks": {"LEAF_TASKS_DB_URL", GRANT_KEYS},
     "gateway": {"LEAF_APIM_SECRET"},
 }
+# Variables a pod may get that no settings class reads: OpenTelemetry's own, and the
+# publisher's scratch directory (read by Python's tempfile).
+PROCESS_VARIABLES = {"OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT", "TMPDIR"}
 # Non-secret settings prod must set (the code refuses to start on an embedded default or a
 # half-configured integration), from the service's settings ConfigMap.
 PROD_SETTINGS: dict[str, set[str]] = {
     "publisher": {"LEAF_DOMO_API_HOST", "LEAF_ADLS_ACCOUNT_URL", "LEAF_ADLS_FILESYSTEM"},
     "gateway": {"LEAF_CF_ACCESS_TEAM_DOMAIN", "LEAF_CF_ACCESS_AUD", "LEAF_GATEWAY_CORS_ORIGINS"},
 }
-# Services that reach HTTPS endpoints outside the cluster in prod (Domo and ADLS for the
-# publisher, Cloudflare Access's signing keys for the gateway, …).
-PROD_EXTERNAL_HTTPS = {"evidence", "itr", "publisher", "tasks", "gateway"}
+# Services that reach HTTPS endpoints outside the cluster in prod (Graph for evidence, Domo
+# and ADLS for the publisher, Cloudflare Access's signing keys for the gateway).
+PROD_EXTERNAL_HTTPS = {"evidence", "publisher", "gateway"}
 # LEAF_DOMO_CLIENT_ID is treated as a secret although its name does not say so.
 SECRET_NAME = re.compile(
     r"(_SECRET|_PASSWORD|_DB_URL|_CONNECTION|_KEY|_KEYS)$|^LEAF_CLAIMS_URL$|^LEAF_DOMO_CLIENT_ID$")
-# The dev overlay's generated Secret: the only Secret object any overlay may render.
+# The dev overlay's generated Secrets of throwaway mesh keys: the only Secret objects any
+# overlay may render. DEV_SECRET holds the grant keys.
 DEV_SECRET = "leaf-dev-grant-keys"
+DEV_SECRET_PREFIX = "leaf-dev-"
 DEV_SECRET_LABEL = ("app.kubernetes.io/component", "dev-only-throwaway")
 # The publisher writes a workbook of up to a million claims (~1 GiB) into /tmp first.
 PUBLISHER_MIN_TMP, PUBLISHER_MIN_MEMORY_LIMIT = 2 * 2**30, 2 * 2**30
 MIN_REPLICAS = {"dev": 1, "prod": 2}
+# Domo's shared datasets are read-merge-written and the publisher serializes only in-process:
+# one publisher pod in every overlay until publishing has a single writer across replicas.
+SINGLE_WRITER = "publisher"
 WORKLOAD_IDENTITY_USE = "azure.workload.identity/use"
 WORKLOAD_IDENTITY_CLIENT = "azure.workload.identity/client-id"
 SPC_API = "secrets-store.csi.x-k8s.io/v1"
@@ -281,12 +288,25 @@ def test_autoscaling_and_disruption_budget(rendered: Rendered, service: str) -> 
     assert hpa["apiVersion"] == "autoscaling/v2"
     assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
                                              "name": service}
-    assert hpa["spec"]["minReplicas"] == MIN_REPLICAS[rendered.env]
     assert [m["resource"]["name"] for m in hpa["spec"]["metrics"]] == ["cpu"]
     pdb = rendered.get("PodDisruptionBudget", service)
     assert pdb["apiVersion"] == "policy/v1"
-    assert pdb["spec"]["minAvailable"] == 1
     assert pdb["spec"]["selector"]["matchLabels"] == selector_of(rendered, service)
+    if service == SINGLE_WRITER:
+        return  # test_the_publisher_runs_one_pod_until_domo_has_a_single_writer
+    assert hpa["spec"]["minReplicas"] == MIN_REPLICAS[rendered.env]
+    assert pdb["spec"]["minAvailable"] == 1
+
+
+def test_the_publisher_runs_one_pod_until_domo_has_a_single_writer(rendered: Rendered) -> None:
+    """Two publishers could each read a shared Domo dataset and write it back without the other's run."""
+    hpa = rendered.get("HorizontalPodAutoscaler", SINGLE_WRITER)["spec"]
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (1, 1)
+    strategy = rendered.get("Deployment", SINGLE_WRITER)["spec"]["strategy"]
+    assert strategy == {"type": "Recreate"}, "a rolling update would run two publishers side by side"
+    # With one pod, minAvailable 1 would refuse every eviction and block node drains forever.
+    assert rendered.get("PodDisruptionBudget", SINGLE_WRITER)["spec"].get("minAvailable") is None
+    assert rendered.get("PodDisruptionBudget", SINGLE_WRITER)["spec"]["maxUnavailable"] == 1
 
 
 def selector_of(rendered: Rendered, service: str) -> dict:
@@ -370,13 +390,12 @@ def test_namespace_denies_by_default_and_allows_dns(rendered: Rendered) -> None:
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_ingress_admits_exactly_the_callers(rendered: Rendered, service: str) -> None:
-    expected = {caller for caller, callees in CALLS.items() if service in callees}
-    assert callers_admitted(rendered, service) == expected
+    assert callers_admitted(rendered, service) == set(callers_of(service))
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_egress_reaches_exactly_the_callees(rendered: Rendered, service: str) -> None:
-    assert callees_reachable(rendered, service) == CALLS[service]
+    assert callees_reachable(rendered, service) == set(CALLS[service])
 
 
 def test_only_the_gateway_admits_traffic_from_outside(rendered: Rendered) -> None:
@@ -396,8 +415,13 @@ def test_only_the_gateway_admits_traffic_from_outside(rendered: Rendered) -> Non
 def test_no_secret_is_ever_a_literal(rendered: Rendered) -> None:
     secrets = rendered.of("Secret")
     if rendered.env == "dev":
-        # The one exception: the dev overlay's throwaway grant key, labelled as such.
-        assert [dev_secret(rendered)] == secrets, "dev renders only the throwaway grant key"
+        # The one exception: the dev overlay's throwaway mesh keys, labelled as such.
+        dev_secret(rendered)
+        for secret in secrets:
+            where = f"Secret/{secret['metadata']['name']}"
+            assert secret["metadata"]["name"].startswith(DEV_SECRET_PREFIX), where
+            assert secret["metadata"]["labels"].get(DEV_SECRET_LABEL[0]) == DEV_SECRET_LABEL[1], where
+            assert set(secret["data"]) <= MESH_KEYS, f"{where}: dev renders only throwaway mesh keys"
     else:
         assert not secrets, "Secrets come from Key Vault through the CSI driver"
     for config in rendered.of("ConfigMap"):
@@ -430,7 +454,7 @@ def dev_secret(rendered: Rendered) -> dict:
     (secret,) = [s for s in rendered.of("Secret")
                  if s["metadata"]["name"].startswith(f"{DEV_SECRET}-")]  # generator's hash suffix
     assert secret["metadata"]["labels"].get(DEV_SECRET_LABEL[0]) == DEV_SECRET_LABEL[1]
-    assert set(secret["data"]) == {GRANT_KEYS}
+    assert GRANT_KEYS in secret["data"] and set(secret["data"]) <= MESH_KEYS
     return secret
 
 
@@ -438,10 +462,10 @@ def dev_secret(rendered: Rendered) -> dict:
 def test_secrets_come_from_key_vault_in_prod_only(rendered: Rendered, service: str) -> None:
     secret_vars = {n: v for n, v in rendered.env_of(service).items() if SECRET_NAME.search(n)}
     if rendered.env == "dev":
-        assert set(secret_vars) == ({GRANT_KEYS} if service in GRPC_SERVICES else set()), \
-            "dev runs on embedded defaults, apart from the shared throwaway grant key"
+        assert set(secret_vars) - {IDENTITY_KEYS} == ({GRANT_KEYS} if service in GRPC_SERVICES else set()), \
+            "dev runs on embedded defaults, apart from the shared throwaway mesh keys"
         return
-    assert set(secret_vars) == PROD_SECRETS[service]
+    assert set(secret_vars) - {IDENTITY_KEYS} == PROD_SECRETS[service]
     syncing = key_vault_objects(rendered, service)
     for name in secret_vars:
         assert name in syncing, f"{name}: no SecretProviderClass mounted by {service} syncs it"
@@ -511,6 +535,32 @@ def rendered_settings(rendered: Rendered, service: str) -> dict[str, str]:
     return data
 
 
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_variable_a_pod_gets_is_read_by_its_service(rendered: Rendered, service: str) -> None:
+    """No address, secret or setting for code that does not exist: each is a field of the service's settings."""
+    given = set(rendered.env_of(service)) | set(rendered_settings(rendered, service))
+    read = set(SETTINGS[service].model_fields) | PROCESS_VARIABLES | {IDENTITY_KEYS}
+    assert given - read == set(), f"{rendered.env} {service} gets variables no setting of it reads"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_key_vault_secret_a_pod_mounts_is_read(rendered: Rendered, service: str) -> None:
+    """The CSI volume mounts every object of its SecretProviderClass: each must feed a variable read."""
+    read = set(key_vault_objects(rendered, service).values())
+    for spc in mounted_secret_provider_classes(rendered, service):
+        objects = {yaml.safe_load(item)["objectName"]
+                   for item in yaml.safe_load(spc["spec"]["parameters"]["objects"])["array"]}
+        assert objects <= read, f"{spc['metadata']['name']} mounts {sorted(objects - read)}, read by no setting"
+
+
+def mounted_secret_provider_classes(rendered: Rendered, service: str) -> list[dict]:
+    pod = rendered.get("Deployment", service)["spec"]["template"]["spec"]
+    volumes = {v["name"]: v["csi"]["volumeAttributes"]["secretProviderClass"]
+               for v in pod["volumes"] if v.get("csi", {}).get("driver") == CSI_DRIVER}
+    names = {volumes[m["name"]] for m in rendered.container(service)["volumeMounts"] if m["name"] in volumes}
+    return [spc for spc in rendered.of("SecretProviderClass") if spc["metadata"]["name"] in names]
+
+
 def test_external_https_egress_only_where_needed(rendered: Rendered) -> None:
     reaching = {service for service in SERVICES for rule in rules_for(rendered, service, "egress")
                 if any("ipBlock" in peer for peer in rule.get("to", []))
@@ -558,7 +608,7 @@ def test_each_service_has_its_own_azure_identity(rendered: Rendered) -> None:
 @pytest.mark.parametrize("service", SERVICES)
 def test_addresses_name_exactly_the_callees_services(rendered: Rendered, service: str) -> None:
     addresses = {n: v["value"] for n, v in rendered.env_of(service).items() if n.endswith("_ADDR")}
-    assert set(addresses) == {f"{callee.upper()}_ADDR" for callee in CALLS[service]}
+    assert set(addresses) == {address_variable(callee) for callee in CALLS[service]}
     for name, value in addresses.items():
         host = name.removesuffix("_ADDR").lower()
         assert value == f"{host}:{GRPC_PORT}", f"{service}: {name}={value}"

@@ -7,17 +7,9 @@ from pathlib import Path
 import pytest
 
 from runtime.topology import CALLS, GATEWAY, address_variable, callees_first, peer_address_settings
-from services.calc.bootstrap import CalcSettings
-from services.evidence.bootstrap import EvidenceServiceSettings
-from services.gateway.settings import GatewaySettings
-from services.itr.bootstrap import ItrSettings
-from services.publisher.bootstrap import PublisherServiceSettings
-from services.scope.bootstrap import ScopeSettings
-from services.tasks.bootstrap import TasksSettings
+from tests.service_settings import SETTINGS
 
 REPO = Path(__file__).resolve().parents[3]
-SETTINGS = {"scope": ScopeSettings, "calc": CalcSettings, "evidence": EvidenceServiceSettings, "itr": ItrSettings,
-            "publisher": PublisherServiceSettings, "tasks": TasksSettings, GATEWAY: GatewaySettings}
 ADDRESS = re.compile(r"\b([A-Z]+)_ADDR\b")
 
 
