@@ -8,8 +8,9 @@ import time
 import grpc
 import pytest
 from leaf.calc.v1 import calc_pb2_grpc
+from leaf.common.v1 import common_pb2
 from leaf.itr.v1 import itr_pb2, itr_pb2_grpc
-from leaf.scope.v1 import scope_pb2_grpc
+from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
 
 from runtime import errors
 from runtime.db import open_database
@@ -40,6 +41,9 @@ class FailingScope(scope_pb2_grpc.ScopeServiceServicer):
             raise errors.TooLarge("result_too_large", "the resolution is larger than the mesh carries")
         if asked == "slow":
             await asyncio.sleep(30)
+        if asked == "garbled":  # an answer the gateway cannot read: its own fault, not the caller's
+            return scope_pb2.ResolveScopeResponse(state=scope_pb2.EXACT,
+                                                  exact=common_pb2.ExactScope(canonical_json="{not json"))
         await context.abort(grpc.StatusCode[asked], f"{SECRET} ({asked})")
 
 
@@ -68,6 +72,11 @@ async def failing():
 async def test_an_exception_in_a_service_is_500_internal_naming_nothing_of_it(failing):
     body = is_problem(await failing.post("/v1/scopes:resolve", json=resolve("crash")), 500, "internal")
     assert body["detail"] == INTERNAL_DETAIL and "M123" not in str(body) and "srv" not in str(body)
+
+
+async def test_an_exception_in_the_gateway_itself_is_500_problem_json(failing):
+    body = is_problem(await failing.post("/v1/scopes:resolve", json=resolve("garbled")), 500, "internal")
+    assert body["detail"] == INTERNAL_DETAIL and "not json" not in str(body)
 
 
 async def test_a_method_the_service_has_not_built_is_501(failing):
