@@ -10,17 +10,18 @@ from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
 from runtime.grant_guard import forwarding_interceptors
 from runtime.grpc_errors import from_rpc_error
+from runtime.message_size import channel_options, max_message_bytes, too_large_of
 
 # No client keepalive: servers by default refuse pings more often than every 5 minutes (GOAWAY too_many_pings).
-CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 64 * 1024 * 1024)]
-
-
-def open_channel(address: str) -> grpc.aio.Channel:
+# The message limit is the servers' own (LEAF_GRPC_MAX_MESSAGE_BYTES): neither side accepts what the other refuses.
+def open_channel(address: str, max_bytes: int | None = None) -> grpc.aio.Channel:
     """A traced plaintext channel to `host:port`: inside the cluster NetworkPolicies fence who may connect;
     transport encryption between pods is not provided yet (see the README's known gaps).
 
-    A call made while serving a guarded RPC carries that RPC's scope grant unless it sets one itself."""
-    return grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS,
+    A call made while serving a guarded RPC carries that RPC's scope grant unless it sets one itself.
+    `max_bytes` overrides the process's message limit (a test of the limit itself)."""
+    options = channel_options(max_bytes or max_message_bytes())
+    return grpc.aio.insecure_channel(address, options=options,
                                      interceptors=[*aio_client_interceptors(), *forwarding_interceptors()])
 
 
@@ -52,5 +53,10 @@ async def call(method, request, *, timeout: float = 30.0, metadata=None, retries
         except grpc.aio.AioRpcError as exc:
             pause = backoff * 2 ** attempt
             if attempt == retries or exc.code() not in RETRYABLE or time.monotonic() + pause >= deadline:
-                raise from_rpc_error(exc) from None
+                raise domain_error_of(exc) from None
             await asyncio.sleep(pause)
+
+
+def domain_error_of(exc: grpc.aio.AioRpcError):
+    """The domain error behind a failed call; gRPC's own message-size refusal becomes result_too_large."""
+    return too_large_of(exc) or from_rpc_error(exc)

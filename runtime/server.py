@@ -15,6 +15,7 @@ from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from runtime.grant_guard import GrantInterceptor
 from runtime.grant_keys import GrantKeys
 from runtime.grpc_errors import DomainErrorInterceptor
+from runtime.message_size import channel_options, max_message_bytes
 
 log = logging.getLogger(__name__)
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -38,6 +39,8 @@ class ServiceDeps:
     # Set: every method outside `open_methods` (full names, "/pkg.Service/Method") needs a valid scope grant.
     grant_keys: GrantKeys | None = None
     open_methods: frozenset[str] = frozenset()
+    # Both directions, the same number every client uses (LEAF_GRPC_MAX_MESSAGE_BYTES).
+    max_message_bytes: int = field(default_factory=max_message_bytes)
 
 
 async def create_server(address: str, deps: ServiceDeps) -> tuple[grpc.aio.Server, int]:
@@ -46,7 +49,7 @@ async def create_server(address: str, deps: ServiceDeps) -> tuple[grpc.aio.Serve
     if deps.grant_keys is not None:
         # Inside the error interceptor, so a refused grant leaves as PERMISSION_DENIED with its reason.
         interceptors.append(GrantInterceptor(deps.grant_keys, deps.open_methods))
-    server = grpc.aio.server(interceptors=interceptors)
+    server = grpc.aio.server(interceptors=interceptors, options=channel_options(deps.max_message_bytes))
     for add, servicer in deps.servicers:
         add(servicer, server)
     health_pb2_grpc.add_HealthServicer_to_server(deps.health, server)

@@ -10,6 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from runtime.home import leaf_home
 
 S = TypeVar("S", bound="LeafSettings")
+# gRPC's own default receive limit is 4 MiB; a run's result with its first rejected rows is tens of KiB, and
+# 16 MiB leaves room for the largest page or table the mesh sends without letting one message hog memory.
+DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 
 class SettingsError(SystemExit):
@@ -23,6 +26,9 @@ class LeafSettings(BaseSettings):
 
     LEAF_ENV: str = Field("dev", pattern="^(dev|prod)$")
     LEAF_HOME: str = Field(default_factory=lambda: str(leaf_home()))
+    # The one gRPC message limit, servers (receive and send) and clients alike (runtime/message_size.py).
+    # gRPC counts lengths in a signed 32-bit int; below 1 KiB not even a small reply fits.
+    LEAF_GRPC_MAX_MESSAGE_BYTES: int = Field(DEFAULT_MAX_MESSAGE_BYTES, ge=1024, le=2**31 - 1)
     # Settings whose default is an embedded stand-in (SQLite, DuckDB under LEAF_HOME): prod must set them.
     embedded_defaults: ClassVar[tuple[str, ...]] = ()
 

@@ -76,5 +76,8 @@ def bootstrap(settings: CalcSettings, keys: GrantKeys | None = None) -> ServiceD
         await channel.close()
         deps.runs.engine.dispose()
 
-    return ServiceDeps("calc", [(calc_pb2_grpc.add_CalcServiceServicer_to_server, CalcServicer(deps))], [SERVICE_NAME],
-                       ready=ready, close=close, grant_keys=keys or settings.grant_keys(), open_methods=OPEN_METHODS)
+    # The servicer checks its replies against the very limit the server enforces.
+    limit = settings.LEAF_GRPC_MAX_MESSAGE_BYTES
+    return ServiceDeps("calc", [(calc_pb2_grpc.add_CalcServiceServicer_to_server, CalcServicer(deps, limit))],
+                       [SERVICE_NAME], ready=ready, close=close, grant_keys=keys or settings.grant_keys(),
+                       open_methods=OPEN_METHODS, max_message_bytes=limit)

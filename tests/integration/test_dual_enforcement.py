@@ -82,7 +82,8 @@ async def served(tmp_path, claims_csv):
                                             metadata=grant_for(C001))
         assert {e.evidence_id for e in run.lineage.evidence} == {"CP-C001-PBMA-2025", "RB-C001-PBMA-2025"}
         # Likewise the publisher's calls to calc for the run's claims and rejects.
-        await stubs["publisher"].PublishRun(publisher_pb2.PublishRunRequest(run=run), metadata=grant_for(C001))
+        await stubs["publisher"].PublishRun(publisher_pb2.PublishRunRequest(run_id=run.run_id),
+                                            metadata=grant_for(C001))
         task = await stubs["tasks"].SubmitTask(tasks_pb2.SubmitTaskRequest(
             kind="compute_run", payload_json=json.dumps({"scope": C001.canonical()})), metadata=grant_for(C001))
         yield stubs, run, task
@@ -131,8 +132,8 @@ def guarded_calls(stubs, run, task):
             packet_id="CP-C001-PBMA-2025", client_id="C001"), metadata=md), "read", "packet_not_found"),
         (ev("PromotePacket"), lambda md: evidence.PromotePacket(evidence_pb2.PromotePacketRequest(**promote),
                                                                 metadata=md), "read:C004", "packet_not_found"),
-        (pub("PublishRun"), lambda md: publisher.PublishRun(publisher_pb2.PublishRunRequest(run=run), metadata=md),
-         "exact", "run_not_found"),
+        (pub("PublishRun"), lambda md: publisher.PublishRun(publisher_pb2.PublishRunRequest(run_id=run_id),
+                                                            metadata=md), "exact", "run_not_found"),
         (pub("GetPublication"), lambda md: publisher.GetPublication(
             publisher_pb2.GetPublicationRequest(run_id=run_id), metadata=md), "read", "publication_not_found"),
         (pub("GetDashboardTable"), lambda md: publisher.GetDashboardTable(

@@ -1,8 +1,11 @@
 """Publishing over the real mesh: every artifact stored and listed, downloads verified, replay gives the same bytes,
-a refused run stores nothing, and the Domo outbox gets the dashboard with row policies from the entitlement table."""
+a refused run stores nothing, and the Domo outbox gets the dashboard with row policies from the entitlement table.
+The publisher reads the run from calc: a forged figure in the request changes no byte, and a run the caller's
+grant does not cover is not found."""
 import hashlib
 import json
 
+import grpc
 import pytest
 from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
@@ -12,7 +15,6 @@ from demo.generator import generate_claims
 from runtime.convert import scope_to_proto
 from runtime.grpc_errors import from_rpc_error
 from runtime.scope import Scope
-from runtime.convert import lineage_to_dict
 from runtime.db import open_database
 from runtime.keys import local_secret
 from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
@@ -54,8 +56,8 @@ async def test_a_published_run_lists_and_serves_every_artifact_verified(tmp_path
         run = await calc_pb2_grpc.CalcServiceStub(calc_channel).CreateRun(calc_pb2.CreateRunRequest(
             scope=scope_to_proto(exact)), metadata=grant)
         publisher = publisher_pb2_grpc.PublisherServiceStub(publisher_channel)
-        publication = await publisher.PublishRun(publisher_pb2.PublishRunRequest(run=run), metadata=grant)
-        again = await publisher.PublishRun(publisher_pb2.PublishRunRequest(run=run), metadata=grant)
+        publication = await publisher.PublishRun(publisher_pb2.PublishRunRequest(run_id=run.run_id), metadata=grant)
+        again = await publisher.PublishRun(publisher_pb2.PublishRunRequest(run_id=run.run_id), metadata=grant)
         listed = await publisher.ListArtifacts(publisher_pb2.ListArtifactsRequest(run_id=run.run_id),
                                                metadata=read_grant("C001"))
         downloads = {a.name: await download(publisher, run.run_id, a.name, "C001") for a in listed.artifacts}
@@ -96,37 +98,45 @@ async def test_replaying_a_run_gives_the_same_bytes_for_every_artifact(tmp_path,
         run = await calc.CreateRun(calc_pb2.CreateRunRequest(
             scope=scope_to_proto(Scope.parse("C002", "PBM_C", "2025-01-01", "2025-12-31"))), metadata=grant)
         first = await publisher_pb2_grpc.PublisherServiceStub(publisher_channel).PublishRun(
-            publisher_pb2.PublishRunRequest(run=run), metadata=grant)
+            publisher_pb2.PublishRunRequest(run_id=run.run_id), metadata=grant)
         replica = tmp_path / "replica"
         engine = open_database(f"sqlite:///{replica}.sqlite", "publisher", MIGRATIONS)
         deps = PublisherDeps(SqlPublicationRepository(engine), LocalArtifactStore(replica), SqlArtifactLedger(engine),
                              calc, scope_pb2_grpc.ScopeServiceStub(scope_channel), DomoOutbox(replica / "outbox"),
                              local_secret("pseudonym_key"))
         with acting_under(grant):  # as the publisher service serving this grant: its calls to calc carry it on
-            replayed = await publish_run(run.run_id, run.result_json, lineage_to_dict(run.lineage), grant_of(grant),
-                                         deps)
+            replayed = await publish_run(run.run_id, grant_of(grant), deps)
     assert {a.name: a.sha256 for a in first.artifacts} == {a.name: a.sha256 for a in replayed.artifacts}
     assert (replica / run.run_id / "report.pdf").read_bytes() == (
         LocalArtifactStore(leaf_home / "artifacts").open(run.run_id, "report.pdf"))
 
 
+def leaky_claims(claims_csv, folder):
+    """The claims with a leak slipped into the source: a C001 2025 claim's drug name quoting a local path."""
+    lines = claims_csv.read_text().splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    at = next(i for i, line in enumerate(lines)
+              if ",C001,PBM_A," in line and ",PAID,," in line and ",2025-" in line)
+    cells = lines[at].rstrip("\n").split(",")
+    cells[header.index("drug_name")] = "see /home/analyst/notes.txt"
+    lines[at] = ",".join(cells) + "\n"
+    leaky = folder / "leaky.csv"
+    leaky.write_text("".join(lines))
+    return leaky
+
+
 async def test_a_run_the_presentation_contract_refuses_publishes_nothing(tmp_path, claims_csv, leaf_home):
     from cli.commands.claims import load_claims
 
-    load_claims(claims_csv)
+    load_claims(leaky_claims(claims_csv, tmp_path))
     async with publishing_mesh(tmp_path) as mesh, channel_to(mesh["calc"]) as calc_channel, \
             channel_to(mesh["publisher"]) as publisher_channel:
         grant = grant_for(Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31"))
         run = await calc_pb2_grpc.CalcServiceStub(calc_channel).CreateRun(calc_pb2.CreateRunRequest(
             scope=scope_to_proto(Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31"))), metadata=grant)
-        result = json.loads(run.result_json)
-        result["formulas"][0]["reasons"].append("see /home/analyst/notes.txt")  # a leak slipped into a result
-        leaky = calc_pb2.Run()
-        leaky.CopyFrom(run)
-        leaky.result_json = json.dumps(result).encode()
         publisher = publisher_pb2_grpc.PublisherServiceStub(publisher_channel)
         with pytest.raises(Exception) as refused:
-            await publisher.PublishRun(publisher_pb2.PublishRunRequest(run=leaky), metadata=grant)
+            await publisher.PublishRun(publisher_pb2.PublishRunRequest(run_id=run.run_id), metadata=grant)
         with pytest.raises(Exception) as nothing:
             await publisher.GetPublication(publisher_pb2.GetPublicationRequest(run_id=run.run_id), metadata=grant)
     error = from_rpc_error(refused.value)
@@ -134,3 +144,85 @@ async def test_a_run_the_presentation_contract_refuses_publishes_nothing(tmp_pat
     assert from_rpc_error(nothing.value).code == "publication_not_found"
     stored = [p for p in (leaf_home / "artifacts").rglob("*") if p.is_file()] if (leaf_home / "artifacts").exists() else []
     assert stored == [] and not (leaf_home / "domo_outbox").exists()
+
+
+FORGED = "9999999.99"
+
+
+def forged_request(run_id: str, forged: calc_pb2.Run) -> publisher_pb2.PublishRunRequest:
+    """What a caller still speaking the old contract sends: the run id, and in field 1 a whole run whose figures it
+    edited. Protobuf keeps the unknown field, so those bytes really reach the publisher."""
+    body = forged.SerializeToString()
+    length, size = bytearray(), len(body)
+    while True:  # the field's length as a protobuf varint
+        length.append((size & 0x7F) | (0x80 if size > 0x7F else 0))
+        size >>= 7
+        if not size:
+            break
+    wire = b"\x0a" + bytes(length) + body + publisher_pb2.PublishRunRequest(run_id=run_id).SerializeToString()
+    request = publisher_pb2.PublishRunRequest.FromString(wire)
+    assert request.run_id == run_id and body in request.SerializeToString()
+    return request
+
+
+async def test_a_forged_publish_publishes_calc_figures_only(tmp_path, claims_csv, leaf_home):
+    """A caller with a valid grant names a real run and sends a different figure for it: every published byte is
+    the one an unforged publication of that run gives."""
+    from cli.commands.claims import load_claims
+
+    load_claims(claims_csv)
+    exact = Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31")
+    grant = grant_for(exact)
+    async with publishing_mesh(tmp_path) as mesh, channel_to(mesh["calc"]) as calc_channel, \
+            channel_to(mesh["publisher"]) as publisher_channel, channel_to(mesh["scope"]) as scope_channel:
+        calc = calc_pb2_grpc.CalcServiceStub(calc_channel)
+        run = await calc.CreateRun(calc_pb2.CreateRunRequest(scope=scope_to_proto(exact)), metadata=grant)
+        result = json.loads(run.result_json)
+        result["formulas"][0]["buckets"][0]["variance"] = FORGED
+        forged = calc_pb2.Run()
+        forged.CopyFrom(run)
+        forged.result_json = json.dumps(result).encode()
+        publisher = publisher_pb2_grpc.PublisherServiceStub(publisher_channel)
+        published = await publisher.PublishRun(forged_request(run.run_id, forged), metadata=grant)
+        downloads = {a.name: (await download(publisher, run.run_id, a.name, "C001"))[1] for a in published.artifacts}
+        unforged = tmp_path / "unforged"
+        engine = open_database(f"sqlite:///{unforged}.sqlite", "publisher", MIGRATIONS)
+        deps = PublisherDeps(SqlPublicationRepository(engine), LocalArtifactStore(unforged), SqlArtifactLedger(engine),
+                             calc, scope_pb2_grpc.ScopeServiceStub(scope_channel), DomoOutbox(unforged / "outbox"),
+                             local_secret("pseudonym_key"))
+        with acting_under(grant):
+            honest = await publish_run(run.run_id, grant_of(grant), deps)
+    assert FORGED.encode() not in b"".join(downloads.values())
+    assert FORGED not in json.dumps([json.loads(t.rows_json) for t in published.tables])
+    for name in ("run.json", "dashboard/awp_discount_guarantee.csv", "dashboard/formula_totals.csv"):
+        assert downloads[name] == (unforged / run.run_id / name).read_bytes(), name
+    assert {a.name: a.sha256 for a in published.artifacts} == {a.name: a.sha256 for a in honest.artifacts}
+    assert json.loads(downloads["run.json"])["result"] == json.loads(run.result_json)
+    domo = [(folder / "leaf_awp_discount_guarantee" / "data.csv").read_text()
+            for folder in (leaf_home / "domo_outbox", unforged / "outbox")]
+    assert FORGED not in domo[0] and domo[0] == domo[1]
+
+
+async def test_an_unknown_run_or_one_outside_the_grant_is_not_found_and_publishes_nothing(tmp_path, claims_csv,
+                                                                                       leaf_home):
+    from cli.commands.claims import load_claims
+
+    load_claims(claims_csv)
+    c001, c002 = (Scope.parse(c, p, "2025-01-01", "2025-12-31") for c, p in (("C001", "PBM_A"), ("C002", "PBM_C")))
+    async with publishing_mesh(tmp_path) as mesh, channel_to(mesh["calc"]) as calc_channel, \
+            channel_to(mesh["publisher"]) as publisher_channel:
+        other = await calc_pb2_grpc.CalcServiceStub(calc_channel).CreateRun(
+            calc_pb2.CreateRunRequest(scope=scope_to_proto(c002)), metadata=grant_for(c002))
+        publisher = publisher_pb2_grpc.PublisherServiceStub(publisher_channel)
+        refusals = []
+        for run_id in ("run_000000000000000000000000", other.run_id):
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await publisher.PublishRun(publisher_pb2.PublishRunRequest(run_id=run_id), metadata=grant_for(c001))
+            refusals.append(refused.value)
+        with pytest.raises(grpc.aio.AioRpcError) as nothing:
+            await publisher.GetPublication(publisher_pb2.GetPublicationRequest(run_id=other.run_id),
+                                           metadata=read_grant("C002"))
+    for refused in refusals:
+        assert refused.code() == grpc.StatusCode.NOT_FOUND and from_rpc_error(refused).code == "run_not_found"
+    assert from_rpc_error(nothing.value).code == "publication_not_found"
+    assert not (leaf_home / "artifacts").exists() and not (leaf_home / "domo_outbox").exists()

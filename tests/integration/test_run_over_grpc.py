@@ -51,7 +51,7 @@ async def test_a_run_over_the_mesh_equals_leaf_calc_and_is_published(tmp_path, c
         again = await stub.CreateRun(calc_pb2.CreateRunRequest(scope=scope), metadata=grant)
         stored = await stub.GetRun(calc_pb2.GetRunRequest(run_id=run.run_id), metadata=read_grant("C001"))
         publication = await publisher_pb2_grpc.PublisherServiceStub(publisher_channel).PublishRun(
-            publisher_pb2.PublishRunRequest(run=run), metadata=grant)
+            publisher_pb2.PublishRunRequest(run_id=run.run_id), metadata=grant)
 
     assert run.result_json == offline(claims_csv, "C001", "PBM_A", 2025)
     assert again.run_id == run.run_id and stored.result_json == run.result_json

@@ -10,15 +10,19 @@ from leaf.common.v1 import common_pb2
 from runtime.convert import EVIDENCE_KIND, GOVERNANCE, READINESS, scope_from_proto, scope_to_proto
 from runtime.errors import NotReady
 from runtime.grant_guard import current_grant
+from runtime.message_size import require_fits
 from runtime.telemetry import current_trace_id
 from services.calc.domain.claim_lines import ClaimLine
 from services.calc.domain.registry import REGISTRY_VERSION, registry
 from services.calc.domain.run import RunRecord, missing_evidence
-from services.calc.service_layer.run_claims import run_rejects, stream_run_claims
+from services.calc.domain.rejected_rows import capped_for_message
+from services.calc.service_layer.run_claims import ListRunRejects, list_run_rejects, stream_run_claims
 from services.calc.service_layer.runs import CalcDeps, CreateRun, create_run, get_run, result_of
 
 def run_to_proto(record: RunRecord) -> calc_pb2.Run:
+    """The run as it travels: the result's rejected_rows cut to the first few and the cut counted."""
     result, lineage = result_of(record), record.lineage
+    result_json, omitted = capped_for_message(record.result_json)
     return calc_pb2.Run(
         run_id=record.run_id,
         scope=scope_to_proto(record.scope),
@@ -26,7 +30,8 @@ def run_to_proto(record: RunRecord) -> calc_pb2.Run:
         formulas=[common_pb2.FormulaStatus(formula_id=f["id"], version=f["version"], status=READINESS[f["status"]],
                                            reasons=f["reasons"], missing_evidence=missing_evidence(f["reasons"]))
                   for f in result["formulas"]],
-        result_json=record.result_json,
+        result_json=result_json,
+        rejected_rows_omitted=omitted,
         lineage=common_pb2.RunLineage(
             run_id=record.run_id, scope_hash=record.scope_hash, registry_version=lineage["registry_version"],
             formulas=[common_pb2.FormulaVersion(**f) for f in lineage["formulas"]],
@@ -50,15 +55,20 @@ def claim_to_proto(line: ClaimLine) -> calc_pb2.NettedClaim:
 
 
 class CalcServicer(calc_pb2_grpc.CalcServiceServicer):
-    def __init__(self, deps: CalcDeps) -> None:
+    def __init__(self, deps: CalcDeps, max_message_bytes: int) -> None:
         self.deps = deps
+        self.max_message_bytes = max_message_bytes
+
+    def _sendable(self, run: calc_pb2.Run) -> calc_pb2.Run:
+        # A computed run stays stored even when its reply is refused: `leaf calc` or a larger limit can read it.
+        return require_fits(run, self.max_message_bytes, f"run {run.run_id}")
 
     async def CreateRun(self, request, context):
         order = CreateRun(scope_from_proto(request.scope), request.itr_request_id, current_trace_id())
-        return run_to_proto(await create_run(order, current_grant(), self.deps))
+        return self._sendable(run_to_proto(await create_run(order, current_grant(), self.deps)))
 
     async def GetRun(self, request, context):
-        return run_to_proto(await get_run(request.run_id, current_grant(), self.deps))
+        return self._sendable(run_to_proto(await get_run(request.run_id, current_grant(), self.deps)))
 
     async def ListFormulas(self, request, context):
         document = registry()
@@ -82,6 +92,8 @@ class CalcServicer(calc_pb2_grpc.CalcServiceServicer):
             yield calc_pb2.NettedClaimBatch(claims=[claim_to_proto(line) for line in lines])
 
     async def ListRunRejects(self, request, context):
-        rejects = await run_rejects(request.run_id, current_grant(), self.deps)
-        return calc_pb2.ListRunRejectsResponse(
-            rejects=[calc_pb2.RejectedRow(row=r.row, reason=r.reason) for r in rejects])
+        order = ListRunRejects(request.run_id, request.whole_input, request.page_size, request.page_token)
+        page = await list_run_rejects(order, current_grant(), self.deps)
+        return require_fits(calc_pb2.ListRunRejectsResponse(
+            rejects=[calc_pb2.RejectedRow(row=r.row, reason=r.reason) for r in page.rejects],
+            next_page_token=page.next_page_token), self.max_message_bytes, "a page of rejects (ask for fewer)")

@@ -1,4 +1,4 @@
-"""A run's claim-level rows, for the publisher: its netted claims and the rejects that count against its scope.
+"""A run's claim-level rows: its netted claims and its rejects (those of its scope, or the whole input's).
 
 Both are read from the claims snapshot the run recorded, for the run's own scope, so they are exactly the
 rows its result counted; never the active snapshot, which may have changed since.
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from itertools import islice
 from typing import AsyncIterator
 
@@ -14,6 +15,7 @@ from runtime.grants import Grant
 from runtime.scope import Scope
 from services.calc.domain.claim_lines import ClaimLine, rejects_in_scope
 from services.calc.domain.claims import Reject
+from services.calc.domain.rejected_rows import Listing, RejectPage, page_of, row_after
 from services.calc.service_layer.runs import CalcDeps, get_run
 
 BATCH = 2000
@@ -38,10 +40,28 @@ async def stream_run_claims(run_id: str, grant: Grant, deps: CalcDeps,
         owner.shutdown(wait=False)
 
 
-async def run_rejects(run_id: str, grant: Grant, deps: CalcDeps) -> list[Reject]:
-    """The run's rejects that count against its scope (calculations.md 1.1 rejected_in_scope), in row order."""
+@dataclass(frozen=True)
+class ListRunRejects:
+    run_id: str
+    whole_input: bool = False  # every reject of the input (the analyst's list), not only those of the scope
+    page_size: int = 0
+    page_token: str = ""
+
+
+async def list_run_rejects(order: ListRunRejects, grant: Grant, deps: CalcDeps) -> RejectPage:
+    """One page of the run's rejects in row order; the token is checked before the store is read."""
+    listing = Listing(order.run_id, order.whole_input)
+    after = row_after(order.page_token, listing)
+    rejects = await run_rejects(order.run_id, grant, deps, order.whole_input)
+    return page_of(rejects, listing, order.page_size, after)
+
+
+async def run_rejects(run_id: str, grant: Grant, deps: CalcDeps, whole_input: bool = False) -> list[Reject]:
+    """The run's rejects that count against its scope (calculations.md 1.1 rejected_in_scope), in row order; with
+    `whole_input`, every rejected row of the run's claims input (data_quality.rejected_rows)."""
     scope, snapshot_id = _scope_and_snapshot(await get_run(run_id, grant, deps))
-    return rejects_in_scope(await asyncio.to_thread(deps.claims.rejects, snapshot_id), scope)
+    every = await asyncio.to_thread(deps.claims.rejects, snapshot_id)
+    return sorted(every, key=lambda r: r.row) if whole_input else rejects_in_scope(every, scope)
 
 
 def _scope_and_snapshot(record) -> tuple[Scope, str]:

@@ -75,6 +75,8 @@ class Run(BaseModel):
     readiness: str
     formulas: list[FormulaStatus]
     result: dict[str, Any] = Field(description="the calculation result of the registry (calculations.md section 5)")
+    rejected_rows_omitted: int = Field(description="how many of result.data_quality.rejected_rows this answer "
+                                       "leaves out: it lists the first 1000; rows_rejected counts them all")
     lineage: dict[str, Any]
     dashboard: Dashboard
     artifacts: list["ArtifactRef"] = Field(description="the run's published files")

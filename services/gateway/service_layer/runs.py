@@ -57,7 +57,8 @@ async def create_run(mesh: Mesh, identity: Identity, request: scope_pb2.ResolveS
     grant, scope = await exact_scope(mesh, identity, request)
     run = await call(mesh.calc.CreateRun, calc_pb2.CreateRunRequest(scope=scope, itr_request_id=itr_request_id),
                      timeout=mesh.remaining(), metadata=grant)
-    publication = await call(mesh.publisher.PublishRun, publisher_pb2.PublishRunRequest(run=run),
+    # The publisher reads the run from calc itself: the gateway names it and cannot change what is published.
+    publication = await call(mesh.publisher.PublishRun, publisher_pb2.PublishRunRequest(run_id=run.run_id),
                              timeout=mesh.remaining(), metadata=grant)
     return run_to_json(run, publication)
 
@@ -111,6 +112,7 @@ def run_to_json(run: calc_pb2.Run, publication: publisher_pb2.Publication) -> di
         "formulas": [{"formula_id": f.formula_id, "version": f.version, "status": READINESS_NAME[f.status],
                       "reasons": list(f.reasons), "missing_evidence": list(f.missing_evidence)} for f in run.formulas],
         "result": json.loads(run.result_json),
+        "rejected_rows_omitted": run.rejected_rows_omitted,
         "lineage": lineage_to_dict(run.lineage),
         "dashboard": {"tables": [{"name": t.name, "columns": list(t.columns), "rows": json.loads(t.rows_json)}
                                  for t in publication.tables]},

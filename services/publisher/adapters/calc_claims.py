@@ -11,16 +11,17 @@ from dataclasses import astuple
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import AsyncIterator, Callable, Iterator
 
 import grpc
 from leaf.calc.v1 import calc_pb2
 
-from runtime.clients import call
-from runtime.grpc_errors import from_rpc_error
+from runtime.clients import call, domain_error_of
 from services.publisher.domain.extract import EXTRACT_COLUMNS, ExtractRow, cell, rows_of
 from services.publisher.domain.run_context import RejectedRow
 
+REJECTS_PAGE = 10_000  # calc's largest page: the fewest calls for a file with many bad rows
+READ_RETRIES = 2  # reads of a stored run are idempotent
 _DECIMALS = ("quantity", "awp_unit_price", "awp_ext", "ingredient_cost_paid", "dispensing_fee_paid")
 # How a spooled cell becomes its ExtractRow type again; every other column is text as written.
 _PARSE: dict[str, Callable[[str], object]] = {
@@ -43,14 +44,26 @@ async def spool_run_claims(calc_stub, run_id: str, pseudonymize: Callable[[str],
                 for row in rows_of(run_id, map(_Claim, batch.claims), pseudonymize):
                     writer.writerow(cell(value) for value in astuple(row))
         except grpc.aio.AioRpcError as exc:
-            raise from_rpc_error(exc) from None
+            raise domain_error_of(exc) from None
     return lambda: _read_spool(spool)
 
 
 async def run_rejects(calc_stub, run_id: str) -> tuple[RejectedRow, ...]:
     """The run's rejected rows that count against its scope, in row order: the only rejects a client sees."""
-    reply = await call(calc_stub.ListRunRejects, calc_pb2.ListRunRejectsRequest(run_id=run_id))
-    return tuple(RejectedRow(r.row, r.reason) for r in reply.rejects)
+    return tuple([RejectedRow(r.row, r.reason) async for r in paged_rejects(calc_stub, run_id, whole_input=False)])
+
+
+async def paged_rejects(calc_stub, run_id: str, whole_input: bool) -> AsyncIterator[calc_pb2.RejectedRow]:
+    """Every reject ListRunRejects lists (the scope's, or with `whole_input` the input's), page after page."""
+    token = ""
+    while True:
+        reply = await call(calc_stub.ListRunRejects, calc_pb2.ListRunRejectsRequest(
+            run_id=run_id, whole_input=whole_input, page_size=REJECTS_PAGE, page_token=token), retries=READ_RETRIES)
+        for reject in reply.rejects:
+            yield reject
+        token = reply.next_page_token
+        if not token:
+            return
 
 
 class _Claim:

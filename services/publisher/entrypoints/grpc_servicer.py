@@ -6,7 +6,6 @@ import json
 
 from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
 
-from runtime.convert import lineage_to_dict
 from runtime.grant_guard import current_grant
 from services.publisher.domain.artifacts import StoredArtifact
 from services.publisher.domain.dashboard import Table, to_csv
@@ -38,9 +37,7 @@ class PublisherServicer(publisher_pb2_grpc.PublisherServiceServicer):
         self.deps = deps
 
     async def PublishRun(self, request, context):
-        run = request.run
-        publication = await handlers.publish_run(run.run_id, run.result_json, lineage_to_dict(run.lineage),
-                                                 current_grant(), self.deps)
+        publication = await handlers.publish_run(request.run_id, current_grant(), self.deps)
         return publication_to_proto(publication)
 
     async def GetPublication(self, request, context):

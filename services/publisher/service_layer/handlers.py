@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,12 +9,13 @@ from pathlib import Path
 from leaf.scope.v1 import scope_pb2
 
 from runtime.clients import call
-from runtime.errors import InputError, NotFound
+from runtime.errors import Internal, NotFound
 from runtime.grants import Grant
 from runtime.scope import Scope
 from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
 from services.publisher.adapters.artifact_store import ArtifactStore
 from services.publisher.adapters.calc_claims import run_rejects, spool_run_claims
+from services.publisher.adapters.calc_run import read_run
 from services.publisher.adapters.repository import SqlPublicationRepository
 from services.publisher.domain.artifacts import StoredArtifact
 from services.publisher.domain.dashboard import Table
@@ -30,7 +30,7 @@ class PublisherDeps:
     publications: SqlPublicationRepository
     store: ArtifactStore
     ledger: SqlArtifactLedger
-    calc: object     # CalcServiceStub: the run's claims and rejects
+    calc: object     # CalcServiceStub: the run itself, its claims and rejects
     scope: object    # ScopeServiceStub: the entitlement table Domo's row policies come from
     domo: DomoTarget
     pseudonym_secret: bytes
@@ -46,25 +46,26 @@ class Publication:
     artifacts: list[StoredArtifact]
 
 
-async def publish_run(run_id: str, result_json: bytes, lineage: dict, grant: Grant,
-                      deps: PublisherDeps) -> Publication:
+async def publish_run(run_id: str, grant: Grant, deps: PublisherDeps) -> Publication:
     """Build, check and store every deliverable, push the dashboard to Domo, then record the publication.
 
+    Everything comes from calc, read under the caller's grant (calc answers run_not_found for a run outside
+    it): the caller names the run, and nothing it sends can change a published figure.
     The publication row is written last: until it exists a retry redoes every step, and each step is
     idempotent (artifacts are content-checked, Domo merges by scope), so a failure half-way loses nothing.
-    The grant must cover the run's scope; calc checks it again for the stored run when asked for its claims.
     """
-    result = json.loads(result_json)
-    scope = _scope_of(result)
-    if not grant.covers_scope(scope):
-        raise NotFound("run_not_found", f"no run {run_id!r}")  # calc's answer for a run it does not have
-    if deps.publications.get(run_id) is not None:
-        return get_publication(run_id, grant, deps)
+    published = deps.publications.scope_of(run_id)
+    if published is not None and grant.covers_scope(published):
+        return get_publication(run_id, grant, deps)  # publishing again changes nothing
+    run = await read_run(deps.calc, run_id)
+    scope = _scope_of(run.result)
+    if not grant.covers_scope(scope):  # calc checked already; what is published is checked here again
+        raise NotFound("run_not_found", f"no run {run_id!r}")
     rejects = await run_rejects(deps.calc, run_id)
-    pseudonym = Pseudonymizer(deps.pseudonym_secret, result["scope"]["client_id"])
+    pseudonym = Pseudonymizer(deps.pseudonym_secret, scope.client_id)
     with tempfile.TemporaryDirectory(prefix="leaf-publish-") as scratch:
         claims = await spool_run_claims(deps.calc, run_id, pseudonym, Path(scratch) / "claims.csv")
-        context = RunContext(run_id, result, lineage, rejects, claims)
+        context = RunContext(run_id, run.result, run.lineage, rejects, claims)
         built = await asyncio.to_thread(_deliverables, context)
     client_id = context.client_id
     await asyncio.to_thread(store_artifacts, run_id, client_id, built.artifacts, deps.store, deps.ledger)
@@ -77,8 +78,8 @@ async def publish_run(run_id: str, result_json: bytes, lineage: dict, grant: Gra
 
 def _scope_of(result: dict) -> Scope:
     scope = Scope.parse(**result["scope"])
-    if scope.scope_hash != result.get("scope_hash"):
-        raise InputError("bad_input:run", "the run's scope_hash does not match its scope")
+    if scope.scope_hash != result.get("scope_hash"):  # calc's own record disagrees with itself: not the caller's fault
+        raise Internal("run_scope_mismatch", "the run's scope_hash does not match its scope; nothing was published")
     return scope
 
 
