@@ -110,11 +110,11 @@ async def calc_limited_to(limit: int, folder):
     from services.evidence.bootstrap import EvidenceServiceSettings, bootstrap as evidence_bootstrap
 
     evidence = evidence_bootstrap(EvidenceServiceSettings(LEAF_EVIDENCE_DB_URL=f"sqlite:///{folder / 'e.sqlite'}"))
-    async with running(evidence) as evidence_address:
-        async with running(calc_bootstrap(CalcSettings(EVIDENCE_ADDR=evidence_address,
-                                                       LEAF_CALC_DB_URL=f"sqlite:///{folder / 'c.sqlite'}",
-                                                       LEAF_GRPC_MAX_MESSAGE_BYTES=limit))) as address:
-            yield address
+    async with contextlib.AsyncExitStack() as stack:
+        evidence_address = await stack.enter_async_context(running(evidence))
+        yield await stack.enter_async_context(running(calc_bootstrap(CalcSettings(
+            EVIDENCE_ADDR=evidence_address, LEAF_CALC_DB_URL=f"sqlite:///{folder / 'c.sqlite'}",
+            LEAF_GRPC_MAX_MESSAGE_BYTES=limit))))
 
 
 async def test_a_result_larger_than_the_message_limit_is_result_too_large(tmp_path, claims_csv, leaf_home):

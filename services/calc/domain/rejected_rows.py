@@ -9,8 +9,8 @@ import base64
 import binascii
 import json
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from runtime.errors import InputError
 from services.calc.domain.claims import Reject
