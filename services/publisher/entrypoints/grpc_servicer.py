@@ -12,7 +12,7 @@ from services.publisher.domain.dashboard import Table, to_csv
 from services.publisher.service_layer import handlers
 from services.publisher.service_layer.handlers import Publication, PublisherDeps
 
-CHUNK_BYTES = 1 << 20  # well under gRPC's 4 MiB default message limit
+CHUNK_BYTES = 1 << 20  # far under the 16 MiB default of LEAF_GRPC_MAX_MESSAGE_BYTES; a limit below it fails downloads
 
 
 def table_to_proto(table: Table) -> publisher_pb2.DashboardTable:
