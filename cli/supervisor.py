@@ -15,9 +15,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -112,7 +112,7 @@ class Supervisor:
             self.processes[name] = subprocess.Popen(
                 [sys.executable, "-m", f"services.{name}"], env={**self.environment(name), **(extra_env or {})},
                 stdout=log, stderr=log, start_new_session=True, pass_fds=(self.lifeline[0],),
-                preexec_fn=parent_death_signal())
+                preexec_fn=parent_death_signal())  # noqa: PLW1509 (safe: see parent_death_signal)
 
     def start_service(self, name: str) -> None:
         self.start(name, {"LEAF_GRPC_LISTEN": self.addresses[name]})

@@ -8,8 +8,9 @@ open a path the table does not declare, or lack one it does.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 from runtime.settings import LeafSettings
 

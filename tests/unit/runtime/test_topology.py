@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from runtime.topology import CALLS, GATEWAY, address_variable, callees_first, peer_address_settings
+from runtime.topology import (
+    CALLS,
+    GATEWAY,
+    address_variable,
+    callees_first,
+    peer_address_settings,
+)
 from tests.service_settings import SETTINGS
 
 REPO = Path(__file__).resolve().parents[3]
