@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, Sequence
 
 MAX_ATTEMPTS_EXCEEDED = "max_attempts_exceeded"
 
@@ -44,6 +44,10 @@ class TaskQueue(Protocol):
 
     def enqueue(self, lane: str, task_id: str, body: str = "", *, max_attempts: int, delay: float = 0.0) -> None:
         """Make `task_id` deliverable on `lane` after `delay` seconds, unless it is already pending there."""
+
+    def enqueue_many(self, lane: str, messages: Sequence[tuple[str, str]], *, max_attempts: int,
+                     delay: float = 0.0) -> None:
+        """`enqueue` for each (task_id, body), in as few round trips as the backend allows."""
 
     def receive(self, lane: str, *, max_messages: int = 1, lease_seconds: float = 60.0, wait_seconds: float = 0.0,
                 dead_lettered: bool = False) -> list[Delivery]:

@@ -113,6 +113,10 @@ class FakeQueue:
             raise ConnectionError("broker down")
         self.enqueued.append((lane, task_id, max_attempts))
 
+    def enqueue_many(self, lane: str, messages, *, max_attempts: int, delay: float = 0.0) -> None:
+        for task_id, body in messages:
+            self.enqueue(lane, task_id, body, max_attempts=max_attempts, delay=delay)
+
     def receive(self, lane, *, max_messages=1, lease_seconds=60.0, wait_seconds=0.0, dead_lettered=False):
         return []
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Sequence
 
 from sqlalchemy import Engine, ColumnElement, Float, delete, func, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -40,11 +41,18 @@ class DbTaskQueue:
         self._insert = (sqlite if engine.dialect.name == "sqlite" else postgresql).insert
 
     def enqueue(self, lane: str, task_id: str, body: str = "", *, max_attempts: int, delay: float = 0.0) -> None:
-        row = self._insert(Q).values(lane=lane, task_id=task_id, body=body, attempts=0, max_attempts=max_attempts,
-                                     visible_at=self.now + delay, lease_token=None, enqueued_at=self.now,
-                                     last_error="", dead_letter_reason="")
+        self.enqueue_many(lane, [(task_id, body)], max_attempts=max_attempts, delay=delay)
+
+    def enqueue_many(self, lane: str, messages: Sequence[tuple[str, str]], *, max_attempts: int,
+                     delay: float = 0.0) -> None:
+        if not messages:
+            return
+        rows = [{"lane": lane, "task_id": task_id, "body": body, "attempts": 0, "max_attempts": max_attempts,
+                 "lease_token": None, "last_error": "", "dead_letter_reason": "", "visible_at": self.now + delay,
+                 "enqueued_at": self.now} for task_id, body in messages]
+        statement = self._insert(Q).values(rows)
         with write_transaction(self.engine) as db:
-            db.execute(row.on_conflict_do_nothing(index_elements=["lane", "task_id"]))  # pending already: one delivery
+            db.execute(statement.on_conflict_do_nothing(index_elements=["lane", "task_id"]))  # pending: one delivery
 
     def receive(self, lane: str, *, max_messages: int = 1, lease_seconds: float = 60.0, wait_seconds: float = 0.0,
                 dead_lettered: bool = False) -> list[Delivery]:

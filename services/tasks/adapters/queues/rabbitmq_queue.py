@@ -1,0 +1,266 @@
+"""RabbitMQ lanes (LEAF_QUEUE=rabbitmq) through aio-pika, on an asyncio loop of the adapter's own.
+
+Per lane, under a namespace (`leaf.<lane>`):
+- `<ns>.<lane>`: a durable quorum queue. Quorum queues count deliveries themselves (`x-delivery-count`), also
+  when a consumer's connection drops with messages unacked — the case a worker killed mid-task makes — so
+  attempts survive crashes. Its `x-delivery-limit` is a backstop that dead-letters to the lane's dead-letter
+  queue should our own attempt check never run.
+- `<ns>.<lane>.dead`: the lane's dead letters, each with `x-leaf-dead-letter-reason`.
+- `<ns>.<lane>.delay.<ms>`: a retry waiting room per delay, whose message TTL dead-letters messages back into
+  the lane when the delay is over; it expires itself a minute after its last use.
+
+A message's attempt is `x-leaf-attempts` (deliveries before this copy was published: a release republishes)
+plus the broker's `x-delivery-count` plus one. Leases are kept here: a lease that runs out is nacked back to
+the lane (the broker counts that as a delivery). Consumers take messages with manual acks and a prefetch, so
+a worker holds at most `prefetch` messages at a time; when its connection ends they return to the lane.
+Publishes wait for publisher confirms, many at once. Duplicate detection is a record per pending task id in
+the tasks database (adapters/queues/dedupe.py).
+"""
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+import uuid
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage
+from sqlalchemy import Engine
+
+from services.tasks.adapters.queues.dedupe import WINDOW_SECONDS, DedupeRecords
+from services.tasks.adapters.queues.loop_thread import LoopThread
+from services.tasks.domain.queue import MAX_ATTEMPTS_EXCEEDED, Delivery, LeaseLost, dead_letter_reason
+
+ATTEMPTS, MAX_ATTEMPTS, LAST_ERROR, REASON = "x-leaf-attempts", "x-leaf-max-attempts", "x-leaf-last-error", "x-leaf-dead-letter-reason"
+BROKER_DELIVERY_LIMIT = 50
+DELAY_QUEUE_IDLE_MS = 60_000
+LEASE_CHECK_SECONDS = 0.05
+
+
+@dataclass
+class _Lease:
+    message: AbstractIncomingMessage
+    ends: float  # time.monotonic(), the loop's clock too
+
+
+class RabbitTaskQueue:
+    def __init__(self, url: str, engine: Engine, *, namespace: str = "leaf", prefetch: int = 10,
+                 dedupe_window_seconds: float = WINDOW_SECONDS) -> None:
+        self.namespace = namespace
+        self.dedupe = DedupeRecords(engine, dedupe_window_seconds)
+        self._leases: dict[str, _Lease] = {}  # taken by the caller's thread, expired by the loop's
+        self._leases_lock = threading.Lock()
+        self._buffers: dict[str, asyncio.Queue[AbstractIncomingMessage]] = {}
+        self._declared: dict[str, float] = {}  # queue name → loop time of its last declaration
+        self._thread = LoopThread("leaf-amqp")
+        self._thread.run(self._open(url, prefetch))
+
+    # Names -----------------------------------------------------------------------------------------------------
+    def _main(self, lane: str) -> str:
+        return f"{self.namespace}.{lane}"
+
+    def _dead(self, lane: str) -> str:
+        return f"{self.namespace}.{lane}.dead"
+
+    # The contract ------------------------------------------------------------------------------------------------
+    def enqueue(self, lane: str, task_id: str, body: str = "", *, max_attempts: int, delay: float = 0.0) -> None:
+        self.enqueue_many(lane, [(task_id, body)], max_attempts=max_attempts, delay=delay)
+
+    def enqueue_many(self, lane: str, messages: Sequence[tuple[str, str]], *, max_attempts: int,
+                     delay: float = 0.0) -> None:
+        pending = self.dedupe.pending(lane, [task_id for task_id, _ in messages])
+        fresh = dict((t, b) for t, b in messages if t not in pending)  # a repeated id within the batch goes once
+        headers = {ATTEMPTS: 0, MAX_ATTEMPTS: max_attempts}
+        self._thread.run(self._publish_all(lane, [(t, b.encode()) for t, b in fresh.items()], headers, delay))
+        self.dedupe.record(lane, fresh)
+
+    def receive(self, lane: str, *, max_messages: int = 1, lease_seconds: float = 60.0, wait_seconds: float = 0.0,
+                dead_lettered: bool = False) -> list[Delivery]:
+        got, spent = self._thread.run(self._receive(lane, max_messages, lease_seconds, wait_seconds, dead_lettered),
+                                      timeout=wait_seconds + 60)
+        for task_id in spent:
+            self.dedupe.forget(lane, task_id)
+        return got
+
+    def ack(self, delivery: Delivery) -> None:
+        # basic.ack has no answer to wait for: sent from the loop, not waited on (a lost ack is a redelivery).
+        self._thread.submit(self._take(delivery).ack())
+        if not delivery.dead_letter_reason:
+            self.dedupe.forget_soon(delivery.lane, delivery.task_id)
+
+    def release(self, delivery: Delivery, *, delay: float = 0.0, error: str = "") -> None:
+        if delivery.last_attempt and not delivery.dead_letter_reason:
+            return self.dead_letter(delivery, dead_letter_reason(delivery.attempt, delivery.max_attempts, error))
+        self._thread.run(self._release(delivery, self._take(delivery), delay, error))
+
+    def dead_letter(self, delivery: Delivery, reason: str) -> None:
+        message = self._take(delivery)
+        self._thread.run(self._move_to_dead(delivery.lane, message, reason, delivery.attempt))
+        self.dedupe.forget(delivery.lane, delivery.task_id)
+
+    def renew(self, delivery: Delivery, lease_seconds: float) -> Delivery:
+        with self._leases_lock:
+            lease = self._leases.get(delivery.lease_token)
+            if lease is None:
+                raise LeaseLost(delivery.task_id)
+            lease.ends = time.monotonic() + lease_seconds
+        return replace(delivery, lease_expires_at=time.time() + lease_seconds)
+
+    def depth(self, lane: str) -> int:
+        """Messages ready on the lane (the broker's count; leased ones are not in it)."""
+        return self._thread.run(self._depth(lane))
+
+    def close(self) -> None:
+        try:
+            self._thread.run(self._close(), timeout=15)
+        finally:
+            self._thread.stop()
+            self.dedupe.close()
+
+    def delete_lane(self, lane: str) -> None:
+        """Drop the lane's queues (tests and teardown of a namespace); messages in them are gone."""
+        self._thread.run(self._delete_lane(lane))
+
+    # On the loop ---------------------------------------------------------------------------------------------------
+    async def _open(self, url: str, prefetch: int) -> None:
+        self.connection = await aio_pika.connect(url, client_properties={"connection_name": f"leaf-tasks {self.namespace}"})
+        self.publishing = await self.connection.channel(publisher_confirms=True)
+        self.consuming = await self.connection.channel()
+        await self.consuming.set_qos(prefetch_count=prefetch)
+        self._reaper = asyncio.get_running_loop().create_task(self._expire_leases())
+
+    async def _declare(self, lane: str) -> None:
+        if self._main(lane) in self._declared:
+            return
+        quorum = {"x-queue-type": "quorum"}
+        await self.publishing.declare_queue(self._dead(lane), durable=True, arguments=quorum)
+        await self.publishing.declare_queue(self._main(lane), durable=True, arguments={
+            **quorum, "x-delivery-limit": BROKER_DELIVERY_LIMIT, "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": self._dead(lane)})
+        now = asyncio.get_running_loop().time()
+        self._declared[self._main(lane)] = self._declared[self._dead(lane)] = now
+
+    async def _delay_queue(self, lane: str, delay: float) -> str:
+        """The waiting room for `delay` (rounded up to a tenth of a second, so delays share rooms)."""
+        ms = max(100, math.ceil(delay * 10) * 100)
+        name = f"{self._main(lane)}.delay.{ms}"
+        now = asyncio.get_running_loop().time()
+        if now - self._declared.get(name, -math.inf) > DELAY_QUEUE_IDLE_MS / 2000:  # redeclared well before it expires
+            await self.publishing.declare_queue(name, durable=True, arguments={
+                "x-message-ttl": ms, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": self._main(lane),
+                "x-expires": ms + DELAY_QUEUE_IDLE_MS})
+            self._declared[name] = now
+        return name
+
+    async def _publish(self, lane: str, task_id: str, body: bytes, headers: dict, delay: float,
+                       to: str | None = None) -> None:
+        await self._declare(lane)
+        target = to or (await self._delay_queue(lane, delay) if delay > 0 else self._main(lane))
+        message = aio_pika.Message(body, message_id=task_id, headers=headers,
+                                   delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+        await self.publishing.default_exchange.publish(message, routing_key=target, mandatory=True)
+
+    async def _publish_all(self, lane: str, messages: list[tuple[str, bytes]], headers: dict, delay: float) -> None:
+        """Publish them all at once and wait for every confirm (the broker batches its disk writes)."""
+        await self._declare(lane)
+        if delay > 0:
+            await self._delay_queue(lane, delay)
+        await asyncio.gather(*(self._publish(lane, task_id, body, headers, delay) for task_id, body in messages))
+
+    async def _buffer(self, lane: str, dead_lettered: bool) -> asyncio.Queue[AbstractIncomingMessage]:
+        name = self._dead(lane) if dead_lettered else self._main(lane)
+        if name not in self._buffers:
+            await self._declare(lane)
+            buffer: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+            queue = await self.consuming.get_queue(name, ensure=False)
+            await queue.consume(buffer.put, no_ack=False)
+            self._buffers[name] = buffer
+        return self._buffers[name]
+
+    async def _receive(self, lane: str, limit: int, lease_seconds: float, wait_seconds: float,
+                       dead_lettered: bool) -> tuple[list[Delivery], list[str]]:
+        buffer = await self._buffer(lane, dead_lettered)
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + wait_seconds
+        got: list[Delivery] = []
+        spent: list[str] = []
+        while len(got) < limit:
+            try:
+                message = buffer.get_nowait() if got else await asyncio.wait_for(buffer.get(), max(give_up - loop.time(), 0.001))
+            except (asyncio.QueueEmpty, asyncio.TimeoutError):
+                break
+            delivery = await self._lease(lane, message, lease_seconds, dead_lettered)
+            if delivery is None:
+                spent.append(message.message_id or "")
+            else:
+                got.append(delivery)
+        return got, spent
+
+    async def _lease(self, lane: str, message: AbstractIncomingMessage, lease_seconds: float,
+                     dead_lettered: bool) -> Delivery | None:
+        headers = message.headers or {}
+        max_attempts = int(headers.get(MAX_ATTEMPTS, 1))
+        attempt = int(headers.get(ATTEMPTS, 0)) + (0 if dead_lettered else int(headers.get("x-delivery-count", 0)) + 1)
+        if not dead_lettered and attempt > max_attempts:  # delivered max_attempts times, never settled
+            reason = dead_letter_reason(attempt - 1, max_attempts, str(headers.get(LAST_ERROR, "")))
+            await self._move_to_dead(lane, message, reason, attempt - 1)
+            return None
+        token = uuid.uuid4().hex
+        with self._leases_lock:
+            self._leases[token] = _Lease(message, time.monotonic() + lease_seconds)
+        reason = ""
+        if dead_lettered:
+            reason = str(headers.get(REASON, "")) or f"{MAX_ATTEMPTS_EXCEEDED}: the broker's delivery limit was reached"
+        return Delivery(lane, message.message_id or "", message.body.decode(), attempt, max_attempts, token,
+                        time.time() + lease_seconds, reason)
+
+    def _take(self, delivery: Delivery) -> AbstractIncomingMessage:
+        """End the lease here, in the caller's thread, so a lease that ran out is refused before anything is sent."""
+        with self._leases_lock:
+            lease = self._leases.pop(delivery.lease_token, None)
+        if lease is None:
+            raise LeaseLost(delivery.task_id)
+        return lease.message
+
+    async def _release(self, delivery: Delivery, message: AbstractIncomingMessage, delay: float, error: str) -> None:
+        if delivery.dead_letter_reason:
+            await message.nack(requeue=True)
+            return
+        headers = {ATTEMPTS: delivery.attempt, MAX_ATTEMPTS: delivery.max_attempts, LAST_ERROR: error}
+        await self._publish(delivery.lane, delivery.task_id, message.body, headers, delay)
+        await message.ack()  # after the copy is confirmed: a crash in between leaves two, never none
+
+    async def _move_to_dead(self, lane: str, message: AbstractIncomingMessage, reason: str, attempts: int) -> None:
+        headers = {ATTEMPTS: attempts, MAX_ATTEMPTS: int((message.headers or {}).get(MAX_ATTEMPTS, 1)), REASON: reason}
+        await self._publish(lane, message.message_id or "", message.body, headers, 0, to=self._dead(lane))
+        await message.ack()
+
+    async def _expire_leases(self) -> None:
+        """Hand back every message whose lease ran out; the broker counts it as a delivery."""
+        while True:
+            await asyncio.sleep(LEASE_CHECK_SECONDS)
+            now = time.monotonic()
+            with self._leases_lock:
+                expired = [self._leases.pop(t) for t, lease in list(self._leases.items()) if lease.ends <= now]
+            for lease in expired:
+                if not lease.message.channel.is_closed:
+                    await lease.message.nack(requeue=True)
+            await asyncio.to_thread(self.dedupe.flush_due)
+
+    async def _depth(self, lane: str) -> int:
+        await self._declare(lane)
+        queue = await self.publishing.declare_queue(self._main(lane), passive=True)
+        return int(queue.declaration_result.message_count or 0)
+
+    async def _delete_lane(self, lane: str) -> None:
+        for name in [n for n in self._declared if n == self._main(lane) or n.startswith(f"{self._main(lane)}.")]:
+            await self.publishing.queue_delete(name)
+            self._declared.pop(name, None)
+            self._buffers.pop(name, None)
+
+    async def _close(self) -> None:
+        self._reaper.cancel()
+        await self.connection.close()
