@@ -9,8 +9,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
 from runtime.grant_guard import forwarding_interceptors
+from runtime.identity_guard import identity_forwarding_interceptors
 from runtime.grpc_errors import from_rpc_error
 from runtime.message_size import channel_options, max_message_bytes, too_large_of
+
 
 # No client keepalive: servers by default refuse pings more often than every 5 minutes (GOAWAY too_many_pings).
 # The message limit is the servers' own (LEAF_GRPC_MAX_MESSAGE_BYTES): neither side accepts what the other refuses.
@@ -18,11 +20,12 @@ def open_channel(address: str, max_bytes: int | None = None) -> grpc.aio.Channel
     """A traced plaintext channel to `host:port`: inside the cluster NetworkPolicies fence who may connect;
     transport encryption between pods is not provided yet (see the README's known gaps).
 
-    A call made while serving a guarded RPC carries that RPC's scope grant unless it sets one itself.
+    A call made while serving a guarded RPC carries that RPC's scope grant and caller identity unless it sets its own.
     `max_bytes` overrides the process's message limit (a test of the limit itself)."""
     options = channel_options(max_bytes or max_message_bytes())
     return grpc.aio.insecure_channel(address, options=options,
-                                     interceptors=[*aio_client_interceptors(), *forwarding_interceptors()])
+                                     interceptors=[*aio_client_interceptors(), *forwarding_interceptors(),
+                                                   *identity_forwarding_interceptors()])
 
 
 async def is_serving(channel: grpc.aio.Channel, service: str = "", timeout: float = 2.0) -> bool:

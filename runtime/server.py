@@ -15,6 +15,8 @@ from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from runtime.grant_guard import GrantInterceptor
 from runtime.grant_keys import GrantKeys
 from runtime.grpc_errors import DomainErrorInterceptor
+from runtime.identity_guard import IdentityInterceptor
+from runtime.identity_keys import IdentityKeys
 from runtime.message_size import channel_options, max_message_bytes
 
 log = logging.getLogger(__name__)
@@ -39,13 +41,19 @@ class ServiceDeps:
     # Set: every method outside `open_methods` (full names, "/pkg.Service/Method") needs a valid scope grant.
     grant_keys: GrantKeys | None = None
     open_methods: frozenset[str] = frozenset()
+    # Required (create_server refuses None): every method but health and reflection needs a verified caller identity.
+    identity_keys: IdentityKeys | None = None
     # Both directions, the same number every client uses (LEAF_GRPC_MAX_MESSAGE_BYTES).
     max_message_bytes: int = field(default_factory=max_message_bytes)
 
 
 async def create_server(address: str, deps: ServiceDeps) -> tuple[grpc.aio.Server, int]:
     """Build (not start) the server on `address`; port 0 picks a free port, which is returned."""
-    interceptors = [aio_server_interceptor(), DomainErrorInterceptor()]
+    if deps.identity_keys is None:
+        raise ValueError(f"the {deps.name} service has no identity keys: it would serve callers it cannot verify")
+    # Inside the error interceptor, so a refused identity leaves as UNAUTHENTICATED with its reason; before the
+    # grant interceptor, so who is calling is settled before what they may see.
+    interceptors = [aio_server_interceptor(), DomainErrorInterceptor(), IdentityInterceptor(deps.identity_keys)]
     if deps.grant_keys is not None:
         # Inside the error interceptor, so a refused grant leaves as PERMISSION_DENIED with its reason.
         interceptors.append(GrantInterceptor(deps.grant_keys, deps.open_methods))
@@ -92,7 +100,8 @@ async def serve(deps: ServiceDeps, address: str, grace: float = 10.0) -> None:
 
 
 def database_service(name: str, engine, servicers: list, service_names: list[str], grant_keys: GrantKeys | None = None,
-                     open_methods: frozenset[str] = frozenset()) -> ServiceDeps:
+                     open_methods: frozenset[str] = frozenset(),
+                     identity_keys: IdentityKeys | None = None) -> ServiceDeps:
     """A service whose only dependency is its own database: ready once the database answers."""
     from runtime.db import reachable
 
@@ -103,4 +112,4 @@ def database_service(name: str, engine, servicers: list, service_names: list[str
         engine.dispose()
 
     return ServiceDeps(name, servicers, service_names, ready=ready, close=close, grant_keys=grant_keys,
-                       open_methods=open_methods)
+                       open_methods=open_methods, identity_keys=identity_keys)

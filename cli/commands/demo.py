@@ -8,6 +8,8 @@ from cli.commands.claims import load_claims
 from cli.progress import Progress
 from demo import ONEDRIVE_DIR, load_registry
 from demo.generator import generate_claims
+from cli.operator import local_operator
+from runtime import principals
 from runtime.home import home_path
 from runtime.settings import load_settings
 from services.calc.bootstrap import default_claims_url, open_claims_store
@@ -18,8 +20,10 @@ from services.scope.service_layer.entitlements import grant_entitlement, list_en
 
 DEFAULT_CLAIMS = 120_000
 DEFAULT_SEED = 20251231
-# The demo's analysts: a group entitled to every demo client (`leaf dev-token --group leaf-demo`).
+# The demo's analysts: a group entitled to every demo client (`leaf dev-token --group leaf-demo`), whose
+# entitlements name it as the principal `group:leaf-demo`.
 DEMO_GROUP = "leaf-demo"
+DEMO_PRINCIPAL = principals.group(DEMO_GROUP)
 
 
 def register(commands) -> None:
@@ -55,11 +59,11 @@ def load_demo(n_claims: int = DEFAULT_CLAIMS, seed: int = DEFAULT_SEED) -> dict:
 def entitle_demo_group(registry) -> None:
     """Every demo client to the demo group, once (a grant writes an audit row, so nothing is granted twice)."""
     entitlements = open_entitlements(registry)
-    held = {e.client_id for e in list_entitlements(DEMO_GROUP, entitlements) if not e.group_ids}
+    held = {e.client_id for e in list_entitlements(DEMO_PRINCIPAL, entitlements) if not e.group_ids}
     for client in registry.load().clients:
         if client.client_id not in held:
-            grant_entitlement(GrantEntitlement(Entitlement(DEMO_GROUP, client.client_id), "leaf demo",
-                                               "demo data set"), entitlements, registry)
+            grant_entitlement(GrantEntitlement(Entitlement(DEMO_PRINCIPAL, client.client_id), local_operator(),
+                                               "leaf demo: the demo data set"), entitlements, registry)
 
 
 def handle(args) -> int:

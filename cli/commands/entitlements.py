@@ -4,16 +4,17 @@ The CLI opens the scope service's database (LEAF_SCOPE_DB_URL, migrated on open)
 handlers the ScopeService servicer calls, as `leaf evidence promote` does for evidence: it is an
 operator's tool run where the database is reachable, so it needs no running mesh, no gRPC identity and
 not the grant signing key (ScopeDatabaseSettings reads LEAF_SCOPE_DB_URL only).
-Whoever can run it can already write that database; `--operator` names who decided, for the audit log,
-and defaults to the local OS account (`local:<user>`).
+Whoever can run it can already write that database: the OS account that opens it is the proof of authority,
+so the audit log records that account as the operator (`local:<OS user>`, cli/operator.py), never a name
+given on the command line. Principals are namespaced: `user:<email>`, `group:<name>`, `service:<common_name>`.
 """
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from dataclasses import asdict
 
+from cli.operator import local_operator
 from runtime.errors import DomainError
 from runtime.settings import load_settings
 from services.scope.bootstrap import ScopeDatabaseSettings, open_entitlements, open_registry
@@ -23,7 +24,8 @@ from services.scope.service_layer.entitlements import grant_entitlement, list_en
 
 def register(commands) -> None:
     actions = commands.add_parser("entitlements", help="who may see which clients").add_subparsers(dest="action", required=True)
-    grant = actions.add_parser("grant", help="let a principal (email or group name) see a client, or some of its groups")
+    grant = actions.add_parser("grant", help="let a principal (user:<email>, group:<name>, service:<common_name>) "
+                                             "see a client, or some of its groups")
     grant.add_argument("principal")
     grant.add_argument("--client", required=True, help="the client_id")
     grant.add_argument("--group", action="append", default=[], dest="groups", help="a group_id (repeat; none = every group)")
@@ -43,8 +45,7 @@ def register(commands) -> None:
 
 
 def _decision(parser) -> None:
-    parser.add_argument("--reason", required=True, help="why (kept in the audit log)")
-    parser.add_argument("--operator", default=f"local:{getpass.getuser()}", help="who decides (default: local:<OS user>)")
+    parser.add_argument("--reason", required=True, help="why (kept in the audit log, with local:<OS user> as who)")
 
 
 def _stores():
@@ -60,7 +61,8 @@ def _failed(action: str, err: DomainError) -> int:
 def handle_grant(args) -> int:
     registry, entitlements = _stores()
     try:
-        order = GrantEntitlement(Entitlement(args.principal, args.client, tuple(args.groups)), args.operator, args.reason)
+        order = GrantEntitlement(Entitlement(args.principal, args.client, tuple(args.groups)), local_operator(),
+                                 args.reason)
         granted = grant_entitlement(order, entitlements, registry)
     except DomainError as err:
         return _failed("grant", err)
@@ -71,7 +73,8 @@ def handle_grant(args) -> int:
 def handle_revoke(args) -> int:
     _, entitlements = _stores()
     try:
-        revoked = revoke_entitlement(RevokeEntitlement(args.principal, args.client, args.operator, args.reason), entitlements)
+        revoked = revoke_entitlement(RevokeEntitlement(args.principal, args.client, local_operator(), args.reason),
+                                     entitlements)
     except DomainError as err:
         return _failed("revoke", err)
     print(json.dumps({"principal": principal(args.principal), "client_id": args.client, "revoked": revoked}, indent=2))

@@ -1,10 +1,17 @@
-"""`leaf evidence promote|audit`: the operator's governance actions, through the evidence service's own handlers."""
+"""`leaf evidence promote|audit`: the operator's governance actions, through the evidence service's own handlers.
+
+Run in-process on the evidence database (LEAF_EVIDENCE_DB_URL), with no mesh: the OS account that can open
+that database is the proof of authority, so the audit log records it as the operator (`local:<OS user>`,
+cli/operator.py), never a name given on the command line. Over gRPC, PromotePacket records the caller's
+verified operator identity instead.
+"""
 from __future__ import annotations
 
 import json
 import sys
 from dataclasses import asdict
 
+from cli.operator import local_operator
 from runtime.errors import DomainError
 from runtime.settings import load_settings
 from services.evidence.bootstrap import EvidenceSettings, open_packets
@@ -18,8 +25,7 @@ def register(commands) -> None:
     promote.add_argument("packet_id")
     promote.add_argument("--client", required=True, help="the packet's client_id")
     promote.add_argument("--to", required=True, choices=GOVERNED, dest="governance")
-    promote.add_argument("--operator", required=True, help="who decides (an email address)")
-    promote.add_argument("--reason", required=True)
+    promote.add_argument("--reason", required=True, help="why (kept in the audit log, with local:<OS user> as who)")
     promote.set_defaults(handler=handle_promote)
     audit = evidence.add_parser("audit", help="the append-only governance log of a packet")
     audit.add_argument("packet_id")
@@ -31,7 +37,7 @@ def _packets():
 
 
 def handle_promote(args) -> int:
-    order = PromotePacket(args.packet_id, args.client, args.governance, args.operator, args.reason)
+    order = PromotePacket(args.packet_id, args.client, args.governance, local_operator(), args.reason)
     try:
         packet = promote_packet(order, _packets())
     except DomainError as err:

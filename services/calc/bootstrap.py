@@ -13,6 +13,7 @@ from runtime.clients import is_serving, open_channel
 from runtime.db import open_database
 from runtime.errors import InputError
 from runtime.grant_keys import GrantKeys, GrantKeySettings
+from runtime.identity_keys import IdentitySettings
 from runtime.home import home_path, sqlite_url
 from runtime.server import ServiceDeps
 from runtime.settings import ServiceSettings
@@ -31,10 +32,10 @@ EVIDENCE_SERVICE = evidence_pb2.DESCRIPTOR.services_by_name["EvidenceService"].f
 OPEN_METHODS = frozenset(f"/{SERVICE_NAME}/{m}" for m in ("ListFormulas", "GetClaimsSnapshot"))
 
 
-class CalcSettings(ServiceSettings, GrantKeySettings,
+class CalcSettings(ServiceSettings, GrantKeySettings, IdentitySettings,
                    peer_address_settings("calc")):  # EVIDENCE_ADDR: no run is computed without its evidence
     model_config = SettingsConfigDict(**ServiceSettings.model_config, hide_input_in_errors=True)  # a secret in input
-    embedded_defaults = ("LEAF_CALC_DB_URL", "LEAF_CLAIMS_URL", "LEAF_GRANT_KEYS")
+    embedded_defaults = ("LEAF_CALC_DB_URL", "LEAF_CLAIMS_URL", "LEAF_GRANT_KEYS", "LEAF_IDENTITY_KEYS")
     LEAF_CALC_DB_URL: str = Field(default_factory=lambda: sqlite_url("calc"))
     LEAF_CLAIMS_URL: str = Field(default_factory=lambda: default_claims_url())
 
@@ -80,4 +81,5 @@ def bootstrap(settings: CalcSettings, keys: GrantKeys | None = None) -> ServiceD
     limit = settings.LEAF_GRPC_MAX_MESSAGE_BYTES
     return ServiceDeps("calc", [(calc_pb2_grpc.add_CalcServiceServicer_to_server, CalcServicer(deps, limit))],
                        [SERVICE_NAME], ready=ready, close=close, grant_keys=keys or settings.grant_keys(),
+                       identity_keys=settings.identity_keys(),
                        open_methods=OPEN_METHODS, max_message_bytes=limit)

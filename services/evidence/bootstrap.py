@@ -13,6 +13,7 @@ from pydantic_settings import SettingsConfigDict
 from runtime.db import open_database
 from runtime.errors import Unavailable
 from runtime.grant_keys import GrantKeys, GrantKeySettings
+from runtime.identity_keys import IdentitySettings
 from runtime.home import sqlite_url
 from runtime.server import ServiceDeps
 from runtime.settings import ServiceSettings
@@ -69,10 +70,10 @@ class EvidenceSettings(ServiceSettings):
         return GraphContractsSource(conn, cursors)
 
 
-class EvidenceServiceSettings(EvidenceSettings, GrantKeySettings):
+class EvidenceServiceSettings(EvidenceSettings, GrantKeySettings, IdentitySettings):
     """The running service also verifies scope grants; the operator's tools (`leaf evidence`) need no key."""
 
-    embedded_defaults = (*EvidenceSettings.embedded_defaults, "LEAF_GRANT_KEYS")
+    embedded_defaults = (*EvidenceSettings.embedded_defaults, "LEAF_GRANT_KEYS", "LEAF_IDENTITY_KEYS")
 
 
 def open_packets(url: str) -> SqlPacketRepository:
@@ -125,4 +126,5 @@ def bootstrap(settings: EvidenceServiceSettings, packets: SqlPacketRepository | 
 
     # Every RPC answers client evidence: none is open.
     return ServiceDeps("evidence", [(evidence_pb2_grpc.add_EvidenceServiceServicer_to_server, EvidenceServicer(packets))],
-                       [SERVICE_NAME], ready=ready, close=close, grant_keys=keys or settings.grant_keys())
+                       [SERVICE_NAME], ready=ready, close=close, grant_keys=keys or settings.grant_keys(),
+                       identity_keys=settings.identity_keys())

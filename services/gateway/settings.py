@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from runtime.identity_keys import IdentitySettings
 from runtime.settings import LeafSettings
 from runtime.topology import GATEWAY, peer_address_settings
 
@@ -41,14 +42,17 @@ class AccessSettings(LeafSettings):
         return self
 
 
-class GatewaySettings(AccessSettings, peer_address_settings(GATEWAY)):  # *_ADDR of the services it calls
+class GatewaySettings(AccessSettings, IdentitySettings, peer_address_settings(GATEWAY)):
+    """*_ADDR of the services it calls; LEAF_IDENTITY_KEYS, to sign the caller identity it sends on every gRPC call."""
+
     LEAF_GATEWAY_HOST: str = "127.0.0.1"
     LEAF_GATEWAY_PORT: int = 8080
     LEAF_GATEWAY_TIMEOUT_SECONDS: float = 60.0
     # Browser origins of the web frontend allowed to call the API (comma-separated); none by default.
     LEAF_GATEWAY_CORS_ORIGINS: str = ""
     LEAF_GATEWAY_MAX_BODY_BYTES: int = Field(64 * 1024, ge=1024)  # request bodies are small scope documents
-    LEAF_OPERATOR_GROUP: str = "leaf-operators"  # the identity group that may manage entitlements
+    # The identity group whose members are operators (entitlements, evidence promotion), matched exactly.
+    LEAF_OPERATOR_GROUP: str = Field("leaf-operators", min_length=1)
 
     @property
     def cors_origins(self) -> list[str]:

@@ -9,6 +9,7 @@ from pydantic_settings import SettingsConfigDict
 
 from runtime.db import open_database
 from runtime.grant_keys import GrantKeys, GrantKeySettings
+from runtime.identity_keys import IdentitySettings
 from runtime.home import sqlite_url
 from runtime.server import ServiceDeps, database_service
 from runtime.settings import ServiceSettings
@@ -19,9 +20,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = itr_pb2.DESCRIPTOR.services_by_name["ItrService"].full_name
 
 
-class ItrSettings(ServiceSettings, GrantKeySettings):
+class ItrSettings(ServiceSettings, GrantKeySettings, IdentitySettings):
     model_config = SettingsConfigDict(**ServiceSettings.model_config, hide_input_in_errors=True)  # a secret in input
-    embedded_defaults = ("LEAF_ITR_DB_URL", "LEAF_GRANT_KEYS")
+    embedded_defaults = ("LEAF_ITR_DB_URL", "LEAF_GRANT_KEYS", "LEAF_IDENTITY_KEYS")
     LEAF_ITR_DB_URL: str = Field(default_factory=lambda: sqlite_url("itr"))
 
 
@@ -29,4 +30,5 @@ def bootstrap(settings: ItrSettings, keys: GrantKeys | None = None) -> ServiceDe
     engine = open_database(settings.LEAF_ITR_DB_URL, "itr", MIGRATIONS)
     # Every RPC needs a grant; SyncRequests names no client but changes the mirror, so it is not open either.
     return database_service("itr", engine, [(itr_pb2_grpc.add_ItrServiceServicer_to_server, ItrServicer(SqlRequestMirror(engine)))],
-                            [SERVICE_NAME], grant_keys=keys or settings.grant_keys())
+                            [SERVICE_NAME], grant_keys=keys or settings.grant_keys(),
+                            identity_keys=settings.identity_keys())

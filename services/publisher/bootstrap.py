@@ -14,6 +14,8 @@ from pydantic_settings import SettingsConfigDict
 from runtime.clients import is_serving, open_channel
 from runtime.db import open_database, reachable
 from runtime.grant_keys import GrantKeys, GrantKeySettings
+from runtime.identity import SignedAssertions
+from runtime.identity_keys import IdentitySettings
 from runtime.home import sqlite_url
 from runtime.keys import local_secret
 from runtime.server import ServiceDeps
@@ -23,6 +25,7 @@ from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
 from services.publisher.adapters.artifact_store import artifact_store
 from services.publisher.adapters.domo import DomoSettings, domo_publisher
 from services.publisher.adapters.repository import SqlPublicationRepository
+from services.publisher.adapters.scope_entitlements import ScopeEntitlements
 from services.publisher.entrypoints.grpc_servicer import PublisherServicer
 from services.publisher.service_layer.handlers import PublisherDeps
 
@@ -43,12 +46,12 @@ class PublisherSettings(ServiceSettings, DomoSettings):
     LEAF_ADLS_FILESYSTEM: str | None = None
 
 
-class PublisherServiceSettings(PublisherSettings, GrantKeySettings,
+class PublisherServiceSettings(PublisherSettings, GrantKeySettings, IdentitySettings,
                                peer_address_settings("publisher")):  # CALC_ADDR, SCOPE_ADDR
     """The running service also needs its peers and the grant keys (`leaf report` needs neither)."""
 
     model_config = SettingsConfigDict(**PublisherSettings.model_config, hide_input_in_errors=True)  # a secret in input
-    embedded_defaults = (*PublisherSettings.embedded_defaults, "LEAF_GRANT_KEYS")
+    embedded_defaults = (*PublisherSettings.embedded_defaults, "LEAF_GRANT_KEYS", "LEAF_IDENTITY_KEYS")
 
 
 def pseudonym_secret(settings: PublisherSettings) -> bytes:
@@ -63,12 +66,15 @@ def open_publications(url: str) -> SqlPublicationRepository:
 
 def bootstrap(settings: PublisherServiceSettings, keys: GrantKeys | None = None) -> ServiceDeps:
     publications = open_publications(settings.LEAF_PUBLISHER_DB_URL)
+    identity_keys = settings.identity_keys()
     calc, scope = open_channel(settings.CALC_ADDR), open_channel(settings.SCOPE_ADDR)
     deps = PublisherDeps(
         publications=publications,
         store=artifact_store(settings.LEAF_ADLS_ACCOUNT_URL, settings.LEAF_ADLS_FILESYSTEM),
         ledger=SqlArtifactLedger(publications.engine),
-        calc=calc_pb2_grpc.CalcServiceStub(calc), scope=scope_pb2_grpc.ScopeServiceStub(scope),
+        calc=calc_pb2_grpc.CalcServiceStub(calc),
+        scope=ScopeEntitlements(scope_pb2_grpc.ScopeServiceStub(scope),
+                                SignedAssertions(identity_keys, settings.LEAF_IDENTITY_TTL_SECONDS)),
         domo=domo_publisher(settings), pseudonym_secret=pseudonym_secret(settings))
 
     async def ready() -> bool:
@@ -83,4 +89,4 @@ def bootstrap(settings: PublisherServiceSettings, keys: GrantKeys | None = None)
     # Every RPC answers a client's run; calls to calc carry the caller's grant on (runtime/grant_guard.py).
     return ServiceDeps("publisher", [(publisher_pb2_grpc.add_PublisherServiceServicer_to_server,
                                       PublisherServicer(deps))], [SERVICE_NAME], ready=ready, close=close,
-                       grant_keys=keys or settings.grant_keys())
+                       grant_keys=keys or settings.grant_keys(), identity_keys=identity_keys)

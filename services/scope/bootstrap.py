@@ -10,6 +10,7 @@ from pydantic_settings import SettingsConfigDict
 from runtime.db import open_database
 from runtime.grant_keys import GrantKeys, GrantKeySettings
 from runtime.grants import DEFAULT_TTL_SECONDS
+from runtime.identity_keys import IdentitySettings
 from runtime.home import sqlite_url
 from runtime.server import ServiceDeps, database_service
 from runtime.settings import LeafSettings, ServiceSettings
@@ -28,9 +29,9 @@ class ScopeDatabaseSettings(LeafSettings):
     LEAF_SCOPE_DB_URL: str = Field(default_factory=lambda: sqlite_url("scope"))
 
 
-class ScopeSettings(ServiceSettings, GrantKeySettings, ScopeDatabaseSettings):
+class ScopeSettings(ServiceSettings, GrantKeySettings, IdentitySettings, ScopeDatabaseSettings):
     model_config = SettingsConfigDict(**ServiceSettings.model_config, hide_input_in_errors=True)  # a secret in input
-    embedded_defaults = ("LEAF_SCOPE_DB_URL", "LEAF_GRANT_KEYS")
+    embedded_defaults = ("LEAF_SCOPE_DB_URL", "LEAF_GRANT_KEYS", "LEAF_IDENTITY_KEYS")
     LEAF_GRANT_TTL_SECONDS: int = Field(DEFAULT_TTL_SECONDS, ge=10, le=3600)
 
 
@@ -49,7 +50,8 @@ def bootstrap(settings: ScopeSettings, registry: SqlRegistryRepository | None = 
     registry = registry or open_registry(settings.LEAF_SCOPE_DB_URL)
     servicer = ScopeServicer(registry, open_entitlements(registry), keys or settings.grant_keys(),
                              settings.LEAF_GRANT_TTL_SECONDS)
-    # No grant_keys, so no GrantInterceptor: this service issues the grants and answers only registry data. Its
-    # entitlement admin RPCs (grant, revoke, list) are guarded at the gateway, which admits only the operator group.
+    # No grant_keys, so no GrantInterceptor: this service issues the grants. Every method runs under the caller's
+    # verified identity (runtime/identity_guard.py): resolution and grants see only its entitlements, and the
+    # entitlement admin RPCs need an operator identity, whoever reaches the port.
     return database_service("scope", registry.engine, [(scope_pb2_grpc.add_ScopeServiceServicer_to_server, servicer)],
-                            [SERVICE_NAME])
+                            [SERVICE_NAME], identity_keys=settings.identity_keys())

@@ -9,6 +9,7 @@ from pydantic_settings import SettingsConfigDict
 
 from runtime.db import open_database
 from runtime.grant_keys import GrantKeys, GrantKeySettings
+from runtime.identity_keys import IdentitySettings
 from runtime.home import sqlite_url
 from runtime.server import ServiceDeps, database_service
 from runtime.settings import ServiceSettings
@@ -21,9 +22,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = tasks_pb2.DESCRIPTOR.services_by_name["TasksService"].full_name
 
 
-class TasksSettings(ServiceSettings, GrantKeySettings, QueueSettings):
+class TasksSettings(ServiceSettings, GrantKeySettings, IdentitySettings, QueueSettings):
     model_config = SettingsConfigDict(**ServiceSettings.model_config, hide_input_in_errors=True)  # a secret in input
-    embedded_defaults = ("LEAF_TASKS_DB_URL", "LEAF_GRANT_KEYS")
+    embedded_defaults = ("LEAF_TASKS_DB_URL", "LEAF_GRANT_KEYS", "LEAF_IDENTITY_KEYS")
     LEAF_TASKS_DB_URL: str = Field(default_factory=lambda: sqlite_url("tasks"))
 
 
@@ -33,7 +34,8 @@ def bootstrap(settings: TasksSettings, keys: GrantKeys | None = None) -> Service
     queue = open_queue(settings, engine)
     servicer = TasksServicer(SqlTaskLedger(engine), queue)
     deps = database_service("tasks", engine, [(tasks_pb2_grpc.add_TasksServiceServicer_to_server, servicer)],
-                            [SERVICE_NAME], grant_keys=keys or settings.grant_keys())
+                            [SERVICE_NAME], grant_keys=keys or settings.grant_keys(),
+                            identity_keys=settings.identity_keys())
     close_database = deps.close
 
     async def close() -> None:

@@ -3,16 +3,37 @@ from __future__ import annotations
 
 import contextlib
 
-from runtime import grants
+from runtime import grants, identity
 from runtime.clients import open_channel
 from runtime.grant_guard import serving_under
 from runtime.grant_keys import local_grant_keys
 from runtime.grants import Area
+from runtime.identity_guard import serving_for
+from runtime.identity_keys import local_identity_keys
 from runtime.scope import Scope
 from runtime.server import ServiceDeps, create_server, mark_when_ready
 
-PRINCIPAL = "tests@leaf.example"
+PRINCIPAL = "user:tests@leaf.example"
+OPERATOR = "user:ops@leaf.example"
 Metadata = tuple[tuple[str, str], ...]
+
+
+def caller(principal: str = PRINCIPAL, groups: tuple[str, ...] = (), operator: bool = False) -> Metadata:
+    """Call metadata carrying a signed caller identity, as the gateway sends on every call (the test's local
+    identity key under LEAF_HOME/keys, which the services of the test verify with)."""
+    token, _ = identity.sign(principal, groups, operator, local_identity_keys())
+    return ((identity.METADATA_KEY, token),)
+
+
+def as_operator(metadata: Metadata) -> Metadata:
+    """The metadata with the test caller's own identity replaced by an operator's (an evidence promotion); no
+    identity, or one that does not verify, stays as it is."""
+    try:
+        identity.verify(dict(metadata).get(identity.METADATA_KEY), local_identity_keys())
+    except identity.IdentityRefused:
+        return metadata
+    kept = tuple(kv for kv in metadata if kv[0] != identity.METADATA_KEY)
+    return (*caller(OPERATOR, operator=True), *kept)
 
 
 @contextlib.asynccontextmanager
@@ -62,18 +83,18 @@ async def publishing_mesh(folder):
 
 
 def grant_for(scope: Scope) -> Metadata:
-    """Call metadata carrying an exact grant for `scope`, signed with the test's local key (LEAF_HOME/keys) as the
-    scope service would sign it: what the gateway sends to compute or check one scope."""
+    """Call metadata carrying the test caller's identity and an exact grant for `scope`, signed with the test's local
+    key (LEAF_HOME/keys) as the scope service would sign it: what the gateway sends to compute or check one scope."""
     token, _, _ = grants.issue(scope, PRINCIPAL, local_grant_keys())
-    return ((grants.METADATA_KEY, token),)
+    return (*caller(), (grants.METADATA_KEY, token))
 
 
 def read_grant(*areas: str | Area) -> Metadata:
-    """Call metadata carrying a read grant over `areas` (a client id means all of its groups): what the gateway
-    sends to read a run, its artifacts or a packet by id."""
+    """Call metadata carrying the test caller's identity and a read grant over `areas` (a client id means all of its
+    groups): what the gateway sends to read a run, its artifacts or a packet by id."""
     listed = [Area(a) if isinstance(a, str) else a for a in areas]
     token, _, _ = grants.issue_read(listed, PRINCIPAL, local_grant_keys())
-    return ((grants.METADATA_KEY, token),)
+    return (*caller(), (grants.METADATA_KEY, token))
 
 
 def grant_of(metadata: Metadata) -> grants.Grant:
@@ -82,8 +103,9 @@ def grant_of(metadata: Metadata) -> grants.Grant:
 
 @contextlib.contextmanager
 def acting_under(metadata: Metadata):
-    """Run service-layer code in the test as a service does while serving a call with this grant: calls it
-    makes through open_channel carry the grant on."""
-    token = dict(metadata)[grants.METADATA_KEY]
-    with serving_under(grants.verify(token, local_grant_keys()), token):
+    """Run service-layer code in the test as a service does while serving a call with this grant (and identity):
+    calls it makes through open_channel carry them on."""
+    token, who = dict(metadata)[grants.METADATA_KEY], dict(metadata)[identity.METADATA_KEY]
+    with serving_under(grants.verify(token, local_grant_keys()), token), \
+            serving_for(identity.verify(who, local_identity_keys()), who):
         yield

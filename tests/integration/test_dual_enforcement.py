@@ -25,10 +25,14 @@ from runtime.grant_keys import GrantKeys, local_grant_keys
 from runtime.grants import Area
 from runtime.grpc_errors import from_rpc_error
 from runtime.scope import Scope
+from services.evidence.bootstrap import open_packets
 from services.itr.adapters import tables as itr_tables
 from services.itr.bootstrap import MIGRATIONS as ITR_MIGRATIONS, ItrSettings, bootstrap as itr_bootstrap
 from services.tasks.bootstrap import TasksSettings, bootstrap as tasks_bootstrap
-from tests.integration.mesh_fixtures import PRINCIPAL, channel_to, grant_for, publishing_mesh, read_grant, running
+from runtime import identity
+from runtime.identity_keys import IdentityKeys, local_identity_keys
+from tests.integration.mesh_fixtures import (PRINCIPAL, as_operator, caller, channel_to, grant_for, publishing_mesh,
+                                            read_grant, running)
 
 C001 = Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31")
 C001_G01 = Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31", group_ids=("C001-G01",))
@@ -107,7 +111,7 @@ def guarded_calls(stubs, run, task):
         return f"/leaf.publisher.v1.PublisherService/{name}"
 
     promote = dict(packet_id=CANDIDATE, client_id="C004", governance=common_pb2.GOVERNED_EXACT,
-                   operator="ops@leaf.example", reason="executed copy received")
+                   reason="executed copy received")
     return [
         (calc_("CreateRun"), lambda md: calc.CreateRun(calc_pb2.CreateRunRequest(scope=scope), metadata=md),
          "exact", "scope_not_found"),
@@ -130,8 +134,11 @@ def guarded_calls(stubs, run, task):
             packet_id="CP-C001-PBMA-2025", client_id="C001"), metadata=md), "read", "packet_not_found"),
         (ev("GetDocument"), lambda md: evidence.GetDocument(evidence_pb2.GetDocumentRequest(
             packet_id="CP-C001-PBMA-2025", client_id="C001"), metadata=md), "read", "packet_not_found"),
+        # An operator's action: the grant checks below run under an operator identity (its own refusals are in
+        # test_promotion_needs_a_verified_operator_identity).
         (ev("PromotePacket"), lambda md: evidence.PromotePacket(evidence_pb2.PromotePacketRequest(**promote),
-                                                                metadata=md), "read:C004", "packet_not_found"),
+                                                                metadata=as_operator(md)), "read:C004",
+         "packet_not_found"),
         (pub("PublishRun"), lambda md: publisher.PublishRun(publisher_pb2.PublishRunRequest(run_id=run_id),
                                                             metadata=md), "exact", "run_not_found"),
         (pub("GetPublication"), lambda md: publisher.GetPublication(
@@ -176,10 +183,15 @@ async def refusal(call) -> tuple[grpc.StatusCode, str]:
     return caught.value.code(), from_rpc_error(caught.value).code
 
 
+def with_grant(token: str) -> tuple[tuple[str, str], ...]:
+    """A verified caller carrying `token` as its scope grant: the grant alone decides."""
+    return (*caller(), (grants.METADATA_KEY, token))
+
+
 def expired() -> tuple[tuple[str, str], ...]:
     token, _, _ = grants.issue(C001, PRINCIPAL, local_grant_keys(), ttl=60,
                                now=datetime.now(timezone.utc) - timedelta(hours=1))
-    return ((grants.METADATA_KEY, token),)
+    return with_grant(token)
 
 
 def tampered() -> tuple[tuple[str, str], ...]:
@@ -188,18 +200,18 @@ def tampered() -> tuple[tuple[str, str], ...]:
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims["areas"] = [["C002", []]]
     forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-    return ((grants.METADATA_KEY, f"{header}.{forged}.{signature}"),)
+    return with_grant(f"{header}.{forged}.{signature}")
 
 
 def foreign_key() -> tuple[tuple[str, str], ...]:
     """A well-formed grant for C001 signed by a key the mesh does not hold (kid and secret both unknown)."""
     token, _, _ = grants.issue(C001, PRINCIPAL, GrantKeys(("stranger", secrets.token_bytes(32))))
-    return ((grants.METADATA_KEY, token),)
+    return with_grant(token)
 
 
 def same_kid_other_secret() -> tuple[tuple[str, str], ...]:
     token, _, _ = grants.issue(C001, PRINCIPAL, GrantKeys((local_grant_keys().current[0], secrets.token_bytes(32))))
-    return ((grants.METADATA_KEY, token),)
+    return with_grant(token)
 
 
 async def test_every_guarded_rpc_is_listed_here():
@@ -212,11 +224,11 @@ async def test_every_guarded_rpc_is_listed_here():
 
 async def test_missing_expired_tampered_and_unknown_key_grants_are_refused(served):
     stubs, run, task = served
-    bad = {"none": ((), "scope_grant_missing"), "empty": (((grants.METADATA_KEY, ""),), "scope_grant_missing"),
+    bad = {"none": (caller(), "scope_grant_missing"), "empty": (with_grant(""), "scope_grant_missing"),
            "expired": (expired(), "scope_grant_expired"), "tampered": (tampered(), "scope_grant_invalid"),
            "unknown key": (foreign_key(), "scope_grant_invalid"),
            "same kid, other secret": (same_kid_other_secret(), "scope_grant_invalid"),
-           "garbage": (((grants.METADATA_KEY, "not.a.jwt"),), "scope_grant_invalid")}
+           "garbage": (with_grant("not.a.jwt"), "scope_grant_invalid")}
     for method, call, _, _ in guarded_calls(stubs, run, task):
         for label, (metadata, reason) in bad.items():
             assert await refusal(call(metadata)) == (grpc.StatusCode.PERMISSION_DENIED, reason), (method, label)
@@ -237,11 +249,67 @@ async def test_a_valid_grant_is_served_and_another_clients_gets_not_found(served
     assert task.task_id in {t.task_id for t in mine.tasks}
 
 
-async def test_the_open_methods_need_no_grant(served):
+async def test_the_open_methods_need_no_grant_but_a_verified_caller(served):
     stubs, _, _ = served
-    formulas = await stubs["calc"].ListFormulas(calc_pb2.ListFormulasRequest())
-    snapshot = await stubs["calc"].GetClaimsSnapshot(calc_pb2.GetClaimsSnapshotRequest())
+    formulas = await stubs["calc"].ListFormulas(calc_pb2.ListFormulasRequest(), metadata=caller())
+    snapshot = await stubs["calc"].GetClaimsSnapshot(calc_pb2.GetClaimsSnapshotRequest(), metadata=caller())
     assert formulas.formulas and snapshot.rows_read > 0
+    for method in (stubs["calc"].ListFormulas(calc_pb2.ListFormulasRequest()),
+                   stubs["calc"].GetClaimsSnapshot(calc_pb2.GetClaimsSnapshotRequest())):
+        assert await refusal(method) == (grpc.StatusCode.UNAUTHENTICATED, "identity_missing")
+
+
+def without_identity(metadata):
+    return tuple(kv for kv in metadata if kv[0] != identity.METADATA_KEY)
+
+
+def signed_identity(keys=None, now=None, **who) -> tuple[tuple[str, str], ...]:
+    token, _ = identity.sign(who.get("principal", PRINCIPAL), (), who.get("operator", False),
+                             keys or local_identity_keys(), now=now)
+    return ((identity.METADATA_KEY, token),)
+
+
+async def test_every_rpc_refuses_a_caller_it_cannot_verify_whatever_grant_it_carries(served):
+    """No identity, an empty one, one signed by another key, an expired one: UNAUTHENTICATED before any grant is
+    looked at, for every method of every service (the open ones too)."""
+    stubs, run, task = served
+    stranger = IdentityKeys((local_identity_keys().current[0], secrets.token_bytes(32)))
+    unverified = {"none": ((), "identity_missing"), "empty": (((identity.METADATA_KEY, ""),), "identity_missing"),
+                  "other key": (signed_identity(stranger), "identity_invalid"),
+                  "expired": (signed_identity(now=datetime.now(timezone.utc) - timedelta(hours=1)), "identity_expired"),
+                  "a grant key": (signed_identity(local_grant_keys()), "identity_invalid")}
+    calls = [(method, call, kind) for method, call, kind, _ in guarded_calls(stubs, run, task)]
+    calls += [(f"/leaf.calc.v1.CalcService/{m}", lambda md, m=m, r=r: getattr(stubs["calc"], m)(r, metadata=md), None)
+              for m, r in (("ListFormulas", calc_pb2.ListFormulasRequest()),
+                                 ("GetClaimsSnapshot", calc_pb2.GetClaimsSnapshotRequest()))]
+    for method, call, kind in calls:
+        right = without_identity(right_grant(kind or "read"))
+        for label, (who, reason) in unverified.items():
+            assert await refusal(call((*who, *right))) == (grpc.StatusCode.UNAUTHENTICATED, reason), (method, label)
+
+
+async def test_promotion_needs_a_verified_operator_identity(served, tmp_path):
+    """PromotePacket with C004's read grant: refused without a verified operator; the audit log names only the
+    operator whose identity was verified."""
+    stubs, _, _ = served
+    request = evidence_pb2.PromotePacketRequest(packet_id=CANDIDATE, client_id="C004", reason="executed copy received",
+                                                governance=common_pb2.GOVERNED_EXACT)
+    grant = without_identity(read_grant("C004"))
+    ceo = {"operator": True, "principal": "user:ceo@leaf.example"}
+    refusals = [((), (grpc.StatusCode.UNAUTHENTICATED, "identity_missing")),
+                (signed_identity(IdentityKeys(("stranger", secrets.token_bytes(32))), **ceo),
+                 (grpc.StatusCode.UNAUTHENTICATED, "identity_invalid")),
+                (signed_identity(now=datetime.now(timezone.utc) - timedelta(hours=1), **ceo),
+                 (grpc.StatusCode.UNAUTHENTICATED, "identity_expired")),
+                (caller("user:analyst@leaf.example", ("group:leaf-operators",)),
+                 (grpc.StatusCode.PERMISSION_DENIED, "operator_required"))]
+    for who, answer in refusals:
+        assert await refusal(stubs["evidence"].PromotePacket(request, metadata=(*who, *grant))) == answer
+    promoted = await stubs["evidence"].PromotePacket(request, metadata=(*caller("user:ops@leaf.example", operator=True),
+                                                                        *grant))
+    assert promoted.governance == common_pb2.GOVERNED_EXACT
+    audit = open_packets(f"sqlite:///{tmp_path / 'evidence.sqlite'}").audit_of(CANDIDATE)
+    assert [(a.action, a.operator) for a in audit if a.action == "promoted"] == [("promoted", "user:ops@leaf.example")]
 
 
 async def test_a_read_grant_limited_to_some_groups_does_not_see_the_whole_client(served):

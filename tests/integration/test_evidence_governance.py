@@ -1,4 +1,5 @@
 """Governance: promotion is an audited operator action creating a new version; overlapping windows are refused."""
+import getpass
 import json
 import subprocess
 import sys
@@ -27,7 +28,7 @@ def packets(db_url):
 def test_promotion_is_a_new_version_with_an_audit_entry(packets):
     before = get_packet(CANDIDATE, "C004", packets)
     assert before.governance == "candidate"
-    after = promote_packet(PromotePacket(CANDIDATE, "C004", "governed_exact", "ops@leaf.example", "executed copy received"),
+    after = promote_packet(PromotePacket(CANDIDATE, "C004", "governed_exact", "user:ops@leaf.example", "executed copy received"),
                            packets)
     assert (after.version, after.governance) == (before.version + 1, "governed_exact")
     assert json.loads(after.body_json)["governance"] == "governed_exact" and after.sha256 != before.sha256
@@ -37,15 +38,17 @@ def test_promotion_is_a_new_version_with_an_audit_entry(packets):
     assert (log[1].from_governance, log[1].to_governance, log[1].reason) == ("candidate", "governed_exact",
                                                                              "executed copy received")
     with pytest.raises(NotReady):  # already governed: nothing to promote
-        promote_packet(PromotePacket(CANDIDATE, "C004", "governed_exact", "ops@leaf.example", "again"), packets)
+        promote_packet(PromotePacket(CANDIDATE, "C004", "governed_exact", "user:ops@leaf.example", "again"), packets)
     assert len(sync_documents(ContractsFolder(ONEDRIVE_DIR).documents(), packets).added) == 0  # promotion stays in force
 
 
 @pytest.mark.parametrize("order, error", [
     (PromotePacket(CANDIDATE, "C004", "governed_exact", "", "why"), InputError),
-    (PromotePacket(CANDIDATE, "C004", "governed_exact", "ops@leaf.example", " "), InputError),
-    (PromotePacket(CANDIDATE, "C004", "candidate", "ops@leaf.example", "why"), InputError),
-    (PromotePacket(CANDIDATE, "C001", "governed_exact", "ops@leaf.example", "why"), NotFound),  # another client's
+    (PromotePacket(CANDIDATE, "C004", "governed_exact", "ops@leaf.example", "why"), InputError),  # no namespace
+    (PromotePacket(CANDIDATE, "C004", "governed_exact", "service:domo", "why"), InputError),  # never an operator
+    (PromotePacket(CANDIDATE, "C004", "governed_exact", "user:ops@leaf.example", " "), InputError),
+    (PromotePacket(CANDIDATE, "C004", "candidate", "user:ops@leaf.example", "why"), InputError),
+    (PromotePacket(CANDIDATE, "C001", "governed_exact", "user:ops@leaf.example", "why"), NotFound),  # another client's
 ])
 def test_promotion_needs_operator_reason_target_and_the_right_client(packets, order, error):
     with pytest.raises(error):
@@ -68,13 +71,20 @@ def test_an_overlapping_window_is_refused_and_the_packet_in_force_stays(packets,
 def test_the_cli_promotes_and_shows_the_audit_log(leaf_home):
     sync_documents(ContractsFolder(ONEDRIVE_DIR).documents(), open_packets(load_settings(EvidenceSettings).LEAF_EVIDENCE_DB_URL))
     done = subprocess.run([str(Path(sys.executable).parent / "leaf"), "evidence", "promote", CANDIDATE, "--client", "C004",
-                           "--to", "governed_lineage", "--operator", "ops@leaf.example", "--reason", "lineage verified"],
+                           "--to", "governed_lineage", "--reason", "lineage verified"],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["governance"] == "governed_lineage"
     audit = subprocess.run([str(Path(sys.executable).parent / "leaf"), "evidence", "audit", CANDIDATE],
                            capture_output=True, text=True, check=True)
-    assert [e["action"] for e in json.loads(audit.stdout)] == ["ingested", "promoted"]
+    entries = json.loads(audit.stdout)
+    assert [e["action"] for e in entries] == ["ingested", "promoted"]
+    # The OS account that opened the database decided; the command has no way to name anyone else.
+    assert entries[1]["operator"] == f"local:{getpass.getuser()}"
+    named = subprocess.run([str(Path(sys.executable).parent / "leaf"), "evidence", "promote", CANDIDATE, "--client",
+                            "C004", "--to", "governed_exact", "--operator", "ceo@leaf.example", "--reason", "x"],
+                           capture_output=True, text=True)
+    assert named.returncode == 2 and "--operator" in named.stderr
 
 
 def test_a_document_whose_hash_does_not_match_is_refused(packets, tmp_path):

@@ -47,8 +47,7 @@ async def test_every_reply_error_and_log_line_is_clean(tmp_path, contracts, capl
             (stub.GetPacket, evidence_pb2.GetPacketRequest(packet_id="CP-C001-PBMA-2025", client_id="C002")),
             (stub.GetDocument, evidence_pb2.GetDocumentRequest(packet_id="RB-C001-PBMA-2025", client_id="C001")),
             (stub.PromotePacket, evidence_pb2.PromotePacketRequest(packet_id="CP-C001-PBMA-2025", client_id="C001",
-                                                                   governance=common_pb2.GOVERNED_EXACT,
-                                                                   operator="ops@leaf.example", reason="r")),
+                                                                   governance=common_pb2.GOVERNED_EXACT, reason="r")),
         ]
         for method, request in calls:
             try:

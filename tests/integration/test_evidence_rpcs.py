@@ -10,7 +10,7 @@ from demo import load_registry
 from runtime.convert import READINESS_NAME, scope_to_proto
 from runtime.scope import Scope
 from services.evidence.bootstrap import EvidenceServiceSettings, bootstrap
-from tests.integration.mesh_fixtures import channel_to, grant_for, read_grant, running
+from tests.integration.mesh_fixtures import as_operator, channel_to, grant_for, read_grant, running
 
 PLANS = sorted({(p["client_id"], p["pbm_id"]) for p in load_registry()["plans"]})
 
@@ -98,14 +98,14 @@ async def test_packets_carry_no_url_token_or_local_path(evidence):
 
 
 async def test_promotion_over_grpc_stays_inside_the_client(evidence):
-    order = dict(packet_id="CP-C004-PBMB-2024", governance=common_pb2.GOVERNED_EXACT, operator="ops@leaf.example",
-                 reason="executed copy received")
+    order = dict(packet_id="CP-C004-PBMB-2024", governance=common_pb2.GOVERNED_EXACT, reason="executed copy received")
     with pytest.raises(grpc.aio.AioRpcError) as failure:
         await evidence.PromotePacket(evidence_pb2.PromotePacketRequest(client_id="C001", **order),
-                                     metadata=read_grant("C001", "C004"))
+                                     metadata=as_operator(read_grant("C001", "C004")))
     assert failure.value.code() == grpc.StatusCode.NOT_FOUND
     promoted = await evidence.PromotePacket(evidence_pb2.PromotePacketRequest(client_id="C004", **order),
-                                            metadata=read_grant("C004"))
+                                            metadata=as_operator(read_grant("C004")))
+    assert json.loads(promoted.body_json)["governance"] == "governed_exact"
     assert promoted.governance == common_pb2.GOVERNED_EXACT and promoted.version == 2
     modeled, _ = await statuses(evidence, "C004", "PBM_B", "2024-01-01", "2024-12-31")
     assert modeled["awp_discount_guarantee"][0] == "final"

@@ -16,14 +16,18 @@ from runtime.convert import scope_to_proto
 from runtime.grpc_errors import from_rpc_error
 from runtime.scope import Scope
 from runtime.db import open_database
+from runtime.identity import SignedAssertions
+from runtime.identity_keys import local_identity_keys
 from runtime.keys import local_secret
 from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
 from services.publisher.adapters.artifact_store import LocalArtifactStore
 from services.publisher.adapters.domo_outbox import DomoOutbox
 from services.publisher.adapters.repository import SqlPublicationRepository
+from services.publisher.adapters.scope_entitlements import ScopeEntitlements
 from services.publisher.bootstrap import MIGRATIONS
 from services.publisher.service_layer.handlers import PublisherDeps, publish_run
-from tests.integration.mesh_fixtures import acting_under, channel_to, grant_for, grant_of, publishing_mesh, read_grant
+from tests.integration.mesh_fixtures import (OPERATOR, acting_under, caller, channel_to, grant_for, grant_of,
+                                            publishing_mesh, read_grant)
 
 ARTIFACTS = {"run.json", "extract.csv", "extract.json", "report.xlsx", "report.pdf", "dashboard/readiness.csv",
              "dashboard/readiness.json", "dashboard/awp_discount_guarantee.csv", "dashboard/formula_totals.csv"}
@@ -34,6 +38,11 @@ def claims_csv(tmp_path_factory):
     path = tmp_path_factory.mktemp("claims") / "claims.csv"
     generate_claims(path, n_claims=4000, seed=11)
     return path
+
+
+def publisher_scope(scope_channel) -> ScopeEntitlements:
+    """The scope service as a publisher of the test reads it: as workload:publisher, signed with the test's key."""
+    return ScopeEntitlements(scope_pb2_grpc.ScopeServiceStub(scope_channel), SignedAssertions(local_identity_keys()))
 
 
 async def download(stub, run_id: str, name: str, client_id: str) -> tuple[publisher_pb2.Artifact, bytes]:
@@ -48,9 +57,11 @@ async def test_a_published_run_lists_and_serves_every_artifact_verified(tmp_path
     load_claims(claims_csv)
     async with publishing_mesh(tmp_path) as mesh, channel_to(mesh["calc"]) as calc_channel, \
             channel_to(mesh["publisher"]) as publisher_channel, channel_to(mesh["scope"]) as scope_channel:
-        await scope_pb2_grpc.ScopeServiceStub(scope_channel).GrantEntitlement(scope_pb2.GrantEntitlementRequest(
-            entitlement=scope_pb2.Entitlement(principal="c001-analysts", client_id="C001"), reason="test",
-            operator="ops@leaf.example"))
+        # Domo knows users and groups: a service token's entitlement gets no row policy (so sees nothing there).
+        for principal in ("group:c001-analysts", "service:c001-analysts"):
+            await scope_pb2_grpc.ScopeServiceStub(scope_channel).GrantEntitlement(scope_pb2.GrantEntitlementRequest(
+                entitlement=scope_pb2.Entitlement(principal=principal, client_id="C001"), reason="test"),
+                metadata=caller(OPERATOR, operator=True))
         exact = Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31")
         grant = grant_for(exact)
         run = await calc_pb2_grpc.CalcServiceStub(calc_channel).CreateRun(calc_pb2.CreateRunRequest(
@@ -102,7 +113,7 @@ async def test_replaying_a_run_gives_the_same_bytes_for_every_artifact(tmp_path,
         replica = tmp_path / "replica"
         engine = open_database(f"sqlite:///{replica}.sqlite", "publisher", MIGRATIONS)
         deps = PublisherDeps(SqlPublicationRepository(engine), LocalArtifactStore(replica), SqlArtifactLedger(engine),
-                             calc, scope_pb2_grpc.ScopeServiceStub(scope_channel), DomoOutbox(replica / "outbox"),
+                             calc, publisher_scope(scope_channel), DomoOutbox(replica / "outbox"),
                              local_secret("pseudonym_key"))
         with acting_under(grant):  # as the publisher service serving this grant: its calls to calc carry it on
             replayed = await publish_run(run.run_id, grant_of(grant), deps)
@@ -188,7 +199,7 @@ async def test_a_forged_publish_publishes_calc_figures_only(tmp_path, claims_csv
         unforged = tmp_path / "unforged"
         engine = open_database(f"sqlite:///{unforged}.sqlite", "publisher", MIGRATIONS)
         deps = PublisherDeps(SqlPublicationRepository(engine), LocalArtifactStore(unforged), SqlArtifactLedger(engine),
-                             calc, scope_pb2_grpc.ScopeServiceStub(scope_channel), DomoOutbox(unforged / "outbox"),
+                             calc, publisher_scope(scope_channel), DomoOutbox(unforged / "outbox"),
                              local_secret("pseudonym_key"))
         with acting_under(grant):
             honest = await publish_run(run.run_id, grant_of(grant), deps)

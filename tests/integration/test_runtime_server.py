@@ -1,4 +1,7 @@
-"""The shared server skeleton: health (NOT_SERVING until ready and on shutdown), reflection, error mapping."""
+"""The shared server skeleton: health (NOT_SERVING until ready and on shutdown), reflection, error mapping, and the
+caller identity every other method needs (health and reflection answer without one)."""
+from dataclasses import replace
+
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -8,13 +11,19 @@ from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
 from demo import load_registry
 from runtime.grpc_errors import from_rpc_error
 from runtime.server import create_server, mark_when_ready
-from services.scope.bootstrap import ScopeSettings, bootstrap, open_registry
-from tests.integration.mesh_fixtures import channel_to, running
+from services.scope.bootstrap import ScopeSettings, bootstrap, open_entitlements, open_registry
+from services.scope.domain.entitlements import Entitlement, GrantEntitlement
+from services.scope.service_layer.entitlements import grant_entitlement
+from tests.integration.mesh_fixtures import PRINCIPAL, caller, channel_to, running
 
 
 def scope_deps(tmp_path):
+    """The scope service, its registry the demo's, the test caller entitled to C001 and C003."""
     registry = open_registry(f"sqlite:///{tmp_path / 'scope.sqlite'}")
     registry.replace(load_registry())
+    for client in ("C001", "C003"):
+        grant_entitlement(GrantEntitlement(Entitlement(PRINCIPAL, client), "local:tests", "the tests' caller"),
+                          open_entitlements(registry), registry)
     return bootstrap(ScopeSettings(), registry)
 
 
@@ -51,7 +60,8 @@ async def test_domain_error_travels_as_status_with_a_stable_reason(tmp_path):
     async with running(scope_deps(tmp_path)) as address, channel_to(address) as channel:
         stub = scope_pb2_grpc.ScopeServiceStub(channel)
         with pytest.raises(grpc.aio.AioRpcError) as failure:
-            await stub.ResolveScope(scope_pb2.ResolveScopeRequest(client="C001", date_from="2025-12-31", date_to="2025-01-01"))
+            await stub.ResolveScope(scope_pb2.ResolveScopeRequest(client="C001", date_from="2025-12-31",
+                                                                  date_to="2025-01-01"), metadata=caller())
     assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert from_rpc_error(failure.value).code == "bad_input:scope"
 
@@ -60,9 +70,16 @@ async def test_resolve_scope_over_grpc(tmp_path):
     async with running(scope_deps(tmp_path)) as address, channel_to(address) as channel:
         stub = scope_pb2_grpc.ScopeServiceStub(channel)
         exact = await stub.ResolveScope(scope_pb2.ResolveScopeRequest(client="C001", pbm="PBM_A",
-                                                                      date_from="2025-01-01", date_to="2025-12-31"))
+                                                                      date_from="2025-01-01", date_to="2025-12-31"),
+                                        metadata=caller())
         ambiguous = await stub.ResolveScope(scope_pb2.ResolveScopeRequest(client="C003", date_from="2025-01-01",
-                                                                          date_to="2025-12-31"))
+                                                                          date_to="2025-12-31"), metadata=caller())
     assert exact.state == scope_pb2.EXACT
     assert exact.exact.scope_hash == "d610ee3c0b90fe585bd963e08104da6b4763950d6a9f943c1d46c1cb0342a5cd"
     assert ambiguous.state == scope_pb2.AMBIGUOUS and len(ambiguous.candidates) == 2
+
+
+async def test_a_service_without_identity_keys_does_not_start(tmp_path):
+    """Fail closed: a server that could not verify its callers would have to believe them."""
+    with pytest.raises(ValueError, match="identity keys"):
+        await create_server("127.0.0.1:0", replace(scope_deps(tmp_path), identity_keys=None))

@@ -5,6 +5,7 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 
+from runtime import principals
 from runtime.errors import InputError, NotReady
 from services.evidence.domain.packets import StoredPacket
 
@@ -41,15 +42,17 @@ def promoted(current: StoredPacket, order: PromotePacket, now: str) -> tuple[Sto
         raise NotReady("not_a_candidate", f"{current.packet_id} is {current.governance}; only candidates are promoted")
     if order.to_governance not in GOVERNED:
         raise InputError("bad_input:governance", f"promote to one of {', '.join(GOVERNED)}")
-    if not order.operator.strip() or not order.reason.strip():
-        raise InputError("bad_input:promotion", "an operator and a reason are required")
+    if not order.reason.strip():
+        raise InputError("bad_input:promotion", "a reason is required")
+    # A verified user: operator over gRPC, or local:<OS user> at the database (`leaf evidence promote`).
+    operator = principals.principal(order.operator, principals.OPERATORS)
     body = json.loads(current.body_json)
     body["governance"] = order.to_governance
     data = json.dumps(body, ensure_ascii=False, indent=2).encode("utf-8")
     packet = replace(current, version=current.version + 1, governance=order.to_governance, body_json=data,
                      sha256=hashlib.sha256(data).hexdigest(), retrieved_at=now)
     return packet, AuditEntry(current.packet_id, packet.version, PROMOTED, current.governance, order.to_governance,
-                              order.operator, order.reason, now)
+                              operator, order.reason, now)
 
 
 def ingested(packet: StoredPacket) -> AuditEntry:

@@ -8,6 +8,8 @@ from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 
 from runtime.convert import EVIDENCE_KIND, GOVERNANCE, GOVERNANCE_NAME, READINESS, scope_from_proto
 from runtime.grant_guard import current_grant
+from runtime.identity import operator_of
+from runtime.identity_guard import current_identity
 from runtime.sufficiency import RULES_VERSION
 from services.evidence.adapters.repository import SqlPacketRepository
 from services.evidence.domain.documents import Document
@@ -85,7 +87,9 @@ class EvidenceServicer(evidence_pb2_grpc.EvidenceServiceServicer):
         )
 
     async def PromotePacket(self, request, context):
+        # An operator's verified identity decides, and is what the audit log records; the grant bounds the client.
+        operator = operator_of(current_identity())
         order = PromotePacket(request.packet_id, request.client_id, GOVERNANCE_NAME.get(request.governance, ""),
-                              request.operator, request.reason)
+                              operator, request.reason)
         promoted = await asyncio.to_thread(handlers.promote_granted, order, current_grant(), self.packets)
         return packet_to_proto(promoted)

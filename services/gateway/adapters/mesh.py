@@ -1,4 +1,5 @@
-"""The mesh as the gateway sees it: one traced channel per service, stubs for those it calls, grants, and health."""
+"""The mesh as the gateway sees it: one traced channel per service, stubs for those it calls, the caller's signed
+identity and grants for each call, and health."""
 from __future__ import annotations
 
 import asyncio
@@ -12,7 +13,9 @@ from leaf.publisher.v1 import publisher_pb2_grpc
 from leaf.scope.v1 import scope_pb2_grpc
 
 from runtime.clients import is_serving, open_channel
+from services.gateway.adapters.callers import CallerAssertions, Metadata
 from services.gateway.adapters.grants import Grants
+from services.gateway.domain.identity import Identity
 
 # When the HTTP request being served must be answered by (monotonic seconds); set per request by middleware,
 # so every gRPC call of the request gets what is left as its deadline.
@@ -24,6 +27,7 @@ class Mesh:
     """Open inside the server's event loop: gRPC aio channels belong to the loop that creates them."""
 
     addresses: dict[str, str]
+    callers: CallerAssertions
     timeout: float = 60.0
 
     def __post_init__(self) -> None:
@@ -32,7 +36,12 @@ class Mesh:
         self.calc = calc_pb2_grpc.CalcServiceStub(self.channels["calc"])
         self.evidence = evidence_pb2_grpc.EvidenceServiceStub(self.channels["evidence"])
         self.publisher = publisher_pb2_grpc.PublisherServiceStub(self.channels["publisher"])
-        self.grants = Grants(self.scope, self.timeout)
+        self.grants = Grants(self.scope, self.callers, self.timeout)
+
+    def as_caller(self, identity: Identity, grant: Metadata = ()) -> Metadata:
+        """Metadata of one call made for `identity`: its signed identity (every service verifies it), and the
+        scope grant when the call reads or computes client data."""
+        return (*self.callers.metadata(identity), *grant)
 
     def remaining(self) -> float:
         """Seconds left for the current request (the configured timeout outside one): a gRPC deadline."""

@@ -20,6 +20,7 @@ from leaf.scope.v1 import scope_pb2
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from runtime.errors import DomainError
+from runtime.principals import ENTITLED_PATTERN, MAX_LENGTH as MAX_PRINCIPAL
 from services.gateway.adapters.mesh import Mesh
 from services.gateway.domain.identity import Identity
 from services.gateway.entrypoints import problems
@@ -126,7 +127,7 @@ def create_app(connect: Callable[[], Mesh], authenticator: Authenticator, settin
     @v1.get("/registry/formulas", response_model=Registry, tags=["registry"])
     async def list_formulas(identity: Identity = Depends(authenticate)) -> dict:
         """The machine-readable calculation registry: each formula's inputs, outputs, rounding, exclusions, evidence rule."""
-        return await registry.list_formulas(mesh)
+        return await registry.list_formulas(mesh, identity)
 
     @v1.get("/dashboard/{table}", response_model=DashboardTable, tags=["dashboard"],
             responses={200: {"content": {"text/csv": {}}}})
@@ -170,7 +171,8 @@ def create_app(connect: Callable[[], Mesh], authenticator: Authenticator, settin
                         headers={"Content-Disposition": f'attachment; filename="{filename}"', "ETag": f'"{document.sha256}"'})
 
     @v1.get("/entitlements", response_model=Entitlements, tags=["access"], responses={403: PROBLEM})
-    async def list_entitlements(principal: str = Query("", max_length=254),
+    async def list_entitlements(principal: str = Query("", max_length=MAX_PRINCIPAL,
+                                                       pattern=f"^$|{ENTITLED_PATTERN}"),
                                 identity: Identity = Depends(authenticate)) -> dict:
         """Operators: who may see which clients (and groups)."""
         return await entitlements.list_entitlements(mesh, identity, operators, principal)
@@ -178,13 +180,15 @@ def create_app(connect: Callable[[], Mesh], authenticator: Authenticator, settin
     @v1.post("/entitlements", response_model=EntitlementEntry, status_code=201, tags=["access"],
              responses={403: PROBLEM})
     async def grant_entitlement(body: EntitlementGrant, identity: Identity = Depends(authenticate)) -> dict:
-        """Operators: let a principal (an email or a group name) see a client, or only some of its groups."""
+        """Operators: let a principal (user:<email>, group:<name>, service:<common_name>) see a client, or only some
+        of its groups."""
         return await entitlements.grant(mesh, identity, operators, body.principal, body.client_id, body.group_ids,
                                         body.reason)
 
     @v1.delete("/entitlements/{principal}/{client_id}", response_model=Revoked, tags=["access"],
                responses={403: PROBLEM})
-    async def revoke_entitlement(principal: str = Path(max_length=254), client_id: str = Path(max_length=64),
+    async def revoke_entitlement(principal: str = Path(max_length=MAX_PRINCIPAL, pattern=ENTITLED_PATTERN),
+                                 client_id: str = Path(max_length=64),
                                  reason: str = Query(min_length=1, max_length=500),
                                  identity: Identity = Depends(authenticate)) -> dict:
         """Operators: take a client away from a principal; the scope service records who and why."""

@@ -5,6 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from runtime.principals import ENTITLED_PATTERN, MAX_LENGTH as MAX_PRINCIPAL
+
 DATE = r"^\d{4}-\d{2}-\d{2}$"
 # A calendar day on the wire (YYYY-MM-DD), documented as such; the domain checks it is a real day in range.
 DAY_TEXT = {"json_schema_extra": {"format": "date"}}  # in answers: always a date's isoformat
@@ -166,7 +168,8 @@ class ArtifactList(BaseModel):
 
 
 class EntitlementEntry(BaseModel):
-    principal: str = Field(min_length=1, max_length=254, description="an email address or a group name")
+    principal: str = Field(min_length=1, max_length=MAX_PRINCIPAL, pattern=ENTITLED_PATTERN,
+                           description="user:<email>, group:<name> or service:<common_name>, matched exactly")
     client_id: str = Field(min_length=1, max_length=64)
     group_ids: list[str] = Field(default_factory=list, max_length=200, description="empty: every group of the client")
 

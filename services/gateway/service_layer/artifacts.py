@@ -17,7 +17,7 @@ from services.gateway.service_layer.runs import READ_RETRIES, artifact_to_json
 async def list_artifacts(mesh: Mesh, identity: Identity, run_id: str) -> dict:
     grant = await mesh.grants.for_reads(identity, mesh.remaining())
     reply = await call(mesh.publisher.ListArtifacts, publisher_pb2.ListArtifactsRequest(run_id=run_id),
-                       timeout=mesh.remaining(), metadata=grant, retries=READ_RETRIES)
+                       timeout=mesh.remaining(), metadata=mesh.as_caller(identity, grant), retries=READ_RETRIES)
     return {"run_id": run_id, "artifacts": [artifact_to_json(a) for a in reply.artifacts]}
 
 
@@ -26,7 +26,7 @@ async def open_artifact(mesh: Mesh, identity: Identity, run_id: str,
     """The artifact's record (from the first chunk, so a refusal is raised before any byte is sent) and its bytes."""
     grant = await mesh.grants.for_reads(identity, mesh.remaining())
     stream = mesh.publisher.GetArtifact(publisher_pb2.GetArtifactRequest(run_id=run_id, name=name),
-                                        timeout=mesh.remaining(), metadata=grant)
+                                        timeout=mesh.remaining(), metadata=mesh.as_caller(identity, grant))
     try:
         first = await stream.read()
     except grpc.aio.AioRpcError as exc:

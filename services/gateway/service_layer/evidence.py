@@ -16,21 +16,21 @@ from services.gateway.service_layer.runs import READ_RETRIES, exact_scope
 async def list_packets(mesh: Mesh, identity: Identity, client_id: str, pbm_id: str) -> dict:
     grant = await mesh.grants.for_reads(identity, mesh.remaining())
     reply = await call(mesh.evidence.ListPackets, evidence_pb2.ListPacketsRequest(client_id=client_id, pbm_id=pbm_id),
-                       timeout=mesh.remaining(), metadata=grant, retries=READ_RETRIES)
+                       timeout=mesh.remaining(), metadata=mesh.as_caller(identity, grant), retries=READ_RETRIES)
     return {"packets": [packet_to_json(p) for p in reply.packets]}
 
 
 async def get_packet(mesh: Mesh, identity: Identity, packet_id: str, client_id: str) -> dict:
     grant = await mesh.grants.for_reads(identity, mesh.remaining())
     packet = await call(mesh.evidence.GetPacket, evidence_pb2.GetPacketRequest(packet_id=packet_id, client_id=client_id),
-                        timeout=mesh.remaining(), metadata=grant, retries=READ_RETRIES)
+                        timeout=mesh.remaining(), metadata=mesh.as_caller(identity, grant), retries=READ_RETRIES)
     return {**packet_to_json(packet), "body": json.loads(packet.body_json)}
 
 
 async def get_document(mesh: Mesh, identity: Identity, packet_id: str, client_id: str) -> evidence_pb2.Document:
     grant = await mesh.grants.for_reads(identity, mesh.remaining())
     return await call(mesh.evidence.GetDocument, evidence_pb2.GetDocumentRequest(packet_id=packet_id, client_id=client_id),
-                      timeout=mesh.remaining(), metadata=grant, retries=READ_RETRIES)
+                      timeout=mesh.remaining(), metadata=mesh.as_caller(identity, grant), retries=READ_RETRIES)
 
 
 async def check_sufficiency(mesh: Mesh, identity: Identity, request: scope_pb2.ResolveScopeRequest,
@@ -38,7 +38,7 @@ async def check_sufficiency(mesh: Mesh, identity: Identity, request: scope_pb2.R
     grant, scope = await exact_scope(mesh, identity, request)
     reply = await call(mesh.evidence.CheckSufficiency,
                        evidence_pb2.CheckSufficiencyRequest(scope=scope, formula_ids=formula_ids),
-                       timeout=mesh.remaining(), metadata=grant, retries=READ_RETRIES)
+                       timeout=mesh.remaining(), metadata=mesh.as_caller(identity, grant), retries=READ_RETRIES)
     return {
         "scope": json.loads(scope.canonical_json), "scope_hash": scope.scope_hash,
         "formulas": [{"formula_id": f.formula_id, "version": f.version, "status": READINESS_NAME[f.status],

@@ -7,8 +7,11 @@ from leaf.calc.v1 import calc_pb2
 
 from runtime.clients import call
 from services.gateway.adapters.mesh import Mesh
+from services.gateway.domain.identity import Identity
 
 
-async def list_formulas(mesh: Mesh) -> dict:
-    reply = await call(mesh.calc.ListFormulas, calc_pb2.ListFormulasRequest(), timeout=mesh.remaining(), retries=2)
+async def list_formulas(mesh: Mesh, identity: Identity) -> dict:
+    # No client data, so no grant; like every call, it is made for a verified caller.
+    reply = await call(mesh.calc.ListFormulas, calc_pb2.ListFormulasRequest(), timeout=mesh.remaining(),
+                       metadata=mesh.as_caller(identity), retries=2)
     return json.loads(reply.registry_json)

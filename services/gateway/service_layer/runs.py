@@ -1,8 +1,9 @@
 """Run use cases at the edge: resolve the scope as the caller may see it, get a grant, compute, publish, read back.
 
-Every call into the mesh carries a scope grant (dual enforcement): an exact grant to compute, a read grant
-to fetch by id. Reads are retried when the service was unreachable; computing is not (it is costly, and the
-caller can repeat the request: runs are idempotent by their inputs).
+Every call into the mesh carries the caller's signed identity, and a scope grant (dual enforcement) when it
+touches client data: an exact grant to compute, a read grant to fetch by id. Reads are retried when the
+service was unreachable; computing is not (it is costly, and the caller can repeat the request: runs are
+idempotent by their inputs).
 """
 from __future__ import annotations
 
@@ -30,23 +31,17 @@ class ScopeNotExact(NotReady):
         super().__init__("scope_not_exact", f"the scope is {resolution['state']}: {', '.join(resolution['reasons'])}")
 
 
-def as_caller(request: scope_pb2.ResolveScopeRequest, identity: Identity) -> scope_pb2.ResolveScopeRequest:
-    """Resolution sees only the clients the caller is entitled to: another client resolves as unknown."""
-    request.principal = identity.principal
-    request.principal_groups[:] = identity.groups
-    return request
-
-
 async def resolve_scope(mesh: Mesh, identity: Identity, request: scope_pb2.ResolveScopeRequest) -> dict:
-    reply = await call(mesh.scope.ResolveScope, as_caller(request, identity), timeout=mesh.remaining(),
+    # Resolution sees only the clients the caller's identity is entitled to: another client resolves as unknown.
+    reply = await call(mesh.scope.ResolveScope, request, timeout=mesh.remaining(), metadata=mesh.as_caller(identity),
                        retries=READ_RETRIES)
     return resolution_to_json(reply)
 
 
 async def exact_scope(mesh: Mesh, identity: Identity, request: scope_pb2.ResolveScopeRequest):
     """The resolved scope narrowed to the caller's entitlement, and the grant for it (ScopeNotExact otherwise)."""
-    resolution = await call(mesh.scope.ResolveScope, as_caller(request, identity), timeout=mesh.remaining(),
-                            retries=READ_RETRIES)
+    resolution = await call(mesh.scope.ResolveScope, request, timeout=mesh.remaining(),
+                            metadata=mesh.as_caller(identity), retries=READ_RETRIES)
     if resolution.state != scope_pb2.EXACT:
         raise ScopeNotExact(resolution_to_json(resolution))
     return await mesh.grants.for_scope(identity, resolution.exact, mesh.remaining())
@@ -56,10 +51,10 @@ async def create_run(mesh: Mesh, identity: Identity, request: scope_pb2.ResolveS
                      itr_request_id: str = "") -> dict:
     grant, scope = await exact_scope(mesh, identity, request)
     run = await call(mesh.calc.CreateRun, calc_pb2.CreateRunRequest(scope=scope, itr_request_id=itr_request_id),
-                     timeout=mesh.remaining(), metadata=grant)
+                     timeout=mesh.remaining(), metadata=mesh.as_caller(identity, grant))
     # The publisher reads the run from calc itself: the gateway names it and cannot change what is published.
     publication = await call(mesh.publisher.PublishRun, publisher_pb2.PublishRunRequest(run_id=run.run_id),
-                             timeout=mesh.remaining(), metadata=grant)
+                             timeout=mesh.remaining(), metadata=mesh.as_caller(identity, grant))
     return run_to_json(run, publication)
 
 
@@ -67,10 +62,10 @@ async def get_run(mesh: Mesh, identity: Identity, run_id: str) -> dict:
     grant = await mesh.grants.for_reads(identity, mesh.remaining())
     # Both halves at once: each service checks the grant itself, so neither call needs the other's answer.
     run, publication = await asyncio.gather(
-        call(mesh.calc.GetRun, calc_pb2.GetRunRequest(run_id=run_id), timeout=mesh.remaining(), metadata=grant,
-             retries=READ_RETRIES),
+        call(mesh.calc.GetRun, calc_pb2.GetRunRequest(run_id=run_id), timeout=mesh.remaining(),
+             metadata=mesh.as_caller(identity, grant), retries=READ_RETRIES),
         call(mesh.publisher.GetPublication, publisher_pb2.GetPublicationRequest(run_id=run_id),
-             timeout=mesh.remaining(), metadata=grant, retries=READ_RETRIES),
+             timeout=mesh.remaining(), metadata=mesh.as_caller(identity, grant), retries=READ_RETRIES),
         return_exceptions=True)
     for answer in (run, publication):  # the run's own error first, whichever call finished first
         if isinstance(answer, BaseException):
@@ -80,8 +75,9 @@ async def get_run(mesh: Mesh, identity: Identity, run_id: str) -> dict:
 
 async def dashboard_table(mesh: Mesh, identity: Identity, table: str, run_id: str) -> publisher_pb2.DashboardTable:
     grant = await mesh.grants.for_reads(identity, mesh.remaining())
-    return await call(mesh.publisher.GetDashboardTable, publisher_pb2.GetDashboardTableRequest(table=table, run_id=run_id),
-                      timeout=mesh.remaining(), metadata=grant, retries=READ_RETRIES)
+    return await call(mesh.publisher.GetDashboardTable,
+                      publisher_pb2.GetDashboardTableRequest(table=table, run_id=run_id), timeout=mesh.remaining(),
+                      metadata=mesh.as_caller(identity, grant), retries=READ_RETRIES)
 
 
 def resolution_to_json(reply: scope_pb2.ResolveScopeResponse) -> dict:

@@ -6,9 +6,6 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from leaf.scope.v1 import scope_pb2
-
-from runtime.clients import call
 from runtime.errors import Internal, NotFound
 from runtime.grants import Grant
 from runtime.scope import Scope
@@ -17,9 +14,10 @@ from services.publisher.adapters.artifact_store import ArtifactStore
 from services.publisher.adapters.calc_claims import run_rejects, spool_run_claims
 from services.publisher.adapters.calc_run import read_run
 from services.publisher.adapters.repository import SqlPublicationRepository
+from services.publisher.adapters.scope_entitlements import ScopeEntitlements
 from services.publisher.domain.artifacts import StoredArtifact
 from services.publisher.domain.dashboard import Table
-from services.publisher.domain.domo_plan import DomoTarget, Entitlement
+from services.publisher.domain.domo_plan import DomoTarget
 from services.publisher.domain.extract import Pseudonymizer
 from services.publisher.domain.run_context import RunContext
 from services.publisher.service_layer.artifacts import get_artifact as read_verified, store_artifacts
@@ -31,7 +29,7 @@ class PublisherDeps:
     store: ArtifactStore
     ledger: SqlArtifactLedger
     calc: object     # CalcServiceStub: the run itself, its claims and rejects
-    scope: object    # ScopeServiceStub: the entitlement table Domo's row policies come from
+    scope: ScopeEntitlements  # the entitlement table Domo's row policies come from, read as workload:publisher
     domo: DomoTarget
     pseudonym_secret: bytes
     # Domo datasets are shared by every client and updated read-merge-write: one publish at a time.
@@ -69,7 +67,7 @@ async def publish_run(run_id: str, grant: Grant, deps: PublisherDeps) -> Publica
         built = await asyncio.to_thread(_deliverables, context)
     client_id = context.client_id
     await asyncio.to_thread(store_artifacts, run_id, client_id, built.artifacts, deps.store, deps.ledger)
-    entitlements = await _entitlements(deps.scope)
+    entitlements = await deps.scope.for_domo()
     async with deps.domo_lock:
         await asyncio.to_thread(deps.domo.publish, run_id, client_id, built.tables, entitlements)
     deps.publications.add(run_id, scope, built.tables)
@@ -88,11 +86,6 @@ def _deliverables(context: RunContext):
     from services.publisher.domain.deliverables import deliverables
 
     return deliverables(context)
-
-
-async def _entitlements(scope_stub) -> list[Entitlement]:
-    reply = await call(scope_stub.ListEntitlements, scope_pb2.ListEntitlementsRequest())
-    return [(e.principal, e.client_id, tuple(e.group_ids) or None) for e in reply.entitlements]
 
 
 def get_publication(run_id: str, grant: Grant, deps: PublisherDeps) -> Publication:

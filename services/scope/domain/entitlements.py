@@ -1,32 +1,35 @@
-"""Entitlements: which principals (emails or group names) may see which clients, and the scope a caller may have.
+"""Entitlements: which principals (`user:<email>`, `group:<name>`, `service:<common_name>`) may see which clients,
+and the scope a caller may have.
 
 Out of entitlement is answered as *not found*, never *forbidden*: a 403 would confirm that another
 client's scope (and so its runs) exists. The refusal reason stays in the service's log and audit only.
+Principals match exactly in their one spelling (runtime/principals.py): a caller is entitled through its
+verified identity's principal and group principals, never through a name that merely looks alike.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
+from runtime import principals as names
 from runtime.errors import InputError
 from runtime.grants import Area
+from runtime.identity import CallerIdentity, OperatorRequired
 from runtime.scope import Scope
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,199}$")
+# Mesh workloads that read the entitlement table for themselves: the publisher, for Domo's row policies.
+ENTITLEMENT_READERS = frozenset({names.workload("publisher")})
 
 
 def principal(text: str) -> str:
-    """A principal in its one spelling: emails are case-folded (identity providers disagree on case)."""
-    text = (text or "").strip()
-    if "@" in text:
-        if not EMAIL.match(text):
-            raise InputError("bad_input:principal", f"{text!r} is not an email address")
-        return text.casefold()
-    if not GROUP_NAME.match(text):
-        raise InputError("bad_input:principal", "a principal is an email address or a group name")
-    return text
+    """An entitled principal in its one spelling, or InputError `bad_input:principal`."""
+    return names.principal(text, names.ENTITLED)
+
+
+def may_read_entitlements(identity: CallerIdentity) -> None:
+    """The access matrix is for operators, and for the workloads that publish it (Domo's row policies)."""
+    if not identity.operator and identity.principal not in ENTITLEMENT_READERS:
+        raise OperatorRequired("operator_required", "listing entitlements needs an operator's identity")
 
 
 @dataclass(frozen=True)
@@ -79,15 +82,18 @@ class Refusal:
 
 def audited(action: str, principal_: str, client_id: str, group_ids: tuple[str, ...], operator: str, reason: str,
             now: str) -> AuditEntry:
-    """The audit entry of a change: who decided and why are required, never defaulted."""
+    """The audit entry of a change: who decided (a verified operator, or the OS account at the database) and why
+    are required, never defaulted."""
     if not reason.strip():
         raise InputError("bad_input:reason", f"a {action} needs a reason")
-    return AuditEntry(action, principal_, client_id, group_ids, principal(operator), reason.strip(), now)
+    return AuditEntry(action, principal_, client_id, group_ids, names.principal(operator, names.OPERATORS),
+                      reason.strip(), now)
 
 
 def entitled_groups(principals: Iterable[str], client_id: str, entitlements: Iterable[Entitlement]) -> frozenset[str] | None:
-    """The groups of `client_id` the principals may see together: None = none at all, empty = every group."""
-    mine = {principal(p) for p in principals if p}
+    """The groups of `client_id` the principals (exact, as verified) may see together: None = none at all, empty =
+    every group."""
+    mine = set(principals)
     granted = [e for e in entitlements if e.principal in mine and e.client_id == client_id]
     if not granted:
         return None
@@ -118,15 +124,3 @@ def entitled_areas(principals: Iterable[str], entitlements: Iterable[Entitlement
     clients = sorted({e.client_id for e in entitlements})
     found = ((client, entitled_groups(principals, client, entitlements)) for client in clients)
     return [Area(client, tuple(sorted(groups))) for client, groups in found if groups is not None]
-
-
-def caller_principals(texts: Iterable[str]) -> list[str]:
-    """A caller's email and group names as principals; a group name no entitlement could have is skipped, not an error
-    (identity providers send group names we never grant to, and they must not make a valid caller fail)."""
-    found = []
-    for text in texts:
-        try:
-            found.append(principal(text))
-        except InputError:
-            continue
-    return found

@@ -12,7 +12,7 @@ from runtime.scope import Scope
 from services.scope.adapters.entitlements import SqlEntitlementRepository
 from services.scope.adapters.repository import SqlRegistryRepository
 from services.scope.domain.entitlements import (
-    Entitlement, GrantEntitlement, Refusal, RevokeEntitlement, audited, caller_principals, entitled_areas, entitled_scope, principal,
+    Entitlement, GrantEntitlement, Refusal, RevokeEntitlement, audited, entitled_areas, entitled_scope, principal,
 )
 
 log = logging.getLogger(__name__)
@@ -22,6 +22,8 @@ NOT_FOUND = ("scope_not_found", "no such scope for this caller")
 
 @dataclass(frozen=True)
 class IssueScopeGrant:
+    """For the caller's verified identity: its principal and its group principals, exactly as verified."""
+
     scope: Scope | None  # None: a read grant over everything the caller may see
     principal: str
     principal_groups: tuple[str, ...] = ()
@@ -67,8 +69,8 @@ def list_entitlements(who: str | None, entitlements: SqlEntitlementRepository) -
 def issue_scope_grant(order: IssueScopeGrant, entitlements: SqlEntitlementRepository, keys: GrantKeys,
                       ttl: int = grants.DEFAULT_TTL_SECONDS, now: datetime | None = None) -> IssuedGrant:
     """A signed grant for the requested scope narrowed to the caller's entitlements, or a generic NotFound."""
-    who = principal(order.principal)
-    principals = [who, *caller_principals(order.principal_groups)]
+    who = order.principal
+    principals = [who, *order.principal_groups]
     if order.scope is None:
         token, kid, expires = grants.issue_read(entitled_areas(principals, entitlements.list(principals)), who, keys,
                                                 ttl, now)

@@ -1,4 +1,5 @@
 """`leaf entitlements` against a throwaway LEAF_HOME: grant, list, revoke, audit; refusals exit 2 with the code."""
+import getpass
 import json
 
 import pytest
@@ -23,35 +24,40 @@ def leaf(capsys, *args: str):
 
 
 def test_grant_list_revoke_and_audit(capsys, leaf_home):
-    code, granted, _ = leaf(capsys, "grant", "Alice@Leaf.Health", "--client", "C001", "--group", "C001-G02",
-                            "--group", "C001-G01", "--reason", "2025 audit", "--operator", "ops@leaf.health")
+    code, granted, _ = leaf(capsys, "grant", "user:Alice@Leaf.Health", "--client", "C001", "--group", "C001-G02",
+                            "--group", "C001-G01", "--reason", "2025 audit")
     assert code == 0
-    assert granted == {"principal": "alice@leaf.health", "client_id": "C001", "group_ids": ["C001-G01", "C001-G02"]}
-    assert leaf(capsys, "grant", "auditors", "--client", "C002", "--reason", "team access")[0] == 0
-    assert leaf(capsys, "list", "alice@leaf.health")[1] == [granted]
-    assert [e["principal"] for e in leaf(capsys, "list")[1]] == ["alice@leaf.health", "auditors"]
+    assert granted == {"principal": "user:alice@leaf.health", "client_id": "C001",
+                       "group_ids": ["C001-G01", "C001-G02"]}
+    assert leaf(capsys, "grant", "group:auditors", "--client", "C002", "--reason", "team access")[0] == 0
+    assert leaf(capsys, "list", "user:alice@leaf.health")[1] == [granted]
+    assert [e["principal"] for e in leaf(capsys, "list")[1]] == ["group:auditors", "user:alice@leaf.health"]
 
-    code, revoked, _ = leaf(capsys, "revoke", "alice@leaf.health", "--client", "C001", "--reason", "engagement ended",
-                            "--operator", "ops@leaf.health")
+    code, revoked, _ = leaf(capsys, "revoke", "user:alice@leaf.health", "--client", "C001", "--reason",
+                            "engagement ended")
     assert (code, revoked["revoked"]) == (0, True)
-    assert leaf(capsys, "list", "alice@leaf.health")[1] == []
-    assert leaf(capsys, "revoke", "alice@leaf.health", "--client", "C001", "--reason", "again")[:2] == (
-        1, {"principal": "alice@leaf.health", "client_id": "C001", "revoked": False})
+    assert leaf(capsys, "list", "user:alice@leaf.health")[1] == []
+    assert leaf(capsys, "revoke", "user:alice@leaf.health", "--client", "C001", "--reason", "again")[:2] == (
+        1, {"principal": "user:alice@leaf.health", "client_id": "C001", "revoked": False})
 
     audit = leaf(capsys, "audit")[1]
     assert [(a["action"], a["principal"], a["reason"]) for a in audit] == [
-        ("grant", "alice@leaf.health", "2025 audit"), ("grant", "auditors", "team access"),
-        ("revoke", "alice@leaf.health", "engagement ended")]
-    assert audit[1]["operator"].startswith("local:")
+        ("grant", "user:alice@leaf.health", "2025 audit"), ("grant", "group:auditors", "team access"),
+        ("revoke", "user:alice@leaf.health", "engagement ended")]
+    # The OS account that opened the database decided: nothing on the command line can name anyone else.
+    assert {a["operator"] for a in audit} == {f"local:{getpass.getuser()}"}
     assert (leaf_home / "db" / "scope.sqlite").exists()
 
 
 @pytest.mark.parametrize("args, code", [
-    (["grant", "alice@leaf.health", "--client", "C999", "--reason", "x"], "unknown_client"),
-    (["grant", "alice@leaf.health", "--client", "C001", "--group", "C002-G01", "--reason", "x"], "unknown_group"),
-    (["grant", "alice@leaf.health", "--client", "C001", "--reason", "  "], "bad_input:reason"),
+    (["grant", "user:alice@leaf.health", "--client", "C999", "--reason", "x"], "unknown_client"),
+    (["grant", "user:alice@leaf.health", "--client", "C001", "--group", "C002-G01", "--reason", "x"], "unknown_group"),
+    (["grant", "user:alice@leaf.health", "--client", "C001", "--reason", "  "], "bad_input:reason"),
+    (["grant", "alice@leaf.health", "--client", "C001", "--reason", "x"], "bad_input:principal"),   # no namespace
+    (["grant", "group: leaf-demo", "--client", "C001", "--reason", "x"], "bad_input:principal"),
     (["grant", "-not-a-principal", "--client", "C001", "--reason", "x"], None),
-    (["list", "bad@principal"], "bad_input:principal"),
+    (["grant", "user:alice@leaf.health", "--client", "C001", "--reason", "x", "--operator", "ceo@x.example"], None),
+    (["list", "user:bad@principal"], "bad_input:principal"),
 ])
 def test_refusals_exit_2_naming_the_code(capsys, args, code):
     if code is None:  # argparse refuses it before any use case runs
@@ -67,7 +73,7 @@ def test_refusals_exit_2_naming_the_code(capsys, args, code):
 
 def test_reason_is_required(capsys):
     with pytest.raises(SystemExit):
-        main(["entitlements", "grant", "alice@leaf.health", "--client", "C001"])
+        main(["entitlements", "grant", "user:alice@leaf.health", "--client", "C001"])
     assert "--reason" in capsys.readouterr().err
 
 

@@ -24,7 +24,8 @@ def test_production_refuses_embedded_databases(monkeypatch, capsys):
         load_settings(ScopeSettings)
     assert "LEAF_SCOPE_DB_URL" in capsys.readouterr().err
     monkeypatch.setenv("LEAF_SCOPE_DB_URL", "postgresql+psycopg://scope@db/scope")
-    monkeypatch.setenv("LEAF_GRANT_KEYS", f"k1:{base64.b64encode(bytes(32)).decode()}")  # the other embedded default
+    monkeypatch.setenv("LEAF_GRANT_KEYS", f"k1:{base64.b64encode(bytes(32)).decode()}")  # the other embedded defaults
+    monkeypatch.setenv("LEAF_IDENTITY_KEYS", f"i1:{base64.b64encode(bytes(range(32))).decode()}")
     assert load_settings(ScopeSettings).production
 
 
@@ -48,3 +49,20 @@ def test_every_service_that_verifies_grants_refuses_the_local_grant_key_in_produ
         with pytest.raises(SettingsError):
             load_settings(settings)
         assert "LEAF_GRANT_KEYS" in capsys.readouterr().err, settings.__name__
+
+
+def test_every_service_and_the_gateway_refuse_the_local_identity_key_in_production(monkeypatch, capsys):
+    from services.evidence.bootstrap import EvidenceServiceSettings
+    from services.gateway.settings import GatewaySettings
+    from services.itr.bootstrap import ItrSettings
+    from services.publisher.bootstrap import PublisherServiceSettings
+    from services.tasks.bootstrap import TasksSettings
+
+    monkeypatch.setenv("LEAF_ENV", "prod")
+    for peer in ("SCOPE_ADDR", "CALC_ADDR", "EVIDENCE_ADDR", "ITR_ADDR", "PUBLISHER_ADDR", "TASKS_ADDR"):
+        monkeypatch.setenv(peer, "peer:50051")
+    for settings in (ScopeSettings, CalcSettings, EvidenceServiceSettings, PublisherServiceSettings, ItrSettings,
+                     TasksSettings, GatewaySettings):
+        with pytest.raises(SettingsError):
+            load_settings(settings)
+        assert "LEAF_IDENTITY_KEYS" in capsys.readouterr().err, settings.__name__

@@ -9,7 +9,7 @@ from runtime.errors import InputError
 from runtime.scope import Scope
 from services.scope.domain.entitlements import Entitlement, Refusal, entitled_groups, entitled_scope, principal
 
-ALICE, AUDITORS = "alice@leaf.health", "auditors"
+ALICE, AUDITORS = "user:alice@leaf.health", "group:auditors"
 
 
 def scope(client="C001", groups=()):
@@ -22,7 +22,8 @@ def test_a_client_not_entitled_is_refused():
 
 
 def test_someone_elses_entitlement_grants_nothing():
-    assert entitled_scope(["bob@leaf.health"], scope(), [Entitlement(ALICE, "C001")]) == Refusal("client_not_entitled")
+    bob = "user:bob@leaf.health"
+    assert entitled_scope([bob], scope(), [Entitlement(ALICE, "C001")]) == Refusal("client_not_entitled")
 
 
 def test_a_whole_client_entitlement_returns_the_request_unchanged():
@@ -50,16 +51,36 @@ def test_the_callers_principals_add_up():
     assert entitled_scope([ALICE, AUDITORS], scope(groups=("G7",)), rights) == scope(groups=("G7",))
 
 
-def test_emails_match_whatever_their_case():
-    assert principal(" Alice@Leaf.Health ") == ALICE
-    assert entitled_groups(["ALICE@leaf.health"], "C001", [Entitlement("alice@LEAF.health", "C001")]) == frozenset()
+def test_a_users_email_is_one_spelling_whatever_its_case():
+    assert principal("user:Alice@Leaf.Health") == ALICE
+    assert entitled_groups([ALICE], "C001", [Entitlement("user:alice@LEAF.health", "C001")]) == frozenset()
 
 
-@pytest.mark.parametrize("bad", ["", "  ", "a@b", "@leaf.health", "-dash", "x" * 300])
-def test_a_principal_is_an_email_or_a_group_name(bad):
+def test_group_and_service_names_match_exactly():
+    assert principal("group:Auditors") == "group:Auditors" != AUDITORS
+    assert principal("group:alice@leaf.health") == "group:alice@leaf.health"   # a group named like an email
+    assert principal("service:leaf-demo") == "service:leaf-demo"
+
+
+def test_principals_of_different_kinds_never_share_an_entitlement():
+    """A service token named like a group, and a group named like a user's email, are someone else."""
+    rights = [Entitlement("group:leaf-demo", "C001"), Entitlement(ALICE, "C002")]
+    assert entitled_scope(["service:leaf-demo"], scope("C001"), rights) == Refusal("client_not_entitled")
+    assert entitled_scope(["group:alice@leaf.health"], scope("C002"), rights) == Refusal("client_not_entitled")
+    assert entitled_scope(["group:Leaf-demo"], scope("C001"), rights) == Refusal("client_not_entitled")
+    assert entitled_scope(["group:leaf-demo"], scope("C001"), rights) == scope("C001")
+
+
+@pytest.mark.parametrize("bad", ["", "  ", "alice@leaf.health", "auditors", "user:", "group:", "service:",
+                                 "group: leaf-demo", " group:leaf-demo", "group:leaf-demo ", "group:leaf demo",
+                                 "group:\tx", "user:a@b", "user:@leaf.health", "admin:root", "workload:publisher",
+                                 "local:ops", "group:" + "x" * 200])
+def test_a_principal_is_namespaced_without_whitespace(bad):
     with pytest.raises(InputError) as raised:
         principal(bad)
     assert raised.value.code == "bad_input:principal"
+    with pytest.raises(InputError):
+        Entitlement(bad, "C001")
 
 
 def test_an_entitlement_needs_a_client_and_real_group_ids():
@@ -69,7 +90,7 @@ def test_an_entitlement_needs_a_client_and_real_group_ids():
         Entitlement(ALICE, "C001", ("",))
 
 
-PRINCIPALS = st.sampled_from([ALICE, "bob@leaf.health", AUDITORS, "finance"])
+PRINCIPALS = st.sampled_from([ALICE, "user:bob@leaf.health", AUDITORS, "group:finance", "service:finance"])
 CLIENTS = st.sampled_from(["C001", "C002", "C003"])
 GROUPS = st.lists(st.sampled_from(["G1", "G2", "G3", "G4"]), max_size=3, unique=True).map(tuple)
 ENTITLEMENTS = st.lists(st.builds(Entitlement, PRINCIPALS, CLIENTS, GROUPS), max_size=8)

@@ -1,0 +1,156 @@
+"""A verified caller identity on every internal call: who is calling, their groups, and whether they are an operator.
+
+The gateway (for the person or service token it authenticated) and a service acting for itself (a
+`workload:` principal) sign a short-lived assertion — an HS256 JWT under LEAF_IDENTITY_KEYS, iss
+"leaf.identity", aud "leaf.mesh" — and send it in gRPC metadata under `x-leaf-identity`, next to any scope
+grant. Every service verifies it on every method but health and reflection (runtime/identity_guard.py), so
+no service believes a name a request message carries: the scope service issues grants for this identity
+only, and operator actions record this identity as the operator.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Sequence
+
+import jwt
+
+from runtime import principals
+from runtime.errors import InputError, Refused, Unauthenticated
+from runtime.identity_keys import DEFAULT_TTL_SECONDS, IdentityKeys
+
+METADATA_KEY = "x-leaf-identity"
+ALGORITHM = "HS256"
+ISSUER = "leaf.identity"
+AUDIENCE = "leaf.mesh"
+CLOCK_SKEW = timedelta(seconds=30)  # tolerated for iat only; exp is never stretched
+REQUIRED_CLAIMS = ("principal", "groups", "operator", "iat", "exp", "iss", "aud")
+# Who may be the caller: the gateway asserts users and service tokens, a service asserts itself as a workload.
+CALLER_KINDS = frozenset({principals.USER, principals.SERVICE, principals.WORKLOAD})
+
+
+class IdentityRefused(Unauthenticated):
+    """No verified caller: `identity_missing`, `identity_invalid` or `identity_expired`."""
+
+
+class OperatorRequired(Refused):
+    """The action needs an operator's verified identity (`operator_required`)."""
+
+
+@dataclass(frozen=True)
+class CallerIdentity:
+    """Who a call is made for, as verified: a namespaced principal, its `group:` principals, operator or not."""
+
+    principal: str
+    groups: tuple[str, ...]
+    operator: bool
+    issued_at: datetime
+    expires_at: datetime
+    kid: str
+
+    @property
+    def principals(self) -> tuple[str, ...]:
+        """Everything the caller may be entitled as: itself and each of its groups."""
+        return (self.principal, *self.groups)
+
+
+def operator_of(identity: CallerIdentity) -> str:
+    """The operator an audit entry records: the verified identity's own principal, never a request field."""
+    if not identity.operator:
+        raise OperatorRequired("operator_required", "this action needs an operator's identity")
+    return identity.principal
+
+
+def sign(principal: str, groups: Sequence[str], operator: bool, keys: IdentityKeys, ttl: int = DEFAULT_TTL_SECONDS,
+         now: datetime | None = None) -> tuple[str, datetime]:
+    """An assertion for the caller, signed with the current key: (token, expires_at). Bad names are InputError."""
+    caller = _checked(principal, groups, operator)
+    issued = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    expires = issued + timedelta(seconds=ttl)
+    kid, secret = keys.current
+    claims = {"principal": caller[0], "groups": list(caller[1]), "operator": operator, "iss": ISSUER,
+              "aud": AUDIENCE, "iat": int(issued.timestamp()), "exp": int(expires.timestamp())}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM, headers={"kid": kid}), expires
+
+
+def _checked(principal: str, groups: Sequence[str], operator: bool) -> tuple[str, tuple[str, ...]]:
+    who = principals.principal(principal, CALLER_KINDS)
+    if operator and not who.startswith(f"{principals.USER}:"):
+        raise InputError("bad_input:principal", "only a user: principal can be an operator")
+    return who, tuple(principals.principal(g, {principals.GROUP}) for g in groups)
+
+
+def verify(token: str | None, keys: IdentityKeys, now: datetime | None = None) -> CallerIdentity:
+    """The identity a token asserts, or IdentityRefused; the message never echoes the token."""
+    if not token:
+        raise IdentityRefused("identity_missing", f"this call needs a caller identity in the {METADATA_KEY} metadata")
+    now = now or datetime.now(timezone.utc)
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        secret = keys.secret_for(kid) if isinstance(kid, str) else None
+        if not isinstance(kid, str) or secret is None:
+            raise _invalid("the caller identity is signed by an unknown key")
+        # Time is checked below against `now`, so tests control the clock.
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER, audience=AUDIENCE,
+                            options={"verify_exp": False, "verify_iat": False, "verify_nbf": False,
+                                     "require": list(REQUIRED_CLAIMS)})
+    except jwt.InvalidTokenError:
+        raise _invalid("the caller identity is malformed or its signature does not match") from None
+    identity = _identity(claims, kid)
+    if identity.expires_at <= now:
+        raise IdentityRefused("identity_expired", "the caller identity has expired")
+    if identity.issued_at > now + CLOCK_SKEW:
+        raise _invalid("the caller identity is issued in the future")
+    return identity
+
+
+def _identity(claims: dict, kid: str) -> CallerIdentity:
+    try:
+        if not isinstance(claims["operator"], bool) or not isinstance(claims["groups"], list):
+            raise ValueError("ill-typed claims")
+        who, groups = _checked(claims["principal"], claims["groups"], claims["operator"])
+        issued = datetime.fromtimestamp(int(claims["iat"]), timezone.utc)
+        expires = datetime.fromtimestamp(int(claims["exp"]), timezone.utc)
+    except Exception:  # a signed but ill-formed identity is as good as none
+        raise _invalid("the caller identity's claims are malformed") from None
+    return CallerIdentity(who, groups, claims["operator"], issued, expires, kid)
+
+
+def _invalid(message: str) -> IdentityRefused:
+    return IdentityRefused("identity_invalid", message)
+
+
+def with_identity(metadata: Sequence[tuple[str, str]] | None, token: str) -> tuple[tuple[str, str], ...]:
+    """Outgoing call metadata carrying `token` (replacing any identity already there)."""
+    kept = tuple((k, v) for k, v in (metadata or ()) if k != METADATA_KEY)
+    return (*kept, (METADATA_KEY, token))
+
+
+class SignedAssertions:
+    """Signs assertions and reuses each for half its life, so a burst of calls for one caller costs one HMAC and a
+    reused assertion still has at least half its life left for the calls it is forwarded on to."""
+
+    MAX_CACHED = 10_000  # callers seen within half a life; past it the expired ones go, then all
+
+    def __init__(self, keys: IdentityKeys, ttl: int = DEFAULT_TTL_SECONDS) -> None:
+        self.keys = keys
+        self.ttl = ttl
+        self._cached: dict[tuple[str, tuple[str, ...], bool], tuple[float, str]] = {}
+
+    def token(self, principal: str, groups: Sequence[str] = (), operator: bool = False) -> str:
+        key = (principal, tuple(groups), operator)
+        cached = self._cached.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        token, _ = sign(principal, groups, operator, self.keys, self.ttl)
+        if len(self._cached) >= self.MAX_CACHED:
+            now = time.monotonic()
+            self._cached = {k: v for k, v in self._cached.items() if v[0] > now}
+            if len(self._cached) >= self.MAX_CACHED:
+                self._cached.clear()
+        self._cached[key] = (time.monotonic() + self.ttl / 2, token)
+        return token
+
+    def metadata(self, principal: str, groups: Sequence[str] = (), operator: bool = False) -> tuple[tuple[str, str]]:
+        return ((METADATA_KEY, self.token(principal, groups, operator)),)
