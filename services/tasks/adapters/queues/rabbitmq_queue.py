@@ -11,8 +11,9 @@ Per lane, under a namespace (`leaf.<lane>`):
 
 A message's attempt is `x-leaf-attempts` (deliveries before this copy was published: a release republishes)
 plus the broker's `x-delivery-count` plus one. Leases are kept here: a lease that runs out is nacked back to
-the lane (the broker counts that as a delivery). Consumers take messages with manual acks and a prefetch, so
-a worker holds at most `prefetch` messages at a time; when its connection ends they return to the lane.
+the lane (the broker counts that as a delivery). A receive consumes with manual acks and a prefetch of the messages it
+asks for (at most `prefetch`), only while it waits, so a process holds no message it has not handed out;
+when its connection ends, whatever it held returns to the lane.
 Publishes wait for publisher confirms, many at once. Duplicate detection is a record per pending task id in
 the tasks database (adapters/queues/dedupe.py).
 """
@@ -53,7 +54,7 @@ class RabbitTaskQueue:
         self.dedupe = DedupeRecords(engine, dedupe_window_seconds)
         self._leases: dict[str, _Lease] = {}  # taken by the caller's thread, expired by the loop's
         self._leases_lock = threading.Lock()
-        self._buffers: dict[str, asyncio.Queue[AbstractIncomingMessage]] = {}
+        self._buffers: dict[str, asyncio.Queue[AbstractIncomingMessage]] = {}  # delivered after a receive gave up
         self._declared: dict[str, float] = {}  # queue name → loop time of its last declaration
         self._thread = LoopThread("leaf-amqp")
         self._thread.run(self._open(url, prefetch))
@@ -129,7 +130,8 @@ class RabbitTaskQueue:
         self.connection = await aio_pika.connect(url, client_properties={"connection_name": f"leaf-tasks {self.namespace}"})
         self.publishing = await self.connection.channel(publisher_confirms=True)
         self.consuming = await self.connection.channel()
-        await self.consuming.set_qos(prefetch_count=prefetch)
+        self.prefetch_limit = prefetch
+        self._receiving = asyncio.Lock()
         self._reaper = asyncio.get_running_loop().create_task(self._expire_leases())
 
     async def _declare(self, lane: str) -> None:
@@ -170,34 +172,50 @@ class RabbitTaskQueue:
             await self._delay_queue(lane, delay)
         await asyncio.gather(*(self._publish(lane, task_id, body, headers, delay) for task_id, body in messages))
 
-    async def _buffer(self, lane: str, dead_lettered: bool) -> asyncio.Queue[AbstractIncomingMessage]:
-        name = self._dead(lane) if dead_lettered else self._main(lane)
-        if name not in self._buffers:
-            await self._declare(lane)
-            buffer: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
-            queue = await self.consuming.get_queue(name, ensure=False)
-            await queue.consume(buffer.put, no_ack=False)
-            self._buffers[name] = buffer
-        return self._buffers[name]
-
     async def _receive(self, lane: str, limit: int, lease_seconds: float, wait_seconds: float,
                        dead_lettered: bool) -> tuple[list[Delivery], list[str]]:
-        buffer = await self._buffer(lane, dead_lettered)
+        """Consume only while a receive waits, with a prefetch of what it asked for, so this process never holds
+        a message it has not handed out (a stalled worker would otherwise sit on messages others could take)."""
+        name = self._dead(lane) if dead_lettered else self._main(lane)
+        async with self._receiving:
+            await self._declare(lane)
+            buffer = self._buffers.setdefault(name, asyncio.Queue())  # late arrivals of an earlier receive
+            arrived: list[AbstractIncomingMessage] = []
+            while not buffer.empty() and len(arrived) < limit:
+                arrived.append(buffer.get_nowait())
+            if len(arrived) < limit:
+                arrived += await self._consume(name, buffer, limit - len(arrived), wait_seconds)
+            got: list[Delivery] = []
+            spent: list[str] = []
+            for message in arrived:
+                delivery = await self._lease(lane, message, lease_seconds, dead_lettered)
+                if delivery is None:
+                    spent.append(message.message_id or "")
+                else:
+                    got.append(delivery)
+            return got, spent
+
+    async def _consume(self, name: str, buffer: asyncio.Queue[AbstractIncomingMessage], wanted: int,
+                       wait_seconds: float) -> list[AbstractIncomingMessage]:
         loop = asyncio.get_running_loop()
         give_up = loop.time() + wait_seconds
-        got: list[Delivery] = []
-        spent: list[str] = []
-        while len(got) < limit:
-            try:
-                message = buffer.get_nowait() if got else await asyncio.wait_for(buffer.get(), max(give_up - loop.time(), 0.001))
-            except (asyncio.QueueEmpty, asyncio.TimeoutError):
-                break
-            delivery = await self._lease(lane, message, lease_seconds, dead_lettered)
-            if delivery is None:
-                spent.append(message.message_id or "")
-            else:
-                got.append(delivery)
-        return got, spent
+        await self.consuming.set_qos(prefetch_count=min(wanted, self.prefetch_limit))
+        queue = await self.consuming.get_queue(name, ensure=False)
+        tag = await queue.consume(buffer.put, no_ack=False)
+        arrived: list[AbstractIncomingMessage] = []
+        try:
+            while len(arrived) < wanted:
+                if arrived and buffer.empty():
+                    await asyncio.sleep(0)  # whatever the broker already pushed, then stop
+                    if buffer.empty():
+                        break
+                try:
+                    arrived.append(await asyncio.wait_for(buffer.get(), max(give_up - loop.time(), 0.001)))
+                except asyncio.TimeoutError:
+                    break
+        finally:
+            await queue.cancel(tag)
+        return arrived
 
     async def _lease(self, lane: str, message: AbstractIncomingMessage, lease_seconds: float,
                      dead_lettered: bool) -> Delivery | None:
