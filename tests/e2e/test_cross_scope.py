@@ -24,7 +24,7 @@ ENDPOINTS = ("run", "artifacts", "artifact", "dashboard", "packets", "packet", "
 def world(mesh):
     """One published run per client (by the demo analyst) and four groups, each entitled to one client."""
     for group, (client, groups) in GROUPS.items():
-        leaf(mesh["home"], "entitlements", "grant", group, "--client", client,
+        leaf(mesh["home"], "entitlements", "grant", f"group:{group}", "--client", client,
              *(arg for g in groups for arg in ("--group", g)), "--reason", "cross-scope test")
     runs = {}
     for client, scope in SCOPES.items():

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from services.gateway.adapters.dev_keys import public_jwk
+from services.gateway.adapters.dev_keys import DEV_EMAIL, public_jwk
 from tests.e2e.conftest import CORS_ORIGIN, DEMO_GROUP, leaf
 
 pytestmark = pytest.mark.e2e
@@ -23,7 +23,7 @@ def published(mesh):
     """A C001 run published by the demo analyst, and what a C002-only analyst is entitled to."""
     run = mesh["http"].post("/v1/runs", json=C001)
     assert run.status_code == 201, run.text
-    leaf(mesh["home"], "entitlements", "grant", "c002-team", "--client", "C002", "--reason", "e2e")
+    leaf(mesh["home"], "entitlements", "grant", "group:c002-team", "--client", "C002", "--reason", "e2e")
     return run.json()
 
 
@@ -87,7 +87,7 @@ def test_an_entitled_user_cannot_reach_another_clients_run_artifacts_or_tables(m
 
 
 def test_a_group_limited_entitlement_narrows_the_run_to_its_groups(mesh, published):
-    leaf(mesh["home"], "entitlements", "grant", "dave@c001.example", "--client", "C001", "--group", "C001-G01",
+    leaf(mesh["home"], "entitlements", "grant", "user:dave@c001.example", "--client", "C001", "--group", "C001-G01",
          "--reason", "e2e")
     with mesh["signed_in"]("--email", "dave@c001.example") as dave:
         narrowed = dave.post("/v1/runs", json=C001)
@@ -96,30 +96,68 @@ def test_a_group_limited_entitlement_narrows_the_run_to_its_groups(mesh, publish
         assert dave.get(f"/v1/runs/{published['run_id']}").status_code == 404  # the all-groups run is not his
 
 
-def test_services_inside_the_mesh_refuse_calls_without_a_grant(mesh, published):
+def test_services_inside_the_mesh_refuse_a_caller_they_cannot_verify(mesh, published):
+    """Direct calls as any process on the network can make them: no identity, or one signed by a key of its own
+    (claiming an operator in the demo group): every service refuses before it looks at anything else."""
+    import secrets
+
     import grpc
     from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
+    from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
     from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
-    with grpc.insecure_channel(mesh["addresses"]["calc"]) as channel:
-        with pytest.raises(grpc.RpcError) as refused:
-            calc_pb2_grpc.CalcServiceStub(channel).GetRun(calc_pb2.GetRunRequest(run_id=published["run_id"]), timeout=10)
-        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
-    with grpc.insecure_channel(mesh["addresses"]["publisher"]) as channel:
-        with pytest.raises(grpc.RpcError) as refused:
-            publisher_pb2_grpc.PublisherServiceStub(channel).GetPublication(
-                publisher_pb2.GetPublicationRequest(run_id=published["run_id"]), timeout=10)
-        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
+
+    from runtime import identity
+    from runtime.identity_keys import IdentityKeys
+    forged, _ = identity.sign("user:mallory@evil.example", ("group:leaf-demo",), True,
+                              IdentityKeys(("local", secrets.token_bytes(32))))
+    run_id = published["run_id"]
+    calls = {
+        "calc": lambda c, md: calc_pb2_grpc.CalcServiceStub(c).GetRun(
+            calc_pb2.GetRunRequest(run_id=run_id), metadata=md, timeout=10),
+        "publisher": lambda c, md: publisher_pb2_grpc.PublisherServiceStub(c).GetPublication(
+            publisher_pb2.GetPublicationRequest(run_id=run_id), metadata=md, timeout=10),
+        "scope": lambda c, md: scope_pb2_grpc.ScopeServiceStub(c).IssueScopeGrant(
+            scope_pb2.IssueScopeGrantRequest(), metadata=md, timeout=10),
+        "evidence": lambda c, md: evidence_pb2_grpc.EvidenceServiceStub(c).ListPackets(
+            evidence_pb2.ListPacketsRequest(client_id="C001"), metadata=md, timeout=10),
+    }
+    for service, call in calls.items():
+        with grpc.insecure_channel(mesh["addresses"][service]) as channel:
+            for metadata in ((), ((identity.METADATA_KEY, forged),)):
+                with pytest.raises(grpc.RpcError) as refused:
+                    call(channel, metadata)
+                assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED, (service, metadata)
+
+
+def test_names_that_only_look_alike_inherit_nothing(mesh, published):
+    """A service token named like the demo group, the group with a space in front, a group named like an entitled
+    user's email: each is another principal, and sees nothing of what the look-alike may see."""
+    leaf(mesh["home"], "entitlements", "grant", "user:frank@c003.example", "--client", "C003", "--reason", "e2e")
+    c003 = {"client_id": "C003", "pbm_id": "PBM_A", "date_from": "2025-01-01", "date_to": "2025-06-30"}
+    for args in (("--service", DEMO_GROUP), ("--group", f" {DEMO_GROUP}"), ("--group", f"{DEMO_GROUP} "),
+                 ("--group", "frank@c003.example")):
+        with mesh["signed_in"](*args) as mallory:
+            assert mallory.get(f"/v1/runs/{published['run_id']}").status_code == 404, args
+            assert mallory.post("/v1/scopes:resolve", json=c003).json()["state"] == "unknown", args
+    with mesh["signed_in"]("--email", "frank@c003.example") as frank:
+        assert frank.post("/v1/scopes:resolve", json=c003).json()["state"] == "exact"
 
 
 def test_operators_alone_manage_entitlements(mesh):
-    grant = {"principal": "erin@c003.example", "client_id": "C003", "reason": "e2e"}
+    grant = {"principal": "user:erin@c003.example", "client_id": "C003", "reason": "e2e"}
     assert mesh["http"].post("/v1/entitlements", json=grant).status_code == 403
     with mesh["signed_in"]("--group", "leaf-operators") as operator:
+        assert operator.post("/v1/entitlements", json={**grant, "principal": "erin@c003.example"}).status_code == 422
         assert operator.post("/v1/entitlements", json=grant).status_code == 201
-        listed = operator.get("/v1/entitlements", params={"principal": "erin@c003.example"}).json()["entitlements"]
-        assert listed == [{"principal": "erin@c003.example", "client_id": "C003", "group_ids": []}]
-        revoked = operator.delete("/v1/entitlements/erin@c003.example/C003", params={"reason": "e2e done"})
+        listed = operator.get("/v1/entitlements", params={"principal": "user:erin@c003.example"}).json()
+        assert listed["entitlements"] == [{"principal": "user:erin@c003.example", "client_id": "C003", "group_ids": []}]
+        revoked = operator.delete("/v1/entitlements/user:erin@c003.example/C003", params={"reason": "e2e done"})
         assert revoked.json() == {"revoked": True}
+    # The scope service recorded the operator from the verified identity the gateway sent.
+    audit = json.loads(leaf(mesh["home"], "entitlements", "audit", "user:erin@c003.example"))
+    assert [(a["action"], a["operator"]) for a in audit] == [("grant", f"user:{DEV_EMAIL}"),
+                                                             ("revoke", f"user:{DEV_EMAIL}")]
 
 
 def test_security_headers_cors_and_body_limits(mesh):

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from runtime.grant_keys import parse_grant_keys
+from runtime.identity_keys import parse_identity_keys
 from runtime.topology import CALLS, GATEWAY, GRPC_SERVICES, address_variable, callers_of
 from tests.service_settings import SETTINGS
 
@@ -39,9 +40,11 @@ EDGE = GATEWAY  # the one service reachable from outside the namespace
 GRANT_KEYS = "LEAF_GRANT_KEYS"
 GRANT_KEYS_VAULT_OBJECT = "leaf-grant-keys"
 # The caller-identity signing keys (runtime/identity_keys.py), wired like the grant keys into
-# every service, the gateway too. Accepted wherever they appear; what they need is checked where
-# they are added.
+# every service, the gateway too (it signs what the others verify): one Key Vault secret in prod,
+# one labelled throwaway Secret in dev (test_every_service_shares_one_identity_key_set).
 IDENTITY_KEYS = "LEAF_IDENTITY_KEYS"
+IDENTITY_KEYS_VAULT_OBJECT = "leaf-identity-keys"
+DEV_IDENTITY_SECRET = "leaf-dev-identity-keys"
 MESH_KEYS = {GRANT_KEYS, IDENTITY_KEYS}
 # The secrets each service reads in prod (besides IDENTITY_KEYS), all from Key Vault; dev runs
 # on embedded defaults except for the shared, throwaway mesh keys (DEV_SECRET). None for an
@@ -462,10 +465,10 @@ def dev_secret(rendered: Rendered) -> dict:
 def test_secrets_come_from_key_vault_in_prod_only(rendered: Rendered, service: str) -> None:
     secret_vars = {n: v for n, v in rendered.env_of(service).items() if SECRET_NAME.search(n)}
     if rendered.env == "dev":
-        assert set(secret_vars) - {IDENTITY_KEYS} == ({GRANT_KEYS} if service in GRPC_SERVICES else set()), \
+        assert set(secret_vars) == {IDENTITY_KEYS} | ({GRANT_KEYS} if service in GRPC_SERVICES else set()), \
             "dev runs on embedded defaults, apart from the shared throwaway mesh keys"
         return
-    assert set(secret_vars) - {IDENTITY_KEYS} == PROD_SECRETS[service]
+    assert set(secret_vars) == PROD_SECRETS[service] | {IDENTITY_KEYS}
     syncing = key_vault_objects(rendered, service)
     for name in secret_vars:
         assert name in syncing, f"{name}: no SecretProviderClass mounted by {service} syncs it"
@@ -512,6 +515,25 @@ def test_grpc_services_share_one_grant_key_set(rendered: Rendered) -> None:
                    for service in GRPC_SERVICES}
         assert set(objects.values()) == {GRANT_KEYS_VAULT_OBJECT}, objects
         assert all(not ref["name"].startswith(DEV_SECRET) for ref in refs.values())
+
+
+def test_every_service_shares_one_identity_key_set(rendered: Rendered) -> None:
+    """The gateway (and the publisher, as itself) signs caller identities and every service verifies them: all seven
+    hold the same keys, apart from the grant keys."""
+    refs = {service: rendered.env_of(service)[IDENTITY_KEYS]["valueFrom"]["secretKeyRef"] for service in SERVICES}
+    if rendered.env == "dev":
+        (secret,) = [s for s in rendered.of("Secret") if s["metadata"]["name"].startswith(f"{DEV_IDENTITY_SECRET}-")]
+        assert secret["metadata"]["labels"].get(DEV_SECRET_LABEL[0]) == DEV_SECRET_LABEL[1]
+        assert all(ref == {"name": secret["metadata"]["name"], "key": IDENTITY_KEYS} for ref in refs.values()), refs
+        keys = parse_identity_keys(base64.b64decode(secret["data"][IDENTITY_KEYS]).decode())
+        assert "dev" in keys.current[0] and b"DEV-ONLY" in keys.current[1], \
+            "the dev identity key must say it is a throwaway"
+        grant_secret = dev_secret(rendered)["data"][GRANT_KEYS]
+        assert base64.b64decode(grant_secret) != base64.b64decode(secret["data"][IDENTITY_KEYS])
+    else:
+        objects = {service: key_vault_objects(rendered, service).get(IDENTITY_KEYS) for service in SERVICES}
+        assert set(objects.values()) == {IDENTITY_KEYS_VAULT_OBJECT}, objects
+        assert all(not ref["name"].startswith(DEV_SECRET_PREFIX) for ref in refs.values())
 
 
 def test_prod_settings_are_set(rendered: Rendered) -> None:
