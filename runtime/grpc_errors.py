@@ -58,7 +58,9 @@ ERROR_OF: dict[grpc.StatusCode, type[errors.DomainError]] = {
     Code.INTERNAL: errors.Internal,
     Code.UNAVAILABLE: errors.Unavailable,
     Code.DATA_LOSS: errors.Internal,
-    Code.UNAUTHENTICATED: errors.Unauthenticated,
+    # Only the edge authenticates people. A service refusing the identity this process sent (keys out of step,
+    # an identity that expired along a long chain) is a fault of the mesh, never of the person calling the edge.
+    Code.UNAUTHENTICATED: errors.Internal,
 }
 
 
@@ -100,6 +102,8 @@ def from_rpc_error(exc: grpc.aio.AioRpcError) -> errors.DomainError:
     cls = ERROR_OF.get(status, errors.Internal)
     reason = reason_of(exc)
     if cls is errors.Internal:
+        if status == Code.UNAUTHENTICATED:
+            log.error("a service refused this process's identity assertion", extra={"reason": reason})
         return errors.Internal("internal", INTERNAL_DETAIL)
     if status == Code.RESOURCE_EXHAUSTED and reason in TOO_LARGE_REASONS:
         cls = errors.TooLarge
