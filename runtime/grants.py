@@ -128,7 +128,7 @@ def verify(token: str | None, keys: GrantKeys, now: datetime | None = None) -> G
     try:
         kid = jwt.get_unverified_header(token).get("kid")
         secret = keys.secret_for(kid) if isinstance(kid, str) else None
-        if secret is None:
+        if secret is None or not isinstance(kid, str):
             raise _invalid("the scope grant is signed by an unknown key")
         # Time is checked below against `now`, so tests and replays control the clock.
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
@@ -156,7 +156,7 @@ def _grant(claims: dict, kid: str) -> Grant:
         expires = datetime.fromtimestamp(int(claims["exp"]), timezone.utc)
     except Exception:  # a signed but ill-formed grant is as good as none
         raise _invalid("the scope grant's scope is malformed") from None
-    if (scope is not None and scope.scope_hash != scoped.get("scope_hash")) or not isinstance(claims["principal"], str):
+    if (scope is not None and scope.scope_hash != (scoped or {}).get("scope_hash")) or not isinstance(claims["principal"], str):
         raise _invalid("the scope grant's scope_hash does not match its scope")
     return Grant(scope, areas, claims["principal"], issued, expires, kid)
 

@@ -93,7 +93,7 @@ def _conflicts(order: ResolveScope, client: Client, registry: Registry) -> tuple
         reasons.append("pbm_not_contracted_by_client")
     if order.tpa and all(p.tpa_id != order.tpa for p in plans):
         reasons.append("tpa_not_serving_client")
-    groups = [registry.group(g) for g in order.group_ids]
+    groups = [g for g in map(registry.group, order.group_ids) if g is not None]  # unknown ones are reported before
     if any(g.client_id != client.client_id for g in groups):
         reasons.append("group_of_another_client")
     if order.tpa and any(g.tpa_id != order.tpa for g in groups if g.client_id == client.client_id):
@@ -105,7 +105,8 @@ def _coverage_gaps(order, plans: list[Plan], registry: Registry, start, end) -> 
     reasons = []
     if not covers([(p.valid_from, p.valid_to) for p in plans], start, end):
         reasons.append("window_outside_plan")
-    if any(not covers([(g.valid_from, g.valid_to)], start, end) for g in map(registry.group, order.group_ids)):
+    groups = [g for g in map(registry.group, order.group_ids) if g is not None]
+    if any(not covers([(g.valid_from, g.valid_to)], start, end) for g in groups):
         reasons.append("window_outside_group")
     return tuple(reasons)
 
