@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from leaf.tasks.v1 import tasks_pb2, tasks_pb2_grpc
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from leaf.tasks.v1 import tasks_pb2, tasks_pb2_grpc
 from runtime.db import open_database
 from runtime.grant_keys import GrantKeys, GrantKeySettings
-from runtime.identity_keys import IdentitySettings
 from runtime.home import sqlite_url
+from runtime.identity_keys import IdentitySettings
 from runtime.server import ServiceDeps, database_service
 from runtime.settings import ServiceSettings
 from services.tasks.adapters.ledger import SqlTaskLedger

@@ -10,10 +10,10 @@ import time
 import pytest
 from alembic import command
 from alembic.config import Config
-from leaf.tasks.v1 import tasks_pb2, tasks_pb2_grpc
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
+from leaf.tasks.v1 import tasks_pb2, tasks_pb2_grpc
 from runtime.db import make_engine, migrate
 from runtime.scope import Scope
 from services.tasks.adapters.ledger import SqlTaskLedger

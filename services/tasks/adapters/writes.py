@@ -3,8 +3,8 @@ that reads and then writes never meets another writer halfway (a deferred one wo
 locked` instead of waiting); other databases lock rows as they go."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from sqlalchemy import Connection, Engine
 

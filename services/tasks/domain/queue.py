@@ -11,8 +11,9 @@
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 MAX_ATTEMPTS_EXCEEDED = "max_attempts_exceeded"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 
 from leaf.tasks.v1 import tasks_pb2, tasks_pb2_grpc
-
 from runtime.grant_guard import current_grant
 from runtime.identity_guard import current_identity
 from runtime.telemetry import current_trace_id

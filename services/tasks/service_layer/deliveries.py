@@ -4,13 +4,12 @@ their lane's work in as `work`; nothing here knows what a lane does."""
 from __future__ import annotations
 
 import logging
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from runtime.errors import DomainError
 from services.tasks.domain.kinds import KINDS, TaskKind
 from services.tasks.domain.queue import Delivery, LeaseLost, TaskQueue, dead_letter_reason
-from services.tasks.domain.states import (DEAD_LETTERED, FAILED, FINISHED, QUEUED, RUNNING, StateChange,
-                                          StateConflict)
+from services.tasks.domain.states import DEAD_LETTERED, FAILED, FINISHED, QUEUED, RUNNING, StateChange, StateConflict
 from services.tasks.domain.tasks import Task
 from services.tasks.service_layer.clock import utc_now
 from services.tasks.service_layer.effects import run_once

@@ -1,8 +1,8 @@
 """Effects idempotent by task id: a redelivered task never applies its effect twice."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from services.tasks.domain.states import RUNNING, SUCCEEDED, StateChange
 from services.tasks.service_layer.ports import EffectAlreadyApplied, TaskUnitOfWork

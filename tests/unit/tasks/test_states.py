@@ -3,8 +3,17 @@ from __future__ import annotations
 
 import pytest
 
-from services.tasks.domain.states import (BLOCKED, CANCELLED, DEAD_LETTERED, FAILED, QUEUED, RUNNING, SUCCEEDED,
-                                          StateConflict, check_move)
+from services.tasks.domain.states import (
+    BLOCKED,
+    CANCELLED,
+    DEAD_LETTERED,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    SUCCEEDED,
+    StateConflict,
+    check_move,
+)
 
 
 @pytest.mark.parametrize("move", [("", QUEUED), ("", BLOCKED), (QUEUED, RUNNING), (RUNNING, RUNNING),

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -22,7 +22,7 @@ OPERATOR = Submitter("user:ops@leaf.health", operator=True)
 
 
 def grant(*clients: str, scope: Scope | None = None) -> Grant:
-    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
     areas = (Area(scope.client_id),) if scope else tuple(Area(c) for c in clients)
     return Grant(scope, areas, "user:ana@leaf.health", at, at, "k1")
 

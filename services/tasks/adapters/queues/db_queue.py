@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Sequence
+from collections.abc import Sequence
 
-from sqlalchemy import Engine, ColumnElement, Float, delete, func, literal_column, select, update
+from sqlalchemy import ColumnElement, Engine, Float, delete, func, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.tasks.adapters.tables import queue_messages as Q

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from sqlalchemy import Engine, delete, event, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite

@@ -20,12 +20,13 @@ the tasks database (adapters/queues/dedupe.py).
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
@@ -35,10 +36,18 @@ from services.tasks.adapters.queues.dedupe import WINDOW_SECONDS, DedupeRecords
 from services.tasks.adapters.queues.loop_thread import LoopThread
 from services.tasks.domain.queue import MAX_ATTEMPTS_EXCEEDED, Delivery, LeaseLost, dead_letter_reason
 
-ATTEMPTS, MAX_ATTEMPTS, LAST_ERROR, REASON = "x-leaf-attempts", "x-leaf-max-attempts", "x-leaf-last-error", "x-leaf-dead-letter-reason"
+log = logging.getLogger(__name__)
+ATTEMPTS, MAX_ATTEMPTS, LAST_ERROR = "x-leaf-attempts", "x-leaf-max-attempts", "x-leaf-last-error"
+REASON = "x-leaf-dead-letter-reason"
 BROKER_DELIVERY_LIMIT = 50
 DELAY_QUEUE_IDLE_MS = 60_000
 LEASE_CHECK_SECONDS = 0.05
+
+
+def _quiet(sent: asyncio.Task) -> None:
+    """An ack that could not be sent (the channel closed): the broker delivers the message again."""
+    if not sent.cancelled() and sent.exception() is not None:
+        log.warning("an ack was not sent (%s); the message will be delivered again", type(sent.exception()).__name__)
 
 
 @dataclass
@@ -54,6 +63,9 @@ class RabbitTaskQueue:
         self.dedupe = DedupeRecords(engine, dedupe_window_seconds)
         self._leases: dict[str, _Lease] = {}  # taken by the caller's thread, expired by the loop's
         self._leases_lock = threading.Lock()
+        self._acks: list[AbstractIncomingMessage] = []
+        self._acks_lock = threading.Lock()
+        self._sending: set[asyncio.Task] = set()  # acks on their way out, awaited before the connection closes
         self._buffers: dict[str, asyncio.Queue[AbstractIncomingMessage]] = {}  # delivered after a receive gave up
         self._declared: dict[str, float] = {}  # queue name → loop time of its last declaration
         self._thread = LoopThread("leaf-amqp")
@@ -87,8 +99,14 @@ class RabbitTaskQueue:
         return got
 
     def ack(self, delivery: Delivery) -> None:
-        # basic.ack has no answer to wait for: sent from the loop, not waited on (a lost ack is a redelivery).
-        self._thread.submit(self._take(delivery).ack())
+        # basic.ack has no answer to wait for: handed to the loop in batches, not waited on (a lost ack is a
+        # redelivery, which effects absorb).
+        message = self._take(delivery)
+        with self._acks_lock:
+            self._acks.append(message)
+            first = len(self._acks) == 1
+        if first:
+            self._thread.loop.call_soon_threadsafe(self._send_acks)
         if not delivery.dead_letter_reason:
             self.dedupe.forget_soon(delivery.lane, delivery.task_id)
 
@@ -211,7 +229,7 @@ class RabbitTaskQueue:
                         break
                 try:
                     arrived.append(await asyncio.wait_for(buffer.get(), max(give_up - loop.time(), 0.001)))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     break
         finally:
             await queue.cancel(tag)
@@ -242,6 +260,19 @@ class RabbitTaskQueue:
         if lease is None:
             raise LeaseLost(delivery.task_id)
         return lease.message
+
+    def _send_acks(self) -> None:
+        """On the loop: send every ack handed over since the last call."""
+        with self._acks_lock:
+            batch, self._acks = self._acks, []
+        for message in batch:
+            sending = self._thread.loop.create_task(message.ack())
+            self._sending.add(sending)
+            sending.add_done_callback(self._sent)
+
+    def _sent(self, sending: asyncio.Task) -> None:
+        self._sending.discard(sending)
+        _quiet(sending)
 
     async def _release(self, delivery: Delivery, message: AbstractIncomingMessage, delay: float, error: str) -> None:
         if delivery.dead_letter_reason:
@@ -280,5 +311,7 @@ class RabbitTaskQueue:
             self._buffers.pop(name, None)
 
     async def _close(self) -> None:
+        self._send_acks()
+        await asyncio.gather(*self._sending, return_exceptions=True)
         self._reaper.cancel()
         await self.connection.close()

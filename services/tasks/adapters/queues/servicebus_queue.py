@@ -21,12 +21,20 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
-from typing import Any, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from azure.servicebus import (AutoLockRenewer, ServiceBusClient, ServiceBusMessage, ServiceBusReceivedMessage,
-                              ServiceBusReceiveMode, ServiceBusReceiver, ServiceBusSubQueue)
+from azure.servicebus import (
+    AutoLockRenewer,
+    ServiceBusClient,
+    ServiceBusMessage,
+    ServiceBusReceivedMessage,
+    ServiceBusReceiveMode,
+    ServiceBusReceiver,
+    ServiceBusSubQueue,
+)
 from azure.servicebus.exceptions import MessageLockLostError, ServiceBusError
 
 from services.tasks.domain.queue import MAX_ATTEMPTS_EXCEEDED, Delivery, LeaseLost, dead_letter_reason
@@ -127,7 +135,7 @@ class ServiceBusTaskQueue:
         if not messages:
             return
         if delay > 0:
-            self._sender(lane).schedule_messages(messages, datetime.now(timezone.utc) + timedelta(seconds=delay))
+            self._sender(lane).schedule_messages(messages, datetime.now(UTC) + timedelta(seconds=delay))
         else:
             self._sender(lane).send_messages(messages)
 
