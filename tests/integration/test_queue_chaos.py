@@ -68,7 +68,7 @@ def test_killed_workers_lose_nothing_and_repeat_nothing(backend, request, tmp_pa
     kills, started = 0, time.monotonic()
     try:
         while unfinished(engine) and time.monotonic() - started < 120:
-            time.sleep(rng.uniform(0.2, 1.2))
+            time.sleep(rng.uniform(0.1, 0.5))
             if time.monotonic() - started < 25:  # the storm; then the survivors finish the work
                 name = rng.choice(sorted(workers))
                 workers[name].send_signal(signal.SIGKILL)
@@ -90,7 +90,7 @@ def test_killed_workers_lose_nothing_and_repeat_nothing(backend, request, tmp_pa
     dead = {t: task for t, task in states.items() if task.state == DEAD_LETTERED}
     print(f"\n{backend}: {TASKS} tasks, {WORKERS} workers, {kills} kills, {len(dead)} dead-lettered, "
           f"{time.monotonic() - started:.1f} s")
-    assert kills >= 15 and sorted(states) == ids  # none lost
+    assert kills >= 10 and sorted(states) == ids  # none lost
     assert {t.state for t in states.values()} <= {SUCCEEDED, DEAD_LETTERED}, \
         {t.task_id: t.state for t in states.values() if t.state not in (SUCCEEDED, DEAD_LETTERED)}
     assert all(count == 1 for _, count in applied), [row for row in applied if row[1] != 1]  # never twice

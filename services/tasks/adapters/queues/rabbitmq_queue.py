@@ -1,27 +1,18 @@
 """RabbitMQ lanes (LEAF_QUEUE=rabbitmq) through aio-pika, on an asyncio loop of the adapter's own.
 
-Per lane, under a namespace (`leaf.<lane>`):
-- `<ns>.<lane>`: a durable quorum queue. Quorum queues count deliveries themselves (`x-delivery-count`), also
-  when a consumer's connection drops with messages unacked — the case a worker killed mid-task makes — so
-  attempts survive crashes. Its `x-delivery-limit` is a backstop that dead-letters to the lane's dead-letter
-  queue should our own attempt check never run.
-- `<ns>.<lane>.dead`: the lane's dead letters, each with `x-leaf-dead-letter-reason`.
-- `<ns>.<lane>.delay.<ms>`: a retry waiting room per delay, whose message TTL dead-letters messages back into
-  the lane when the delay is over; it expires itself a minute after its last use.
-
-A message's attempt is `x-leaf-attempts` (deliveries before this copy was published: a release republishes)
+Each lane is a quorum queue with a dead-letter queue and per-delay retry rooms (rabbitmq_lanes.py). A
+message's attempt is `x-leaf-attempts` (deliveries before this copy was published: a release republishes)
 plus the broker's `x-delivery-count` plus one. Leases are kept here: a lease that runs out is nacked back to
-the lane (the broker counts that as a delivery). A receive consumes with manual acks and a prefetch of the messages it
-asks for (at most `prefetch`), only while it waits, so a process holds no message it has not handed out;
-when its connection ends, whatever it held returns to the lane.
-Publishes wait for publisher confirms, many at once. Duplicate detection is a record per pending task id in
-the tasks database (adapters/queues/dedupe.py).
+the lane (the broker counts that as a delivery). A receive consumes with manual acks and a prefetch of the
+messages it asks for (at most `prefetch`), only while it waits, so a process holds no message it has not
+handed out; when its connection ends, whatever it held returns to the lane. Publishes wait for publisher
+confirms, many at once. Duplicate detection is a record per pending task id in the tasks database
+(adapters/queues/dedupe.py).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import threading
 import time
 import uuid
@@ -34,13 +25,12 @@ from sqlalchemy import Engine
 
 from services.tasks.adapters.queues.dedupe import WINDOW_SECONDS, DedupeRecords
 from services.tasks.adapters.queues.loop_thread import LoopThread
+from services.tasks.adapters.queues.rabbitmq_lanes import LaneQueues
 from services.tasks.domain.queue import MAX_ATTEMPTS_EXCEEDED, Delivery, LeaseLost, dead_letter_reason
 
 log = logging.getLogger(__name__)
 ATTEMPTS, MAX_ATTEMPTS, LAST_ERROR = "x-leaf-attempts", "x-leaf-max-attempts", "x-leaf-last-error"
 REASON = "x-leaf-dead-letter-reason"
-BROKER_DELIVERY_LIMIT = 50
-DELAY_QUEUE_IDLE_MS = 60_000
 LEASE_CHECK_SECONDS = 0.05
 
 
@@ -67,16 +57,8 @@ class RabbitTaskQueue:
         self._acks_lock = threading.Lock()
         self._sending: set[asyncio.Task] = set()  # acks on their way out, awaited before the connection closes
         self._buffers: dict[str, asyncio.Queue[AbstractIncomingMessage]] = {}  # delivered after a receive gave up
-        self._declared: dict[str, float] = {}  # queue name → loop time of its last declaration
         self._thread = LoopThread("leaf-amqp")
         self._thread.run(self._open(url, prefetch))
-
-    # Names -----------------------------------------------------------------------------------------------------
-    def _main(self, lane: str) -> str:
-        return f"{self.namespace}.{lane}"
-
-    def _dead(self, lane: str) -> str:
-        return f"{self.namespace}.{lane}.dead"
 
     # The contract ------------------------------------------------------------------------------------------------
     def enqueue(self, lane: str, task_id: str, body: str = "", *, max_attempts: int, delay: float = 0.0) -> None:
@@ -85,7 +67,10 @@ class RabbitTaskQueue:
     def enqueue_many(self, lane: str, messages: Sequence[tuple[str, str]], *, max_attempts: int,
                      delay: float = 0.0) -> None:
         pending = self.dedupe.pending(lane, [task_id for task_id, _ in messages])
-        fresh = dict((t, b) for t, b in messages if t not in pending)  # a repeated id within the batch goes once
+        fresh: dict[str, str] = {}
+        for task_id, body in messages:
+            if task_id not in pending:
+                fresh.setdefault(task_id, body)  # a repeated id within the batch goes once, as first given
         headers = {ATTEMPTS: 0, MAX_ATTEMPTS: max_attempts}
         self._thread.run(self._publish_all(lane, [(t, b.encode()) for t, b in fresh.items()], headers, delay))
         self.dedupe.record(lane, fresh)
@@ -147,56 +132,34 @@ class RabbitTaskQueue:
     async def _open(self, url: str, prefetch: int) -> None:
         self.connection = await aio_pika.connect(url, client_properties={"connection_name": f"leaf-tasks {self.namespace}"})
         self.publishing = await self.connection.channel(publisher_confirms=True)
+        self.lanes = LaneQueues(self.namespace, self.publishing)
         self.consuming = await self.connection.channel()
         self.prefetch_limit = prefetch
         self._receiving = asyncio.Lock()
         self._reaper = asyncio.get_running_loop().create_task(self._expire_leases())
 
-    async def _declare(self, lane: str) -> None:
-        if self._main(lane) in self._declared:
-            return
-        quorum = {"x-queue-type": "quorum"}
-        await self.publishing.declare_queue(self._dead(lane), durable=True, arguments=quorum)
-        await self.publishing.declare_queue(self._main(lane), durable=True, arguments={
-            **quorum, "x-delivery-limit": BROKER_DELIVERY_LIMIT, "x-dead-letter-exchange": "",
-            "x-dead-letter-routing-key": self._dead(lane)})
-        now = asyncio.get_running_loop().time()
-        self._declared[self._main(lane)] = self._declared[self._dead(lane)] = now
-
-    async def _delay_queue(self, lane: str, delay: float) -> str:
-        """The waiting room for `delay` (rounded up to a tenth of a second, so delays share rooms)."""
-        ms = max(100, math.ceil(delay * 10) * 100)
-        name = f"{self._main(lane)}.delay.{ms}"
-        now = asyncio.get_running_loop().time()
-        if now - self._declared.get(name, -math.inf) > DELAY_QUEUE_IDLE_MS / 2000:  # redeclared well before it expires
-            await self.publishing.declare_queue(name, durable=True, arguments={
-                "x-message-ttl": ms, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": self._main(lane),
-                "x-expires": ms + DELAY_QUEUE_IDLE_MS})
-            self._declared[name] = now
-        return name
-
     async def _publish(self, lane: str, task_id: str, body: bytes, headers: dict, delay: float,
                        to: str | None = None) -> None:
-        await self._declare(lane)
-        target = to or (await self._delay_queue(lane, delay) if delay > 0 else self._main(lane))
+        await self.lanes.declare(lane)
+        target = to or (await self.lanes.delay_room(lane, delay) if delay > 0 else self.lanes.main(lane))
         message = aio_pika.Message(body, message_id=task_id, headers=headers,
                                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
         await self.publishing.default_exchange.publish(message, routing_key=target, mandatory=True)
 
     async def _publish_all(self, lane: str, messages: list[tuple[str, bytes]], headers: dict, delay: float) -> None:
         """Publish them all at once and wait for every confirm (the broker batches its disk writes)."""
-        await self._declare(lane)
+        await self.lanes.declare(lane)
         if delay > 0:
-            await self._delay_queue(lane, delay)
+            await self.lanes.delay_room(lane, delay)
         await asyncio.gather(*(self._publish(lane, task_id, body, headers, delay) for task_id, body in messages))
 
     async def _receive(self, lane: str, limit: int, lease_seconds: float, wait_seconds: float,
                        dead_lettered: bool) -> tuple[list[Delivery], list[str]]:
         """Consume only while a receive waits, with a prefetch of what it asked for, so this process never holds
         a message it has not handed out (a stalled worker would otherwise sit on messages others could take)."""
-        name = self._dead(lane) if dead_lettered else self._main(lane)
+        name = self.lanes.dead(lane) if dead_lettered else self.lanes.main(lane)
         async with self._receiving:
-            await self._declare(lane)
+            await self.lanes.declare(lane)
             buffer = self._buffers.setdefault(name, asyncio.Queue())  # late arrivals of an earlier receive
             arrived: list[AbstractIncomingMessage] = []
             while not buffer.empty() and len(arrived) < limit:
@@ -284,7 +247,7 @@ class RabbitTaskQueue:
 
     async def _move_to_dead(self, lane: str, message: AbstractIncomingMessage, reason: str, attempts: int) -> None:
         headers = {ATTEMPTS: attempts, MAX_ATTEMPTS: int((message.headers or {}).get(MAX_ATTEMPTS, 1)), REASON: reason}
-        await self._publish(lane, message.message_id or "", message.body, headers, 0, to=self._dead(lane))
+        await self._publish(lane, message.message_id or "", message.body, headers, 0, to=self.lanes.dead(lane))
         await message.ack()
 
     async def _expire_leases(self) -> None:
@@ -300,14 +263,10 @@ class RabbitTaskQueue:
             await asyncio.to_thread(self.dedupe.flush_due)
 
     async def _depth(self, lane: str) -> int:
-        await self._declare(lane)
-        queue = await self.publishing.declare_queue(self._main(lane), passive=True)
-        return int(queue.declaration_result.message_count or 0)
+        return await self.lanes.ready(lane)
 
     async def _delete_lane(self, lane: str) -> None:
-        for name in [n for n in self._declared if n == self._main(lane) or n.startswith(f"{self._main(lane)}.")]:
-            await self.publishing.queue_delete(name)
-            self._declared.pop(name, None)
+        for name in await self.lanes.delete(lane):
             self._buffers.pop(name, None)
 
     async def _close(self) -> None:
