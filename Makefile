@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 GENERATED := gen/.generated
 
-.PHONY: install protos run demo test bench clean
+.PHONY: install protos run demo lint test bench clean
 
 install: $(INSTALLED) $(GENERATED)
 
@@ -32,7 +32,12 @@ run: install
 demo: install
 	$(BIN)/leaf demo
 
-test: install
+# Lint and types first: they take seconds and fail before the suite's minutes.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: install lint
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
 
 # Benchmarks, not tests: figures against a baseline measured in the same run (CLAIMS=10000000 for 10M).

@@ -13,10 +13,10 @@ import os
 import resource
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Iterator
 
 from demo import load_contract_packets
 from demo.generator import generate_claims

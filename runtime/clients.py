@@ -9,8 +9,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from opentelemetry.instrumentation.grpc import aio_client_interceptors
 
 from runtime.grant_guard import forwarding_interceptors
-from runtime.identity_guard import identity_forwarding_interceptors
 from runtime.grpc_errors import from_rpc_error
+from runtime.identity_guard import identity_forwarding_interceptors
 from runtime.message_size import channel_options, max_message_bytes, too_large_of
 
 

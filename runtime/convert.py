@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from leaf.common.v1 import common_pb2
-
 from runtime.errors import InputError
 from runtime.scope import Scope
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from runtime.lifeline import follow_parent
 from runtime.logs import configure_logging

@@ -7,9 +7,9 @@ so calc's call to evidence, or the publisher's to calc, is bounded by the grant 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Iterator
 
 import grpc
 from grpc_health.v1 import health_pb2

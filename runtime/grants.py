@@ -7,9 +7,9 @@ only for data inside the grant it was given.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import Sequence
+from datetime import UTC, date, datetime, timedelta
 
 import jwt
 
@@ -112,7 +112,7 @@ def issue_read(areas: Sequence[Area], principal: str, keys: GrantKeys, ttl: int 
 
 
 def _sign(body: dict, principal: str, keys: GrantKeys, ttl: int, now: datetime | None) -> tuple[str, str, datetime]:
-    issued = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    issued = (now or datetime.now(UTC)).replace(microsecond=0)
     expires = issued + timedelta(seconds=ttl)
     kid, secret = keys.current
     claims = {**body, "principal": principal, "iss": ISSUER, "iat": int(issued.timestamp()),
@@ -124,7 +124,7 @@ def verify(token: str | None, keys: GrantKeys, now: datetime | None = None) -> G
     """The grant a token carries, or GrantRefused; the message never echoes the token."""
     if not token:
         raise GrantRefused("scope_grant_missing", f"this call needs a scope grant in the {METADATA_KEY} metadata")
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     try:
         kid = jwt.get_unverified_header(token).get("kid")
         secret = keys.secret_for(kid) if isinstance(kid, str) else None
@@ -152,8 +152,8 @@ def _grant(claims: dict, kid: str) -> Grant:
             scope = Scope.parse(scoped["client_id"], scoped["pbm_id"], scoped["date_from"], scoped["date_to"],
                                 scoped.get("tpa_id"), tuple(scoped["group_ids"]))
         areas = tuple(Area(str(client), tuple(str(g) for g in groups)) for client, groups in claims["areas"])
-        issued = datetime.fromtimestamp(int(claims["iat"]), timezone.utc)
-        expires = datetime.fromtimestamp(int(claims["exp"]), timezone.utc)
+        issued = datetime.fromtimestamp(int(claims["iat"]), UTC)
+        expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
     except Exception:  # a signed but ill-formed grant is as good as none
         raise _invalid("the scope grant's scope is malformed") from None
     if (scope is not None and scope.scope_hash != (scoped or {}).get("scope_hash")) or not isinstance(claims["principal"], str):

@@ -1,7 +1,7 @@
 """Wrapping a gRPC method handler's behaviour while keeping its (de)serializers: what server interceptors share."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import grpc
 

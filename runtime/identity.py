@@ -10,9 +10,9 @@ only, and operator actions record this identity as the operator.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Sequence
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
@@ -66,7 +66,7 @@ def sign(principal: str, groups: Sequence[str], operator: bool, keys: IdentityKe
          now: datetime | None = None) -> tuple[str, datetime]:
     """An assertion for the caller, signed with the current key: (token, expires_at). Bad names are InputError."""
     caller = _checked(principal, groups, operator)
-    issued = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    issued = (now or datetime.now(UTC)).replace(microsecond=0)
     expires = issued + timedelta(seconds=ttl)
     kid, secret = keys.current
     claims = {"principal": caller[0], "groups": list(caller[1]), "operator": operator, "iss": ISSUER,
@@ -85,7 +85,7 @@ def verify(token: str | None, keys: IdentityKeys, now: datetime | None = None) -
     """The identity a token asserts, or IdentityRefused; the message never echoes the token."""
     if not token:
         raise IdentityRefused("identity_missing", f"this call needs a caller identity in the {METADATA_KEY} metadata")
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     try:
         kid = jwt.get_unverified_header(token).get("kid")
         secret = keys.secret_for(kid) if isinstance(kid, str) else None
@@ -110,8 +110,8 @@ def _identity(claims: dict, kid: str) -> CallerIdentity:
         if not isinstance(claims["operator"], bool) or not isinstance(claims["groups"], list):
             raise ValueError("ill-typed claims")
         who, groups = _checked(claims["principal"], claims["groups"], claims["operator"])
-        issued = datetime.fromtimestamp(int(claims["iat"]), timezone.utc)
-        expires = datetime.fromtimestamp(int(claims["exp"]), timezone.utc)
+        issued = datetime.fromtimestamp(int(claims["iat"]), UTC)
+        expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
     except Exception:  # a signed but ill-formed identity is as good as none
         raise _invalid("the caller identity's claims are malformed") from None
     return CallerIdentity(who, groups, claims["operator"], issued, expires, kid)

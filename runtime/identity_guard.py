@@ -8,9 +8,9 @@ sets its own identity (a service acting as its `workload:` self) keeps it.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Iterator
 
 import grpc
 

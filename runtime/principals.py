@@ -10,8 +10,8 @@ are three other principals.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from runtime.errors import InputError
 

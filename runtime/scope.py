@@ -35,7 +35,7 @@ class Scope:
             object.__setattr__(self, "tpa_id", None)
 
     @classmethod
-    def parse(cls, client_id, pbm_id, date_from, date_to, tpa_id=None, group_ids=()) -> "Scope":
+    def parse(cls, client_id, pbm_id, date_from, date_to, tpa_id=None, group_ids=()) -> Scope:
         """Build a scope from user-facing strings: a bad day is `bad_input:date_from` or `bad_input:date_to`,
         any other violation `bad_input:scope`."""
         if not client_id or not pbm_id or any(not g for g in (group_ids or ())):

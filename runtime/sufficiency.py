@@ -1,4 +1,5 @@
-"""Evidence sufficiency of calculations.md 4, shared by calc (runs) and evidence (CheckSufficiency): reasons, status, readiness."""
+"""Evidence sufficiency of calculations.md 4, shared by calc (runs) and evidence (CheckSufficiency):
+reasons, status, readiness."""
 from __future__ import annotations
 
 from dataclasses import dataclass

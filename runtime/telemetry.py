@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource

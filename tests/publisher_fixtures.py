@@ -50,8 +50,8 @@ def sample_context(governance: str = "governed_exact", contract: bool = True, re
     contract_doc = {**_packet(load_contract_packets(), client_id, year), "governance": governance} if contract else None
     rebate_doc = _packet(load_rebate_evidence(), client_id, year) if rebates and contract else None
     packet = parse_contract(contract_doc) if contract_doc else None
-    scope = Scope.parse(client_id, contract_doc["pbm_id"] if contract_doc else _packet(load_contract_packets(), client_id, year)["pbm_id"],
-                        f"{year}-01-01", f"{year}-12-31")
+    pbm_id = contract_doc["pbm_id"] if contract_doc else _packet(load_contract_packets(), client_id, year)["pbm_id"]
+    scope = Scope.parse(client_id, pbm_id, f"{year}-01-01", f"{year}-12-31")
     rebate = parse_rebates(rebate_doc) if rebate_doc else None
     result = calculate(batch, scope, packet, rebate, parse_proposal(PROPOSAL) if proposal else None)
     evidence = []

@@ -13,8 +13,7 @@ from runtime.packets import parse_contract, parse_proposal, parse_rebates
 from runtime.scope import Scope
 from services.calc.adapters.duckdb_validation import Unshaped
 from services.calc.adapters.file_aggregates import ValidatedFile
-from services.calc.domain.calculate import (calculate, calculate_from_aggregates, check_evidence_scope, member_masks,
-                                            render)
+from services.calc.domain.calculate import calculate, calculate_from_aggregates, check_evidence_scope, member_masks, render
 from services.calc.domain.claims import ClaimsBatch
 from services.calc.domain.reading import read_claims
 

@@ -5,10 +5,10 @@ import json
 from pathlib import Path
 
 from cli.commands.claims import load_claims
+from cli.operator import local_operator
 from cli.progress import Progress
 from demo import ONEDRIVE_DIR, load_registry
 from demo.generator import generate_claims
-from cli.operator import local_operator
 from runtime import principals
 from runtime.home import home_path
 from runtime.settings import load_settings

@@ -6,15 +6,15 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from runtime.db import open_database
 from runtime.errors import Unavailable
 from runtime.grant_keys import GrantKeys, GrantKeySettings
-from runtime.identity_keys import IdentitySettings
 from runtime.home import sqlite_url
+from runtime.identity_keys import IdentitySettings
 from runtime.server import ServiceDeps
 from runtime.settings import ServiceSettings
 from services.evidence.adapters.cursors import SqlCursorRepository

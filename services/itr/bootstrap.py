@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from leaf.itr.v1 import itr_pb2, itr_pb2_grpc
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from leaf.itr.v1 import itr_pb2, itr_pb2_grpc
 from runtime.db import open_database
 from runtime.grant_keys import GrantKeys, GrantKeySettings
-from runtime.identity_keys import IdentitySettings
 from runtime.home import sqlite_url
+from runtime.identity_keys import IdentitySettings
 from runtime.server import ServiceDeps, database_service
 from runtime.settings import ServiceSettings
 from services.itr.adapters.mirror import SqlRequestMirror
@@ -29,6 +29,7 @@ class ItrSettings(ServiceSettings, GrantKeySettings, IdentitySettings):
 def bootstrap(settings: ItrSettings, keys: GrantKeys | None = None) -> ServiceDeps:
     engine = open_database(settings.LEAF_ITR_DB_URL, "itr", MIGRATIONS)
     # Every RPC needs a grant; SyncRequests names no client but changes the mirror, so it is not open either.
-    return database_service("itr", engine, [(itr_pb2_grpc.add_ItrServiceServicer_to_server, ItrServicer(SqlRequestMirror(engine)))],
+    servicer = ItrServicer(SqlRequestMirror(engine))
+    return database_service("itr", engine, [(itr_pb2_grpc.add_ItrServiceServicer_to_server, servicer)],
                             [SERVICE_NAME], grant_keys=keys or settings.grant_keys(),
                             identity_keys=settings.identity_keys())

@@ -5,18 +5,18 @@ import asyncio
 import base64
 from pathlib import Path
 
-from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
-from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
-from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
+from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
+from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
 from runtime.clients import is_serving, open_channel
 from runtime.db import open_database, reachable
 from runtime.grant_keys import GrantKeys, GrantKeySettings
+from runtime.home import sqlite_url
 from runtime.identity import SignedAssertions
 from runtime.identity_keys import IdentitySettings
-from runtime.home import sqlite_url
 from runtime.keys import local_secret
 from runtime.server import ServiceDeps
 from runtime.settings import ServiceSettings

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
 from runtime.db import open_database
 from runtime.grant_keys import GrantKeys, GrantKeySettings
 from runtime.grants import DEFAULT_TTL_SECONDS
-from runtime.identity_keys import IdentitySettings
 from runtime.home import sqlite_url
+from runtime.identity_keys import IdentitySettings
 from runtime.server import ServiceDeps, database_service
 from runtime.settings import LeafSettings, ServiceSettings
 from services.scope.adapters.entitlements import SqlEntitlementRepository

@@ -42,7 +42,7 @@ def mesh(tmp_path_factory):
     else:
         process.kill()
         pytest.fail("leaf run did not become ready:\n" + "".join(printed))
-    addresses = {parts[0]: parts[2] for parts in (l.split() for l in printed) if len(parts) == 3 and parts[1] == "grpc"}
+    addresses = {parts[0]: parts[2] for parts in (line.split() for line in printed) if len(parts) == 3 and parts[1] == "grpc"}
     base = f"http://127.0.0.1:{port}"
 
     def signed_in(*args: str) -> httpx.Client:

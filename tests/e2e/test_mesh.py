@@ -46,7 +46,8 @@ def test_the_numbers_follow_calculations_md(mesh):
         if total:
             assert Decimal(bucket["actual_discount"]) == (1 - cost / total).quantize(basis, ROUND_HALF_UP)
         positive += max(Decimal(0), Decimal(bucket["variance"]))
-    offset = json.loads((Path(__file__).parents[2] / "demo/onedrive/Clients/C001/PBM_A/contract-2025.packet.json").read_text())["offset"]
+    packet = Path(__file__).parents[2] / "demo/onedrive/Clients/C001/PBM_A/contract-2025.packet.json"
+    offset = json.loads(packet.read_text())["offset"]
     if offset == "none":
         assert Decimal(awp["shortfall"]) == positive
 

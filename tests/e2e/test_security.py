@@ -102,11 +102,11 @@ def test_services_inside_the_mesh_refuse_a_caller_they_cannot_verify(mesh, publi
     import secrets
 
     import grpc
+
     from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
     from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
     from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
     from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
-
     from runtime import identity
     from runtime.identity_keys import IdentityKeys
     forged, _ = identity.sign("user:mallory@evil.example", ("group:leaf-demo",), True,

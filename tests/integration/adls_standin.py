@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 import trustme
+
 from tests.integration.https_standin import HttpsStandIn
 
 ACCOUNT = "leafartifacts"

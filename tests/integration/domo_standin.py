@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import trustme
+
 from tests.integration.https_standin import HttpsStandIn
 
 CLIENT_ID = "leaf-publisher-client"
@@ -157,7 +158,8 @@ class Handler(BaseHTTPRequestHandler):
             if url.path == "/oauth/token":
                 return self.token(method, {**query, **{k: v[0] for k, v in parse_qs(body.decode()).items()}})
             if self.headers.get("Authorization", "").removeprefix("bearer ") not in s.tokens:
-                return self.answer(401, {"status": 401, "statusReason": "Unauthorized", "message": "Full authentication is required"})
+                return self.answer(401, {"status": 401, "statusReason": "Unauthorized",
+                                         "message": "Full authentication is required"})
             try:
                 self.route(s, method, url.path.split("/")[2:], query, body)
             except (KeyError, StopIteration, ValueError) as exc:
@@ -170,7 +172,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(401, {"error": "unauthorized", "error_description": "Bad credentials"})
         token = jwt(3600)
         self.server.standin.tokens.append(token)
-        self.answer(200, {"access_token": token, "token_type": "bearer", "expires_in": 3599, "scope": form.get("scope") or "data user",
+        self.answer(200, {"access_token": token, "token_type": "bearer", "expires_in": 3599,
+                          "scope": form.get("scope") or "data user",
                           "customer": "leafhealth", "env": "prod", "userId": 1, "role": "Admin", "jti": "1"})
 
     def route(self, s: DomoStandIn, method: str, parts: list[str], query: dict, body: bytes) -> None:

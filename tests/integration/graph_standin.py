@@ -7,8 +7,15 @@ import pytest
 import trustme
 
 from services.evidence.bootstrap import DEMO_CONTRACTS
-from tests.integration.graph_standin_routes import (CLIENT_ID, CLIENT_SECRET, DOWNLOAD_PATH, DRIVE_ID,  # noqa: F401
-                                                    TENANT_ID, StandInHandler, item_id)
+from tests.integration.graph_standin_routes import (  # noqa: F401
+    CLIENT_ID,
+    CLIENT_SECRET,
+    DOWNLOAD_PATH,
+    DRIVE_ID,
+    TENANT_ID,
+    StandInHandler,
+    item_id,
+)
 from tests.integration.https_standin import HttpsStandIn
 
 PAGE_SIZE = 10
@@ -74,7 +81,8 @@ class GraphStandIn(HttpsStandIn):
         body.update(name=item["path"].rpartition("/")[2], eTag=f'"{{{iid}}},{item["seq"]}"',
                     lastModifiedDateTime="2026-01-05T10:00:00Z")
         if item["folder"]:
-            return {**body, "folder": {"childCount": sum(1 for i in self.items.values() if i["path"].startswith(item["path"] + "/"))}}
+            children = sum(1 for i in self.items.values() if i["path"].startswith(item["path"] + "/"))
+            return {**body, "folder": {"childCount": children}}
         return {**body, "size": len(item["data"]), "file": {"mimeType": "application/json",
                                                             "hashes": {"quickXorHash": "AAAAAAAAAAAAAAAAAAAAAAAAAAA="}}}
 

@@ -61,11 +61,15 @@ async def channel_to(address: str):
 @contextlib.asynccontextmanager
 async def publishing_mesh(folder):
     """scope, evidence, calc and publisher, each on its own SQLite under `folder`, callees first; yields addresses."""
-    from services.calc.bootstrap import CalcSettings, bootstrap as calc_bootstrap
-    from services.evidence.bootstrap import EvidenceServiceSettings, bootstrap as evidence_bootstrap
-    from services.publisher.bootstrap import PublisherServiceSettings, bootstrap as publisher_bootstrap
     from demo import load_registry
-    from services.scope.bootstrap import ScopeSettings, bootstrap as scope_bootstrap, open_registry
+    from services.calc.bootstrap import CalcSettings
+    from services.calc.bootstrap import bootstrap as calc_bootstrap
+    from services.evidence.bootstrap import EvidenceServiceSettings
+    from services.evidence.bootstrap import bootstrap as evidence_bootstrap
+    from services.publisher.bootstrap import PublisherServiceSettings
+    from services.publisher.bootstrap import bootstrap as publisher_bootstrap
+    from services.scope.bootstrap import ScopeSettings, open_registry
+    from services.scope.bootstrap import bootstrap as scope_bootstrap
 
     db = lambda name: f"sqlite:///{folder / f'{name}.sqlite'}"  # noqa: E731
     registry = open_registry(db("scope"))

@@ -77,7 +77,8 @@ def test_killed_mid_load_the_store_keeps_a_whole_snapshot(tmp_path, claims_csv, 
     loader.send_signal(signal.SIGKILL)
     loader.wait()
     after = store.snapshot()
-    assert after is not None and after.snapshot_id in {before.snapshot_id} | ({after.snapshot_id} if after.rows_read == 150_000 else set())
+    assert after is not None
+    assert after.snapshot_id in {before.snapshot_id} | ({after.snapshot_id} if after.rows_read == 150_000 else set())
     with duckdb.connect(str(store.path), read_only=True) as db:
         stored = db.execute(f"SELECT count(*) FROM claims_{after.snapshot_id}").fetchone()[0]
     assert stored == after.rows_valid

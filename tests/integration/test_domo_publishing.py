@@ -51,7 +51,8 @@ def test_first_publish_creates_datasets_with_schema_imports_the_csv_and_enables_
     assert [c["dataSet"]["name"] for c in creates] == ["leaf_readiness", "leaf_awp_discount_guarantee"]
     assert all(c["updateMethod"] == "REPLACE" for c in creates)
     columns = {c["name"]: c["type"] for c in creates[1]["dataSet"]["schema"]["columns"]}
-    assert (columns["members"], columns["variance"], columns["date_from"], columns["client_id"]) == ("LONG", "DECIMAL", "DATE", "STRING")
+    typed = (columns["members"], columns["variance"], columns["date_from"], columns["client_id"])
+    assert typed == ("LONG", "DECIMAL", "DATE", "STRING")
     imports = [r for r in domo_standin.requests if r["method"] == "PUT" and r["path"].endswith("/data")]
     assert [r["body"] for r in imports] == [to_csv(t).split(b"\r\n", 1)[1] for t in tables]   # header-less, like Domo
     assert all(d["pdpEnabled"] for d in domo_standin.datasets.values())

@@ -5,34 +5,44 @@ import base64
 import contextlib
 import json
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
+from sqlalchemy import insert
+
+from demo.generator import generate_claims
 from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from leaf.common.v1 import common_pb2
 from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from leaf.itr.v1 import itr_pb2, itr_pb2_grpc
 from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
 from leaf.tasks.v1 import tasks_pb2, tasks_pb2_grpc
-from sqlalchemy import insert
-
-from demo.generator import generate_claims
-from runtime import grants
+from runtime import grants, identity
 from runtime.convert import scope_to_proto
 from runtime.db import open_database
 from runtime.grant_keys import GrantKeys, local_grant_keys
 from runtime.grants import Area
-from runtime.grpc_errors import from_rpc_error
+from runtime.grpc_errors import reason_of
+from runtime.identity_keys import IdentityKeys, local_identity_keys
 from runtime.scope import Scope
 from services.evidence.bootstrap import open_packets
 from services.itr.adapters import tables as itr_tables
-from services.itr.bootstrap import MIGRATIONS as ITR_MIGRATIONS, ItrSettings, bootstrap as itr_bootstrap
-from services.tasks.bootstrap import TasksSettings, bootstrap as tasks_bootstrap
-from runtime import identity
-from runtime.identity_keys import IdentityKeys, local_identity_keys
-from tests.integration.mesh_fixtures import (PRINCIPAL, as_operator, caller, channel_to, grant_for, publishing_mesh,
-                                            read_grant, running)
+from services.itr.bootstrap import MIGRATIONS as ITR_MIGRATIONS
+from services.itr.bootstrap import ItrSettings
+from services.itr.bootstrap import bootstrap as itr_bootstrap
+from services.tasks.bootstrap import TasksSettings
+from services.tasks.bootstrap import bootstrap as tasks_bootstrap
+from tests.integration.mesh_fixtures import (
+    PRINCIPAL,
+    as_operator,
+    caller,
+    channel_to,
+    grant_for,
+    publishing_mesh,
+    read_grant,
+    running,
+)
 
 C001 = Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31")
 C001_G01 = Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31", group_ids=("C001-G01",))
@@ -180,7 +190,7 @@ def foreign_grant(kind: str):
 async def refusal(call) -> tuple[grpc.StatusCode, str]:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await call
-    return caught.value.code(), from_rpc_error(caught.value).code
+    return caught.value.code(), reason_of(caught.value)
 
 
 def with_grant(token: str) -> tuple[tuple[str, str], ...]:
@@ -190,7 +200,7 @@ def with_grant(token: str) -> tuple[tuple[str, str], ...]:
 
 def expired() -> tuple[tuple[str, str], ...]:
     token, _, _ = grants.issue(C001, PRINCIPAL, local_grant_keys(), ttl=60,
-                               now=datetime.now(timezone.utc) - timedelta(hours=1))
+                               now=datetime.now(UTC) - timedelta(hours=1))
     return with_grant(token)
 
 
@@ -276,7 +286,7 @@ async def test_every_rpc_refuses_a_caller_it_cannot_verify_whatever_grant_it_car
     stranger = IdentityKeys((local_identity_keys().current[0], secrets.token_bytes(32)))
     unverified = {"none": ((), "identity_missing"), "empty": (((identity.METADATA_KEY, ""),), "identity_missing"),
                   "other key": (signed_identity(stranger), "identity_invalid"),
-                  "expired": (signed_identity(now=datetime.now(timezone.utc) - timedelta(hours=1)), "identity_expired"),
+                  "expired": (signed_identity(now=datetime.now(UTC) - timedelta(hours=1)), "identity_expired"),
                   "a grant key": (signed_identity(local_grant_keys()), "identity_invalid")}
     calls = [(method, call, kind) for method, call, kind, _ in guarded_calls(stubs, run, task)]
     calls += [(f"/leaf.calc.v1.CalcService/{m}", lambda md, m=m, r=r: getattr(stubs["calc"], m)(r, metadata=md), None)
@@ -299,7 +309,7 @@ async def test_promotion_needs_a_verified_operator_identity(served, tmp_path):
     refusals = [((), (grpc.StatusCode.UNAUTHENTICATED, "identity_missing")),
                 (signed_identity(IdentityKeys(("stranger", secrets.token_bytes(32))), **ceo),
                  (grpc.StatusCode.UNAUTHENTICATED, "identity_invalid")),
-                (signed_identity(now=datetime.now(timezone.utc) - timedelta(hours=1), **ceo),
+                (signed_identity(now=datetime.now(UTC) - timedelta(hours=1), **ceo),
                  (grpc.StatusCode.UNAUTHENTICATED, "identity_expired")),
                 (caller("user:analyst@leaf.example", ("group:leaf-operators",)),
                  (grpc.StatusCode.PERMISSION_DENIED, "operator_required"))]
@@ -345,8 +355,10 @@ async def test_a_list_without_a_client_is_narrowed_to_the_grant(served):
 
 async def test_calc_refuses_a_scope_outside_the_grant_before_it_asks_evidence(tmp_path):
     """Evidence here holds other keys, so it refuses whatever calc forwards: calc's own check must answer first."""
-    from services.calc.bootstrap import CalcSettings, bootstrap as calc_bootstrap
-    from services.evidence.bootstrap import EvidenceServiceSettings, bootstrap as evidence_bootstrap
+    from services.calc.bootstrap import CalcSettings
+    from services.calc.bootstrap import bootstrap as calc_bootstrap
+    from services.evidence.bootstrap import EvidenceServiceSettings
+    from services.evidence.bootstrap import bootstrap as evidence_bootstrap
 
     elsewhere = GrantKeys(("elsewhere", secrets.token_bytes(32)))
     evidence = evidence_bootstrap(EvidenceServiceSettings(LEAF_EVIDENCE_DB_URL=f"sqlite:///{tmp_path / 'e.sqlite'}"),

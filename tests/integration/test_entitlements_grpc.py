@@ -2,18 +2,18 @@
 each for the verified caller identity only. Direct calls as any local process can make them (no identity, a
 forged, expired or non-operator one, a read grant alone) change nothing, list nothing and grant nothing."""
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
-from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
 
 from demo import load_registry
+from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
 from runtime import identity
 from runtime.convert import scope_from_proto, scope_to_proto
 from runtime.grant_keys import GrantKeys
 from runtime.grants import verify
-from runtime.grpc_errors import from_rpc_error
+from runtime.grpc_errors import reason_of
 from runtime.identity_keys import IdentityKeys, local_identity_keys
 from runtime.scope import Scope
 from services.scope.adapters.entitlements import SqlEntitlementRepository
@@ -47,7 +47,7 @@ async def scope_service(db_url):
 async def refusal(call) -> tuple[grpc.StatusCode, str, str]:
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await call
-    return raised.value.code(), from_rpc_error(raised.value).code, raised.value.details()
+    return raised.value.code(), reason_of(raised.value), raised.value.details()
 
 
 def grant_request(principal, client, groups=(), reason="audit engagement 2025"):
@@ -72,7 +72,7 @@ NOT_OPERATORS = [
      grpc.StatusCode.UNAUTHENTICATED, "identity_invalid"),
     ("forged: unknown kid", lambda: signed(keys=IdentityKeys(("stranger", secrets.token_bytes(32)))),
      grpc.StatusCode.UNAUTHENTICATED, "identity_invalid"),
-    ("expired", lambda: signed(now=datetime.now(timezone.utc) - timedelta(hours=1)),
+    ("expired", lambda: signed(now=datetime.now(UTC) - timedelta(hours=1)),
      grpc.StatusCode.UNAUTHENTICATED, "identity_expired"),
     ("a read grant alone", lambda: tuple(kv for kv in read_grant("C001") if kv[0] != identity.METADATA_KEY),
      grpc.StatusCode.UNAUTHENTICATED, "identity_missing"),

@@ -9,8 +9,8 @@ import pytest
 
 from demo import ONEDRIVE_DIR
 from runtime.errors import InputError, NotFound, NotReady
-from services.evidence.adapters.folder_source import ContractsFolder
 from runtime.settings import load_settings
+from services.evidence.adapters.folder_source import ContractsFolder
 from services.evidence.bootstrap import EvidenceSettings, open_packets
 from services.evidence.domain.governance import PromotePacket
 from services.evidence.service_layer.handlers import get_packet, promote_packet, sync_documents

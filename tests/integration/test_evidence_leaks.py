@@ -4,10 +4,10 @@ import shutil
 
 import grpc
 import pytest
-from leaf.common.v1 import common_pb2
-from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 
 from demo import ONEDRIVE_DIR
+from leaf.common.v1 import common_pb2
+from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from runtime.convert import scope_to_proto
 from runtime.logs import JsonFormatter
 from runtime.scope import Scope

@@ -3,10 +3,10 @@ import json
 
 import grpc
 import pytest
-from leaf.common.v1 import common_pb2
-from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 
 from demo import load_registry
+from leaf.common.v1 import common_pb2
+from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from runtime.convert import READINESS_NAME, scope_to_proto
 from runtime.scope import Scope
 from services.evidence.bootstrap import EvidenceServiceSettings, bootstrap

@@ -7,11 +7,11 @@ import time
 
 import grpc
 import pytest
+
 from leaf.calc.v1 import calc_pb2_grpc
 from leaf.common.v1 import common_pb2
 from leaf.itr.v1 import itr_pb2, itr_pb2_grpc
 from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
-
 from runtime import errors
 from runtime.db import open_database
 from runtime.grpc_errors import INTERNAL_DETAIL, UNIMPLEMENTED_DETAIL

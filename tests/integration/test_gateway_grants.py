@@ -4,9 +4,9 @@ import asyncio
 
 import jwt
 import pytest
-from leaf.scope.v1 import scope_pb2_grpc
 
 from demo import load_registry
+from leaf.scope.v1 import scope_pb2_grpc
 from runtime.identity import SignedAssertions
 from runtime.identity_keys import local_identity_keys
 from services.gateway.adapters.callers import CallerAssertions

@@ -4,12 +4,18 @@ from __future__ import annotations
 import logging
 
 import pytest
-from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 
+from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from runtime.settings import SettingsError, load_settings
 from services.evidence.bootstrap import GRAPH_SETTINGS, EvidenceServiceSettings, bootstrap
-from tests.integration.graph_standin import (CLIENT_ID, CLIENT_SECRET, DOWNLOAD_PATH, DRIVE_ID, TENANT_ID,
-                                             graph_standin)  # noqa: F401 (a fixture)
+from tests.integration.graph_standin import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    DOWNLOAD_PATH,
+    DRIVE_ID,
+    TENANT_ID,
+    graph_standin,  # noqa: F401 (a fixture)
+)
 from tests.integration.mesh_fixtures import channel_to, read_grant, running
 
 

@@ -11,12 +11,19 @@ from services.evidence.adapters.cursors import SqlCursorRepository
 from services.evidence.adapters.folder_source import ContractsFolder
 from services.evidence.adapters.graph_client import GraphConnection
 from services.evidence.adapters.graph_source import GraphContractsSource
-from services.evidence.bootstrap import DEMO_CONTRACTS, MIGRATIONS
 from services.evidence.adapters.repository import SqlPacketRepository
+from services.evidence.bootstrap import DEMO_CONTRACTS, MIGRATIONS
 from services.evidence.domain.packets import CONTRACT, REBATES
 from services.evidence.service_layer.handlers import sync_documents
-from tests.integration.graph_standin import (CLIENT_ID, CLIENT_SECRET, DOWNLOAD_PATH, DRIVE_ID, TENANT_ID, GraphStandIn,
-                                             graph_standin)  # noqa: F401 (a fixture)
+from tests.integration.graph_standin import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    DOWNLOAD_PATH,
+    DRIVE_ID,
+    TENANT_ID,
+    GraphStandIn,
+    graph_standin,  # noqa: F401 (a fixture)
+)
 
 CHANGED = "Clients/C001/PBM_A/rebates-2025.rebates.json"
 

@@ -127,7 +127,7 @@ def kubectl() -> str:
                "VALIDATED. Install kubectl (it bundles kustomize). !!!")
     if os.environ.get("CI", "").lower() in ("true", "1"):
         pytest.fail(message + " CI=true requires it.")
-    warnings.warn(message)
+    warnings.warn(message, stacklevel=2)
     pytest.skip(message)
 
 

@@ -2,7 +2,7 @@
 import json
 
 from alembic import command
-from sqlalchemy import insert, table, column, String, LargeBinary
+from sqlalchemy import LargeBinary, String, column, insert, table
 
 from runtime.db import _alembic_config, make_engine, migrate
 from runtime.scope import Scope

@@ -7,18 +7,18 @@ import json
 
 import grpc
 import pytest
+
+from demo.generator import generate_claims
 from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
 from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
-
-from demo.generator import generate_claims
 from runtime.convert import scope_to_proto
-from runtime.grpc_errors import from_rpc_error
-from runtime.scope import Scope
 from runtime.db import open_database
+from runtime.grpc_errors import from_rpc_error
 from runtime.identity import SignedAssertions
 from runtime.identity_keys import local_identity_keys
 from runtime.keys import local_secret
+from runtime.scope import Scope
 from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
 from services.publisher.adapters.artifact_store import LocalArtifactStore
 from services.publisher.adapters.domo_outbox import DomoOutbox
@@ -26,8 +26,16 @@ from services.publisher.adapters.repository import SqlPublicationRepository
 from services.publisher.adapters.scope_entitlements import ScopeEntitlements
 from services.publisher.bootstrap import MIGRATIONS
 from services.publisher.service_layer.handlers import PublisherDeps, publish_run
-from tests.integration.mesh_fixtures import (OPERATOR, acting_under, caller, channel_to, grant_for, grant_of,
-                                            publishing_mesh, read_grant)
+from tests.integration.mesh_fixtures import (
+    OPERATOR,
+    acting_under,
+    caller,
+    channel_to,
+    grant_for,
+    grant_of,
+    publishing_mesh,
+    read_grant,
+)
 
 ARTIFACTS = {"run.json", "extract.csv", "extract.json", "report.xlsx", "report.pdf", "dashboard/readiness.csv",
              "dashboard/readiness.json", "dashboard/awp_discount_guarantee.csv", "dashboard/formula_totals.csv"}

@@ -8,10 +8,10 @@ import sqlite3
 
 import grpc
 import pytest
-from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
-from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
 
 from demo.generator import generate_claims
+from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
+from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
 from runtime.clients import call, open_channel
 from runtime.convert import scope_to_proto
 from runtime.errors import DomainError, TooLarge
@@ -106,8 +106,10 @@ async def test_a_run_lists_the_first_rejected_rows_counts_the_rest_and_pages_the
 @contextlib.asynccontextmanager
 async def calc_limited_to(limit: int, folder):
     """evidence and calc on their own SQLite under `folder`, calc's message limit `limit`; yields calc's address."""
-    from services.calc.bootstrap import CalcSettings, bootstrap as calc_bootstrap
-    from services.evidence.bootstrap import EvidenceServiceSettings, bootstrap as evidence_bootstrap
+    from services.calc.bootstrap import CalcSettings
+    from services.calc.bootstrap import bootstrap as calc_bootstrap
+    from services.evidence.bootstrap import EvidenceServiceSettings
+    from services.evidence.bootstrap import bootstrap as evidence_bootstrap
 
     evidence = evidence_bootstrap(EvidenceServiceSettings(LEAF_EVIDENCE_DB_URL=f"sqlite:///{folder / 'e.sqlite'}"))
     async with contextlib.AsyncExitStack() as stack:

@@ -8,16 +8,17 @@ from datetime import date, timedelta
 
 import grpc
 import pytest
-from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from sqlalchemy.dialects import mssql, postgresql
 
 from demo.generator import generate_claims
+from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from runtime.convert import scope_to_proto
 from runtime.errors import NotFound, NotReady
 from runtime.grpc_errors import from_rpc_error
 from runtime.scope import Scope
 from services.calc.adapters.aggregate_query import netted_claims_query
-from services.calc.adapters.claims_schema import KEEP_SNAPSHOTS, claims as shared_claims, duckdb_claims_table
+from services.calc.adapters.claims_schema import KEEP_SNAPSHOTS, duckdb_claims_table
+from services.calc.adapters.claims_schema import claims as shared_claims
 from services.calc.adapters.duckdb_dialect import duckdb_sql
 from services.calc.bootstrap import CalcSettings
 from services.calc.bootstrap import bootstrap as calc_bootstrap

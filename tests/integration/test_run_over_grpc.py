@@ -3,13 +3,13 @@ import json
 from argparse import Namespace
 
 import pytest
-from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
-from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
-from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
 
 from cli.commands.calc import compute
 from demo import ONEDRIVE_DIR, load_registry
 from demo.generator import generate_claims
+from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
+from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
+from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
 from runtime.convert import scope_to_proto
 from runtime.scope import Scope
 from services.calc.bootstrap import CalcSettings

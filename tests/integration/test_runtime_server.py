@@ -6,9 +6,9 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
 
 from demo import load_registry
+from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
 from runtime.grpc_errors import from_rpc_error
 from runtime.server import create_server, mark_when_ready
 from services.scope.bootstrap import ScopeSettings, bootstrap, open_entitlements, open_registry

@@ -6,8 +6,8 @@ claim is reversed when any in-scope REVERSAL names it; every other in-scope REVE
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Callable, Iterable, Sequence
 
 import sqlalchemy as sa
 

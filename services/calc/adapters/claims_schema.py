@@ -1,9 +1,10 @@
 """The stored claim shape every claims store shares: snapshot record, typed columns, and the store interface."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Protocol
+from typing import Protocol
 
 import sqlalchemy as sa
 

@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import duckdb
+
 from runtime.errors import Unavailable
 from runtime.packets import ContractPacket, Proposal
 from runtime.scope import Scope
 from services.calc.adapters.aggregate_query import aggregate_queries, claim_line, collect_facts, netted_claims_query
-from services.calc.adapters.claims_schema import (Snapshot, duckdb_claims_table, no_claims_loaded,
-                                                  snapshot_expired)
+from services.calc.adapters.claims_schema import Snapshot, duckdb_claims_table, no_claims_loaded, snapshot_expired
 from services.calc.adapters.duckdb_dialect import duckdb_sql
 from services.calc.adapters.duckdb_load import load_snapshot
 from services.calc.domain.aggregates import ClaimsFacts

@@ -4,9 +4,9 @@ from __future__ import annotations
 import csv
 import tempfile
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 
@@ -56,7 +56,7 @@ def _write_valid(scan: ClaimsScan, target: Path, stream, progress) -> list[Rejec
 
 def _new_snapshot(snapshot_id: str, sha256: str, rows_read: int, rejected: int) -> Snapshot:
     return Snapshot(snapshot_id, sha256, rows_read, rows_read - rejected, rejected,
-                    datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                    datetime.now(UTC).isoformat(timespec="seconds"))
 
 
 def _validated_by_duckdb(db: duckdb.DuckDBPyConnection, source: Path, snapshot_id: str) -> Snapshot:
@@ -110,7 +110,8 @@ def _in_transaction(db: duckdb.DuckDBPyConnection, work: Callable[[], Snapshot])
 
 
 def _drop_old(db: duckdb.DuckDBPyConnection) -> None:
-    old = db.execute("SELECT snapshot_id FROM snapshots ORDER BY loaded_at DESC, active DESC OFFSET ?", [KEEP_SNAPSHOTS]).fetchall()
+    old = db.execute("SELECT snapshot_id FROM snapshots ORDER BY loaded_at DESC, active DESC OFFSET ?",
+                     [KEEP_SNAPSHOTS]).fetchall()
     for (snapshot_id,) in old:
         db.execute(f"DROP TABLE IF EXISTS claims_{snapshot_id}")
         db.execute(f"DROP TABLE IF EXISTS rejects_{snapshot_id}")

@@ -7,7 +7,6 @@ from typing import Generic, TypeVar
 
 from leaf.common.v1 import common_pb2
 from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
-
 from runtime.clients import call
 from runtime.convert import EVIDENCE_KIND_NAME, GOVERNANCE_NAME, scope_to_proto
 from runtime.packets import ContractPacket, RebateEvidence, parse_contract, parse_rebates

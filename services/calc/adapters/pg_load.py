@@ -2,14 +2,22 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterable
 
 import sqlalchemy as sa
 
-from services.calc.adapters.claims_schema import (KEEP_SNAPSHOTS, REJECT_COLUMNS, STORED_COLUMNS, Snapshot,
-                                                  claim_rejects, claims, claims_snapshots, sql_metadata)
+from services.calc.adapters.claims_schema import (
+    KEEP_SNAPSHOTS,
+    REJECT_COLUMNS,
+    STORED_COLUMNS,
+    Snapshot,
+    claim_rejects,
+    claims,
+    claims_snapshots,
+    sql_metadata,
+)
 from services.calc.domain.claims import Reject
 from services.calc.domain.reading import ClaimsScan
 
@@ -38,7 +46,7 @@ def load_into_postgres(engine: sa.Engine, source: Path, progress: Callable[[int]
         if progress:
             progress(stream.tell())
         snap = Snapshot(snapshot_id, scan.sha256, scan.rows_read, scan.rows_read - len(rejects), len(rejects),
-                        datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                        datetime.now(UTC).isoformat(timespec="seconds"))
         _activate(db, snap)
     return snap
 

@@ -14,9 +14,9 @@ or member_ids that differ only by trailing spaces would match there and not on D
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
 import sqlalchemy as sa
 
@@ -24,13 +24,20 @@ from runtime.errors import InputError
 from runtime.packets import ContractPacket, Proposal
 from runtime.scope import Scope
 from services.calc.adapters.aggregate_query import aggregate_queries, claim_line, collect_facts, netted_claims_query
-from services.calc.adapters.claims_schema import (REJECT_COLUMNS, SNAPSHOT_COLUMNS, Snapshot, claim_rejects, claims,
-                                                  claims_snapshots, no_claims_loaded, snapshot_expired)
+from services.calc.adapters.claims_schema import (
+    REJECT_COLUMNS,
+    SNAPSHOT_COLUMNS,
+    Snapshot,
+    claim_rejects,
+    claims,
+    claims_snapshots,
+    no_claims_loaded,
+    snapshot_expired,
+)
 from services.calc.domain.aggregates import ClaimsFacts
 from services.calc.domain.calculate import member_masks
 from services.calc.domain.claim_lines import ClaimLine
 from services.calc.domain.claims import Reject
-
 
 _FETCH = 2000
 

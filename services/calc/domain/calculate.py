@@ -4,17 +4,19 @@ from __future__ import annotations
 from runtime.errors import InputError
 from runtime.packets import ContractPacket, Proposal, RebateEvidence
 from runtime.scope import Scope
+from runtime.sufficiency import RunFacts, readiness, reasons_for, status_of
 from services.calc.domain.aggregates import ClaimsFacts, MemberMask
 from services.calc.domain.claims import ClaimsBatch
 from services.calc.domain.data_quality import data_quality
 from services.calc.domain.facts import facts_from_batch
-from services.calc.domain.formulas import (awp_discount_guarantee as awp, dispensing_fee_guarantee as fee,
-                                           generic_dispensing_rate as gdr, rebate_guarantee as rebate,
-                                           repricing_savings as repricing)
+from services.calc.domain.formulas import awp_discount_guarantee as awp
+from services.calc.domain.formulas import dispensing_fee_guarantee as fee
+from services.calc.domain.formulas import generic_dispensing_rate as gdr
+from services.calc.domain.formulas import rebate_guarantee as rebate
+from services.calc.domain.formulas import repricing_savings as repricing
 from services.calc.domain.formulas.term_guarantee import without_contract
 from services.calc.domain.result import formula_entry, inputs, render, result_document
 from services.calc.domain.rounding import exact_arithmetic
-from runtime.sufficiency import RunFacts, readiness, reasons_for, status_of
 
 __all__ = ["calculate", "calculate_from_aggregates", "member_masks", "render", "check_evidence_scope"]
 

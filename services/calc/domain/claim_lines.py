@@ -6,10 +6,10 @@ the stores are checked against.
 from __future__ import annotations
 
 import decimal
+from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from decimal import Decimal
-from typing import Iterable
 
 from runtime.scope import Scope
 from services.calc.domain.claims import Claim, ClaimsBatch, Reject

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable
+from collections.abc import Iterable
 
 from runtime.scope import Scope
 from services.calc.domain.aggregates import ClaimsFacts

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from services.calc.domain.aggregates import Bucket, ClassTotals, MemberMask, Totals, Traits
 

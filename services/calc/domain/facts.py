@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Iterable
 
 from runtime.scope import Scope
 from services.calc.domain.aggregates import ClaimsFacts, ClassTotals, MemberMask, Totals, Traits

@@ -1,8 +1,8 @@
 """Pipeline steps 2–3 of calculations.md: scope filter, reversal netting in row order, suspect_channel."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from runtime.scope import Scope
 from services.calc.domain.claims import PAID, Claim

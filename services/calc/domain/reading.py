@@ -5,8 +5,9 @@ import csv
 import hashlib
 import io
 import os
+from collections.abc import Iterator
 from operator import itemgetter
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from runtime.errors import InputError
 from services.calc.domain.claims import CLAIM_COLUMNS, Claim, ClaimsBatch, Reject

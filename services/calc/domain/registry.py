@@ -4,11 +4,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from services.calc.domain.eligibility import EXCLUSION_REASONS
-from services.calc.domain.formulas import (awp_discount_guarantee as awp, dispensing_fee_guarantee as fee,
-                                           generic_dispensing_rate as gdr, rebate_guarantee as rebate,
-                                           repricing_savings as repricing)
 from runtime.sufficiency import EVIDENCE_RULES
+from services.calc.domain.eligibility import EXCLUSION_REASONS
+from services.calc.domain.formulas import awp_discount_guarantee as awp
+from services.calc.domain.formulas import dispensing_fee_guarantee as fee
+from services.calc.domain.formulas import generic_dispensing_rate as gdr
+from services.calc.domain.formulas import rebate_guarantee as rebate
+from services.calc.domain.formulas import repricing_savings as repricing
 
 REGISTRY_VERSION = "1"
 ROUNDING = "round half up (away from zero) applied to the exact value; quotients rounded from the exact fraction"

@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 
 from runtime.scope import Scope
-from services.calc.domain.registry import REGISTRY_VERSION, formula_versions, nulled_when_blocked
 from runtime.sufficiency import BLOCKED
+from services.calc.domain.registry import REGISTRY_VERSION, formula_versions, nulled_when_blocked
 
 
 def formula_entry(formula_id: str, status: str, reasons: list[str], body: dict) -> dict:

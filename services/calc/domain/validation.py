@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, Sequence, cast
+from typing import Any, cast
 
 from runtime.packets import BRAND_GENERIC, CHANNELS
 from services.calc.domain import values as v

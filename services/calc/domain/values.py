@@ -1,10 +1,10 @@
 """Parsers from a CSV field, exactly as written, to a typed value; each returns INVALID when the rule fails."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import Callable
 
 INVALID = object()
 Parser = Callable[[str], object]

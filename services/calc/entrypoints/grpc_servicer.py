@@ -6,7 +6,6 @@ import json
 
 from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from leaf.common.v1 import common_pb2
-
 from runtime.convert import EVIDENCE_KIND, GOVERNANCE, READINESS, scope_from_proto, scope_to_proto
 from runtime.errors import NotReady
 from runtime.grant_guard import current_grant
@@ -14,10 +13,11 @@ from runtime.message_size import require_fits
 from runtime.telemetry import current_trace_id
 from services.calc.domain.claim_lines import ClaimLine
 from services.calc.domain.registry import REGISTRY_VERSION, registry
-from services.calc.domain.run import RunRecord, missing_evidence
 from services.calc.domain.rejected_rows import capped_for_message
+from services.calc.domain.run import RunRecord, missing_evidence
 from services.calc.service_layer.run_claims import ListRunRejects, list_run_rejects, stream_run_claims
 from services.calc.service_layer.runs import CalcDeps, CreateRun, create_run, get_run, result_of
+
 
 def run_to_proto(record: RunRecord) -> calc_pb2.Run:
     """The run as it travels: the result's rejected_rows cut to the first few and the cut counted."""
@@ -36,7 +36,8 @@ def run_to_proto(record: RunRecord) -> calc_pb2.Run:
             run_id=record.run_id, scope_hash=record.scope_hash, registry_version=lineage["registry_version"],
             formulas=[common_pb2.FormulaVersion(**f) for f in lineage["formulas"]],
             input_hashes=lineage["input_hashes"],
-            evidence=[common_pb2.EvidenceRef(evidence_id=e["evidence_id"], kind=EVIDENCE_KIND[e["kind"]], governance=GOVERNANCE[e["governance"]],
+            evidence=[common_pb2.EvidenceRef(evidence_id=e["evidence_id"], kind=EVIDENCE_KIND[e["kind"]],
+                                             governance=GOVERNANCE[e["governance"]],
                                              sha256=e["sha256"], version=e["version"]) for e in lineage["evidence"]],
             trace_id=lineage["trace_id"], itr_request_id=lineage["itr_request_id"],
             claims_snapshot_id=lineage["claims_snapshot_id"], created_at=lineage["created_at"]),

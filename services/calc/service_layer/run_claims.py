@@ -6,10 +6,10 @@ rows its result counted; never the active snapshot, which may have changed since
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
-from typing import AsyncIterator
 
 from runtime.grants import Grant
 from runtime.scope import Scope

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 from runtime.errors import NotFound
 from runtime.grants import Grant
@@ -30,7 +30,7 @@ class CalcDeps:
     claims: ClaimsStore
     evidence: EvidenceClient
     runs: SqlRunRepository
-    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
 async def create_run(order: CreateRun, grant: Grant, deps: CalcDeps) -> RunRecord:
@@ -46,7 +46,8 @@ async def create_run(order: CreateRun, grant: Grant, deps: CalcDeps) -> RunRecor
     snapshot, facts = await asyncio.to_thread(deps.claims.aggregates_for, scope, packet)
     result = await asyncio.to_thread(calculate_from_aggregates, facts, scope, packet, rebate_evidence)
     evidence = [e for e in (contract, rebates) if e is not None]
-    run_id = run_id_for(scope.scope_hash, REGISTRY_VERSION, facts.claims_sha256, [e.sha256 for e in evidence], order.itr_request_id)
+    run_id = run_id_for(scope.scope_hash, REGISTRY_VERSION, facts.claims_sha256, [e.sha256 for e in evidence],
+                        order.itr_request_id)
     lineage = {
         "run_id": run_id,
         "scope_hash": scope.scope_hash,

@@ -1,7 +1,7 @@
 """Where each remote source's incremental sync left off (the `source_cursors` table)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, insert, select, update
 
@@ -21,7 +21,7 @@ class SqlCursorRepository:
 
     def put(self, source: str, cursor: str) -> None:
         t = tables.source_cursors
-        values = {"cursor": cursor, "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        values = {"cursor": cursor, "updated_at": datetime.now(UTC).isoformat(timespec="seconds")}
         with self.engine.begin() as db:
             if db.execute(update(t).where(t.c.source == source).values(**values)).rowcount == 0:
                 db.execute(insert(t).values(source=source, **values))

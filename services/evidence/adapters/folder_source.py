@@ -1,9 +1,9 @@
 """The embedded evidence source: a local folder laid out like the OneDrive contract tree."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 SUFFIXES = (".packet.json", ".rebates.json", ".pdf", ".docx")  # packets, and the documents they came from
 

@@ -81,7 +81,8 @@ class NoTokenCacheEvents(logging.Filter):
         return not str(record.msg).startswith("event=")
 
 
-SECRET_BEARING_LOGS = {"msal.token_cache": NoTokenCacheEvents,"httpx": OriginOnlyUrls, "httpcore.connection": EventNameOnly, "httpcore.http11": EventNameOnly,
+SECRET_BEARING_LOGS = {"msal.token_cache": NoTokenCacheEvents, "httpx": OriginOnlyUrls,
+                       "httpcore.connection": EventNameOnly, "httpcore.http11": EventNameOnly,
                     "httpcore.http2": EventNameOnly, "httpcore.proxy": EventNameOnly, "httpcore.socks": EventNameOnly}
 
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable, TypeVar
+from typing import TypeVar
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import httpx
@@ -63,7 +64,8 @@ class GraphContractsSource:
         folder = lambda g: drive(g).items.by_drive_item_id(root.id)  # noqa: E731
         token = self.cursors.get(self.source_key)
         try:
-            page = await self._call("delta", lambda g: folder(g).delta_with_token(token).get() if token else folder(g).delta.get())
+            page = await self._call("delta", lambda g: folder(g).delta_with_token(token).get() if token
+                                    else folder(g).delta.get())
         except ResyncRequired:
             # Graph forgot the cursor (410): enumerate everything again; unchanged documents dedupe by content hash.
             log.info("graph delta cursor expired; reading the whole tree")

@@ -5,7 +5,6 @@ import asyncio
 
 from leaf.common.v1 import common_pb2
 from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
-
 from runtime.convert import EVIDENCE_KIND, GOVERNANCE, GOVERNANCE_NAME, READINESS, scope_from_proto
 from runtime.grant_guard import current_grant
 from runtime.identity import operator_of
@@ -16,7 +15,6 @@ from services.evidence.domain.documents import Document
 from services.evidence.domain.governance import PromotePacket
 from services.evidence.domain.packets import CONTRACT, REBATES, StoredPacket
 from services.evidence.service_layer import handlers
-
 
 
 def packet_to_proto(packet: StoredPacket, document: Document | None = None) -> evidence_pb2.Packet:

@@ -5,7 +5,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from runtime.errors import InputError, NotFound
 from runtime.grants import Grant
@@ -31,7 +31,7 @@ class SyncReport:
 def sync_documents(documents, packets: SqlPacketRepository, now: datetime | None = None) -> SyncReport:
     """Packetize every document; a changed one becomes a new version, an invalid one leaves the old in force."""
     report = SyncReport()
-    retrieved_at = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+    retrieved_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     delivered, packet_files = _split(documents, retrieved_at)
     for stored in delivered.values():
         packets.add_document(stored)
@@ -103,7 +103,7 @@ def document_for(packet_id: str, client_id: str, packets: SqlPacketRepository) -
 def promote_packet(order: PromotePacket, packets: SqlPacketRepository, now: datetime | None = None) -> StoredPacket:
     """Operator action: a candidate becomes governed as a new version, recorded in the audit log."""
     current = get_packet(order.packet_id, order.client_id, packets)
-    stamp = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+    stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
     packet, audit = promoted(current, order, stamp)
     packets.add(packet, audit)
     log.info("packet promoted", extra={"packet_id": packet.packet_id, "to": packet.governance})

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import jwt
+
 from leaf.common.v1 import common_pb2
 from leaf.scope.v1 import scope_pb2
-
 from runtime.clients import call
 from runtime.grants import METADATA_KEY
 from services.gateway.adapters.callers import CallerAssertions, mesh_names
@@ -82,7 +82,7 @@ class Grants:
         metadata = ((METADATA_KEY, grant.token),)
         if epoch == self._epoch and has_areas(grant.token):
             expires = datetime.fromisoformat(grant.expires_at)
-            half_life = max((expires - datetime.now(timezone.utc)).total_seconds() / 2, 0)
+            half_life = max((expires - datetime.now(UTC)).total_seconds() / 2, 0)
             self._reads[key] = (time.monotonic() + half_life, metadata)
         return metadata
 

@@ -11,7 +11,6 @@ from leaf.calc.v1 import calc_pb2_grpc
 from leaf.evidence.v1 import evidence_pb2_grpc
 from leaf.publisher.v1 import publisher_pb2_grpc
 from leaf.scope.v1 import scope_pb2_grpc
-
 from runtime.clients import is_serving, open_channel
 from services.gateway.adapters.callers import CallerAssertions, Metadata
 from services.gateway.adapters.grants import Grants

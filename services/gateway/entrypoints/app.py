@@ -7,29 +7,45 @@ like one that does not exist.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from contextlib import asynccontextmanager
-from typing import Callable
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import APIKeyHeader
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from leaf.scope.v1 import scope_pb2
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from leaf.scope.v1 import scope_pb2
 from runtime.errors import DomainError
-from runtime.principals import ENTITLED_PATTERN, MAX_LENGTH as MAX_PRINCIPAL
+from runtime.principals import ENTITLED_PATTERN
+from runtime.principals import MAX_LENGTH as MAX_PRINCIPAL
 from services.gateway.adapters.mesh import Mesh
 from services.gateway.domain.identity import Identity
 from services.gateway.entrypoints import problems
 from services.gateway.entrypoints.auth import TOKEN_HEADER, Authenticator, authenticate
 from services.gateway.entrypoints.edge import TIMEOUT_HEADER, Edge, record
-from services.gateway.entrypoints.schemas import (ArtifactList, DashboardTable, EntitlementGrant, Entitlements,
-                                                  Health, Packets, PacketWithBody, Problem, Registry, Resolution,
-                                                  Revoked, Run, RunRequest, ScopeRequest, Sufficiency,
-                                                  SufficiencyRequest, EntitlementEntry)
+from services.gateway.entrypoints.schemas import (
+    ArtifactList,
+    DashboardTable,
+    EntitlementEntry,
+    EntitlementGrant,
+    Entitlements,
+    Health,
+    Packets,
+    PacketWithBody,
+    Problem,
+    Registry,
+    Resolution,
+    Revoked,
+    Run,
+    RunRequest,
+    ScopeRequest,
+    Sufficiency,
+    SufficiencyRequest,
+)
 from services.gateway.service_layer import artifacts, entitlements, evidence, registry, runs
 from services.gateway.settings import GatewaySettings
 

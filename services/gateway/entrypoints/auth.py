@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import Mapping
+from collections.abc import Mapping
 
 from fastapi import Request
 
 from services.gateway.adapters import dev_keys
-from services.gateway.adapters.access_jwt import (MISSING, AccessVerifier, SigningKeys, certs_url_of, issuer_of, refused,
-                                                   team_keys)
+from services.gateway.adapters.access_jwt import MISSING, AccessVerifier, SigningKeys, certs_url_of, issuer_of, refused, team_keys
 from services.gateway.domain.identity import Identity
 from services.gateway.settings import AccessSettings
 

@@ -5,7 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from runtime.principals import ENTITLED_PATTERN, MAX_LENGTH as MAX_PRINCIPAL
+from runtime.principals import ENTITLED_PATTERN
+from runtime.principals import MAX_LENGTH as MAX_PRINCIPAL
 
 DATE = r"^\d{4}-\d{2}-\d{2}$"
 # A calendar day on the wire (YYYY-MM-DD), documented as such; the domain checks it is a real day in range.
@@ -81,7 +82,7 @@ class Run(BaseModel):
                                        "leaves out: it lists the first 1000; rows_rejected counts them all")
     lineage: dict[str, Any]
     dashboard: Dashboard
-    artifacts: list["ArtifactRef"] = Field(description="the run's published files")
+    artifacts: list[ArtifactRef] = Field(description="the run's published files")
 
 
 class Registry(BaseModel):

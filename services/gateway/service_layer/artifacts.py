@@ -1,11 +1,11 @@
 """A published run's files at the edge: the list, and one file's verified bytes streamed from the publisher."""
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import grpc
-from leaf.publisher.v1 import publisher_pb2
 
+from leaf.publisher.v1 import publisher_pb2
 from runtime.clients import call
 from runtime.errors import NotFound
 from runtime.grpc_errors import from_rpc_error

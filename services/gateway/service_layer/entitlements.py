@@ -7,7 +7,6 @@ gateway's cached read grants of the principal concerned, so its next read alread
 from __future__ import annotations
 
 from leaf.scope.v1 import scope_pb2
-
 from runtime import principals
 from runtime.clients import call
 from runtime.errors import Refused

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 from leaf.calc.v1 import calc_pb2
-
 from runtime.clients import call
 from services.gateway.adapters.mesh import Mesh
 from services.gateway.domain.identity import Identity

@@ -13,7 +13,6 @@ import json
 from leaf.calc.v1 import calc_pb2
 from leaf.publisher.v1 import publisher_pb2
 from leaf.scope.v1 import scope_pb2
-
 from runtime.clients import call
 from runtime.convert import READINESS_NAME, lineage_to_dict
 from runtime.errors import NotReady

@@ -1,7 +1,7 @@
 """Which mirrored IT requests a scope grant may see: the request's client, and its groups when it names some."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from runtime.grants import Grant
 

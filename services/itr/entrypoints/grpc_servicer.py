@@ -5,7 +5,6 @@ import asyncio
 import json
 
 from leaf.itr.v1 import itr_pb2, itr_pb2_grpc
-
 from runtime.grant_guard import current_grant
 from services.itr.adapters.mirror import SqlRequestMirror
 from services.itr.service_layer import requests

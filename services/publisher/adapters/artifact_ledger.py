@@ -1,7 +1,7 @@
 """The artifact ledger: one row per stored artifact, written only after its bytes are stored."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +25,7 @@ class SqlArtifactLedger:
         """All rows in one transaction: a publication is listed whole or not at all."""
         if not artifacts:
             return
-        stored_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        stored_at = datetime.now(UTC).isoformat(timespec="seconds")
         rows = [{"artifact_id": a.artifact_id, "run_id": a.run_id, "client_id": client_id, "name": a.name,
                  "content_type": a.content_type, "sha256": a.sha256, "size": a.size, "stored_at": stored_at}
                 for a in artifacts]

@@ -7,15 +7,15 @@ a million-claim run and lets every artifact (workbook, CSV, JSON) read the rows 
 from __future__ import annotations
 
 import csv
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import astuple
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import AsyncIterator, Callable, Iterator
 
 import grpc
-from leaf.calc.v1 import calc_pb2
 
+from leaf.calc.v1 import calc_pb2
 from runtime.clients import call, domain_error_of
 from services.publisher.domain.extract import EXTRACT_COLUMNS, ExtractRow, cell, rows_of
 from services.publisher.domain.run_context import RejectedRow

@@ -11,7 +11,6 @@ import json
 from dataclasses import dataclass
 
 from leaf.calc.v1 import calc_pb2
-
 from runtime.clients import call
 from runtime.convert import lineage_to_dict
 from runtime.errors import Internal

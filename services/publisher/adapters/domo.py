@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable, Literal
+from typing import Literal
 
 import requests
 from pydantic import SecretStr, model_validator
@@ -21,9 +22,21 @@ from runtime.errors import NotReady, Unavailable
 from runtime.settings import LeafSettings
 from services.publisher.adapters.domo_outbox import DomoOutbox
 from services.publisher.domain.dashboard import Table
-from services.publisher.domain.domo_plan import (DESCRIPTION, POLICY_PREFIX, Column, DatasetPlan, DatasetSummary,
-                                                 Entitlement, Policy, PublishSummary, merge, parse_csv, plan_datasets,
-                                                 plan_policies, to_csv_text)
+from services.publisher.domain.domo_plan import (
+    DESCRIPTION,
+    POLICY_PREFIX,
+    Column,
+    DatasetPlan,
+    DatasetSummary,
+    Entitlement,
+    Policy,
+    PublishSummary,
+    merge,
+    parse_csv,
+    plan_datasets,
+    plan_policies,
+    to_csv_text,
+)
 
 log = logging.getLogger(__name__)
 DOMO_SETTINGS = ("LEAF_DOMO_API_HOST", "LEAF_DOMO_CLIENT_ID", "LEAF_DOMO_CLIENT_SECRET")
@@ -210,7 +223,7 @@ class DomoPublisher:
         for attempt in range(1, attempts + 1):
             try:
                 response = send(self._transport())
-                response.content   # pydomo streams responses: read the body so the connection is released
+                response.content  # noqa: B018 - pydomo streams responses: read the body so the connection is released
             except requests.RequestException as exc:
                 status, delay = type(exc).__name__, self.backoff * 2 ** (attempt - 1)
                 attempts = attempts if idempotent else attempt

@@ -9,13 +9,23 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from services.publisher.domain.dashboard import Table
-from services.publisher.domain.domo_plan import (DESCRIPTION, Column, DatasetPlan, DatasetSummary, Entitlement,
-                                                 PublishSummary, merge, parse_csv, plan_datasets, plan_policies,
-                                                 to_csv_text)
+from services.publisher.domain.domo_plan import (
+    DESCRIPTION,
+    Column,
+    DatasetPlan,
+    DatasetSummary,
+    Entitlement,
+    PublishSummary,
+    merge,
+    parse_csv,
+    plan_datasets,
+    plan_policies,
+    to_csv_text,
+)
 
 
 class DomoOutbox:
@@ -28,7 +38,8 @@ class DomoOutbox:
     def publish(self, run_id: str, client_id: str, tables: list[Table],
                 entitlements: Iterable[Entitlement]) -> PublishSummary:
         entitlements = list(entitlements)
-        summaries = tuple(self._publish_one(plan, entitlements) for plan in plan_datasets(run_id, client_id, tables, self.per_client))
+        plans = plan_datasets(run_id, client_id, tables, self.per_client)
+        summaries = tuple(self._publish_one(plan, entitlements) for plan in plans)
         return PublishSummary(run_id, client_id, "outbox", summaries)
 
     def _publish_one(self, plan: DatasetPlan, entitlements: list[Entitlement]) -> DatasetSummary:

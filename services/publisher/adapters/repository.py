@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +24,7 @@ class SqlPublicationRepository:
                     run_id=run_id, scope_hash=scope.scope_hash, client_id=scope.client_id,
                     canonical_scope=scope.canonical_json().decode(),
                     tables_json=json.dumps(document, ensure_ascii=False).encode(),
-                    published_at=datetime.now(timezone.utc).isoformat(timespec="seconds")))
+                    published_at=datetime.now(UTC).isoformat(timespec="seconds")))
         except IntegrityError:
             pass  # already published: a run's publication never changes
 

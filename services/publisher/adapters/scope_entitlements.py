@@ -7,7 +7,6 @@ operators) list entitlements.
 from __future__ import annotations
 
 from leaf.scope.v1 import scope_pb2
-
 from runtime import principals
 from runtime.clients import call
 from runtime.identity import SignedAssertions

@@ -24,9 +24,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Iterable, Protocol
+from typing import Protocol
 
 from runtime.errors import InputError, Refused
 from services.publisher.domain.dashboard import SCOPE_COLUMNS, Table

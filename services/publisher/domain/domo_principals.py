@@ -8,7 +8,7 @@ gets no policy and sees nothing in Domo — never another principal's rows.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from runtime import principals
 from services.publisher.domain.domo_plan import Entitlement

@@ -12,10 +12,11 @@ import hashlib
 import hmac
 import io
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import astuple, dataclass, fields
 from datetime import date
 from decimal import Decimal
-from typing import IO, Iterable, Iterator
+from typing import IO
 
 PSEUDONYM_PREFIX = "mk_"  # never shaped like a member id (the contract refuses `M` + digits)
 

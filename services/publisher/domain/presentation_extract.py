@@ -7,8 +7,8 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from openpyxl import load_workbook
 from pypdf import PdfReader

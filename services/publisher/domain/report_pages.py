@@ -5,7 +5,7 @@ The body never draws these: the page template's callbacks do, so no page can lea
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import landscape, letter
@@ -42,7 +42,7 @@ class ReportCanvas(Canvas):
 
     def __init__(self, *args, created_at: datetime, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        stamp = created_at.astimezone(timezone.utc).strftime("D:%Y%m%d%H%M%S+00'00'")
+        stamp = created_at.astimezone(UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
         self.setDateFormatter(lambda *_: stamp)  # CreationDate and ModDate: the run's time, not the clock's
         # ReportLab seeds the document /ID with its own clock (SOURCE_DATE_EPOCH if set, else a fixed epoch when
         # invariant), before any page exists; reseeding it with the run's time leaves the run as its only input.

@@ -7,10 +7,10 @@ renderer pins its timestamps and metadata to `created_at`, so the same context g
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Callable, Iterable, Iterator
 
 from services.publisher.domain.extract import ExtractRow
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from datetime import timezone
+from datetime import UTC
 from os import PathLike
 from typing import BinaryIO
 
@@ -43,7 +43,7 @@ def write_workbook(context: RunContext, out: str | PathLike | BinaryIO, *,
             "title": f"LeafEnterprise audit workbook {context.run_id}", "subject": context.scope_hash,
             "author": "LeafEnterprise", "company": "LeafEnterprise",
             # XlsxWriter prints this with a literal `Z`, so it must be UTC already.
-            "created": context.created_at.astimezone(timezone.utc)})
+            "created": context.created_at.astimezone(UTC)})
         _write_sheets(workbook, context, extract_rows_per_sheet)
         workbook.close()
 

@@ -5,9 +5,9 @@ own header, so no claim is ever cut off.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import chain, islice
 from operator import attrgetter
-from typing import Iterable
 
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet

@@ -9,8 +9,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from services.publisher.domain.report_format import HEADLINE
 from services.publisher.domain.run_context import RunContext
-from services.publisher.domain.workbook_cells import (RUN_ROWS, Formats, width, write_run_rows, write_table,
-                                                      write_value)
+from services.publisher.domain.workbook_cells import RUN_ROWS, Formats, width, write_run_rows, write_table, write_value
 
 MODELED_LABEL = "MODELED — not a final guarantee claim"
 BLOCKED_LABEL = "BLOCKED — no figure is shown; see the reasons"

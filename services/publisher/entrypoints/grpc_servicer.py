@@ -5,7 +5,6 @@ import asyncio
 import json
 
 from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
-
 from runtime.grant_guard import current_grant
 from services.publisher.domain.artifacts import StoredArtifact
 from services.publisher.domain.dashboard import Table, to_csv

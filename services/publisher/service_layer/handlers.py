@@ -20,7 +20,8 @@ from services.publisher.domain.dashboard import Table
 from services.publisher.domain.domo_plan import DomoTarget
 from services.publisher.domain.extract import Pseudonymizer
 from services.publisher.domain.run_context import RunContext
-from services.publisher.service_layer.artifacts import get_artifact as read_verified, store_artifacts
+from services.publisher.service_layer.artifacts import get_artifact as read_verified
+from services.publisher.service_layer.artifacts import store_artifacts
 
 
 @dataclass

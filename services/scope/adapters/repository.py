@@ -16,7 +16,8 @@ class SqlRegistryRepository:
     def load(self) -> Registry:
         with self.engine.connect() as db:
             return Registry(
-                clients=tuple(Client(r.client_id, r.name, r.region) for r in db.execute(select(tables.clients).order_by("client_id"))),
+                clients=tuple(Client(r.client_id, r.name, r.region)
+                              for r in db.execute(select(tables.clients).order_by("client_id"))),
                 pbm_ids=frozenset(db.scalars(select(tables.pbms.c.pbm_id))),
                 tpa_ids=frozenset(db.scalars(select(tables.tpas.c.tpa_id))),
                 plans=tuple(Plan(r.client_id, r.pbm_id, r.tpa_id, r.valid_from, r.valid_to)
@@ -28,7 +29,8 @@ class SqlRegistryRepository:
     def replace(self, document: dict) -> None:
         """Replace the registry with `document` (the shape of demo/registry.json); all or nothing."""
         def dated(rows):
-            return [{**r, "valid_from": date.fromisoformat(r["valid_from"]), "valid_to": date.fromisoformat(r["valid_to"])} for r in rows]
+            return [{**r, "valid_from": date.fromisoformat(r["valid_from"]), "valid_to": date.fromisoformat(r["valid_to"])}
+                    for r in rows]
 
         with self.engine.begin() as db:
             for table in (tables.groups, tables.plans, tables.clients, tables.pbms, tables.tpas):

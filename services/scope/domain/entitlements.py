@@ -8,8 +8,8 @@ verified identity's principal and group principals, never through a name that me
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Iterable
 
 from runtime import principals as names
 from runtime.errors import InputError

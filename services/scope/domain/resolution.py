@@ -8,7 +8,7 @@ from runtime.scope import Scope
 from services.scope.domain.registry import Client, Plan, Registry, covers
 
 
-class State(str, Enum):
+class State(str, Enum):  # noqa: UP042 - str() of a member is part of what callers print
     EXACT = "exact"
     AMBIGUOUS = "ambiguous"
     UNKNOWN = "unknown"

@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 
 from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
-
 from runtime.convert import scope_from_proto, scope_to_proto
 from runtime.grant_keys import GrantKeys
 from runtime.identity import operator_of

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from runtime import grants
 from runtime.errors import InputError, NotFound
@@ -12,7 +12,14 @@ from runtime.scope import Scope
 from services.scope.adapters.entitlements import SqlEntitlementRepository
 from services.scope.adapters.repository import SqlRegistryRepository
 from services.scope.domain.entitlements import (
-    Entitlement, GrantEntitlement, Refusal, RevokeEntitlement, audited, entitled_areas, entitled_scope, principal,
+    Entitlement,
+    GrantEntitlement,
+    Refusal,
+    RevokeEntitlement,
+    audited,
+    entitled_areas,
+    entitled_scope,
+    principal,
 )
 
 log = logging.getLogger(__name__)
@@ -38,7 +45,7 @@ class IssuedGrant:
 
 
 def _now(now: datetime | None) -> str:
-    return (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+    return (now or datetime.now(UTC)).isoformat(timespec="seconds")
 
 
 def grant_entitlement(order: GrantEntitlement, entitlements: SqlEntitlementRepository, registry: SqlRegistryRepository,

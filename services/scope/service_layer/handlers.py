@@ -1,7 +1,7 @@
 """Scope use cases: each takes a command and the repositories, and returns a domain result."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from services.scope.adapters.entitlements import SqlEntitlementRepository
 from services.scope.adapters.repository import SqlRegistryRepository

@@ -6,8 +6,14 @@ import pytest
 from runtime.errors import InputError
 from services.calc.domain.calculate import render
 from services.calc.domain.claims import Reject
-from services.calc.domain.rejected_rows import (MAX_PAGE_SIZE, REJECTED_ROWS_IN_MESSAGE, Listing, capped_for_message,
-                                                page_of, row_after)
+from services.calc.domain.rejected_rows import (
+    MAX_PAGE_SIZE,
+    REJECTED_ROWS_IN_MESSAGE,
+    Listing,
+    capped_for_message,
+    page_of,
+    row_after,
+)
 
 from .builders import contract, row, run
 

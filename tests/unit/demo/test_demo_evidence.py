@@ -7,8 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from demo import (ONEDRIVE_DIR, REGISTRY_PATH, load_contract_packets, load_rebate_evidence,
-                  load_registry)
+from demo import ONEDRIVE_DIR, REGISTRY_PATH, load_contract_packets, load_rebate_evidence, load_registry
 
 PACKETS = sorted(ONEDRIVE_DIR.glob("Clients/*/*/contract-*.packet.json"))
 REBATES = sorted(ONEDRIVE_DIR.glob("Clients/*/*/rebates-*.rebates.json"))

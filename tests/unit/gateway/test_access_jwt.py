@@ -202,7 +202,8 @@ def test_alg_none_is_refused(verifier):
 def test_hs256_signed_with_our_public_key_is_refused(verifier, key, jwks):
     # Algorithm confusion: an attacker who knows the public key uses it as an HMAC secret.
     public_pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    signing_input = f"{b64(json.dumps({'alg': 'HS256', 'kid': 'kid-1', 'typ': 'JWT'}).encode())}.{b64(json.dumps(claims()).encode())}"
+    header = b64(json.dumps({'alg': 'HS256', 'kid': 'kid-1', 'typ': 'JWT'}).encode())
+    signing_input = f"{header}.{b64(json.dumps(claims()).encode())}"
     for secret in (public_pem, json.dumps(jwks.keys[0]).encode()):
         forged = f"{signing_input}.{b64(hmac.new(secret, signing_input.encode(), hashlib.sha256).digest())}"
         refused(verifier, forged)

@@ -6,7 +6,7 @@ import io
 import json
 
 import xlsxwriter
-from reportlab.lib.pagesizes import landscape, A3
+from reportlab.lib.pagesizes import A3, landscape
 from reportlab.pdfgen import canvas
 
 from services.publisher.domain.presentation_contract import Artifact

@@ -2,11 +2,11 @@
 import json
 from pathlib import Path
 
+from demo.generator import generate_claims
 from runtime.packets import parse_contract
 from runtime.scope import Scope
 from services.calc.domain.calculate import calculate
 from services.calc.domain.reading import read_claims
-from demo.generator import generate_claims
 from services.publisher.domain.dashboard import SCOPE_COLUMNS, dashboard_tables
 
 

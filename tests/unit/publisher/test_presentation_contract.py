@@ -12,8 +12,18 @@ from services.publisher.domain.presentation_contract import Artifact, Presentati
 from services.publisher.domain.presentation_extract import XLSX
 from services.publisher.domain.presentation_rules import RULE_IDS
 from tests.unit.publisher.presentation_corpus import (
-    DASHBOARD_ROWS, PHI_NAMES_IN_TEXT, PHI_NAMES_ONLY, RUN_JSON, TEXT_SAMPLES, VALUES, clean_artifacts, csv_bytes,
-    pdf_bytes, report_lines, xlsx_bytes)
+    DASHBOARD_ROWS,
+    PHI_NAMES_IN_TEXT,
+    PHI_NAMES_ONLY,
+    RUN_JSON,
+    TEXT_SAMPLES,
+    VALUES,
+    clean_artifacts,
+    csv_bytes,
+    pdf_bytes,
+    report_lines,
+    xlsx_bytes,
+)
 
 CHEAP_NEIGHBOURS = clean_artifacts()[:3]  # the CSVs and run.json; the full clean set is checked once, below
 NEW_COLUMN = xl_col_to_name(len(DASHBOARD_ROWS[0]))  # the sheet column a poisoned `note` or PHI header lands in

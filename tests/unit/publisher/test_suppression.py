@@ -3,7 +3,8 @@ import copy
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.publisher.domain.dashboard import Table
 from services.publisher.domain.suppression import CONTEXT_COLUMNS, suppress_tables

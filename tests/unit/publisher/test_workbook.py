@@ -32,7 +32,7 @@ HEADLINES = {"awp_discount_guarantee": "shortfall", "dispensing_fee_guarantee": 
 VARIANTS = {"final": {}, "modeled": {"governance": "candidate"}, "blocked": {"contract": False}}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def built(variant: str):
     """Each variant's context, workbook bytes and the workbook read back, built once for the module."""
     context = sample_context(**VARIANTS[variant])

@@ -1,7 +1,7 @@
 """Signed scope grants: round trip, expiry, tampering, unknown keys, rotation, covers()."""
 import base64
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import grpc
 import jwt
@@ -13,7 +13,7 @@ from runtime.grant_keys import GrantKeys, GrantKeySettings, local_grant_keys, pa
 from runtime.grants import METADATA_KEY, GrantRefused, grant_from_context, issue, verify, with_grant
 from runtime.scope import Scope
 
-NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 K1, K0, KX = ("k1", b"1" * 32), ("k0", b"0" * 32), ("kx", b"x" * 32)
 KEYS = GrantKeys(K1, K0)
 SCOPE = Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31", None, ("G1", "G2"))

@@ -2,18 +2,17 @@
 import base64
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 
 from runtime.errors import InputError
-from runtime.identity import (AUDIENCE, ISSUER, IdentityRefused, OperatorRequired, SignedAssertions, operator_of,
-                              sign, verify)
-from runtime.identity_keys import IdentityKeys, IdentitySettings, local_identity_keys
 from runtime.grant_keys import local_grant_keys
+from runtime.identity import AUDIENCE, ISSUER, IdentityRefused, OperatorRequired, SignedAssertions, operator_of, sign, verify
+from runtime.identity_keys import IdentityKeys, IdentitySettings, local_identity_keys
 
-NOW = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 K1, K0 = ("i1", b"1" * 32), ("i0", b"0" * 32)
 KEYS = IdentityKeys(K1, K0)
 ALICE = "user:alice@leaf.health"

@@ -1,8 +1,8 @@
 """The one gRPC message limit: read and validated like every setting; gRPC's own size refusals named by side."""
 import grpc
 import pytest
-from leaf.calc.v1 import calc_pb2
 
+from leaf.calc.v1 import calc_pb2
 from runtime.errors import TooLarge
 from runtime.message_size import channel_options, require_fits, too_large_of
 from runtime.settings import DEFAULT_MAX_MESSAGE_BYTES, LeafSettings, SettingsError, load_settings

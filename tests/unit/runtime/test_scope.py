@@ -9,7 +9,8 @@ from runtime.scope import Scope
 
 def test_canonical_json_is_sorted_compact_and_hashed():
     scope = Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31")
-    expected = b'{"client_id":"C001","date_from":"2025-01-01","date_to":"2025-12-31","group_ids":[],"pbm_id":"PBM_A","tpa_id":null}'
+    expected = (b'{"client_id":"C001","date_from":"2025-01-01","date_to":"2025-12-31","group_ids":[],'
+                b'"pbm_id":"PBM_A","tpa_id":null}')
     assert scope.canonical_json() == expected
     assert scope.scope_hash == hashlib.sha256(expected).hexdigest()
     assert not scope.is_partial

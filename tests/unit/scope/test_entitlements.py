@@ -107,7 +107,8 @@ def test_a_granted_scope_never_reaches_beyond_the_entitlements(rights, caller, c
         assert not mine or (not whole and groups and not set(groups) <= allowed)
         return
     assert mine, "a scope was granted for a client none of the caller's principals is entitled to"
-    assert (result.client_id, result.pbm_id, result.date_from, result.date_to) == (client, "PBM_A", asked.date_from, asked.date_to)
+    granted = (result.client_id, result.pbm_id, result.date_from, result.date_to)
+    assert granted == (client, "PBM_A", asked.date_from, asked.date_to)
     if any(not e.group_ids for e in mine):
         assert result == asked
     else:

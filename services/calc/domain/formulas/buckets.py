@@ -1,8 +1,8 @@
 """Buckets (channel, brand_generic): their documented order and their fields in a result row."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Iterable
 
 from runtime.packets import BRAND_GENERIC, CHANNELS, Term
 from services.calc.domain.aggregates import Bucket

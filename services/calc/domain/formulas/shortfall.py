@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Callable
 
 from services.calc.domain.rounding import ZERO_MONEY
 

@@ -1,8 +1,8 @@
 """What awp_discount_guarantee and dispensing_fee_guarantee share: a row per contract term bucket, then the shortfall."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Callable
 
 from runtime.packets import ContractPacket, Term
 from services.calc.domain.aggregates import ClaimsFacts, Totals

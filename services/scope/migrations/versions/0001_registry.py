@@ -12,8 +12,10 @@ def upgrade() -> None:
     op.create_table("clients", sa.Column("client_id", sa.String(64), primary_key=True),
                     sa.Column("name", sa.String(200), nullable=False),
                     sa.Column("region", sa.String(100), nullable=False, server_default=""))
-    op.create_table("pbms", sa.Column("pbm_id", sa.String(64), primary_key=True), sa.Column("name", sa.String(200), nullable=False))
-    op.create_table("tpas", sa.Column("tpa_id", sa.String(64), primary_key=True), sa.Column("name", sa.String(200), nullable=False))
+    op.create_table("pbms", sa.Column("pbm_id", sa.String(64), primary_key=True),
+                    sa.Column("name", sa.String(200), nullable=False))
+    op.create_table("tpas", sa.Column("tpa_id", sa.String(64), primary_key=True),
+                    sa.Column("name", sa.String(200), nullable=False))
     op.create_table(
         "plans",
         sa.Column("client_id", sa.String(64), sa.ForeignKey("clients.client_id"), primary_key=True),

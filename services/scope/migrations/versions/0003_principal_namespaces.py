@@ -7,7 +7,7 @@ entitlement whose namespaced principal could never match a caller any more (a sp
 longer than the column) is removed, with a `revoke` audit entry saying why, rather than kept unreachable.
 The rule is written out here, not imported, so this migration never changes.
 """
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import context, op
@@ -39,7 +39,7 @@ def upgrade() -> None:
     if context.is_offline_mode():  # DDL rendered as text reads no rows: there is nothing to convert
         return
     db = op.get_bind()
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     for row in db.execute(sa.select(entitlements)).all():
         new = namespaced(row.principal)
         where = (entitlements.c.principal == row.principal) & (entitlements.c.client_id == row.client_id)
