@@ -47,14 +47,20 @@ async def test_a_run_over_the_mesh_equals_leaf_calc_and_is_published(tmp_path, c
         stub = calc_pb2_grpc.CalcServiceStub(calc_channel)
         exact = Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31")
         scope, grant = scope_to_proto(exact), grant_for(exact)
+        planned = await stub.PlanRun(calc_pb2.CreateRunRequest(scope=scope), metadata=grant)
         run = await stub.CreateRun(calc_pb2.CreateRunRequest(scope=scope), metadata=grant)
         again = await stub.CreateRun(calc_pb2.CreateRunRequest(scope=scope), metadata=grant)
+        replanned = await stub.PlanRun(calc_pb2.CreateRunRequest(scope=scope), metadata=grant)
+        for_itr = await stub.PlanRun(calc_pb2.CreateRunRequest(scope=scope, itr_request_id="a0B1"), metadata=grant)
         stored = await stub.GetRun(calc_pb2.GetRunRequest(run_id=run.run_id), metadata=read_grant("C001"))
         publication = await publisher_pb2_grpc.PublisherServiceStub(publisher_channel).PublishRun(
             publisher_pb2.PublishRunRequest(run_id=run.run_id), metadata=grant)
 
     assert run.result_json == offline(claims_csv, "C001", "PBM_A", 2025)
     assert again.run_id == run.run_id and stored.result_json == run.result_json
+    # The plan names the run before it is computed, and knows it once it is; other inputs are another run.
+    assert (planned.run_id, planned.computed, replanned.run_id, replanned.computed) == (run.run_id, False, run.run_id, True)
+    assert for_itr.run_id != run.run_id and not for_itr.computed
     assert {e.evidence_id for e in run.lineage.evidence} == {"CP-C001-PBMA-2025", "RB-C001-PBMA-2025"}
     tables = {t.name: json.loads(t.rows_json) for t in publication.tables}
     assert {"readiness", "awp_discount_guarantee", "formula_totals"} <= set(tables)

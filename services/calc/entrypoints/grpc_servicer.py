@@ -16,7 +16,7 @@ from services.calc.domain.registry import REGISTRY_VERSION, registry
 from services.calc.domain.rejected_rows import capped_for_message
 from services.calc.domain.run import RunRecord, missing_evidence
 from services.calc.service_layer.run_claims import ListRunRejects, list_run_rejects, stream_run_claims
-from services.calc.service_layer.runs import CalcDeps, CreateRun, create_run, get_run, result_of
+from services.calc.service_layer.runs import CalcDeps, CreateRun, create_run, get_run, plan_run, result_of
 
 
 def run_to_proto(record: RunRecord) -> calc_pb2.Run:
@@ -67,6 +67,11 @@ class CalcServicer(calc_pb2_grpc.CalcServiceServicer):
     async def CreateRun(self, request, context):
         order = CreateRun(scope_from_proto(request.scope), request.itr_request_id, current_trace_id())
         return self._sendable(run_to_proto(await create_run(order, current_grant(), self.deps)))
+
+    async def PlanRun(self, request, context):
+        order = CreateRun(scope_from_proto(request.scope), request.itr_request_id)
+        plan = await plan_run(order, current_grant(), self.deps)
+        return calc_pb2.RunPlan(run_id=plan.run_id, computed=plan.computed)
 
     async def GetRun(self, request, context):
         return self._sendable(run_to_proto(await get_run(request.run_id, current_grant(), self.deps)))

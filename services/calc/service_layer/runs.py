@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from runtime.errors import NotFound
 from runtime.grants import Grant
 from runtime.scope import Scope
-from services.calc.adapters.claims_schema import ClaimsStore
+from services.calc.adapters.claims_schema import ClaimsStore, no_claims_loaded
 from services.calc.adapters.evidence_client import Evidence, EvidenceClient
 from services.calc.adapters.run_repository import SqlRunRepository
 from services.calc.domain.calculate import calculate_from_aggregates, check_evidence_scope, render
@@ -33,21 +33,50 @@ class CalcDeps:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
-async def create_run(order: CreateRun, grant: Grant, deps: CalcDeps) -> RunRecord:
-    """Compute (or find again) the run of `order.scope`, which the caller's grant must cover."""
-    scope = order.scope
+@dataclass(frozen=True)
+class RunPlan:
+    """The run CreateRun would make now: its id, and whether it is stored already."""
+
+    run_id: str
+    computed: bool
+
+
+async def _evidence_for(scope: Scope, grant: Grant, deps: CalcDeps):
+    """The scope's contract and rebate evidence, once the grant covers the scope and the evidence matches it."""
     if not grant.covers_scope(scope):
         # The scope service's own answer for "no such scope" and "not yours" alike.
         raise NotFound("scope_not_found", "no such scope for this caller")
     contract, rebates = await deps.evidence.for_scope(scope)
+    check_evidence_scope(scope, contract and contract.value, rebates and rebates.value)
+    return contract, rebates
+
+
+def _run_id(order: CreateRun, claims_sha256: str, evidence: list[Evidence]) -> str:
+    return run_id_for(order.scope.scope_hash, REGISTRY_VERSION, claims_sha256, [e.sha256 for e in evidence],
+                      order.itr_request_id)
+
+
+async def plan_run(order: CreateRun, grant: Grant, deps: CalcDeps) -> RunPlan:
+    """The id `create_run` would give these inputs now (the active claims snapshot, the evidence in force), and
+    whether that run is stored; nothing is computed. Refuses what `create_run` would refuse before computing."""
+    contract, rebates = await _evidence_for(order.scope, grant, deps)
+    snapshot = await asyncio.to_thread(deps.claims.snapshot)
+    if snapshot is None:
+        raise no_claims_loaded()
+    run_id = _run_id(order, snapshot.claims_sha256, [e for e in (contract, rebates) if e is not None])
+    return RunPlan(run_id, await asyncio.to_thread(deps.runs.get, run_id) is not None)
+
+
+async def create_run(order: CreateRun, grant: Grant, deps: CalcDeps) -> RunRecord:
+    """Compute (or find again) the run of `order.scope`, which the caller's grant must cover."""
+    scope = order.scope
+    contract, rebates = await _evidence_for(scope, grant, deps)
     packet, rebate_evidence = contract and contract.value, rebates and rebates.value
-    check_evidence_scope(scope, packet, rebate_evidence)
     # The store sums the scope's claims itself; only the aggregates and the few rejects come back.
     snapshot, facts = await asyncio.to_thread(deps.claims.aggregates_for, scope, packet)
     result = await asyncio.to_thread(calculate_from_aggregates, facts, scope, packet, rebate_evidence)
     evidence = [e for e in (contract, rebates) if e is not None]
-    run_id = run_id_for(scope.scope_hash, REGISTRY_VERSION, facts.claims_sha256, [e.sha256 for e in evidence],
-                        order.itr_request_id)
+    run_id = _run_id(order, facts.claims_sha256, evidence)
     lineage = {
         "run_id": run_id,
         "scope_hash": scope.scope_hash,
