@@ -67,3 +67,9 @@ def current_trace_id() -> str:
     """The 32-hex trace id of the active span, or "" outside a trace."""
     ctx = trace.get_current_span().get_span_context()
     return format(ctx.trace_id, "032x") if ctx.is_valid else ""
+
+
+def current_span_id() -> str:
+    """The 16-hex id of the active span, or "" outside a trace: what a later span names as its parent."""
+    ctx = trace.get_current_span().get_span_context()
+    return format(ctx.span_id, "016x") if ctx.is_valid else ""

@@ -125,6 +125,8 @@ def guarded_calls(stubs, run, task):
     return [
         (calc_("CreateRun"), lambda md: calc.CreateRun(calc_pb2.CreateRunRequest(scope=scope), metadata=md),
          "exact", "scope_not_found"),
+        (calc_("PlanRun"), lambda md: calc.PlanRun(calc_pb2.CreateRunRequest(scope=scope), metadata=md),
+         "exact", "scope_not_found"),
         (calc_("GetRun"), lambda md: calc.GetRun(calc_pb2.GetRunRequest(run_id=run_id), metadata=md),
          "read", "run_not_found"),
         (calc_("StreamRunClaims"), lambda md: streamed(calc.StreamRunClaims,
@@ -176,6 +178,12 @@ def guarded_calls(stubs, run, task):
         # A list names no one thing: another client's grant gets the list without this client's tasks.
         ("/leaf.tasks.v1.TasksService/ListTasks", lambda md: tasks.ListTasks(tasks_pb2.ListTasksRequest(), metadata=md),
          "read", None),
+        # Operators' moves, guarded like the rest; past the grant, a task that does not exist is not found
+        # (what they do to real tasks: tests/integration/test_task_ledger.py).
+        ("/leaf.tasks.v1.TasksService/CancelTask", lambda md: tasks.CancelTask(
+            tasks_pb2.CancelTaskRequest(task_id="task_missing", reason="why"), metadata=as_operator(md)), None, None),
+        ("/leaf.tasks.v1.TasksService/RequeueTask", lambda md: tasks.RequeueTask(
+            tasks_pb2.RequeueTaskRequest(task_id="task_missing", reason="why"), metadata=as_operator(md)), None, None),
     ]
 
 

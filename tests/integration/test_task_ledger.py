@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from dataclasses import replace
 
+import grpc
 import pytest
 from alembic import command
 from alembic.config import Config
@@ -20,10 +22,12 @@ from services.tasks.adapters.ledger import SqlTaskLedger
 from services.tasks.adapters.queues.db_queue import DbTaskQueue
 from services.tasks.adapters.unit_of_work import SqlTaskUnitOfWork
 from services.tasks.bootstrap import MIGRATIONS, TasksSettings, bootstrap
-from services.tasks.domain.states import QUEUED, RUNNING, SUCCEEDED, StateChange
+from services.tasks.domain.kinds import KINDS, RetryPolicy
+from services.tasks.domain.states import DEAD_LETTERED, QUEUED, RUNNING, SUCCEEDED, StateChange
 from services.tasks.domain.tasks import Task
+from services.tasks.service_layer.deliveries import handle_delivery, reconcile_dead_letters
 from services.tasks.service_layer.effects import run_once
-from tests.integration.mesh_fixtures import OPERATOR, PRINCIPAL, as_operator, channel_to, grant_for, running
+from tests.integration.mesh_fixtures import OPERATOR, PRINCIPAL, as_operator, caller, channel_to, grant_for, running
 
 C001 = Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31")
 NOW = "2026-01-01T00:00:00.000+00:00"
@@ -50,15 +54,67 @@ async def test_submissions_record_the_verified_caller_the_decision_and_the_histo
                                           metadata=as_operator(grant_for(C001)))
         assert intended.state == tasks_pb2.QUEUED and intended.operator_intent
 
-        read = await tasks.GetTask(tasks_pb2.GetTaskRequest(task_id=blocked.task_id), metadata=grant_for(C001))
+        read = await tasks.GetTask(tasks_pb2.GetTaskRequest(task_id=blocked.task_id),
+                                   metadata=as_operator(grant_for(C001)))
         assert [(c.from_state, c.to_state, c.actor) for c in read.history] == [("", "blocked", OPERATOR)]
-        listed = await tasks.ListTasks(tasks_pb2.ListTasksRequest(state=tasks_pb2.BLOCKED), metadata=grant_for(C001))
+        listed = await tasks.ListTasks(tasks_pb2.ListTasksRequest(state=tasks_pb2.BLOCKED),
+                                       metadata=as_operator(grant_for(C001)))
         assert {t.task_id for t in listed.tasks} == {blocked.task_id, analyst.task_id}
+        # A task about no client is its submitter's and the operators' only.
+        own = await tasks.ListTasks(tasks_pb2.ListTasksRequest(state=tasks_pb2.BLOCKED), metadata=grant_for(C001))
+        assert {t.task_id for t in own.tasks} == {analyst.task_id}
 
     queue = DbTaskQueue(make_engine(db_url))  # only admitted tasks reached their lanes
     assert [d.task_id for d in queue.receive("publish", max_messages=5)] == [asked.task_id]
     assert [d.task_id for d in queue.receive("takeover", max_messages=5)] == [intended.task_id]
     assert queue.receive("itr", max_messages=5) == []
+
+
+async def test_operators_cancel_and_requeue_over_grpc_and_the_submitter_is_recorded_for_its_worker(db_url):
+    engine = make_engine(db_url)
+    async with running(bootstrap(TasksSettings(LEAF_TASKS_DB_URL=db_url))) as address, channel_to(address) as channel:
+        tasks = tasks_pb2_grpc.TasksServiceStub(channel)
+        metadata = (*caller(PRINCIPAL, groups=("group:analysts",)), *grant_for(C001)[1:])
+        asked = await tasks.SubmitTask(tasks_pb2.SubmitTaskRequest(
+            kind="compute_run", payload_json=json.dumps({"scope": C001.canonical()})), metadata=metadata)
+        recorded = SqlTaskLedger(engine).get(asked.task_id)
+        assert (recorded.requested_by, recorded.requested_groups, recorded.requested_operator) == (
+            PRINCIPAL, ("group:analysts",), False)
+        assert recorded.granted_scope_json == C001.canonical_json().decode() and len(recorded.trace_parent_id) in (0, 16)
+
+        request = tasks_pb2.CancelTaskRequest(task_id=asked.task_id, reason="wrong window")
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await tasks.CancelTask(request, metadata=grant_for(C001))
+        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        cancelled = await tasks.CancelTask(request, metadata=as_operator(grant_for(C001)))
+        assert cancelled.state == tasks_pb2.CANCELLED
+        assert (cancelled.history[-1].actor, cancelled.history[-1].reason) == (OPERATOR, "cancelled: wrong window")
+        with pytest.raises(grpc.aio.AioRpcError) as twice:
+            await tasks.RequeueTask(tasks_pb2.RequeueTaskRequest(task_id=asked.task_id, reason="again"),
+                                    metadata=as_operator(grant_for(C001)))
+        assert twice.value.code() == grpc.StatusCode.ALREADY_EXISTS  # cancelled is not requeueable
+
+        # A task its worker dead-lettered goes back on its lane as a new round; the old dead letter stays stale.
+        second = await tasks.SubmitTask(tasks_pb2.SubmitTaskRequest(
+            kind="compute_run", payload_json=json.dumps({"scope": C001.canonical()})), metadata=metadata)
+        queue, ledger = DbTaskQueue(engine), SqlTaskLedger(engine)
+        once = {"compute_run": replace(KINDS["compute_run"], retry=RetryPolicy(1, 0))}
+        outcomes = {d.task_id: handle_delivery(d, queue, ledger, lambda: SqlTaskUnitOfWork(engine), broken,
+                                               "workload:worker", once) for d in queue.receive("runs", max_messages=5)}
+        assert outcomes == {asked.task_id: "skipped", second.task_id: "dead_lettered"}  # the cancelled one never ran
+        assert ledger.get(second.task_id).state == DEAD_LETTERED
+        requeued = await tasks.RequeueTask(tasks_pb2.RequeueTaskRequest(task_id=second.task_id, reason="fixed"),
+                                           metadata=as_operator(grant_for(C001)))
+        assert (requeued.state, requeued.history[-1].reason) == (tasks_pb2.QUEUED, "requeued: fixed")
+        assert reconcile_dead_letters(queue, "runs", ledger, "workload:worker") == 0
+        assert ledger.get(second.task_id).state == QUEUED
+        (again,) = queue.receive("runs", max_messages=5)
+        assert (again.task_id, again.attempt, json.loads(again.body)["round"]) == (second.task_id, 1, 1)
+    engine.dispose()
+
+
+def broken(task, uow) -> str:
+    raise ConnectionError("calc is down")
 
 
 def test_the_state_history_is_append_only(db_url):

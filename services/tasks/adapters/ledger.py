@@ -15,20 +15,24 @@ from services.tasks.domain.states import QUEUED, StateChange, StateConflict, che
 from services.tasks.domain.tasks import Artifact, Task
 
 T, H = tables.tasks, tables.task_state_changes
-RENAMED = {"last_error": "error", "artifacts": "artifacts_json"}  # Task attribute → column
+RENAMED = {"last_error": "error", "artifacts": "artifacts_json", "requested_groups": "requested_groups_json"}
 
 
 def _columns(fields: dict[str, Any]) -> dict[str, Any]:
+    """Task attributes → column values."""
     values = {RENAMED.get(k, k): v for k, v in fields.items()}
     if "artifacts_json" in values:
         values["artifacts_json"] = json.dumps([a.__dict__ for a in values["artifacts_json"]])
+    if "requested_groups_json" in values:
+        values["requested_groups_json"] = json.dumps(list(values["requested_groups_json"]))
     return values
 
 
 def _task(row) -> Task:
     m = dict(row._mapping)
     m["last_error"], m["artifacts"] = m.pop("error"), tuple(Artifact(**a) for a in json.loads(m.pop("artifacts_json")))
-    m["operator_intent"] = bool(m["operator_intent"])
+    m["requested_groups"] = tuple(json.loads(m.pop("requested_groups_json")))
+    m["operator_intent"], m["requested_operator"] = bool(m["operator_intent"]), bool(m["requested_operator"])
     return Task(**m)
 
 
@@ -106,6 +110,11 @@ class SqlTaskLedger:
             db.execute(insert(H).values(**change.__dict__))
             row = db.execute(select(T).where(T.c.task_id == change.task_id)).first()
         return _task(row)
+
+    def note(self, task_id: str, **fields: Any) -> None:
+        """Set fields that are no state (progress, lineage, artifacts): no history line, whatever the state."""
+        with self._writing() as db:
+            db.execute(update(T).where(T.c.task_id == task_id).values(**_columns(fields)))
 
     def mark_dispatched(self, task_id: str, at: str) -> None:
         with self._writing() as db:

@@ -33,6 +33,11 @@ tasks = Table(
     Column("started_at", String(40), nullable=False, server_default=""),
     Column("finished_at", String(40), nullable=False, server_default=""),
     Column("dispatched_at", String(40), nullable=False, server_default=""),
+    Column("requested_groups_json", Text, nullable=False, server_default="[]"),
+    Column("requested_operator", Boolean, nullable=False, server_default=false()),
+    Column("granted_scope_json", Text, nullable=False, server_default=""),
+    Column("trace_parent_id", String(16), nullable=False, server_default=""),
+    Column("requeues", Integer, nullable=False, server_default="0"),
     Index("ix_tasks_state", "state"),
 )
 

@@ -1,7 +1,9 @@
-"""Which tasks a scope grant may submit and see: a task's payload may name a scope or a client, and then binds it.
+"""Which tasks a caller may submit and see: a task's payload may name a scope or a client, and then binds it.
 
 The ledger records no client of its own: what a task is about is what its payload says. A payload that
-names neither (an ITR or evidence sync of everything) is open to any valid grant.
+names neither (an ITR or evidence sync of everything) may be submitted under any valid grant, and is seen
+by its submitter and operators only; one that names a scope or client is seen by anyone whose grant covers it
+(its submitter too only while entitled) and by operators, who manage the plane.
 """
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import json
 from runtime.errors import InputError
 from runtime.grants import Grant
 from runtime.scope import Scope
+from services.tasks.domain.policy import Submitter
+from services.tasks.domain.tasks import Task
 
 
 def task_in_grant(grant: Grant, payload: dict) -> bool:
@@ -43,3 +47,31 @@ def scope_hash_of(grant: Grant, payload: dict) -> str:
     if isinstance(scope, dict):
         return Scope.parse(**scope).scope_hash
     return grant.scope_hash or ""
+
+
+def names_data(payload_json: str) -> bool:
+    """Whether a stored payload is about a scope or a client (unreadable counts as about something: never open)."""
+    try:
+        payload = json.loads(payload_json or "{}")
+    except ValueError:
+        return True
+    return not isinstance(payload, dict) or payload.get("scope") is not None or payload.get("client_id") is not None
+
+
+def may_see(task: Task, viewer: Submitter, grant: Grant) -> bool:
+    """Operators see every task; a task about data, whoever's grant covers that data; any other, its submitter."""
+    if viewer.operator:
+        return True
+    if names_data(task.payload_json):
+        return stored_task_in_grant(grant, task.payload_json)
+    return task.requested_by == viewer.principal
+
+
+def granted_scope_json(grant: Grant, payload: dict) -> str:
+    """The exact scope a submission was granted for the task, asked for again on each try: the payload's scope
+    (already checked inside the grant; no wider than the task needs), else the exact grant's; empty when the
+    task works under a read grant."""
+    scope = payload.get("scope")
+    if isinstance(scope, dict):
+        return Scope.parse(**scope).canonical_json().decode()
+    return grant.scope.canonical_json().decode() if grant.scope is not None else ""

@@ -38,22 +38,28 @@ class TaskKind:
     mutates_curated: bool           # changes curated data: an operator, and the operator flag set on the request
     time_limit_seconds: int
     retry: RetryPolicy
+    params: frozenset[str] = frozenset()  # the payload keys it takes: any other is refused (a misspelt key is no key)
 
 
 PEOPLE_AND_SERVICES = frozenset({USER, SERVICE, WORKLOAD, LOCAL})
 OPERATORS = frozenset({USER, LOCAL})
 
 KINDS: dict[str, TaskKind] = {k.name: k for k in (
+    # Publishes a computed run (its id: the task's run_id, or `run_id` in the payload).
     TaskKind("publish_run", "publish", PEOPLE_AND_SERVICES, operator_only=False, mutates_curated=False,
-             time_limit_seconds=1800, retry=RetryPolicy(max_attempts=5, backoff_seconds=10)),
+             time_limit_seconds=1800, retry=RetryPolicy(max_attempts=5, backoff_seconds=10),
+             params=frozenset({"run_id", "scope"})),
+    # Computes the run of an exact scope, then publishes it (what POST /v1/runs submits).
     TaskKind("compute_run", "runs", PEOPLE_AND_SERVICES, operator_only=False, mutates_curated=False,
-             time_limit_seconds=3600, retry=RetryPolicy(max_attempts=3, backoff_seconds=10)),
+             time_limit_seconds=3600, retry=RetryPolicy(max_attempts=3, backoff_seconds=10),
+             params=frozenset({"scope", "client_id", "itr_request_id"})),
     # Mirrors Salesforce for everyone's requests: an operator's call, not an analyst's.
     TaskKind("itr_sync", "itr", OPERATORS, operator_only=True, mutates_curated=False,
              time_limit_seconds=900, retry=RetryPolicy(max_attempts=5, backoff_seconds=30)),
     # Writes bronze → silver → curated takeover data (architecture.md: curated mutations need operator intent).
     TaskKind("takeover_ingest", "takeover", OPERATORS, operator_only=True, mutates_curated=True,
-             time_limit_seconds=3600, retry=RetryPolicy(max_attempts=3, backoff_seconds=60)),
+             time_limit_seconds=3600, retry=RetryPolicy(max_attempts=3, backoff_seconds=60),
+             params=frozenset({"client_id"})),
 )}
 LANES: tuple[str, ...] = tuple(sorted({k.lane for k in KINDS.values()}))
 
@@ -63,3 +69,11 @@ def kind_named(name: str) -> TaskKind:
     if kind is None:
         raise InputError("unknown_kind", f"kind must be one of {', '.join(sorted(KINDS))}")
     return kind
+
+
+def check_params(kind: TaskKind, payload: dict) -> None:
+    """A payload names only what the kind takes (InputError `bad_input:payload` naming the first stranger)."""
+    strangers = sorted(set(payload) - kind.params)
+    if strangers:
+        takes = ", ".join(sorted(kind.params)) or "nothing"
+        raise InputError("bad_input:payload", f"{kind.name} takes {takes}; not {strangers[0]!r}")

@@ -10,10 +10,11 @@ ALLOWED, DENIED = "allowed", "denied"
 
 @dataclass(frozen=True)
 class Submitter:
-    """The caller as verified by the mesh: a namespaced principal (`user:a@b`) and whether it is an operator."""
+    """The caller as verified by the mesh: a namespaced principal (`user:a@b`), its groups, whether it is an operator."""
 
     principal: str
     operator: bool = False
+    groups: tuple[str, ...] = ()  # its `group:` principals, which its entitlements may name
 
     @property
     def namespace(self) -> str:

@@ -11,6 +11,12 @@ STATES = (QUEUED, RUNNING, SUCCEEDED, FAILED, BLOCKED, DEAD_LETTERED, CANCELLED)
 # A finished task moves no more, except that an operator may requeue a failed or dead-lettered one.
 FINISHED = frozenset({SUCCEEDED, FAILED, BLOCKED, DEAD_LETTERED, CANCELLED})
 
+# A task that gave up (or was never admitted): a repeat of its submission under the same idempotency key is a new
+# try, not this task again.
+GAVE_UP = frozenset({FAILED, BLOCKED, DEAD_LETTERED, CANCELLED})
+CANCELLABLE = frozenset({QUEUED, RUNNING})
+REQUEUEABLE = frozenset({FAILED, DEAD_LETTERED})
+
 MOVES: dict[str, frozenset[str]] = {
     "": frozenset({QUEUED, BLOCKED}),  # how a task enters the ledger: admitted, or denied by the policy gate
     QUEUED: frozenset({RUNNING, CANCELLED, DEAD_LETTERED}),

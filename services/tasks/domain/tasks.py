@@ -57,6 +57,13 @@ class Task:
     started_at: str = ""
     finished_at: str = ""
     dispatched_at: str = ""
+    # Whom a worker acts for (the verified submitter, captured at submission): its groups and operator flag,
+    # and the exact scope it was granted (canonical JSON; empty for a read grant), asked for again each try.
+    requested_groups: tuple[str, ...] = ()
+    requested_operator: bool = False
+    granted_scope_json: str = ""
+    trace_parent_id: str = ""  # the span that submitted it (16 hex): a worker's span is its child
+    requeues: int = 0          # how often an operator put it back; a message of an earlier round is stale
 
     def moved(self, **changes) -> Task:
         return replace(self, **changes)

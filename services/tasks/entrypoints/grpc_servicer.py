@@ -6,7 +6,7 @@ import asyncio
 from leaf.tasks.v1 import tasks_pb2, tasks_pb2_grpc
 from runtime.grant_guard import current_grant
 from runtime.identity_guard import current_identity
-from runtime.telemetry import current_trace_id
+from runtime.telemetry import current_span_id, current_trace_id
 from services.tasks.domain.policy import Submitter
 from services.tasks.domain.queue import TaskQueue
 from services.tasks.domain.states import StateChange
@@ -35,7 +35,7 @@ def task_to_proto(task: Task, history: list[StateChange] = ()) -> tasks_pb2.Task
 def submitter() -> Submitter:
     """The verified caller of this call (runtime/identity_guard.py), never a name the request carries."""
     identity = current_identity()
-    return Submitter(identity.principal, identity.operator)
+    return Submitter(identity.principal, identity.operator, identity.groups)
 
 
 class TasksServicer(tasks_pb2_grpc.TasksServiceServicer):
@@ -47,15 +47,32 @@ class TasksServicer(tasks_pb2_grpc.TasksServiceServicer):
         order = SubmitTask(request.kind, request.payload_json, request.idempotency_key, request.itr_request_id,
                            request.run_id, request.operator_intent, request.lane)
         task = await asyncio.to_thread(handlers.submit_task, order, submitter(), current_grant(), self.ledger,
-                                       self.queue, utc_now(), current_trace_id())
+                                       self.queue, utc_now(), current_trace_id(), current_span_id())
         return task_to_proto(task)
 
     async def GetTask(self, request, context):
-        task, history = await asyncio.to_thread(handlers.get_task, request.task_id, current_grant(), self.ledger)
+        task, history = await asyncio.to_thread(handlers.get_task, request.task_id, submitter(), current_grant(),
+                                                self.ledger)
         return task_to_proto(task, history)
 
     async def ListTasks(self, request, context):
         state = tasks_pb2.TaskState.Name(request.state).lower() if request.state else ""
-        found = await asyncio.to_thread(handlers.list_tasks, request.lane, state, request.kind, current_grant(),
-                                        self.ledger)
+        found = await asyncio.to_thread(handlers.list_tasks, request.lane, state, request.kind, submitter(),
+                                        current_grant(), self.ledger)
         return tasks_pb2.ListTasksResponse(tasks=[task_to_proto(t) for t in found])
+
+    async def CancelTask(self, request, context):
+        operator = submitter()
+
+        def cancel() -> tasks_pb2.Task:
+            task = handlers.cancel_task(request.task_id, request.reason, operator, self.ledger, utc_now())
+            return task_to_proto(task, self.ledger.history(task.task_id))
+        return await asyncio.to_thread(cancel)
+
+    async def RequeueTask(self, request, context):
+        operator = submitter()
+
+        def requeue() -> tasks_pb2.Task:
+            task = handlers.requeue_task(request.task_id, request.reason, operator, self.ledger, self.queue, utc_now())
+            return task_to_proto(task, self.ledger.history(task.task_id))
+        return await asyncio.to_thread(requeue)

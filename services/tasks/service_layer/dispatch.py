@@ -14,8 +14,18 @@ log = logging.getLogger(__name__)
 
 
 def message_body(task: Task) -> str:
-    """What a worker needs before it reads the ledger: which task, of which kind. Never the payload."""
-    return json.dumps({"task_id": task.task_id, "kind": task.kind}, separators=(",", ":"))
+    """What a worker needs before it reads the ledger: which task, of which kind, of which round (how often an
+    operator had requeued it: a dead letter of an earlier round says nothing about this one). Never the payload."""
+    return json.dumps({"task_id": task.task_id, "kind": task.kind, "round": task.requeues}, separators=(",", ":"))
+
+
+def round_of(body: str) -> int:
+    """The round a message was sent for; 0 for a body that does not say (sent before rounds were counted)."""
+    try:
+        found = json.loads(body or "{}").get("round", 0)
+    except (ValueError, AttributeError):
+        return 0
+    return found if isinstance(found, int) else 0
 
 
 def dispatch_pending(ledger: TaskLedger, queue: TaskQueue, now: str, limit: int = 100) -> int:

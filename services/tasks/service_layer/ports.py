@@ -28,6 +28,9 @@ class TaskLedger(Protocol):
         """Move the task from `change.from_state` (StateConflict if it is elsewhere now), set `fields`, append
         the history line — all at once."""
 
+    def note(self, task_id: str, **fields: Any) -> None:
+        """Set fields that are no state (progress, lineage, artifacts), without a history line."""
+
     def mark_dispatched(self, task_id: str, at: str) -> None: ...
 
     def undispatched(self, limit: int) -> list[Task]:

@@ -46,6 +46,9 @@ class FakeLedger:
         self.changes.append(change)
         return moved
 
+    def note(self, task_id: str, **fields: Any) -> None:
+        self.tasks[task_id] = replace(self.tasks[task_id], **fields)
+
     def mark_dispatched(self, task_id: str, at: str) -> None:
         self.tasks[task_id] = replace(self.tasks[task_id], dispatched_at=at)
 

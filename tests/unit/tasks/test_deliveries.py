@@ -2,9 +2,17 @@
 from __future__ import annotations
 
 from services.tasks.domain.kinds import KINDS
-from services.tasks.domain.states import DEAD_LETTERED, FAILED, QUEUED, RUNNING, SUCCEEDED, StateChange
+from dataclasses import replace
+
+from services.tasks.domain.states import CANCELLED, DEAD_LETTERED, FAILED, QUEUED, RUNNING, SUCCEEDED, StateChange
 from services.tasks.domain.tasks import Task
-from services.tasks.service_layer.deliveries import PermanentFailure, handle_delivery, reconcile_dead_letters
+from services.tasks.service_layer.deliveries import (
+    Interrupted,
+    Outside,
+    PermanentFailure,
+    handle_delivery,
+    reconcile_dead_letters,
+)
 from services.tasks.service_layer.effects import run_once
 from tests.unit.tasks.fakes import FakeQueue, FakeStore, delivery
 
@@ -137,3 +145,65 @@ def test_dead_letters_the_queue_made_itself_reach_the_ledger():
     assert reconcile_dead_letters(queue, "runs", store.tasks, WORKER) == 1
     assert store.tasks.get("task_1").state == DEAD_LETTERED and queue.settled == [("ack", "task_1", {})]
     assert store.tasks.get("task_1").last_error == "max_attempts_exceeded (3 of 3)"
+
+
+def test_work_outside_the_transaction_runs_first_and_only_its_outcome_is_recorded_inside():
+    store, queue, seen = FakeStore(), FakeQueue(), []
+    queued(store)
+
+    def perform(task):
+        seen.append(("performed", store.tasks.get(task.task_id).state))  # no unit of work is open yet
+
+        def record(task, uow):
+            uow.tasks.note(task.task_id, run_id="run_9")
+            return '{"run_id": "run_9"}'
+        return record
+
+    assert handle_delivery(delivery("task_1"), queue, store.tasks, store.units, Outside(perform), WORKER) == "succeeded"
+    task = store.tasks.get("task_1")
+    assert seen == [("performed", RUNNING)] and (task.state, task.run_id) == (SUCCEEDED, "run_9")
+
+
+def test_an_interrupted_task_goes_back_at_once_and_on_its_last_attempt_is_dead_lettered_with_why():
+    store, queue = FakeStore(), FakeQueue()
+    queued(store)
+
+    def stopping(task):
+        raise Interrupted("the worker is stopping")
+
+    assert handle_delivery(delivery("task_1"), queue, store.tasks, store.units, Outside(stopping), WORKER) == "released"
+    assert queue.settled == [("release", "task_1", {"delay": 0.0, "error": "interrupted: the worker is stopping"})]
+    assert store.tasks.get("task_1").state == QUEUED
+    last = FakeQueue()
+    assert handle_delivery(delivery("task_1", attempt=3), last, store.tasks, store.units, Outside(stopping),
+                           WORKER) == "dead_lettered"
+    assert last.settled[0][0] == "dead_letter" and store.tasks.get("task_1").state == DEAD_LETTERED
+
+
+def test_a_task_cancelled_while_it_ran_keeps_the_operators_word():
+    store, queue = FakeStore(), FakeQueue()
+    queued(store)
+
+    def cancelled_meanwhile(task):
+        store.tasks.move(StateChange(task.task_id, RUNNING, CANCELLED, 1, "cancelled: wrong scope", "user:o@x.io", NOW))
+        return apply
+
+    assert handle_delivery(delivery("task_1"), queue, store.tasks, store.units, Outside(cancelled_meanwhile),
+                           WORKER) == "skipped"
+    assert store.tasks.get("task_1").state == CANCELLED and queue.settled == [("ack", "task_1", {})]
+    assert store.applied == []
+
+
+def test_a_dead_letter_of_an_earlier_round_leaves_a_requeued_task_alone():
+    store = FakeStore()
+    queued(store)
+    store.tasks.tasks["task_1"] = replace(store.tasks.get("task_1"), requeues=1)
+
+    class OldDeadLetter(FakeQueue):
+        def receive(self, lane, **options):
+            return [replace(delivery("task_1", attempt=3), body='{"task_id":"task_1","round":0}',
+                            dead_letter_reason="max_attempts_exceeded (3 of 3)")]
+
+    queue = OldDeadLetter()
+    assert reconcile_dead_letters(queue, "runs", store.tasks, WORKER) == 0
+    assert store.tasks.get("task_1").state == QUEUED and queue.settled == [("ack", "task_1", {})]

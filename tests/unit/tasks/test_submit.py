@@ -10,15 +10,19 @@ from runtime.errors import InputError, NotFound
 from runtime.grants import Area, Grant
 from runtime.scope import Scope
 from services.tasks.domain.policy import Submitter
-from services.tasks.domain.states import BLOCKED, QUEUED
+from dataclasses import replace
+
+from runtime.errors import Refused
+from services.tasks.domain.states import BLOCKED, CANCELLED, DEAD_LETTERED, FAILED, QUEUED, StateConflict
 from services.tasks.domain.tasks import SubmitTask
-from services.tasks.service_layer.handlers import get_task, list_tasks, submit_task
+from services.tasks.service_layer.handlers import cancel_task, get_task, list_tasks, requeue_task, submit_task
 from tests.unit.tasks.fakes import FakeLedger, FakeQueue
 
 NOW = "2026-01-01T00:00:00.000+00:00"
 SCOPE = Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31")
-ANALYST = Submitter("user:ana@leaf.health")
+ANALYST = Submitter("user:ana@leaf.health", groups=("group:analysts",))
 OPERATOR = Submitter("user:ops@leaf.health", operator=True)
+STRANGER = Submitter("user:eve@leaf.health")
 
 
 def grant(*clients: str, scope: Scope | None = None) -> Grant:
@@ -86,7 +90,73 @@ def test_reads_hide_tasks_outside_the_grant():
     ledger = FakeLedger()
     mine = submit(SubmitTask("compute_run", json.dumps({"client_id": "C001"})), ledger=ledger)
     theirs = submit(SubmitTask("compute_run", json.dumps({"client_id": "C002"})), held=grant("C002"), ledger=ledger)
-    assert [t.task_id for t in list_tasks("", "", "", grant("C001"), ledger)] == [mine.task_id]
-    assert get_task(mine.task_id, grant("C001"), ledger)[0] == mine
+    assert [t.task_id for t in list_tasks("", "", "", ANALYST, grant("C001"), ledger)] == [mine.task_id]
+    assert get_task(mine.task_id, ANALYST, grant("C001"), ledger)[0] == mine
     with pytest.raises(NotFound):
-        get_task(theirs.task_id, grant("C001"), ledger)
+        get_task(theirs.task_id, ANALYST, grant("C001"), ledger)
+
+
+def test_a_task_about_data_is_seen_by_whoever_is_entitled_to_it_and_operators_a_task_about_none_by_its_submitter():
+    ledger = FakeLedger()
+    scoped = submit(SubmitTask("compute_run", json.dumps({"scope": SCOPE.canonical()})), ledger=ledger)
+    unscoped = submit(SubmitTask("publish_run", json.dumps({"run_id": "run_1"})), ledger=ledger)
+    assert get_task(scoped.task_id, STRANGER, grant("C001"), ledger)[0] == scoped  # entitled to its scope
+    with pytest.raises(NotFound):
+        get_task(scoped.task_id, ANALYST, grant("C002"), ledger)  # its submitter, no longer entitled
+    assert get_task(scoped.task_id, OPERATOR, grant(), ledger)[0] == scoped
+    assert get_task(unscoped.task_id, ANALYST, grant(), ledger)[0] == unscoped
+    assert get_task(unscoped.task_id, OPERATOR, grant(), ledger)[0] == unscoped
+    with pytest.raises(NotFound):
+        get_task(unscoped.task_id, STRANGER, grant("C001"), ledger)
+    assert [t.task_id for t in list_tasks("", "", "", STRANGER, grant("C001"), ledger)] == [scoped.task_id]
+
+
+def test_the_submitter_and_its_granted_scope_are_recorded_for_the_worker():
+    task = submit_task(SubmitTask("compute_run", json.dumps({"scope": SCOPE.canonical()})), ANALYST,
+                       grant(scope=SCOPE), FakeLedger(), None, NOW, trace_id="ab" * 16, trace_parent_id="cd" * 8)
+    assert (task.requested_by, task.requested_groups, task.requested_operator) == (
+        ANALYST.principal, ("group:analysts",), False)
+    assert (task.granted_scope_json, task.trace_parent_id) == (SCOPE.canonical_json().decode(), "cd" * 8)
+    read = submit(SubmitTask("publish_run", json.dumps({"run_id": "run_1"})), who=OPERATOR)
+    assert (read.granted_scope_json, read.requested_operator) == ("", True)  # a read grant, asked for again
+
+
+def test_a_payload_names_only_what_its_kind_takes():
+    with pytest.raises(InputError) as refused:
+        submit(SubmitTask("publish_run", json.dumps({"run_id": "run_1", "scpoe": {}})))
+    assert refused.value.code == "bad_input:payload" and "'scpoe'" in refused.value.message
+
+
+def test_a_key_hands_back_its_task_until_that_task_gave_up_then_a_repeat_is_a_new_try():
+    ledger = FakeLedger()
+    order = SubmitTask("compute_run", json.dumps({"scope": SCOPE.canonical()}), idempotency_key="compute_run:run_1")
+    first = submit(order, ledger=ledger)
+    assert submit(order, ledger=ledger).task_id == first.task_id
+    ledger.tasks[first.task_id] = replace(first, state=DEAD_LETTERED)
+    second = submit(order, ledger=ledger)
+    assert second.task_id != first.task_id and second.idempotency_key == f"compute_run:run_1@{first.task_id}"
+    assert submit(order, ledger=ledger).task_id == second.task_id  # repeats meet on the new try
+
+
+def test_operators_cancel_queued_tasks_and_requeue_failed_ones_with_a_reason_in_the_history():
+    ledger, queue = FakeLedger(), FakeQueue()
+    task = submit(SubmitTask("publish_run", json.dumps({"run_id": "run_1"})), ledger=ledger, queue=queue)
+    with pytest.raises(Refused):
+        cancel_task(task.task_id, "not mine to stop", ANALYST, ledger, NOW)
+    with pytest.raises(InputError):
+        cancel_task(task.task_id, " ", OPERATOR, ledger, NOW)
+    with pytest.raises(StateConflict):
+        requeue_task(task.task_id, "again", OPERATOR, ledger, queue, NOW)  # queued: nothing to requeue
+    cancelled = cancel_task(task.task_id, "wrong run", OPERATOR, ledger, NOW)
+    assert (cancelled.state, cancelled.finished_at) == (CANCELLED, NOW)
+    assert ledger.history(task.task_id)[-1].actor == OPERATOR.principal
+    with pytest.raises(StateConflict):
+        cancel_task(task.task_id, "twice", OPERATOR, ledger, NOW)
+
+    ledger.tasks[task.task_id] = replace(cancelled, state=FAILED)
+    again = requeue_task(task.task_id, "publisher fixed", OPERATOR, ledger, queue, NOW)
+    assert (again.state, again.requeues, again.dispatched_at) == (QUEUED, 1, NOW)
+    assert queue.enqueued[-1] == ("publish", task.task_id, 5)
+    assert ledger.history(task.task_id)[-1].reason == "requeued: publisher fixed"
+    with pytest.raises(NotFound):
+        requeue_task("task_nope", "why", OPERATOR, ledger, queue, NOW)
