@@ -178,11 +178,19 @@ def test_security_headers_cors_and_body_limits(mesh):
     assert huge.status_code == 413 and huge.json()["code"] == "request_too_large"
 
 
+def audit_lines(mesh) -> list[dict]:
+    return [json.loads(line) for line in (mesh["home"] / "logs" / "gateway.log").read_text().splitlines()
+            if '"leaf.audit"' in line]
+
+
 def test_every_request_leaves_one_audit_line_without_tokens(mesh, published):
+    before = len(audit_lines(mesh))
     mesh["http"].get(f"/v1/runs/{published['run_id']}")
-    lines = [json.loads(line) for line in (mesh["home"] / "logs" / "gateway.log").read_text().splitlines()
-             if '"leaf.audit"' in line]
-    mine = [line for line in lines if line.get("run_id") == published["run_id"] and line["method"] == "GET"]
+    # The edge writes its line after the answer has gone out: wait (bounded) for it rather than read too early.
+    deadline = time.monotonic() + 10
+    while len(lines := audit_lines(mesh)) <= before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    mine = [line for line in lines[before:] if line.get("run_id") == published["run_id"] and line["method"] == "GET"]
     assert mine and mine[-1]["who"] == "developer@leaf.local" and mine[-1]["status"] == 200
     assert mine[-1]["client_id"] == "C001" and mine[-1]["route"] == "/v1/runs/{run_id}"
     assert not any("eyJ" in json.dumps(line) for line in lines)
