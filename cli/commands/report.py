@@ -1,7 +1,8 @@
 """`leaf report`: the offline twin of a published run, for analysts — every deliverable into one folder.
 
-The artifacts come from exactly the publisher's code (services/publisher/domain/deliverables.py); the
-presentation contract checks the whole set first, so a refusal writes nothing (exit 3).
+The artifacts come from exactly the publisher's code (services/publisher/domain/deliverables.py), rendered into
+a hidden scratch folder under DIR; the presentation contract checks the whole set first, so a refusal writes
+nothing (exit 3), and only then are the files moved into place.
 """
 from __future__ import annotations
 
@@ -32,34 +33,34 @@ def handle(args) -> int:
     # Imported here: the renderers pull in ReportLab and matplotlib, which every other command can do without.
     from services.publisher.domain.deliverables import deliverables
 
-    try:
-        batch = read_claims_file(args.claims)
-        context = offline_context(args, batch, input_json(args.contract, "contract", parse_contract),
-                                  input_json(args.rebates, "rebates", parse_rebates),
-                                  input_json(args.proposal, "proposal", parse_proposal),
-                                  pseudonym_secret(load_settings(PublisherSettings)))
-        built = deliverables(context)
-    except InputError as err:
-        print(f"leaf report: {err.code}: {err.message}" if err.message != err.code else f"leaf report: {err.code}",
-              file=sys.stderr)
-        return 2
-    except PresentationRefused as refused:
-        for violation in refused.violations:
-            print(f"leaf report: {refused.code}: refused {violation}", file=sys.stderr)
-        return REFUSED_EXIT
-    _write_all(args.out, [(a.name, a.data) for a in built.artifacts if not a.name.endswith(".json")
-                          or a.name == "run.json"])
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=args.out, prefix=".leaf-report-") as scratch:
+        try:
+            batch = read_claims_file(args.claims)
+            settings = load_settings(PublisherSettings)
+            context = offline_context(args, batch, input_json(args.contract, "contract", parse_contract),
+                                      input_json(args.rebates, "rebates", parse_rebates),
+                                      input_json(args.proposal, "proposal", parse_proposal), pseudonym_secret(settings))
+            built = deliverables(context, Path(scratch),
+                                 workbook_extract_max_rows=settings.LEAF_WORKBOOK_EXTRACT_MAX_ROWS)
+        except InputError as err:
+            print(f"leaf report: {err.code}: {err.message}" if err.message != err.code else f"leaf report: {err.code}",
+                  file=sys.stderr)
+            return 2
+        except PresentationRefused as refused:
+            for violation in refused.violations:
+                print(f"leaf report: {refused.code}: refused {violation}", file=sys.stderr)
+            return REFUSED_EXIT
+        # The API's JSON twins (extract.json, dashboard/*.json) are for connectors; the folder keeps the rest.
+        _move_all(args.out, [a.path for a in built.artifacts if not a.name.endswith(".json") or a.name == "run.json"],
+                  Path(scratch))
     print(args.out)
     return 0
 
 
-def _write_all(out: Path, files: list[tuple[str, bytes]]) -> None:
-    """Write into a sibling scratch folder, then move each file into place: a failure leaves no half report."""
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out, prefix=".leaf-report-") as scratch:
-        for name, data in files:
-            (Path(scratch) / name).parent.mkdir(parents=True, exist_ok=True)
-            (Path(scratch) / name).write_bytes(data)
-        for name, _ in files:
-            (out / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(Path(scratch) / name), out / name)
+def _move_all(out: Path, files: list[Path], scratch: Path) -> None:
+    """Each rendered file renamed into place (the scratch folder is inside DIR, so no byte is copied)."""
+    for path in files:
+        target = out / path.relative_to(scratch)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(path), target)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import importlib
+import threading
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -26,6 +28,7 @@ from services.publisher.adapters.artifact_store import artifact_store
 from services.publisher.adapters.domo import DomoSettings, domo_publisher
 from services.publisher.adapters.repository import SqlPublicationRepository
 from services.publisher.adapters.scope_entitlements import ScopeEntitlements
+from services.publisher.domain.workbook_extract import WORKBOOK_EXTRACT_MAX_ROWS
 from services.publisher.entrypoints.grpc_servicer import PublisherServicer
 from services.publisher.service_layer.handlers import PublisherDeps
 
@@ -44,6 +47,8 @@ class PublisherSettings(ServiceSettings, DomoSettings):
     LEAF_PSEUDONYM_KEY: SecretStr | None = None
     LEAF_ADLS_ACCOUNT_URL: str | None = None   # unset: artifacts under LEAF_HOME/artifacts
     LEAF_ADLS_FILESYSTEM: str | None = None
+    # The most claim rows the workbook's Extract sheet carries; past it the sheet points to extract.csv/.parquet.
+    LEAF_WORKBOOK_EXTRACT_MAX_ROWS: int = Field(default=WORKBOOK_EXTRACT_MAX_ROWS, ge=0)
 
 
 class PublisherServiceSettings(PublisherSettings, GrantKeySettings, IdentitySettings,
@@ -64,7 +69,14 @@ def open_publications(url: str) -> SqlPublicationRepository:
     return SqlPublicationRepository(open_database(url, "publisher", MIGRATIONS))
 
 
+def warm_renderers() -> None:
+    """ReportLab and matplotlib take about a second to import: paid while the service starts, not by a publication."""
+    threading.Thread(target=importlib.import_module, args=("services.publisher.domain.deliverables",),
+                     name="warm-renderers", daemon=True).start()
+
+
 def bootstrap(settings: PublisherServiceSettings, keys: GrantKeys | None = None) -> ServiceDeps:
+    warm_renderers()
     publications = open_publications(settings.LEAF_PUBLISHER_DB_URL)
     identity_keys = settings.identity_keys()
     calc, scope = open_channel(settings.CALC_ADDR), open_channel(settings.SCOPE_ADDR)
@@ -75,7 +87,8 @@ def bootstrap(settings: PublisherServiceSettings, keys: GrantKeys | None = None)
         calc=calc_pb2_grpc.CalcServiceStub(calc),
         scope=ScopeEntitlements(scope_pb2_grpc.ScopeServiceStub(scope),
                                 SignedAssertions(identity_keys, settings.LEAF_IDENTITY_TTL_SECONDS)),
-        domo=domo_publisher(settings), pseudonym_secret=pseudonym_secret(settings))
+        domo=domo_publisher(settings), pseudonym_secret=pseudonym_secret(settings),
+        workbook_extract_max_rows=settings.LEAF_WORKBOOK_EXTRACT_MAX_ROWS)
 
     async def ready() -> bool:
         answers = await asyncio.gather(asyncio.to_thread(reachable, publications.engine),

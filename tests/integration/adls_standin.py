@@ -203,6 +203,8 @@ class AdlsHandler(BaseHTTPRequestHandler):
         entry = files.get(path)
         if entry is None:
             return self.error(route, 404, "BlobNotFound", "The specified blob does not exist.")
+        if self.headers.get("If-Match") not in (None, "*", entry.etag):   # a read pinned to a version that is gone
+            return self.error(route, 412, "ConditionNotMet", "The condition specified is not met.")
         requested = self.headers.get("x-ms-range") or self.headers.get("Range")
         if not requested:
             return self.answer(route, 200, self.entry_headers(entry), entry.data)

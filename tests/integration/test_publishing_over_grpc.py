@@ -2,9 +2,12 @@
 a refused run stores nothing, and the Domo outbox gets the dashboard with row policies from the entitlement table.
 The publisher reads the run from calc: a forged figure in the request changes no byte, and a run the caller's
 grant does not cover is not found."""
+import csv
 import hashlib
+import io
 import json
 
+import duckdb
 import grpc
 import pytest
 
@@ -37,7 +40,8 @@ from tests.integration.mesh_fixtures import (
     read_grant,
 )
 
-ARTIFACTS = {"run.json", "extract.csv", "extract.json", "report.xlsx", "report.pdf", "dashboard/readiness.csv",
+ARTIFACTS = {"run.json", "extract.csv", "extract.json", "extract.parquet", "report.xlsx", "report.pdf",
+             "dashboard/readiness.csv",
              "dashboard/readiness.json", "dashboard/awp_discount_guarantee.csv", "dashboard/formula_totals.csv"}
 
 
@@ -97,12 +101,31 @@ async def test_a_published_run_lists_and_serves_every_artifact_verified(tmp_path
     extract = downloads["extract.csv"][1].decode()
     assert extract.splitlines()[0].startswith("run_id,row,claim_id,member_key")
     assert "member_id" not in extract and ",M0" not in extract
+    assert_same_extract(extract, downloads["extract.json"][1], downloads["extract.parquet"][1], tmp_path)
     assert from_rpc_error(foreign.value).code == "publication_not_found"
     assert from_rpc_error(foreign_download.value).code == "publication_not_found"
     outbox = leaf_home / "domo_outbox" / "leaf_readiness"
     assert (outbox / "data.csv").read_text().count(run.run_id) == len(json.loads(run.result_json)["formulas"])
     policies = json.loads((outbox / "pdp.json").read_text())
     assert [(p["principal"], p["filters"][0]["values"]) for p in policies] == [("c001-analysts", ["C001"])]
+
+
+def assert_same_extract(extract_csv: str, extract_json: bytes, extract_parquet: bytes, folder) -> None:
+    """The three extract files hold the same rows; Parquet types amounts as DECIMAL and days as DATE, never float."""
+    rows = list(csv.DictReader(io.StringIO(extract_csv)))
+    assert len(rows) > 100
+    as_json = json.loads(extract_json)
+    assert [{k: str(v) for k, v in r.items()} for r in as_json] == rows
+    assert all(isinstance(r["row"], int) and isinstance(r["quantity"], str) for r in as_json)
+    (folder / "extract.parquet").write_bytes(extract_parquet)
+    types = dict(duckdb.sql(f"DESCRIBE SELECT * FROM '{folder / 'extract.parquet'}'").fetchall()[i][:2]
+                 for i in range(19))
+    assert types["fill_date"] == "DATE" and types["awp_unit_price"] == "DECIMAL(18,5)"
+    assert types["ingredient_cost_paid"] == "DECIMAL(18,2)" and types["compound"] == "BOOLEAN"
+    assert not any("FLOAT" in t or "DOUBLE" in t for t in types.values())
+    back = duckdb.sql(f"SELECT * FROM '{folder / 'extract.parquet'}'").fetchall()
+    spelled = [[("Y" if v else "N") if isinstance(v, bool) else str(v) for v in row] for row in back]
+    assert spelled == [list(r.values()) for r in rows]
 
 
 async def test_replaying_a_run_gives_the_same_bytes_for_every_artifact(tmp_path, claims_csv, leaf_home):
@@ -126,8 +149,9 @@ async def test_replaying_a_run_gives_the_same_bytes_for_every_artifact(tmp_path,
         with acting_under(grant):  # as the publisher service serving this grant: its calls to calc carry it on
             replayed = await publish_run(run.run_id, grant_of(grant), deps)
     assert {a.name: a.sha256 for a in first.artifacts} == {a.name: a.sha256 for a in replayed.artifacts}
-    assert (replica / run.run_id / "report.pdf").read_bytes() == (
-        LocalArtifactStore(leaf_home / "artifacts").open(run.run_id, "report.pdf"))
+    assert len(first.artifacts) == len(replayed.artifacts) and "extract.parquet" in {a.name for a in first.artifacts}
+    for name in ("report.pdf", "report.xlsx", "extract.parquet", "extract.json"):  # the ones with embedded metadata
+        assert (replica / run.run_id / name).read_bytes() == (leaf_home / "artifacts" / run.run_id / name).read_bytes()
 
 
 def leaky_claims(claims_csv, folder):

@@ -32,6 +32,7 @@ from services.evidence.bootstrap import EvidenceServiceSettings
 from services.evidence.bootstrap import bootstrap as evidence_bootstrap
 from services.publisher.adapters.calc_claims import run_rejects, spool_run_claims
 from services.publisher.domain.extract import Pseudonymizer, rows_of
+from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.run_context import RejectedRow
 from tests.integration.mesh_fixtures import acting_under, channel_to, grant_for, read_grant, running
 from tests.integration.store_fixtures import duckdb_store, pg_store
@@ -167,23 +168,27 @@ def test_the_fixture_exercises_what_the_stream_must_get_right(batch):
 
 
 async def test_the_spool_gives_back_exactly_the_extract_rows(claims_csv, batch, tmp_path):
+    """The stream is written straight into extract.csv (the publisher's spool), each row checked, and reads back
+    as exactly the extract rows the pure path gives."""
     scope = SCOPES[0]
     store = duckdb_store(tmp_path)
     store.load(claims_csv)
     pseudonym = Pseudonymizer(SECRET, scope.client_id)
+    check = ContractCheck()
     async with calc_over(f"duckdb:///{store.path}", tmp_path) as stub:
         run = await _create(stub, scope)
         with acting_under(grant_for(scope)):  # as the publisher does while serving PublishRun
-            rows = await spool_run_claims(stub, run.run_id, pseudonym, tmp_path / "claims.spool.csv")
+            extract = await spool_run_claims(stub, run.run_id, pseudonym, tmp_path, check)
             rejected = await run_rejects(stub, run.run_id)
     expected = list(rows_of(run.run_id, claim_lines(netted_claims(batch, scope)), pseudonym))
-    for _ in range(2):  # every artifact reads the spool again
-        again = list(rows())
+    assert extract.rows == len(expected) and check.violations == []
+    for _ in range(2):  # the workbook may read extract.csv again
+        again = list(extract.claims())
         assert again == expected
         # Equal Decimals may differ in places; the types and the digits must both survive the spool.
         assert [[repr(v) for v in astuple(r)] for r in again] == [[repr(v) for v in astuple(r)] for r in expected]
     assert rejected == tuple(RejectedRow(r.row, r.reason) for r in rejects_in_scope(batch.rejects, scope))
-    spooled = (tmp_path / "claims.spool.csv").read_text()
+    spooled = extract.path.read_text()
     assert not any(c.member_id and c.member_id in spooled for c in netted_claims(batch, scope))
 
 

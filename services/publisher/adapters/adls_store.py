@@ -1,14 +1,24 @@
-"""Artifacts in ADLS Gen2 (LEAF_ADLS_ACCOUNT_URL, LEAF_ADLS_FILESYSTEM): the folder's layout and write-then-rename."""
+"""Artifacts in ADLS Gen2 (LEAF_ADLS_ACCOUNT_URL, LEAF_ADLS_FILESYSTEM): the folder's layout and write-then-rename.
+
+A write creates a hidden temp file, appends the source a block at a time (hashing each block as it goes), flushes
+once at the end (only a flush makes appended bytes part of the file) and renames the file over its target. A read
+pins the version it first saw (its ETag) and streams it in blocks; a file changed since then is not read.
+"""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
+from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
-from azure.storage.filedatalake import ContentSettings, DataLakeServiceClient, FileSystemClient
+from azure.storage.filedatalake import ContentSettings, DataLakeFileClient, DataLakeServiceClient, FileSystemClient
 
 from runtime.errors import NotFound
-from services.publisher.adapters.artifact_store import Chunks, chunks_of
+from services.publisher.adapters.artifact_store import Chunks, Hashing, Written, blocks_of
 from services.publisher.domain.artifacts import check_name, check_run_id
+
+# One append (and one download request) moves this much: the most a write or a read holds in memory at once.
+BLOCK_BYTES = 4 << 20
 
 
 class AdlsArtifactStore:
@@ -23,6 +33,8 @@ class AdlsArtifactStore:
         if credential is None:  # in the cluster: the workload's managed identity, never a key in the environment
             from azure.identity import DefaultAzureCredential
             credential = DefaultAzureCredential()
+        # Downloads fetch a block per request; the SDK's default first request would fetch 32 MiB at once.
+        client_options = {"max_single_get_size": BLOCK_BYTES, "max_chunk_get_size": BLOCK_BYTES, **client_options}
         service = DataLakeServiceClient(account_url, credential=credential, **client_options)
         return cls(service.get_file_system_client(filesystem))
 
@@ -40,30 +52,34 @@ class AdlsArtifactStore:
             pass  # another writer, or an earlier start, made it
         self._filesystem_ready = True
 
-    def put(self, run_id: str, name: str, data: Chunks, content_type: str = "application/octet-stream") -> None:
+    def put(self, run_id: str, name: str, data: Chunks, content_type: str = "application/octet-stream") -> Written:
         final = self._path(run_id, name)
         self._ensure_filesystem()
         folder, _, base = final.rpartition("/")
         # create+append+flush empties the target first; writing a hidden sibling and renaming it over the target
         # (atomic on a hierarchical namespace) means a reader sees the old bytes or the new, never a half.
         temp = self.filesystem.get_file_client(f"{folder}/.{base}.{uuid.uuid4().hex}.partial")
-        body = b"".join(chunks_of(data))
         settings = ContentSettings(content_type=content_type)
+        hashing = Hashing()
         try:
-            if body:
-                temp.upload_data(body, overwrite=True, content_settings=settings)
-            else:  # upload_data sends nothing at all for empty data, so the file would never exist
-                temp.create_file(content_settings=settings)
+            temp.create_file(content_settings=settings)
+            for block in _joined(blocks_of(data, BLOCK_BYTES), BLOCK_BYTES):
+                offset = hashing.size
+                temp.append_data(hashing(block), offset=offset, length=len(block))
+            temp.flush_data(hashing.size, content_settings=settings)
             temp.rename_file(f"{self.filesystem.file_system_name}/{final}")
         except BaseException:
             _delete_quietly(temp)
             raise
+        return hashing.written()
 
-    def open(self, run_id: str, name: str) -> bytes:
+    def open(self, run_id: str, name: str) -> AdlsStoredFile:
+        client = self.filesystem.get_file_client(self._path(run_id, name))
         try:
-            return self.filesystem.get_file_client(self._path(run_id, name)).download_file().readall()
+            properties = client.get_file_properties()
         except ResourceNotFoundError:
             raise NotFound("artifact_not_found", f"artifact {name!r} of run {run_id} is not stored") from None
+        return AdlsStoredFile(client, properties.size, properties.etag)
 
     def exists(self, run_id: str, name: str) -> bool:
         return self.filesystem.get_file_client(self._path(run_id, name)).exists()
@@ -72,6 +88,32 @@ class AdlsArtifactStore:
         """What the lake serves the file as (a consumer reading the lake directly sees this, not the ledger)."""
         properties = self.filesystem.get_file_client(self._path(run_id, name)).get_file_properties()
         return properties.content_settings.content_type
+
+
+class AdlsStoredFile:
+    """One version of a lake file (its ETag): every read is conditional on it, so a replaced file fails the read."""
+
+    def __init__(self, client: DataLakeFileClient, size: int, etag: str) -> None:
+        self._client, self.size, self._etag = client, size, etag
+
+    def chunks(self) -> Iterator[bytes]:
+        download = self._client.download_file(etag=self._etag, match_condition=MatchConditions.IfNotModified)
+        yield from download.chunks()
+
+    def close(self) -> None:
+        pass  # every read is a request of its own; nothing stays open
+
+
+def _joined(chunks: Iterator[bytes], size: int) -> Iterator[bytes]:
+    """Small chunks gathered into blocks of `size` (the last may be shorter): fewer, larger appends."""
+    pending = bytearray()
+    for chunk in chunks:
+        pending += chunk
+        while len(pending) >= size:
+            yield bytes(pending[:size])
+            del pending[:size]
+    if pending:
+        yield bytes(pending)
 
 
 def _delete_quietly(temp) -> None:

@@ -1,31 +1,79 @@
-"""Where artifact bytes live: the store protocol, the embedded folder under LEAF_HOME, and the factory."""
+"""Where artifact bytes live: the store protocol, the embedded folder under LEAF_HOME, and the factory.
+
+Bytes move as streams both ways: a write reads its source a block at a time and hashes each block as it is
+written (the ledger records that sha256 and size), a read hands out blocks, and no artifact is ever held whole.
+"""
 from __future__ import annotations
 
+import hashlib
 import os
+import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from runtime.errors import NotFound
 from runtime.home import leaf_home
 from services.publisher.domain.artifacts import check_name, check_run_id
 
-Chunks = bytes | Iterable[bytes]
+BLOCK_BYTES = 1 << 20  # what one write or read moves at a time; also under every gRPC message limit we allow
+Chunks = bytes | Iterable[bytes] | BinaryIO
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a store wrote, measured while writing it."""
+
+    sha256: str
+    size: int
+
+
+class StoredFile(Protocol):
+    size: int
+
+    def chunks(self) -> Iterator[bytes]:
+        """The bytes from the first, in blocks; every call reads the same stored version again."""
+
+    def close(self) -> None: ...
 
 
 class ArtifactStore(Protocol):
-    def put(self, run_id: str, name: str, data: Chunks, content_type: str = "application/octet-stream") -> None:
+    def put(self, run_id: str, name: str, data: Chunks, content_type: str = "application/octet-stream") -> Written:
         """Store the bytes under (run_id, name), replacing what was there all at once or not at all."""
 
-    def open(self, run_id: str, name: str) -> bytes:
-        """The stored bytes; NotFound if nothing is stored under that name."""
+    def open(self, run_id: str, name: str) -> StoredFile:
+        """The stored bytes, to be read as a stream; NotFound if nothing is stored under that name."""
 
     def exists(self, run_id: str, name: str) -> bool: ...
 
 
-def chunks_of(data: Chunks) -> Iterable[bytes]:
-    return (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data
+def blocks_of(data: Chunks, size: int = BLOCK_BYTES) -> Iterator[bytes]:
+    """The source's bytes a block at a time: bytes, an iterable of chunks, or a readable binary file."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        for start in range(0, len(data), size):
+            yield bytes(data[start:start + size])
+    elif hasattr(data, "read"):
+        while block := data.read(size):
+            yield block
+    else:
+        yield from data
+
+
+class Hashing:
+    """Counts and hashes the bytes passing through on their way to a store."""
+
+    def __init__(self) -> None:
+        self._digest, self.size = hashlib.sha256(), 0
+
+    def __call__(self, block: bytes) -> bytes:
+        self._digest.update(block)
+        self.size += len(block)
+        return block
+
+    def written(self) -> Written:
+        return Written(self._digest.hexdigest(), self.size)
 
 
 class LocalArtifactStore:
@@ -39,16 +87,17 @@ class LocalArtifactStore:
         check_name(name)
         return self.root / run_id / name
 
-    def put(self, run_id: str, name: str, data: Chunks, content_type: str = "application/octet-stream") -> None:
+    def put(self, run_id: str, name: str, data: Chunks, content_type: str = "application/octet-stream") -> Written:
         final = self.path_of(run_id, name)
         final.parent.mkdir(parents=True, exist_ok=True)
         # Same folder as the target, so the rename never crosses a filesystem and is atomic; the leading dot is a
         # name no artifact may have, so a temp file a crash leaves behind can never be mistaken for one.
         fd, temp = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".partial")
+        hashing = Hashing()
         try:
             with os.fdopen(fd, "wb") as out:
-                for chunk in chunks_of(data):
-                    out.write(chunk)
+                for block in blocks_of(data):
+                    out.write(hashing(block))
                 out.flush()
                 os.fsync(out.fileno())  # the bytes are on disk before the name points at them
             os.replace(temp, final)
@@ -56,15 +105,42 @@ class LocalArtifactStore:
             Path(temp).unlink(missing_ok=True)
             raise
         _fsync_folder(final.parent)  # and the rename itself survives a power cut
+        return hashing.written()
 
-    def open(self, run_id: str, name: str) -> bytes:
+    def open(self, run_id: str, name: str) -> LocalStoredFile:
+        path = self.path_of(run_id, name)
         try:
-            return self.path_of(run_id, name).read_bytes()
+            fd = os.open(path, os.O_RDONLY)
         except (FileNotFoundError, IsADirectoryError):
-            raise NotFound("artifact_not_found", f"artifact {name!r} of run {run_id} is not stored") from None
+            fd = -1
+        if fd >= 0 and not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder opens too, and is no artifact
+            os.close(fd)
+            fd = -1
+        if fd < 0:
+            raise NotFound("artifact_not_found", f"artifact {name!r} of run {run_id} is not stored")
+        return LocalStoredFile(fd)
 
     def exists(self, run_id: str, name: str) -> bool:
         return self.path_of(run_id, name).is_file()
+
+
+class LocalStoredFile:
+    """An open descriptor: a rename over the name (a republish) cannot change what it reads."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self.size = os.fstat(fd).st_size
+
+    def chunks(self) -> Iterator[bytes]:
+        offset = 0
+        while block := os.pread(self._fd, BLOCK_BYTES, offset):
+            offset += len(block)
+            yield block
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -1,51 +1,57 @@
-"""A run's claim-level rows as the publisher reads them from calc: the netted claims, spooled, and the rejects.
+"""A run's claim-level rows as the publisher reads them from calc: the netted claims, written out, and the rejects.
 
 The claims arrive as a stream of batches carrying member ids; each is pseudonymized on arrival and only the
-extract row is written to the spool, so no member id reaches the disk. The spool keeps memory constant for
-a million-claim run and lets every artifact (workbook, CSV, JSON) read the rows again, synchronously.
+extract row is written — straight into extract.csv, each row checked by the presentation contract as it is
+written — so no member id reaches the disk and a million-claim run keeps memory flat. Calc's amounts and days
+arrive as text and are held to their shapes, so the extract spells them exactly as calc stored them.
 """
 from __future__ import annotations
 
-import csv
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import astuple
-from datetime import date
-from decimal import Decimal
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import grpc
 
 from leaf.calc.v1 import calc_pb2
 from runtime.clients import call, domain_error_of
-from services.publisher.domain.extract import EXTRACT_COLUMNS, ExtractRow, cell, rows_of
+from runtime.errors import Internal
+from services.publisher.domain.extract import DATE_TEXT, DECIMAL_TEXT, EXTRACT_CSV, ExtractWriter, WrittenExtract
+from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.run_context import RejectedRow
 
 REJECTS_PAGE = 10_000  # calc's largest page: the fewest calls for a file with many bad rows
 READ_RETRIES = 2  # reads of a stored run are idempotent
-_DECIMALS = ("quantity", "awp_unit_price", "awp_ext", "ingredient_cost_paid", "dispensing_fee_paid")
-# How a spooled cell becomes its ExtractRow type again; every other column is text as written.
-_PARSE: dict[str, Callable[[str], object]] = {
-    "row": int, "days_supply": int, "fill_date": date.fromisoformat, "compound": lambda text: text == "Y",
-    **{name: Decimal for name in _DECIMALS},
-}
 
 
-async def spool_run_claims(calc_stub, run_id: str, pseudonymize: Callable[[str], str],
-                           spool: Path) -> Callable[[], Iterator[ExtractRow]]:
-    """Consume calc's StreamRunClaims into `spool` (CSV, extract columns) and return a re-reader of it.
-
-    A calc error (run_not_found, claims_snapshot_expired) comes back as the domain error it was.
-    """
-    with spool.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        writer.writerow(EXTRACT_COLUMNS)
+async def spool_run_claims(calc_stub, run_id: str, pseudonymize: Callable[[str], str], folder: Path,
+                           check: ContractCheck) -> WrittenExtract:
+    """Consume calc's StreamRunClaims into `folder`/extract.csv, checking each row; a calc error (run_not_found,
+    claims_snapshot_expired) comes back as the domain error it was."""
+    path = folder / EXTRACT_CSV
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = ExtractWriter(out, check)
         try:
             async for batch in calc_stub.StreamRunClaims(calc_pb2.StreamRunClaimsRequest(run_id=run_id)):
-                for row in rows_of(run_id, map(_Claim, batch.claims), pseudonymize):
-                    writer.writerow(cell(value) for value in astuple(row))
+                for claim in batch.claims:
+                    writer.write(_cells(run_id, claim, pseudonymize))
         except grpc.aio.AioRpcError as exc:
             raise domain_error_of(exc) from None
-    return lambda: _read_spool(spool)
+    return WrittenExtract(path, writer.rows)
+
+
+def _cells(run_id: str, c: calc_pb2.NettedClaim, pseudonymize: Callable[[str], str]) -> list[str]:
+    """The extract row (extract.EXTRACT_COLUMNS) of one netted claim."""
+    return [run_id, str(c.row), c.claim_id, pseudonymize(c.member_id), c.tpa_id, c.group_id,
+            _shaped(DATE_TEXT, c.fill_date), c.ndc, c.drug_name, c.channel, c.brand_generic, c.basis_of_cost,
+            "Y" if c.compound else "N", str(c.days_supply),
+            *(_shaped(DECIMAL_TEXT, text) for text in (c.quantity, c.awp_unit_price, c.awp_ext, c.ingredient_cost_paid,
+                                                       c.dispensing_fee_paid))]
+
+
+def _shaped(shape, text: str) -> str:
+    if shape.fullmatch(text) is None:  # calc's own store would never give this: not the caller's fault
+        raise Internal("run_claims_malformed", "calc sent a claim amount or day that is not a plain decimal or date")
+    return text
 
 
 async def run_rejects(calc_stub, run_id: str) -> tuple[RejectedRow, ...]:
@@ -64,26 +70,3 @@ async def paged_rejects(calc_stub, run_id: str, whole_input: bool) -> AsyncItera
         token = reply.next_page_token
         if not token:
             return
-
-
-class _Claim:
-    """A NettedClaim with the calc Claim's attribute names and types, as `rows_of` reads them."""
-
-    __slots__ = ("row", "claim_id", "member_id", "tpa_id", "group_id", "fill_date", "ndc", "drug_name", "channel",
-                 "brand_generic", "basis_of_cost", "compound", "days_supply", *_DECIMALS)
-
-    def __init__(self, claim: calc_pb2.NettedClaim) -> None:
-        for name in self.__slots__:
-            setattr(self, name, getattr(claim, name))
-        self.fill_date = date.fromisoformat(claim.fill_date)
-        for name in _DECIMALS:
-            setattr(self, name, Decimal(getattr(claim, name)))
-
-
-def _read_spool(spool: Path) -> Iterator[ExtractRow]:
-    with spool.open(newline="", encoding="utf-8") as source:
-        reader = csv.reader(source)
-        if next(reader) != list(EXTRACT_COLUMNS):
-            raise ValueError(f"{spool} is not a claims spool of this version")
-        for cells in reader:
-            yield ExtractRow(*(_PARSE.get(name, str)(text) for name, text in zip(EXTRACT_COLUMNS, cells)))

@@ -75,22 +75,20 @@ def check_run_id(run_id: str) -> None:
     _check_segment(run_id, "run_id", run_id)
 
 
-def new_artifacts(client_id: str, recorded_client: str | None, recorded: list[StoredArtifact],
-                  incoming: list[StoredArtifact]) -> list[StoredArtifact]:
-    """The artifacts not yet recorded; identical ones are a replay (skipped), changed ones are refused."""
-    if not incoming:
-        return []
-    names = [a.name for a in incoming]
+def check_publication(client_id: str, recorded_client: str | None, names: list[str]) -> None:
+    """A publication names each artifact once, validly, and belongs to the client the run was first published for."""
+    for name in names:
+        check_name(name)
     if len(set(names)) != len(names):
         raise InputError("bad_input:artifact_name", "each artifact name may appear once in a publication")
     if recorded_client is not None and recorded_client != client_id:
         raise ArtifactChanged("conflict:artifact_client",
-                              f"run {incoming[0].run_id} was published for another client; a run belongs to one client")
-    known = {a.name: a for a in recorded}
-    for artifact in incoming:
-        before = known.get(artifact.name)
-        if before is not None and (before.sha256, before.content_type) != (artifact.sha256, artifact.content_type):
-            raise ArtifactChanged("conflict:artifact_changed",
-                                  f"artifact {artifact.name!r} of run {artifact.run_id} is already stored with other "
-                                  "content; a run's artifacts never change — publish a new run instead")
-    return [a for a in incoming if a.name not in known]
+                              "the run was published for another client; a run belongs to one client")
+
+
+def check_unchanged(recorded: StoredArtifact, sha256: str, content_type: str) -> None:
+    """An artifact already recorded may be published again only with the same bytes: a replay, never a change."""
+    if (recorded.sha256, recorded.content_type) != (sha256, content_type):
+        raise ArtifactChanged("conflict:artifact_changed",
+                              f"artifact {recorded.name!r} of run {recorded.run_id} is already stored with other "
+                              "content; a run's artifacts never change — publish a new run instead")

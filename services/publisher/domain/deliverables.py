@@ -1,55 +1,96 @@
 """Every deliverable of a run, produced from its one context: the same code for the service and `leaf report`.
 
-Order matters only for reading: the presentation contract checks the whole set before anything is stored,
-so one refused artifact means no artifact of the run is published.
+Each file is written to a scratch folder as it is rendered, streamed (no artifact is held whole in memory),
+and every value meets the presentation contract where it is produced; after rendering, the contract looks
+once at what only rendering adds (workbook and PDF metadata, the PDF's text). One violation anywhere refuses
+the whole set: nothing of the run is stored (the caller stores the folder's files only after this returns).
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import BinaryIO
 
-from services.publisher.domain import extract
 from services.publisher.domain.dashboard import Table, dashboard_tables, to_csv
-from services.publisher.domain.presentation_contract import Artifact, enforce
-from services.publisher.domain.presentation_extract import XLSX
-from services.publisher.domain.report_pdf import pdf_bytes
-from services.publisher.domain.run_context import RunContext, run_json
+from services.publisher.domain.extract import EXTRACT_CSV, WrittenExtract, write_extract
+from services.publisher.domain.extract_files import write_json_and_parquet
+from services.publisher.domain.presentation_contract import ContractCheck
+from services.publisher.domain.presentation_rendered import XLSX, check_rendered
+from services.publisher.domain.report_pdf import write_pdf
+from services.publisher.domain.run_context import RunContext, run_document, run_json
 from services.publisher.domain.suppression import suppress_tables
-from services.publisher.domain.workbook import workbook_bytes
+from services.publisher.domain.workbook import WORKBOOK, write_workbook
+from services.publisher.domain.workbook_extract import WORKBOOK_EXTRACT_MAX_ROWS, ExtractPlan
 
-RUN_JSON, EXTRACT_CSV, EXTRACT_JSON, WORKBOOK, PDF = "run.json", "extract.csv", "extract.json", "report.xlsx", "report.pdf"
+RUN_JSON, EXTRACT_JSON, EXTRACT_PARQUET, PDF = "run.json", "extract.json", "extract.parquet", "report.pdf"
+PARQUET = "application/vnd.apache.parquet"
+
+
+@dataclass(frozen=True)
+class ArtifactFile:
+    """A rendered artifact waiting in the scratch folder, streamed from there into the store."""
+
+    name: str
+    content_type: str
+    path: Path
+
+    def open(self) -> BinaryIO:
+        return self.path.open("rb")
 
 
 @dataclass(frozen=True)
 class Deliverables:
-    tables: list[Table]           # the dashboard-safe tables, suppressed
-    artifacts: list[Artifact]     # every file, as it will be stored and served
+    tables: list[Table]               # the dashboard-safe tables, suppressed
+    artifacts: list[ArtifactFile]     # every file, as it will be stored and served
 
 
 def table_json(table: Table) -> bytes:
     return json.dumps(list(table.rows), ensure_ascii=False).encode("utf-8")
 
 
-def dashboard_artifacts(tables: list[Table]) -> list[Artifact]:
-    """Every table exactly as it will be served: CSV and JSON."""
-    artifacts = []
-    for table in tables:
-        artifacts.append(Artifact(f"dashboard/{table.name}.csv", "text/csv", to_csv(table)))
-        artifacts.append(Artifact(f"dashboard/{table.name}.json", "application/json", table_json(table)))
-    return artifacts
+def check_table(check: ContractCheck, artifact: str, table: Table) -> None:
+    """A dashboard table as its CSV shows it; its JSON twin holds exactly these names and values."""
+    check.header(artifact, table.columns)
+    for number, row in enumerate(table.rows, start=1):
+        check.row(artifact, number, table.columns, ("" if row.get(c) is None else str(row[c]) for c in table.columns))
 
 
-def deliverables(context: RunContext) -> Deliverables:
-    """Build every artifact of the run and enforce the presentation contract on the whole set (raises if refused)."""
+def deliverables(context: RunContext, folder: Path, *, check: ContractCheck | None = None,
+                 extract: WrittenExtract | None = None,
+                 workbook_extract_max_rows: int = WORKBOOK_EXTRACT_MAX_ROWS) -> Deliverables:
+    """Render every artifact of the run into `folder`; raises PresentationRefused if the contract refuses any.
+
+    `extract`: the run's extract.csv if it was already written (and checked) while the claims arrived, with
+    `check` the contract that saw it; else it is written here from the context's claims.
+    """
+    check = check or ContractCheck()
+    files: list[ArtifactFile] = []
+
+    def add(name: str, content_type: str) -> Path:
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        files.append(ArtifactFile(name, content_type, path))
+        return path
+
+    check.document(RUN_JSON, run_document(context))
+    add(RUN_JSON, "application/json").write_bytes(run_json(context))
     # Suppression looks at every table at once: a bucket hidden in one must be hidden in all.
     tables = suppress_tables(dashboard_tables(context.run_id, context.result))
-    artifacts = [
-        Artifact(RUN_JSON, "application/json", run_json(context)),
-        *dashboard_artifacts(tables),
-        Artifact(EXTRACT_CSV, "text/csv", extract.to_csv(context.claims())),
-        Artifact(EXTRACT_JSON, "application/json", extract.to_json(context.claims())),
-        Artifact(WORKBOOK, XLSX, workbook_bytes(context)),
-        Artifact(PDF, "application/pdf", pdf_bytes(context)),
-    ]
-    enforce(artifacts)
-    return Deliverables(tables, artifacts)
+    for table in tables:
+        check_table(check, f"dashboard/{table.name}.csv", table)
+        add(f"dashboard/{table.name}.csv", "text/csv").write_bytes(to_csv(table))
+        add(f"dashboard/{table.name}.json", "application/json").write_bytes(table_json(table))
+    extract = extract or write_extract(context.claims(), folder / EXTRACT_CSV, check)
+    files.append(ArtifactFile(EXTRACT_CSV, "text/csv", extract.path))
+    write_json_and_parquet(extract.path, extract.rows, add(EXTRACT_JSON, "application/json"),
+                           add(EXTRACT_PARQUET, PARQUET))
+    plan = ExtractPlan(extract.rows, workbook_extract_max_rows, (EXTRACT_CSV, EXTRACT_PARQUET))
+    # The workbook reads the rows back from extract.csv: exactly the rows published and checked.
+    write_workbook(replace(context, claims=extract.claims), add(WORKBOOK, XLSX), extract=plan, check=check)
+    write_pdf(context, add(PDF, "application/pdf"))
+    for artifact in files:
+        check_rendered(check, artifact.name, artifact.content_type, artifact.path)
+    check.enforce()
+    return Deliverables(tables, files)
+

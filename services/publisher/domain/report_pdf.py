@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import functools
 import io
+import os
+from os import PathLike
+from typing import BinaryIO
 
 from reportlab.platypus import BaseDocTemplate, Frame, PageBreak, PageTemplate, Spacer
 
@@ -28,9 +31,16 @@ def title_of(context: RunContext) -> str:
 def pdf_bytes(context: RunContext) -> bytes:
     """Render the report; the same context always gives the same bytes."""
     out = io.BytesIO()
+    write_pdf(context, out)
+    return out.getvalue()
+
+
+def write_pdf(context: RunContext, out: str | PathLike | BinaryIO) -> None:
+    """Render the report to a path or a binary file object."""
+    target = out if hasattr(out, "write") else os.fspath(out)
     title = title_of(context)
     document = BaseDocTemplate(
-        out, pagesize=PAGE_SIZE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN,
+        target, pagesize=PAGE_SIZE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN,
         title=title, author=AUTHOR, subject=f"run_id {context.run_id} scope_hash {context.scope_hash}",
         creator=AUTHOR, invariant=1)
     frame = Frame(MARGIN, MARGIN, PAGE_SIZE[0] - 2 * MARGIN, PAGE_SIZE[1] - 2 * MARGIN, id="body")
@@ -41,4 +51,3 @@ def pdf_bytes(context: RunContext) -> bytes:
              *formula_pages(context.formulas), *evidence(context), PageBreak(), *data_quality(context),
              Spacer(0, 12), *lineage(context)]
     document.build(story, canvasmaker=functools.partial(ReportCanvas, created_at=context.created_at))
-    return out.getvalue()

@@ -71,10 +71,14 @@ def decimal_or_none(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
+def run_document(context: RunContext) -> dict:
+    """What `run.json` holds: the section-5 result plus its lineage."""
+    return {"run_id": context.run_id, "result": context.result, "lineage": context.lineage}
+
+
 def run_json(context: RunContext) -> bytes:
     """`run.json`: the section-5 result plus its lineage, canonical bytes (sorted keys, UTF-8)."""
-    document = {"run_id": context.run_id, "result": context.result, "lineage": context.lineage}
-    return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return json.dumps(run_document(context), sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def rejected_rows_in_scope(rows: Iterable[dict]) -> tuple[RejectedRow, ...]:

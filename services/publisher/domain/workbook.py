@@ -1,8 +1,10 @@
 """The run's workbook (XLSX): Summary, one sheet per formula, Evidence, Data quality, Lineage and the Extract.
 
-Everything comes from the RunContext. The same context gives the same bytes: the document's dates are the
-run's `created_at`, no author comes from the environment, and XlsxWriter stamps every zip entry with a fixed
-1980 date, never the wall clock.
+Everything comes from the RunContext. The Extract sheet carries the claim rows up to a stated number
+(LEAF_WORKBOOK_EXTRACT_MAX_ROWS); past it, the sheet and the Summary say how many rows there are and which
+published files hold them all, and no row is shown (part of an extract could be read as all of it).
+The same context gives the same bytes: the document's dates are the run's `created_at`, no author comes from
+the environment, and XlsxWriter stamps every zip entry with a fixed 1980 date, never the wall clock.
 """
 from __future__ import annotations
 
@@ -15,13 +17,16 @@ from typing import BinaryIO
 
 from xlsxwriter.workbook import Workbook
 
+from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.run_context import RunContext
 from services.publisher.domain.workbook_cells import Formats
-from services.publisher.domain.workbook_extract import ROWS_PER_SHEET, write_extract
+from services.publisher.domain.workbook_check import add_sheet
+from services.publisher.domain.workbook_extract import ROWS_PER_SHEET, ExtractPlan, write_extract
 from services.publisher.domain.workbook_formulas import write_formula, write_summary
 from services.publisher.domain.workbook_records import write_data_quality, write_evidence, write_lineage
 
 SUMMARY, EVIDENCE, DATA_QUALITY, LINEAGE = "Summary", "Evidence", "Data quality", "Lineage"
+WORKBOOK = "report.xlsx"
 _OPTIONS = {
     # Rows go to a temporary file as soon as the next row starts, so the extract's size never reaches memory.
     "constant_memory": True,
@@ -32,9 +37,13 @@ _OPTIONS = {
 }
 
 
-def write_workbook(context: RunContext, out: str | PathLike | BinaryIO, *,
-                   extract_rows_per_sheet: int = ROWS_PER_SHEET) -> None:
-    """Write the workbook to a path or a binary file object (tests lower extract_rows_per_sheet to see it spill)."""
+def write_workbook(context: RunContext, out: str | PathLike | BinaryIO, *, extract: ExtractPlan | None = None,
+                   check: ContractCheck | None = None, extract_rows_per_sheet: int = ROWS_PER_SHEET) -> None:
+    """Write the workbook to a path or a binary file object (tests lower extract_rows_per_sheet to see it spill).
+
+    `extract` says how many claim rows there are, how many the workbook may carry and where the full extract is
+    (default: all rows, counted here); `check` sees every text cell and sheet name as it is written.
+    """
     # Our own scratch directory: if writing fails, its row files go with it and `out` is never written half.
     with tempfile.TemporaryDirectory(prefix="leaf-workbook-") as scratch:
         target = out if hasattr(out, "write") else os.fspath(out)
@@ -44,19 +53,23 @@ def write_workbook(context: RunContext, out: str | PathLike | BinaryIO, *,
             "author": "LeafEnterprise", "company": "LeafEnterprise",
             # XlsxWriter prints this with a literal `Z`, so it must be UTC already.
             "created": context.created_at.astimezone(UTC)})
-        _write_sheets(workbook, context, extract_rows_per_sheet)
+        plan = extract or ExtractPlan.every_row(context)
+        _write_sheets(workbook, context, plan, check, extract_rows_per_sheet)
         workbook.close()
 
 
-def _write_sheets(workbook: Workbook, context: RunContext, extract_rows_per_sheet: int) -> None:
+def _write_sheets(workbook: Workbook, context: RunContext, extract: ExtractPlan, check: ContractCheck | None,
+                  extract_rows_per_sheet: int) -> None:
     formats = Formats.of(workbook)
-    write_summary(workbook.add_worksheet(SUMMARY), context, formats)
+    sheet = lambda name: add_sheet(workbook, name, check, WORKBOOK)  # noqa: E731
+    write_summary(sheet(SUMMARY), context, formats, extract.note())
     for formula in context.formulas:
-        write_formula(workbook.add_worksheet(formula["id"]), context, formula, formats)
-    write_evidence(workbook.add_worksheet(EVIDENCE), context, formats)
-    write_data_quality(workbook.add_worksheet(DATA_QUALITY), context, formats)
-    write_lineage(workbook.add_worksheet(LINEAGE), context, formats)
-    write_extract(workbook, context, formats, extract_rows_per_sheet)
+        write_formula(sheet(formula["id"]), context, formula, formats)
+    write_evidence(sheet(EVIDENCE), context, formats)
+    write_data_quality(sheet(DATA_QUALITY), context, formats)
+    write_lineage(sheet(LINEAGE), context, formats)
+    # The extract's rows were checked as they were produced; its sheets are plain, so each cell is checked once.
+    write_extract(workbook, context, formats, extract, extract_rows_per_sheet)
 
 
 def workbook_bytes(context: RunContext) -> bytes:

@@ -30,7 +30,7 @@ def note_of(formula: dict) -> str:
     return {"blocked": BLOCKED_LABEL, "modeled": MODELED_LABEL}.get(formula["status"], "")
 
 
-def write_summary(sheet: Worksheet, context: RunContext, formats: Formats) -> None:
+def write_summary(sheet: Worksheet, context: RunContext, formats: Formats, extract_note: str | None = None) -> None:
     row = write_run_rows(sheet, context.run_id, context.scope_hash, formats)
     scope = context.scope
     facts = [("client_id", scope["client_id"]), ("pbm_id", scope["pbm_id"]), ("tpa_id", scope["tpa_id"] or "all"),
@@ -53,6 +53,9 @@ def write_summary(sheet: Worksheet, context: RunContext, formats: Formats) -> No
         _write_note(sheet, i, 5, formula, formats)
     sheet.autofilter(row, 0, row + len(context.formulas), len(SUMMARY_COLUMNS) - 1)
     sheet.freeze_panes(row + 1, 0)
+    if extract_note:  # the claim rows are too many for the Extract sheet: say where they are
+        sheet.write_string(row + len(context.formulas) + 2, 0, "extract", formats.label)
+        sheet.write_string(row + len(context.formulas) + 2, 1, extract_note)
     for col, w in enumerate((28, 68, 40, 14, 16, 46)):
         sheet.set_column(col, col, w)
 

@@ -52,8 +52,17 @@ class PublisherServicer(publisher_pb2_grpc.PublisherServiceServicer):
         return publisher_pb2.ListArtifactsResponse(artifacts=[artifact_to_proto(a) for a in found])
 
     async def GetArtifact(self, request, context):
-        artifact, data = await asyncio.to_thread(handlers.get_artifact, request.run_id, request.name,
-                                                 current_grant(), self.deps)
-        for start in range(0, max(len(data), 1), CHUNK_BYTES):
-            yield publisher_pb2.ArtifactChunk(artifact=artifact_to_proto(artifact) if start == 0 else None,
-                                              data=data[start:start + CHUNK_BYTES])
+        # The whole file is hashed before the first chunk leaves (a refusal arrives before any byte), then each
+        # block is read in a worker thread as the caller takes it: memory holds one block, never the file.
+        artifact, blocks = await asyncio.to_thread(handlers.open_artifact, request.run_id, request.name,
+                                                   current_grant(), self.deps)
+        record = artifact_to_proto(artifact)
+        try:
+            while (block := await asyncio.to_thread(next, blocks, None)) is not None:
+                for start in range(0, len(block), CHUNK_BYTES):
+                    yield publisher_pb2.ArtifactChunk(artifact=record, data=block[start:start + CHUNK_BYTES])
+                    record = None
+            if record is not None:  # an empty file: its record alone
+                yield publisher_pb2.ArtifactChunk(artifact=record)
+        finally:
+            await asyncio.to_thread(blocks.close)  # a caller that hangs up mid-stream: the store is let go

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,9 +19,11 @@ from services.publisher.adapters.scope_entitlements import ScopeEntitlements
 from services.publisher.domain.artifacts import StoredArtifact
 from services.publisher.domain.dashboard import Table
 from services.publisher.domain.domo_plan import DomoTarget
-from services.publisher.domain.extract import Pseudonymizer
+from services.publisher.domain.extract import Pseudonymizer, WrittenExtract
+from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.run_context import RunContext
-from services.publisher.service_layer.artifacts import get_artifact as read_verified
+from services.publisher.domain.workbook_extract import WORKBOOK_EXTRACT_MAX_ROWS
+from services.publisher.service_layer.artifacts import open_artifact as open_verified
 from services.publisher.service_layer.artifacts import store_artifacts
 
 
@@ -33,6 +36,7 @@ class PublisherDeps:
     scope: ScopeEntitlements  # the entitlement table Domo's row policies come from, read as workload:publisher
     domo: DomoTarget
     pseudonym_secret: bytes
+    workbook_extract_max_rows: int = WORKBOOK_EXTRACT_MAX_ROWS
     # Domo datasets are shared by every client and updated read-merge-write: one publish at a time.
     domo_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -62,12 +66,15 @@ async def publish_run(run_id: str, grant: Grant, deps: PublisherDeps) -> Publica
         raise NotFound("run_not_found", f"no run {run_id!r}")
     rejects = await run_rejects(deps.calc, run_id)
     pseudonym = Pseudonymizer(deps.pseudonym_secret, scope.client_id)
+    # Every artifact is rendered into scratch files (streamed, checked as produced), then streamed into the store.
     with tempfile.TemporaryDirectory(prefix="leaf-publish-") as scratch:
-        claims = await spool_run_claims(deps.calc, run_id, pseudonym, Path(scratch) / "claims.csv")
-        context = RunContext(run_id, run.result, run.lineage, rejects, claims)
-        built = await asyncio.to_thread(_deliverables, context)
-    client_id = context.client_id
-    await asyncio.to_thread(store_artifacts, run_id, client_id, built.artifacts, deps.store, deps.ledger)
+        check = ContractCheck()
+        extract = await spool_run_claims(deps.calc, run_id, pseudonym, Path(scratch), check)
+        context = RunContext(run_id, run.result, run.lineage, rejects, extract.claims)
+        built = await asyncio.to_thread(_deliverables, context, Path(scratch), check, extract,
+                                        deps.workbook_extract_max_rows)
+        client_id = context.client_id
+        await asyncio.to_thread(store_artifacts, run_id, client_id, built.artifacts, deps.store, deps.ledger)
     entitlements = await deps.scope.for_domo()
     async with deps.domo_lock:
         await asyncio.to_thread(deps.domo.publish, run_id, client_id, built.tables, entitlements)
@@ -82,11 +89,14 @@ def _scope_of(result: dict) -> Scope:
     return scope
 
 
-def _deliverables(context: RunContext):
-    # Imported on first publish: ReportLab and matplotlib load slowly and only publishing needs them.
+def _deliverables(context: RunContext, folder: Path, check: ContractCheck, extract: WrittenExtract,
+                  workbook_extract_max_rows: int):
+    # Imported on first publish: ReportLab and matplotlib load slowly, and every importer of this module (the
+    # `leaf` command among them) would pay for them; the service warms them at start instead (bootstrap).
     from services.publisher.domain.deliverables import deliverables
 
-    return deliverables(context)
+    return deliverables(context, folder, check=check, extract=extract,
+                        workbook_extract_max_rows=workbook_extract_max_rows)
 
 
 def get_publication(run_id: str, grant: Grant, deps: PublisherDeps) -> Publication:
@@ -122,6 +132,8 @@ def list_artifacts(run_id: str, grant: Grant, deps: PublisherDeps) -> list[Store
     return deps.ledger.of_run(run_id)
 
 
-def get_artifact(run_id: str, name: str, grant: Grant, deps: PublisherDeps) -> tuple[StoredArtifact, bytes]:
+def open_artifact(run_id: str, name: str, grant: Grant,
+                  deps: PublisherDeps) -> tuple[StoredArtifact, Iterator[bytes]]:
+    """The artifact's record and its verified bytes as a stream (see service_layer/artifacts.py)."""
     _check_grant(run_id, grant, deps)
-    return read_verified(run_id, name, deps.store, deps.ledger)
+    return open_verified(run_id, name, deps.store, deps.ledger)

@@ -39,7 +39,8 @@ def test_writes_every_deliverable_with_the_numbers_of_leaf_calc(claims, tmp_path
     assert done.returncode == 0, done.stderr
     tables = sorted(p.name for p in (out / "dashboard").iterdir())
     assert {"readiness.csv", "formula_totals.csv", "awp_discount_guarantee.csv"} <= set(tables)
-    assert {p.name for p in out.iterdir()} == {"run.json", "report.xlsx", "report.pdf", "extract.csv", "dashboard"}
+    assert {p.name for p in out.iterdir()} == {"run.json", "report.xlsx", "report.pdf", "extract.csv", "extract.parquet",
+                                              "dashboard"}
     run = json.loads((out / "run.json").read_text())
     assert run["result"] == json.loads(leaf("calc", *inputs).stdout)
     assert run["lineage"]["created_at"] == "2026-01-01T00:00:00+00:00"

@@ -1,16 +1,19 @@
-"""Presentation-contract corpus: leak samples, clean realistic content, in-memory artifact builders."""
+"""Presentation-contract corpus: leak samples, clean realistic content, and producers that build each kind of artifact
+the way the publisher does — values checked as they are produced, then the final look at what rendering adds."""
 from __future__ import annotations
 
-import csv
 import io
-import json
+from collections.abc import Callable
 
 import xlsxwriter
 from reportlab.lib.pagesizes import A3, landscape
 from reportlab.pdfgen import canvas
 
-from services.publisher.domain.presentation_contract import Artifact
-from services.publisher.domain.presentation_extract import XLSX
+from services.publisher.domain.dashboard import Table
+from services.publisher.domain.deliverables import check_table
+from services.publisher.domain.presentation_contract import ContractCheck
+from services.publisher.domain.presentation_rendered import XLSX, check_rendered
+from services.publisher.domain.workbook_check import add_sheet
 
 # (rule, sample): a field name for phi_field, else a value; each sample fires its rule and no other.
 PHI_NAMES_IN_TEXT = [("phi_field", s) for s in ("member_id", "memberId", "Member Name", "first_name", "last_name",
@@ -61,15 +64,9 @@ RUN_JSON = {"run_id": SCOPE["run_id"], "scope": {**SCOPE, "group_ids": ["C001-G0
                           "totals": {"shortfall": "1234.50", "claims": 4211}, "window": "01/01/2025-12/31/2025"}]}
 
 
-def csv_bytes(rows: list[dict]) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode()
-
-
-def xlsx_bytes(sheets: dict[str, list[dict]], properties: dict | None = None, custom: dict | None = None) -> bytes:
+def xlsx_bytes(sheets: dict[str, list[dict]], properties: dict | None = None, custom: dict | None = None,
+               check: ContractCheck | None = None) -> bytes:
+    """A workbook; with `check`, every sheet name and text cell meets it as written (as the publisher's do)."""
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
     book.set_properties({"title": "C001 PBM_A 2025 guarantee workbook", "author": "leaf publisher",
@@ -77,7 +74,7 @@ def xlsx_bytes(sheets: dict[str, list[dict]], properties: dict | None = None, cu
     for name, value in (custom or {}).items():
         book.set_custom_property(name, value)
     for name, rows in sheets.items():
-        sheet = book.add_worksheet(name)
+        sheet = add_sheet(book, name, check, "report.xlsx")
         for col, column in enumerate(rows[0]):
             sheet.write_string(0, col, column)
             for row_number, row in enumerate(rows, start=1):
@@ -106,10 +103,39 @@ def report_lines(rows: list[dict]) -> list[str]:
     return [title] + [" | ".join(map(str, row.values())) for row in rows]
 
 
-def clean_artifacts() -> list[Artifact]:
-    return [Artifact("dashboard_awp.csv", "text/csv", csv_bytes(DASHBOARD_ROWS)),
-            Artifact("extract.csv", "text/csv", csv_bytes(EXTRACT_ROWS)),
-            Artifact("run.json", "application/json", json.dumps(RUN_JSON).encode()),
-            Artifact("dashboard.json", "application/json", json.dumps({"tables": DASHBOARD_ROWS}).encode()),
-            Artifact("report.xlsx", XLSX, xlsx_bytes({"awp": DASHBOARD_ROWS, "extract": EXTRACT_ROWS})),
-            Artifact("report.pdf", "application/pdf", pdf_bytes(report_lines(DASHBOARD_ROWS + EXTRACT_ROWS)))]
+Producer = Callable[[ContractCheck], None]
+
+
+def table(name: str, rows: list[dict]) -> Producer:
+    """A CSV table checked as the publisher checks its dashboard tables: header names, then each cell under its column."""
+    return lambda check: check_table(check, name, Table(name, tuple(rows[0]), tuple(rows)))
+
+
+def document(name: str, value: object) -> Producer:
+    return lambda check: check.document(name, value)
+
+
+def workbook(sheets: dict[str, list[dict]], properties: dict | None = None, custom: dict | None = None) -> Producer:
+    def produce(check: ContractCheck) -> None:
+        check_rendered(check, "report.xlsx", XLSX, xlsx_bytes(sheets, properties, custom, check))
+    return produce
+
+
+def pdf(lines: list[str], metadata: dict | None = None) -> Producer:
+    return lambda check: check_rendered(check, "report.pdf", "application/pdf", pdf_bytes(lines, metadata))
+
+
+def clean_productions() -> list[tuple[str, Producer]]:
+    return [("dashboard_awp.csv", table("dashboard_awp.csv", DASHBOARD_ROWS)),
+            ("extract.csv", table("extract.csv", EXTRACT_ROWS)),
+            ("run.json", document("run.json", RUN_JSON)),
+            ("dashboard.json", document("dashboard.json", {"tables": DASHBOARD_ROWS})),
+            ("report.xlsx", workbook({"awp": DASHBOARD_ROWS, "extract": EXTRACT_ROWS})),
+            ("report.pdf", pdf(report_lines(DASHBOARD_ROWS + EXTRACT_ROWS)))]
+
+
+def violations_of(*producers: Producer) -> list:
+    check = ContractCheck()
+    for produce in producers:
+        produce(check)
+    return check.violations

@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from services.publisher.domain.presentation_contract import Artifact, scan
+from services.publisher.domain.presentation_contract import ContractCheck
+from services.publisher.domain.presentation_rendered import check_rendered
 from services.publisher.domain.report_format import HEADLINE, TEXT_FIELDS, count, field_text, money, percent
 from services.publisher.domain.report_pdf import pdf_bytes
 from services.publisher.domain.run_context import RejectedRow
@@ -242,7 +243,7 @@ def test_same_context_same_bytes_with_the_runs_own_dates_and_names(final, monkey
 @pytest.mark.parametrize("variant", ["final", "modeled", "blocked"])
 def test_the_presentation_contract_finds_nothing(variant, request):
     _, pdf = request.getfixturevalue(variant)
-    assert scan(Artifact("report.pdf", "application/pdf", pdf)) == []
+    assert rendered_violations(pdf) == []
     # The scanner reads text and metadata; the raw bytes must not carry a font file or any local path either.
     for leak in (b"/work/", b"/home/", b"/tmp/", b"site-packages", b".ttf", b".afm", b"FontFile", b"member_id"):
         assert leak not in pdf, leak
@@ -257,4 +258,11 @@ def test_rejected_rows_of_the_scope_are_listed_and_pass_the_contract(final):
     pdf = pdf_bytes(replace(context, result=result, rejected_in_scope=rejects))
     page = next(lines_of(p) for p in pages_of(pdf) if "Data quality of the scope" in p)
     assert "row 12: bad_value:member_id, row 40: duplicate_claim_id" in page
-    assert scan(Artifact("report.pdf", "application/pdf", pdf)) == []
+    assert rendered_violations(pdf) == []
+
+
+def rendered_violations(pdf: bytes) -> list:
+    """The contract's final look at a PDF: its metadata and its text, extracted once."""
+    check = ContractCheck()
+    check_rendered(check, "report.pdf", "application/pdf", pdf)
+    return check.violations

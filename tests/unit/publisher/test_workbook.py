@@ -18,10 +18,11 @@ import pytest
 from openpyxl import load_workbook
 
 from services.publisher.domain.extract import EXTRACT_COLUMNS
-from services.publisher.domain.presentation_contract import Artifact, scan
-from services.publisher.domain.presentation_extract import XLSX
+from services.publisher.domain.presentation_contract import ContractCheck
+from services.publisher.domain.presentation_rendered import XLSX, check_rendered
 from services.publisher.domain.run_context import RejectedRow
 from services.publisher.domain.workbook import workbook_bytes, write_workbook
+from services.publisher.domain.workbook_extract import ExtractPlan
 from tests.publisher_fixtures import sample_context
 
 REPO = Path(__file__).parents[3]
@@ -248,7 +249,7 @@ def test_data_quality_shows_only_what_concerns_the_scope():
         shown = [(r["row"].value, r["reason"].value) for r in table(sheet, "row")]
         assert shown == [(r.row, r.reason) for r in rows]
         assert "rows_read" not in counts and "rejects_by_reason" not in counts
-        assert scan(Artifact("report.xlsx", XLSX, workbook_bytes(case))) == []
+        assert contract_violations(case) == []
 
 
 def test_lineage_names_everything_needed_to_replay_the_run(context, book):
@@ -329,8 +330,41 @@ def test_text_that_looks_like_a_formula_stays_text():
     assert cell.data_type == "s" and cell.value == row.drug_name
 
 
+def contract_violations(context) -> list:
+    """The workbook written as the publisher writes it: every text cell checked as written, then the final look."""
+    check, out = ContractCheck(), io.BytesIO()
+    write_workbook(context, out, check=check)
+    check_rendered(check, "report.xlsx", XLSX, out.getvalue())
+    return check.violations
+
+
 def test_the_presentation_contract_passes(variant):
-    assert scan(Artifact("report.xlsx", XLSX, built(variant)[1])) == []
+    assert contract_violations(built(variant)[0]) == []
+
+
+def test_a_leak_in_a_sheet_is_refused_where_it_is_written():
+    context = few_claims(built("final")[0])
+    leaky = {**context.lineage, "trace_id": "/home/analyst/trace.txt"}
+    violations = contract_violations(dataclasses.replace(context, lineage=leaky))
+    assert [(v.rule, v.where) for v in violations] == [("local_path", "Lineage!B8")]
+
+
+def test_past_the_row_limit_the_extract_sheet_and_summary_say_where_the_rows_are():
+    context = few_claims(built("final")[0], 25)
+    out = io.BytesIO()
+    write_workbook(context, out, extract=ExtractPlan(25, 24, ("extract.csv", "extract.parquet")))
+    book = load_workbook(io.BytesIO(out.getvalue()))
+    assert [n for n in book.sheetnames if n.startswith("Extract")] == ["Extract"]
+    sheet = book["Extract"]
+    assert sheet.max_row == 4 and sheet["A4"].value == "extract"
+    assert "25 claim rows" in sheet["B4"].value and "extract.csv and extract.parquet" in sheet["B4"].value
+    summary = [c.value for row in book["Summary"].iter_rows() for c in row if isinstance(c.value, str)]
+    assert sheet["B4"].value in summary
+    at_limit = io.BytesIO()
+    write_workbook(context, at_limit, extract=ExtractPlan(25, 25, ("extract.csv", "extract.parquet")))
+    shown = load_workbook(io.BytesIO(at_limit.getvalue()))
+    assert_extract_equal(extract_rows(shown), list(context.claims()))
+    assert not any("claim rows" in str(c.value) for row in shown["Summary"].iter_rows() for c in row)
 
 
 def test_same_context_same_bytes_and_the_path_gives_them_too(tmp_path):
