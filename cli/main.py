@@ -4,13 +4,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli.commands import calc, claims, demo, dev_token, entitlements, evidence, report, run, trace
+from cli.commands import calc, claims, demo, dev_token, entitlements, evidence, report, run, trace, worker
 
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="leaf", description="LeafEnterprise: pharmacy-benefit audit and savings backend.")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (run, demo, claims, calc, report, evidence, trace, entitlements, dev_token):
+    for module in (run, worker, demo, claims, calc, report, evidence, trace, entitlements, dev_token):
         module.register(commands)
     return root
 

@@ -23,9 +23,10 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from runtime.lifeline import SETTING as LIFELINE_SETTING
-from runtime.topology import CALLS, GATEWAY, address_variable, callees_first
+from runtime.topology import CALLS, CLIENTS_ONLY, WORKER, address_variable, callees_first
 
-SERVICES = tuple(name for name in callees_first() if name != GATEWAY)  # the gRPC services, callees before callers
+SERVICES = tuple(name for name in callees_first() if name not in CLIENTS_ONLY)  # gRPC services, callees first
+MODULES = {WORKER: "services.tasks.worker"}  # where a process's role is run from, when not services.<role>
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
@@ -102,17 +103,27 @@ class Supervisor:
         env.update({address_variable(peer): self.addresses[peer] for peer in CALLS[name]})
         return env
 
-    def start(self, name: str, extra_env: dict[str, str] | None = None) -> None:
+    def start(self, name: str, extra_env: dict[str, str] | None = None, *, role: str | None = None,
+              args: tuple[str, ...] = ()) -> None:
+        """`name` names the process and its log; `role` is its place in the call graph (CALLS), its name by default."""
         # The parent-death signal follows the forking thread: a child forked from a thread that ends would be
         # stopped with it. The main thread ends only with the process.
         if threading.current_thread() is not threading.main_thread():
             raise RuntimeError("start the mesh from the main thread: the parent-death signal follows the thread")
+        role = role or name
+        module = MODULES.get(role, f"services.{role}")
         with (self.home / "logs" / f"{name}.log").open("ab") as log:
             # Its own session, so a Ctrl-C at the terminal reaches only us and we stop the children in order.
             self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", f"services.{name}"], env={**self.environment(name), **(extra_env or {})},
+                [sys.executable, "-m", module, *args], env={**self.environment(role), **(extra_env or {})},
                 stdout=log, stderr=log, start_new_session=True, pass_fds=(self.lifeline[0],),
                 preexec_fn=parent_death_signal())  # noqa: PLW1509 (safe: see parent_death_signal)
+
+    def start_worker(self, lane: str) -> str:
+        """One lane's worker (`leaf worker --lane`); returns its process name."""
+        name = f"{WORKER}-{lane}"
+        self.start(name, role=WORKER, args=("--lane", lane))
+        return name
 
     def start_service(self, name: str) -> None:
         self.start(name, {"LEAF_GRPC_LISTEN": self.addresses[name]})

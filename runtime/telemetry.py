@@ -73,3 +73,17 @@ def current_span_id() -> str:
     """The 16-hex id of the active span, or "" outside a trace: what a later span names as its parent."""
     ctx = trace.get_current_span().get_span_context()
     return format(ctx.span_id, "016x") if ctx.is_valid else ""
+
+
+def continued_span(tracer_name: str, name: str, trace_id: str, parent_span_id: str):
+    """A span that continues a trace begun elsewhere, earlier (a task's work continues the request that submitted
+    it): the child of span `parent_span_id` of trace `trace_id`; a new trace when either is unknown. Use it as a
+    context manager; calls made inside carry the trace on."""
+    tracer = trace.get_tracer(tracer_name)
+    try:
+        parent = trace.SpanContext(int(trace_id, 16), int(parent_span_id, 16), is_remote=True,
+                                   trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED))
+    except ValueError:
+        parent = trace.INVALID_SPAN_CONTEXT
+    context = trace.set_span_in_context(trace.NonRecordingSpan(parent)) if parent.is_valid else None
+    return tracer.start_as_current_span(name, context=context)

@@ -15,16 +15,21 @@ from typing import Any, ClassVar
 from runtime.settings import LeafSettings
 
 GATEWAY = "gateway"  # the HTTP edge: it calls the mesh and nothing in the mesh calls it
+# The lane workers (`leaf worker --lane NAME`, one Deployment per lane): part of the tasks service, reading its
+# database and queue directly, serving nothing; they call out for the task's submitter.
+WORKER = "worker"
 CALLS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "scope": (),
     "evidence": (),
     "itr": (),      # nothing calls it yet: runs carry an ITR request id, they do not fetch the request
-    "tasks": (),    # nothing calls it yet: no lane worker or route submits tasks
+    "tasks": (),    # the ledger and queues; its workers reach them through its database, not over gRPC
     "calc": ("evidence",),  # the contract and rebate packets covering a run's scope
     "publisher": ("calc", "scope"),  # a run's result, claims and rejects; entitlements behind Domo's row policies
-    GATEWAY: ("scope", "calc", "evidence", "publisher"),  # the /v1 routes; /readyz checks exactly these
+    WORKER: ("scope", "calc", "publisher"),  # the submitter's grant again; compute_run and publish_run
+    GATEWAY: ("scope", "calc", "evidence", "publisher", "tasks"),  # the /v1 routes; /readyz checks exactly these
 })
-GRPC_SERVICES = tuple(name for name in CALLS if name != GATEWAY)
+CLIENTS_ONLY = (GATEWAY, WORKER)  # processes that call the mesh but serve no gRPC
+GRPC_SERVICES = tuple(name for name in CALLS if name not in CLIENTS_ONLY)
 
 
 def address_variable(service: str) -> str:

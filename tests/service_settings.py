@@ -8,6 +8,8 @@ from services.itr.bootstrap import ItrSettings
 from services.publisher.bootstrap import PublisherServiceSettings
 from services.scope.bootstrap import ScopeSettings
 from services.tasks.bootstrap import TasksSettings
+from services.tasks.worker import WorkerSettings
 
 SETTINGS = {"scope": ScopeSettings, "calc": CalcSettings, "evidence": EvidenceServiceSettings, "itr": ItrSettings,
-            "publisher": PublisherServiceSettings, "tasks": TasksSettings, "gateway": GatewaySettings}
+            "publisher": PublisherServiceSettings, "tasks": TasksSettings, "worker": WorkerSettings,
+            "gateway": GatewaySettings}

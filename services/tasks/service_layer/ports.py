@@ -1,13 +1,15 @@
-"""What the task use cases need from outside (style.md 11): the ledger, the effect log, a unit of work over both.
+"""What the task use cases need from outside (style.md 11): the ledger, the effect log, a unit of work over both,
+and the other services a lane worker calls.
 
 The queue's port lives with its contract in domain/queue.py.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from services.tasks.domain.states import StateChange
-from services.tasks.domain.tasks import Task
+from services.tasks.domain.tasks import Artifact, Task
 
 
 class EffectAlreadyApplied(Exception):
@@ -58,3 +60,26 @@ class TaskUnitOfWork(Protocol):
         """Roll back whatever was not committed."""
 
     def commit(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunMade:
+    run_id: str
+    readiness: str
+
+
+class ActingFor(Protocol):
+    """Proof to the other services of whom a call is made for: the submitter's identity and its re-issued grant."""
+
+
+class WorkerMesh(Protocol):
+    """The services a lane worker calls, always for the task's submitter, never as itself: domain errors come back
+    as the services answered them (`runtime/errors.py`)."""
+
+    async def acting_for(self, task: Task, timeout: float) -> ActingFor:
+        """A freshly signed identity of the task's submitter and a grant the scope service issues it now for the
+        task's recorded scope (a read grant when none is recorded); the scope service's refusal as it answered."""
+
+    async def create_run(self, acting: ActingFor, scope_json: str, itr_request_id: str, timeout: float) -> RunMade: ...
+
+    async def publish_run(self, acting: ActingFor, run_id: str, timeout: float) -> tuple[Artifact, ...]: ...

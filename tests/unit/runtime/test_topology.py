@@ -8,7 +8,9 @@ import pytest
 
 from runtime.topology import (
     CALLS,
+    CLIENTS_ONLY,
     GATEWAY,
+    WORKER,
     address_variable,
     callees_first,
     peer_address_settings,
@@ -20,12 +22,14 @@ ADDRESS = re.compile(r"\b([A-Z]+)_ADDR\b")
 
 
 def test_every_process_has_settings_here() -> None:
-    assert set(SETTINGS) == set(CALLS) == {p.name for p in (REPO / "services").iterdir() if (p / "__main__.py").exists()}
+    assert set(SETTINGS) == set(CALLS)
+    assert set(CALLS) - {WORKER} == {p.name for p in (REPO / "services").iterdir() if (p / "__main__.py").exists()}
+    assert (REPO / "services" / "tasks" / "worker.py").is_file()  # the lane workers are the tasks service's own
 
 
-def test_callees_are_services_of_the_mesh_and_nobody_calls_the_gateway() -> None:
+def test_callees_are_services_of_the_mesh_and_nobody_calls_the_gateway_or_a_worker() -> None:
     for service, callees in CALLS.items():
-        assert set(callees) <= set(CALLS) - {GATEWAY, service}, service
+        assert set(callees) <= set(CALLS) - {*CLIENTS_ONLY, service}, service
 
 
 @pytest.mark.parametrize("service", sorted(CALLS))

@@ -1,9 +1,9 @@
 """One delivery start to finish, on fakes: effects apply once, retries follow the kind, dead letters say why."""
 from __future__ import annotations
 
-from services.tasks.domain.kinds import KINDS
 from dataclasses import replace
 
+from services.tasks.domain.kinds import KINDS
 from services.tasks.domain.states import CANCELLED, DEAD_LETTERED, FAILED, QUEUED, RUNNING, SUCCEEDED, StateChange
 from services.tasks.domain.tasks import Task
 from services.tasks.service_layer.deliveries import (

@@ -2,17 +2,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
-from runtime.errors import InputError, NotFound
+from runtime.errors import InputError, NotFound, Refused
 from runtime.grants import Area, Grant
 from runtime.scope import Scope
 from services.tasks.domain.policy import Submitter
-from dataclasses import replace
-
-from runtime.errors import Refused
 from services.tasks.domain.states import BLOCKED, CANCELLED, DEAD_LETTERED, FAILED, QUEUED, StateConflict
 from services.tasks.domain.tasks import SubmitTask
 from services.tasks.service_layer.handlers import cancel_task, get_task, list_tasks, requeue_task, submit_task
