@@ -82,13 +82,18 @@ class DomoPublisher:
         self.timeout = timeout_seconds
         self._domo: Domo | None = None
 
-    def publish(self, run_id: str, client_id: str, tables: list[Table],
-                entitlements: Iterable[Entitlement]) -> PublishSummary:
+    def publish(self, run_id: str, client_id: str, tables: list[Table], entitlements: Iterable[Entitlement],
+                fence: Callable[[], None] = lambda: None) -> PublishSummary:
+        """`fence` is called before each dataset is read, merged and written: it raises if this publisher is no
+        longer the single writer (adapters/lease.py)."""
         plans, entitlements = plan_datasets(run_id, client_id, tables, self.per_client), list(entitlements)
         principals = self._principals()
         unresolved: set[str] = set()
-        summaries = tuple(self._publish_one(plan, entitlements, principals, unresolved) for plan in plans)
-        return PublishSummary(run_id, client_id, "domo", summaries, tuple(sorted(unresolved)))
+        summaries = []
+        for plan in plans:
+            fence()
+            summaries.append(self._publish_one(plan, entitlements, principals, unresolved))
+        return PublishSummary(run_id, client_id, "domo", tuple(summaries), tuple(sorted(unresolved)))
 
     # --- one dataset -------------------------------------------------------------------------------------
     def _publish_one(self, plan: DatasetPlan, entitlements: list[Entitlement], principals: dict,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from services.publisher.domain.dashboard import Table
@@ -35,12 +35,15 @@ class DomoOutbox:
         self.root = root
         self.per_client = per_client
 
-    def publish(self, run_id: str, client_id: str, tables: list[Table],
-                entitlements: Iterable[Entitlement]) -> PublishSummary:
+    def publish(self, run_id: str, client_id: str, tables: list[Table], entitlements: Iterable[Entitlement],
+                fence: Callable[[], None] = lambda: None) -> PublishSummary:
         entitlements = list(entitlements)
         plans = plan_datasets(run_id, client_id, tables, self.per_client)
-        summaries = tuple(self._publish_one(plan, entitlements) for plan in plans)
-        return PublishSummary(run_id, client_id, "outbox", summaries)
+        summaries = []
+        for plan in plans:
+            fence()  # as Domo's adapter: only the lease's holder reads, merges and writes a dataset
+            summaries.append(self._publish_one(plan, entitlements))
+        return PublishSummary(run_id, client_id, "outbox", tuple(summaries))
 
     def _publish_one(self, plan: DatasetPlan, entitlements: list[Entitlement]) -> DatasetSummary:
         folder = self.root / plan.name

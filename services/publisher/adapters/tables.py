@@ -1,5 +1,5 @@
 """The publisher's own tables: one publication per run, and the ledger of every stored artifact."""
-from sqlalchemy import BigInteger, Column, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, Float, LargeBinary, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -25,4 +25,13 @@ artifacts = Table(
     Column("sha256", String(64), nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("stored_at", String(40), nullable=False),
+)
+
+# A named lease (today: "domo", the single writer of the shared Domo datasets across replicas).
+leases = Table(
+    "leases", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("fencing_token", BigInteger, nullable=False),
+    Column("expires_at", Float, nullable=False),
 )

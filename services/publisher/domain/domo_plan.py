@@ -24,7 +24,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Protocol
@@ -96,8 +96,9 @@ class PublishSummary:
 
 
 class DomoTarget(Protocol):
-    def publish(self, run_id: str, client_id: str, tables: list[Table],
-                entitlements: Iterable[Entitlement]) -> PublishSummary: ...
+    def publish(self, run_id: str, client_id: str, tables: list[Table], entitlements: Iterable[Entitlement],
+                fence: Callable[[], None] = ...) -> PublishSummary:
+        """`fence` raises when this publisher is no longer the single writer; called before each dataset."""
 
 
 def plan_datasets(run_id: str, client_id: str, tables: list[Table], per_client: bool = False) -> tuple[DatasetPlan, ...]:

@@ -14,6 +14,7 @@ from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
 from services.publisher.adapters.artifact_store import ArtifactStore
 from services.publisher.adapters.calc_claims import run_rejects, spool_run_claims
 from services.publisher.adapters.calc_run import read_run
+from services.publisher.adapters.lease import SqlLease
 from services.publisher.adapters.repository import SqlPublicationRepository
 from services.publisher.adapters.scope_entitlements import ScopeEntitlements
 from services.publisher.domain.artifacts import StoredArtifact
@@ -25,6 +26,7 @@ from services.publisher.domain.run_context import RunContext
 from services.publisher.domain.workbook_extract import WORKBOOK_EXTRACT_MAX_ROWS
 from services.publisher.service_layer.artifacts import open_artifact as open_verified
 from services.publisher.service_layer.artifacts import store_artifacts
+from services.publisher.service_layer.domo_publishing import publish_dashboard
 
 
 @dataclass
@@ -37,8 +39,14 @@ class PublisherDeps:
     domo: DomoTarget
     pseudonym_secret: bytes
     workbook_extract_max_rows: int = WORKBOOK_EXTRACT_MAX_ROWS
-    # Domo datasets are shared by every client and updated read-merge-write: one publish at a time.
+    # Domo datasets are shared by every client and updated read-merge-write: one publish at a time, in this process
+    # (the lock) and across replicas (the lease in the publisher database; by default on the publications' engine).
     domo_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    domo_lease: SqlLease = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.domo_lease is None:
+            self.domo_lease = SqlLease(self.publications.engine)
 
 
 @dataclass(frozen=True)
@@ -76,8 +84,7 @@ async def publish_run(run_id: str, grant: Grant, deps: PublisherDeps) -> Publica
         client_id = context.client_id
         await asyncio.to_thread(store_artifacts, run_id, client_id, built.artifacts, deps.store, deps.ledger)
     entitlements = await deps.scope.for_domo()
-    async with deps.domo_lock:
-        await asyncio.to_thread(deps.domo.publish, run_id, client_id, built.tables, entitlements)
+    await publish_dashboard(deps.domo, deps.domo_lease, deps.domo_lock, run_id, client_id, built.tables, entitlements)
     deps.publications.add(run_id, scope, built.tables)
     return get_publication(run_id, grant, deps)
 
