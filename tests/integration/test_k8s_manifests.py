@@ -79,12 +79,11 @@ SECRET_NAME = re.compile(
 DEV_SECRET = "leaf-dev-grant-keys"
 DEV_SECRET_PREFIX = "leaf-dev-"
 DEV_SECRET_LABEL = ("app.kubernetes.io/component", "dev-only-throwaway")
-# The publisher writes a workbook of up to a million claims (~1 GiB) into /tmp first.
+# The publisher renders a run's artifacts into /tmp before streaming them to the store (~0.8 GB at a million claims).
 PUBLISHER_MIN_TMP, PUBLISHER_MIN_MEMORY_LIMIT = 2 * 2**30, 2 * 2**30
 MIN_REPLICAS = {"dev": 1, "prod": 2}
-# Domo's shared datasets are read-merge-written and the publisher serializes only in-process:
-# one publisher pod in every overlay until publishing has a single writer across replicas.
-SINGLE_WRITER = "publisher"
+# Domo's shared datasets are read-merge-written; replicas take turns through a lease in the publisher database.
+LEASED_WRITER = "publisher"
 WORKLOAD_IDENTITY_USE = "azure.workload.identity/use"
 WORKLOAD_IDENTITY_CLIENT = "azure.workload.identity/client-id"
 SPC_API = "secrets-store.csi.x-k8s.io/v1"
@@ -295,21 +294,18 @@ def test_autoscaling_and_disruption_budget(rendered: Rendered, service: str) -> 
     pdb = rendered.get("PodDisruptionBudget", service)
     assert pdb["apiVersion"] == "policy/v1"
     assert pdb["spec"]["selector"]["matchLabels"] == selector_of(rendered, service)
-    if service == SINGLE_WRITER:
-        return  # test_the_publisher_runs_one_pod_until_domo_has_a_single_writer
     assert hpa["spec"]["minReplicas"] == MIN_REPLICAS[rendered.env]
     assert pdb["spec"]["minAvailable"] == 1
 
 
-def test_the_publisher_runs_one_pod_until_domo_has_a_single_writer(rendered: Rendered) -> None:
-    """Two publishers could each read a shared Domo dataset and write it back without the other's run."""
-    hpa = rendered.get("HorizontalPodAutoscaler", SINGLE_WRITER)["spec"]
-    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (1, 1)
-    strategy = rendered.get("Deployment", SINGLE_WRITER)["spec"]["strategy"]
-    assert strategy == {"type": "Recreate"}, "a rolling update would run two publishers side by side"
-    # With one pod, minAvailable 1 would refuse every eviction and block node drains forever.
-    assert rendered.get("PodDisruptionBudget", SINGLE_WRITER)["spec"].get("minAvailable") is None
-    assert rendered.get("PodDisruptionBudget", SINGLE_WRITER)["spec"]["maxUnavailable"] == 1
+def test_the_publisher_scales_and_rolls_like_every_service_now_domo_has_a_single_writer(rendered: Rendered) -> None:
+    """Two publishers side by side (replicas, or a rollout's old and new pod) take turns on Domo through the lease
+    (services/publisher/adapters/lease.py; tests/integration/test_domo_lease.py), so no pin to one pod remains."""
+    hpa = rendered.get("HorizontalPodAutoscaler", LEASED_WRITER)["spec"]
+    assert hpa["minReplicas"] == MIN_REPLICAS[rendered.env] and hpa["maxReplicas"] > 1
+    strategy = rendered.get("Deployment", LEASED_WRITER)["spec"]["strategy"]
+    assert strategy == {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    assert rendered.get("PodDisruptionBudget", LEASED_WRITER)["spec"]["minAvailable"] == 1
 
 
 def selector_of(rendered: Rendered, service: str) -> dict:
