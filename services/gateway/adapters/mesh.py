@@ -11,6 +11,7 @@ from leaf.calc.v1 import calc_pb2_grpc
 from leaf.evidence.v1 import evidence_pb2_grpc
 from leaf.publisher.v1 import publisher_pb2_grpc
 from leaf.scope.v1 import scope_pb2_grpc
+from leaf.tasks.v1 import tasks_pb2_grpc
 from runtime.clients import is_serving, open_channel
 from services.gateway.adapters.callers import CallerAssertions, Metadata
 from services.gateway.adapters.grants import Grants
@@ -35,6 +36,7 @@ class Mesh:
         self.calc = calc_pb2_grpc.CalcServiceStub(self.channels["calc"])
         self.evidence = evidence_pb2_grpc.EvidenceServiceStub(self.channels["evidence"])
         self.publisher = publisher_pb2_grpc.PublisherServiceStub(self.channels["publisher"])
+        self.tasks = tasks_pb2_grpc.TasksServiceStub(self.channels["tasks"])
         self.grants = Grants(self.scope, self.callers, self.timeout)
 
     def as_caller(self, identity: Identity, grant: Metadata = ()) -> Metadata:

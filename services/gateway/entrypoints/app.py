@@ -10,12 +10,13 @@ import json
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Security
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import APIKeyHeader
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from leaf.scope.v1 import scope_pb2
@@ -23,6 +24,7 @@ from runtime.errors import DomainError
 from runtime.principals import ENTITLED_PATTERN
 from runtime.principals import MAX_LENGTH as MAX_PRINCIPAL
 from services.gateway.adapters.mesh import Mesh
+from services.gateway.domain import prefer
 from services.gateway.domain.identity import Identity
 from services.gateway.entrypoints import problems
 from services.gateway.entrypoints.auth import TOKEN_HEADER, Authenticator, authenticate
@@ -45,13 +47,33 @@ from services.gateway.entrypoints.schemas import (
     ScopeRequest,
     Sufficiency,
     SufficiencyRequest,
+    Task,
+    TaskMove,
+    TaskRequest,
 )
-from services.gateway.service_layer import artifacts, entitlements, evidence, registry, runs
+from services.gateway.service_layer import artifacts, entitlements, evidence, registry, runs, tasks
 from services.gateway.settings import GatewaySettings
 
 PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
 ERRORS = {code: PROBLEM for code in (400, 401, 404, 409, 413, 422, 429, 500, 501, 503, 504)}
 ID = r"^[A-Za-z0-9_.:-]+$"
+TASK_ID = "[A-Za-z0-9_-]+"  # no colon: /v1/tasks/{task_id}:cancel names the action after it
+LOCATION = {"Location": {"description": "the task to follow: GET it until it is finished", "schema": {"type": "string"}}}
+APPLIED = {"Preference-Applied": {"description": "wait=N when a Prefer: wait was honoured (RFC 7240)",
+                                  "schema": {"type": "string"}}}
+
+
+class TaskIdConvertor(Convertor):
+    regex = TASK_ID
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("task_id", TaskIdConvertor())
 # Documents the header in /openapi.json (and lets /docs send it); `authenticate` does the checking.
 ACCESS_TOKEN = APIKeyHeader(name=TOKEN_HEADER, scheme_name="CloudflareAccess", auto_error=False,
                             description="a Cloudflare Access application token (locally: `leaf dev-token`)")
@@ -106,13 +128,64 @@ def create_app(connect: Callable[[], Mesh], authenticator: Authenticator, settin
         Only clients the caller is entitled to exist for it."""
         return await runs.resolve_scope(mesh, identity, _scope_request(body))
 
-    @v1.post("/runs", response_model=Run, status_code=201, tags=["runs"])
-    async def create_run(request: Request, body: RunRequest, identity: Identity = Depends(authenticate)) -> dict:
-        """Compute every formula of the registry for an exact scope (narrowed to the caller's entitled groups),
-        with evidence resolved by scope, and publish it."""
-        run = await runs.create_run(mesh, identity, _scope_request(body), body.itr_request_id)
-        record(request, run_id=run["run_id"], client_id=run["scope"]["client_id"], scope_hash=run["scope_hash"])
-        return run
+    @v1.post("/runs", response_model=Task, status_code=202, tags=["runs"], responses={
+        200: {"model": Run, "description": "the run exists already and is published: the run, as GET answers it"},
+        201: {"model": Run, "description": "made and published while the caller waited (Prefer: wait=N)",
+              "headers": APPLIED},
+        202: {"description": "the run is being made by a worker: its task (follow Location)",
+              "headers": {**LOCATION, **APPLIED}}})
+    async def create_run(request: Request, body: RunRequest, identity: Identity = Depends(authenticate),
+                         wait: str | None = Header(None, alias="Prefer", max_length=200,
+                                                   description="RFC 7240: `wait=N` to wait up to N seconds "
+                                                               "(at most the request's budget) for the run")) -> Response:
+        """Compute every formula of the registry for an exact scope (narrowed to the caller's entitled groups), with
+        evidence resolved by scope, and publish it — through the task plane: a `runs` lane worker does it for the
+        caller. A repeat while it is being made answers the same task; once made, the run (200)."""
+        asked = prefer.wait_seconds(wait)
+        answer = await runs.request_run(mesh, identity, _scope_request(body), body.itr_request_id, asked)
+        headers = {} if answer.waited is None else {"Preference-Applied": prefer.applied(answer.waited)}
+        if answer.status == 202:
+            headers["Location"] = tasks.location_of(answer.task_id)
+            scope = answer.body["params"].get("scope") or {}
+            record(request, run_id=answer.body["lineage"]["run_id"], client_id=scope.get("client_id"),
+                   scope_hash=answer.body["scope_hash"], task_id=answer.task_id)
+        else:
+            record(request, run_id=answer.body["run_id"], client_id=answer.body["scope"]["client_id"],
+                   scope_hash=answer.body["scope_hash"])
+        return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+
+    @v1.post("/tasks", response_model=Task, status_code=202, tags=["tasks"], responses={
+        200: {"model": Task, "description": "finished at once: the policy gate blocked it (policy.rule says why)"},
+        202: {"description": "queued on its lane: follow Location", "headers": LOCATION}, 403: PROBLEM})
+    async def submit_task(request: Request, body: TaskRequest, identity: Identity = Depends(authenticate)) -> Response:
+        """Submit a task of a kind (runs are POST /v1/runs); the policy gate queues it or records it blocked."""
+        task = tasks.task_to_json(await tasks.submit_task(mesh, identity, body.kind, body.params, body.operator_intent))
+        record(request, task_id=task["task_id"])
+        if task["state"] != "queued":
+            return JSONResponse(task, status_code=200)
+        return JSONResponse(task, status_code=202, headers={"Location": tasks.location_of(task["task_id"])})
+
+    @v1.get("/tasks/{task_id:task_id}", response_model=Task, tags=["tasks"])
+    async def get_task(request: Request, task_id: str = Path(max_length=64, pattern=f"^{TASK_ID}$"),
+                       identity: Identity = Depends(authenticate)) -> dict:
+        """A task: state, progress, attempts, lineage (run, ITR request), artifacts, trace id, last error, history.
+        Shown to operators, to whoever may see the data it is about, else to its submitter; otherwise not found."""
+        record(request, task_id=task_id)
+        return tasks.task_to_json(await tasks.get_task(mesh, identity, task_id))
+
+    @v1.post("/tasks/{task_id:task_id}:cancel", response_model=Task, tags=["tasks"], responses={403: PROBLEM})
+    async def cancel_task(request: Request, body: TaskMove, task_id: str = Path(max_length=64, pattern=f"^{TASK_ID}$"),
+                          identity: Identity = Depends(authenticate)) -> dict:
+        """Operators: stop a queued or running task (409 once it is finished); the reason goes into its history."""
+        record(request, task_id=task_id)
+        return tasks.task_to_json(await tasks.cancel(mesh, identity, operators, task_id, body.reason))
+
+    @v1.post("/tasks/{task_id:task_id}:requeue", response_model=Task, tags=["tasks"], responses={403: PROBLEM})
+    async def requeue_task(request: Request, body: TaskMove, task_id: str = Path(max_length=64, pattern=f"^{TASK_ID}$"),
+                           identity: Identity = Depends(authenticate)) -> dict:
+        """Operators: put a failed or dead-lettered task back on its lane for a fresh set of attempts (409 otherwise)."""
+        record(request, task_id=task_id)
+        return tasks.task_to_json(await tasks.requeue(mesh, identity, operators, task_id, body.reason))
 
     @v1.get("/runs/{run_id}", response_model=Run, tags=["runs"])
     async def get_run(request: Request, run_id: str = Path(max_length=64, pattern=ID),

@@ -1,7 +1,7 @@
 """The HTTP shapes of the gateway (they are what /openapi.json documents)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -185,3 +185,83 @@ class Entitlements(BaseModel):
 
 class Revoked(BaseModel):
     revoked: bool
+
+
+# Kinds a caller submits by POST /v1/tasks; compute_run is POST /v1/runs, which resolves the scope first.
+SUBMITTABLE_KINDS = ("publish_run", "itr_sync", "takeover_ingest")
+
+
+class TaskRequest(RequestBody):
+    kind: Literal["publish_run", "itr_sync", "takeover_ingest"] = Field(
+        description="publish_run (params: run_id), itr_sync (operators), takeover_ingest (operators, with "
+                    "operator_intent; params: client_id)")
+    params: dict[str, str] = Field(default_factory=dict, max_length=10,
+                                   description="the kind's parameters; a name the kind does not take is refused")
+    operator_intent: bool = Field(False, description="the operator flag: required for kinds that change curated data")
+
+
+class TaskMove(RequestBody):
+    reason: str = Field(min_length=1, max_length=500, description="why, for the task's history")
+
+
+class TaskPolicy(BaseModel):
+    outcome: str = Field(description="allowed or denied")
+    rule: str = Field(description="the kind's rule that decided, e.g. kind.takeover_ingest.operator_only")
+    reason: str
+
+
+class TaskProgress(BaseModel):
+    done: int
+    total: int = Field(description="0 while unknown")
+    note: str
+
+
+class TaskLineage(BaseModel):
+    run_id: str = Field(description="the run the task makes or publishes (known before it is computed)")
+    itr_request_id: str
+
+
+class TaskArtifact(BaseModel):
+    name: str
+    sha256: str
+    size: int
+    href: str = Field(description="where to download it")
+
+
+class TaskLinks(BaseModel):
+    self: str
+    run: str | None = Field(None, description="once the task succeeded: its run")
+    artifacts: str | None = Field(None, description="once the task succeeded: its run's published files")
+
+
+class TaskStateChange(BaseModel):
+    from_state: str
+    to_state: str
+    attempt: int
+    reason: str
+    actor: str = Field(description="the principal or worker that moved it")
+    at: str
+
+
+class Task(BaseModel):
+    task_id: str
+    kind: str
+    lane: str
+    state: str = Field(description="queued, running, succeeded, failed, blocked, dead_lettered or cancelled")
+    requested_by: str = Field(description="the verified principal that submitted it")
+    scope_hash: str
+    params: dict[str, Any]
+    policy: TaskPolicy
+    attempts: int
+    max_attempts: int
+    progress: TaskProgress
+    lineage: TaskLineage
+    artifacts: list[TaskArtifact]
+    links: TaskLinks
+    trace_id: str = Field(description="the trace of the request that submitted it; its work continues that trace")
+    error: str = Field(description="the last error")
+    created_at: str
+    updated_at: str
+    started_at: str
+    finished_at: str
+    history: list[TaskStateChange] = Field(description="every move, oldest first (GET only)")

@@ -1,25 +1,29 @@
-"""Run use cases at the edge: resolve the scope as the caller may see it, get a grant, compute, publish, read back.
+"""Run use cases at the edge: resolve the scope as the caller may see it, get a grant, have the run made through the
+task plane (or find it made), read it back.
 
 Every call into the mesh carries the caller's signed identity, and a scope grant (dual enforcement) when it
-touches client data: an exact grant to compute, a read grant to fetch by id. Reads are retried when the
-service was unreachable; computing is not (it is costly, and the caller can repeat the request: runs are
-idempotent by their inputs).
+touches client data: an exact grant to plan and submit a run, a read grant to fetch by id. Reads are retried when
+the service was unreachable; submitting is not (the caller can repeat the request: a repeat meets the same task).
 """
 from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 
 from leaf.calc.v1 import calc_pb2
 from leaf.publisher.v1 import publisher_pb2
 from leaf.scope.v1 import scope_pb2
+from leaf.tasks.v1 import tasks_pb2
 from runtime.clients import call
 from runtime.convert import READINESS_NAME, lineage_to_dict
-from runtime.errors import NotReady
+from runtime.errors import NotFound, NotReady
 from services.gateway.adapters.mesh import Mesh
 from services.gateway.domain.identity import Identity
+from services.gateway.service_layer import tasks
 
 READ_RETRIES = 2
+FETCH_RESERVE_SECONDS = 2.0  # of the request's budget, kept for reading the run once the wait ends
 
 
 class ScopeNotExact(NotReady):
@@ -46,14 +50,60 @@ async def exact_scope(mesh: Mesh, identity: Identity, request: scope_pb2.Resolve
     return await mesh.grants.for_scope(identity, resolution.exact, mesh.remaining())
 
 
-async def create_run(mesh: Mesh, identity: Identity, request: scope_pb2.ResolveScopeRequest,
-                     itr_request_id: str = "") -> dict:
+@dataclass(frozen=True)
+class RunAnswer:
+    """200 with the run already published, 201 with the run made while the caller waited, or 202 with its task."""
+
+    status: int
+    body: dict
+    task_id: str = ""            # 202: where to follow it
+    waited: float | None = None  # the wait honoured (RFC 7240), when one was asked for
+
+
+async def request_run(mesh: Mesh, identity: Identity, request: scope_pb2.ResolveScopeRequest,
+                      itr_request_id: str = "", wait: float | None = None) -> RunAnswer:
+    """The run of the exact scope, from the plane: computed and published by a `runs` lane worker acting for the
+    caller (a compute_run task), unless it exists already. Runs are idempotent by their inputs: calc names the run
+    before computing it, and the task's idempotency key is that run, so a repeat while it is being made meets
+    the same task."""
     grant, scope = await exact_scope(mesh, identity, request)
-    run = await call(mesh.calc.CreateRun, calc_pb2.CreateRunRequest(scope=scope, itr_request_id=itr_request_id),
-                     timeout=mesh.remaining(), metadata=mesh.as_caller(identity, grant))
-    # The publisher reads the run from calc itself: the gateway names it and cannot change what is published.
-    publication = await call(mesh.publisher.PublishRun, publisher_pb2.PublishRunRequest(run_id=run.run_id),
-                             timeout=mesh.remaining(), metadata=mesh.as_caller(identity, grant))
+    as_caller = mesh.as_caller(identity, grant)
+    order = calc_pb2.CreateRunRequest(scope=scope, itr_request_id=itr_request_id)
+    plan = await call(mesh.calc.PlanRun, order, timeout=mesh.remaining(), metadata=as_caller, retries=READ_RETRIES)
+    if plan.computed:
+        published = await _published(mesh, as_caller, plan.run_id)
+        if published is not None:
+            return RunAnswer(200, published)
+    task = await call(mesh.tasks.SubmitTask, tasks_pb2.SubmitTaskRequest(
+        kind="compute_run", payload_json=json.dumps({"scope": json.loads(scope.canonical_json)}),
+        run_id=plan.run_id, itr_request_id=itr_request_id, idempotency_key=f"compute_run:{plan.run_id}"),
+        timeout=mesh.remaining(), metadata=as_caller)
+    if wait is None:
+        return RunAnswer(202, tasks.task_to_json(task), task.task_id)
+    # What is left of the request's budget after fetching the run bounds the wait (never more than asked).
+    waited = max(min(wait, mesh.remaining() - FETCH_RESERVE_SECONDS), 0.0)
+    task = await tasks.wait_until_finished(mesh, identity, task, waited, grant)
+    if task.state == tasks_pb2.SUCCEEDED:
+        made = await _published(mesh, as_caller, task.run_id)
+        if made is not None:
+            return RunAnswer(201, made, waited=waited)
+    return RunAnswer(202, tasks.task_to_json(task), task.task_id, waited)
+
+
+async def _published(mesh: Mesh, as_caller, run_id: str) -> dict | None:
+    """The run as GET /v1/runs/{id} answers it, or None while it is not published."""
+    run, publication = await asyncio.gather(
+        call(mesh.calc.GetRun, calc_pb2.GetRunRequest(run_id=run_id), timeout=mesh.remaining(), metadata=as_caller,
+             retries=READ_RETRIES),
+        call(mesh.publisher.GetPublication, publisher_pb2.GetPublicationRequest(run_id=run_id),
+             timeout=mesh.remaining(), metadata=as_caller, retries=READ_RETRIES),
+        return_exceptions=True)
+    if isinstance(run, BaseException):
+        raise run
+    if isinstance(publication, NotFound):
+        return None
+    if isinstance(publication, BaseException):
+        raise publication
     return run_to_json(run, publication)
 
 
