@@ -56,6 +56,23 @@ def mesh(tmp_path_factory):
     assert process.wait(timeout=60) == 0
 
 
+def run_reply(http: httpx.Client, body: dict, wait: int = 50) -> httpx.Response:
+    """POST /v1/runs as a client that wants the run: it waits (Prefer: wait=N) and, should the wait run out, follows
+    the task (202, Location) until it succeeds and GETs the run. The answer is the run's (200 made before, 201 made
+    while waiting, or the GET's 200), or whatever error POST answered."""
+    reply = http.post("/v1/runs", json=body, headers={"Prefer": f"wait={wait}"})
+    if reply.status_code != 202:
+        return reply
+    task, deadline = reply.json(), time.monotonic() + 600
+    while task["state"] in ("queued", "running"):
+        if time.monotonic() > deadline:
+            pytest.fail(f"task {task['task_id']} still {task['state']} after 10 minutes")
+        time.sleep(0.5)
+        task = http.get(reply.headers["location"]).raise_for_status().json()
+    assert task["state"] == "succeeded", task
+    return http.get(task["links"]["run"])
+
+
 def pytest_terminal_summary(terminalreporter):
     """How many generated cases schemathesis sent, per operation (issue: the count of cases tried is printed)."""
     from tests.e2e.test_api_contract import TRIED

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from services.publisher.domain.report_format import field_text
+from tests.e2e.conftest import run_reply
 
 pytestmark = pytest.mark.e2e
 SCOPES = [  # final, and with a formula blocked (no rebate evidence for C006)
@@ -41,7 +42,7 @@ def sheet_values(sheet) -> set:
 
 @pytest.mark.parametrize("scope", SCOPES, ids=lambda s: s["client_id"])
 def test_workbook_and_pdf_show_exactly_the_api_numbers(mesh, scope):
-    run = mesh["http"].post("/v1/runs", json=scope).json()
+    run = run_reply(mesh["http"], scope).json()
     listed = {a["name"]: a for a in mesh["http"].get(f"/v1/runs/{run['run_id']}/artifacts").json()["artifacts"]}
     assert {"report.xlsx", "report.pdf", "extract.csv", "run.json"} <= set(listed)
     workbook = load_workbook(io.BytesIO(mesh["http"].get(listed["report.xlsx"]["href"]).content), read_only=True)

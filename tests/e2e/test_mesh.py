@@ -14,7 +14,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from runtime.topology import CALLS, GATEWAY
-from tests.e2e.conftest import LEAF
+from tests.e2e.conftest import LEAF, run_reply
 
 pytestmark = pytest.mark.e2e
 C001_2025 = {"client_id": "C001", "pbm_id": "PBM_A", "date_from": "2025-01-01", "date_to": "2025-12-31"}
@@ -24,8 +24,9 @@ def test_the_printed_request_returns_a_computed_run(mesh):
     assert "curl -s -X POST" in mesh["printed"] and "/docs" in mesh["printed"] and "dev-token" in mesh["printed"]
     samples = [line.split()[-1] for line in mesh["printed"].splitlines() if line.startswith("Sample ")]
     assert [Path(p).suffix for p in samples] == [".xlsx", ".pdf"] and all(Path(p).stat().st_size > 1000 for p in samples)
+    # `leaf run` published this run through a worker at start: asking again is the stored run, 200 not 201.
     reply = mesh["http"].post("/v1/runs", json=C001_2025)
-    assert reply.status_code == 201, reply.text
+    assert reply.status_code == 200, reply.text
     run = reply.json()
     assert run["readiness"] in {"final", "modeled", "blocked"}
     assert run["result"]["data_quality"]["rows_read"] >= 100_000
@@ -33,7 +34,7 @@ def test_the_printed_request_returns_a_computed_run(mesh):
 
 
 def test_the_numbers_follow_calculations_md(mesh):
-    run = mesh["http"].post("/v1/runs", json=C001_2025).json()
+    run = run_reply(mesh["http"], C001_2025).json()
     awp = run["result"]["formulas"][0]
     assert awp["id"] == "awp_discount_guarantee" and awp["buckets"]
     cent, basis = Decimal("0.01"), Decimal("0.0001")
@@ -53,7 +54,7 @@ def test_the_numbers_follow_calculations_md(mesh):
 
 
 def test_leaf_calc_offline_matches_the_gateway_byte_for_byte(mesh):
-    run = mesh["http"].post("/v1/runs", json=C001_2025).json()
+    run = run_reply(mesh["http"], C001_2025).json()
     folder = Path(__file__).parents[2] / "demo/onedrive/Clients/C001/PBM_A"
     offline = subprocess.run(
         [str(LEAF), "calc", "--claims", str(mesh["home"] / "demo" / "claims.csv"),
@@ -122,25 +123,61 @@ def test_a_stock_grpc_client_lists_and_checks_every_service(mesh):
 
 
 def test_one_trace_spans_the_gateway_and_every_service_it_touched(mesh):
-    run = mesh["http"].post("/v1/runs", json={**C001_2025, "date_to": "2025-06-30"}).json()
+    run = run_reply(mesh["http"], {**C001_2025, "date_to": "2025-06-30"}).json()
     trace_id = run["lineage"]["trace_id"]
     assert len(trace_id) == 32
+    # The request that submitted the run, the tasks service that queued it, and the worker that made it.
+    touched = {"gateway", "scope", "calc", "evidence", "publisher", "tasks", "worker-runs"}
     services: set[str] = set()
     for _ in range(50):
         spans = [json.loads(line) for path in (mesh["home"] / "traces").glob("*.jsonl")
                  for line in path.read_text().splitlines() if trace_id in line]
         services = {s["service"] for s in spans}
-        if {"gateway", "scope", "calc", "evidence", "publisher"} <= services:
+        if touched <= services:
             break
         time.sleep(0.1)
-    assert {"gateway", "scope", "calc", "evidence", "publisher"} <= services
+    assert touched <= services
     shown = subprocess.run([str(LEAF), "trace", trace_id], env={**os.environ, "LEAF_HOME": str(mesh["home"])},
                            capture_output=True, text=True, check=True).stdout
     assert "CalcService/CreateRun" in shown and "EvidenceService/CheckSufficiency" in shown
+    assert "TasksService/SubmitTask" in shown and "task compute_run" in shown
+
+
+def test_a_user_follows_a_task_to_its_run_its_artifacts_and_its_trace(mesh):
+    """From the HTTP API alone: the run's task (202, Location), its state until it succeeds, the run it made, the
+    files published for it, and the trace that ties the request to the worker that did the work."""
+    http, body = mesh["http"], {**C001_2025, "date_from": "2025-04-01", "date_to": "2025-09-30"}
+    asked = http.post("/v1/runs", json=body)
+    assert asked.status_code == 202 and asked.json()["kind"] == "compute_run", asked.text
+    task = asked.json()
+    while task["state"] in ("queued", "running"):
+        time.sleep(0.5)
+        task = http.get(asked.headers["location"]).json()
+    assert task["state"] == "succeeded" and task["requested_by"] == "user:developer@leaf.local", task
+    assert [c["to_state"] for c in task["history"]] == ["queued", "running", "succeeded"]
+    assert task["history"][-1]["actor"] == "workload:worker-runs"
+    run = http.get(task["links"]["run"]).json()
+    assert run["run_id"] == task["lineage"]["run_id"] and run["scope"]["date_from"] == "2025-04-01"
+    assert run["lineage"]["trace_id"] == task["trace_id"]  # the run's trace is the request's that submitted it
+    artifacts = http.get(task["links"]["artifacts"]).json()["artifacts"]
+    assert {a["name"] for a in artifacts} == {a["name"] for a in task["artifacts"]} >= {"report.pdf", "report.xlsx"}
+    workbook = next(a for a in task["artifacts"] if a["name"] == "report.xlsx")
+    assert http.get(workbook["href"]).headers["etag"] == f'"{workbook["sha256"]}"'
+    shown = ""
+    for _ in range(50):
+        shown = subprocess.run([str(LEAF), "trace", task["trace_id"]], env={**os.environ, "LEAF_HOME": str(mesh["home"])},
+                               capture_output=True, text=True).stdout
+        if "PublisherService/PublishRun" in shown:
+            break
+        time.sleep(0.1)
+    for span in ("POST /v1/runs", "TasksService/SubmitTask", "task compute_run", "CalcService/CreateRun",
+                 "PublisherService/PublishRun"):
+        assert span in shown, (span, shown)
+    assert http.post("/v1/runs", json=body).status_code == 200  # made: asking again is the run
 
 
 def test_logs_are_json_with_trace_ids_and_no_member_ids(mesh):
-    mesh["http"].post("/v1/runs", json=C001_2025)
+    run_reply(mesh["http"], C001_2025)
     for path in (mesh["home"] / "logs").glob("*.log"):
         for line in path.read_text().splitlines():
             record = json.loads(line)
@@ -174,7 +211,7 @@ def test_sufficiency_agrees_with_the_run(mesh):
     answer = mesh["http"].post("/v1/evidence:sufficiency", json=body).json()
     rebate = next(f for f in answer["formulas"] if f["formula_id"] == "rebate_guarantee")
     assert rebate["status"] == "blocked" and rebate["missing_evidence"] == ["rebate_evidence"]
-    run = mesh["http"].post("/v1/runs", json=body).json()
+    run = run_reply(mesh["http"], body).json()
     by_formula = {f["formula_id"]: f for f in run["formulas"]}
     for formula in answer["formulas"]:
         if formula["formula_id"] in by_formula:
@@ -190,7 +227,7 @@ def test_a_source_document_downloads_through_the_gateway_only_for_its_client(mes
 
 
 def test_dashboard_tables_for_domo_connectors_only_for_entitled_callers(mesh):
-    run = mesh["http"].post("/v1/runs", json=C001_2025).json()
+    run = run_reply(mesh["http"], C001_2025).json()
     params = {"run_id": run["run_id"]}
     table = mesh["http"].get("/v1/dashboard/awp_discount_guarantee", params=params).json()
     assert table["rows"] == next(t for t in run["dashboard"]["tables"] if t["name"] == "awp_discount_guarantee")["rows"]
@@ -205,7 +242,7 @@ def test_dashboard_tables_for_domo_connectors_only_for_entitled_callers(mesh):
 def test_small_cells_are_suppressed_in_the_published_dashboard(mesh):
     body = {"client_id": "C005", "pbm_id": "PBM_C", "tpa_id": "TPA_3", "group_ids": ["C005-G04"],
             "date_from": "2025-12-01", "date_to": "2025-12-31"}
-    run = mesh["http"].post("/v1/runs", json=body).json()
+    run = run_reply(mesh["http"], body).json()
     for table in run["dashboard"]["tables"]:
         for row in table["rows"]:
             if isinstance(row.get("members"), int) and 1 <= row["members"] <= 10:
