@@ -17,7 +17,8 @@ import yaml
 
 from runtime.grant_keys import parse_grant_keys
 from runtime.identity_keys import parse_identity_keys
-from runtime.topology import CALLS, GATEWAY, GRPC_SERVICES, address_variable, callers_of
+from runtime.topology import CALLS, GATEWAY, GRPC_SERVICES, WORKER, address_variable, callers_of
+from services.tasks.domain.kinds import LANES
 from tests.service_settings import SETTINGS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,7 +34,11 @@ GRPC_PORT, HTTP_PORT = 50051, 8080
 APP_GRACE_SECONDS = 10.0
 # Who may call whom: runtime/topology.py declares it once, and the services' settings read
 # exactly those addresses. The NetworkPolicies and *_ADDR variables must say exactly this.
-SERVICES = sorted(CALLS)
+SERVICES = sorted(set(CALLS) - {WORKER})  # the processes that serve: a Deployment, Service, HPA each
+# The lane workers (runtime/topology.py: WORKER): one Deployment per lane, serving nothing, scaled by KEDA in prod.
+WORKERS = tuple(f"{WORKER}-{lane}" for lane in LANES)
+DEPLOYMENTS = (*SERVICES, *WORKERS)
+WORKER_GRACE_SECONDS = 30.0  # LEAF_WORKER_GRACE_SECONDS: the task in hand's time to finish after SIGTERM
 EDGE = GATEWAY  # the one service reachable from outside the namespace
 # Every gRPC service signs (scope) or verifies scope grants with the mesh's one shared key set;
 # the gateway only forwards grants and holds no grant key.
@@ -46,9 +51,10 @@ IDENTITY_KEYS = "LEAF_IDENTITY_KEYS"
 IDENTITY_KEYS_VAULT_OBJECT = "leaf-identity-keys"
 DEV_IDENTITY_SECRET = "leaf-dev-identity-keys"
 MESH_KEYS = {GRANT_KEYS, IDENTITY_KEYS}
-# The secrets each service reads in prod (besides IDENTITY_KEYS), all from Key Vault; dev runs
+# The secrets each process reads in prod (besides IDENTITY_KEYS), all from Key Vault; dev runs
 # on embedded defaults except for the shared, throwaway mesh keys (DEV_SECRET). None for an
-# integration that is not built: itr has no Salesforce client yet, tasks no queue or model.
+# integration that is not built: itr has no Salesforce client yet, tasks no model. The workers read
+# the tasks database (they are its code) and no grant key: they ask the scope service for grants.
 PROD_SECRETS: dict[str, set[str]] = {
     "scope": {"LEAF_SCOPE_DB_URL", GRANT_KEYS},
     "calc": {"LEAF_CALC_DB_URL", "LEAF_CLAIMS_URL", GRANT_KEYS},
@@ -57,6 +63,7 @@ PROD_SECRETS: dict[str, set[str]] = {
     "publisher": {"LEAF_PUBLISHER_DB_URL", "LEAF_DOMO_CLIENT_ID", "LEAF_DOMO_CLIENT_SECRET",
                   "LEAF_PSEUDONYM_KEY", GRANT_KEYS},
     "tasks": {"LEAF_TASKS_DB_URL", GRANT_KEYS},
+    WORKER: {"LEAF_TASKS_DB_URL"},
     "gateway": {"LEAF_APIM_SECRET"},
 }
 # Variables a pod may get that no settings class reads: OpenTelemetry's own, and the
@@ -64,13 +71,18 @@ PROD_SECRETS: dict[str, set[str]] = {
 PROCESS_VARIABLES = {"OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT", "TMPDIR"}
 # Non-secret settings prod must set (the code refuses to start on an embedded default or a
 # half-configured integration), from the service's settings ConfigMap.
+QUEUE_SETTINGS = {"LEAF_QUEUE", "LEAF_SERVICEBUS_NAMESPACE"}  # Service Bus, for tasks and every lane's worker
 PROD_SETTINGS: dict[str, set[str]] = {
     "publisher": {"LEAF_DOMO_API_HOST", "LEAF_ADLS_ACCOUNT_URL", "LEAF_ADLS_FILESYSTEM"},
     "gateway": {"LEAF_CF_ACCESS_TEAM_DOMAIN", "LEAF_CF_ACCESS_AUD", "LEAF_GATEWAY_CORS_ORIGINS"},
+    "tasks": QUEUE_SETTINGS,
+    **{worker: QUEUE_SETTINGS for worker in WORKERS},
 }
-# Services that reach HTTPS endpoints outside the cluster in prod (Graph for evidence, Domo
-# and ADLS for the publisher, Cloudflare Access's signing keys for the gateway).
-PROD_EXTERNAL_HTTPS = {"evidence", "publisher", "gateway"}
+# Processes that reach HTTPS endpoints outside the cluster in prod (Graph for evidence, Domo
+# and ADLS for the publisher, Cloudflare Access's signing keys for the gateway, Entra ID sign-in
+# for the workload identity that tasks and the workers reach Service Bus with).
+PROD_EXTERNAL_HTTPS = {"evidence", "publisher", "gateway", "tasks", *WORKERS}
+KEDA_API = "keda.sh/v1alpha1"
 # LEAF_DOMO_CLIENT_ID is treated as a secret although its name does not say so.
 SECRET_NAME = re.compile(
     r"(_SECRET|_PASSWORD|_DB_URL|_CONNECTION|_KEY|_KEYS)$|^LEAF_CLAIMS_URL$|^LEAF_DOMO_CLIENT_ID$")
@@ -92,6 +104,11 @@ CSI_DRIVER = "secrets-store.csi.k8s.io"
 
 def port_of(service: str) -> tuple[str, int]:
     return ("http", HTTP_PORT) if service == EDGE else ("grpc", GRPC_PORT)
+
+
+def role_of(deployment: str) -> str:
+    """A Deployment's process in the call graph and in SETTINGS: its name, or `worker` for each lane's worker."""
+    return WORKER if deployment in WORKERS else deployment
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -156,6 +173,9 @@ def test_every_object_matches_the_kubernetes_schema(rendered: Rendered) -> None:
         if doc["kind"] == "SecretProviderClass":
             errors += [f"{where}: {e}" for e in secret_provider_class_errors(doc)]
             continue
+        if doc["kind"] in KEDA_CHECKS:
+            errors += [f"{where}: {e}" for e in KEDA_CHECKS[doc["kind"]](doc)]
+            continue
         try:
             kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
         except kubernetes_validate.ValidationError as e:
@@ -204,6 +224,50 @@ def secret_provider_class_errors(spc: dict) -> list[str]:
     return errors
 
 
+def keda_errors(doc: dict, spec_fields: set[str]) -> list[str]:
+    """KEDA's CRDs are not in the Kubernetes schemas either: the fields we use, checked by hand against KEDA's
+    documented v1alpha1 shape."""
+    errors = [] if doc.get("apiVersion") == KEDA_API else [f"apiVersion must be {KEDA_API}"]
+    unknown = set(doc) - {"apiVersion", "kind", "metadata", "spec"}
+    unknown |= {f"spec.{key}" for key in set(doc.get("spec", {})) - spec_fields}
+    return errors + ([f"unknown fields {sorted(unknown)}"] if unknown else [])
+
+
+def scaled_object_errors(doc: dict) -> list[str]:
+    spec = doc.get("spec", {})
+    errors = keda_errors(doc, {"scaleTargetRef", "minReplicaCount", "maxReplicaCount", "pollingInterval",
+                               "cooldownPeriod", "triggers"})
+    if set(spec.get("scaleTargetRef", {})) != {"name"}:
+        errors.append("spec.scaleTargetRef names a Deployment by name only")
+    counts = [spec.get(k) for k in ("minReplicaCount", "maxReplicaCount", "pollingInterval", "cooldownPeriod")]
+    if not all(isinstance(c, int) and c >= 0 for c in counts) or counts[0] > counts[1]:
+        errors.append("replica counts and intervals must be integers, min <= max")
+    for trigger in spec.get("triggers") or [{}]:
+        metadata = trigger.get("metadata", {})
+        if set(trigger) - {"type", "metadata", "authenticationRef"} or trigger.get("type") != "azure-servicebus":
+            errors.append(f"a trigger is azure-servicebus with metadata and authenticationRef: {trigger}")
+        if not all(isinstance(v, str) for v in metadata.values()):
+            errors.append("every trigger metadata value must be a string")
+        if set(metadata) - {"queueName", "namespace", "messageCount", "activationMessageCount"}:
+            errors.append(f"unknown trigger metadata {sorted(metadata)}")
+        if not metadata.get("queueName") or not metadata.get("namespace"):
+            errors.append("workload identity needs queueName and namespace")
+        if set(trigger.get("authenticationRef", {})) != {"name"}:
+            errors.append("authenticationRef names a TriggerAuthentication")
+    return errors
+
+
+def trigger_authentication_errors(doc: dict) -> list[str]:
+    errors = keda_errors(doc, {"podIdentity"})
+    identity = doc.get("spec", {}).get("podIdentity", {})
+    if identity.get("provider") != "azure-workload" or set(identity) - {"provider", "identityId"}:
+        errors.append("podIdentity is provider azure-workload with an optional identityId")
+    return errors
+
+
+KEDA_CHECKS = {"ScaledObject": scaled_object_errors, "TriggerAuthentication": trigger_authentication_errors}
+
+
 # --- every service's objects -------------------------------------------------------------
 
 
@@ -224,15 +288,15 @@ def test_each_service_has_its_objects(rendered: Rendered, service: str) -> None:
         rendered.get(kind, service)
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", DEPLOYMENTS)
 def test_deployment_runs_locked_down(rendered: Rendered, service: str) -> None:
     pod = rendered.get("Deployment", service)["spec"]["template"]["spec"]
     assert pod["securityContext"] == {
         "runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001,
         "seccompProfile": {"type": "RuntimeDefault"}}
     assert pod["automountServiceAccountToken"] is False
-    assert pod["serviceAccountName"] == service
-    assert rendered.get("ServiceAccount", service)["automountServiceAccountToken"] is False
+    assert pod["serviceAccountName"] == role_of(service)  # the lanes share the workers' one identity
+    assert rendered.get("ServiceAccount", role_of(service))["automountServiceAccountToken"] is False
     context = rendered.container(service)["securityContext"]
     assert context["allowPrivilegeEscalation"] is False
     assert context["readOnlyRootFilesystem"] is True
@@ -240,7 +304,7 @@ def test_deployment_runs_locked_down(rendered: Rendered, service: str) -> None:
     assert context.get("privileged") is not True
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", DEPLOYMENTS)
 def test_deployment_has_scratch_space_resources_and_time_to_stop(
         rendered: Rendered, service: str) -> None:
     pod = rendered.get("Deployment", service)["spec"]["template"]["spec"]
@@ -254,6 +318,9 @@ def test_deployment_has_scratch_space_resources_and_time_to_stop(
     assert rendered.env_of(service)["LEAF_HOME"]["value"] == "/var/lib/leaf"
     grace = float(rendered.env_of(service).get("LEAF_GRPC_GRACE_SECONDS", {}).get(
         "value", APP_GRACE_SECONDS))
+    if service in WORKERS:  # the task in hand finishes or goes back on its queue within this grace
+        grace = float(rendered.env_of(service)["LEAF_WORKER_GRACE_SECONDS"]["value"])
+        assert grace == WORKER_GRACE_SECONDS
     assert grace < pod["terminationGracePeriodSeconds"] <= 3 * grace, "SIGKILL must follow the drain"
     assert "lifecycle" not in container, "the app drains on SIGTERM itself; no preStop hook"
 
@@ -363,11 +430,18 @@ def namespace_labels(rendered: Rendered) -> dict:
 
 
 def callers_admitted(rendered: Rendered, service: str) -> set[str]:
+    """The processes whose every pod some ingress rule of the service admits (the workers: every lane's)."""
     port_name, port = port_of(service)
-    return {caller for caller in SERVICES for rule in rules_for(rendered, service, "ingress")
-            if admits_port(rule, port_name, port)
-            and any(peer_matches_pod(p, namespace_labels(rendered), pod_labels(rendered, caller))
-                    for p in rule.get("from") or [{"namespaceSelector": {}}])}
+    rules = [rule for rule in rules_for(rendered, service, "ingress") if admits_port(rule, port_name, port)]
+    return {caller for caller in (*SERVICES, WORKER)
+            if all(any(peer_matches_pod(p, namespace_labels(rendered), labels)
+                       for rule in rules for p in rule.get("from") or [{"namespaceSelector": {}}])
+                   for labels in pods_of(rendered, caller))}
+
+
+def pods_of(rendered: Rendered, process: str) -> list[dict]:
+    """The pod labels of a process: one Deployment's, or each lane's for the workers."""
+    return [pod_labels(rendered, name) for name in (WORKERS if process == WORKER else (process,))]
 
 
 def callees_reachable(rendered: Rendered, service: str) -> set[str]:
@@ -392,13 +466,18 @@ def test_ingress_admits_exactly_the_callers(rendered: Rendered, service: str) ->
     assert callers_admitted(rendered, service) == set(callers_of(service))
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", DEPLOYMENTS)
 def test_egress_reaches_exactly_the_callees(rendered: Rendered, service: str) -> None:
-    assert callees_reachable(rendered, service) == set(CALLS[service])
+    assert callees_reachable(rendered, service) == set(CALLS[role_of(service)])
+
+
+@pytest.mark.parametrize("worker", WORKERS)
+def test_nothing_reaches_a_worker(rendered: Rendered, worker: str) -> None:
+    assert rules_for(rendered, worker, "ingress") == [], "a worker serves nothing"
 
 
 def test_only_the_gateway_admits_traffic_from_outside(rendered: Rendered) -> None:
-    open_to_outside = {service for service in SERVICES
+    open_to_outside = {service for service in DEPLOYMENTS
                        for rule in rules_for(rendered, service, "ingress")
                        if not rule.get("from") or any(map(peer_reaches_outside, rule["from"]))}
     assert open_to_outside == {EDGE}
@@ -457,14 +536,14 @@ def dev_secret(rendered: Rendered) -> dict:
     return secret
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", DEPLOYMENTS)
 def test_secrets_come_from_key_vault_in_prod_only(rendered: Rendered, service: str) -> None:
     secret_vars = {n: v for n, v in rendered.env_of(service).items() if SECRET_NAME.search(n)}
     if rendered.env == "dev":
         assert set(secret_vars) == {IDENTITY_KEYS} | ({GRANT_KEYS} if service in GRPC_SERVICES else set()), \
             "dev runs on embedded defaults, apart from the shared throwaway mesh keys"
         return
-    assert set(secret_vars) == PROD_SECRETS[service] | {IDENTITY_KEYS}
+    assert set(secret_vars) == PROD_SECRETS[role_of(service)] | {IDENTITY_KEYS}
     syncing = key_vault_objects(rendered, service)
     for name in secret_vars:
         assert name in syncing, f"{name}: no SecretProviderClass mounted by {service} syncs it"
@@ -514,9 +593,9 @@ def test_grpc_services_share_one_grant_key_set(rendered: Rendered) -> None:
 
 
 def test_every_service_shares_one_identity_key_set(rendered: Rendered) -> None:
-    """The gateway (and the publisher, as itself) signs caller identities and every service verifies them: all seven
-    hold the same keys, apart from the grant keys."""
-    refs = {service: rendered.env_of(service)[IDENTITY_KEYS]["valueFrom"]["secretKeyRef"] for service in SERVICES}
+    """The gateway (and the publisher, as itself, and the workers, for each task's submitter) signs caller identities
+    and every service verifies them: all hold the same keys, apart from the grant keys."""
+    refs = {service: rendered.env_of(service)[IDENTITY_KEYS]["valueFrom"]["secretKeyRef"] for service in DEPLOYMENTS}
     if rendered.env == "dev":
         (secret,) = [s for s in rendered.of("Secret") if s["metadata"]["name"].startswith(f"{DEV_IDENTITY_SECRET}-")]
         assert secret["metadata"]["labels"].get(DEV_SECRET_LABEL[0]) == DEV_SECRET_LABEL[1]
@@ -527,7 +606,7 @@ def test_every_service_shares_one_identity_key_set(rendered: Rendered) -> None:
         grant_secret = dev_secret(rendered)["data"][GRANT_KEYS]
         assert base64.b64decode(grant_secret) != base64.b64decode(secret["data"][IDENTITY_KEYS])
     else:
-        objects = {service: key_vault_objects(rendered, service).get(IDENTITY_KEYS) for service in SERVICES}
+        objects = {service: key_vault_objects(rendered, service).get(IDENTITY_KEYS) for service in DEPLOYMENTS}
         assert set(objects.values()) == {IDENTITY_KEYS_VAULT_OBJECT}, objects
         assert all(not ref["name"].startswith(DEV_SECRET_PREFIX) for ref in refs.values())
 
@@ -553,15 +632,15 @@ def rendered_settings(rendered: Rendered, service: str) -> dict[str, str]:
     return data
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", DEPLOYMENTS)
 def test_every_variable_a_pod_gets_is_read_by_its_service(rendered: Rendered, service: str) -> None:
     """No address, secret or setting for code that does not exist: each is a field of the service's settings."""
     given = set(rendered.env_of(service)) | set(rendered_settings(rendered, service))
-    read = set(SETTINGS[service].model_fields) | PROCESS_VARIABLES | {IDENTITY_KEYS}
+    read = set(SETTINGS[role_of(service)].model_fields) | PROCESS_VARIABLES | {IDENTITY_KEYS}
     assert given - read == set(), f"{rendered.env} {service} gets variables no setting of it reads"
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", DEPLOYMENTS)
 def test_every_key_vault_secret_a_pod_mounts_is_read(rendered: Rendered, service: str) -> None:
     """The CSI volume mounts every object of its SecretProviderClass: each must feed a variable read."""
     read = set(key_vault_objects(rendered, service).values())
@@ -580,7 +659,7 @@ def mounted_secret_provider_classes(rendered: Rendered, service: str) -> list[di
 
 
 def test_external_https_egress_only_where_needed(rendered: Rendered) -> None:
-    reaching = {service for service in SERVICES for rule in rules_for(rendered, service, "egress")
+    reaching = {service for service in DEPLOYMENTS for rule in rules_for(rendered, service, "egress")
                 if any("ipBlock" in peer for peer in rule.get("to", []))
                 and admits_port(rule, "https", 443)}
     assert reaching == (PROD_EXTERNAL_HTTPS if rendered.env == "prod" else set())
@@ -602,17 +681,18 @@ def test_publisher_has_room_for_a_large_workbook(rendered: Rendered) -> None:
     assert rendered.env_of("publisher").get("TMPDIR", {"value": "/tmp"})["value"] == "/tmp"
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", DEPLOYMENTS)
 def test_workload_identity_only_where_azure_is_used(rendered: Rendered, service: str) -> None:
+    role = role_of(service)
     uses = pod_labels(rendered, service).get(WORKLOAD_IDENTITY_USE)
-    client_id = rendered.get("ServiceAccount", service)["metadata"].get(
+    client_id = rendered.get("ServiceAccount", role)["metadata"].get(
         "annotations", {}).get(WORKLOAD_IDENTITY_CLIENT)
-    if rendered.env == "dev" or not PROD_SECRETS[service]:
+    if rendered.env == "dev" or not PROD_SECRETS[role]:
         assert uses is None and client_id is None
         return
     assert uses == "true" and client_id
     reading = {spc["spec"]["parameters"]["clientID"] for spc in rendered.of("SecretProviderClass")
-               if spc["metadata"]["labels"].get(NAME_LABEL) == service}
+               if spc["metadata"]["labels"].get(NAME_LABEL) == role}
     assert reading == {client_id}, "Key Vault must be read with the service's own identity"
 
 
@@ -623,22 +703,24 @@ def test_each_service_has_its_own_azure_identity(rendered: Rendered) -> None:
     assert len(ids) == len(set(ids))
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", DEPLOYMENTS)
 def test_addresses_name_exactly_the_callees_services(rendered: Rendered, service: str) -> None:
     addresses = {n: v["value"] for n, v in rendered.env_of(service).items() if n.endswith("_ADDR")}
-    assert set(addresses) == {address_variable(callee) for callee in CALLS[service]}
+    assert set(addresses) == {address_variable(callee) for callee in CALLS[role_of(service)]}
     for name, value in addresses.items():
         host = name.removesuffix("_ADDR").lower()
         assert value == f"{host}:{GRPC_PORT}", f"{service}: {name}={value}"
         rendered.get("Service", host)
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", DEPLOYMENTS)
 def test_environment_and_telemetry_settings(rendered: Rendered, service: str) -> None:
     env = rendered.env_of(service)
     assert env["LEAF_ENV"]["value"] == rendered.env
-    assert env["OTEL_SERVICE_NAME"]["value"] == service
-    if service == EDGE:
+    assert env["OTEL_SERVICE_NAME"]["value"] == service  # worker-<lane>, as `leaf run` names its trace file
+    if service in WORKERS:
+        assert "LEAF_GRPC_LISTEN" not in env, "a worker listens on nothing"
+    elif service == EDGE:
         assert (env["LEAF_GATEWAY_HOST"]["value"], env["LEAF_GATEWAY_PORT"]["value"]) == (
             "0.0.0.0", str(HTTP_PORT))
     else:
@@ -647,13 +729,50 @@ def test_environment_and_telemetry_settings(rendered: Rendered, service: str) ->
         assert env["OTEL_EXPORTER_OTLP_ENDPOINT"]["value"].endswith(":4317")
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", DEPLOYMENTS)
 def test_images_come_from_the_environment_registry(rendered: Rendered, service: str) -> None:
     image = rendered.container(service)["image"]
+    built = "tasks" if service in WORKERS else service  # the workers are the tasks service's code and image
     if rendered.env == "dev":
-        assert image == f"leaf/{service}:dev", "kind loads locally built leaf/<service>:dev"
+        assert image == f"leaf/{built}:dev", "kind loads locally built leaf/<service>:dev"
         return
-    match = re.fullmatch(rf"([a-z0-9.-]+\.[a-z]+)/leaf/{service}(:[\w.-]+|@sha256:[0-9a-f]{{64}})",
+    match = re.fullmatch(rf"([a-z0-9.-]+\.[a-z]+)/leaf/{built}(:[\w.-]+|@sha256:[0-9a-f]{{64}})",
                          image)
     assert match, f"prod image {image} must name a registry and a tag or digest"
     assert match.group(2) not in (":latest", ":dev")
+
+
+# --- the lane workers --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lane", LANES)
+def test_each_lane_has_its_worker_deployment(rendered: Rendered, lane: str) -> None:
+    name = f"{WORKER}-{lane}"
+    deployment = rendered.get("Deployment", name)
+    selector = deployment["spec"]["selector"]["matchLabels"]
+    assert selector == {NAME_LABEL: WORKER, "leaf.health/lane": lane}
+    assert "replicas" not in deployment["spec"], "one by default; KEDA owns the count in prod"
+    container = rendered.container(name)
+    assert (container["command"], container["args"]) == (["python", "-m", "services.tasks.worker"], ["--lane", lane])
+    assert "ports" not in container and not any(container.get(p) for p in ("readinessProbe", "livenessProbe"))
+    assert not [s for s in rendered.of("Service") if selects({"matchLabels": s["spec"]["selector"]},
+                                                             pod_labels(rendered, name))], "a worker serves nothing"
+    assert not [h for h in rendered.of("HorizontalPodAutoscaler") if h["spec"]["scaleTargetRef"]["name"] == name]
+    pdb = rendered.get("PodDisruptionBudget", name)["spec"]
+    assert pdb["selector"]["matchLabels"] == selector and pdb["maxUnavailable"] == 1
+
+
+@pytest.mark.parametrize("lane", LANES)
+def test_each_lane_scales_on_its_service_bus_queue_in_prod(rendered: Rendered, lane: str) -> None:
+    scaled = [s for s in rendered.of("ScaledObject") if s["spec"]["scaleTargetRef"]["name"] == f"{WORKER}-{lane}"]
+    if rendered.env == "dev":
+        assert not rendered.of("ScaledObject") and not rendered.of("TriggerAuthentication")
+        return
+    (scaled_object,) = scaled
+    (trigger,) = scaled_object["spec"]["triggers"]
+    assert trigger["type"] == "azure-servicebus" and trigger["metadata"]["queueName"] == f"leaf.{lane}"
+    assert trigger["metadata"]["namespace"] and int(trigger["metadata"]["messageCount"]) >= 1
+    auth = rendered.get("TriggerAuthentication", trigger["authenticationRef"]["name"])["spec"]["podIdentity"]
+    workers_identity = rendered.get("ServiceAccount", WORKER)["metadata"]["annotations"][WORKLOAD_IDENTITY_CLIENT]
+    assert auth == {"provider": "azure-workload", "identityId": workers_identity}
+    assert rendered_settings(rendered, f"{WORKER}-{lane}")["LEAF_QUEUE"] == "servicebus"
