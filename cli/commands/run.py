@@ -21,7 +21,7 @@ SAMPLE_WAIT_SECONDS = 600  # the sample run on a slow machine, followed task by 
 SAMPLE_SCOPE = {"client_id": "C001", "pbm_id": "PBM_A", "date_from": "2025-01-01", "date_to": "2025-12-31"}
 TRY = """TOKEN=$({leaf} dev-token --group {group})
   curl -s -X POST http://{host}:{port}/v1/runs -H "Cf-Access-Jwt-Assertion: $TOKEN" \\
-     -H 'content-type: application/json' \\
+     -H 'content-type: application/json' -H 'Prefer: wait=60' \\
      -d '{{"client_id": "C001", "pbm_id": "PBM_A", "date_from": "2025-01-01", "date_to": "2025-12-31"}}'"""
 
 
