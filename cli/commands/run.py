@@ -101,16 +101,19 @@ def sample_run(http: httpx.Client) -> str | None:
     if reply.status_code in (200, 201):
         return reply.json()["run_id"]
     give_up = time.monotonic() + SAMPLE_WAIT_SECONDS
-    while reply.status_code == 202 and reply.json()["state"] in ("queued", "running"):
-        if time.monotonic() > give_up:
+    location = reply.headers.get("location")
+    while reply.status_code in (200, 202) and location and time.monotonic() < give_up:
+        task = reply.json()
+        if task["state"] == "succeeded":
+            return task["lineage"]["run_id"]
+        if task["state"] not in ("queued", "running"):
             break
         time.sleep(0.5)
-        reply = http.get(reply.headers.get("location") or reply.json()["links"]["self"])
-    task = reply.json() if reply.headers.get("content-type", "").startswith("application/json") else {}
-    if task.get("state") == "succeeded":
-        return task["lineage"]["run_id"]
-    print(f"leaf run: the sample run did not finish ({reply.status_code} {task.get('state', '')}): "
-          f"{(task.get('error') or reply.text)[:300]}", file=sys.stderr)
+        reply = http.get(location)
+    said = reply.json() if reply.headers.get("content-type", "").startswith(("application/json",
+                                                                              "application/problem+json")) else {}
+    print(f"leaf run: the sample run did not finish ({reply.status_code} {said.get('state', '')}): "
+          f"{(said.get('error') or said.get('detail') or reply.text)[:300]}", file=sys.stderr)
     return None
 
 
