@@ -47,8 +47,9 @@ def write_json_and_parquet(extract_csv: Path, rows: int, json_path: Path, parque
               # An empty text is a value here, never NULL (the CSV cannot tell them apart; the extract has no NULL).
               "nullstr = '\\x01', columns = {" + ", ".join(f"'{c}': 'VARCHAR'" for c in EXTRACT_COLUMNS) + "})")
     # Anything DuckDB spills goes beside the files it writes (the publisher's scratch), never into the working folder.
-    config = {"threads": 1, "memory_limit": MEMORY_LIMIT, "preserve_insertion_order": True,
-              "temp_directory": str(parquet_path.parent / ".duckdb-spill")}
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "threads": 1, "memory_limit": MEMORY_LIMIT, "preserve_insertion_order": True,
+        "temp_directory": str(parquet_path.parent / ".duckdb-spill")}
     with duckdb.connect(config=config) as db:
         _check_places(db, source)
         written = [_copy(db, f"SELECT {', '.join(map(_json_column, EXTRACT_COLUMNS))} FROM {source}",
