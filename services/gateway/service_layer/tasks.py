@@ -60,14 +60,11 @@ async def get_task(mesh: Mesh, identity: Identity, task_id: str, grant=None) -> 
 async def wait_until_finished(mesh: Mesh, identity: Identity, task: tasks_pb2.Task, seconds: float,
                               grant) -> tasks_pb2.Task:
     """The task once finished, or as it stands after `seconds` (RFC 7240 `wait`)."""
-    give_up = time.monotonic() + seconds
-    for poll in itertools.count():
-        left = give_up - time.monotonic()
-        if task.state in FINISHED or left <= 0:
-            return task
-        await asyncio.sleep(min(POLL_SECONDS[min(poll, len(POLL_SECONDS) - 1)], left))
+    give_up, polls = time.monotonic() + seconds, itertools.count()
+    while task.state not in FINISHED and (left := give_up - time.monotonic()) > 0:
+        await asyncio.sleep(min(POLL_SECONDS[min(next(polls), len(POLL_SECONDS) - 1)], left))
         task = await get_task(mesh, identity, task.task_id, grant)
-    raise AssertionError("unreachable")
+    return task
 
 
 async def submit_task(mesh: Mesh, identity: Identity, kind: str, params: dict, operator_intent: bool) -> tasks_pb2.Task:
