@@ -1,13 +1,21 @@
-"""Publishing over real gRPC, every service its own process: the demo's 15k-claim cold run, and a 1M-claim scope
-against writing the same extract as plain CSV (targets: under 3 s; ≤ 3× and under 1 GiB of RSS per process).
+"""Publishing at scale, measured two ways in one run: the demo's 15k-claim cold run (target under 3 s end to end)
+and a 1M-claim scope against writing the same extract as plain CSV (target ≤ 3×, peak RSS < 1 GiB per process).
 
-scope, evidence, calc and publisher start as `python -m services.<name>` on free local ports in a throwaway
-LEAF_HOME with the demo loaded (`leaf demo`). The cold run is C001 / PBM_A / 2025: calc.CreateRun, then
-publisher.PublishRun, timed from the first call to the publication's answer (every artifact stored, Domo outbox
-written). The large scope is the demo generator's claims rewritten into that one scope, loaded as the active
-snapshot, published the same way by a fresh mesh; peak RSS is each process's VmHWM (Linux). The baseline, in the
-same run: Python's csv module reading the published extract.csv and writing its rows again — the least a Python
-publisher does to write that extract once.
+Through the plane (what the targets are judged on): a fresh LEAF_HOME holding the claims, `leaf run --no-demo`
+(gateway, every service and one worker per lane, each its own process; bench.plane), then `POST /v1/runs` with
+`Prefer: wait`, the task followed should the wait run out, timed to its `succeeded` and every artifact listed by
+`GET /v1/runs/{id}/artifacts`. Cold: the run was never computed or published in that home, and the mesh has
+started, every service is SERVING and the gateway ready (process start-up and imports are not in the figure).
+Peak RSS is every process's VmHWM (Linux), read after the run.
+
+The phase breakdown, over gRPC directly: scope, evidence, calc and publisher as `python -m services.<name>` on free
+local ports in another LEAF_HOME with the demo loaded; calc.CreateRun, then publisher.PublishRun, timed from the
+first call to the publication's answer (every artifact stored, Domo outbox written).
+
+The large scope is the demo generator's claims rewritten into C001 / PBM_A / 2025, loaded as the active snapshot.
+Baselines, in the same run: the csv module writing that many typed extract rows (as bench.extract: what writing the
+extract costs a Python program that has the rows — the ≤ 3× target is judged against this one), and the csv module
+re-writing extract.csv's rows as strings (the least any Python program does to copy the file; shown, not judged).
 Usage: python -m bench.publishing [--claims N]
 """
 from __future__ import annotations
@@ -29,10 +37,12 @@ import duckdb
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from bench.plane import PlaneRun, dev_token, request_run, running_plane
 from demo.generator import generate_claims
 
 SERVICES = ("scope", "evidence", "calc", "publisher")
 SCOPE = ("C001", "PBM_A", "2025-01-01", "2025-12-31")
+SCOPE_JSON = dict(zip(("client_id", "pbm_id", "date_from", "date_to"), SCOPE, strict=True))
 BIN = Path(sys.executable).parent
 CHECKOUT = Path(__file__).resolve().parents[1]
 # A serving publisher still imports its renderers in the background for about a second (bootstrap.warm_renderers);
@@ -158,42 +168,80 @@ def leaf(home: Path, *args: str) -> None:
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def through_the_plane(home: Path) -> tuple[PlaneRun, dict[str, int]]:
+    """The scope's run requested through the gateway of a fresh mesh over `home`; every mesh process's peak RSS."""
+    with running_plane(home) as plane:
+        token = dev_token(home)
+        time.sleep(WARM_SECONDS)
+        run = request_run(plane, token, SCOPE_JSON)
+        rss = {name: peak_rss(pid) for name, pid in plane.processes().items()}
+    return run, rss
+
+
+def same_artifacts(plane: PlaneRun, grpc_sizes: dict[str, int]) -> None:
+    """The plane's run lists every artifact the direct publication stored (sizes differ: ids and times are in them)."""
+    if set(plane.artifacts) != set(grpc_sizes):
+        raise SystemExit(f"the run through the plane lists {sorted(plane.artifacts)}, not {sorted(grpc_sizes)}")
+
+
+def rss_line(rss: dict[str, int]) -> str:
+    return (", ".join(f"{k} {v / 2**20:,.0f}" for k, v in sorted(rss.items(), key=lambda kv: -kv[1]))
+            + f" MiB  (target < 1024 MiB each: {'met' if max(rss.values()) < 2**30 else 'missed'})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--claims", type=int, default=int(os.environ.get("PUBLISH_CLAIMS", 1_000_000)))
     n = parser.parse_args().claims
     with tempfile.TemporaryDirectory(prefix="leaf-bench-publish-") as tmp:
-        home = Path(tmp) / "home"
+        home, cold_home, large_home = Path(tmp) / "home", Path(tmp) / "plane-cold", Path(tmp) / "plane-large"
         leaf(home, "demo")
         metadata = caller_metadata(home)
         with mesh(home) as (addresses, _):
             time.sleep(WARM_SECONDS)
-            create_s, publish_s, _, sizes = asyncio.run(create_and_publish(addresses, metadata))
-        cold = create_s + publish_s
-        print(f"cold run (demo C001 2025):  {cold:6.2f} s  (CreateRun {create_s:.2f} s + PublishRun {publish_s:.2f} s; "
-              f"target < 3 s: {'met' if cold < 3 else 'missed'})  extract.csv {sizes['extract.csv'] / 1e6:.1f} MB")
+            create_s, publish_s, _, cold_sizes = asyncio.run(create_and_publish(addresses, metadata))
+        leaf(cold_home, "demo")
+        cold, cold_rss = through_the_plane(cold_home)
+        same_artifacts(cold, cold_sizes)
+        print("The demo's cold run (C001 / PBM_A / 2025; never computed in its LEAF_HOME; mesh started, all SERVING)")
+        print(f"  POST /v1/runs → succeeded, artifacts listed: {cold.seconds:6.2f} s  (answered {cold.status}; "
+              f"target < 3 s: {'met' if cold.seconds < 3 else f'missed by {cold.seconds - 3:.2f} s'})")
+        print(f"  phases over gRPC:            {create_s + publish_s:6.2f} s  (CreateRun {create_s:.2f} s + "
+              f"PublishRun {publish_s:.2f} s)  extract.csv {cold_sizes['extract.csv'] / 1e6:.1f} MB")
+        print(f"  peak RSS, the plane's mesh:  {rss_line(cold_rss)}")
 
-        leaf(home, "claims", "load", str(one_scope_claims(n, Path(tmp))))
+        claims = one_scope_claims(n, Path(tmp))
+        leaf(home, "claims", "load", str(claims))
         with mesh(home) as (addresses, pids):
             create_s, publish_s, run_id, sizes = asyncio.run(create_and_publish(addresses, metadata))
-            rss = {name: peak_rss(pid) for name, pid in pids.items()}
+            grpc_rss = {name: peak_rss(pid) for name, pid in pids.items()}
+        leaf(large_home, "demo")
+        leaf(large_home, "claims", "load", str(claims))
+        claims.unlink()
+        large, large_rss = through_the_plane(large_home)
+        same_artifacts(large, sizes)
         extract = home / "artifacts" / run_id / "extract.csv"
         with extract.open(encoding="utf-8") as source:
             extract_rows = sum(1 for _ in source) - 1
         typed = typed_csv_seconds(extract_rows, Path(tmp) / "typed.csv")
         strings = plain_csv_seconds(extract, Path(tmp) / "plain.csv")
-        total = create_s + publish_s
-        print(f"{n:,} claims generated; the scope's extract: {extract_rows:,} rows")
-        print(f"plain CSV baseline:         {typed:6.2f} s  (csv module: the same number of typed extract rows, "
-              "as bench.extract)")
-        print(f"  strings only:             {strings:6.2f} s  (csv module: read extract.csv, write its rows again)")
-        print(f"CreateRun + PublishRun:     {total:6.2f} s  (CreateRun {create_s:.2f} s + PublishRun {publish_s:.2f} s)")
-        print(f"ratio:                      {total / typed:6.2f}×  (target ≤ 3×; against strings only "
-              f"{total / strings:.1f}×)")
-        print("artifacts:                  " + ", ".join(f"{k} {v / 1e6:,.0f} MB" for k, v in sorted(sizes.items())
-                                                        if v > 1e6))
-        print("peak RSS per process:       " + ", ".join(f"{k} {v / 2**20:,.0f} MiB" for k, v in rss.items())
-              + f"  (target < 1024 MiB: {'met' if max(rss.values()) < 2**30 else 'missed'})")
+        grpc_total = create_s + publish_s
+        print(f"\n{n:,} claims generated in one scope; its extract: {extract_rows:,} rows")
+        print(f"  POST /v1/runs → succeeded, artifacts listed: {large.seconds:6.2f} s  (answered {large.status})")
+        print(f"  phases over gRPC:            {grpc_total:6.2f} s  (CreateRun {create_s:.2f} s + "
+              f"PublishRun {publish_s:.2f} s; the plane adds {large.seconds - grpc_total:+.2f} s)")
+        print(f"  baseline, typed CSV:         {typed:6.2f} s  (csv module: that many typed extract rows, as "
+              "bench.extract)")
+        print(f"  baseline, strings only:      {strings:6.2f} s  (csv module: read extract.csv, write its rows again)")
+        ratio = large.seconds / typed
+        print(f"  ratio, plane / typed CSV:    {ratio:6.2f}×  (target ≤ 3×: {'met' if ratio <= 3 else 'missed'}; "
+              "judged against the typed CSV: writing the same extract from typed values is the work a publisher "
+              "cannot skip, the string copy starts from the finished file)")
+        print(f"  ratio, plane / strings only: {large.seconds / strings:6.2f}×  (shown, not judged)")
+        print("  artifacts:                   " + ", ".join(f"{k} {v / 1e6:,.0f} MB"
+                                                          for k, v in sorted(large.artifacts.items()) if v > 1e6))
+        print(f"  peak RSS, the plane's mesh:  {rss_line(large_rss)}")
+        print(f"  peak RSS, gRPC phases:       {rss_line(grpc_rss)}")
 
 
 if __name__ == "__main__":
