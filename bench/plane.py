@@ -8,6 +8,7 @@ not be cold. Used by bench.publishing.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -34,6 +35,7 @@ class PlaneRun:
     status: int  # what POST answered: 201 (made while waiting) or 202 (then followed)
     run_id: str
     artifacts: dict[str, int]  # name → bytes, as GET /v1/runs/{id}/artifacts lists them
+    trace_id: str
 
 
 @dataclass(frozen=True)
@@ -87,24 +89,48 @@ def request_run(plane: Plane, token: str, scope: dict[str, str]) -> PlaneRun:
         reply = http.post("/v1/runs", json=scope, headers={"Prefer": f"wait={WAIT_SECONDS}"})
         status = reply.status_code
         if status == 202:
-            run_id = follow(http, reply)
+            run_id, trace_id = follow(http, reply)
         elif status == 201:
-            run_id = reply.json()["run_id"]
+            run_id, trace_id = reply.json()["run_id"], reply.json()["lineage"]["trace_id"]
         else:  # 200 would be a run made before: not what this bench measures
             raise SystemExit(f"POST /v1/runs answered {status}, not 201 or 202: {reply.text[:300]}")
         listed = http.get(f"/v1/runs/{run_id}/artifacts").raise_for_status().json()["artifacts"]
         seconds = time.perf_counter() - started
-    return PlaneRun(seconds, status, run_id, {a["name"]: a["size"] for a in listed})
+    return PlaneRun(seconds, status, run_id, {a["name"]: a["size"] for a in listed}, trace_id)
 
 
-def follow(http: httpx.Client, reply: httpx.Response) -> str:
+def follow(http: httpx.Client, reply: httpx.Response) -> tuple[str, str]:
+    """The run id and trace id of the task at the POST's Location, once it succeeded."""
     location, task, give_up = reply.headers["location"], reply.json(), time.monotonic() + GIVE_UP_SECONDS
     while task["state"] in ("queued", "running") and time.monotonic() < give_up:
         time.sleep(FOLLOW_SECONDS)
         task = http.get(location).raise_for_status().json()
     if task["state"] != "succeeded":
         raise SystemExit(f"the run's task ended {task['state']}: {str(task.get('error'))[:300]}")
-    return task["lineage"]["run_id"]
+    return task["lineage"]["run_id"], task["trace_id"]
+
+
+def phases(home: Path, trace_id: str) -> dict[str, float]:
+    """Where the run's time went inside the plane, in seconds, from the spans its trace left under LEAF_HOME/traces
+    (the local exporter writes each span as it ends): the POST's own span; before the task was queued (scope, grant,
+    PlanRun, SubmitTask); queued until a worker held it; the worker's task and its CreateRun and PublishRun; and after
+    the task until the POST answered (the gateway noticing, between its polls, and reading the run)."""
+    spans = [json.loads(line) for path in sorted((home / "traces").glob("*.jsonl"))
+             for line in path.read_text(encoding="utf-8").splitlines() if f'"trace_id":"{trace_id}"' in line]
+
+    def span(name: str, service: str | None = None) -> dict:
+        found = [s for s in spans if s["name"].endswith(name) and service in (None, s["service"])]
+        if not found:
+            raise SystemExit(f"trace {trace_id} has no span {name!r}")
+        return max(found, key=lambda s: s["end"] - s["start"])
+
+    post, submit, task = span("POST /v1/runs", "gateway"), span("TasksService/SubmitTask"), span("task compute_run")
+    create, publish = span("CalcService/CreateRun", "calc"), span("PublisherService/PublishRun", "publisher")
+    return {name: nanos / 1e9 for name, nanos in {
+        "POST span": post["end"] - post["start"], "before queued": submit["end"] - post["start"],
+        "queued": task["start"] - submit["end"], "task": task["end"] - task["start"],
+        "CreateRun": create["end"] - create["start"], "PublishRun": publish["end"] - publish["start"],
+        "after the task": post["end"] - task["end"]}.items()}
 
 
 def descendants(root: int) -> list[int]:

@@ -37,7 +37,7 @@ import duckdb
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from bench.plane import PlaneRun, dev_token, request_run, running_plane
+from bench.plane import PlaneRun, dev_token, phases, request_run, running_plane
 from demo.generator import generate_claims
 
 SERVICES = ("scope", "evidence", "calc", "publisher")
@@ -178,6 +178,14 @@ def through_the_plane(home: Path) -> tuple[PlaneRun, dict[str, int]]:
     return run, rss
 
 
+def phase_line(home: Path, run: PlaneRun) -> str:
+    took = phases(home, run.trace_id)
+    shown = ["before queued", "queued", "task", "CreateRun", "PublishRun"]
+    if run.status == 201:  # the POST's span covers the task only when it waited for it
+        shown.append("after the task")
+    return ", ".join(f"{name} {took[name]:.2f} s" for name in shown) + "  (from the run's trace)"
+
+
 def same_artifacts(plane: PlaneRun, grpc_sizes: dict[str, int]) -> None:
     """The plane's run lists every artifact the direct publication stored (sizes differ: ids and times are in them)."""
     if set(plane.artifacts) != set(grpc_sizes):
@@ -208,6 +216,7 @@ def main() -> None:
               f"target < 3 s: {'met' if cold.seconds < 3 else f'missed by {cold.seconds - 3:.2f} s'})")
         print(f"  phases over gRPC:            {create_s + publish_s:6.2f} s  (CreateRun {create_s:.2f} s + "
               f"PublishRun {publish_s:.2f} s)  extract.csv {cold_sizes['extract.csv'] / 1e6:.1f} MB")
+        print(f"  inside the plane:            {phase_line(cold_home, cold)}")
         print(f"  peak RSS, the plane's mesh:  {rss_line(cold_rss)}")
 
         claims = one_scope_claims(n, Path(tmp))
@@ -228,6 +237,7 @@ def main() -> None:
         grpc_total = create_s + publish_s
         print(f"\n{n:,} claims generated in one scope; its extract: {extract_rows:,} rows")
         print(f"  POST /v1/runs → succeeded, artifacts listed: {large.seconds:6.2f} s  (answered {large.status})")
+        print(f"  inside the plane:            {phase_line(large_home, large)}")
         print(f"  phases over gRPC:            {grpc_total:6.2f} s  (CreateRun {create_s:.2f} s + "
               f"PublishRun {publish_s:.2f} s; the plane adds {large.seconds - grpc_total:+.2f} s)")
         print(f"  baseline, typed CSV:         {typed:6.2f} s  (csv module: that many typed extract rows, as "
