@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from cli.commands import calc, claims, demo, dev_token, entitlements, evidence, report, run, trace, worker
@@ -17,7 +18,13 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return args.handler(args) or 0
+    try:
+        return args.handler(args) or 0
+    except BrokenPipeError:
+        # The reader went away (`leaf trace … | head`): that is the reader's choice, not a failure to report.
+        # Python's own recipe: point stdout at /dev/null so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports a pipe's writer that was cut off
 
 
 if __name__ == "__main__":
