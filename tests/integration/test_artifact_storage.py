@@ -333,3 +333,20 @@ def test_a_lake_file_replaced_after_the_check_is_not_served(adls_standin, sqlite
     lake.put(RUN, "report.pdf", BIG, "application/pdf")   # the same bytes, a new version (a new ETag)
     with pytest.raises(HttpResponseError):
         next(blocks)
+
+
+def test_temp_files_a_killed_publication_left_are_swept_and_live_ones_kept(tmp_path):
+    store = LocalArtifactStore(tmp_path)
+    store.put("run_abc", "report.pdf", [b"%PDF-1.7 published"])
+    abandoned = tmp_path / "run_abc" / ".report.xlsx.k1l2.partial"
+    nested = tmp_path / "run_abc" / "dashboard" / ".readiness.csv.x9.partial"
+    live = tmp_path / "run_abc" / ".extract.csv.z3.partial"
+    for temp in (abandoned, nested, live):
+        temp.parent.mkdir(parents=True, exist_ok=True)
+        temp.write_bytes(b"half of something")
+    hours_ago = time.time() - 2 * 3600
+    for temp in (abandoned, nested):
+        os.utime(temp, (hours_ago, hours_ago))
+    assert store.sweep_abandoned() == 2
+    assert not abandoned.exists() and not nested.exists() and live.exists()
+    assert store.exists("run_abc", "report.pdf")  # published files are never touched

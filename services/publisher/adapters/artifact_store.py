@@ -9,6 +9,7 @@ import hashlib
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,8 +80,25 @@ class Hashing:
 class LocalArtifactStore:
     """Files under `root/<run_id>/<name>`; a write lands in a hidden temp file beside its target, then is renamed."""
 
+    # A temp file untouched this long belongs to a publication that died (a live write touches it at every block).
+    ABANDONED_AFTER_SECONDS = 3600
+
     def __init__(self, root: Path) -> None:
         self.root = root
+
+    def sweep_abandoned(self, now: float | None = None) -> int:
+        """Delete the temp files of publications killed mid-write (never listed or served, only taking room);
+        returns how many. A retry writes its own temp file, so nothing in flight is ever one of these."""
+        now = time.time() if now is None else now
+        swept = 0
+        for temp in self.root.glob("*/**/.*.partial"):
+            try:
+                if now - temp.stat().st_mtime > self.ABANDONED_AFTER_SECONDS:
+                    temp.unlink()
+                    swept += 1
+            except FileNotFoundError:  # its own writer finished or gave up meanwhile
+                continue
+        return swept
 
     def path_of(self, run_id: str, name: str) -> Path:
         check_run_id(run_id)
@@ -156,7 +174,9 @@ def _fsync_folder(folder: Path) -> None:
 def artifact_store(account_url: str | None, filesystem: str | None, credential=None) -> ArtifactStore:
     """ADLS Gen2 when LEAF_ADLS_ACCOUNT_URL is set, else the embedded folder LEAF_HOME/artifacts."""
     if not account_url:
-        return LocalArtifactStore(leaf_home() / "artifacts")
+        store = LocalArtifactStore(leaf_home() / "artifacts")
+        store.sweep_abandoned()  # once at start: what a killed publisher left behind
+        return store
     if not filesystem:
         raise ValueError("LEAF_ADLS_ACCOUNT_URL is set but LEAF_ADLS_FILESYSTEM is not: "
                          "name the filesystem to store into")
