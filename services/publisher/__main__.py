@@ -2,4 +2,6 @@
 from runtime.entry import main
 from services.publisher.bootstrap import PublisherServiceSettings, bootstrap
 
-main("publisher", PublisherServiceSettings, bootstrap)
+# Guarded: the PDF worker process (adapters/pdf_process.py) imports this module again under another name.
+if __name__ == "__main__":
+    main("publisher", PublisherServiceSettings, bootstrap)

@@ -23,6 +23,7 @@ from runtime.keys import local_secret
 from runtime.server import ServiceDeps
 from runtime.settings import ServiceSettings
 from runtime.topology import peer_address_settings
+from services.publisher.adapters import pdf_process
 from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
 from services.publisher.adapters.artifact_store import artifact_store
 from services.publisher.adapters.domo import DomoSettings, domo_publisher
@@ -73,6 +74,7 @@ def warm_renderers() -> None:
     """ReportLab and matplotlib take about a second to import: paid while the service starts, not by a publication."""
     threading.Thread(target=importlib.import_module, args=("services.publisher.domain.deliverables",),
                      name="warm-renderers", daemon=True).start()
+    pdf_process.warm()
 
 
 def bootstrap(settings: PublisherServiceSettings, keys: GrantKeys | None = None) -> ServiceDeps:
@@ -88,7 +90,7 @@ def bootstrap(settings: PublisherServiceSettings, keys: GrantKeys | None = None)
         scope=ScopeEntitlements(scope_pb2_grpc.ScopeServiceStub(scope),
                                 SignedAssertions(identity_keys, settings.LEAF_IDENTITY_TTL_SECONDS)),
         domo=domo_publisher(settings), pseudonym_secret=pseudonym_secret(settings),
-        workbook_extract_max_rows=settings.LEAF_WORKBOOK_EXTRACT_MAX_ROWS)
+        workbook_extract_max_rows=settings.LEAF_WORKBOOK_EXTRACT_MAX_ROWS, start_pdf=pdf_process.start_pdf)
 
     async def ready() -> bool:
         answers = await asyncio.gather(asyncio.to_thread(reachable, publications.engine),

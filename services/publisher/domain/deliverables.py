@@ -8,6 +8,7 @@ the whole set: nothing of the run is stored (the caller stores the folder's file
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
@@ -56,9 +57,15 @@ def check_table(check: ContractCheck, artifact: str, table: Table) -> None:
         check.row(artifact, number, table.columns, ("" if row.get(c) is None else str(row[c]) for c in table.columns))
 
 
+def render_pdf_here(context: RunContext, path: Path) -> Callable[[], None]:
+    write_pdf(context, path)
+    return lambda: None
+
+
 def deliverables(context: RunContext, folder: Path, *, check: ContractCheck | None = None,
                  extract: WrittenExtract | None = None,
-                 workbook_extract_max_rows: int = WORKBOOK_EXTRACT_MAX_ROWS) -> Deliverables:
+                 workbook_extract_max_rows: int = WORKBOOK_EXTRACT_MAX_ROWS,
+                 start_pdf: Callable[[RunContext, Path], Callable[[], None]] = render_pdf_here) -> Deliverables:
     """Render every artifact of the run into `folder`; raises PresentationRefused if the contract refuses any.
 
     `extract`: the run's extract.csv if it was already written (and checked) while the claims arrived, with
@@ -87,8 +94,12 @@ def deliverables(context: RunContext, folder: Path, *, check: ContractCheck | No
                            add(EXTRACT_PARQUET, PARQUET))
     plan = ExtractPlan(extract.rows, workbook_extract_max_rows, (EXTRACT_CSV, EXTRACT_PARQUET))
     # The workbook reads the rows back from extract.csv: exactly the rows published and checked.
-    write_workbook(replace(context, claims=extract.claims), add(WORKBOOK, XLSX), extract=plan, check=check)
-    write_pdf(context, add(PDF, "application/pdf"))
+    # `start_pdf` may render elsewhere (the publisher: another process) while the workbook is written here.
+    pdf_done = start_pdf(context, add(PDF, "application/pdf"))
+    try:
+        write_workbook(replace(context, claims=extract.claims), add(WORKBOOK, XLSX), extract=plan, check=check)
+    finally:
+        pdf_done()  # never leave a render writing into a folder its caller is about to remove
     for artifact in files:
         check_rendered(check, artifact.name, artifact.content_type, artifact.path)
     check.enforce()

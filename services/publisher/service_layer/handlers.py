@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +43,9 @@ class PublisherDeps:
     # (the lock) and across replicas (the lease in the publisher database; by default on the publications' engine).
     domo_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     domo_lease: SqlLease = None  # type: ignore[assignment]
+    # Where the PDF renders: None → in this process after the workbook; the service passes a worker process
+    # (adapters/pdf_process.py) so both render at once on two cores.
+    start_pdf: Callable[[RunContext, Path], Callable[[], None]] | None = None
 
     def __post_init__(self) -> None:
         if self.domo_lease is None:
@@ -79,7 +82,7 @@ async def publish_run(run_id: str, grant: Grant, deps: PublisherDeps) -> Publica
         check = ContractCheck()
         extract = await spool_run_claims(deps.calc, run_id, pseudonym, Path(scratch), check)
         context = RunContext(run_id, run.result, run.lineage, rejects, extract.claims)
-        built = await asyncio.to_thread(_deliverables, context, Path(scratch), check, extract,
+        built = await asyncio.to_thread(_deliverables, context, Path(scratch), check, extract, deps.start_pdf,
                                         deps.workbook_extract_max_rows)
         client_id = context.client_id
         await asyncio.to_thread(store_artifacts, run_id, client_id, built.artifacts, deps.store, deps.ledger)
@@ -96,14 +99,15 @@ def _scope_of(result: dict) -> Scope:
     return scope
 
 
-def _deliverables(context: RunContext, folder: Path, check: ContractCheck, extract: WrittenExtract,
+def _deliverables(context: RunContext, folder: Path, check: ContractCheck, extract: WrittenExtract, start_pdf,
                   workbook_extract_max_rows: int):
     # Imported on first publish: ReportLab and matplotlib load slowly, and every importer of this module (the
     # `leaf` command among them) would pay for them; the service warms them at start instead (bootstrap).
     from services.publisher.domain.deliverables import deliverables
 
+    elsewhere = {} if start_pdf is None else {"start_pdf": start_pdf}
     return deliverables(context, folder, check=check, extract=extract,
-                        workbook_extract_max_rows=workbook_extract_max_rows)
+                        workbook_extract_max_rows=workbook_extract_max_rows, **elsewhere)
 
 
 def get_publication(run_id: str, grant: Grant, deps: PublisherDeps) -> Publication:
