@@ -65,10 +65,13 @@ def status_of(reasons: list[str]) -> str:
     return max((EFFECT[r] for r in reasons), key=_SEVERITY.__getitem__, default=FINAL)
 
 
-def readiness(statuses: list[str]) -> str:
-    if BLOCKED in statuses:
+def readiness(statuses: dict[str, str]) -> str:
+    """The audit's readiness from each formula's status: repricing is a projection, modeled by nature, and never
+    lowers it."""
+    audit = [status for formula_id, status in statuses.items() if formula_id != REPRICING]
+    if BLOCKED in audit:
         return BLOCKED
-    return FINAL if all(s == FINAL for s in statuses) else MODELED
+    return FINAL if all(s == FINAL for s in audit) else MODELED
 
 
 def _claims_reasons(facts: RunFacts) -> set[str]:

@@ -59,7 +59,7 @@ def calculate_from_aggregates(facts: ClaimsFacts, scope: Scope, contract: Contra
             formulas.append(formula_entry(formula_id, status_of(reasons), reasons, body))
     run_inputs = inputs(facts.claims_sha256, _id(contract, "packet_id"), _id(rebates, "evidence_id"),
                         _id(proposal, "proposal_id"))
-    return result_document(scope, run_inputs, quality, readiness([f["status"] for f in formulas]), formulas)
+    return result_document(scope, run_inputs, quality, readiness({f["id"]: f["status"] for f in formulas}), formulas)
 
 
 def _check(scope: Scope, contract: ContractPacket | None, rebates: RebateEvidence | None) -> None:

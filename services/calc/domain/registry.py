@@ -22,7 +22,7 @@ _FORMULAS: tuple[dict[str, Any], ...] = (
      "exclusions": ["uc", "compound", "zero_awp", "no_term"],
      "bucket_fields": ["channel", "brand_generic", "claims", "members", "awp", "ingredient_cost", "actual_discount",
                        "guaranteed_discount", "guaranteed_cost", "variance"],
-     "summary_fields": ["shortfall"],
+     "summary_fields": ["offset", "offset_groups", "shortfall"],
      "rounding": {"awp_ext": "round2(awp_unit_price × quantity) per eligible claim",
                   "actual_discount": "round4(1 − ingredient_cost / awp); null when awp = 0",
                   "guaranteed_cost": "round2(awp × (1 − guaranteed_discount))"}},
@@ -32,7 +32,7 @@ _FORMULAS: tuple[dict[str, Any], ...] = (
      "exclusions": ["uc", "compound", "no_term"],
      "bucket_fields": ["channel", "brand_generic", "claims", "members", "fees", "dispensing_fee", "guaranteed_fees",
                        "variance"],
-     "summary_fields": ["shortfall"],
+     "summary_fields": ["offset", "offset_groups", "shortfall"],
      "rounding": {"guaranteed_fees": "round2(claims × dispensing_fee)"}},
     {"module": rebate, "description": "guaranteed brand rebates per channel against rebates received; rebates "
                                       "always offset across channels; present only with a brand rebate term",
@@ -40,7 +40,7 @@ _FORMULAS: tuple[dict[str, Any], ...] = (
      "exclusions": ["compound", "no_term"],
      "bucket_fields": ["channel", "brand_generic", "brand_claims", "rebate_per_claim", "guaranteed", "received",
                        "variance"],
-     "summary_fields": ["received_other", "shortfall"],
+     "summary_fields": ["variance_total", "received_other", "shortfall"],
      "rounding": {"guaranteed": "round2(brand_claims × rebate_per_claim)"}},
     {"module": gdr, "description": "share of netted claims that are generic; no exclusions",
      "inputs": ["netted claims"], "exclusions": [], "bucket_fields": [],
@@ -58,8 +58,8 @@ _FORMULAS: tuple[dict[str, Any], ...] = (
 # Where calculations.md is silent: what a pharmacy-benefit auditor expects, tested in tests/unit/calc.
 DECISIONS = (
     "contract_missing: with no contract packet, awp_discount_guarantee and dispensing_fee_guarantee are blocked "
-    "with contract_evidence_missing, no buckets, excluded all zeros and a null shortfall; rebate_guarantee is "
-    "absent (no rebate terms); inputs.contract_packet_id is null; generic_dispensing_rate is still computed",
+    "with contract_evidence_missing, no buckets, excluded all zeros and null offset, offset_groups and shortfall; "
+    "rebate_guarantee is absent (no rebate terms); inputs.contract_packet_id is null; generic_dispensing_rate is still computed",
     "empty_term_bucket: every contract term bucket gets a row even with no eligible claim (claims 0, members 0, "
     "awp and ingredient_cost 0.00, actual_discount null), so the auditor sees each guarantee was checked",
     "reversal_match: a REVERSAL nets an in-scope PAID claim of that claim_id wherever it stands in the file; "

@@ -14,6 +14,7 @@ def test_awp_discount_guarantee_matches_the_section_5_example():
                    "buckets": [{"channel": "RETAIL_30", "brand_generic": "B", "claims": 1, "members": 1,
                                 "awp": "300.00", "ingredient_cost": "240.00", "actual_discount": "0.2000",
                                 "guaranteed_discount": "0.1950", "guaranteed_cost": "241.50", "variance": "-1.50"}],
+                   "offset": "none", "offset_groups": [{"group": "RETAIL_30/B", "variance": "-1.50", "shortfall": "0.00"}],
                    "shortfall": "0.00"}
 
 
@@ -62,6 +63,28 @@ def test_dispensing_fee_shortfall_uses_the_contract_offset(offset, expected):
     assert formula(run(rows, contract(terms=terms, offset=offset)), FEE)["shortfall"] == expected
 
 
+@pytest.mark.parametrize(("offset", "groups"), [
+    ("none", [("RETAIL_30/B", "2.00", "2.00"), ("RETAIL_30/G", "-0.50", "0.00"), ("MAIL/B", "-1.00", "0.00")]),
+    ("within_channel", [("RETAIL_30", "1.50", "1.50"), ("MAIL", "-1.00", "0.00")]),
+    ("within_drug_type", [("B", "1.00", "1.00"), ("G", "-0.50", "0.00")]),
+    ("all", [("all", "0.50", "0.50")])])
+def test_offset_groups_show_the_netting_and_sum_to_the_shortfall(offset, groups):
+    terms = [term("RETAIL_30", "B"), term("RETAIL_30", "G"), term("MAIL", "B")]
+    rows = [row("C1", dispensing_fee_paid="3.00"), row("C2", brand_generic="G", dispensing_fee_paid="0.50"),
+            row("C3", channel="MAIL", dispensing_fee_paid="0.00")]
+    got = formula(run(rows, contract(terms=terms, offset=offset)), FEE)
+    assert got["offset"] == offset
+    assert [(g["group"], g["variance"], g["shortfall"]) for g in got["offset_groups"]] == groups
+    assert list(got)[-3:] == ["offset", "offset_groups", "shortfall"]
+
+
+def test_drug_type_groups_are_brand_then_generic_even_when_a_generic_bucket_comes_first():
+    terms = [term("RETAIL_30", "G"), term("MAIL", "B")]
+    rows = [row("C1", brand_generic="G", dispensing_fee_paid="3.00"), row("C2", channel="MAIL")]
+    got = formula(run(rows, contract(terms=terms, offset="within_drug_type")), FEE)
+    assert [g["group"] for g in got["offset_groups"]] == ["B", "G"]
+
+
 def test_rebate_guarantee_rows_per_channel_with_a_brand_rebate_term():
     terms = [term("MAIL", "B", rebate_per_claim="100.10"), term("RETAIL_30", "B", rebate_per_claim="210.00"),
              term("RETAIL_30", "G", rebate_per_claim="99.00"), term("RETAIL_90", "B")]
@@ -75,8 +98,9 @@ def test_rebate_guarantee_rows_per_channel_with_a_brand_rebate_term():
          "guaranteed": "420.00", "received": "300.00", "variance": "120.00"},
         {"channel": "MAIL", "brand_generic": "B", "brand_claims": 1, "rebate_per_claim": "100.10",
          "guaranteed": "100.10", "received": "0.00", "variance": "100.10"}]
+    assert got["variance_total"] == "220.10"   # 120.00 + 100.10
     assert got["received_other"] == "70.00" and got["shortfall"] == "150.10"   # 220.10 − 70.00
-    assert list(got)[-2:] == ["received_other", "shortfall"]
+    assert list(got)[-3:] == ["variance_total", "received_other", "shortfall"]
 
 
 def test_rebate_shortfall_is_floored_at_zero():

@@ -13,8 +13,8 @@ from services.calc.domain.registry import REGISTRY_VERSION, registry
 from .builders import batch, contract, contract_json, csv_bytes, proposal, rebates, reversal, row, run, scope
 
 MONEY_FIELDS = {"awp", "ingredient_cost", "guaranteed_cost", "variance", "shortfall", "fees", "dispensing_fee",
-                "guaranteed_fees", "rebate_per_claim", "guaranteed", "received", "received_other", "current_cost",
-                "proposed_cost", "savings", "total_savings"}
+                "guaranteed_fees", "rebate_per_claim", "guaranteed", "received", "received_other", "variance_total",
+                "current_cost", "proposed_cost", "savings", "total_savings"}
 RATIO_FIELDS = {"actual_discount", "guaranteed_discount", "gdr"}
 
 
@@ -49,14 +49,15 @@ def test_formula_bucket_keys_are_in_the_documented_order():
     result = full_result()
     keys = {f["id"]: (list(f), list(f["buckets"][0]) if f.get("buckets") else None) for f in result["formulas"]}
     assert keys["awp_discount_guarantee"] == (
-        ["id", "version", "status", "reasons", "excluded", "buckets", "shortfall"],
+        ["id", "version", "status", "reasons", "excluded", "buckets", "offset", "offset_groups", "shortfall"],
         ["channel", "brand_generic", "claims", "members", "awp", "ingredient_cost", "actual_discount",
          "guaranteed_discount", "guaranteed_cost", "variance"])
     assert keys["dispensing_fee_guarantee"] == (
-        ["id", "version", "status", "reasons", "excluded", "buckets", "shortfall"],
+        ["id", "version", "status", "reasons", "excluded", "buckets", "offset", "offset_groups", "shortfall"],
         ["channel", "brand_generic", "claims", "members", "fees", "dispensing_fee", "guaranteed_fees", "variance"])
     assert keys["rebate_guarantee"] == (
-        ["id", "version", "status", "reasons", "excluded", "buckets", "received_other", "shortfall"],
+        ["id", "version", "status", "reasons", "excluded", "buckets", "variance_total", "received_other",
+         "shortfall"],
         ["channel", "brand_generic", "brand_claims", "rebate_per_claim", "guaranteed", "received", "variance"])
     assert keys["generic_dispensing_rate"] == (
         ["id", "version", "status", "reasons", "claims", "generic_claims", "gdr"], None)

@@ -21,7 +21,8 @@ def test_all_evidence_sufficient_is_final_everywhere_but_repricing():
     got = run([row("C1")], contract(), rebates(), proposal())
     assert statuses(got) == {AWP: ("final", []), FEE: ("final", []), REBATE: ("final", []), GDR: ("final", []),
                              REPRICING: ("modeled", ["proposal_is_modeled"])}
-    assert got["readiness"] == "modeled"
+    # The audit is final: a proposal is a projection and never lowers readiness.
+    assert got["readiness"] == "final"
     assert run([row("C1")], contract(), rebates())["readiness"] == "final"
 
 
@@ -90,6 +91,8 @@ def test_reasons_are_all_listed_sorted_and_the_worst_wins():
 def test_a_blocked_formula_keeps_its_aggregates_and_nulls_exactly_its_guarantee_fields():
     result = run([row("C1")], contract(effective_from="2025-06-01"), None, proposal())
     awp, fee, rebate = formula(result, AWP), formula(result, FEE), formula(result, REBATE)
+    assert awp["offset"] == "none" and awp["offset_groups"] is None and fee["offset_groups"] is None
+    assert rebate["variance_total"] is None
     assert awp["shortfall"] is None and awp["buckets"][0] == {
         "channel": "RETAIL_30", "brand_generic": "B", "claims": 1, "members": 1, "awp": "300.00",
         "ingredient_cost": "240.00", "actual_discount": "0.2000", "guaranteed_discount": None,
@@ -115,7 +118,8 @@ def test_without_a_contract_packet_the_guarantees_are_blocked_and_nothing_is_sub
     for formula_id in (AWP, FEE):
         assert formula(result, formula_id) == {
             "id": formula_id, "version": 1, "status": "blocked", "reasons": ["contract_evidence_missing"],
-            "excluded": {"uc": 0, "compound": 0, "zero_awp": 0, "no_term": 0}, "buckets": [], "shortfall": None}
+            "excluded": {"uc": 0, "compound": 0, "zero_awp": 0, "no_term": 0}, "buckets": [],
+            "offset": None, "offset_groups": None, "shortfall": None}
     assert formula(result, GDR)["gdr"] == "0.5000" and result["readiness"] == "blocked"
     assert result["inputs"]["contract_packet_id"] is None
     assert result["inputs"]["rebate_evidence_id"] == "RB-C001-PBMA-2025"

@@ -54,3 +54,15 @@ def test_the_bucket_aggregates_and_actual_discounts(claims):
     ("none", "35000.00"), ("within_channel", "35000.00"), ("within_drug_type", "24000.00"), ("all", "24000.00")])
 def test_the_shortfall_under_each_offset(claims, offset, shortfall):
     assert example_awp(claims, offset)["shortfall"] == shortfall
+
+
+@pytest.mark.parametrize(("offset", "groups"), [
+    ("none", [("RETAIL_30/B", "5000.00", "5000.00"), ("RETAIL_30/G", "30000.00", "30000.00"),
+              ("MAIL/B", "-5000.00", "0.00"), ("MAIL/G", "-6000.00", "0.00")]),
+    ("within_channel", [("RETAIL_30", "35000.00", "35000.00"), ("MAIL", "-11000.00", "0.00")]),
+    ("within_drug_type", [("B", "0.00", "0.00"), ("G", "24000.00", "24000.00")]),
+    ("all", [("all", "24000.00", "24000.00")])])
+def test_the_netting_groups_under_each_offset(claims, offset, groups):
+    got = example_awp(claims, offset)
+    assert [(g["group"], g["variance"], g["shortfall"]) for g in got["offset_groups"]] == groups
+    assert sum(Decimal(g["shortfall"]) for g in got["offset_groups"]) == Decimal(got["shortfall"])

@@ -10,7 +10,7 @@ from services.calc.domain.formulas.term_guarantee import per_term_bucket, term_r
 from services.calc.domain.rounding import ratio, round2, round4
 
 ID, VERSION = "awp_discount_guarantee", 1
-NULLED_WHEN_BLOCKED = ("guaranteed_discount", "guaranteed_cost", "variance", "shortfall")
+NULLED_WHEN_BLOCKED = ("guaranteed_discount", "guaranteed_cost", "variance", "offset_groups", "shortfall")
 
 
 def rule(contract: ContractPacket) -> ExclusionRule:

@@ -10,7 +10,7 @@ from services.calc.domain.formulas.term_guarantee import per_term_bucket, term_r
 from services.calc.domain.rounding import round2
 
 ID, VERSION = "dispensing_fee_guarantee", 1
-NULLED_WHEN_BLOCKED = ("dispensing_fee", "guaranteed_fees", "variance", "shortfall")
+NULLED_WHEN_BLOCKED = ("dispensing_fee", "guaranteed_fees", "variance", "offset_groups", "shortfall")
 
 
 def rule(contract: ContractPacket) -> ExclusionRule:

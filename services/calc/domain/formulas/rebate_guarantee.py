@@ -11,7 +11,8 @@ from services.calc.domain.formulas.buckets import total
 from services.calc.domain.rounding import ZERO_MONEY, round2
 
 ID, VERSION = "rebate_guarantee", 1
-NULLED_WHEN_BLOCKED = ("rebate_per_claim", "guaranteed", "received", "variance", "received_other", "shortfall")
+NULLED_WHEN_BLOCKED = ("rebate_per_claim", "guaranteed", "received", "variance", "variance_total", "received_other",
+                       "shortfall")
 BRAND = "B"
 
 
@@ -40,6 +41,7 @@ def rebate_guarantee(facts: ClaimsFacts, contract: ContractPacket, rebates: Reba
                      "rebate_per_claim": money_text(rates[channel]), "guaranteed": money_text(guaranteed),
                      "received": money_text(received.get(channel, ZERO_MONEY)), "variance": money_text(variance)})
     received_other = total(amount for channel, amount in received.items() if channel not in rates)
-    shortfall = max(ZERO_MONEY, total(variances) - received_other)
-    return {"excluded": excluded, "buckets": rows, "received_other": money_text(received_other),
-            "shortfall": money_text(shortfall)}
+    variance_total = total(variances)
+    shortfall = max(ZERO_MONEY, variance_total - received_other)
+    return {"excluded": excluded, "buckets": rows, "variance_total": money_text(variance_total),
+            "received_other": money_text(received_other), "shortfall": money_text(shortfall)}

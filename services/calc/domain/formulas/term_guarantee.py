@@ -6,10 +6,9 @@ from decimal import Decimal
 
 from runtime.packets import ContractPacket, Term
 from services.calc.domain.aggregates import ClaimsFacts, Totals
-from services.calc.domain.amounts import money_text
 from services.calc.domain.eligibility import ExclusionRule, no_exclusions, split_eligible
 from services.calc.domain.formulas.buckets import ordered_terms
-from services.calc.domain.formulas.shortfall import shortfall
+from services.calc.domain.formulas.shortfall import netting
 
 # (term, eligible totals of its bucket, distinct members among them) → (result row, variance)
 BucketRow = Callable[[Term, Totals, int], tuple[dict, Decimal]]
@@ -23,7 +22,7 @@ def term_rule(contract: ContractPacket, zero_awp: bool) -> ExclusionRule:
 
 
 def per_term_bucket(facts: ClaimsFacts, contract: ContractPacket, rule: ExclusionRule, bucket_row: BucketRow) -> dict:
-    """One row per contract term bucket (also one with no eligible claim), then the shortfall by the offset."""
+    """One row per contract term bucket (also one with no eligible claim), then the netting by the offset."""
     eligible, excluded = split_eligible(facts.classes, rule)
     rows: list[dict] = []
     variances: dict[tuple[str, str], Decimal] = {}
@@ -31,9 +30,9 @@ def per_term_bucket(facts: ClaimsFacts, contract: ContractPacket, rule: Exclusio
         members = facts.members_of(rule.member_mask, term.bucket)
         row, variances[term.bucket] = bucket_row(term, eligible.get(term.bucket, Totals()), members)
         rows.append(row)
-    return {"excluded": excluded, "buckets": rows, "shortfall": money_text(shortfall(variances, contract.offset))}
+    return {"excluded": excluded, "buckets": rows, **netting(variances, contract.offset)}
 
 
 def without_contract() -> dict:
     """No contract packet covers the scope: nothing is substituted, so there are no buckets to compare."""
-    return {"excluded": no_exclusions(), "buckets": [], "shortfall": None}
+    return {"excluded": no_exclusions(), "buckets": [], "offset": None, "offset_groups": None, "shortfall": None}
