@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from runtime import words
 from runtime.sufficiency import EVIDENCE_RULES
 from services.calc.domain.eligibility import EXCLUSION_REASONS
 from services.calc.domain.formulas import awp_discount_guarantee as awp
@@ -87,12 +88,18 @@ def nulled_when_blocked(formula_id: str) -> tuple[str, ...]:
 
 def registry() -> dict:
     """The machine-readable registry served over gRPC and HTTP (a fresh copy each call)."""
-    formulas = [{"id": f["module"].ID, "version": f["module"].VERSION,
+    formulas = [{"id": f["module"].ID, "version": f["module"].VERSION, "title": words.formula_title(f["module"].ID),
                  **{k: copy.deepcopy(v) for k, v in f.items() if k != "module"},
                  "excluded_keys": list(EXCLUSION_REASONS) if f["exclusions"] else [],
                  "evidence_reasons": [r for r, _, applies, _ in EVIDENCE_RULES if f["module"].ID in applies],
                  "nulled_when_blocked": list(f["module"].NULLED_WHEN_BLOCKED), "rounding_rule": ROUNDING}
                 for f in _FORMULAS]
-    rules = [{"reason": r, "effect": e, "applies_to": list(a), "when": w} for r, e, a, w in EVIDENCE_RULES]
-    return {"registry_version": REGISTRY_VERSION, "formulas": formulas, "evidence_rules": rules,
+    rules = [{"reason": r, "effect": e, "applies_to": list(a), "when": w, "sentence": words.reason_sentence(r)}
+             for r, e, a, w in EVIDENCE_RULES]
+    # The words every deliverable shows beside the codes (runtime/words.py): one source for people and machines.
+    people = {"exclusions": dict(words.EXCLUSION_SENTENCES), "offset_rules": dict(words.OFFSET_RULES),
+              "rebate_offset_rule": words.REBATE_OFFSET_RULE, "floor_rule": words.FLOOR_RULE,
+              "sign_convention": words.SIGN_CONVENTION, "suspect_channel": words.SUSPECT_CHANNEL,
+              "unguaranteed_bucket": words.UNGUARANTEED_BUCKET}
+    return {"registry_version": REGISTRY_VERSION, "formulas": formulas, "evidence_rules": rules, "words": people,
             "decisions": list(DECISIONS)}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from services.publisher.domain.claim_findings import ClaimFindings
 from services.publisher.domain.extract import ExtractRow
 
 
@@ -24,6 +25,23 @@ class RejectedRow:
 
 
 @dataclass(frozen=True)
+class Names:
+    """Display names beside the ids, from the scope registry; None where the registry has none (then the id shows)."""
+
+    client: str | None = None
+    pbm: str | None = None
+    tpa: str | None = None
+    groups: tuple[tuple[str, str], ...] = ()    # (group_id, name) of the scope's groups, in group_id order
+
+    @staticmethod
+    def label(name: str | None, identifier: str | None) -> str:
+        """"Acme Manufacturing (C001)", or the id alone without a name."""
+        if identifier is None:
+            return ""
+        return f"{name} ({identifier})" if name else identifier
+
+
+@dataclass(frozen=True)
 class RunContext:
     run_id: str
     result: dict      # calculations.md section 5, exactly as calc rendered it (decimals are strings)
@@ -32,6 +50,9 @@ class RunContext:
     # The run's netted claims as extract rows (member ids already pseudonymized), in input row order.
     # A callable, not a list: a million claims are streamed, once per artifact that shows them.
     claims: Callable[[], Iterator[ExtractRow]]
+    names: Names = Names()
+    # Gathered while the claims stream past once (deliverables.py); None until then.
+    findings: ClaimFindings | None = None
 
     @property
     def scope(self) -> dict:
@@ -57,6 +78,14 @@ class RunContext:
     def created_at(self) -> datetime:
         """The run's own timestamp: the only clock any artifact may show or embed."""
         return datetime.fromisoformat(self.lineage["created_at"])
+
+    @property
+    def client_label(self) -> str:
+        return Names.label(self.names.client, self.client_id)
+
+    @property
+    def pbm_label(self) -> str:
+        return Names.label(self.names.pbm, self.scope["pbm_id"])
 
     @property
     def evidence(self) -> list[dict]:
