@@ -58,6 +58,25 @@ SUSPECT_CHANNEL = ("Retail 30-day claims with 84 or more days' supply: billed as
 UNGUARANTEED_BUCKET = ("Claims in a channel and drug type the contract gives no guarantee for: no shortfall can be "
                        "measured on them, so they are an audit finding.")
 
+# A bucket's channel and drug type as people say them ("Retail 30-day brand"), and the netting groups built of them.
+CHANNEL_TITLES = {"RETAIL_30": "Retail 30-day", "RETAIL_90": "Retail 90-day", "MAIL": "Mail order",
+                  "SPECIALTY": "Specialty"}
+DRUG_TYPE_TITLES = {"B": "brand", "G": "generic"}
+
+
+def bucket_title(channel: str, brand_generic: str) -> str:
+    return f"{CHANNEL_TITLES.get(channel, channel)} {DRUG_TYPE_TITLES.get(brand_generic, brand_generic)}"
+
+
+def offset_group_title(group: str) -> str:
+    """An `offset_groups` entry's group as words: "MAIL/B" → "Mail order brand", "B" → "Brand, all channels"."""
+    if group == "all":
+        return "All channels and drug types"
+    if group in DRUG_TYPE_TITLES:
+        return f"{DRUG_TYPE_TITLES[group].capitalize()}, all channels"
+    channel, _, brand_generic = group.partition("/")
+    return bucket_title(channel, brand_generic) if brand_generic else CHANNEL_TITLES.get(channel, channel)
+
 
 def reason_sentence(code: str) -> str:
     return REASON_SENTENCES.get(code, code)
