@@ -2,8 +2,10 @@
 
 Claims are read by the calc domain's pure reader (one pass gives the result, the netted claims and the
 rejects), evidence from the JSON files given. The run id is derived exactly as the calc service derives
-it; evidence is referenced by the SHA-256 of its file. `created_at` is SOURCE_DATE_EPOCH when set (the
-reproducible-builds convention), else now — so pinning it gives the same bytes on every replay.
+it; evidence — a proposal too — is referenced by the SHA-256 of its file, which is the sha256 the evidence service
+records for the same file, so a run with `--proposal` has the service's run id and never the one without it.
+`created_at` is SOURCE_DATE_EPOCH when set (the reproducible-builds convention), else now — so pinning it gives
+the same bytes on every replay.
 """
 from __future__ import annotations
 
@@ -40,7 +42,8 @@ def offline_context(args, batch, contract, rebates, proposal, secret: bytes) -> 
     check_evidence_scope(scope, contract, rebates)
     result = calculate(batch, scope, contract, rebates, proposal)
     evidence = [ref for ref in (_reference(args.contract, contract, "contract_packet", "packet_id"),
-                                _reference(args.rebates, rebates, "rebate_evidence", "evidence_id")) if ref]
+                                _reference(args.rebates, rebates, "rebate_evidence", "evidence_id"),
+                                _reference(args.proposal, proposal, "proposal", "proposal_id")) if ref]
     run_id = run_id_for(scope.scope_hash, REGISTRY_VERSION, batch.sha256, [e["sha256"] for e in evidence], "")
     lineage = {
         "run_id": run_id, "scope_hash": scope.scope_hash, "registry_version": REGISTRY_VERSION,

@@ -11,9 +11,11 @@ GOVERNANCE = {
     "governed_exact": common_pb2.GOVERNED_EXACT,
     "governed_lineage": common_pb2.GOVERNED_LINEAGE,
     "candidate": common_pb2.CANDIDATE,
+    "proposed": common_pb2.PROPOSED,  # a proposal: never governed (runtime/packets.py PROPOSED)
 }
 GOVERNANCE_NAME = {value: name for name, value in GOVERNANCE.items()}
-EVIDENCE_KIND = {"contract_packet": common_pb2.CONTRACT_PACKET, "rebate_evidence": common_pb2.REBATE_EVIDENCE}
+EVIDENCE_KIND = {"contract_packet": common_pb2.CONTRACT_PACKET, "rebate_evidence": common_pb2.REBATE_EVIDENCE,
+                 "proposal": common_pb2.PROPOSAL}
 EVIDENCE_KIND_NAME = {value: name for name, value in EVIDENCE_KIND.items()}
 
 

@@ -1,4 +1,4 @@
-"""The evidence service as the calc service sees it: packets covering a scope, parsed into domain values."""
+"""The evidence service as the calc service sees it: packets covering a scope (and a named proposal), parsed."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,7 @@ from leaf.common.v1 import common_pb2
 from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from runtime.clients import call
 from runtime.convert import EVIDENCE_KIND_NAME, GOVERNANCE_NAME, scope_to_proto
-from runtime.packets import ContractPacket, RebateEvidence, parse_contract, parse_rebates
+from runtime.packets import ContractPacket, Proposal, RebateEvidence, parse_contract, parse_proposal, parse_rebates
 from runtime.scope import Scope
 
 T = TypeVar("T")
@@ -24,23 +24,38 @@ class Evidence(Generic[T]):
     version: int
     sha256: str
     governance: str
-    kind: str  # "contract_packet" or "rebate_evidence": the same word as the proto's EvidenceKind
+    kind: str  # "contract_packet", "rebate_evidence" or "proposal": the same word as the proto's EvidenceKind
+    client_id: str = ""  # whose the evidence service says it is (a proposal's body does not say)
+    pbm_id: str = ""
+
+
+@dataclass(frozen=True)
+class ScopeEvidence:
+    contract: Evidence[ContractPacket] | None
+    rebates: Evidence[RebateEvidence] | None
+    proposal: Evidence[Proposal] | None
+
+    def used(self) -> list[Evidence]:
+        return [e for e in (self.contract, self.rebates, self.proposal) if e is not None]
 
 
 class EvidenceClient:
     def __init__(self, channel) -> None:
         self.stub = evidence_pb2_grpc.EvidenceServiceStub(channel)
 
-    async def for_scope(self, scope: Scope) -> tuple[Evidence[ContractPacket] | None, Evidence[RebateEvidence] | None]:
-        """The contract packet and rebate evidence the evidence service's sufficiency answer names."""
-        reply = await call(self.stub.CheckSufficiency, evidence_pb2.CheckSufficiencyRequest(scope=scope_to_proto(scope)))
+    async def for_scope(self, scope: Scope, proposal_id: str = "") -> ScopeEvidence:
+        """The contract packet, rebate evidence and (when named) proposal the sufficiency answer names."""
+        request = evidence_pb2.CheckSufficiencyRequest(scope=scope_to_proto(scope), proposal_id=proposal_id)
+        reply = await call(self.stub.CheckSufficiency, request)
         by_kind = {packet.kind: packet for packet in reply.packets}
-        return (_parsed(by_kind.get(common_pb2.CONTRACT_PACKET), parse_contract),
-                _parsed(by_kind.get(common_pb2.REBATE_EVIDENCE), parse_rebates))
+        return ScopeEvidence(_parsed(by_kind.get(common_pb2.CONTRACT_PACKET), parse_contract),
+                             _parsed(by_kind.get(common_pb2.REBATE_EVIDENCE), parse_rebates),
+                             _parsed(by_kind.get(common_pb2.PROPOSAL), parse_proposal))
 
 
 def _parsed(packet, parse):
     if packet is None:
         return None
     return Evidence(parse(json.loads(packet.body_json)), packet.packet_id, packet.version, packet.sha256,
-                    GOVERNANCE_NAME[packet.governance], EVIDENCE_KIND_NAME[packet.kind])
+                    GOVERNANCE_NAME[packet.governance], EVIDENCE_KIND_NAME[packet.kind], packet.client_id,
+                    packet.pbm_id)

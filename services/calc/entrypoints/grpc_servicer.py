@@ -65,11 +65,12 @@ class CalcServicer(calc_pb2_grpc.CalcServiceServicer):
         return require_fits(run, self.max_message_bytes, f"run {run.run_id}")
 
     async def CreateRun(self, request, context):
-        order = CreateRun(scope_from_proto(request.scope), request.itr_request_id, current_trace_id())
+        order = CreateRun(scope_from_proto(request.scope), request.itr_request_id, current_trace_id(),
+                          request.proposal_id)
         return self._sendable(run_to_proto(await create_run(order, current_grant(), self.deps)))
 
     async def PlanRun(self, request, context):
-        order = CreateRun(scope_from_proto(request.scope), request.itr_request_id)
+        order = CreateRun(scope_from_proto(request.scope), request.itr_request_id, proposal_id=request.proposal_id)
         plan = await plan_run(order, current_grant(), self.deps)
         return calc_pb2.RunPlan(run_id=plan.run_id, computed=plan.computed)
 

@@ -1,4 +1,5 @@
-"""Run use cases: compute a run for an exact scope from the claims store and the evidence that covers it."""
+"""Run use cases: compute a run for an exact scope from the claims store and the evidence that covers it (and, when
+the run names one, a proposal to reprice with)."""
 from __future__ import annotations
 
 import asyncio
@@ -6,12 +7,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
-from runtime.errors import NotFound
+from runtime.errors import InputError, NotFound
 from runtime.grants import Grant
 from runtime.scope import Scope
 from services.calc.adapters.claims_schema import ClaimsStore, no_claims_loaded
-from services.calc.adapters.evidence_client import Evidence, EvidenceClient
+from services.calc.adapters.evidence_client import Evidence, ScopeEvidence
 from services.calc.adapters.run_repository import SqlRunRepository
 from services.calc.domain.calculate import calculate_from_aggregates, check_evidence_scope, render
 from services.calc.domain.registry import REGISTRY_VERSION
@@ -23,12 +25,19 @@ class CreateRun:
     scope: Scope
     itr_request_id: str = ""
     trace_id: str = ""
+    proposal_id: str = ""  # a reference the evidence service resolves within the grant's scope; never scope itself
+
+
+class EvidenceSource(Protocol):
+    """The evidence service as a run needs it (adapters/evidence_client.py; a fake in unit tests)."""
+
+    async def for_scope(self, scope: Scope, proposal_id: str = "") -> ScopeEvidence: ...
 
 
 @dataclass
 class CalcDeps:
     claims: ClaimsStore
-    evidence: EvidenceClient
+    evidence: EvidenceSource
     runs: SqlRunRepository
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
@@ -41,17 +50,32 @@ class RunPlan:
     computed: bool
 
 
-async def _evidence_for(scope: Scope, grant: Grant, deps: CalcDeps):
-    """The scope's contract and rebate evidence, once the grant covers the scope and the evidence matches it."""
+async def _evidence_for(order: CreateRun, grant: Grant, deps: CalcDeps) -> ScopeEvidence:
+    """The scope's contract and rebate evidence (and the named proposal), once the grant covers the scope and the
+    evidence matches it."""
+    scope = order.scope
     if not grant.covers_scope(scope):
         # The scope service's own answer for "no such scope" and "not yours" alike.
         raise NotFound("scope_not_found", "no such scope for this caller")
-    contract, rebates = await deps.evidence.for_scope(scope)
-    check_evidence_scope(scope, contract and contract.value, rebates and rebates.value)
-    return contract, rebates
+    found = await deps.evidence.for_scope(scope, order.proposal_id)
+    check_evidence_scope(scope, found.contract and found.contract.value, found.rebates and found.rebates.value)
+    _check_proposal(order, found.proposal)
+    return found
+
+
+def _check_proposal(order: CreateRun, proposal: Evidence | None) -> None:
+    """Exactly the proposal asked for, of the scope's client and PBM (the evidence service checked; so does calc)."""
+    if not order.proposal_id:
+        return
+    if proposal is None or proposal.packet_id != order.proposal_id:
+        raise NotFound("proposal_not_found", f"no proposal {order.proposal_id!r} for client {order.scope.client_id!r}")
+    if (proposal.client_id, proposal.pbm_id) != (order.scope.client_id, order.scope.pbm_id):
+        raise InputError("scope_evidence_mismatch", f"the proposal is for {proposal.client_id}/{proposal.pbm_id}, "
+                                                    f"the scope for {order.scope.client_id}/{order.scope.pbm_id}")
 
 
 def _run_id(order: CreateRun, claims_sha256: str, evidence: list[Evidence]) -> str:
+    """The proposal is evidence here: its sha256 makes a repriced run another run than the one without it."""
     return run_id_for(order.scope.scope_hash, REGISTRY_VERSION, claims_sha256, [e.sha256 for e in evidence],
                       order.itr_request_id)
 
@@ -59,23 +83,24 @@ def _run_id(order: CreateRun, claims_sha256: str, evidence: list[Evidence]) -> s
 async def plan_run(order: CreateRun, grant: Grant, deps: CalcDeps) -> RunPlan:
     """The id `create_run` would give these inputs now (the active claims snapshot, the evidence in force), and
     whether that run is stored; nothing is computed. Refuses what `create_run` would refuse before computing."""
-    contract, rebates = await _evidence_for(order.scope, grant, deps)
+    found = await _evidence_for(order, grant, deps)
     snapshot = await asyncio.to_thread(deps.claims.snapshot)
     if snapshot is None:
         raise no_claims_loaded()
-    run_id = _run_id(order, snapshot.claims_sha256, [e for e in (contract, rebates) if e is not None])
+    run_id = _run_id(order, snapshot.claims_sha256, found.used())
     return RunPlan(run_id, await asyncio.to_thread(deps.runs.get, run_id) is not None)
 
 
 async def create_run(order: CreateRun, grant: Grant, deps: CalcDeps) -> RunRecord:
     """Compute (or find again) the run of `order.scope`, which the caller's grant must cover."""
     scope = order.scope
-    contract, rebates = await _evidence_for(scope, grant, deps)
-    packet, rebate_evidence = contract and contract.value, rebates and rebates.value
+    found = await _evidence_for(order, grant, deps)
+    packet, rebate_evidence = found.contract and found.contract.value, found.rebates and found.rebates.value
+    proposal = found.proposal and found.proposal.value
     # The store sums the scope's claims itself; only the aggregates and the few rejects come back.
-    snapshot, facts = await asyncio.to_thread(deps.claims.aggregates_for, scope, packet)
-    result = await asyncio.to_thread(calculate_from_aggregates, facts, scope, packet, rebate_evidence)
-    evidence = [e for e in (contract, rebates) if e is not None]
+    snapshot, facts = await asyncio.to_thread(deps.claims.aggregates_for, scope, packet, proposal)
+    result = await asyncio.to_thread(calculate_from_aggregates, facts, scope, packet, rebate_evidence, proposal)
+    evidence = found.used()
     run_id = _run_id(order, facts.claims_sha256, evidence)
     lineage = {
         "run_id": run_id,

@@ -53,6 +53,12 @@ class EvidenceServicer(evidence_pb2_grpc.EvidenceServiceServicer):
     async def FindRebateEvidence(self, request, context):
         return await self._find(REBATES, request)
 
+    async def FindProposal(self, request, context):
+        scope = scope_from_proto(request.scope)
+        proposal = await asyncio.to_thread(handlers.proposal_granted, scope, request.proposal_id, current_grant(),
+                                           self.packets)
+        return evidence_pb2.FindEvidenceResponse(found=True, packet=packet_to_proto(proposal))
+
     def _with_documents(self, packets: list[StoredPacket]) -> list[evidence_pb2.Packet]:
         return [packet_to_proto(p, handlers.source_document(p, self.packets)) for p in packets]
 
@@ -75,7 +81,7 @@ class EvidenceServicer(evidence_pb2_grpc.EvidenceServiceServicer):
     async def CheckSufficiency(self, request, context):
         scope = scope_from_proto(request.scope)
         answers = await asyncio.to_thread(handlers.sufficiency_granted, scope, list(request.formula_ids),
-                                          current_grant(), self.packets)
+                                          current_grant(), self.packets, request.proposal_id)
         used = {p.sha256: p for answer in answers for p in answer.evidence}
         return evidence_pb2.CheckSufficiencyResponse(
             formulas=[common_pb2.FormulaStatus(formula_id=a.formula_id, version=RULES_VERSION, status=READINESS[a.status],

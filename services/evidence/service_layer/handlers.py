@@ -1,4 +1,4 @@
-"""Evidence use cases: ingest documents from a source; find the packet that covers a scope."""
+"""Evidence use cases: ingest documents from a source; find the packet that covers a scope, or a proposal by id."""
 from __future__ import annotations
 
 import hashlib
@@ -9,13 +9,14 @@ from datetime import UTC, datetime
 
 from runtime.errors import InputError, NotFound
 from runtime.grants import Grant
-from runtime.packets import parse_contract, parse_rebates
+from runtime.packets import PROPOSED, parse_contract, parse_proposal_file, parse_rebates
 from runtime.scope import Scope
 from services.evidence.adapters.folder_source import SourceDocument
 from services.evidence.adapters.repository import SqlPacketRepository
 from services.evidence.domain.documents import Document, check_source, document_of, is_document, named_source
 from services.evidence.domain.governance import PromotePacket, ingested, promoted
-from services.evidence.domain.packets import CONTRACT, REBATES, StoredPacket, covering, overlapping
+from services.evidence.domain.packets import CONTRACT, PROPOSAL, REBATES, StoredPacket, covering, overlapping
+from services.evidence.domain.proposals import proposal_for
 from services.evidence.domain.sufficiency import FormulaSufficiency, sufficiency
 
 log = logging.getLogger(__name__)
@@ -69,15 +70,20 @@ def _packetize(document: SourceDocument, sha: str, retrieved_at: str, packets: S
         body = json.loads(document.data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError("bad_input:packet", f"not JSON ({exc.__class__.__name__})") from None
-    if document.name.endswith(".rebates.json"):
+    if document.name.endswith(".proposal.json"):
+        offer = parse_proposal_file(body)
+        packet_id, kind, governance = offer.proposal.proposal_id, PROPOSAL, PROPOSED
+        owner, window = (offer.client_id, offer.pbm_id), (offer.effective_from, offer.effective_to)
+    elif document.name.endswith(".rebates.json"):
         rebates = parse_rebates(body)
-        packet_id, kind, window = rebates.evidence_id, REBATES, (rebates.period_from, rebates.period_to)
-        parsed = rebates
+        packet_id, kind, governance = rebates.evidence_id, REBATES, rebates.governance
+        owner, window = (rebates.client_id, rebates.pbm_id), (rebates.period_from, rebates.period_to)
     else:
-        parsed = parse_contract(body)
-        packet_id, kind, window = parsed.packet_id, CONTRACT, (parsed.effective_from, parsed.effective_to)
-    return StoredPacket(packet_id, packets.next_version(packet_id), kind, parsed.client_id, parsed.pbm_id,
-                        parsed.governance, window[0], window[1], sha, document.data, document.name, retrieved_at)
+        contract = parse_contract(body)
+        packet_id, kind, governance = contract.packet_id, CONTRACT, contract.governance
+        owner, window = (contract.client_id, contract.pbm_id), (contract.effective_from, contract.effective_to)
+    return StoredPacket(packet_id, packets.next_version(packet_id), kind, owner[0], owner[1], governance,
+                        window[0], window[1], sha, document.data, document.name, retrieved_at)
 
 
 def _refuse_overlap(packet: StoredPacket, packets: SqlPacketRepository) -> None:
@@ -114,8 +120,16 @@ def find_packet(kind: str, scope: Scope, packets: SqlPacketRepository) -> Stored
     return covering(packets.in_force(kind, scope.client_id, scope.pbm_id), scope)
 
 
-def check_sufficiency(scope: Scope, formula_ids: list[str], packets: SqlPacketRepository) -> list[FormulaSufficiency]:
-    return sufficiency(scope, formula_ids, find_packet(CONTRACT, scope, packets), find_packet(REBATES, scope, packets))
+def find_proposal(scope: Scope, proposal_id: str, packets: SqlPacketRepository) -> StoredPacket:
+    """The scope's client's proposal of that id, refused for another PBM (domain/proposals.py)."""
+    return proposal_for(packets.in_force(PROPOSAL, scope.client_id), proposal_id, scope)
+
+
+def check_sufficiency(scope: Scope, formula_ids: list[str], packets: SqlPacketRepository,
+                      proposal_id: str = "") -> list[FormulaSufficiency]:
+    proposal = find_proposal(scope, proposal_id, packets) if proposal_id else None
+    return sufficiency(scope, formula_ids, find_packet(CONTRACT, scope, packets), find_packet(REBATES, scope, packets),
+                       proposal)
 
 
 def list_packets(packets: SqlPacketRepository, client_id: str, pbm_id: str) -> list[StoredPacket]:
@@ -157,9 +171,14 @@ def find_granted(kind: str, scope: Scope, grant: Grant, packets: SqlPacketReposi
     return find_packet(kind, _inside(grant, scope), packets)
 
 
-def sufficiency_granted(scope: Scope, formula_ids: list[str], grant: Grant,
-                        packets: SqlPacketRepository) -> list[FormulaSufficiency]:
-    return check_sufficiency(_inside(grant, scope), formula_ids, packets)
+def proposal_granted(scope: Scope, proposal_id: str, grant: Grant, packets: SqlPacketRepository) -> StoredPacket:
+    """Only the grant's scope says whose proposal may be read; the id the caller sent is just a reference."""
+    return find_proposal(_inside(grant, scope), proposal_id, packets)
+
+
+def sufficiency_granted(scope: Scope, formula_ids: list[str], grant: Grant, packets: SqlPacketRepository,
+                        proposal_id: str = "") -> list[FormulaSufficiency]:
+    return check_sufficiency(_inside(grant, scope), formula_ids, packets, proposal_id)
 
 
 def list_granted(client_id: str, pbm_id: str, grant: Grant, packets: SqlPacketRepository) -> list[StoredPacket]:

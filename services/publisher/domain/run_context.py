@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from services.publisher.domain.claim_findings import ClaimFindings
 from services.publisher.domain.extract import ExtractRow
+from services.publisher.domain.narrative import Narrative
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class RunContext:
     names: Names = Names()
     # Gathered while the claims stream past once (deliverables.py); None until then.
     findings: ClaimFindings | None = None
+    # The executive narrative (service_layer/narrative.py): the template, or a model's draft the validator accepted.
+    narrative: Narrative | None = None
 
     @property
     def scope(self) -> dict:
