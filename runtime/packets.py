@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from runtime.errors import InputError
 
@@ -13,6 +13,8 @@ BRAND_GENERIC = ("B", "G")
 GOVERNANCE = ("governed_exact", "governed_lineage", "candidate")
 OFFSETS = ("none", "within_channel", "within_drug_type", "all")
 DISCOUNT_PLACES, MONEY_PLACES = 4, 2
+# A proposal's governance word wherever evidence is listed: never governed, never promoted (docs/proposals.md).
+PROPOSED = "proposed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,7 @@ class Proposal:
     proposal_id: str
     exclusions: Exclusions
     terms: tuple[Term, ...]
+    governance: ClassVar[str] = PROPOSED
 
     def to_dict(self) -> dict:
         return {"proposal_id": self.proposal_id, "exclusions": _exclusions_dict(self.exclusions),
@@ -119,6 +122,30 @@ def parse_proposal(obj: Any) -> Proposal:
     if "governance" in obj:
         raise f.error("governance", "a proposal never carries governance")
     return Proposal(f.text("proposal_id"), _exclusions(f), _terms(f))
+
+
+@dataclass(frozen=True)
+class ProposalFile:
+    """A proposal as the contract tree holds it: the calc shape, whose it is, and the term it would run for."""
+
+    proposal: Proposal
+    client_id: str
+    pbm_id: str
+    effective_from: date
+    effective_to: date
+    title: str
+
+
+def parse_proposal_file(obj: Any) -> ProposalFile:
+    """A stored proposal (docs/proposals.md): parse_proposal's shape plus client_id, pbm_id, the proposed term
+    (effective_from, effective_to) and an optional title; `bad_input:proposal` naming the first bad field."""
+    proposal = parse_proposal(obj)
+    f = _Fields("proposal", obj, "proposal")
+    start, end = f.window("effective_from", "effective_to")
+    for name in ("title", "description"):
+        if name in obj and not isinstance(obj[name], str):
+            raise f.error(name, "must be a string")
+    return ProposalFile(proposal, f.text("client_id"), f.text("pbm_id"), start, end, obj.get("title", ""))
 
 
 def _exclusions(f: _Fields) -> Exclusions:

@@ -138,6 +138,10 @@ def guarded_calls(stubs, run, task):
             evidence_pb2.FindEvidenceRequest(scope=scope), metadata=md), "exact", "scope_not_found"),
         (ev("FindRebateEvidence"), lambda md: evidence.FindRebateEvidence(
             evidence_pb2.FindEvidenceRequest(scope=scope), metadata=md), "exact", "scope_not_found"),
+        # The proposal_id is only a reference: C002's grant over C001's scope is refused whatever the id.
+        (ev("FindProposal"), lambda md: evidence.FindProposal(
+            evidence_pb2.FindProposalRequest(scope=scope, proposal_id="PR-C001-PBMA-2026"), metadata=md),
+         "exact", "scope_not_found"),
         (ev("CheckSufficiency"), lambda md: evidence.CheckSufficiency(
             evidence_pb2.CheckSufficiencyRequest(scope=scope), metadata=md), "exact", "scope_not_found"),
         (ev("ListPackets"), lambda md: evidence.ListPackets(evidence_pb2.ListPacketsRequest(client_id="C001"),

@@ -40,6 +40,8 @@ async def test_every_reply_error_and_log_line_is_clean(tmp_path, contracts, capl
             (stub.FindContractPacket, evidence_pb2.FindEvidenceRequest(scope=scope)),
             (stub.FindRebateEvidence, evidence_pb2.FindEvidenceRequest(scope=scope)),
             (stub.CheckSufficiency, evidence_pb2.CheckSufficiencyRequest(scope=scope)),
+            (stub.FindProposal, evidence_pb2.FindProposalRequest(scope=scope, proposal_id="PR-C001-PBMA-2026")),
+            (stub.FindProposal, evidence_pb2.FindProposalRequest(scope=scope, proposal_id="PR-C002-PBMC-2026")),
             (stub.CheckSufficiency, evidence_pb2.CheckSufficiencyRequest(scope=scope, formula_ids=["nope"])),
             (stub.ListPackets, evidence_pb2.ListPacketsRequest(client_id="C001")),
             (stub.ListPackets, evidence_pb2.ListPacketsRequest()),

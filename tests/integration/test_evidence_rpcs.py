@@ -94,7 +94,30 @@ async def test_packets_carry_no_url_token_or_local_path(evidence):
     for forbidden in ("http://", "https://", "/work/", "/tmp/", "Bearer", "tempauth"):
         assert forbidden not in text
     assert all(p.document.name.startswith("Clients/C001/") for p in reply.packets)
-    assert {p.kind for p in reply.packets} == {common_pb2.CONTRACT_PACKET, common_pb2.REBATE_EVIDENCE}
+    assert {p.kind for p in reply.packets} == {common_pb2.CONTRACT_PACKET, common_pb2.REBATE_EVIDENCE,
+                                               common_pb2.PROPOSAL}
+
+
+async def test_a_proposal_is_found_by_id_for_the_granted_scope_and_named_by_sufficiency(evidence):
+    request = dict(scope=request_for("C001", "PBM_A"), proposal_id="PR-C001-PBMA-2026")
+    found = await evidence.FindProposal(evidence_pb2.FindProposalRequest(**request), metadata=granted("C001", "PBM_A"))
+    assert (found.found, found.packet.kind, found.packet.governance) == (True, common_pb2.PROPOSAL, common_pb2.PROPOSED)
+    assert (found.packet.client_id, found.packet.pbm_id, found.packet.effective_from) == ("C001", "PBM_A", "2026-01-01")
+    assert json.loads(found.packet.body_json)["proposal_id"] == "PR-C001-PBMA-2026"
+    checked = await evidence.CheckSufficiency(evidence_pb2.CheckSufficiencyRequest(**request),
+                                              metadata=granted("C001", "PBM_A"))
+    repricing = next(f for f in checked.formulas if f.formula_id == "repricing_savings")
+    assert (READINESS_NAME[repricing.status], list(repricing.reasons)) == ("modeled", ["proposal_is_modeled"])
+    assert {(e.evidence_id, e.kind) for e in checked.evidence} >= {("PR-C001-PBMA-2026", common_pb2.PROPOSAL)}
+    assert "PR-C001-PBMA-2026" in {p.packet_id for p in checked.packets}
+    # C001's grant, C001's scope, C002's proposal: as absent as one that does not exist, from either RPC.
+    foreign = dict(scope=request_for("C001", "PBM_A"), proposal_id="PR-C002-PBMC-2026")
+    for call in (evidence.FindProposal(evidence_pb2.FindProposalRequest(**foreign), metadata=granted("C001", "PBM_A")),
+                 evidence.CheckSufficiency(evidence_pb2.CheckSufficiencyRequest(**foreign),
+                                           metadata=granted("C001", "PBM_A"))):
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await call
+        assert failure.value.code() == grpc.StatusCode.NOT_FOUND
 
 
 async def test_promotion_over_grpc_stays_inside_the_client(evidence):

@@ -1,16 +1,20 @@
 """Evidence → calc → publisher as real gRPC servers: the run equals `leaf calc` byte for byte."""
+import hashlib
 import json
 from argparse import Namespace
 
+import grpc
 import pytest
 
 from cli.commands.calc import compute
 from demo import ONEDRIVE_DIR, load_registry
 from demo.generator import generate_claims
 from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
+from leaf.common.v1 import common_pb2
 from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
 from runtime.convert import scope_to_proto
+from runtime.grpc_errors import reason_of
 from runtime.scope import Scope
 from services.calc.bootstrap import CalcSettings
 from services.calc.bootstrap import bootstrap as calc_bootstrap
@@ -103,3 +107,83 @@ async def test_a_run_without_covering_contract_is_blocked_not_substituted(tmp_pa
     awp = result["formulas"][0]
     assert awp["status"] == "blocked" and "contract_evidence_missing" in awp["reasons"]
     assert result["inputs"]["contract_packet_id"] is None
+
+
+def demo_proposal(client, pbm):
+    return ONEDRIVE_DIR / "Clients" / client / pbm / "proposal-2026.proposal.json"
+
+
+@pytest.mark.parametrize("client, pbm", [("C001", "PBM_A"), ("C002", "PBM_C")])
+async def test_a_run_with_a_proposal_over_the_mesh_equals_leaf_calc_and_leaf_report_with_proposal(tmp_path, claims_csv,
+                                                                                                  client, pbm):
+    """The service's run with proposal_id and `leaf calc/report --proposal` on the same files: the same result
+    bytes and the same run id, which is not the id of the run without the proposal."""
+    from cli.commands.calc import read_claims_file
+    from cli.commands.claims import load_claims
+    from cli.offline_run import offline_context
+    from runtime.packets import parse_contract, parse_proposal, parse_rebates
+
+    load_claims(claims_csv)
+    proposal_id = f"PR-{client}-{pbm.replace('_', '')}-2026"
+    exact = Scope.parse(client, pbm, "2025-01-01", "2025-12-31")
+    evidence = evidence_bootstrap(EvidenceServiceSettings(LEAF_EVIDENCE_DB_URL=f"sqlite:///{tmp_path / 'e.sqlite'}"))
+    async with running(evidence) as evidence_address:
+        calc = calc_bootstrap(CalcSettings(EVIDENCE_ADDR=evidence_address,
+                                           LEAF_CALC_DB_URL=f"sqlite:///{tmp_path / 'c.sqlite'}"))
+        async with running(calc) as calc_address, channel_to(calc_address) as channel:
+            stub, scope, grant = calc_pb2_grpc.CalcServiceStub(channel), scope_to_proto(exact), grant_for(exact)
+            plain = await stub.CreateRun(calc_pb2.CreateRunRequest(scope=scope), metadata=grant)
+            asked = calc_pb2.CreateRunRequest(scope=scope, proposal_id=proposal_id)
+            planned = await stub.PlanRun(asked, metadata=grant)
+            run = await stub.CreateRun(asked, metadata=grant)
+
+    folder = ONEDRIVE_DIR / "Clients" / client / pbm
+    args = Namespace(claims=claims_csv, contract=folder / "contract-2025.packet.json",
+                     rebates=folder / "rebates-2025.rebates.json", proposal=demo_proposal(client, pbm),
+                     client=client, pbm=pbm, tpa=None, group=[], date_from="2025-01-01", date_to="2025-12-31")
+    assert run.result_json == render(compute(args))  # `leaf calc --proposal`
+    read = lambda path, parse: parse(json.loads(path.read_bytes()))  # noqa: E731
+    context = offline_context(args, read_claims_file(claims_csv), read(args.contract, parse_contract),
+                              read(args.rebates, parse_rebates), read(args.proposal, parse_proposal), b"k" * 32)
+    assert run.run_id == planned.run_id == context.run_id != plain.run_id  # `leaf report --proposal`
+    assert json.loads(run.result_json) == context.result
+    assert context.lineage["input_hashes"] == dict(run.lineage.input_hashes)
+
+    result = json.loads(run.result_json)
+    assert result["formulas"][-1]["id"] == "repricing_savings" and result["inputs"]["proposal_id"] == proposal_id
+    assert run.readiness == plain.readiness  # the audit's; repricing is modeled and never lowers it
+    refs = {e.evidence_id: e for e in run.lineage.evidence}
+    assert (refs[proposal_id].kind, refs[proposal_id].governance) == (common_pb2.PROPOSAL, common_pb2.PROPOSED)
+    assert refs[proposal_id].sha256 == hashlib.sha256(demo_proposal(client, pbm).read_bytes()).hexdigest()
+
+
+async def test_a_proposal_of_another_client_or_pbm_never_enters_a_run(tmp_path, claims_csv):
+    import shutil
+
+    from cli.commands.claims import load_claims
+
+    load_claims(claims_csv)
+    tree = tmp_path / "onedrive"
+    shutil.copytree(ONEDRIVE_DIR, tree)
+    offer = json.loads(demo_proposal("C001", "PBM_A").read_text())
+    (tree / "Clients/C003/PBM_A/proposal-2026.proposal.json").write_text(json.dumps(
+        {**offer, "proposal_id": "PR-C003-PBMA-2026", "client_id": "C003", "pbm_id": "PBM_A"}))
+    evidence = evidence_bootstrap(EvidenceServiceSettings(LEAF_EVIDENCE_DB_URL=f"sqlite:///{tmp_path / 'e.sqlite'}",
+                                                          LEAF_CONTRACTS_DIR=str(tree)))
+    async with running(evidence) as evidence_address:
+        calc = calc_bootstrap(CalcSettings(EVIDENCE_ADDR=evidence_address,
+                                           LEAF_CALC_DB_URL=f"sqlite:///{tmp_path / 'c.sqlite'}"))
+        async with running(calc) as calc_address, channel_to(calc_address) as channel:
+            stub = calc_pb2_grpc.CalcServiceStub(channel)
+            c001 = Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31")
+            c003_b = Scope.parse("C003", "PBM_B", "2025-07-01", "2025-12-31")
+            # A grant over C001 and a proposal_id of C002: the id is a reference, the grant is the scope.
+            # C003's proposal for PBM_A on C003's PBM_B scope: the caller may see it, and is told it is the wrong PBM.
+            for exact, proposal_id, refusal in (
+                    (c001, "PR-C002-PBMC-2026", (grpc.StatusCode.NOT_FOUND, "proposal_not_found")),
+                    (c003_b, "PR-C003-PBMA-2026", (grpc.StatusCode.INVALID_ARGUMENT, "scope_evidence_mismatch"))):
+                for method in (stub.PlanRun, stub.CreateRun):
+                    with pytest.raises(grpc.aio.AioRpcError) as refused:
+                        await method(calc_pb2.CreateRunRequest(scope=scope_to_proto(exact), proposal_id=proposal_id),
+                                     metadata=grant_for(exact))
+                    assert (refused.value.code(), reason_of(refused.value)) == refusal

@@ -5,7 +5,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-SUFFIXES = (".packet.json", ".rebates.json", ".pdf", ".docx")  # packets, and the documents they came from
+# Packets (contracts, rebates, proposals), and the documents they came from.
+SUFFIXES = (".packet.json", ".rebates.json", ".proposal.json", ".pdf", ".docx")
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ class ResyncRequired(Unavailable):
 
 
 class GraphContractsSource:
-    """Yields changed `*.packet.json` / `*.rebates.json` documents named like the folder source's; deletions are ignored
+    """Yields changed packet files (folder_source.SUFFIXES) named like the folder source's; deletions are ignored
     (packets are immutable). Download URLs and tokens stay inside: errors carry only a status and Graph's error code."""
 
     def __init__(self, conn: GraphConnection, cursors: SqlCursorRepository) -> None:

@@ -1,4 +1,4 @@
-"""A stored evidence packet (contract or rebates) and the rule that picks the one covering a scope."""
+"""A stored evidence packet (contract, rebates or proposal) and the rule that picks the one covering a scope."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,11 +8,15 @@ from runtime.scope import Scope
 
 CONTRACT = "contract_packet"
 REBATES = "rebate_evidence"
+PROPOSAL = "proposal"  # picked by id, never by window (services/evidence/domain/proposals.py)
 
 
 @dataclass(frozen=True)
 class StoredPacket:
-    """An immutable, content-addressed packet version; `document_name` is its place in the contract tree."""
+    """An immutable, content-addressed packet version; `document_name` is its place in the contract tree.
+
+    For a proposal, governance is always "proposed" and the window is the term it proposes.
+    """
 
     packet_id: str
     version: int
@@ -44,7 +48,12 @@ def covering(packets: list[StoredPacket], scope: Scope) -> StoredPacket | None:
 
 
 def overlapping(in_force: list[StoredPacket], candidate: StoredPacket) -> StoredPacket | None:
-    """Another packet of the same kind, client and PBM whose window overlaps: two would govern one day."""
+    """Another packet of the same kind, client and PBM whose window overlaps: two would govern one day.
+
+    Proposals govern nothing: several for one term are alternatives a run names by id, so none clashes.
+    """
+    if candidate.kind == PROPOSAL:
+        return None
     for packet in in_force:
         if (packet.kind, packet.client_id, packet.pbm_id) == (candidate.kind, candidate.client_id, candidate.pbm_id) \
                 and packet.packet_id != candidate.packet_id \

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from runtime.errors import InputError
 from runtime.packets import parse_contract, parse_rebates
 from runtime.scope import Scope
-from runtime.sufficiency import EVERY, GUARANTEES, REBATE, reasons_for, status_of
+from runtime.sufficiency import EVERY, GUARANTEES, REBATE, REPRICING, reasons_for, status_of
 from services.evidence.domain.packets import StoredPacket
 
 # What would lift each reason: the evidence a reader should go and find.
@@ -31,8 +31,9 @@ class FormulaSufficiency:
 
 
 def sufficiency(scope: Scope, formula_ids: list[str], contract: StoredPacket | None,
-                rebates: StoredPacket | None) -> list[FormulaSufficiency]:
-    """Evidence-side reasons per formula (the claims-side ones need the claims: the calc service adds them)."""
+                rebates: StoredPacket | None, proposal: StoredPacket | None = None) -> list[FormulaSufficiency]:
+    """Evidence-side reasons per formula (the claims-side ones need the claims: the calc service adds them).
+    A proposal, when one is named, is the evidence repricing_savings uses (always modeled: proposal_is_modeled)."""
     unknown = sorted(set(formula_ids) - set(EVERY))
     if unknown:
         raise InputError("unknown_formula", f"no formula {', '.join(unknown)} in the registry")
@@ -43,6 +44,7 @@ def sufficiency(scope: Scope, formula_ids: list[str], contract: StoredPacket | N
         reasons = reasons_for(formula_id, scope, terms, received, None)
         used: tuple[StoredPacket | None, ...] = (contract,) if formula_id in GUARANTEES else ()
         used += (rebates,) if formula_id == REBATE else ()
+        used += (proposal,) if formula_id == REPRICING else ()
         answers.append(FormulaSufficiency(formula_id, status_of(reasons), tuple(reasons),
                                           tuple(p for p in used if p is not None),
                                           tuple(sorted({MISSING[r] for r in reasons if r in MISSING}))))

@@ -142,7 +142,8 @@ def create_app(connect: Callable[[], Mesh], authenticator: Authenticator, settin
         evidence resolved by scope, and publish it — through the task plane: a `runs` lane worker does it for the
         caller. A repeat while it is being made answers the same task; once made, the run (200)."""
         asked = prefer.wait_seconds(wait)
-        answer = await runs.request_run(mesh, identity, _scope_request(body), body.itr_request_id, asked)
+        answer = await runs.request_run(mesh, identity, _scope_request(body), body.itr_request_id, asked,
+                                        body.proposal_id)
         headers = {} if answer.waited is None else {"Preference-Applied": prefer.applied(answer.waited)}
         if answer.status == 202:
             headers["Location"] = tasks.location_of(answer.task_id)
@@ -233,7 +234,8 @@ def create_app(connect: Callable[[], Mesh], authenticator: Authenticator, settin
     @v1.post("/evidence:sufficiency", response_model=Sufficiency, tags=["evidence"])
     async def check_sufficiency(body: SufficiencyRequest, identity: Identity = Depends(authenticate)) -> dict:
         """For each formula: the evidence it would use for the scope, its state (final / modeled / blocked) and why."""
-        return await evidence.check_sufficiency(mesh, identity, _scope_request(body), body.formula_ids)
+        return await evidence.check_sufficiency(mesh, identity, _scope_request(body), body.formula_ids,
+                                                body.proposal_id)
 
     @v1.get("/evidence/packets", response_model=Packets, tags=["evidence"])
     async def list_packets(client_id: str = Query(min_length=1, max_length=64, pattern=ID),

@@ -31,8 +31,16 @@ class ScopeRequest(RequestBody):
     date_to: str = Field(examples=["2025-12-31"], **DAY)
 
 
+# A reference to a proposal of the scope's client and PBM (docs/proposals.md); the mesh resolves it within the grant.
+PROPOSAL_ID = {"max_length": 128, "pattern": r"^[A-Za-z0-9_.:-]*$",
+               "description": "optional: a proposal (e.g. PR-C001-PBMA-2026) of the scope's client and PBM to "
+                              "reprice the claims with (repricing_savings); empty: no repricing",
+               "examples": ["PR-C001-PBMA-2026"]}
+
+
 class RunRequest(ScopeRequest):
     itr_request_id: str = Field("", max_length=18, description="the Salesforce IT request this run answers")
+    proposal_id: str = Field("", **PROPOSAL_ID)
 
 
 class Candidate(BaseModel):
@@ -94,6 +102,7 @@ class Registry(BaseModel):
 
 class SufficiencyRequest(ScopeRequest):
     formula_ids: list[str] = Field(default_factory=list, max_length=20, description="empty: every formula")
+    proposal_id: str = Field("", **PROPOSAL_ID)
 
 
 class EvidenceRef(BaseModel):

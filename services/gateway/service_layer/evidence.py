@@ -33,10 +33,11 @@ async def get_document(mesh: Mesh, identity: Identity, packet_id: str, client_id
 
 
 async def check_sufficiency(mesh: Mesh, identity: Identity, request: scope_pb2.ResolveScopeRequest,
-                            formula_ids: list[str]) -> dict:
+                            formula_ids: list[str], proposal_id: str = "") -> dict:
     grant, scope = await exact_scope(mesh, identity, request)
     reply = await call(mesh.evidence.CheckSufficiency,
-                       evidence_pb2.CheckSufficiencyRequest(scope=scope, formula_ids=formula_ids),
+                       evidence_pb2.CheckSufficiencyRequest(scope=scope, formula_ids=formula_ids,
+                                                            proposal_id=proposal_id),
                        timeout=mesh.remaining(), metadata=mesh.as_caller(identity, grant), retries=READ_RETRIES)
     return {
         "scope": json.loads(scope.canonical_json), "scope_hash": scope.scope_hash,

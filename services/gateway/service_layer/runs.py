@@ -61,21 +61,22 @@ class RunAnswer:
 
 
 async def request_run(mesh: Mesh, identity: Identity, request: scope_pb2.ResolveScopeRequest,
-                      itr_request_id: str = "", wait: float | None = None) -> RunAnswer:
+                      itr_request_id: str = "", wait: float | None = None, proposal_id: str = "") -> RunAnswer:
     """The run of the exact scope, from the plane: computed and published by a `runs` lane worker acting for the
     caller (a compute_run task), unless it exists already. Runs are idempotent by their inputs: calc names the run
     before computing it, and the task's idempotency key is that run, so a repeat while it is being made meets
-    the same task."""
+    the same task. A proposal_id travels as a reference: calc resolves it (already in PlanRun, so an unknown one
+    is refused at once) within the grant of the exact scope, and the run id includes the proposal."""
     grant, scope = await exact_scope(mesh, identity, request)
     as_caller = mesh.as_caller(identity, grant)
-    order = calc_pb2.CreateRunRequest(scope=scope, itr_request_id=itr_request_id)
+    order = calc_pb2.CreateRunRequest(scope=scope, itr_request_id=itr_request_id, proposal_id=proposal_id)
     plan = await call(mesh.calc.PlanRun, order, timeout=mesh.remaining(), metadata=as_caller, retries=READ_RETRIES)
     if plan.computed:
         published = await _published(mesh, as_caller, plan.run_id)
         if published is not None:
             return RunAnswer(200, published)
     task = await call(mesh.tasks.SubmitTask, tasks_pb2.SubmitTaskRequest(
-        kind="compute_run", payload_json=json.dumps({"scope": json.loads(scope.canonical_json)}),
+        kind="compute_run", payload_json=json.dumps(_run_payload(scope, proposal_id)),
         run_id=plan.run_id, itr_request_id=itr_request_id, idempotency_key=f"compute_run:{plan.run_id}"),
         timeout=mesh.remaining(), metadata=as_caller)
     if wait is None:
@@ -88,6 +89,14 @@ async def request_run(mesh: Mesh, identity: Identity, request: scope_pb2.Resolve
         if made is not None:
             return RunAnswer(201, made, waited=waited)
     return RunAnswer(202, tasks.task_to_json(task), task.task_id, waited)
+
+
+def _run_payload(scope, proposal_id: str) -> dict:
+    """What the worker needs beyond the grant: the exact scope, and the proposal to reprice with when one is named."""
+    payload: dict = {"scope": json.loads(scope.canonical_json)}
+    if proposal_id:
+        payload["proposal_id"] = proposal_id
+    return payload
 
 
 async def _published(mesh: Mesh, as_caller, run_id: str) -> dict | None:

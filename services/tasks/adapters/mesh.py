@@ -59,9 +59,9 @@ class GrpcWorkerMesh:
         return GrpcActingFor((*who, (grants.METADATA_KEY, grant.token)))
 
     async def create_run(self, acting: GrpcActingFor, scope_json: str, itr_request_id: str,
-                         timeout: float) -> RunMade:
+                         timeout: float, proposal_id: str = "") -> RunMade:
         request = calc_pb2.CreateRunRequest(scope=scope_to_proto(Scope.parse(**json.loads(scope_json))),
-                                            itr_request_id=itr_request_id)
+                                            itr_request_id=itr_request_id, proposal_id=proposal_id)
         run = await call(self.calc.CreateRun, request, timeout=timeout, metadata=acting.metadata)
         return RunMade(run.run_id, READINESS_NAME[run.readiness])
 

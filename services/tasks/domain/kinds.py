@@ -49,10 +49,11 @@ KINDS: dict[str, TaskKind] = {k.name: k for k in (
     TaskKind("publish_run", "publish", PEOPLE_AND_SERVICES, operator_only=False, mutates_curated=False,
              time_limit_seconds=1800, retry=RetryPolicy(max_attempts=5, backoff_seconds=10),
              params=frozenset({"run_id", "scope"})),
-    # Computes the run of an exact scope, then publishes it (what POST /v1/runs submits).
+    # Computes the run of an exact scope (repriced on a proposal when one is named), then publishes it (what
+    # POST /v1/runs submits). proposal_id is a reference calc resolves within the grant, never scope.
     TaskKind("compute_run", "runs", PEOPLE_AND_SERVICES, operator_only=False, mutates_curated=False,
              time_limit_seconds=3600, retry=RetryPolicy(max_attempts=3, backoff_seconds=10),
-             params=frozenset({"scope", "client_id", "itr_request_id"})),
+             params=frozenset({"scope", "client_id", "itr_request_id", "proposal_id"})),
     # Mirrors Salesforce for everyone's requests: an operator's call, not an analyst's.
     TaskKind("itr_sync", "itr", OPERATORS, operator_only=True, mutates_curated=False,
              time_limit_seconds=900, retry=RetryPolicy(max_attempts=5, backoff_seconds=30)),

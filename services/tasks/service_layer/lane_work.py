@@ -51,13 +51,15 @@ def time_limit_exceeded(seconds: float) -> TimedOut:
 
 
 async def compute_run(task: Task, mesh: WorkerMesh, progress: Progress, deadline: Deadline) -> Outcome:
-    """calc.CreateRun for the recorded scope, then publisher.PublishRun for the run it made."""
+    """calc.CreateRun for the recorded scope (and the payload's proposal_id), then publisher.PublishRun for the run
+    it made."""
     if not task.granted_scope_json:
         raise PermanentFailure("compute_run needs the exact scope its submission was granted; none is recorded")
     await progress(0, 2, "computing the run")
     acting = await mesh.acting_for(task, deadline.left())
     itr_request_id = task.itr_request_id or str(_payload(task).get("itr_request_id") or "")
-    run = await mesh.create_run(acting, task.granted_scope_json, itr_request_id, deadline.left())
+    proposal_id = str(_payload(task).get("proposal_id") or "")
+    run = await mesh.create_run(acting, task.granted_scope_json, itr_request_id, deadline.left(), proposal_id)
     await progress(1, 2, f"publishing {run.run_id}")
     artifacts = await _publish(task, mesh, run.run_id, deadline)
     await progress(2, 2, "published")

@@ -4,6 +4,7 @@ import json
 import re
 from collections import Counter
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -137,3 +138,29 @@ def test_every_contract_names_its_shipped_document_by_hash():
         document = (ONEDRIVE_DIR / packet["source"]["path"]).read_bytes()
         assert hashlib.sha256(document).hexdigest() == packet["source"]["sha256"]
         assert contract_pdf(packet) == document  # reproducible from the generator
+
+
+PROPOSALS = sorted(ONEDRIVE_DIR.glob("Clients/*/*/*.proposal.json"))
+
+
+def test_proposals_ship_for_at_least_two_clients():
+    assert len({p.parent.parent.name for p in PROPOSALS}) >= 2
+
+
+@pytest.mark.parametrize("path", PROPOSALS, ids=lambda p: p.parent.parent.name + "/" + p.name)
+def test_a_demo_proposal_is_better_than_its_contract_on_the_buckets_it_prices(path):
+    """Deeper AWP discounts and no higher fees than the contract in force for the year before, on buckets that
+    contract covers; decimals as strings; a stored proposal's shape (docs/proposals.md)."""
+    from runtime.packets import parse_proposal_file
+
+    stored = parse_proposal_file(_load(path))
+    client, pbm = path.parent.parent.name, path.parent.name
+    assert (stored.client_id, stored.pbm_id) == (client, pbm) and stored.title
+    assert stored.proposal.proposal_id == f"PR-{client}-{PBM_TAG[pbm]}-{stored.effective_from.year}"
+    contract = _load(path.parent / f"contract-{stored.effective_from.year - 1}.packet.json")
+    current = {(t["channel"], t["brand_generic"]): t for t in contract["terms"]}
+    for term in _load(path)["terms"]:
+        now = current[(term["channel"], term["brand_generic"])]
+        assert DISCOUNT.match(term["awp_discount"]) and MONEY.match(term["dispensing_fee"])
+        assert Decimal(term["awp_discount"]) > Decimal(now["awp_discount"])
+        assert Decimal(term["dispensing_fee"]) <= Decimal(now["dispensing_fee"])

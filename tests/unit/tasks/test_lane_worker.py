@@ -39,8 +39,9 @@ class FakeMesh:
             raise self.refuse
         return "acting"
 
-    async def create_run(self, acting, scope_json: str, itr_request_id: str, timeout: float) -> RunMade:
-        self.calls.append(("create_run", scope_json, itr_request_id))
+    async def create_run(self, acting, scope_json: str, itr_request_id: str, timeout: float,
+                         proposal_id: str = "") -> RunMade:
+        self.calls.append(("create_run", scope_json, itr_request_id, *([proposal_id] if proposal_id else [])))
         await asyncio.sleep(self.computing)
         return RunMade("run_1", "final")
 
@@ -56,9 +57,9 @@ def calls():
     thread.stop()
 
 
-def queued(store: FakeStore, kind: str = "compute_run", **fields) -> Task:
+def queued(store: FakeStore, kind: str = "compute_run", payload_json: str = "{}", **fields) -> Task:
     task = Task("task_1", kind, KINDS[kind].lane, QUEUED, "user:ana@leaf.health", "", "a0B1", "", "allowed",
-                f"kind.{kind}", "", "{}", NOW, NOW, max_attempts=3, granted_scope_json=SCOPE_JSON,
+                f"kind.{kind}", "", payload_json, NOW, NOW, max_attempts=3, granted_scope_json=SCOPE_JSON,
                 requested_groups=("group:analysts",), **fields)
     return store.tasks.add(task, StateChange(task.task_id, "", QUEUED, 0, "admitted", task.requested_by, NOW))
 
@@ -79,6 +80,14 @@ def test_compute_run_computes_then_publishes_for_the_submitter_and_records_the_r
     assert [c[0] for c in mesh.calls] == ["acting_for", "create_run", "acting_for", "publish_run"]
     assert mesh.calls[0] == ("acting_for", "user:ana@leaf.health", SCOPE_JSON)
     assert mesh.calls[1] == ("create_run", SCOPE_JSON, "a0B1") and queue.settled == [("ack", "task_1", {})]
+
+
+def test_compute_run_hands_the_payloads_proposal_id_to_calc_as_a_reference_beside_the_recorded_scope(calls):
+    store, queue, mesh = FakeStore(), FakeQueue(), FakeMesh()
+    queued(store, payload_json=json.dumps({"scope": json.loads(SCOPE_JSON), "proposal_id": "PR-C001-PBMA-2026"}))
+    assert worker(store, queue, mesh, calls).handle(delivery("task_1")) == "succeeded"
+    # The scope is the one the submission was granted, never something the proposal says.
+    assert mesh.calls[1] == ("create_run", SCOPE_JSON, "a0B1", "PR-C001-PBMA-2026")
 
 
 def test_a_refused_grant_fails_the_task_for_good_with_the_scope_services_reason(calls):
