@@ -5,9 +5,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from runtime.claim_reasons import EXCLUSION_REASONS
 from services.calc.domain.aggregates import Bucket, ClassTotals, MemberMask, Totals, Traits
 
-EXCLUSION_REASONS = ("uc", "compound", "zero_awp", "no_term")
+__all__ = ["EXCLUSION_REASONS", "ExclusionRule", "no_exclusions", "split_eligible"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Protocol
 
 from runtime.scope import Scope
 from services.calc.domain.aggregates import ClaimsFacts, ClassTotals, MemberMask, Totals, Traits
@@ -17,7 +18,17 @@ def awp_ext(claim: Claim) -> Decimal:
     return round2(claim.awp_unit_price * claim.quantity)
 
 
-def traits_of(claim: Claim) -> Traits:
+class Classed(Protocol):
+    """What a claim's class is read from: a Claim, or the ClaimLine a store gives for it."""
+
+    channel: str
+    brand_generic: str
+    basis_of_cost: str
+    compound: bool
+    awp_unit_price: Decimal
+
+
+def traits_of(claim: Classed) -> Traits:
     return Traits(claim.channel, claim.brand_generic, claim.basis_of_cost == "UC", claim.compound,
                   not claim.awp_unit_price)
 

@@ -5,7 +5,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from runtime.packets import ContractPacket, RebateEvidence
 from runtime.scope import Scope
+from services.calc.domain.amounts import money_text
+from services.calc.domain.formulas import rebate_guarantee as rebate
 
 # The evidence a blocked reason asks for, so a reader sees what would lift the block.
 MISSING_EVIDENCE = {"contract_evidence_missing": "contract_packet", "rebate_evidence_missing": "rebate_evidence"}
@@ -34,3 +37,12 @@ def run_id_for(scope_hash: str, registry_version: str, claims_sha256: str, evide
 
 def missing_evidence(reasons: list[str]) -> list[str]:
     return sorted({MISSING_EVIDENCE[r] for r in reasons if r in MISSING_EVIDENCE})
+
+
+def rebates_received_other(contract: ContractPacket | None, rebates: RebateEvidence | None) -> list[dict]:
+    """The lineage's `rebates_received_other`: each channel whose rebates received the rebate formula sums into
+    `received_other` (no rebate term in the contract), with its amount; empty when the run has no rebate formula."""
+    if contract is None or not rebate.rebate_rates(contract):
+        return []
+    return [{"channel": channel, "amount": money_text(amount)}
+            for channel, amount in rebate.received_other_by_channel(contract, rebates)]

@@ -12,12 +12,15 @@ ID, VERSION = "repricing_savings", 1
 NULLED_WHEN_BLOCKED = ("proposed_cost", "savings", "total_savings")
 
 
+def rule(proposal: Proposal) -> ExclusionRule:
+    """The proposal's exclusion flags, not the contract's; a missing term prices nothing but excludes nothing."""
+    return ExclusionRule(uc=proposal.exclusions.uc_claims, compound=proposal.exclusions.compounds,
+                         zero_awp=True, has_term=None)
+
+
 def repricing_savings(facts: ClaimsFacts, proposal: Proposal) -> dict:
     """One row per proposal term; eligible claims whose bucket has no proposal term are listed as unpriced."""
-    # The proposal's exclusion flags, not the contract's; a missing term prices nothing but excludes nothing.
-    rule = ExclusionRule(uc=proposal.exclusions.uc_claims, compound=proposal.exclusions.compounds,
-                         zero_awp=True, has_term=None)
-    by_bucket, excluded = split_eligible(facts.classes, rule)
+    by_bucket, excluded = split_eligible(facts.classes, rule(proposal))
     rows, savings = [], []
     for term in ordered_terms(proposal.terms):
         row, saving = _bucket_row(term, by_bucket.get(term.bucket, Totals()))
