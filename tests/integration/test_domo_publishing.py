@@ -12,8 +12,10 @@ from pydantic import ValidationError
 from runtime.errors import NotReady, Unavailable
 from services.publisher.adapters.domo import DomoPublisher, DomoSettings, domo_publisher
 from services.publisher.adapters.domo_outbox import DomoOutbox
-from services.publisher.domain.dashboard import SCOPE_COLUMNS, Table, to_csv
+from services.publisher.domain.dashboard import SCOPE_COLUMNS, Table, dashboard_tables, to_csv
+from services.publisher.domain.suppression import suppress_tables
 from tests.integration.domo_standin import CLIENT_ID, CLIENT_SECRET, DomoStandIn, domo_standin  # noqa: F401
+from tests.unit.publisher.dashboard_fixtures import dashboard_context
 
 COLUMNS = (*SCOPE_COLUMNS, "formula_id", "formula_version", "status", "channel", "members", "variance", "suppressed")
 ENTITLED = [("C001 Analysts", "C001", None), ("C002 Analysts", "C002", None), ("Leaf Ops", "C001", None),
@@ -231,3 +233,30 @@ def test_per_client_datasets_hold_one_clients_rows_and_only_its_principals_polic
     assert "leaf:C001 Analysts" not in c002 and "leaf:C002 Analysts" in c002
     assert c002["leaf:Leaf Ops"]["filters"][0]["values"] == ["C002"]
     assert visible(domo_standin, "leaf_C002_awp_discount_guarantee", 101) == set()
+
+
+def test_a_runs_whole_dashboard_publishes_typed_and_republishing_it_writes_nothing(domo_standin, tmp_path):
+    runs = [dashboard_context(client_id=c, lineage={"rebates_received_other": []}) for c in ("C001", "C002")]
+    published = [(r.run_id, r.client_id, suppress_tables(dashboard_tables(r))) for r in runs]
+    for run_id, client, tables in published:
+        publisher(domo_standin).publish(run_id, client, tables, ENTITLED)
+    creates = {c["dataSet"]["name"]: {col["name"]: col["type"] for col in c["dataSet"]["schema"]["columns"]}
+               for c in (json.loads(r["body"]) for r in domo_standin.requests
+                         if r["method"] == "POST" and r["path"] == "/v1/streams")}
+    assert set(creates) == {f"leaf_{t.name}" for t in published[0][2]}
+    assert (creates["leaf_offset_groups"]["group"], creates["leaf_offset_groups"]["shortfall"]) == ("STRING", "DECIMAL")
+    assert (creates["leaf_generic_dispensing_rate"]["generic_claims"], creates["leaf_run_summary"]["total_owed"],
+            creates["leaf_rebate_guarantee"]["members"]) == ("LONG", "DECIMAL", "LONG")
+    flags = {r["suppressed"] for r in domo_standin.rows("leaf_awp_discount_guarantee")}
+    assert flags == {"true", "false"}
+    assert {r["client_name"] for r in domo_standin.rows("leaf_run_summary")} == {"Acme Manufacturing"}
+    before, writes = domo_standin.state(), len(domo_standin.writes())
+    for run_id, client, tables in published:
+        again = publisher(domo_standin).publish(run_id, client, tables, ENTITLED)
+        assert all(not d.created and d.upload == "none" and not d.policies_created for d in again.datasets)
+    assert domo_standin.writes()[writes:] == [] and domo_standin.state() == before
+    outbox = DomoOutbox(tmp_path / "domo_outbox")
+    for run_id, client, tables in published:
+        outbox.publish(run_id, client, tables, ENTITLED)
+    assert all(d.upload == "none" for run_id, client, tables in published
+               for d in outbox.publish(run_id, client, tables, ENTITLED).datasets)

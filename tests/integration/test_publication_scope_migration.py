@@ -9,6 +9,7 @@ from runtime.scope import Scope
 from services.publisher.adapters.repository import SqlPublicationRepository
 from services.publisher.bootstrap import MIGRATIONS
 from services.publisher.domain.dashboard import dashboard_tables
+from services.publisher.domain.run_context import RunContext
 
 SCOPE = Scope.parse("C005", "PBM_C", "2025-01-01", "2025-06-30", tpa_id="TPA_3", group_ids=("C005-G03", "C005-G01"))
 OLD = table("publications", column("run_id", String), column("scope_hash", String), column("client_id", String),
@@ -16,9 +17,10 @@ OLD = table("publications", column("run_id", String), column("scope_hash", Strin
 
 
 def _tables_json(run_id: str, scope: Scope) -> bytes:
-    result = {"scope": scope.canonical(), "scope_hash": scope.scope_hash,
+    result = {"scope": scope.canonical(), "scope_hash": scope.scope_hash, "readiness": "final",
+              "data_quality": {"suspect_channel": 0},
               "formulas": [{"id": "f", "version": "1", "status": "final", "reasons": []}]}
-    tables = dashboard_tables(run_id, result)
+    tables = dashboard_tables(RunContext(run_id, result, {}, (), lambda: iter(())))
     return json.dumps([{"name": t.name, "columns": list(t.columns), "rows": list(t.rows)} for t in tables]).encode()
 
 

@@ -83,7 +83,7 @@ def deliverables(context: RunContext, folder: Path, *, check: ContractCheck | No
     check.document(RUN_JSON, run_document(context))
     add(RUN_JSON, "application/json").write_bytes(run_json(context))
     # Suppression looks at every table at once: a bucket hidden in one must be hidden in all.
-    tables = suppress_tables(dashboard_tables(context.run_id, context.result))
+    tables = suppress_tables(dashboard_tables(context))
     for table in tables:
         check_table(check, f"dashboard/{table.name}.csv", table)
         add(f"dashboard/{table.name}.csv", "text/csv").write_bytes(to_csv(table))

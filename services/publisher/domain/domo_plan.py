@@ -6,9 +6,11 @@ Design (one shared dataset per dashboard table, isolated by PDP):
   every other scope's rows, so republishing the same run yields the same bytes (idempotent) and two
   clients never overwrite each other. Rows are ordered by (client_id, scope_hash), stable inside a scope.
 - Column types come from the column's role, never from one run's values, so a schema never flips when a
-  measure happens to be all suppressed: DATE for the scope window, STRING for context and flags, LONG for
-  counts (members, claims, *_claims, formula_version), DECIMAL for every other measure. A value that does
-  not fit its type stops the plan instead of being published mistyped.
+  measure happens to be all suppressed: DATE for the scope window, STRING for words, labels and flags, LONG
+  for counts (members, claims, *_claims, formula_version), DECIMAL for every other measure. A value that does
+  not fit its type stops the plan instead of being published mistyped. Domo has no boolean type: a flag is
+  the STRING `true`/`false`, as the dashboard CSV writes it; rows an older publisher wrote as `True`/`False`
+  are rewritten so when their dataset is next published.
 - PDP: one policy per principal (Domo group name, or user email when it holds an '@'), named
   `leaf:<principal>`, filtering client_id to every client the principal is entitled to as a whole. An
   entitlement narrowed to groups gets its own policy `leaf:<principal>:<client>`, filtering client_id and
@@ -30,14 +32,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
 from runtime.errors import InputError, Refused
-from services.publisher.domain.dashboard import SCOPE_COLUMNS, Table
+from services.publisher.domain.dashboard_table import BOOLEAN_COLUMNS, TEXT_COLUMNS, Table, cell_text
 
 DATASET_PREFIX = "leaf_"
 POLICY_PREFIX = "leaf:"
 DESCRIPTION = "Published by the LeafEnterprise publisher; rows of the latest published run per scope."
 DATE_COLUMNS = frozenset(("date_from", "date_to"))
-STRING_COLUMNS = frozenset((*SCOPE_COLUMNS, "formula_id", "status", "reasons", "channel", "brand_generic",
-                            "suppressed", "suppression_reason"))
+STRING_COLUMNS = frozenset((*TEXT_COLUMNS, *BOOLEAN_COLUMNS, "suppression_reason"))
+LEGACY_BOOLEANS = {"True": "true", "False": "false"}
 LONG_NAMES = frozenset(("members", "claims", "formula_version"))
 SAFE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 DATE_VALUE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -134,9 +136,9 @@ def column_type(name: str) -> str:
 
 def render(value: object, column: Column, table: str) -> str:
     """The CSV text of one value, checked against the column's type."""
+    text = cell_text(value)
     if value is None:
-        return ""
-    text = str(value)
+        return text
     ok = {"STRING": lambda: True, "DATE": lambda: bool(DATE_VALUE.match(text)),
           "LONG": lambda: isinstance(value, int) and not isinstance(value, bool), "DECIMAL": lambda: _decimal(value)}
     if not ok[column.type]():
@@ -158,9 +160,13 @@ def merge(plan: DatasetPlan, current_schema: Iterable[Column], current_rows: Ite
     """The dataset after publishing: other scopes' rows kept, this run's scopes replaced, columns unioned."""
     planned = {c.name for c in plan.schema}
     schema = (*plan.schema, *(c for c in current_schema if c.name not in planned))
-    kept = [r for r in current_rows if r.get("scope_hash") not in plan.scope_hashes]
+    kept = [_lower_booleans(r) for r in current_rows if r.get("scope_hash") not in plan.scope_hashes]
     rows = sorted([*kept, *plan.rows], key=lambda r: (r.get("client_id", ""), r.get("scope_hash", "")))
     return schema, tuple({c.name: r.get(c.name, "") for c in schema} for r in rows)
+
+
+def _lower_booleans(row: dict[str, str]) -> dict[str, str]:
+    return {k: LEGACY_BOOLEANS.get(v, v) if k in BOOLEAN_COLUMNS else v for k, v in row.items()}
 
 
 def to_csv_text(schema: Iterable[Column], rows: Iterable[dict[str, str]], header: bool) -> bytes:

@@ -1,35 +1,51 @@
 """Small-cell suppression of the dashboard tables (the CMS rule), with complementary suppression.
 
-Rule. A *member table* is a table with a `members` column (the awp_discount and dispensing_fee
-bucket tables). In it:
-1. small_cell: a row with 1 <= members <= 10 (or a members value that is not an int: fail closed)
-   has every measure (every column but the run/scope/formula context, channel and brand_generic),
-   `members` included, replaced by None. Zero members is published.
+Rule. A *member table* is a table with a `members` column: the awp_discount, dispensing_fee, rebate and
+repricing bucket tables (rebate and repricing rows take theirs from the run's claim findings) and the
+unguaranteed buckets. In it:
+1. small_cell: a row with 1 <= members <= 10 (or a members value that is not an int: fail closed, so a
+   bucket whose count was never gathered is hidden) has every measure (every column but the words and
+   labels of dashboard_table.TEXT_COLUMNS and formula_version), `members` included, replaced by None.
+   Zero members is published.
 2. complementary: the groups a reader can total are the rows of one channel, the rows of one
    brand_generic, and the whole table. While some group of >= 2 rows holds exactly one suppressed
    row, one more row of that group is suppressed, flagged "complementary". Groups are visited
    channels first, then drug types, then the whole table; the pick prefers the row that closes
    other lonely groups over one that opens new ones, then a non-empty row (an empty cell hides
-   nothing), then fewest members, then channel, then brand_generic. A single-row group's subtotal is
-   the cell itself and is published nowhere: no per-channel or per-drug-type subtotal is a column.
+   nothing), then fewest members, then channel, then brand_generic.
 3. linked: a bucket (channel, brand_generic) suppressed in one member table is suppressed in every
-   member table, iterated to a fixpoint, because both tables describe nearly the same claims.
-4. totals: the formula_totals row of a formula stays published when its member table has 0 or >= 2
-   suppressed rows: a total then yields only the sum over >= 2 hidden cells, never one cell. When
-   exactly one row is suppressed (a one-row table) its totals row is suppressed too.
-Every row of a member table and of formula_totals gains `suppressed` and `suppression_reason`
-("small_cell" | "complementary" | None); other tables pass through unchanged. Pure: the input is
-not mutated and the same input gives the same output.
+   member table, iterated to a fixpoint, because they describe nearly the same claims.
+4. netting: an offset_groups row sums the variances of its group's buckets (calculations.md 3). Each
+   offset's groups are single buckets, channels, drug types or the whole table, the groups of rule 2,
+   and disjoint; so a row is suppressed exactly when its group holds one hidden bucket of its formula's
+   table (then it would show that cell), with that bucket's reason. A sum over >= 2 hidden cells stays.
+5. totals: the formula_totals and rebate_totals rows of a formula stay published when its member table
+   has 0 or >= 2 suppressed rows and its netting 0 or >= 2: a total then yields only a sum over >= 2
+   hidden cells, never one cell. Otherwise (a one-row table; a lone one-bucket channel hidden among
+   netting rows that are published) its totals rows are suppressed too, and so are run_summary's total
+   owed figures when that formula is a guarantee (they add its shortfall).
+6. counts: a finding table without members (suspect_channel) is judged on its claim count, 1..10 hidden:
+   at most ten claims describe at most ten members.
+Every row of a table these rules judge gains `suppressed` and `suppression_reason` ("small_cell" |
+"complementary" | None); other tables (readiness, generic_dispensing_rate) pass through unchanged. Pure:
+the input is not mutated and the same input gives the same output.
 """
 from __future__ import annotations
 
-from services.publisher.domain.dashboard import SCOPE_COLUMNS, Table
+from collections import Counter
 
-CONTEXT_COLUMNS = frozenset((*SCOPE_COLUMNS, "formula_id", "formula_version", "status", "channel", "brand_generic"))
+from runtime.sufficiency import GUARANTEES
+from services.publisher.domain.dashboard_netting import group_of
+from services.publisher.domain.dashboard_table import TEXT_COLUMNS, Table
+
+CONTEXT_COLUMNS = frozenset((*TEXT_COLUMNS, "formula_version"))
 FLAG_COLUMNS = ("suppressed", "suppression_reason")
 SMALL_CELL, COMPLEMENTARY = "small_cell", "complementary"
-TOTALS_TABLE = "formula_totals"
+TOTALS_TABLES = frozenset(("formula_totals", "rebate_totals"))
+NETTING_TABLE, SUMMARY_TABLE = "offset_groups", "run_summary"
+COUNT_TABLES = {"suspect_channel": "claims"}   # table → the count it is judged on
 MAX_SMALL = 10
+Bucket = tuple[str, str]
 
 
 def is_small(members: object) -> bool:
@@ -49,17 +65,52 @@ def suppress_tables(tables: list[Table]) -> list[Table]:
         if hidden == linked:
             break
         linked = hidden
-    lonely = {tables[i].rows[0].get("formula_id") for i in member_tables if len(decisions[i]) == 1}
+    lonely = {str(tables[i].rows[0].get("formula_id")) for i in member_tables if len(decisions[i]) == 1}
+    hidden_buckets = _hidden_buckets(tables, decisions)
+    netting = {i: _netting(t.rows, hidden_buckets) for i, t in enumerate(tables) if t.name == NETTING_TABLE}
+    for i, reasons in netting.items():   # one hidden group: the formula's shortfall less the others would show it
+        hidden_per_formula = Counter(str(tables[i].rows[r].get("formula_id")) for r in reasons)
+        lonely |= {formula for formula, count in hidden_per_formula.items() if count == 1}
     out = []
     for i, table in enumerate(tables):
         if i in decisions:
-            out.append(_apply(table, decisions[i]))
-        elif table.name == TOTALS_TABLE:
-            out.append(_apply(table, {r: COMPLEMENTARY for r, row in enumerate(table.rows)
-                                      if row.get("formula_id") in lonely}))
+            reasons = decisions[i]
+        elif table.name in TOTALS_TABLES:
+            reasons = {r: COMPLEMENTARY for r, row in enumerate(table.rows) if str(row.get("formula_id")) in lonely}
+        elif i in netting:
+            reasons = netting[i]
+        elif table.name == SUMMARY_TABLE:
+            reasons = {r: COMPLEMENTARY for r in range(len(table.rows)) if lonely & set(GUARANTEES)}
+        elif table.name in COUNT_TABLES:
+            reasons = {r: SMALL_CELL for r, row in enumerate(table.rows) if is_small(row.get(COUNT_TABLES[table.name]))}
         else:
             out.append(table)
+            continue
+        out.append(_apply(table, reasons))
     return out
+
+
+def _hidden_buckets(tables: list[Table], decisions: dict[int, dict[int, str]]) -> dict[str, dict[Bucket, str | None]]:
+    """formula_id → each bucket of its member table → why it is hidden (None: published)."""
+    found: dict[str, dict[Bucket, str | None]] = {}
+    for i, reasons in decisions.items():
+        for r, row in enumerate(tables[i].rows):
+            if row.get("formula_id") is not None:
+                found.setdefault(str(row["formula_id"]), {})[_key(row)] = reasons.get(r)
+    return found
+
+
+def _netting(rows: tuple[dict, ...], hidden_buckets: dict[str, dict[Bucket, str | None]]) -> dict[int, str]:
+    reasons: dict[int, str] = {}
+    for r, row in enumerate(rows):
+        buckets = hidden_buckets.get(str(row.get("formula_id")), {})
+        offset = str(row.get("offset"))
+        known = group_of(offset, "", "") is not None   # an offset this code does not know: any hidden bucket hides
+        hidden = [why for (channel, bg), why in buckets.items()
+                  if why is not None and (not known or group_of(offset, channel, bg) == row.get("group"))]
+        if len(hidden) == 1 or (hidden and not known):
+            reasons[r] = hidden[0]
+    return reasons
 
 
 def _key(row: dict) -> tuple[str, str]:

@@ -2,8 +2,10 @@
 import pytest
 
 from runtime.errors import InputError, Refused
-from services.publisher.domain.dashboard import SCOPE_COLUMNS, Table, to_csv
+from services.publisher.domain.dashboard import SCOPE_COLUMNS, Table, dashboard_tables, to_csv
 from services.publisher.domain.domo_plan import Column, merge, plan_datasets, plan_policies, to_csv_text
+from services.publisher.domain.suppression import suppress_tables
+from tests.unit.publisher.dashboard_fixtures import dashboard_context
 
 COLUMNS = (*SCOPE_COLUMNS, "formula_id", "formula_version", "status", "channel", "members", "brand_claims", "variance",
            "suppressed")
@@ -86,3 +88,47 @@ def test_policies_filter_each_principal_to_its_entitled_clients():
 def test_a_principal_with_a_colon_is_refused():
     with pytest.raises(InputError):
         plan_policies([("a:b", "C001", None)], [])
+
+
+NEW_COLUMN_TYPES = {
+    "run_summary": {"client_name": "STRING", "pbm_name": "STRING", "readiness": "STRING", "status_line": "STRING",
+                    "total_owed_final": "DECIMAL", "total_owed_modeled": "DECIMAL", "total_owed": "DECIMAL",
+                    "blocked_guarantees": "STRING", "sign_convention": "STRING", "suppressed": "STRING"},
+    "readiness": {"formula_title": "STRING", "reason_sentences": "STRING", "status_line": "STRING"},
+    "rebate_guarantee": {"brand_claims": "LONG", "members": "LONG", "received": "DECIMAL", "suppressed": "STRING"},
+    "repricing_savings": {"claims": "LONG", "members": "LONG", "savings": "DECIMAL", "suppression_reason": "STRING"},
+    "generic_dispensing_rate": {"claims": "LONG", "generic_claims": "LONG", "gdr": "DECIMAL", "status": "STRING"},
+    "offset_groups": {"offset": "STRING", "offset_rule": "STRING", "group": "STRING", "variance": "DECIMAL",
+                      "shortfall": "DECIMAL", "suppressed": "STRING"},
+    "rebate_totals": {"variance_total": "DECIMAL", "received_other": "DECIMAL", "shortfall": "DECIMAL",
+                      "received_other_channels": "STRING", "offset_rule": "STRING"},
+    "unguaranteed_buckets": {"finding": "STRING", "claims": "LONG", "members": "LONG", "spend": "DECIMAL",
+                             "explanation": "STRING"},
+    "suspect_channel": {"finding": "STRING", "claims": "LONG", "explanation": "STRING"},
+}
+
+
+@pytest.mark.parametrize("variant", [dict(), dict(client_id="C002"), dict(contract=False),
+                                     dict(client_id="C006", rebates=False, proposal=False)], ids=str)
+def test_every_table_of_a_run_plans_with_a_type_per_column_and_flags_as_true_or_false(variant):
+    context = dashboard_context(lineage={"rebates_received_other": [{"channel": "SPECIALTY", "amount": "1.00"}]},
+                                **variant)
+    tables = suppress_tables(dashboard_tables(context))
+    plans = {p.name: p for p in plan_datasets(context.run_id, context.client_id, tables)}
+    assert set(plans) == {f"leaf_{t.name}" for t in tables}
+    for name, expected in NEW_COLUMN_TYPES.items():
+        types = {c.name: c.type for c in plans[f"leaf_{name}"].schema}
+        assert {c: types[c] for c in expected} == expected
+    for table in tables:
+        plan = plans[f"leaf_{table.name}"]
+        assert to_csv_text(plan.schema, plan.rows, header=True) == to_csv(table)
+        assert {r["suppressed"] for r in plan.rows if "suppressed" in r} <= {"true", "false"}
+
+
+def test_flags_an_older_publisher_wrote_as_python_booleans_are_rewritten_once():
+    [plan] = plan_datasets("run_1", "C001", [table()])
+    legacy = ({"client_id": "C002", "scope_hash": "h9", "run_id": "run_0", "suppressed": "False"},
+              {"client_id": "C002", "scope_hash": "h9", "run_id": "run_0", "suppressed": "True"})
+    schema, rows = merge(plan, plan.schema, legacy)
+    assert [r["suppressed"] for r in rows] == ["false", "true", "false", "true"]
+    assert merge(plan, schema, rows) == (schema, rows)            # then republishing changes nothing
