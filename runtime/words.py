@@ -55,6 +55,8 @@ SIGN_CONVENTION = "Sign convention: a positive variance is owed to the plan; a n
 
 SUSPECT_CHANNEL = ("Retail 30-day claims with 84 or more days' supply: billed as retail 30-day but shaped like 90-day "
                    "or mail fills. They are counted as written and listed for review; no figure is changed.")
+PROJECTION = ("PROJECTION — what the proposal's terms would have cost over the same claims; it is never evidence "
+              "and changes neither readiness nor what is owed.")
 UNGUARANTEED_BUCKET = ("Claims in a channel and drug type the contract gives no guarantee for: no shortfall can be "
                        "measured on them, so they are an audit finding.")
 

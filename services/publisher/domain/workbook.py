@@ -1,4 +1,4 @@
-"""The run's workbook (XLSX): Summary, one sheet per formula, Evidence, Data quality, Lineage and the Extract.
+"""The run's workbook (XLSX): Summary, one sheet per formula, Findings, Evidence, Data quality, Lineage, Extract.
 
 Everything comes from the RunContext. The Extract sheet carries the claim rows up to a stated number
 (LEAF_WORKBOOK_EXTRACT_MAX_ROWS); past it, the sheet and the Summary say how many rows there are and which
@@ -17,15 +17,18 @@ from typing import BinaryIO
 
 from xlsxwriter.workbook import Workbook
 
+from runtime.words import formula_title
 from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.run_context import RunContext
 from services.publisher.domain.workbook_cells import Formats
 from services.publisher.domain.workbook_check import add_sheet
 from services.publisher.domain.workbook_extract import ROWS_PER_SHEET, ExtractPlan, write_extract
-from services.publisher.domain.workbook_formulas import write_formula, write_summary
+from services.publisher.domain.workbook_findings import findings_note, write_findings
+from services.publisher.domain.workbook_formulas import write_formula
 from services.publisher.domain.workbook_records import write_data_quality, write_evidence, write_lineage
+from services.publisher.domain.workbook_summary import write_summary
 
-SUMMARY, EVIDENCE, DATA_QUALITY, LINEAGE = "Summary", "Evidence", "Data quality", "Lineage"
+SUMMARY, FINDINGS, EVIDENCE, DATA_QUALITY, LINEAGE = "Summary", "Findings", "Evidence", "Data quality", "Lineage"
 WORKBOOK = "report.xlsx"
 _OPTIONS = {
     # Rows go to a temporary file as soon as the next row starts, so the extract's size never reaches memory.
@@ -62,14 +65,20 @@ def _write_sheets(workbook: Workbook, context: RunContext, extract: ExtractPlan,
                   extract_rows_per_sheet: int) -> None:
     formats = Formats.of(workbook)
     sheet = lambda name: add_sheet(workbook, name, check, WORKBOOK)  # noqa: E731
-    write_summary(sheet(SUMMARY), context, formats, extract.note())
+    write_summary(sheet(SUMMARY), context, formats, extract.note(), findings_note(context))
     for formula in context.formulas:
-        write_formula(sheet(formula["id"]), context, formula, formats)
+        write_formula(sheet(sheet_name(formula["id"])), context, formula, formats)
+    write_findings(sheet(FINDINGS), context, formats)
     write_evidence(sheet(EVIDENCE), context, formats)
     write_data_quality(sheet(DATA_QUALITY), context, formats)
     write_lineage(sheet(LINEAGE), context, formats)
     # The extract's rows were checked as they were produced; its sheets are plain, so each cell is checked once.
     write_extract(workbook, context, formats, extract, extract_rows_per_sheet)
+
+
+def sheet_name(formula_id: str) -> str:
+    """A formula's sheet is named by its title ("AWP discount guarantee"); its code is on the sheet, in small print."""
+    return formula_title(formula_id)[:31]   # Excel's limit for a sheet name
 
 
 def workbook_bytes(context: RunContext) -> bytes:

@@ -13,7 +13,8 @@ from xlsxwriter.worksheet import Worksheet
 MONEY_FIELDS = frozenset({
     "awp", "ingredient_cost", "guaranteed_cost", "variance", "shortfall", "fees", "dispensing_fee", "guaranteed_fees",
     "rebate_per_claim", "guaranteed", "received", "received_other", "current_cost", "proposed_cost", "savings",
-    "total_savings", "awp_ext", "ingredient_cost_paid", "dispensing_fee_paid"})
+    "total_savings", "awp_ext", "ingredient_cost_paid", "dispensing_fee_paid", "variance_total", "dispensing_fees",
+    "spend"})
 PRICE_FIELDS = frozenset({"awp_unit_price"})    # a unit price keeps its 5 places: rounding it would misstate awp_ext
 QUANTITY_FIELDS = frozenset({"quantity"})
 RATIO_FIELDS = frozenset({"actual_discount", "guaranteed_discount", "gdr"})
@@ -24,8 +25,9 @@ _USD = "[$$-409]#,##0.00;[Red]-[$$-409]#,##0.00"
 _USD_PRICE = "[$$-409]#,##0.00000"
 _EXCEL_EPOCH = date(1899, 12, 30).toordinal()  # serial 0; claims are far past Excel's 1900 leap-year bug
 
-RUN_ROWS = 2      # every sheet opens with run_id and scope_hash, so a printed page names its run
-FIRST_ROW = 3     # the row after those two and a blank one
+RUN_ROWS = 2      # every sheet opens with run_id and scope_hash, so a printed page names its run;
+#                  the next row holds the banner of a run that is not final (frozen with them)
+FIRST_ROW = 3     # the row after those two and the banner's (blank in a final run)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,11 @@ class Formats:
     text: Format
     modeled: Format
     blocked: Format
+    title: Format       # a sheet's title: the formula's name in words
+    code: Format        # the code beside the words, in small print
+    wrap: Format        # a sentence in a wide column
+    money_check: Format  # an Excel formula beside a published figure: the arithmetic, shown apart from the figure
+    ratio_check: Format
 
     @classmethod
     def of(cls, workbook: Workbook) -> Formats:
@@ -53,7 +60,11 @@ class Formats:
             count=add({"num_format": "#,##0"}), row_number=add({"num_format": "0"}),
             date=add({"num_format": "yyyy-mm-dd"}), text=add({}),
             modeled=add({"bold": True, "font_color": "#9C5700", "bg_color": "#FFEB9C"}),
-            blocked=add({"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"}))
+            blocked=add({"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"}),
+            title=add({"bold": True, "font_size": 14}), code=add({"font_size": 8, "font_color": "#595959"}),
+            wrap=add({"text_wrap": True, "valign": "top"}),
+            money_check=add({"num_format": _USD, "italic": True, "font_color": "#595959"}),
+            ratio_check=add({"num_format": "0.00%", "italic": True, "font_color": "#595959"}))
 
     def for_status(self, status: str) -> Format:
         return {"blocked": self.blocked, "modeled": self.modeled}.get(status, self.text)
@@ -73,7 +84,7 @@ def write_value(sheet: Worksheet, row: int, col: int, field: str, value, formats
     if value is None:
         return
     if isinstance(value, bool):
-        sheet.write_string(row, col, "Y" if value else "N")
+        sheet.write_boolean(row, col, value)  # TRUE/FALSE to Excel, never Python's `False` as text
     elif isinstance(value, int):
         # An input row number is an address to look up, not a quantity: no thousands separator.
         sheet.write_number(row, col, value, formats.row_number if field == "row" else formats.count)
@@ -88,11 +99,17 @@ def write_value(sheet: Worksheet, row: int, col: int, field: str, value, formats
         sheet.write_string(row, col, str(value))  # never write(): a leading "=" must stay text, not a formula
 
 
-def write_run_rows(sheet: Worksheet, run_id: str, scope_hash: str, formats: Formats) -> int:
-    """run_id and scope_hash on the first two rows; returns the first free row."""
+def write_run_rows(sheet: Worksheet, run_id: str, scope_hash: str, formats: Formats,
+                   banner: tuple[str, str] | None = None) -> int:
+    """run_id and scope_hash on the first two rows, the run's (text, status) banner on the third, if any; returns the
+    first free row. The banner also heads every printed page, so a page torn from the run keeps its caveat."""
     for row, (label, value) in enumerate((("run_id", run_id), ("scope_hash", scope_hash))):
         sheet.write_string(row, 0, label, formats.label)
         sheet.write_string(row, 1, value)
+    if banner is not None:
+        text, status = banner
+        sheet.write_string(RUN_ROWS, 0, text, formats.for_status(status))
+        sheet.set_header('&C&"-,Bold"' + text.partition(" — ")[0])  # "MODELED", "BLOCKED and MODELED"
     return FIRST_ROW
 
 

@@ -28,6 +28,10 @@ class CheckedSheet:
                 self._check.cell(self._artifact, f"{self.sheet.name}!{xl_rowcol_to_cell(row, col + offset)}", value)
         return self.sheet.write_row(row, col, values, *args)
 
+    def merge_range(self, first_row: int, first_col: int, last_row: int, last_col: int, text: str, *args):
+        self._check.cell(self._artifact, f"{self.sheet.name}!{xl_rowcol_to_cell(first_row, first_col)}", text)
+        return self.sheet.merge_range(first_row, first_col, last_row, last_col, text, *args)
+
     def __getattr__(self, name: str):
         return getattr(self.sheet, name)
 

@@ -15,7 +15,8 @@ from xlsxwriter.worksheet import Worksheet
 
 from services.publisher.domain.extract import EXTRACT_COLUMNS, ExtractRow
 from services.publisher.domain.run_context import RunContext
-from services.publisher.domain.workbook_cells import FIRST_ROW, Formats, width, write_run_rows, write_value
+from services.publisher.domain.workbook_banner import write_heading
+from services.publisher.domain.workbook_cells import FIRST_ROW, Formats, width, write_value
 
 EXTRACT_SHEET = "Extract"
 # The Extract sheet carries at most this many claim rows (LEAF_WORKBOOK_EXTRACT_MAX_ROWS): Excel opens 100,000
@@ -62,7 +63,7 @@ def write_extract(workbook: Workbook, context: RunContext, formats: Formats, pla
     """
     if plan is not None and not plan.carried:
         sheet = workbook.add_worksheet(EXTRACT_SHEET)
-        top = write_run_rows(sheet, context.run_id, context.scope_hash, formats)
+        top = write_heading(sheet, context, formats)
         sheet.write_string(top, 0, "extract", formats.label)
         sheet.write_string(top, 1, plan.note() or "")
         sheet.set_column(0, 0, 14)
@@ -82,7 +83,7 @@ def write_extract(workbook: Workbook, context: RunContext, formats: Formats, pla
 
 
 def _fill(sheet: Worksheet, context: RunContext, claims: Iterable[ExtractRow], formats: Formats) -> int:
-    top = write_run_rows(sheet, context.run_id, context.scope_hash, formats)
+    top = write_heading(sheet, context, formats)
     sheet.write_row(top, 0, EXTRACT_COLUMNS, formats.header)
     sheet.freeze_panes(top + 1, 0)
     for col, field in enumerate(EXTRACT_COLUMNS):

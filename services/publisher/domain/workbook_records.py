@@ -5,7 +5,8 @@ from xlsxwriter.worksheet import Worksheet
 
 from runtime.sufficiency import BLOCKED, EFFECT, GUARANTEES, REBATE, REPRICING
 from services.publisher.domain.run_context import RunContext
-from services.publisher.domain.workbook_cells import RUN_ROWS, Formats, width, write_run_rows, write_table
+from services.publisher.domain.workbook_banner import write_heading
+from services.publisher.domain.workbook_cells import FIRST_ROW, Formats, width, write_table
 
 # Which formulas a kind of evidence feeds (calculations.md 3): the contract prices every guarantee.
 SUPPORTS = {"contract_packet": GUARANTEES, "rebate_evidence": (REBATE,), "proposal": (REPRICING,)}
@@ -26,7 +27,7 @@ LINEAGE_FIELDS = ("run_id", "scope_hash", "registry_version", "trace_id", "itr_r
 
 
 def write_evidence(sheet: Worksheet, context: RunContext, formats: Formats) -> None:
-    row = write_run_rows(sheet, context.run_id, context.scope_hash, formats)
+    row = write_heading(sheet, context, formats)
     present = [f["id"] for f in context.formulas]
     refs = [{**ref, "supports": "; ".join(f for f in present if f in SUPPORTS.get(ref["kind"], ()))}
             for ref in context.evidence]
@@ -41,7 +42,7 @@ def write_evidence(sheet: Worksheet, context: RunContext, formats: Formats) -> N
 
 def write_data_quality(sheet: Worksheet, context: RunContext, formats: Formats) -> None:
     """The scope's row counts, then each in-scope rejected row with its input row number and reason."""
-    row = write_run_rows(sheet, context.run_id, context.scope_hash, formats)
+    row = write_heading(sheet, context, formats)
     quality = context.result["data_quality"]
     counts = [{"measure": name, "rows": quality[name]} for name in SCOPE_COUNTS]
     row = write_table(sheet, row, ["measure", "rows"], counts, formats) + 1
@@ -53,13 +54,13 @@ def write_data_quality(sheet: Worksheet, context: RunContext, formats: Formats) 
 
 def write_lineage(sheet: Worksheet, context: RunContext, formats: Formats) -> None:
     """Everything needed to replay the run: ids, versions, input hashes and the run's own timestamp."""
-    row = write_run_rows(sheet, context.run_id, context.scope_hash, formats)
+    row = write_heading(sheet, context, formats)
     lineage = context.lineage
     facts = [{"field": k, "value": str(lineage.get(k, ""))} for k in LINEAGE_FIELDS]
     facts += [{"field": k, "value": str(v)} for k, v in sorted(lineage.get("input_hashes", {}).items())]
     facts += [{"field": k, "value": "" if v is None else str(v)} for k, v in context.result["inputs"].items()
               if k not in lineage.get("input_hashes", {})]
-    sheet.freeze_panes(RUN_ROWS, 0)  # a short key/value list: keeping the run rows in view is enough
+    sheet.freeze_panes(FIRST_ROW, 0)  # a short key/value list: keeping the run rows in view is enough
     row = write_table(sheet, row, ["field", "value"], facts, formats) + 1
     versions = [{"formula_id": f["formula_id"], "version": f["version"]} for f in lineage.get("formulas", ())]
     write_table(sheet, row, ["formula_id", "version"], versions, formats)

@@ -13,24 +13,29 @@ import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
+from runtime.words import EXCLUSION_SENTENCES, formula_title, reason_sentence
 from services.publisher.domain.extract import EXTRACT_COLUMNS
 from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.presentation_rendered import XLSX, check_rendered
 from services.publisher.domain.run_context import RejectedRow
-from services.publisher.domain.workbook import workbook_bytes, write_workbook
+from services.publisher.domain.workbook import sheet_name, workbook_bytes, write_workbook
 from services.publisher.domain.workbook_extract import ExtractPlan
 from tests.publisher_fixtures import sample_context
 
 REPO = Path(__file__).parents[3]
 MODELED = "MODELED — not a final guarantee claim"
+PROJECTION = "PROJECTION — what the proposal's terms would have cost over the same claims; it is never evidence " \
+    "and changes neither readiness nor what is owed."
 RATIOS = {"actual_discount", "guaranteed_discount", "gdr"}
 HEADLINES = {"awp_discount_guarantee": "shortfall", "dispensing_fee_guarantee": "shortfall",
              "rebate_guarantee": "shortfall", "generic_dispensing_rate": "gdr", "repricing_savings": "total_savings"}
-VARIANTS = {"final": {}, "modeled": {"governance": "candidate"}, "blocked": {"contract": False}}
+VARIANTS: dict[str, dict[str, Any]] = {"final": {}, "modeled": {"governance": "candidate"}, "blocked": {"contract": False}}
 
 
 @functools.cache
@@ -77,7 +82,7 @@ def table(sheet, first_header: str, start=1) -> list[dict]:
     """The table whose header row starts with `first_header`: header → cell, one dict per row, up to a blank row."""
     top = row_of(sheet, first_header, start)
     headers = [c.value for c in sheet[top] if c.value is not None]
-    rows = []
+    rows: list[dict] = []
     for r in range(top + 1, sheet.max_row + 2):
         cells = [sheet.cell(r, c) for c in range(1, len(headers) + 1)]
         if all(c.value is None for c in cells):
@@ -115,39 +120,48 @@ def numeric_cells(sheet) -> list[str]:
 
 
 def test_sheets_in_order_each_opening_with_run_id_and_scope_hash(context, book):
-    assert book.sheetnames == ["Summary", *(f["id"] for f in context.formulas), "Evidence", "Data quality",
-                               "Lineage", "Extract"]
+    assert book.sheetnames == ["Summary", *(formula_title(f["id"]) for f in context.formulas), "Findings", "Evidence",
+                               "Data quality", "Lineage", "Extract"]
     for sheet in book.worksheets:
         assert [sheet["A1"].value, sheet["B1"].value] == ["run_id", context.run_id], sheet.title
         assert [sheet["A2"].value, sheet["B2"].value] == ["scope_hash", context.scope_hash], sheet.title
+        assert (sheet["A3"].value or "").startswith(context.readiness.upper() if context.readiness != "final"
+                                                    else ""), sheet.title
         assert sheet.freeze_panes is not None, sheet.title
+
+
+def reasons_words(formula: dict) -> str:
+    return "; ".join(reason_sentence(r) for r in formula["reasons"]) or "none: the evidence is sufficient for a final figure"
 
 
 def test_summary_shows_scope_readiness_and_each_formula_headline(context, book):
     sheet = book["Summary"]
-    facts = {sheet.cell(r, 1).value: sheet.cell(r, 2).value for r in range(4, row_of(sheet, "formula") - 1)}
+    facts = {sheet.cell(r, 1).value: sheet.cell(r, 2).value for r in range(4, row_of(sheet, "readiness") + 1)}
     scope = context.scope
-    assert facts == {"client_id": scope["client_id"], "pbm_id": scope["pbm_id"], "tpa_id": "all", "group_ids": "all",
-                     "date_from": scope["date_from"], "date_to": scope["date_to"], "readiness": context.readiness}
+    assert facts == {"client": scope["client_id"], "PBM": scope["pbm_id"], "TPA": "all", "groups": "all",
+                     "audit period": f"{scope['date_from']} to {scope['date_to']}", "readiness": context.readiness}
     rows = table(sheet, "formula")
-    assert [r["formula"].value for r in rows] == [f"{f['id']}@{f['version']}" for f in context.formulas]
+    assert [r["formula"].value for r in rows] == [formula_title(f["id"]) for f in context.formulas]
+    assert [r["code"].value for r in rows] == [f"{f['id']}@{f['version']}" for f in context.formulas]
     for row, formula in zip(rows, context.formulas):
         assert row["status"].value == formula["status"]
-        assert (row["reasons"].value or "") == "; ".join(formula["reasons"])
-        assert row["headline"].value == HEADLINES[formula["id"]]
+        assert row["why"].value == reasons_words(formula)
         if formula["status"] == "blocked":
             assert row["value"].value is None and row["note"].value.startswith("BLOCKED")
         else:
             assert_value(row["value"], HEADLINES[formula["id"]], formula[HEADLINES[formula["id"]]])
-            assert row["note"].value == (MODELED if formula["status"] == "modeled" else None)
+            expected = (PROJECTION if formula["id"] == "repricing_savings" else
+                        MODELED if formula["status"] == "modeled" else None)
+            assert row["note"].value == expected
 
 
 def test_formula_sheets_hold_every_bucket_total_and_excluded_count_exactly(context, book):
     for formula in context.formulas:
-        sheet = book[formula["id"]]
-        assert sheet["B4"].value == f"{formula['id']}@{formula['version']}"
-        assert sheet["B5"].value == formula["status"]
-        assert (sheet["B6"].value or "") == "; ".join(formula["reasons"])
+        sheet = book[sheet_name(formula["id"])]
+        assert (sheet["A4"].value, sheet["A5"].value) == (formula_title(formula["id"]), f"{formula['id']}@{formula['version']}")
+        assert sheet["B6"].value == formula["status"]
+        assert sheet["B7"].value == reasons_words(formula)
+        assert (sheet["B8"].value or "") == "; ".join(formula["reasons"])   # the codes, in small print
         if formula["status"] == "blocked":
             continue
         if formula.get("buckets"):
@@ -157,21 +171,26 @@ def test_formula_sheets_hold_every_bucket_total_and_excluded_count_exactly(conte
                 assert set(bucket) <= set(row)
                 for field, expected in bucket.items():
                     assert_value(row[field], field, expected)
-        totals = {r["total"].value: r for r in table(sheet, "total")}
-        shown = {k: v for k, v in formula.items()
-                 if k not in ("id", "version", "status", "reasons", "excluded", "buckets", "unpriced_buckets")}
-        assert set(totals) == set(shown)
-        for field, expected in shown.items():
-            assert_value(totals[field]["value"], field, expected)
-            assert totals[field]["note"].value == (MODELED if formula["status"] == "modeled" else None)
+        for field in ("shortfall", "variance_total", "received_other", "claims", "generic_claims", "gdr",
+                      "total_savings"):
+            if field in formula and not (field == "claims" and formula.get("buckets")):
+                assert_value(shown_total(sheet, field), field, formula[field])
         if "excluded" in formula:
-            excluded = {r["excluded"].value: r["claims"] for r in table(sheet, "excluded")}
+            excluded = {r["excluded"].value: r for r in table(sheet, "excluded")}
             assert set(excluded) == set(formula["excluded"])
             for reason, count in formula["excluded"].items():
-                assert_value(excluded[reason], reason, count)
+                assert_value(excluded[reason]["claims"], reason, count)
+                assert excluded[reason]["why"].value == EXCLUSION_SENTENCES[reason]
         if "unpriced_buckets" in formula:
             unpriced = table(sheet, "channel", row_of(sheet, "unpriced_buckets"))
             assert [{k: c.value for k, c in r.items()} for r in unpriced] == formula["unpriced_buckets"]
+
+
+def shown_total(sheet, field: str):
+    """The published cell of a formula total: the netted shortfall line, or the value beside the field's label."""
+    if field == "shortfall" and any(c.value == "shortfall = Σ group shortfalls" for c in sheet["A"]):
+        return sheet.cell(row_of(sheet, "shortfall = Σ group shortfalls"), 3)
+    return sheet.cell(row_of(sheet, field), 2)
 
 
 def test_a_blocked_formula_shows_its_reasons_and_no_number():
@@ -179,9 +198,9 @@ def test_a_blocked_formula_shows_its_reasons_and_no_number():
     blocked = [f for f in context.formulas if f["status"] == "blocked"]
     assert blocked, "the fixture no longer gives a blocked formula"
     for formula in blocked:
-        sheet = book[formula["id"]]
+        sheet = book[sheet_name(formula["id"])]
         assert numeric_cells(sheet) == []
-        assert sheet["A7"].value.startswith("BLOCKED") and sheet["B6"].value == "; ".join(formula["reasons"])
+        assert sheet["A9"].value.startswith("BLOCKED") and sheet["B7"].value == reasons_words(formula)
 
 
 def test_a_blocked_formula_shows_no_number_whatever_figures_its_result_carries():
@@ -193,7 +212,7 @@ def test_a_blocked_formula_shows_no_number_whatever_figures_its_result_carries()
     result = {**context.result, "readiness": "blocked",
               "formulas": [blocked if f is awp else f for f in context.formulas]}
     book = read(dataclasses.replace(context, result=result))
-    assert numeric_cells(book["awp_discount_guarantee"]) == []
+    assert numeric_cells(book[sheet_name("awp_discount_guarantee")]) == []
     summary = table(book["Summary"], "formula")[0]
     assert summary["status"].value == "blocked" and summary["value"].value is None
     assert summary["note"].value.startswith("BLOCKED")
@@ -207,8 +226,8 @@ def test_a_modeled_formula_is_labelled_wherever_its_figures_are():
     modeled = [f for f in context.formulas if f["status"] == "modeled"]
     assert {f["id"] for f in modeled} >= {"awp_discount_guarantee", "dispensing_fee_guarantee", "rebate_guarantee"}
     for formula in modeled:
-        sheet = book[formula["id"]]
-        assert sheet["A7"].value == MODELED
+        sheet = book[sheet_name(formula["id"])]
+        assert sheet["A9"].value == (PROJECTION if formula["id"] == "repricing_savings" else MODELED)
         assert numeric_cells(sheet), "a modeled formula still shows its figures"
 
 
@@ -274,8 +293,7 @@ def extract_rows(book) -> list[list]:
 
 
 def expected_cell(value):
-    if isinstance(value, bool):
-        return "Y" if value else "N"
+    """A bool is an Excel TRUE/FALSE cell, a date a date cell, the rest as it is."""
     return datetime.combine(value, datetime.min.time()) if isinstance(value, date) else value
 
 
@@ -293,7 +311,8 @@ def test_extract_sheet_equals_the_extract_rows():
     context, _, book = built("final")
     assert_extract_equal(extract_rows(book), list(context.claims()))
     sheet = book["Extract"]
-    assert sheet.freeze_panes == "A5" and sheet.auto_filter.ref == f"A4:S{sheet.max_row}"
+    last = get_column_letter(len(EXTRACT_COLUMNS))
+    assert sheet.freeze_panes == "A5" and sheet.auto_filter.ref == f"A4:{last}{sheet.max_row}"
     first = sheet[5]
     formats = {f: c.number_format for f, c in zip(EXTRACT_COLUMNS, first)}
     assert formats["fill_date"] == "yyyy-mm-dd" and "$" in formats["ingredient_cost_paid"]

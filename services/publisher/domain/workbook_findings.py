@@ -1,0 +1,98 @@
+"""The Findings sheet: what the audit found beyond the formulas' figures, each explained in words.
+
+- every unguaranteed bucket (`no_term`): claims the contract gives no guarantee for, with their claims and spend;
+- the suspect_channel claims (retail 30-day billed with 90-day supplies), explained and listed;
+- the claims each formula excluded, per reason, with the reason in words.
+Nothing here changes a figure of the result; it explains and lists (claim_findings.py).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict
+from decimal import Decimal
+
+from xlsxwriter.worksheet import Worksheet
+
+from runtime.words import EXCLUSION_SENTENCES, FORMULA_SHORT, SUSPECT_CHANNEL, UNGUARANTEED_BUCKET, bucket_title
+from services.publisher.domain.report_format import money
+from services.publisher.domain.run_context import RunContext
+from services.publisher.domain.workbook_banner import write_heading
+from services.publisher.domain.workbook_cells import FIRST_ROW, Formats, write_table
+
+UNGUARANTEED_COLUMNS = ["bucket", "channel", "brand_generic", "claims", "members", "ingredient_cost",
+                        "dispensing_fees", "spend"]
+SUSPECT_COLUMNS = ["row", "claim_id", "fill_date", "ndc", "drug_name", "days_supply", "quantity",
+                   "ingredient_cost_paid", "dispensing_fee_paid"]
+NOT_GATHERED = "not gathered for this run: the formulas' excluded counts below give the no_term claims"
+
+
+def findings_note(context: RunContext) -> str:
+    """The Summary's pointer: how many of each finding, and where they are listed."""
+    suspect = _counted(context.result["data_quality"]["suspect_channel"], "suspect-channel claim")
+    if context.findings is None:
+        return f"{suspect}; see the Findings sheet"
+    buckets = context.findings.unguaranteed
+    spend = sum((b.spend for b in buckets), start=Decimal("0.00"))
+    claims = _counted(sum(b.claims for b in buckets), "claim")
+    return (f"{_counted(len(buckets), 'unguaranteed bucket')} ({claims}, {money(spend)} spend) and {suspect}; "
+            f"see the Findings sheet")
+
+
+def _counted(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def write_findings(sheet: Worksheet, context: RunContext, formats: Formats) -> None:
+    row = write_heading(sheet, context, formats)
+    sheet.write_string(row, 0, "Audit findings", formats.title)
+    row = _unguaranteed(sheet, row + 2, context, formats)
+    row = _suspect(sheet, row, context, formats)
+    _excluded(sheet, row, context, formats)
+    sheet.freeze_panes(FIRST_ROW, 0)
+    for col, w in enumerate((26, 18, 14, 12, 12, 18, 18, 16, 18)):
+        sheet.set_column(col, col, w)
+
+
+def _section(sheet: Worksheet, row: int, title: str, words: str, code: str, formats: Formats) -> int:
+    sheet.write_string(row, 0, title, formats.label)
+    sheet.write_string(row, 1, words)
+    sheet.write_string(row + 1, 1, code, formats.code)
+    return row + 2
+
+
+def _unguaranteed(sheet: Worksheet, row: int, context: RunContext, formats: Formats) -> int:
+    row = _section(sheet, row, "unguaranteed buckets", UNGUARANTEED_BUCKET, "no_term", formats)
+    if context.findings is None:
+        sheet.write_string(row, 1, NOT_GATHERED)
+        return row + 2
+    buckets = [{"bucket": bucket_title(b.channel, b.brand_generic), **asdict(b), "spend": b.spend}
+               for b in context.findings.unguaranteed]
+    if not buckets:
+        sheet.write_string(row, 1, "none: the contract has a pricing term for every channel and drug type in the scope")
+        return row + 2
+    return write_table(sheet, row, UNGUARANTEED_COLUMNS, buckets, formats) + 1
+
+
+def _suspect(sheet: Worksheet, row: int, context: RunContext, formats: Formats) -> int:
+    row = _section(sheet, row, "suspect channel", SUSPECT_CHANNEL, "suspect_channel", formats)
+    count = context.result["data_quality"]["suspect_channel"]
+    listed = context.findings.suspect_channel if context.findings is not None else ()
+    claims = _counted(count, "claim")
+    shown = (f"{claims}; the first {len(listed):,} are listed, the extract holds every claim"
+             if len(listed) < count else f"{claims}, all listed")
+    sheet.write_string(row, 1, shown if listed or not count else f"{claims} (not listed for this run)")
+    if not listed:
+        return row + 2
+    rows = [asdict(claim) for claim in listed]
+    return write_table(sheet, row + 1, SUSPECT_COLUMNS, rows, formats) + 1
+
+
+def _excluded(sheet: Worksheet, row: int, context: RunContext, formats: Formats) -> int:
+    """reason | claims per formula | why: every formula that excludes claims, side by side."""
+    formulas = [f for f in context.formulas if "excluded" in f and f["status"] != "blocked"]
+    sheet.write_string(row, 0, "excluded claims", formats.label)
+    sheet.write_string(row, 1, "claims each formula leaves out, by reason")
+    columns = ["reason", *(FORMULA_SHORT[f["id"]] for f in formulas), "why"]
+    reasons = list(dict.fromkeys(r for f in formulas for r in f["excluded"]))
+    rows = [{"reason": r, **{FORMULA_SHORT[f["id"]]: f["excluded"].get(r) for f in formulas},
+             "why": EXCLUSION_SENTENCES.get(r, "")} for r in reasons]
+    return write_table(sheet, row + 1, columns, rows, formats) + 1

@@ -1,0 +1,108 @@
+"""The Summary sheet: who and when, readiness beside each formula's status, the total owed split final / modeled.
+
+What a CFO's analyst reads first: names beside ids, the sign convention once, the total owed with Excel's own
+SUMIFS beside it (the published figure stays the calc result; the formula shows where it comes from), each
+formula's status and reasons in words, the narrative when the run has one, and where the findings are.
+"""
+from __future__ import annotations
+
+from xlsxwriter.utility import xl_range_abs, xl_rowcol_to_cell
+from xlsxwriter.worksheet import Worksheet
+
+from runtime.sufficiency import BLOCKED, FINAL, GUARANTEES, MODELED
+from runtime.words import FORMULA_SHORT, SIGN_CONVENTION, formula_title
+from services.publisher.domain.audit_summary import owed, status_line
+from services.publisher.domain.run_context import Names, RunContext
+from services.publisher.domain.workbook_banner import write_heading
+from services.publisher.domain.workbook_cells import FIRST_ROW, Formats, write_value
+from services.publisher.domain.workbook_formulas import formula_name, headline_of, note_of, reasons_text
+from services.publisher.domain.workbook_narrative import write_narrative
+
+SUMMARY_COLUMNS = ["formula", "status", "why", "figure", "value", "note", "code"]
+OWED_COLUMNS = ["total owed to the plan", "amount", "check (Excel formula)", "guarantees"]
+FIGURE_WORDS = {"shortfall": "shortfall", "gdr": "generic dispensing rate", "total_savings": "total savings"}
+_STATUS, _FIGURE, _VALUE = 1, 3, 4   # the formulas table's columns the owed SUMIFS read
+_OWED_LINES = 4                       # final, modeled, total, blocked
+
+
+def scope_facts(context: RunContext) -> list[tuple[str, str]]:
+    scope, names = context.scope, context.names
+    groups = [Names.label(dict(names.groups).get(g), g) for g in scope["group_ids"]]
+    return [("client", context.client_label), ("PBM", context.pbm_label),
+            ("TPA", Names.label(names.tpa, scope["tpa_id"]) or "all"), ("groups", "; ".join(groups) or "all"),
+            ("audit period", f"{scope['date_from']} to {scope['date_to']}")]
+
+
+def write_summary(sheet: Worksheet, context: RunContext, formats: Formats, extract_note: str | None = None,
+                  findings_note: str | None = None) -> None:
+    row = write_heading(sheet, context, formats)
+    for label, value in scope_facts(context):
+        sheet.write_string(row, 0, label, formats.label)
+        sheet.write_string(row, 1, value)
+        row += 1
+    sheet.write_string(row, 0, "readiness", formats.label)
+    sheet.write_string(row, 1, context.readiness, formats.for_status(context.readiness))
+    sheet.write_string(row, 2, status_line(context.result))   # never readiness alone (calculations.md 4)
+    sheet.write_string(row + 1, 0, "sign convention", formats.label)
+    sheet.write_string(row + 1, 1, SIGN_CONVENTION)
+    owed_top = row + 3
+    table_top = owed_top + 1 + _OWED_LINES + 1    # below the owed block and a blank row
+    row = _write_owed(sheet, owed_top, table_top, context, formats)
+    row = _write_formulas(sheet, row + 1, context, formats)
+    row = write_narrative(sheet, row + 1, context, formats)
+    for label, note in (("audit findings", findings_note), ("extract", extract_note)):
+        if note:
+            sheet.write_string(row, 0, label, formats.label)
+            sheet.write_string(row, 1, note)
+            row += 1
+    sheet.freeze_panes(FIRST_ROW, 0)   # the run rows and the banner stay in view
+    for col, w in enumerate((28, 16, 60, 22, 16, 44, 30)):
+        sheet.set_column(col, col, w)
+
+
+def _write_owed(sheet: Worksheet, row: int, table_top: int, context: RunContext, formats: Formats) -> int:
+    """final | modeled | total | blocked: the published Decimals, and beside each the SUMIFS over the formulas table."""
+    total_owed = owed(context.result)
+    guarantees = [f for f in context.formulas if f["id"] in GUARANTEES]
+    rows = range(table_top + 1, table_top + 1 + len(context.formulas))
+    column = {c: xl_range_abs(rows.start, c, rows.stop - 1, c) for c in (_STATUS, _FIGURE, _VALUE)}
+    sheet.write_row(row, 0, OWED_COLUMNS, formats.header)
+    for offset, (label, status, amount) in enumerate((("final", FINAL, total_owed.final),
+                                                     ("modeled", MODELED, total_owed.modeled)), start=1):
+        sheet.write_string(row + offset, 0, label, formats.label)
+        write_value(sheet, row + offset, 1, "shortfall", amount, formats)
+        sheet.write_formula(row + offset, 2, f'=SUMIFS({column[_VALUE]},{column[_STATUS]},"{status}",'
+                            f'{column[_FIGURE]},"shortfall")', formats.money_check, amount)
+        sheet.write_string(row + offset, 3, _titles(f for f in guarantees if f["status"] == status
+                                                    and f["id"] not in total_owed.blocked))
+    final_cell, modeled_cell = xl_rowcol_to_cell(row + 1, 1), xl_rowcol_to_cell(row + 2, 1)
+    sheet.write_string(row + 3, 0, "total (final + modeled)", formats.label)
+    write_value(sheet, row + 3, 1, "shortfall", total_owed.total, formats)
+    sheet.write_formula(row + 3, 2, f"={final_cell}+{modeled_cell}", formats.money_check, total_owed.total)
+    sheet.write_string(row + 4, 0, "blocked: no figure", formats.label)
+    blocked = [f for f in guarantees if f["id"] in total_owed.blocked]
+    sheet.write_string(row + 4, 3, "; ".join(f"{formula_title(f['id'])}: {reasons_text(f)}" for f in blocked) or "none",
+                       formats.blocked if blocked else formats.text)
+    return row + 1 + _OWED_LINES
+
+
+def _titles(formulas) -> str:
+    return ", ".join(FORMULA_SHORT[f["id"]] for f in formulas) or "none"
+
+
+def _write_formulas(sheet: Worksheet, row: int, context: RunContext, formats: Formats) -> int:
+    """One row per formula: its title, status, reasons in words, headline figure and its code in small print."""
+    sheet.write_row(row, 0, SUMMARY_COLUMNS, formats.header)
+    for i, formula in enumerate(context.formulas, start=row + 1):
+        headline = headline_of(formula)
+        sheet.write_string(i, 0, formula_title(formula["id"]))
+        sheet.write_string(i, 1, formula["status"], formats.for_status(formula["status"]))
+        sheet.write_string(i, 2, reasons_text(formula))
+        sheet.write_string(i, 3, FIGURE_WORDS.get(headline, headline))
+        if formula["status"] != BLOCKED:
+            write_value(sheet, i, 4, headline, formula.get(headline), formats)
+        note = note_of(formula)
+        if note:
+            sheet.write_string(i, 5, note, formats.for_status(formula["status"]))
+        sheet.write_string(i, 6, formula_name(formula), formats.code)
+    return row + len(context.formulas) + 1
