@@ -16,8 +16,10 @@ from cli.offline_run import offline_context
 from runtime.errors import InputError
 from runtime.packets import parse_contract, parse_proposal, parse_rebates
 from runtime.settings import load_settings
+from services.publisher.adapters.openai_narrative import narrative_provider
 from services.publisher.bootstrap import PublisherSettings, pseudonym_secret
 from services.publisher.domain.presentation_contract import PresentationRefused
+from services.publisher.service_layer.narrative import narrated
 
 REFUSED_EXIT = 3
 
@@ -41,6 +43,7 @@ def handle(args) -> int:
             context = offline_context(args, batch, input_json(args.contract, "contract", parse_contract),
                                       input_json(args.rebates, "rebates", parse_rebates),
                                       input_json(args.proposal, "proposal", parse_proposal), pseudonym_secret(settings))
+            context = narrated(context, narrative_provider(settings))   # the template unless a model is configured
             built = deliverables(context, Path(scratch),
                                  workbook_extract_max_rows=settings.LEAF_WORKBOOK_EXTRACT_MAX_ROWS)
         except InputError as err:

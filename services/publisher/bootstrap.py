@@ -27,6 +27,7 @@ from services.publisher.adapters import pdf_process
 from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
 from services.publisher.adapters.artifact_store import artifact_store
 from services.publisher.adapters.domo import DomoSettings, domo_publisher
+from services.publisher.adapters.openai_narrative import NarrativeSettings, narrative_provider
 from services.publisher.adapters.repository import SqlPublicationRepository
 from services.publisher.adapters.scope_entitlements import ScopeEntitlements
 from services.publisher.domain.workbook_extract import WORKBOOK_EXTRACT_MAX_ROWS
@@ -39,7 +40,7 @@ CALC_SERVICE = calc_pb2.DESCRIPTOR.services_by_name["CalcService"].full_name
 SCOPE_SERVICE = scope_pb2.DESCRIPTOR.services_by_name["ScopeService"].full_name
 
 
-class PublisherSettings(ServiceSettings, DomoSettings):
+class PublisherSettings(ServiceSettings, DomoSettings, NarrativeSettings):
     embedded_defaults = ("LEAF_PUBLISHER_DB_URL", "LEAF_PSEUDONYM_KEY", "LEAF_ADLS_ACCOUNT_URL",
                          *DomoSettings.embedded_defaults)
     LEAF_PUBLISHER_DB_URL: str = Field(default_factory=lambda: sqlite_url("publisher"))
@@ -90,7 +91,8 @@ def bootstrap(settings: PublisherServiceSettings, keys: GrantKeys | None = None)
         scope=ScopeEntitlements(scope_pb2_grpc.ScopeServiceStub(scope),
                                 SignedAssertions(identity_keys, settings.LEAF_IDENTITY_TTL_SECONDS)),
         domo=domo_publisher(settings), pseudonym_secret=pseudonym_secret(settings),
-        workbook_extract_max_rows=settings.LEAF_WORKBOOK_EXTRACT_MAX_ROWS, start_pdf=pdf_process.start_pdf)
+        workbook_extract_max_rows=settings.LEAF_WORKBOOK_EXTRACT_MAX_ROWS, start_pdf=pdf_process.start_pdf,
+        narrative=narrative_provider(settings))
 
     async def ready() -> bool:
         answers = await asyncio.gather(asyncio.to_thread(reachable, publications.engine),

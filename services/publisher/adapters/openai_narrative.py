@@ -9,12 +9,15 @@ raises becomes NarrativeUnavailable with a short reason, so a model can delay a 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import openai
 from pydantic import Field, SecretStr, model_validator
 
 from runtime.settings import LeafSettings
 from services.publisher.domain.narrative import Draft, NarrativePrompt, NarrativeUnavailable
+
+if TYPE_CHECKING:
+    import openai
 
 AZURE_SCOPE = "https://cognitiveservices.azure.com/.default"
 MAX_COMPLETION_TOKENS = 800   # two short paragraphs; a longer answer is cut and refused as incomplete
@@ -54,6 +57,8 @@ class OpenAINarrative:
         self._client, self.model = client, model
 
     def draft(self, prompt: NarrativePrompt) -> Draft:
+        import openai
+
         try:
             response = self._client.chat.completions.create(
                 model=self.model, temperature=0, max_completion_tokens=MAX_COMPLETION_TOKENS,
@@ -75,9 +80,11 @@ class OpenAINarrative:
 
 
 def narrative_provider(settings: NarrativeSettings) -> OpenAINarrative | None:
-    """The configured model, or None for the template narrative."""
+    """The configured model, or None for the template narrative (the SDK takes a second to import: only then)."""
     timeout, retries = settings.LEAF_NARRATIVE_TIMEOUT_SECONDS, settings.LEAF_NARRATIVE_MAX_RETRIES
     if settings.LEAF_AZURE_OPENAI_ENDPOINT and settings.LEAF_AZURE_OPENAI_DEPLOYMENT:
+        import openai
+
         key = settings.LEAF_AZURE_OPENAI_API_KEY
         azure = openai.AzureOpenAI(azure_endpoint=settings.LEAF_AZURE_OPENAI_ENDPOINT,
                                    api_version=settings.LEAF_AZURE_OPENAI_API_VERSION,
@@ -86,6 +93,8 @@ def narrative_provider(settings: NarrativeSettings) -> OpenAINarrative | None:
                                    timeout=timeout, max_retries=retries)
         return OpenAINarrative(azure, settings.LEAF_AZURE_OPENAI_DEPLOYMENT)
     if settings.LEAF_OPENAI_MODEL and settings.LEAF_OPENAI_API_KEY:
+        import openai
+
         client = openai.OpenAI(base_url=settings.LEAF_OPENAI_BASE_URL, api_key=settings.LEAF_OPENAI_API_KEY.get_secret_value(),
                                timeout=timeout, max_retries=retries)
         return OpenAINarrative(client, settings.LEAF_OPENAI_MODEL)

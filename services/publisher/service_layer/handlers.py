@@ -21,12 +21,14 @@ from services.publisher.domain.artifacts import StoredArtifact
 from services.publisher.domain.dashboard import Table
 from services.publisher.domain.domo_plan import DomoTarget
 from services.publisher.domain.extract import Pseudonymizer, WrittenExtract
+from services.publisher.domain.narrative import NarrativeProvider
 from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.run_context import RunContext
 from services.publisher.domain.workbook_extract import WORKBOOK_EXTRACT_MAX_ROWS
 from services.publisher.service_layer.artifacts import open_artifact as open_verified
 from services.publisher.service_layer.artifacts import store_artifacts
 from services.publisher.service_layer.domo_publishing import publish_dashboard
+from services.publisher.service_layer.narrative import narrated
 
 
 @dataclass
@@ -46,6 +48,8 @@ class PublisherDeps:
     # Where the PDF renders: None → in this process after the workbook; the service passes a worker process
     # (adapters/pdf_process.py) so both render at once on two cores.
     start_pdf: Callable[[RunContext, Path], Callable[[], None]] | None = None
+    # Who drafts the executive narrative: None → the template (adapters/openai_narrative.py when configured).
+    narrative: NarrativeProvider | None = None
 
     def __post_init__(self) -> None:
         if self.domo_lease is None:
@@ -82,6 +86,8 @@ async def publish_run(run_id: str, grant: Grant, deps: PublisherDeps) -> Publica
         check = ContractCheck()
         extract = await spool_run_claims(deps.calc, run_id, pseudonym, Path(scratch), check)
         context = RunContext(run_id, run.result, run.lineage, rejects, extract.claims)
+        # Composed before rendering: the PDF cover and the workbook Summary show it; its entry joins the lineage.
+        context = await asyncio.to_thread(narrated, context, deps.narrative)
         built = await asyncio.to_thread(_deliverables, context, Path(scratch), check, extract, deps.start_pdf,
                                         deps.workbook_extract_max_rows)
         client_id = context.client_id

@@ -51,3 +51,8 @@ def narrate(result: dict, names: Names, provider: NarrativeProvider | None) -> N
 def with_narrative(context: RunContext, narrative: Narrative) -> RunContext:
     """The context every renderer reads, carrying the narrative and its entry in the run's lineage."""
     return replace(context, narrative=narrative, lineage={**context.lineage, "narrative": narrative_lineage(narrative)})
+
+
+def narrated(context: RunContext, provider: NarrativeProvider | None) -> RunContext:
+    """The context with the narrative of its own result and names: what the service and `leaf report` render."""
+    return with_narrative(context, narrate(context.result, context.names, provider))
