@@ -5,7 +5,10 @@ and requeue."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 
+from demo import ONEDRIVE_DIR
 from services.gateway.adapters.dev_keys import mint_dev_token
 from tests.integration.gateway_fixtures import gateway
 from tests.integration.plane_fixtures import claims_csv, finished, lane_worker, plane  # noqa: F401 (fixture)
@@ -108,3 +111,49 @@ async def test_other_kinds_and_the_operators_moves(tmp_path, claims_csv):
         requeued = await http.post(f"/v1/tasks/{missing['task_id']}:requeue", json={"reason": "retry"}, headers=operator)
         assert requeued.status_code == 200 and requeued.json()["state"] == "queued"
         assert (await http.get("/v1/tasks/task_nope")).status_code == 404
+
+
+async def test_a_run_with_a_proposal_goes_through_the_plane_as_another_run(tmp_path, claims_csv):
+    """POST /v1/runs with proposal_id: the id rides the compute_run task as a reference, the worker's run reprices
+    on the proposal the evidence service holds for the granted scope, and it is another run than the audit alone."""
+    offer = {**C001, "proposal_id": "PR-C001-PBMA-2026"}
+    async with plane(tmp_path, claims_csv, entitled=(DEMO,)) as (addresses, _, tasks_url), \
+            gateway(addresses) as http:
+        plain = (await http.post("/v1/runs", json=C001)).json()
+        asked = await http.post("/v1/runs", json=offer)
+        assert asked.status_code == 202, asked.text
+        task = asked.json()
+        assert task["params"]["proposal_id"] == "PR-C001-PBMA-2026" and task["params"]["scope"]["client_id"] == "C001"
+        assert task["lineage"]["run_id"] != plain["lineage"]["run_id"]
+
+        with lane_worker(addresses, tasks_url, lane="runs"):
+            done = await follow(http, asked.headers["location"])
+        assert done["state"] == "succeeded", done["error"]
+        run = (await http.get(done["links"]["run"])).json()
+        assert run["run_id"] == task["lineage"]["run_id"]
+        repricing = run["result"]["formulas"][-1]
+        assert (repricing["id"], repricing["status"], repricing["reasons"]) == ("repricing_savings", "modeled",
+                                                                                ["proposal_is_modeled"])
+        assert repricing["unpriced_buckets"] == [{"channel": "SPECIALTY", "brand_generic": "G"}]
+        assert run["result"]["inputs"]["proposal_id"] == "PR-C001-PBMA-2026"
+        # Readiness is the audit's: the formulas other than repricing decide it.
+        audit = {f["status"] for f in run["formulas"] if f["formula_id"] != "repricing_savings"}
+        assert run["readiness"] == ("blocked" if "blocked" in audit else "final" if audit == {"final"} else "modeled")
+        sha = hashlib.sha256((ONEDRIVE_DIR / "Clients/C001/PBM_A/proposal-2026.proposal.json").read_bytes()).hexdigest()
+        assert {"evidence_id": "PR-C001-PBMA-2026", "kind": "proposal", "governance": "proposed", "sha256": sha,
+                "version": 1} in run["lineage"]["evidence"]
+        assert run["lineage"]["input_hashes"]["proposal_sha256"] == sha
+        published = json.loads((await http.get(f"/v1/runs/{run['run_id']}/artifacts/run.json")).content)
+        assert published["result"]["inputs"]["proposal_id"] == "PR-C001-PBMA-2026"
+        assert (await http.post("/v1/runs", json=offer)).json() == run  # made: the run itself (200)
+
+        checked = (await http.post("/v1/evidence:sufficiency", json=offer)).json()
+        assert {"evidence_id": "PR-C001-PBMA-2026", "kind": "proposal", "governance": "proposed", "sha256": sha,
+                "version": 1} in checked["evidence"]
+        # Another client's proposal never enters a C001 run: refused at once, no task; a misspelt key is refused.
+        foreign = await http.post("/v1/runs", json={**C001, "proposal_id": "PR-C002-PBMC-2026"})
+        assert (foreign.status_code, foreign.json()["code"]) == (404, "proposal_not_found")
+        assert (await http.post("/v1/runs", json={**C001, "proposalid": "PR-C001-PBMA-2026"})).status_code == 422
+        listed = (await http.get("/v1/evidence/packets", params={"client_id": "C001"})).json()["packets"]
+        assert {(p["packet_id"], p["kind"], p["governance"], p["effective_from"]) for p in listed
+                if p["kind"] == "proposal"} == {("PR-C001-PBMA-2026", "proposal", "proposed", "2026-01-01")}
