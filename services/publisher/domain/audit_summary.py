@@ -23,9 +23,18 @@ def status_line(result: dict) -> str:
     """"3 of 4 final; rebate blocked: no rebate evidence for the audit period" — or "4 of 4 final"."""
     audit = audit_formulas(result)
     final = sum(1 for f in audit if f["status"] == FINAL)
-    others = [f"{FORMULA_SHORT[f['id']]} {f['status']}: {', '.join(reason_sentence(r) for r in f['reasons'])}"
-              for f in audit if f["status"] != FINAL]
+    # Formulas held back for the same reasons are named together, so a modeled scope reads as one clause.
+    held: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for formula in audit:
+        if formula["status"] != FINAL:
+            held.setdefault((formula["status"], tuple(formula["reasons"])), []).append(FORMULA_SHORT[formula["id"]])
+    others = [f"{_and(names)} {status}: {', '.join(reason_sentence(r) for r in reasons)}"
+              for (status, reasons), names in held.items()]
     return "; ".join([f"{final} of {len(audit)} final", *others])
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 @dataclass(frozen=True)

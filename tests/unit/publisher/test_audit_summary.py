@@ -41,3 +41,15 @@ def test_owed_splits_final_and_modeled_and_names_what_is_blocked():
     got = owed(result)
     assert (got.final, got.modeled, got.total) == (Decimal("12981.60"), Decimal("204.17"), Decimal("13185.77"))
     assert got.blocked == ("rebate_guarantee",)
+
+
+def test_formulas_held_back_for_the_same_reasons_are_named_together():
+    partial = ["partial_contract_scope"]
+    result = _result(_formula("awp_discount_guarantee", "modeled", partial, "1.00"),
+                     _formula("dispensing_fee_guarantee", "modeled", partial, "2.00"),
+                     _formula("rebate_guarantee", "blocked", ["rebate_scope_partial"]),
+                     {"id": "generic_dispensing_rate", "status": "final", "reasons": []})
+    assert status_line(result) == (
+        "1 of 4 final; AWP discount and dispensing fee modeled: the audit covers part of the contract, which settles "
+        "over its whole term; rebate blocked: rebates are reported for the whole client, but the audit covers only "
+        "part of it")
