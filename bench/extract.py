@@ -33,6 +33,10 @@ from services.publisher.domain.workbook_extract import ExtractPlan
 RUN_ID = "run_bench000000000000000000"
 CREATED_AT = "2026-01-01T00:00:00+00:00"
 CHANNELS = ("RETAIL_30", "RETAIL_90", "MAIL", "SPECIALTY")
+# The per-formula cells (awp, fee, rebate, repricing) of a run without a proposal whose contract has no SPECIALTY
+# term: keyed by (specialty, generic). A generic claim is not applicable to rebates.
+_REASONS = {(False, False): ("", "", "", "n/a"), (False, True): ("", "", "n/a", "n/a"),
+            (True, False): ("no_term", "no_term", "no_term", "n/a"), (True, True): ("no_term", "no_term", "n/a", "n/a")}
 
 
 def sample_result(workdir: Path) -> dict:
@@ -57,7 +61,8 @@ def synthetic_rows(n: int) -> Callable[[], Iterator[ExtractRow]]:
                              f"C001-G{i % 12:02d}", start + timedelta(days=i % 365), f"{i * 7919 % 10**11:011d}",
                              f"DRUG {i % 500} 10 MG TAB", CHANNELS[i % 4], "BG"[i % 5 > 0], "AWP", i % 97 == 0,
                              30 + i % 60, quantity, price, awp_ext,
-                             (awp_ext * Decimal("0.8")).quantize(Decimal("0.01")), Decimal("1.25"))
+                             (awp_ext * Decimal("0.8")).quantize(Decimal("0.01")), Decimal("1.25"),
+                             *_REASONS[i % 4 == 3, i % 5 > 0])
     return rows
 
 

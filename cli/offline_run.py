@@ -16,9 +16,10 @@ from pathlib import Path
 
 from runtime.scope import Scope
 from services.calc.domain.calculate import calculate, check_evidence_scope
+from services.calc.domain.claim_eligibility import claim_eligibility, judged
 from services.calc.domain.claim_lines import claim_lines, netted_claims, rejects_in_scope
 from services.calc.domain.registry import REGISTRY_VERSION
-from services.calc.domain.run import run_id_for
+from services.calc.domain.run import rebates_received_other, run_id_for
 from services.publisher.domain.extract import Pseudonymizer, rows_of
 from services.publisher.domain.run_context import RejectedRow, RunContext
 
@@ -50,8 +51,10 @@ def offline_context(args, batch, contract, rebates, proposal, secret: bytes) -> 
         "formulas": [{"formula_id": f["id"], "version": f["version"]} for f in result["formulas"]],
         "input_hashes": {"claims_sha256": batch.sha256, **{f"{e['kind']}_sha256": e["sha256"] for e in evidence}},
         "evidence": evidence, "trace_id": "", "itr_request_id": "", "claims_snapshot_id": "", "created_at": created_at(),
+        "rebates_received_other": rebates_received_other(contract, rebates),
     }
     rejected = tuple(RejectedRow(r.row, r.reason) for r in rejects_in_scope(batch.rejects, scope))
     netted = claim_lines(netted_claims(batch, scope))  # awp_ext and places exactly as the stores give them
     pseudonym = Pseudonymizer(secret, scope.client_id)
-    return RunContext(run_id, result, lineage, rejected, lambda: rows_of(run_id, netted, pseudonym))
+    eligibility = claim_eligibility(contract, proposal)  # the rules the formulas applied, claim by claim
+    return RunContext(run_id, result, lineage, rejected, lambda: rows_of(run_id, judged(netted, eligibility), pseudonym))

@@ -20,3 +20,17 @@ class Progress:
         if self.live:
             sys.stderr.write("\r\033[K")
         print(f"{self.label}: {summary} in {time.monotonic() - self.started:.1f} s", file=sys.stderr)
+
+
+class Steps:
+    """One line on stderr as each step of a command finishes: what it did, and the seconds since the command began.
+
+    Always written (stderr only, so stdout stays the command's answer): a step line in a CI log says as much as on
+    a terminal, where a percentage would not.
+    """
+
+    def __init__(self, command: str) -> None:
+        self.command, self.started = command, time.monotonic()
+
+    def __call__(self, step: str, summary: str) -> None:
+        print(f"{self.command}: {step}: {summary} ({time.monotonic() - self.started:.1f} s)", file=sys.stderr, flush=True)

@@ -49,4 +49,5 @@ def lineage_to_dict(lineage: common_pb2.RunLineage) -> dict:
                       "kind": EVIDENCE_KIND_NAME[e.kind]} for e in lineage.evidence],
         "trace_id": lineage.trace_id, "itr_request_id": lineage.itr_request_id or None,
         "claims_snapshot_id": lineage.claims_snapshot_id, "created_at": lineage.created_at,
+        "rebates_received_other": [{"channel": r.channel, "amount": r.amount} for r in lineage.rebates_received_other],
     }

@@ -14,10 +14,11 @@ from demo.generator import generate_claims
 from runtime.packets import parse_contract, parse_proposal, parse_rebates
 from runtime.scope import Scope
 from services.calc.domain.calculate import calculate
+from services.calc.domain.claim_eligibility import claim_eligibility, judged
 from services.calc.domain.claim_lines import claim_lines, netted_claims, rejects_in_scope
 from services.calc.domain.reading import read_claims
 from services.calc.domain.registry import REGISTRY_VERSION
-from services.calc.domain.run import run_id_for
+from services.calc.domain.run import rebates_received_other, run_id_for
 from services.publisher.domain.extract import Pseudonymizer, rows_of
 from services.publisher.domain.run_context import RejectedRow, RunContext
 
@@ -53,7 +54,8 @@ def sample_context(governance: str = "governed_exact", contract: bool = True, re
     pbm_id = contract_doc["pbm_id"] if contract_doc else _packet(load_contract_packets(), client_id, year)["pbm_id"]
     scope = Scope.parse(client_id, pbm_id, f"{year}-01-01", f"{year}-12-31")
     rebate = parse_rebates(rebate_doc) if rebate_doc else None
-    result = calculate(batch, scope, packet, rebate, parse_proposal(PROPOSAL) if proposal else None)
+    offer = parse_proposal(PROPOSAL) if proposal else None
+    result = calculate(batch, scope, packet, rebate, offer)
     evidence = []
     if packet is not None:
         evidence.append({"evidence_id": packet.packet_id, "kind": "contract_packet", "governance": governance,
@@ -66,8 +68,10 @@ def sample_context(governance: str = "governed_exact", contract: bool = True, re
                "formulas": [{"formula_id": f["id"], "version": f["version"]} for f in result["formulas"]],
                "input_hashes": {"claims_sha256": batch.sha256}, "evidence": evidence,
                "trace_id": "0af7651916cd43dd8448eb211c80319c", "itr_request_id": "",
-               "claims_snapshot_id": "snap_test", "created_at": CREATED_AT}
+               "claims_snapshot_id": "snap_test", "created_at": CREATED_AT,
+               "rebates_received_other": rebates_received_other(packet, rebate)}
     rejected = tuple(RejectedRow(r.row, r.reason) for r in rejects_in_scope(batch.rejects, scope))
     netted = claim_lines(netted_claims(batch, scope))
     pseudonym = Pseudonymizer(SECRET, client_id)
-    return RunContext(run_id, result, lineage, rejected, lambda: rows_of(run_id, netted, pseudonym))
+    eligibility = claim_eligibility(packet, offer)  # the rules the formulas applied, claim by claim
+    return RunContext(run_id, result, lineage, rejected, lambda: rows_of(run_id, judged(netted, eligibility), pseudonym))

@@ -9,15 +9,20 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from cli.commands.calc import add_inputs, input_json, read_claims_file
+from cli.offline_names import local_names
 from cli.offline_run import offline_context
+from cli.progress import Steps
 from runtime.errors import InputError
 from runtime.packets import parse_contract, parse_proposal, parse_rebates
+from runtime.scope import Scope
 from runtime.settings import load_settings
 from services.publisher.adapters.openai_narrative import narrative_provider
 from services.publisher.bootstrap import PublisherSettings, pseudonym_secret
+from services.publisher.domain.audit_summary import status_line
 from services.publisher.domain.presentation_contract import PresentationRefused
 from services.publisher.service_layer.narrative import narrated
 
@@ -35,17 +40,24 @@ def handle(args) -> int:
     # Imported here: the renderers pull in ReportLab and matplotlib, which every other command can do without.
     from services.publisher.domain.deliverables import deliverables
 
+    steps = Steps("leaf report")   # progress on stderr: stdout stays the folder's path
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.out, prefix=".leaf-report-") as scratch:
         try:
             batch = read_claims_file(args.claims)
+            steps("claims read", f"{batch.rows_read:,} rows, {len(batch.rejects):,} rejected")
             settings = load_settings(PublisherSettings)
             context = offline_context(args, batch, input_json(args.contract, "contract", parse_contract),
                                       input_json(args.rebates, "rebates", parse_rebates),
                                       input_json(args.proposal, "proposal", parse_proposal), pseudonym_secret(settings))
+            steps("calc", f"readiness {context.readiness}; {status_line(context.result)}")
+            names, source = local_names(Scope.parse(**context.scope))
+            context = replace(context, names=names)
+            steps("names", f"{context.client_label}, {context.pbm_label}; {source}")
             context = narrated(context, narrative_provider(settings))   # the template unless a model is configured
             built = deliverables(context, Path(scratch),
-                                 workbook_extract_max_rows=settings.LEAF_WORKBOOK_EXTRACT_MAX_ROWS)
+                                 workbook_extract_max_rows=settings.LEAF_WORKBOOK_EXTRACT_MAX_ROWS,
+                                 start_pdf=_pdf_reported_to(steps), progress=steps)
         except InputError as err:
             print(f"leaf report: {err.code}: {err.message}" if err.message != err.code else f"leaf report: {err.code}",
                   file=sys.stderr)
@@ -59,6 +71,17 @@ def handle(args) -> int:
                   Path(scratch))
     print(args.out)
     return 0
+
+
+def _pdf_reported_to(steps: Steps):
+    """The PDF rendered here, as the publisher renders it in-process, with a progress line when it is done."""
+    from services.publisher.domain.deliverables import render_pdf_here
+
+    def start_pdf(context, path: Path):
+        done = render_pdf_here(context, path)
+        steps("PDF", f"{path.name} written")
+        return done
+    return start_pdf
 
 
 def _move_all(out: Path, files: list[Path], scratch: Path) -> None:

@@ -10,11 +10,13 @@ import grpc
 import pytest
 from sqlalchemy.dialects import mssql, postgresql
 
+from demo import load_contract_packets
 from demo.generator import generate_claims
 from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from runtime.convert import scope_to_proto
 from runtime.errors import NotFound, NotReady
 from runtime.grpc_errors import from_rpc_error
+from runtime.packets import parse_contract
 from runtime.scope import Scope
 from services.calc.adapters.aggregate_query import netted_claims_query
 from services.calc.adapters.claims_schema import KEEP_SNAPSHOTS, duckdb_claims_table
@@ -22,6 +24,7 @@ from services.calc.adapters.claims_schema import claims as shared_claims
 from services.calc.adapters.duckdb_dialect import duckdb_sql
 from services.calc.bootstrap import CalcSettings
 from services.calc.bootstrap import bootstrap as calc_bootstrap
+from services.calc.domain.claim_eligibility import claim_eligibility, judged
 from services.calc.domain.claim_lines import claim_lines, netted_claims, rejects_in_scope
 from services.calc.domain.claims import REVERSAL
 from services.calc.domain.pipeline import in_scope
@@ -31,6 +34,7 @@ from services.calc.service_layer.run_claims import BATCH
 from services.evidence.bootstrap import EvidenceServiceSettings
 from services.evidence.bootstrap import bootstrap as evidence_bootstrap
 from services.publisher.adapters.calc_claims import run_rejects, spool_run_claims
+from services.publisher.domain.claim_findings_pass import FindingsPass
 from services.publisher.domain.extract import Pseudonymizer, rows_of
 from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.run_context import RejectedRow
@@ -77,6 +81,13 @@ def claims_csv(tmp_path_factory):
         csv.writer(out, lineterminator="\n").writerows([header, *extra[:5], *rejects[:2], *body[:3000], *odd,
                                                         *rejects[2:], *body[3000:], *extra[5:]])
     return path
+
+
+def demo_eligibility(scope: Scope):
+    """The rules of the demo contract the evidence service picks for the scope (these runs have no proposal)."""
+    packet = next(p for p in load_contract_packets() if (p["client_id"], p["pbm_id"]) == (scope.client_id, scope.pbm_id)
+                  and p["effective_from"] <= scope.date_from.isoformat() and scope.date_to.isoformat() <= p["effective_to"])
+    return claim_eligibility(parse_contract(packet), None)
 
 
 def _with(record: list[str], at: dict, **changes: str) -> list[str]:
@@ -138,8 +149,10 @@ async def test_streamed_claims_and_rejects_equal_the_pure_path(store_and_url, cl
 
 def _check(scope, batch, result, batches, rejects) -> None:
     streamed = [claim for b in batches for claim in b.claims]
-    expected = claim_lines(netted_claims(batch, scope))
-    assert streamed == [claim_to_proto(line) for line in expected]   # every field, every digit, row order
+    expected = judged(claim_lines(netted_claims(batch, scope)), demo_eligibility(scope))
+    # every field, every digit, every formula's reason, row order
+    assert streamed == [claim_to_proto(line, reasons) for line, reasons in expected]
+    assert {c.dispensing_fee_excluded for c in streamed} >= {"", "uc"}
     assert [len(b.claims) for b in batches[:-1]] == [BATCH] * (len(batches) - 1)
     assert 0 < len(batches[-1].claims) <= BATCH
     rows = [c.row for c in streamed]
@@ -178,9 +191,12 @@ async def test_the_spool_gives_back_exactly_the_extract_rows(claims_csv, batch, 
     async with calc_over(f"duckdb:///{store.path}", tmp_path) as stub:
         run = await _create(stub, scope)
         with acting_under(grant_for(scope)):  # as the publisher does while serving PublishRun
-            extract = await spool_run_claims(stub, run.run_id, pseudonym, tmp_path, check)
+            extract = await spool_run_claims(stub, run.run_id, pseudonym, tmp_path, check,
+                                             FindingsPass(json.loads(run.result_json)))
             rejected = await run_rejects(stub, run.run_id)
-    expected = list(rows_of(run.run_id, claim_lines(netted_claims(batch, scope)), pseudonym))
+    expected = list(rows_of(run.run_id, judged(claim_lines(netted_claims(batch, scope)), demo_eligibility(scope)),
+                            pseudonym))
+    assert extract.findings.suspect_channel_count == json.loads(run.result_json)["data_quality"]["suspect_channel"]
     assert extract.rows == len(expected) and check.violations == []
     for _ in range(2):  # the workbook may read extract.csv again
         again = list(extract.claims())

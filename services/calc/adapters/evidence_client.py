@@ -9,6 +9,7 @@ from leaf.common.v1 import common_pb2
 from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from runtime.clients import call
 from runtime.convert import EVIDENCE_KIND_NAME, GOVERNANCE_NAME, scope_to_proto
+from runtime.errors import Internal
 from runtime.packets import ContractPacket, Proposal, RebateEvidence, parse_contract, parse_proposal, parse_rebates
 from runtime.scope import Scope
 
@@ -51,6 +52,20 @@ class EvidenceClient:
         return ScopeEvidence(_parsed(by_kind.get(common_pb2.CONTRACT_PACKET), parse_contract),
                              _parsed(by_kind.get(common_pb2.REBATE_EVIDENCE), parse_rebates),
                              _parsed(by_kind.get(common_pb2.PROPOSAL), parse_proposal))
+
+    async def as_recorded(self, reference: dict, client_id: str) -> Evidence:
+        """Exactly the version a run's lineage names (`evidence_id`, `kind`, `version`), checked against its sha256:
+        what the run was computed with, even after a newer version came into force."""
+        request = evidence_pb2.GetPacketRequest(packet_id=reference["evidence_id"], client_id=client_id,
+                                                version=reference["version"])
+        packet = await call(self.stub.GetPacket, request, retries=2)   # a read: idempotent
+        if packet.sha256 != reference["sha256"]:
+            raise Internal("run_evidence_mismatch", f"the evidence service's {reference['evidence_id']} version "
+                                                    f"{reference['version']} is not the one the run recorded")
+        return _parsed(packet, _PARSERS[reference["kind"]])
+
+
+_PARSERS = {"contract_packet": parse_contract, "rebate_evidence": parse_rebates, "proposal": parse_proposal}
 
 
 def _parsed(packet, parse):

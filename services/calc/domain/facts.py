@@ -21,11 +21,20 @@ def awp_ext(claim: Claim) -> Decimal:
 class Classed(Protocol):
     """What a claim's class is read from: a Claim, or the ClaimLine a store gives for it."""
 
-    channel: str
-    brand_generic: str
-    basis_of_cost: str
-    compound: bool
-    awp_unit_price: Decimal
+    @property
+    def channel(self) -> str: ...
+
+    @property
+    def brand_generic(self) -> str: ...
+
+    @property
+    def basis_of_cost(self) -> str: ...
+
+    @property
+    def compound(self) -> bool: ...
+
+    @property
+    def awp_unit_price(self) -> Decimal: ...
 
 
 def traits_of(claim: Classed) -> Traits:

@@ -11,6 +11,7 @@ from runtime.errors import NotReady
 from runtime.grant_guard import current_grant
 from runtime.message_size import require_fits
 from runtime.telemetry import current_trace_id
+from services.calc.domain.claim_eligibility import ClaimReasons
 from services.calc.domain.claim_lines import ClaimLine
 from services.calc.domain.registry import REGISTRY_VERSION, registry
 from services.calc.domain.rejected_rows import capped_for_message
@@ -40,19 +41,22 @@ def run_to_proto(record: RunRecord) -> calc_pb2.Run:
                                              governance=GOVERNANCE[e["governance"]],
                                              sha256=e["sha256"], version=e["version"]) for e in lineage["evidence"]],
             trace_id=lineage["trace_id"], itr_request_id=lineage["itr_request_id"],
-            claims_snapshot_id=lineage["claims_snapshot_id"], created_at=lineage["created_at"]),
+            claims_snapshot_id=lineage["claims_snapshot_id"], created_at=lineage["created_at"],
+            rebates_received_other=[common_pb2.ChannelAmount(**r) for r in lineage.get("rebates_received_other", ())]),
     )
 
 
-def claim_to_proto(line: ClaimLine) -> calc_pb2.NettedClaim:
+def claim_to_proto(line: ClaimLine, reasons: ClaimReasons) -> calc_pb2.NettedClaim:
     """Decimals travel as strings at their column's places (the store already padded them)."""
+    awp, fee, rebate, repricing = reasons
     return calc_pb2.NettedClaim(
         row=line.row, claim_id=line.claim_id, member_id=line.member_id, tpa_id=line.tpa_id, group_id=line.group_id,
         fill_date=line.fill_date.isoformat(), ndc=line.ndc, drug_name=line.drug_name, channel=line.channel,
         brand_generic=line.brand_generic, basis_of_cost=line.basis_of_cost, compound=line.compound,
         days_supply=line.days_supply, quantity=str(line.quantity), awp_unit_price=str(line.awp_unit_price),
         awp_ext=str(line.awp_ext), ingredient_cost_paid=str(line.ingredient_cost_paid),
-        dispensing_fee_paid=str(line.dispensing_fee_paid))
+        dispensing_fee_paid=str(line.dispensing_fee_paid), awp_discount_excluded=awp, dispensing_fee_excluded=fee,
+        rebate_excluded=rebate, repricing_excluded=repricing)
 
 
 class CalcServicer(calc_pb2_grpc.CalcServiceServicer):
@@ -96,7 +100,7 @@ class CalcServicer(calc_pb2_grpc.CalcServiceServicer):
 
     async def StreamRunClaims(self, request, context):
         async for lines in stream_run_claims(request.run_id, current_grant(), self.deps):
-            yield calc_pb2.NettedClaimBatch(claims=[claim_to_proto(line) for line in lines])
+            yield calc_pb2.NettedClaimBatch(claims=[claim_to_proto(line, reasons) for line, reasons in lines])
 
     async def ListRunRejects(self, request, context):
         order = ListRunRejects(request.run_id, request.whole_input, request.page_size, request.page_token)

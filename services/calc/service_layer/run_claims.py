@@ -1,7 +1,8 @@
 """A run's claim-level rows: its netted claims and its rejects (those of its scope, or the whole input's).
 
 Both are read from the claims snapshot the run recorded, for the run's own scope, so they are exactly the
-rows its result counted; never the active snapshot, which may have changed since.
+rows its result counted; never the active snapshot, which may have changed since. Each netted claim carries its
+reason per formula, judged by the rules of exactly the evidence versions the run recorded.
 """
 from __future__ import annotations
 
@@ -13,31 +14,45 @@ from itertools import islice
 
 from runtime.grants import Grant
 from runtime.scope import Scope
+from services.calc.domain.claim_eligibility import ClaimEligibility, ClaimReasons, claim_eligibility, judged
 from services.calc.domain.claim_lines import ClaimLine, rejects_in_scope
 from services.calc.domain.claims import Reject
 from services.calc.domain.rejected_rows import Listing, RejectPage, page_of, row_after
+from services.calc.domain.run import RunRecord
 from services.calc.service_layer.runs import CalcDeps, get_run
 
 BATCH = 2000
+CONTRACT_PACKET, PROPOSAL = "contract_packet", "proposal"   # lineage evidence kinds (EvidenceKind's words)
 
 
 async def stream_run_claims(run_id: str, grant: Grant, deps: CalcDeps,
-                            batch: int = BATCH) -> AsyncIterator[list[ClaimLine]]:
-    """The run's netted claims in row order, `batch` at a time; an unknown run (or one outside the grant) or a
-    pruned snapshot raises before the first batch."""
-    scope, snapshot_id = _scope_and_snapshot(await get_run(run_id, grant, deps))
+                            batch: int = BATCH) -> AsyncIterator[list[tuple[ClaimLine, ClaimReasons]]]:
+    """The run's netted claims in row order, `batch` at a time, each with its reason per formula under the rules
+    the run applied; an unknown run (or one outside the grant) or a pruned snapshot raises before the first batch."""
+    record = await get_run(run_id, grant, deps)
+    scope, snapshot_id = _scope_and_snapshot(record)
+    eligibility = await run_eligibility(record, deps)
     lines = deps.claims.netted_claims(scope, snapshot_id)
     # One thread owns the store's cursor for the whole stream: a cursor may not be used from two threads at
     # once, and a caller that hangs up mid-stream must not close it while a fetch is still running.
     owner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-claims")
     loop = asyncio.get_running_loop()
     try:
-        while chunk := await loop.run_in_executor(owner, lambda: list(islice(lines, batch))):
+        while chunk := await loop.run_in_executor(owner, lambda: list(judged(islice(lines, batch), eligibility))):
             yield chunk
     finally:
         # A generator-backed store holds its connection until closed; close it after any fetch in flight.
         owner.submit(getattr(lines, "close", lambda: None))
         owner.shutdown(wait=False)
+
+
+async def run_eligibility(record: RunRecord, deps: CalcDeps) -> ClaimEligibility:
+    """The exclusion rules of the run's formulas, from exactly the contract and proposal versions its lineage names
+    (a newer version in force since changes nothing here)."""
+    recorded = {e["kind"]: e for e in record.lineage["evidence"]}
+    used = {kind: (await deps.evidence.as_recorded(recorded[kind], record.client_id)).value
+            for kind in (CONTRACT_PACKET, PROPOSAL) if kind in recorded}
+    return claim_eligibility(used.get(CONTRACT_PACKET), used.get(PROPOSAL))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from services.calc.adapters.evidence_client import Evidence, ScopeEvidence
 from services.calc.adapters.run_repository import SqlRunRepository
 from services.calc.domain.calculate import calculate_from_aggregates, check_evidence_scope, render
 from services.calc.domain.registry import REGISTRY_VERSION
-from services.calc.domain.run import RunRecord, run_id_for
+from services.calc.domain.run import RunRecord, rebates_received_other, run_id_for
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,7 @@ async def create_run(order: CreateRun, grant: Grant, deps: CalcDeps) -> RunRecor
         "itr_request_id": order.itr_request_id,
         "claims_snapshot_id": snapshot.snapshot_id,
         "created_at": deps.clock().isoformat(timespec="seconds"),
+        "rebates_received_other": rebates_received_other(packet, rebate_evidence),
     }
     record = RunRecord(run_id, scope.scope_hash, scope.client_id, result["readiness"], scope.canonical_json().decode(),
                        render(result), lineage)

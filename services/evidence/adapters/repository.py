@@ -47,6 +47,13 @@ class SqlPacketRepository:
             current = db.scalar(select(func.max(tables.packets.c.version)).where(tables.packets.c.packet_id == packet_id))
         return (current or 0) + 1
 
+    def version_of(self, packet_id: str, version: int) -> StoredPacket | None:
+        """Exactly that version, in force or not: versions are appended, never removed."""
+        t = tables.packets
+        with self.engine.connect() as db:
+            row = db.execute(select(t).where((t.c.packet_id == packet_id) & (t.c.version == version))).first()
+        return StoredPacket(**row._mapping) if row else None
+
     def in_force(self, kind: str | None = None, client_id: str | None = None, pbm_id: str | None = None) -> list[StoredPacket]:
         """The newest version of every packet matching the filters, ordered by packet id."""
         t = tables.packets

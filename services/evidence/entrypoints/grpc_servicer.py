@@ -69,7 +69,7 @@ class EvidenceServicer(evidence_pb2_grpc.EvidenceServiceServicer):
 
     async def GetPacket(self, request, context):
         packet = await asyncio.to_thread(handlers.packet_granted, request.packet_id, request.client_id,
-                                         current_grant(), self.packets)
+                                         current_grant(), self.packets, request.version)
         return (await asyncio.to_thread(self._with_documents, [packet]))[0]
 
     async def GetDocument(self, request, context):

@@ -139,9 +139,14 @@ def list_packets(packets: SqlPacketRepository, client_id: str, pbm_id: str) -> l
     return packets.in_force(client_id=client_id, pbm_id=pbm_id or None)
 
 
-def get_packet(packet_id: str, client_id: str, packets: SqlPacketRepository) -> StoredPacket:
-    """A packet in force of that client; another client's packet is as absent as a packet that does not exist."""
-    found = [p for p in list_packets(packets, client_id, "") if p.packet_id == packet_id]
+def get_packet(packet_id: str, client_id: str, packets: SqlPacketRepository, version: int = 0) -> StoredPacket:
+    """A packet in force of that client, or exactly `version` of it (a run's lineage names the version it used);
+    another client's packet is as absent as a packet that does not exist."""
+    if version:
+        exact = packets.version_of(packet_id, version)
+        found = [exact] if exact is not None and client_id and exact.client_id == client_id else []
+    else:
+        found = [p for p in list_packets(packets, client_id, "") if p.packet_id == packet_id]
     if not found:
         raise _packet_not_found(packet_id, client_id)
     return found[0]
@@ -188,9 +193,10 @@ def list_granted(client_id: str, pbm_id: str, grant: Grant, packets: SqlPacketRe
     return list_packets(packets, client_id, pbm_id)
 
 
-def packet_granted(packet_id: str, client_id: str, grant: Grant, packets: SqlPacketRepository) -> StoredPacket:
+def packet_granted(packet_id: str, client_id: str, grant: Grant, packets: SqlPacketRepository,
+                   version: int = 0) -> StoredPacket:
     _packet_inside(grant, packet_id, client_id)
-    return get_packet(packet_id, client_id, packets)
+    return get_packet(packet_id, client_id, packets, version)
 
 
 def document_granted(packet_id: str, client_id: str, grant: Grant, packets: SqlPacketRepository) -> Document:

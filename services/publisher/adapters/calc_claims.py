@@ -13,9 +13,17 @@ from pathlib import Path
 import grpc
 
 from leaf.calc.v1 import calc_pb2
+from runtime.claim_reasons import REASON_CELLS
 from runtime.clients import call, domain_error_of
 from runtime.errors import Internal
-from services.publisher.domain.extract import DATE_TEXT, DECIMAL_TEXT, EXTRACT_CSV, ExtractWriter, WrittenExtract
+from services.publisher.domain.extract import (
+    DATE_TEXT,
+    DECIMAL_TEXT,
+    EXTRACT_CSV,
+    ExtractWriter,
+    FindingsSink,
+    WrittenExtract,
+)
 from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.run_context import RejectedRow
 
@@ -24,19 +32,20 @@ READ_RETRIES = 2  # reads of a stored run are idempotent
 
 
 async def spool_run_claims(calc_stub, run_id: str, pseudonymize: Callable[[str], str], folder: Path,
-                           check: ContractCheck) -> WrittenExtract:
-    """Consume calc's StreamRunClaims into `folder`/extract.csv, checking each row; a calc error (run_not_found,
-    claims_snapshot_expired) comes back as the domain error it was."""
+                           check: ContractCheck, gather: FindingsSink) -> WrittenExtract:
+    """Consume calc's StreamRunClaims into `folder`/extract.csv, checking each row and gathering the claim
+    findings from it as it passes; a calc error (run_not_found, claims_snapshot_expired) comes back as the
+    domain error it was."""
     path = folder / EXTRACT_CSV
     with path.open("w", newline="", encoding="utf-8") as out:
-        writer = ExtractWriter(out, check)
+        writer = ExtractWriter(out, check, gather=gather)
         try:
             async for batch in calc_stub.StreamRunClaims(calc_pb2.StreamRunClaimsRequest(run_id=run_id)):
                 for claim in batch.claims:
                     writer.write(_cells(run_id, claim, pseudonymize))
         except grpc.aio.AioRpcError as exc:
             raise domain_error_of(exc) from None
-    return WrittenExtract(path, writer.rows)
+    return WrittenExtract(path, writer.rows, gather.findings())
 
 
 def _cells(run_id: str, c: calc_pb2.NettedClaim, pseudonymize: Callable[[str], str]) -> list[str]:
@@ -45,12 +54,21 @@ def _cells(run_id: str, c: calc_pb2.NettedClaim, pseudonymize: Callable[[str], s
             _shaped(DATE_TEXT, c.fill_date), c.ndc, c.drug_name, c.channel, c.brand_generic, c.basis_of_cost,
             "Y" if c.compound else "N", str(c.days_supply),
             *(_shaped(DECIMAL_TEXT, text) for text in (c.quantity, c.awp_unit_price, c.awp_ext, c.ingredient_cost_paid,
-                                                       c.dispensing_fee_paid))]
+                                                       c.dispensing_fee_paid)),
+            *(_reason(text) for text in (c.awp_discount_excluded, c.dispensing_fee_excluded, c.rebate_excluded,
+                                         c.repricing_excluded))]
 
 
 def _shaped(shape, text: str) -> str:
     if shape.fullmatch(text) is None:  # calc's own store would never give this: not the caller's fault
         raise Internal("run_claims_malformed", "calc sent a claim amount or day that is not a plain decimal or date")
+    return text
+
+
+def _reason(text: str) -> str:
+    """A per-formula cell from the closed set, so the extract shows no text of calc's that no rule has seen."""
+    if text not in REASON_CELLS:
+        raise Internal("run_claims_malformed", "calc sent a claim's exclusion reason outside the registry's codes")
     return text
 
 

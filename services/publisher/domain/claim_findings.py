@@ -15,6 +15,9 @@ from datetime import date
 from decimal import Decimal
 
 Bucket = tuple[str, str]   # (channel, brand_generic)
+# Suspect claims kept for listing (in row order); every one is counted. A workbook lists 10,000 rows comfortably,
+# and a run with more has a data problem no longer list would explain better.
+SUSPECT_CHANNEL_LISTED = 10_000
 
 
 @dataclass(frozen=True)
@@ -53,5 +56,12 @@ class ClaimFindings:
     unguaranteed: tuple[BucketSpend, ...] = ()
     suspect_channel: tuple[SuspectClaim, ...] = ()    # in row order, at most `suspect_channel_listed` of them
     suspect_channel_count: int = 0                    # all of them (equals data_quality.suspect_channel)
-    # formula_id → bucket → distinct members among the formula's eligible claims of that bucket
+    # formula_id → bucket → distinct members among the formula's eligible claims of that bucket: rebate_guarantee
+    # (each channel's B bucket) and repricing_savings (each proposal term bucket), when the run has the formula
     eligible_members: dict[str, dict[Bucket, int]] = field(default_factory=dict)
+    suspect_channel_listed: int = SUSPECT_CHANNEL_LISTED   # the most `suspect_channel` holds
+
+    @property
+    def suspect_channel_unlisted(self) -> int:
+        """Suspect claims counted but not listed (past `suspect_channel_listed`)."""
+        return self.suspect_channel_count - len(self.suspect_channel)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
+from services.publisher.domain.claim_findings_pass import FindingsPass, gathered_from
 from services.publisher.domain.dashboard import Table, dashboard_tables, to_csv
 from services.publisher.domain.extract import EXTRACT_CSV, WrittenExtract, write_extract
 from services.publisher.domain.extract_files import write_json_and_parquet
@@ -65,11 +66,14 @@ def render_pdf_here(context: RunContext, path: Path) -> Callable[[], None]:
 def deliverables(context: RunContext, folder: Path, *, check: ContractCheck | None = None,
                  extract: WrittenExtract | None = None,
                  workbook_extract_max_rows: int = WORKBOOK_EXTRACT_MAX_ROWS,
-                 start_pdf: Callable[[RunContext, Path], Callable[[], None]] = render_pdf_here) -> Deliverables:
+                 start_pdf: Callable[[RunContext, Path], Callable[[], None]] = render_pdf_here,
+                 progress: Callable[[str, str], None] = lambda step, summary: None) -> Deliverables:
     """Render every artifact of the run into `folder`; raises PresentationRefused if the contract refuses any.
 
     `extract`: the run's extract.csv if it was already written (and checked) while the claims arrived, with
-    `check` the contract that saw it; else it is written here from the context's claims.
+    `check` the contract that saw it; else it is written here from the context's claims. Either way every renderer
+    gets the context with the claim findings gathered in that pass (`RunContext.findings`). `progress(step, summary)`
+    hears of each step as it finishes (`leaf report` prints them).
     """
     check = check or ContractCheck()
     files: list[ArtifactFile] = []
@@ -80,6 +84,11 @@ def deliverables(context: RunContext, folder: Path, *, check: ContractCheck | No
         files.append(ArtifactFile(name, content_type, path))
         return path
 
+    # The one pass over the claims comes first: it writes extract.csv and gathers the claim findings (unguaranteed
+    # buckets, suspect claims, eligible members) the dashboard tables, the PDF and the workbook all show.
+    extract = extract or write_extract(context.claims(), folder / EXTRACT_CSV, check, FindingsPass(context.result))
+    context = replace(context, findings=extract.findings or gathered_from(extract.claims(), context.result))
+    progress("extract", f"{extract.rows:,} claim rows written to {EXTRACT_CSV}")
     check.document(RUN_JSON, run_document(context))
     add(RUN_JSON, "application/json").write_bytes(run_json(context))
     # Suppression looks at every table at once: a bucket hidden in one must be hidden in all.
@@ -88,7 +97,7 @@ def deliverables(context: RunContext, folder: Path, *, check: ContractCheck | No
         check_table(check, f"dashboard/{table.name}.csv", table)
         add(f"dashboard/{table.name}.csv", "text/csv").write_bytes(to_csv(table))
         add(f"dashboard/{table.name}.json", "application/json").write_bytes(table_json(table))
-    extract = extract or write_extract(context.claims(), folder / EXTRACT_CSV, check)
+    progress("dashboard", f"{len(tables)} tables")
     files.append(ArtifactFile(EXTRACT_CSV, "text/csv", extract.path))
     write_json_and_parquet(extract.path, extract.rows, add(EXTRACT_JSON, "application/json"),
                            add(EXTRACT_PARQUET, PARQUET))
@@ -98,6 +107,7 @@ def deliverables(context: RunContext, folder: Path, *, check: ContractCheck | No
     pdf_done = start_pdf(context, add(PDF, "application/pdf"))
     try:
         write_workbook(replace(context, claims=extract.claims), add(WORKBOOK, XLSX), extract=plan, check=check)
+        progress("workbook", f"{WORKBOOK} written")
     finally:
         pdf_done()  # never leave a render writing into a folder its caller is about to remove
     for artifact in files:

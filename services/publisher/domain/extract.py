@@ -16,11 +16,20 @@ from dataclasses import astuple, dataclass, fields
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
+from services.publisher.domain.claim_findings import ClaimFindings
 from services.publisher.domain.presentation_contract import NAME_LENGTH, ContractCheck
 
 EXTRACT_CSV = "extract.csv"
+
+
+class FindingsSink(Protocol):
+    """What gathers the claim findings from the rows as they are written (claim_findings_pass.FindingsPass)."""
+
+    def add(self, cells: list[str]) -> None: ...
+
+    def findings(self) -> ClaimFindings: ...
 PSEUDONYM_PREFIX = "mk_"  # never shaped like a member id (the contract refuses `M` + digits)
 
 
@@ -47,10 +56,17 @@ class ExtractRow:
     awp_ext: Decimal    # round2(awp_unit_price × quantity), as every formula uses it
     ingredient_cost_paid: Decimal
     dispensing_fee_paid: Decimal
+    # Per formula, why it left the claim out (runtime/claim_reasons.py): "" counted, a reason code excluded,
+    # "n/a" not looked at. Summing the "" rows of a bucket gives that formula's bucket in the result.
+    awp_discount_excluded: str
+    dispensing_fee_excluded: str
+    rebate_excluded: str
+    repricing_excluded: str
 
 
 EXTRACT_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ExtractRow))
 MONEY_COLUMNS = ("awp_ext", "ingredient_cost_paid", "dispensing_fee_paid")
+REASON_COLUMNS = ("awp_discount_excluded", "dispensing_fee_excluded", "rebate_excluded", "repricing_excluded")
 
 
 class Pseudonymizer:
@@ -91,9 +107,11 @@ class ExtractWriter:
     the first row, as the rest of the row's shape is fixed by the publisher.
     """
 
-    def __init__(self, out: IO[str], check: ContractCheck, artifact: str = EXTRACT_CSV) -> None:
+    def __init__(self, out: IO[str], check: ContractCheck, artifact: str = EXTRACT_CSV,
+                 gather: FindingsSink | None = None) -> None:
         self._writer = csv.writer(out, lineterminator="\r\n")
         self._check, self._artifact = check, artifact
+        self._gather = gather   # sees every row as written: the claim findings are gathered in this same pass
         self._checked = [(EXTRACT_COLUMNS.index(c), c) for c in TEXT_COLUMNS]
         self.rows = 0
         check.header(artifact, EXTRACT_COLUMNS)
@@ -108,6 +126,8 @@ class ExtractWriter:
                 self._check.value(self._artifact, f"row {self.rows}, column {column}", text, key=column,
                                   is_name=len(text) <= NAME_LENGTH)  # the workbook shows it as a lone cell
         self._writer.writerow(cells)
+        if self._gather is not None:
+            self._gather.add(cells)
 
 
 def write_csv(rows: Iterable[ExtractRow], out: IO[str]) -> None:
@@ -137,28 +157,32 @@ def read_extract(source: IO[str]) -> Iterator[ExtractRow]:
 
 @dataclass(frozen=True)
 class WrittenExtract:
-    """extract.csv, its rows checked by the contract as they were written (by `write_extract` or calc's stream)."""
+    """extract.csv, its rows checked by the contract as they were written (by `write_extract` or calc's stream),
+    and the claim findings gathered in the same pass (None when nothing gathered them)."""
 
     path: Path
     rows: int
+    findings: ClaimFindings | None = None
 
     def claims(self) -> Iterator[ExtractRow]:
         with self.path.open(newline="", encoding="utf-8") as source:
             yield from read_extract(source)
 
 
-def write_extract(rows: Iterable[ExtractRow], path: Path, check: ContractCheck) -> WrittenExtract:
+def write_extract(rows: Iterable[ExtractRow], path: Path, check: ContractCheck,
+                  gather: FindingsSink | None = None) -> WrittenExtract:
     with path.open("w", newline="", encoding="utf-8") as out:
-        writer = ExtractWriter(out, check)
+        writer = ExtractWriter(out, check, gather=gather)
         for row in rows:
             writer.write(cells_of(row))
-    return WrittenExtract(path, writer.rows)
+    return WrittenExtract(path, writer.rows, gather.findings() if gather is not None else None)
 
 
-def rows_of(run_id: str, claims: Iterable, pseudonym: Pseudonymizer) -> Iterator[ExtractRow]:
-    """Extract rows from calc's claim lines (the NettedClaim fields: amounts at their places, awp_ext computed)."""
-    for c in claims:
+def rows_of(run_id: str, judged: Iterable[tuple[Any, tuple[str, ...]]], pseudonym: Pseudonymizer) -> Iterator[ExtractRow]:
+    """Extract rows from calc's claim lines, each with its reasons per formula (REASON_COLUMNS' order): the
+    NettedClaim fields, amounts at their places, awp_ext computed."""
+    for c, reasons in judged:
         yield ExtractRow(
             run_id, c.row, c.claim_id, pseudonym(c.member_id), c.tpa_id, c.group_id, c.fill_date, c.ndc, c.drug_name,
             c.channel, c.brand_generic, c.basis_of_cost, c.compound, c.days_supply, c.quantity, c.awp_unit_price,
-            c.awp_ext, c.ingredient_cost_paid, c.dispensing_fee_paid)
+            c.awp_ext, c.ingredient_cost_paid, c.dispensing_fee_paid, *reasons)

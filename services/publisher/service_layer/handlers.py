@@ -18,6 +18,7 @@ from services.publisher.adapters.lease import SqlLease
 from services.publisher.adapters.repository import SqlPublicationRepository
 from services.publisher.adapters.scope_entitlements import ScopeEntitlements
 from services.publisher.domain.artifacts import StoredArtifact
+from services.publisher.domain.claim_findings_pass import FindingsPass
 from services.publisher.domain.dashboard import Table
 from services.publisher.domain.domo_plan import DomoTarget
 from services.publisher.domain.extract import Pseudonymizer, WrittenExtract
@@ -80,12 +81,15 @@ async def publish_run(run_id: str, grant: Grant, deps: PublisherDeps) -> Publica
     if not grant.covers_scope(scope):  # calc checked already; what is published is checked here again
         raise NotFound("run_not_found", f"no run {run_id!r}")
     rejects = await run_rejects(deps.calc, run_id)
+    names = await deps.scope.names_of(scope)
     pseudonym = Pseudonymizer(deps.pseudonym_secret, scope.client_id)
     # Every artifact is rendered into scratch files (streamed, checked as produced), then streamed into the store.
     with tempfile.TemporaryDirectory(prefix="leaf-publish-") as scratch:
         check = ContractCheck()
-        extract = await spool_run_claims(deps.calc, run_id, pseudonym, Path(scratch), check)
-        context = RunContext(run_id, run.result, run.lineage, rejects, extract.claims)
+        # The claims are written and their findings gathered as they arrive: the one pass over them.
+        extract = await spool_run_claims(deps.calc, run_id, pseudonym, Path(scratch), check, FindingsPass(run.result))
+        context = RunContext(run_id, run.result, run.lineage, rejects, extract.claims, names=names,
+                             findings=extract.findings)
         # Composed before rendering: the PDF cover and the workbook Summary show it; its entry joins the lineage.
         context = await asyncio.to_thread(narrated, context, deps.narrative)
         built = await asyncio.to_thread(_deliverables, context, Path(scratch), check, extract, deps.start_pdf,

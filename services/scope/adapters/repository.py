@@ -20,6 +20,8 @@ class SqlRegistryRepository:
                               for r in db.execute(select(tables.clients).order_by("client_id"))),
                 pbm_ids=frozenset(db.scalars(select(tables.pbms.c.pbm_id))),
                 tpa_ids=frozenset(db.scalars(select(tables.tpas.c.tpa_id))),
+                pbm_names={r.pbm_id: r.name for r in db.execute(select(tables.pbms))},
+                tpa_names={r.tpa_id: r.name for r in db.execute(select(tables.tpas))},
                 plans=tuple(Plan(r.client_id, r.pbm_id, r.tpa_id, r.valid_from, r.valid_to)
                             for r in db.execute(select(tables.plans).order_by("client_id", "valid_from", "pbm_id"))),
                 groups=tuple(Group(r.group_id, r.client_id, r.tpa_id, r.name, r.valid_from, r.valid_to)

@@ -43,6 +43,8 @@ class Registry:
     tpa_ids: frozenset[str] = field(default_factory=frozenset)
     plans: tuple[Plan, ...] = ()
     groups: tuple[Group, ...] = ()
+    pbm_names: dict[str, str] = field(default_factory=dict)   # pbm_id → display name
+    tpa_names: dict[str, str] = field(default_factory=dict)
 
     def group(self, group_id: str) -> Group | None:
         return next((g for g in self.groups if g.group_id == group_id), None)
@@ -79,4 +81,6 @@ def registry_from_document(document: dict) -> Registry:
                     for p in document["plans"]),
         groups=tuple(Group(g["group_id"], g["client_id"], g["tpa_id"], g["name"], day(g["valid_from"]), day(g["valid_to"]))
                      for g in document["groups"]),
+        pbm_names={p["pbm_id"]: p["name"] for p in document["pbms"] if p.get("name")},
+        tpa_names={t["tpa_id"]: t["name"] for t in document["tpas"] if t.get("name")},
     )

@@ -11,6 +11,7 @@ from runtime.identity_guard import current_identity
 from services.scope.adapters.entitlements import SqlEntitlementRepository
 from services.scope.adapters.repository import SqlRegistryRepository
 from services.scope.domain.entitlements import Entitlement, GrantEntitlement, RevokeEntitlement, may_read_entitlements
+from services.scope.domain.names import DescribeScope
 from services.scope.domain.resolution import ResolveScope
 from services.scope.service_layer import entitlements as rights
 from services.scope.service_layer import handlers
@@ -79,3 +80,11 @@ class ScopeServicer(scope_pb2_grpc.ScopeServiceServicer):
         issued = await asyncio.to_thread(rights.issue_scope_grant, order, self.entitlements, self.keys, self.grant_ttl)
         return scope_pb2.ScopeGrant(token=issued.token, key_id=issued.kid, expires_at=issued.expires_at.isoformat(),
                                     scope=scope_to_proto(issued.scope) if issued.scope else None)
+
+    async def DescribeScope(self, request, context):
+        order = DescribeScope(request.client_id, request.pbm_id, request.tpa_id if request.HasField("tpa_id") else None,
+                              tuple(request.group_ids))
+        names = await asyncio.to_thread(handlers.describe_scope, order, self.registry, self.entitlements,
+                                        current_identity().principals)
+        return scope_pb2.ScopeNames(client_name=names.client or "", pbm_name=names.pbm or "", tpa_name=names.tpa or "",
+                                    groups=[scope_pb2.GroupName(group_id=g, name=n) for g, n in names.groups])

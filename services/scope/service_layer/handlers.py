@@ -5,7 +5,8 @@ from collections.abc import Sequence
 
 from services.scope.adapters.entitlements import SqlEntitlementRepository
 from services.scope.adapters.repository import SqlRegistryRepository
-from services.scope.domain.entitlements import entitled_areas
+from services.scope.domain.entitlements import entitled_areas, entitled_groups
+from services.scope.domain.names import DescribeScope, ScopeNames, describe
 from services.scope.domain.registry import Client, Registry
 from services.scope.domain.resolution import Resolution, ResolveScope, resolve
 
@@ -30,3 +31,10 @@ def resolve_scope(order: ResolveScope, registry: SqlRegistryRepository, entitlem
 def list_clients(registry: SqlRegistryRepository, entitlements: SqlEntitlementRepository,
                  principals: Sequence[str]) -> tuple[Client, ...]:
     return visible_registry(registry, entitlements, principals).clients
+
+
+def describe_scope(order: DescribeScope, registry: SqlRegistryRepository, entitlements: SqlEntitlementRepository,
+                   principals: Sequence[str]) -> ScopeNames:
+    """The names of a scope's ids, for a client the caller's principals are entitled to (else scope_not_found)."""
+    named = list(principals)
+    return describe(order, registry.load(), entitled_groups(named, order.client_id, entitlements.list(named)))

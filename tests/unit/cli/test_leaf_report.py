@@ -76,3 +76,26 @@ def test_input_errors_exit_2_like_leaf_calc(claims, tmp_path):
     done = leaf("report", "--claims", str(tmp_path / "missing.csv"), "--contract", str(FOLDER / "contract-2025.packet.json"),
                 *SCOPE, "--out", str(tmp_path / "out"))
     assert done.returncode == 2 and done.stderr.startswith(b"leaf report: bad_input:claims")
+
+
+def test_progress_on_stderr_and_names_from_the_local_registry_or_ids_alone(claims, tmp_path):
+    """Each step is a line on stderr (stdout stays the folder); names come from the scope registry loaded under
+    LEAF_HOME, and without one the deliverables show ids alone (never the demo's names for a real client's id)."""
+    inputs = ["--claims", str(claims), "--contract", str(FOLDER / "contract-2025.packet.json"), *SCOPE]
+    bare = leaf("report", *inputs, "--out", str(tmp_path / "bare"))
+    assert bare.returncode == 0 and bare.stdout.decode().strip() == str(tmp_path / "bare")
+    lines = bare.stderr.decode().splitlines()
+    assert [line.split(":")[1].strip() for line in lines] == ["claims read", "calc", "names", "extract", "dashboard",
+                                                              "PDF", "workbook"]
+    assert lines[0].startswith("leaf report: claims read: 3,000 rows") and "ids only" in lines[2]
+    rows = sum(1 for _ in csv.reader(io.StringIO((tmp_path / "bare" / "extract.csv").read_text()))) - 1
+    assert f"extract: {rows:,} claim rows written" in lines[3]
+
+    from demo import load_registry
+    from runtime.home import sqlite_url
+    from services.scope.bootstrap import open_registry
+
+    open_registry(sqlite_url("scope")).replace(load_registry())   # what `leaf demo` loads
+    named = leaf("report", *inputs, "--out", str(tmp_path / "named"))
+    assert "names: Acme Manufacturing (C001), Meridian Rx Solutions (PBM_A); from the local scope registry" \
+        in named.stderr.decode()
