@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import insert
 
 from demo.generator import generate_claims
+from demo.itr_export import build_export, write_export
 from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from leaf.common.v1 import common_pb2
 from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
@@ -72,7 +73,10 @@ async def whole_mesh(folder):
              "system_modstamp": "2026-01-01T00:00:00Z"} for n, (rid, client, groups) in enumerate(REQUESTS)])
     async with contextlib.AsyncExitStack() as stack:
         mesh = await stack.enter_async_context(publishing_mesh(folder))
-        mesh["itr"] = await stack.enter_async_context(running(itr_bootstrap(ItrSettings(LEAF_ITR_DB_URL=itr_url))))
+        # An export with no requests: a sync here is served, and leaves the seeded mirror as it is.
+        empty_export = write_export(folder / "itr_export", build_export(requests=0))
+        mesh["itr"] = await stack.enter_async_context(running(itr_bootstrap(ItrSettings(
+            LEAF_ITR_DB_URL=itr_url, LEAF_ITR_EXPORT_DIR=str(empty_export)))))
         mesh["tasks"] = await stack.enter_async_context(running(tasks_bootstrap(
             TasksSettings(LEAF_TASKS_DB_URL=f"sqlite:///{folder / 'tasks.sqlite'}"))))
         stubs = {}
@@ -171,9 +175,9 @@ def guarded_calls(stubs, run, task):
             itr_pb2.ListRequestsRequest(client_id="C001"), metadata=md), "read", "client_not_found"),
         ("/leaf.itr.v1.ItrService/GetBundle", lambda md: itr.GetBundle(
             itr_pb2.GetBundleRequest(request_id=REQUESTS[0][0]), metadata=md), "read", "request_not_found"),
-        # Not implemented yet, but already guarded.
+        # An operator's: the mirror holds every client's requests (the caller's identity made an operator's).
         ("/leaf.itr.v1.ItrService/SyncRequests", lambda md: itr.SyncRequests(itr_pb2.SyncRequestsRequest(),
-                                                                            metadata=md), None, None),
+                                                                            metadata=as_operator(md)), "read", None),
         ("/leaf.tasks.v1.TasksService/SubmitTask", lambda md: tasks.SubmitTask(tasks_pb2.SubmitTaskRequest(
             kind="compute_run", payload_json=json.dumps({"scope": C001.canonical()})), metadata=md),
          "exact", "scope_not_found"),

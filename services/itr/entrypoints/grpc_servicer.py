@@ -1,16 +1,25 @@
-"""ItrService over gRPC: list mirrored requests and their bundles (the sync itself arrives with the ITR issue)."""
+"""ItrService over gRPC: translate, call the use case, translate back. Every method runs under a verified identity
+(runtime/identity_guard.py) and a scope grant (runtime/grant_guard.py)."""
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from collections.abc import Callable
 
 from leaf.itr.v1 import itr_pb2, itr_pb2_grpc
+from runtime.errors import Refused
 from runtime.grant_guard import current_grant
+from runtime.identity_guard import current_identity
 from services.itr.adapters.mirror import SqlRequestMirror
+from services.itr.adapters.mirror_store import SqlMirrorStore
 from services.itr.service_layer import requests
+from services.itr.service_layer.ports import RecordSource
+from services.itr.service_layer.sync import SyncOptions, sync_requests
 
 TEXT_FIELDS = ("request_id", "name", "subject", "status", "priority", "client_id", "pbm_id", "tpa_id",
                "period_start", "period_end")
+log = logging.getLogger(__name__)
 
 
 def request_to_proto(row: dict) -> itr_pb2.ItRequest:
@@ -20,8 +29,20 @@ def request_to_proto(row: dict) -> itr_pb2.ItRequest:
 
 
 class ItrServicer(itr_pb2_grpc.ItrServiceServicer):
-    def __init__(self, mirror: SqlRequestMirror) -> None:
-        self.mirror = mirror
+    def __init__(self, mirror: SqlRequestMirror, store: SqlMirrorStore, source: Callable[[], RecordSource],
+                 options: SyncOptions) -> None:
+        self.mirror, self.store, self.source, self.options = mirror, store, source, options
+        self.syncing = asyncio.Lock()  # one sync at a time per replica; the store is safe with several anyway
+
+    async def SyncRequests(self, request, context):
+        # The mirror holds every client's requests: only an operator may refresh it (the itr_sync kind agrees).
+        if not current_identity().operator:
+            raise Refused("operator_only", "syncing the ITR mirror needs an operator identity")
+        async with self.syncing:
+            summary = await asyncio.to_thread(lambda: sync_requests(self.source(), self.store, self.options))
+        for flag in summary.flagged:
+            log.warning("itr data quality: %s %s %s", flag["stream"], flag["record_id"], flag["rule"])
+        return itr_pb2.SyncSummary(**summary.as_json())
 
     async def ListRequests(self, request, context):
         rows = await asyncio.to_thread(requests.list_requests, request.client_id, request.status, current_grant(),

@@ -1,0 +1,36 @@
+"""`leaf itr sync|bundle`: the ITR mirror in-process on its own database (itr.md 3), as an operator at that machine.
+
+`sync` runs the same use case as the itr service's SyncRequests (which a lane worker calls for an `itr_sync` task),
+from Salesforce as configured, the configured local export, or `--export DIR`.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+from runtime.errors import DomainError
+from runtime.settings import load_settings
+from services.itr.adapters.mirror_store import SqlMirrorStore
+from services.itr.bootstrap import MirrorSettings, open_mirror
+from services.itr.service_layer.sync import sync_requests
+
+
+def register(commands) -> None:
+    itr = commands.add_parser("itr", help="the Salesforce IT request mirror").add_subparsers(dest="action", required=True)
+    sync = itr.add_parser("sync", help="mirror requests incrementally; prints the counts written as JSON")
+    sync.add_argument("--export", metavar="DIR", help="a local export folder (<ObjectName>.json per object)")
+    sync.set_defaults(handler=handle_sync)
+
+
+def handle_sync(args) -> int:
+    settings = load_settings(MirrorSettings)
+    try:
+        source = settings.record_source(args.export)
+        summary = sync_requests(source, SqlMirrorStore(open_mirror(settings.LEAF_ITR_DB_URL)), settings.sync_options())
+    except DomainError as err:
+        print(f"leaf itr sync: {err.code}: {err.message}", file=sys.stderr)
+        return 2
+    for flag in summary.flagged:  # the bad records: mirrored with their flag, never dropped
+        print(f"flagged: {flag['stream']} {flag['record_id']} {flag['rule']} {flag['detail']}".rstrip(), file=sys.stderr)
+    print(json.dumps(summary.as_json(), indent=2))
+    return 0
