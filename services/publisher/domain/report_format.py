@@ -13,6 +13,17 @@ TEXT_FIELDS = frozenset(("channel", "brand_generic"))
 # The one figure the executive summary shows for each formula.
 HEADLINE = {"awp_discount_guarantee": "shortfall", "dispensing_fee_guarantee": "shortfall",
             "rebate_guarantee": "shortfall", "generic_dispensing_rate": "gdr", "repricing_savings": "total_savings"}
+# Column headings as a reader reads them: one word for one result field in every table of the report.
+FIELD_TITLES = {"claims": "Claims", "members": "Members", "awp": "AWP", "ingredient_cost": "Ingredient cost paid",
+                "actual_discount": "Actual discount", "guaranteed_discount": "Guaranteed discount",
+                "guaranteed_cost": "Guaranteed cost", "variance": "Variance", "fees": "Fees paid",
+                "dispensing_fee": "Guaranteed fee per claim", "guaranteed_fees": "Guaranteed fees",
+                "brand_claims": "Brand claims", "rebate_per_claim": "Guaranteed rebate per claim",
+                "guaranteed": "Guaranteed rebates", "received": "Rebates received",
+                "current_cost": "Current cost", "proposed_cost": "Proposed cost", "savings": "Savings",
+                "generic_claims": "Generic claims", "gdr": "Generic dispensing rate", "shortfall": "Shortfall",
+                "total_savings": "Total savings", "received_other": "Rebates received without a guarantee",
+                "variance_total": "Variance total"}
 NOT_APPLICABLE = "n/a"  # a null the result keeps in a formula that is not blocked (actual_discount when awp = 0)
 _CENT, _BASIS_POINT = Decimal("0.01"), Decimal("0.01")
 

@@ -1,6 +1,8 @@
-"""The report's formula pages: executive summary, charts and one page per formula, each saying its status first.
+"""One section per formula, following each other: heading with its status, buckets, netting, charts, exclusions.
 
-A blocked formula shows why and what evidence is missing, and no number: not its aggregates, never a 0.00.
+A blocked formula shows why and what evidence would complete it, and no number: not its aggregates, never a 0.00.
+Sections flow one after another (a new page only when too little of the page is left for a heading and its table),
+so no page is left mostly empty.
 """
 from __future__ import annotations
 
@@ -8,129 +10,149 @@ import io
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from reportlab.platypus import Image, PageBreak, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import CondPageBreak, Image, Paragraph
 
-from runtime.sufficiency import EFFECT, EVIDENCE_RULES
+from runtime.sufficiency import AWP, BLOCKED, EFFECT, FEE, GDR, REBATE, REPRICING
+from runtime.words import EXCLUSION_SENTENCES, bucket_title, formula_title, reason_sentence
 from services.publisher.domain import report_charts
-from services.publisher.domain.report_charts import chart_title
-from services.publisher.domain.report_format import HEADLINE, count, percent
-from services.publisher.domain.report_pages import StatusMark
-from services.publisher.domain.report_tables import SHADE, STYLES, field_cell, figure, grid, status_word, text
+from services.publisher.domain.report_charts import SIZE_POINTS, chart_title
+from services.publisher.domain.report_format import FIELD_TITLES, count, field_text, money, percent
+from services.publisher.domain.report_netting import netting, rebate_reconciliation
+from services.publisher.domain.report_tables import STYLES, code, figure, grid, side_by_side, status_word, text
 from services.publisher.domain.run_context import RunContext
 
-WHEN = {reason: when for reason, _, _, when in EVIDENCE_RULES}
-# What would lift each blocking reason: the evidence (or data) the run is missing.
-MISSING = {"no_claims_in_scope": "netted claims in the scope",
-           "contract_evidence_missing": "a contract_packet for the scope",
-           "contract_period_gap": "a contract_packet whose effective window covers the scope window",
-           "rebate_evidence_missing": "rebate_evidence for the scope window",
-           "rebate_evidence_period_mismatch": "rebate_evidence for exactly the scope window",
-           "rebate_scope_partial": "a whole-client scope (rebates received are client-wide)"}
-SUMMARY_FIELDS = ("claims", "generic_claims", "gdr", "received_other", "shortfall", "total_savings")
-CHART_SIZE = (350, 217)
+WIDTH = 720.0                      # the body's width on a landscape letter page
+CHART_COLUMN = SIZE_POINTS[0] + 4
+TABLE_COLUMN = WIDTH - CHART_COLUMN
+# What would lift each blocking reason: the evidence (or data) the run is missing, in words.
+MISSING = {"no_claims_in_scope": "claims of the audit period in this scope",
+           "contract_evidence_missing": "the executed contract covering the audit period",
+           "contract_period_gap": "a contract whose effective dates cover the whole audit period",
+           "rebate_evidence_missing": "the PBM's rebate statement for the audit period",
+           "rebate_evidence_period_mismatch": "a rebate statement covering exactly the audit period",
+           "rebate_scope_partial": "an audit of the whole client (rebates are paid client-wide)"}
+COLUMNS = {AWP: ("claims", "members", "awp", "ingredient_cost", "actual_discount", "guaranteed_discount",
+                 "guaranteed_cost", "variance"),
+           FEE: ("claims", "members", "fees", "dispensing_fee", "guaranteed_fees", "variance"),
+           REBATE: ("brand_claims", "rebate_per_claim", "guaranteed", "received", "variance"),
+           REPRICING: ("claims", "current_cost", "proposed_cost", "savings")}
+HOW = {AWP: "Per channel and drug type: guaranteed cost = AWP x (1 - guaranteed discount); variance = ingredient "
+            "cost paid - guaranteed cost. A positive variance means the plan paid more than the contract allows.",
+       FEE: "Per channel and drug type: guaranteed fees = claims x guaranteed fee per claim; variance = fees paid - "
+            "guaranteed fees. A positive variance means the plan paid more than the contract allows.",
+       REBATE: "Per channel: guaranteed rebates = brand claims x guaranteed rebate per claim; variance = guaranteed - "
+               "received. A positive variance means the plan received less than the contract guarantees.",
+       GDR: "The share of netted claims filled with a generic drug (no claim is excluded).",
+       REPRICING: "A projection: what the same claims would have cost under the proposal's terms. It never "
+                  "changes the audit's status or the amount owed."}
+CHART_TITLES = {AWP: "AWP variance by channel and drug type ($; above 0 = owed to the plan)",
+                FEE: "Dispensing fee variance by channel and drug type ($; above 0 = owed to the plan)",
+                REBATE: "Rebate variance by channel ($; above 0 = owed to the plan)"}
+DISCOUNT_TITLE = "Discount off AWP by channel and drug type: actual vs guaranteed (%)"
 
 
-def heading(formula: dict) -> Paragraph:
-    return Paragraph(f"Formula: {formula['id']} (version {formula['version']}) - {status_word(formula['status'])}",
-                     STYLES["h1"])
+def formula_sections(context: RunContext) -> list:
+    flow: list = []
+    for formula in context.formulas:
+        # A new page only when the rest of this one cannot hold the heading and the section's first table or notice.
+        flow += [CondPageBreak(70 if formula["status"] == BLOCKED else 150), *heading(formula)]
+        if formula["status"] == BLOCKED:
+            flow += blocked(formula)
+        elif formula["id"] in (AWP, FEE):
+            flow += guarantee(formula)
+        elif formula["id"] == REBATE:
+            flow += rebate(formula, context.lineage)
+        elif formula["id"] == GDR:
+            flow += generic_rate(formula)
+        else:
+            flow += repricing(formula, context.result["inputs"].get("proposal_id"))
+    return flow
 
 
-def reasons_text(formula: dict) -> str:
-    return ", ".join(formula["reasons"]) or "none"
-
-
-def missing_evidence(formula: dict) -> list[str]:
-    return [MISSING[r] for r in formula["reasons"] if EFFECT.get(r) == "blocked" and r in MISSING]
-
-
-def summary(formulas: list[dict]) -> list:
-    """One row per formula: its status, reasons and headline figure (no figure when blocked)."""
-    rows, shades = [], {}
-    for index, formula in enumerate(formulas):
-        field = HEADLINE[formula["id"]]
-        shown = (text("no figure: blocked", "cell") if formula["status"] == "blocked"
-                 else field_cell(field, formula.get(field), formula["status"]))
-        rows.append([text(formula["id"], "cell"), text(str(formula["version"]), "cell"),
-                     Paragraph(status_word(formula["status"]), STYLES["cell"]), text(reasons_text(formula), "cell"),
-                     text(field, "cell"), shown])
-        shades[index] = formula["status"]
-    table = grid(["formula", "version", "status", "reasons", "headline", "figure"], rows,
-                 widths=[130, 45, 60, 250, 80, 120], shaded_rows=shades)
-    legend = Paragraph("A MODELED figure is an estimate on evidence that does not settle a guarantee; a BLOCKED "
-                       "formula lacks the evidence for any figure. Each formula's page gives its reasons.",
-                       STYLES["body"])
-    return [*(StatusMark(f["status"]) for f in formulas), Paragraph("Executive summary", STYLES["h1"]), table,
-            Spacer(0, 8), legend]
-
-
-def charts(context: RunContext) -> list:
-    """Four charts in a 2 x 2 grid; a blocked formula's chart is replaced by a notice saying why."""
-    awp, fee, gdr = (context.formula(i) for i in
-                     ("awp_discount_guarantee", "dispensing_fee_guarantee", "generic_dispensing_rate"))
-    gdr_title = "Generic dispensing rate"
-    if gdr is not None and gdr["gdr"] is not None:
-        gdr_title += f" {percent(Decimal(gdr['gdr']))}"
-    cells = [_chart(awp, "Actual vs guaranteed AWP discount by bucket", report_charts.discount_chart),
-             _chart(awp, "AWP variance by channel (above 0: plan overpaid)", report_charts.variance_chart),
-             _chart(fee, "Dispensing fee variance by channel (above 0: overpaid)", report_charts.variance_chart),
-             _chart(gdr, gdr_title, report_charts.gdr_chart)]
-    table = Table([cells[:2], cells[2:]], colWidths=[CHART_SIZE[0] + 10] * 2)
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("ALIGN", (0, 0), (-1, -1), "CENTER")]))
-    marks = [StatusMark(f["status"]) for f in (awp, fee, gdr) if f is not None]
-    return [*marks, Paragraph("Charts", STYLES["h1"]), table]
-
-
-def _chart(formula: dict | None, title: str, draw):
-    if formula is None:
-        return text(f"{title}: not computed in this run", "cell")
-    if formula["status"] == "blocked":
-        notice = Table([[Paragraph(f"<b>{escape(title)}</b>: {escape(formula['id'])} is {status_word('blocked')}: "
-                                   f"{escape(reasons_text(formula))}. No chart is drawn.", STYLES["body"])]],
-                       colWidths=[CHART_SIZE[0]], rowHeights=[CHART_SIZE[1]])
-        notice.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), SHADE["blocked"]),
-                                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
-        return notice
-    caption = Paragraph(f"<b>{escape(chart_title(title, formula['status']))}</b>", STYLES["body"])
-    return [caption, Image(io.BytesIO(draw(formula)), *CHART_SIZE)]
-
-
-def formula_page(formula: dict) -> list:
-    status = formula["status"]
-    flow = [StatusMark(status, watermark=True), heading(formula)]
-    if status == "blocked":
-        return flow + _blocked(formula)
+def heading(formula: dict) -> list:
+    title = escape(formula_title(formula["id"]))
+    projection = " (a projection, not an audit finding)" if formula["id"] == REPRICING else ""
+    flow = [Paragraph(f"{title} &mdash; {status_word(formula['status'])}{projection} "
+                      f"{code(formula['id'] + ' version ' + str(formula['version']))}", STYLES["h1"])]
     if formula["reasons"]:
-        flow.append(Paragraph(f"Reasons: {escape(reasons_text(formula))}", STYLES["body"]))
-    if "excluded" in formula:
-        flow += [Paragraph("Claims excluded, by reason", STYLES["h2"]),
-                 grid(list(formula["excluded"]), [[figure(count(n), status) for n in formula["excluded"].values()]],
-                      status)]
-    if formula.get("buckets"):
-        columns = list(dict.fromkeys(k for b in formula["buckets"] for k in b))
-        rows = [[field_cell(c, b.get(c), status) for c in columns] for b in formula["buckets"]]
-        flow += [Paragraph("Buckets", STYLES["h2"]), grid(columns, rows, status)]
-    totals = [f for f in SUMMARY_FIELDS if f in formula]
-    if totals:
-        flow += [Paragraph("Totals", STYLES["h2"]),
-                 grid(totals, [[field_cell(f, formula[f], status) for f in totals]], status)]
+        why = "; ".join(reason_sentence(r) for r in formula["reasons"])
+        flow.append(Paragraph(f"<b>Why {formula['status'].upper()}:</b> {escape(why)}. "
+                              f"{code(', '.join(formula['reasons']))}", STYLES["body"]))
+    if formula["status"] != BLOCKED:
+        flow.append(text(HOW[formula["id"]], "body"))
+    return flow
+
+
+def bucket_table(formula: dict) -> list:
+    columns = COLUMNS[formula["id"]]
+    status = formula["status"]
+    rows = [[text(bucket_title(b["channel"], b["brand_generic"]), "cell"),
+             *(figure(field_text(c, b.get(c)), status) for c in columns)] for b in formula["buckets"]]
+    first = 112.0
+    rest = (WIDTH - first) / len(columns)
+    return [grid(["Channel and drug type", *(FIELD_TITLES[c] for c in columns)], rows, status,
+                 widths=[first, *([rest] * len(columns))])]
+
+
+def chart(formula: dict, title: str, draw) -> list:
+    return [Paragraph(f"<b>{escape(chart_title(title, formula['status']))}</b>", STYLES["cell"]),
+            Image(io.BytesIO(draw(formula)), *SIZE_POINTS, kind="proportional")]
+
+
+def exclusions(formula: dict, width: float = WIDTH / 2) -> list:
+    """The claims the formula left out, by reason, in words (unguaranteed ones are listed under Audit findings)."""
+    rows = [[Paragraph(f"{escape(sentence_case(EXCLUSION_SENTENCES[reason]))} {code(reason)}", STYLES["cell"]),
+             figure(count(n), formula["status"])] for reason, n in formula["excluded"].items()]
+    return [Paragraph(f"Claims left out: {escape(formula_title(formula['id']))}", STYLES["h2"]),
+            grid(["Reason", "Claims"], rows, formula["status"], widths=[width * 0.8, width * 0.2])]
+
+
+def sentence_case(words: str) -> str:
+    """The first letter up, the rest as written ("no AWP price" → "No AWP price", never "No awp price")."""
+    return words[:1].upper() + words[1:]
+
+
+def guarantee(formula: dict) -> list:
+    """Buckets, then how they net to the shortfall (full width, right under them), then charts and exclusions."""
+    variance = chart(formula, CHART_TITLES[formula["id"]], report_charts.variance_chart)
+    flow = [*bucket_table(formula), *netting(formula, WIDTH)]
+    if formula["id"] == AWP:
+        discount = chart(formula, DISCOUNT_TITLE, report_charts.discount_chart)
+        return flow + [side_by_side(variance, discount, (WIDTH / 2, WIDTH / 2)), *exclusions(formula)]
+    return flow + [side_by_side(exclusions(formula, TABLE_COLUMN - 12), variance, (TABLE_COLUMN, CHART_COLUMN))]
+
+
+def rebate(formula: dict, lineage: dict) -> list:
+    return [*bucket_table(formula), *rebate_reconciliation(formula, lineage, WIDTH),
+            side_by_side(exclusions(formula, TABLE_COLUMN - 12),
+                         chart(formula, CHART_TITLES[REBATE], report_charts.variance_chart),
+                         (TABLE_COLUMN, CHART_COLUMN))]
+
+
+def generic_rate(formula: dict) -> list:
+    status = formula["status"]
+    fields = ("claims", "generic_claims", "gdr")
+    table = grid([FIELD_TITLES[f] for f in fields], [[figure(field_text(f, formula[f]), status) for f in fields]],
+                 status, widths=[(TABLE_COLUMN - 12) / 3] * 3)
+    rate = "" if formula["gdr"] is None else f" (generic dispensing rate {percent(Decimal(formula['gdr']))})"
+    return [side_by_side([table], chart(formula, f"Generic vs brand claims{rate}", report_charts.gdr_chart),
+                         (TABLE_COLUMN, CHART_COLUMN))]
+
+
+def repricing(formula: dict, proposal_id: str | None) -> list:
+    status = formula["status"]
+    flow = [text(f"Proposal {proposal_id}.", "body"), *bucket_table(formula),
+            grid([FIELD_TITLES["total_savings"]], [[figure(money(Decimal(formula["total_savings"])), status,
+                                                           "number_bold")]], status, widths=[160])]
     if formula.get("unpriced_buckets"):
-        unpriced = ", ".join(f"{b['channel']} {b['brand_generic']}" for b in formula["unpriced_buckets"])
-        flow.append(Paragraph(f"unpriced_buckets (no proposal term): {escape(unpriced)}", STYLES["body"]))
-    return flow
+        unpriced = ", ".join(bucket_title(b["channel"], b["brand_generic"]) for b in formula["unpriced_buckets"])
+        flow.append(text(f"Not priced (the proposal has no term for them): {unpriced}.", "body"))
+    return flow + exclusions(formula)
 
 
-def _blocked(formula: dict) -> list:
-    flow = [Paragraph(f"This formula is {status_word('blocked')}: no figure is shown.", STYLES["body"]),
-            Spacer(0, 6), Paragraph("Reasons", STYLES["h2"])]
-    flow += [Paragraph(f"<b>{escape(r)}</b>: {escape(WHEN.get(r, ''))}", STYLES["body"]) for r in formula["reasons"]]
-    missing = missing_evidence(formula)
+def blocked(formula: dict) -> list:
+    flow = [text("No figure is shown for this formula, not even its aggregates: the evidence does not support one.")]
+    missing = [MISSING[r] for r in formula["reasons"] if EFFECT.get(r) == BLOCKED and r in MISSING]
     if missing:
-        flow += [Paragraph("Missing evidence", STYLES["h2"]), *(text(m) for m in missing)]
-    return flow
-
-
-def formula_pages(formulas: list[dict]) -> list:
-    flow = []
-    for formula in formulas:
-        flow += [PageBreak(), *formula_page(formula)]
+        flow.append(text(f"What would complete it: {'; '.join(missing)}.", "body"))
     return flow

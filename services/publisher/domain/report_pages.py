@@ -1,40 +1,38 @@
-"""What every page of the run report carries: run_id and scope_hash, page X of Y, and a status watermark or banner.
+"""What every page of the run report carries: who and what was audited, the run's status band, page X of Y.
 
-The body never draws these: the page template's callbacks do, so no page can leave them out.
+The body never draws these: the page template's callback does, so no page can leave them out. The status band
+is the run's, on every page: a reader who opens page 7 of a modeled report still reads MODELED before any figure.
 """
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import landscape, letter
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable
 
 PAGE_SIZE = landscape(letter)  # bucket tables have up to ten columns, each may carry a MODELED label
 MARGIN = 36
+TOP_MARGIN = 58                # room for the header line and the status band above the body
 STATUS_COLORS = {"final": colors.HexColor("#1b7f3b"), "modeled": colors.HexColor("#b26a00"),
                  "blocked": colors.HexColor("#b3261e")}
 MODELED_SHADE = colors.HexColor("#fff1d6")
 BLOCKED_SHADE = colors.HexColor("#fbe1df")
+FINAL_SHADE = colors.HexColor("#e3f1e7")
+BAND_SHADE = {"final": FINAL_SHADE, "modeled": MODELED_SHADE, "blocked": BLOCKED_SHADE}
 
 
-class StatusMark(Flowable):
-    """Invisible: tells the page it sits on that it shows a modeled or blocked formula.
+@dataclass(frozen=True)
+class PageFrame:
+    """The words around every page's body."""
 
-    `watermark` asks for the diagonal word (a page given to one formula); otherwise the page gets a banner,
-    since a diagonal MODELED across a page that also shows final figures would blur which is which.
-    """
-
-    def __init__(self, status: str, watermark: bool = False) -> None:
-        super().__init__()
-        self.status, self.watermark = status, watermark
-        self.width = self.height = 0
-
-    def draw(self) -> None:
-        if self.status != "final":
-            self.canv.leaf_marks.append((self.status, self.watermark))
+    title: str        # "Pharmacy benefit audit - Acme Manufacturing (C001) / Meridian Rx Solutions (PBM_A) - …"
+    run_id: str
+    scope_hash: str
+    band: str         # the run's status in one line, e.g. "MODELED REPORT - figures marked MODELED are estimates …"
+    band_status: str  # final | modeled | blocked: the band's colour
 
 
 class ReportCanvas(Canvas):
@@ -47,7 +45,6 @@ class ReportCanvas(Canvas):
         # ReportLab seeds the document /ID with its own clock (SOURCE_DATE_EPOCH if set, else a fixed epoch when
         # invariant), before any page exists; reseeding it with the run's time leaves the run as its only input.
         self._doc.signature = hashlib.md5(b"a reportlab document " + stamp.encode(), usedforsecurity=False)
-        self.leaf_marks: list[tuple[str, bool]] = []
         self._pages: list[dict] = []
 
     def showPage(self) -> None:
@@ -67,48 +64,27 @@ class ReportCanvas(Canvas):
         self.drawRightString(PAGE_SIZE[0] - MARGIN, MARGIN / 2, f"Page {number} of {total}")
 
 
-def decorate(run_id: str, scope_hash: str, title: str):
-    """The onPage callback: a header naming the run and its scope on every page."""
+def decorate(frame: PageFrame):
+    """The onPage callback: header, status band and footer on every page."""
     def on_page(canvas: Canvas, doc) -> None:
         width, height = PAGE_SIZE
         canvas.saveState()
         canvas.setFont("Helvetica-Bold", 8)
-        canvas.drawString(MARGIN, height - MARGIN / 2 - 4, title)
-        canvas.setFont("Helvetica", 8)
-        canvas.drawRightString(width - MARGIN, height - MARGIN / 2 - 4, f"run_id {run_id}")
-        canvas.drawString(MARGIN, MARGIN / 2, f"scope_hash {scope_hash}")
-        canvas.setStrokeColor(colors.grey)
-        canvas.line(MARGIN, height - MARGIN + 6, width - MARGIN, height - MARGIN + 6)
+        canvas.drawString(MARGIN, height - 22, frame.title)
+        canvas.setFont("Helvetica", 7)
+        canvas.drawRightString(width - MARGIN, height - 22, f"run {frame.run_id}")
+        _band(canvas, frame)
+        canvas.setFont("Helvetica", 6.5)
+        canvas.setFillColor(colors.HexColor("#5f6b76"))
+        canvas.drawString(MARGIN, MARGIN / 2, f"scope hash {frame.scope_hash}")
         canvas.restoreState()
     return on_page
 
 
-def mark_statuses(canvas: Canvas, doc) -> None:
-    """The onPageEnd callback: watermark or banner for the statuses the page's StatusMarks reported."""
-    marks, canvas.leaf_marks = canvas.leaf_marks, []
-    statuses = sorted({status for status, _ in marks}, key=("blocked", "modeled").index)
-    if not statuses:
-        return
-    canvas.saveState()
-    if any(watermark for _, watermark in marks) and len(statuses) == 1:
-        _watermark(canvas, statuses[0])
-    else:
-        _banner(canvas, statuses)
-    canvas.restoreState()
-
-
-def _watermark(canvas: Canvas, status: str) -> None:
+def _band(canvas: Canvas, frame: PageFrame) -> None:
     width, height = PAGE_SIZE
-    canvas.setFillColor(STATUS_COLORS[status], alpha=0.10)
-    canvas.setFont("Helvetica-Bold", 110)
-    canvas.translate(width / 2, height / 2)
-    canvas.rotate(30)
-    canvas.drawCentredString(0, -40, status.upper())
-
-
-def _banner(canvas: Canvas, statuses: list[str]) -> None:
-    width, height = PAGE_SIZE
-    words = {"modeled": "MODELED figures (labelled) are not final", "blocked": "BLOCKED formulas show no figure"}
-    canvas.setFillColor(STATUS_COLORS[statuses[0]])
-    canvas.setFont("Helvetica-Bold", 8)
-    canvas.drawCentredString(width / 2, height - MARGIN / 2 - 4, "  |  ".join(words[s] for s in statuses))
+    canvas.setFillColor(BAND_SHADE[frame.band_status])
+    canvas.rect(MARGIN, height - 44, width - 2 * MARGIN, 15, stroke=0, fill=1)
+    canvas.setFillColor(STATUS_COLORS[frame.band_status])
+    canvas.setFont("Helvetica-Bold", 8.5)
+    canvas.drawString(MARGIN + 6, height - 39.5, frame.band)

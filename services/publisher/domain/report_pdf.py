@@ -4,6 +4,9 @@ Determinism: the canvas runs in invariant mode (a fixed document id, no timestam
 CreationDate and ModDate are the run's created_at, title, author and subject come from the run (never
 the environment's user), only the 14 standard PDF fonts are used (no font file, so no path, is
 embedded), and the charts are PNGs rendered without metadata.
+
+Order: the cover (status of each formula, total owed, executive summary), one section per formula, the audit
+findings, then evidence and lineage. Sections follow each other on the page; see report_formulas.
 """
 from __future__ import annotations
 
@@ -13,11 +16,13 @@ import os
 from os import PathLike
 from typing import BinaryIO
 
-from reportlab.platypus import BaseDocTemplate, Frame, PageBreak, PageTemplate, Spacer
+from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
-from services.publisher.domain.report_formulas import charts, formula_pages, summary
-from services.publisher.domain.report_pages import MARGIN, PAGE_SIZE, ReportCanvas, decorate, mark_statuses
-from services.publisher.domain.report_sections import cover, data_quality, evidence, lineage
+from services.publisher.domain.report_cover import band, cover
+from services.publisher.domain.report_findings import findings
+from services.publisher.domain.report_formulas import formula_sections
+from services.publisher.domain.report_pages import MARGIN, PAGE_SIZE, TOP_MARGIN, PageFrame, ReportCanvas, decorate
+from services.publisher.domain.report_sections import closing
 from services.publisher.domain.run_context import RunContext
 
 AUTHOR = "LeafEnterprise publisher"
@@ -26,6 +31,12 @@ AUTHOR = "LeafEnterprise publisher"
 def title_of(context: RunContext) -> str:
     scope = context.scope
     return f"Pharmacy benefit audit {scope['client_id']} / {scope['pbm_id']} {scope['date_from']} to {scope['date_to']}"
+
+
+def page_title(context: RunContext) -> str:
+    scope = context.scope
+    return (f"Pharmacy benefit audit - {context.client_label} / {context.pbm_label} - "
+            f"{scope['date_from']} to {scope['date_to']}")
 
 
 def pdf_bytes(context: RunContext) -> bytes:
@@ -40,14 +51,12 @@ def write_pdf(context: RunContext, out: str | PathLike | BinaryIO) -> None:
     target = out if hasattr(out, "write") else os.fspath(out)
     title = title_of(context)
     document = BaseDocTemplate(
-        target, pagesize=PAGE_SIZE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN,
-        title=title, author=AUTHOR, subject=f"run_id {context.run_id} scope_hash {context.scope_hash}",
-        creator=AUTHOR, invariant=1)
-    frame = Frame(MARGIN, MARGIN, PAGE_SIZE[0] - 2 * MARGIN, PAGE_SIZE[1] - 2 * MARGIN, id="body")
-    header = decorate(context.run_id, context.scope_hash, title)
-    document.addPageTemplates([PageTemplate("report", [frame], onPage=header, onPageEnd=mark_statuses,
-                                            pagesize=PAGE_SIZE)])
-    story = [*cover(context), PageBreak(), *summary(context.formulas), PageBreak(), *charts(context),
-             *formula_pages(context.formulas), *evidence(context), PageBreak(), *data_quality(context),
-             Spacer(0, 12), *lineage(context)]
+        target, pagesize=PAGE_SIZE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=TOP_MARGIN,
+        bottomMargin=MARGIN, title=title, author=AUTHOR,
+        subject=f"run_id {context.run_id} scope_hash {context.scope_hash}", creator=AUTHOR, invariant=1)
+    frame = Frame(MARGIN, MARGIN, PAGE_SIZE[0] - 2 * MARGIN, PAGE_SIZE[1] - MARGIN - TOP_MARGIN, id="body")
+    words, status = band(context.result)
+    header = decorate(PageFrame(page_title(context), context.run_id, context.scope_hash, words, status))
+    document.addPageTemplates([PageTemplate("report", [frame], onPage=header, pagesize=PAGE_SIZE)])
+    story = [*cover(context), *formula_sections(context), *findings(context), *closing(context)]
     document.build(story, canvasmaker=functools.partial(ReportCanvas, created_at=context.created_at))

@@ -1,84 +1,91 @@
-"""The report's run pages: cover, evidence and blocked state, data quality of the scope, lineage.
+"""The report's closing block: the evidence the run rests on and its lineage, for whoever must trace a figure.
 
-Data quality shows only what concerns the scope: the whole-input rejected_rows list is for the analyst.
+Identifiers and hashes are printed whole (a reader matches them against the evidence service), in small type.
 """
 from __future__ import annotations
 
-from reportlab.platypus import PageBreak, Paragraph, Spacer
+from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 
-from services.publisher.domain.report_format import count
-from services.publisher.domain.report_formulas import missing_evidence, reasons_text
-from services.publisher.domain.report_pages import StatusMark
-from services.publisher.domain.report_tables import STYLES, grid, pairs, status_word, text
+from services.publisher.domain.report_tables import STYLES, grid, pairs, side_by_side, text
 from services.publisher.domain.run_context import RunContext
 
-SCOPE_COUNTS = ("rejected_in_scope", "rows_out_of_scope", "reversed_pairs", "orphan_reversals", "suspect_channel")
-SHOWN_REJECTS = 200  # an in-scope reject list longer than this is summarized: the workbook holds every row
+KINDS = {"contract_packet": "Contract terms", "rebate_evidence": "Rebate statement", "proposal": "Proposal"}
+GOVERNANCE = {"governed_exact": "Governed, exact", "governed_lineage": "Governed, traced to its source",
+              "candidate": "Candidate, not yet governed"}
 
 
-def cover(context: RunContext) -> list:
-    scope = context.scope
-    rows = [("client_id", scope["client_id"]), ("pbm_id", scope["pbm_id"])]
-    if scope["tpa_id"] is not None:
-        rows.append(("tpa_id", scope["tpa_id"]))
-    if scope["group_ids"]:
-        rows.append(("group_ids", ", ".join(scope["group_ids"])))
-    rows += [("period", f"{scope['date_from']} to {scope['date_to']}"), ("run_id", context.run_id),
-             ("scope_hash", context.scope_hash), ("created_at", context.lineage["created_at"])]
-    partial = " (partial scope)" if scope["tpa_id"] is not None or scope["group_ids"] else ""
-    return [Spacer(0, 40), Paragraph("Pharmacy benefit audit report", STYLES["title"]),
-            text(f"{scope['client_id']} / {scope['pbm_id']}, {scope['date_from']} to {scope['date_to']}{partial}",
-                 "subtitle"),
-            Spacer(0, 20), Paragraph(f"Readiness: {status_word(context.readiness)}", STYLES["readiness"]),
-            Spacer(0, 20), pairs(rows, align="CENTER"),
-            Spacer(0, 14), text("final: every figure rests on governed evidence. modeled: figures are labelled "
-                                "MODELED and are estimates, not guarantee conclusions. blocked: the evidence is "
-                                "insufficient, so no figure is shown.")]
+class ClosingBlock(Flowable):
+    """The last block of the report, never split, in one of two layouts: the lineage in one column (tall, more
+    than half a page) or in two (compact, less than half a page).
+
+    Tall where it fits; compact where only that fits; else it starts a page, tall. So the page it ends is more
+    than half full whichever it is: moved, the page it left already was (compact did not fit), and placed compact,
+    the page holds more than tall's height minus compact's. No page of the report is left mostly empty by it.
+    """
+
+    def __init__(self, tall: list, compact: list) -> None:
+        super().__init__()
+        self._tall, self._compact = _column(tall), _column(compact)
+        self._chosen: Table = self._tall
+        self._moved = False
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        width, tall = self._tall.wrap(avail_width, avail_height)
+        if tall <= avail_height or self._moved:
+            self._chosen = self._tall
+            return width, tall
+        width, compact = self._compact.wrap(avail_width, avail_height)
+        if compact <= avail_height:
+            self._chosen = self._compact
+            return width, compact
+        self._moved, self._chosen = True, self._tall   # does not fit here: it starts the next page, tall
+        return width, tall
+
+    def split(self, avail_width: float, avail_height: float) -> list:
+        return []   # never split: it moves whole
+
+    def draw(self) -> None:
+        self._chosen.drawOn(self.canv, 0, 0)
+
+
+def _column(flowables: list) -> Table:
+    table = Table([[f] for f in flowables], hAlign="LEFT")
+    table.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                               ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
+    return table
+
+
+def closing(context: RunContext) -> list:
+    def block(columns: int) -> list:
+        return [Paragraph("Evidence and lineage", STYLES["h1"]), *evidence(context), *lineage(context, columns)]
+    return [ClosingBlock(block(columns=1), block(columns=2))]
 
 
 def evidence(context: RunContext) -> list:
-    """The evidence the run rests on, and every formula that is not final with what it lacks."""
-    rows = [[text(e["evidence_id"], "cell"), text(e["kind"], "cell"),
-             text(e["governance"], "cell"), text(str(e.get("version", "")), "cell"), text(e.get("sha256", ""), "mono")]
+    """The evidence the run rests on; a candidate document's row is shaded as modeled."""
+    rows = [[text(KINDS.get(e["kind"], e["kind"]), "cell"), text(e["evidence_id"], "mono"),
+             text(GOVERNANCE.get(e["governance"], e["governance"]), "cell"), text(str(e.get("version", "")), "cell"),
+             text(e.get("sha256", ""), "mono")]
             for e in context.evidence]
     shades = {i: "modeled" for i, e in enumerate(context.evidence) if e["governance"] == "candidate"}
-    flow = [PageBreak(), *(StatusMark(f["status"]) for f in context.formulas),
-            Paragraph("Evidence and blocked state", STYLES["h1"]),
-            Paragraph("Evidence", STYLES["h2"]),
-            grid(["evidence_id", "kind", "governance", "version", "sha256"], rows,
-                 widths=[140, 100, 100, 50, 330], shaded_rows=shades) if rows else text("No evidence was recorded.")]
-    not_final = [f for f in context.formulas if f["status"] != "final"]
-    flow.append(Paragraph("Formulas that are not final", STYLES["h2"]))
-    if not not_final:
-        return flow + [text("Every formula is final.")]
-    rows = [[text(f["id"], "cell"), Paragraph(status_word(f["status"]), STYLES["cell"]),
-             text(reasons_text(f), "cell"), text("; ".join(missing_evidence(f)) or "-", "cell")] for f in not_final]
-    return flow + [grid(["formula", "status", "reasons", "missing evidence"], rows, widths=[140, 60, 240, 280],
-                        shaded_rows={i: f["status"] for i, f in enumerate(not_final)})]
+    table = (grid(["Evidence", "Id", "Governance", "Version", "SHA-256 of the document"], rows,
+                  widths=[90, 140, 130, 45, 315], shaded_rows=shades) if rows else text("No evidence was recorded."))
+    return [Paragraph("Evidence", STYLES["h2"]), table]
 
 
-def data_quality(context: RunContext) -> list:
-    quality = context.result["data_quality"]
-    flow = [Paragraph("Data quality of the scope", STYLES["h1"]),
-            text("Counts that concern this run's scope. Rows of other clients, PBMs or periods are counted in "
-                 "rows_out_of_scope and never listed."),
-            Spacer(0, 6), grid(list(SCOPE_COUNTS), [[text(count(quality[k]), "number") for k in SCOPE_COUNTS]])]
-    rejects = context.rejected_in_scope
-    if rejects:
-        shown = ", ".join(f"row {r.row}: {r.reason}" for r in rejects[:SHOWN_REJECTS])
-        more = f" (and {count(len(rejects) - SHOWN_REJECTS)} more)" if len(rejects) > SHOWN_REJECTS else ""
-        flow += [Paragraph("Rejected rows that count against the scope", STYLES["h2"]), text(shown + more, "cell")]
-    return flow
-
-
-def lineage(context: RunContext) -> list:
+def lineage(context: RunContext, columns: int) -> list:
     record, inputs = context.lineage, context.result["inputs"]
     rows = [("run_id", context.run_id), ("scope_hash", context.scope_hash),
             ("registry_version", str(record["registry_version"]))]
-    rows += [(f"formula {f['formula_id']}", f"version {f['version']}") for f in record["formulas"]]
+    rows.append(("formula versions", ", ".join(f"{f['formula_id']} {f['version']}" for f in record["formulas"])))
     rows += [(name, value) for name, value in sorted(record.get("input_hashes", {}).items())]
     rows += [(name, inputs[name] or "none") for name in ("contract_packet_id", "rebate_evidence_id", "proposal_id")]
     rows += [("claims_snapshot_id", record.get("claims_snapshot_id") or "none"),
              ("trace_id", record.get("trace_id") or "none"),
              ("itr_request_id", record.get("itr_request_id") or "none"), ("created_at", record["created_at"])]
-    return [Paragraph("Lineage", STYLES["h1"]), pairs(rows, widths=(180, 400))]
+    if columns == 1:
+        return [Paragraph("Lineage", STYLES["h2"]), pairs(rows, widths=(170, 340), large=True)]
+    half = (len(rows) + 1) // 2
+    return [Paragraph("Lineage", STYLES["h2"]),
+            side_by_side([pairs(rows[:half], widths=(112, 242))], [pairs(rows[half:], widths=(112, 242))],
+                         (360, 360))]

@@ -1,4 +1,10 @@
-"""The run's PDF: every published figure as report_format writes it, statuses that cannot be misread, same bytes."""
+"""The run's PDF as a CFO reads it: each shortfall re-derived from the report's own tables, statuses on the cover, words.
+
+Three demo-like runs: final (C001, with a proposal: repricing never lowers readiness), modeled (C002: rejects and
+orphan reversals; specialty rebates received without a guarantee) and blocked (C006: no 2025 rebate evidence,
+3 of 4 final). Everything is read back from the PDF's text (pypdf), never from the result it was made from,
+except to check that the page agrees with it.
+"""
 from __future__ import annotations
 
 import copy
@@ -10,204 +16,225 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
+from demo import load_registry
+from runtime.sufficiency import AWP, FEE, REBATE
+from runtime.words import (
+    FLOOR_RULE,
+    OFFSET_RULES,
+    REBATE_OFFSET_RULE,
+    SUSPECT_CHANNEL,
+    UNGUARANTEED_BUCKET,
+    formula_title,
+    reason_sentence,
+)
+from services.publisher.domain.audit_summary import status_line
+from services.publisher.domain.claim_findings import BucketSpend, ClaimFindings, SuspectClaim
+from services.publisher.domain.narrative import Narrative
 from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.presentation_rendered import check_rendered
-from services.publisher.domain.report_format import HEADLINE, TEXT_FIELDS, count, field_text, money, percent
+from services.publisher.domain.report_format import count, field_text, money, percent
+from services.publisher.domain.report_netting import NETTING_HEADER, NETTING_TOTAL, REBATE_LINES
 from services.publisher.domain.report_pdf import pdf_bytes
-from services.publisher.domain.run_context import RejectedRow
+from services.publisher.domain.run_context import Names, RejectedRow, RunContext
 from tests.publisher_fixtures import sample_context
+from tests.unit.publisher.pdf_text import FIGURE, between, body_lines, lines_of, pages_of, rows
+from tests.unit.publisher.pdf_text import money as parsed
 
-# Anything a reader could take for a figure: money, a percent, a decimal or a grouped count.
-FIGURE = re.compile(r"\$|\d%|\d\.\d|\d,\d{3}")
-SUMMARY_FIELDS = ("claims", "generic_claims", "gdr", "received_other", "shortfall", "total_savings")
-
-
-def pages_of(pdf: bytes) -> list[str]:
-    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+RUNS = {"final": {}, "modeled": {"client_id": "C002"}, "blocked": {"client_id": "C006", "rebates": False}}
+SECTION = "{title} — {status}"   # a formula section's heading starts with its title and status
+ANY_FIGURE = re.compile(r"\$|\d%|\d,\d{3}|\d\.\d")   # what a reader could take for a figure, inside any line
 
 
-def lines_of(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
+def demo_names(context: RunContext) -> Names:
+    registry, scope = load_registry(), context.scope
+    return Names(client=next(c["name"] for c in registry["clients"] if c["client_id"] == scope["client_id"]),
+                 pbm=next(p["name"] for p in registry["pbms"] if p["pbm_id"] == scope["pbm_id"]),
+                 groups=tuple((g["group_id"], g["name"]) for g in registry["groups"]
+                              if g["group_id"] in scope["group_ids"]))
 
 
-def section(pages: list[str], formula: dict) -> list[str]:
-    """The body lines of a formula's pages: from its heading to the next section, header and footer removed.
-
-    A modeled or blocked formula's page ends with its diagonal watermark (drawn last, so extracted last): it must
-    be there, and it is dropped, so it can never pass for the label of the figure before it.
-    """
-    start = next(i for i, page in enumerate(pages) if f"Formula: {formula['id']} (version" in page)
-    end = next((i for i in range(start + 1, len(pages))
-                if "Formula: " in pages[i] or "Evidence and blocked state" in pages[i]), len(pages))
-    body = []
-    for page in pages[start:end]:
-        lines = lines_of(page)[3:-1]
-        if formula["status"] != "final":
-            assert lines[-1] == formula["status"].upper(), f"no watermark on a {formula['status']} page"
-            lines = lines[:-1]
-        body += lines
-    return cells(body)
+def demo_findings(context: RunContext) -> ClaimFindings:
+    """Suspect claims as the run's claims hold them; one unguaranteed bucket with synthetic spend."""
+    suspects = tuple(SuspectClaim(r.row, r.claim_id, r.fill_date, r.ndc, r.drug_name, r.days_supply, r.quantity,
+                                  r.ingredient_cost_paid, r.dispensing_fee_paid)
+                     for r in context.claims() if r.channel == "RETAIL_30" and r.days_supply >= 84)
+    specialty = BucketSpend("SPECIALTY", "B", 39, 37, Decimal("320246.55"), Decimal("4.09"))
+    return ClaimFindings((specialty,), suspects, len(suspects))
 
 
-def cells(lines: list[str]) -> list[str]:
-    """A narrow cell wraps its MODELED label onto a line of its own: it is still that cell's label."""
-    joined: list[str] = []
-    for line in lines:
-        if line == "MODELED" and joined:
-            joined[-1] += " MODELED"
-        else:
-            joined.append(line)
-    return joined
+def demo_run(**kwargs) -> RunContext:
+    context = sample_context(**kwargs)
+    return replace(context, names=demo_names(context), findings=demo_findings(context))
 
 
-def contains_run(lines: list[str], run: list[str]) -> bool:
-    return any(lines[i:i + len(run)] == run for i in range(len(lines) - len(run) + 1))
-
-
-def rows_of(formula: dict) -> list[list[str]]:
-    """Each table row of the formula's page as the report must print it, cell by cell, in the result's order.
-
-    A modeled formula's figures carry the word MODELED in the same cell, so the expected text carries it too.
-    """
-    label = " MODELED" if formula["status"] == "modeled" else ""
-    rows = []
-    if "excluded" in formula:
-        rows += [list(formula["excluded"]), [count(n) + label for n in formula["excluded"].values()]]
-    for bucket in formula.get("buckets", []):
-        rows.append([field_text(field, value) + ("" if field in TEXT_FIELDS else label)
-                     for field, value in bucket.items()])
-    totals = [f for f in SUMMARY_FIELDS if f in formula]
-    if totals:
-        rows += [totals, [field_text(f, formula[f]) + label for f in totals]]
-    return rows
+@pytest.fixture(scope="module", params=sorted(RUNS))
+def run(request):
+    context = demo_run(**RUNS[request.param])
+    return request.param, context, pdf_bytes(context)
 
 
 @pytest.fixture(scope="module")
 def final():
-    context = sample_context()
+    context = demo_run()
     return context, pdf_bytes(context)
 
 
-@pytest.fixture(scope="module")
-def modeled():
-    context = sample_context(governance="candidate")
-    return context, pdf_bytes(context)
+def section_start(lines: list[str], formula: dict) -> int:
+    heading = SECTION.format(title=formula_title(formula["id"]), status=formula["status"].upper())
+    return next(i for i, line in enumerate(lines) if line.startswith(heading))
 
 
-@pytest.fixture(scope="module")
-def blocked():
-    context = sample_context(contract=False)
-    return context, pdf_bytes(context)
+def printed_bucket_variances(lines: list[str], formula: dict) -> dict[str, Decimal]:
+    """Bucket title → its variance as the bucket table prints it (the table's last column)."""
+    start = section_start(lines, formula)
+    table = between(lines, "Channel and drug type", "How the ", after=start)
+    return {row.labels[-1]: parsed(row.figures[-1]) for row in rows(table)}
 
 
-def test_formatting_is_exact_and_from_the_decimal():
-    assert money(Decimal("12981.60")) == "$12,981.60"
-    assert money(Decimal("-1019.50")) == "-$1,019.50"
-    assert money(Decimal("-0.00")) == "$0.00"  # zero is never signed
-    assert money(Decimal("1234567890123456.78")) == "$1,234,567,890,123,456.78"  # beyond a float's 15-16 digits
-    assert percent(Decimal("0.1832")) == "18.32%" and percent(Decimal("0.0500")) == "5.00%"
-    assert count(1419) == "1,419"
-    assert field_text("actual_discount", None) == "n/a" and field_text("channel", "MAIL") == "MAIL"
-    with pytest.raises(ValueError):
-        money(Decimal("1.005"))  # more places than money has: a formula skipped its rounding, never hidden here
-    with pytest.raises(ValueError):
-        percent(Decimal("0.18325"))
+def test_each_guarantee_reconciles_from_its_own_netting_table(run):
+    """Σ group shortfall = shortfall; each group's shortfall = max(0, its variance) = max(0, Σ its buckets' variances)."""
+    name, context, pdf = run
+    lines = body_lines(pages_of(pdf))
+    checked = 0
+    for formula in (context.formula(AWP), context.formula(FEE)):
+        if formula["status"] == "blocked":
+            continue
+        buckets = printed_bucket_variances(lines, formula)
+        netting = [line for line in between(lines, "How the ", "Offset rule of the contract.",
+                                             after=section_start(lines, formula)) if line not in NETTING_HEADER]
+        *groups, total = rows(netting)
+        assert total.label == NETTING_TOTAL and len(groups) == len(formula["offset_groups"])
+        covered = []
+        for group in groups:
+            members = " ".join(group.labels[1:]).split(" + ")
+            variance, shortfall = (parsed(f) for f in group.figures)
+            assert variance == sum(buckets[m] for m in members), f"{name} {formula['id']}: {group.labels[0]}"
+            assert shortfall == max(Decimal("0.00"), variance)
+            covered += members
+        assert sorted(covered) == sorted(buckets), "every bucket nets in exactly one group"
+        net, shortfall = (parsed(f) for f in total.figures)
+        assert net == sum(parsed(g.figures[0]) for g in groups)
+        assert shortfall == sum(parsed(g.figures[1]) for g in groups) == Decimal(formula["shortfall"])
+        text = "\n".join(lines)
+        assert OFFSET_RULES[formula["offset"]] in " ".join(lines) and FLOOR_RULE in " ".join(lines), text[:0]
+        checked += 1
+    assert checked == 2
 
 
-def test_every_published_figure_appears_row_by_row_as_report_format_writes_it(final):
-    context, pdf = final
-    pages = pages_of(pdf)
-    assert all(f["status"] != "blocked" for f in context.formulas)
+def test_the_rebate_line_reconciles_and_names_what_was_received_elsewhere(run):
+    """variance_total - received_other = difference; shortfall = the difference floored at zero."""
+    name, context, pdf = run
+    rebate = context.formula(REBATE)
+    lines = body_lines(pages_of(pdf))
+    if rebate["status"] == "blocked":
+        assert name == "blocked" and not any(line.startswith(REBATE_LINES[0]) for line in lines)
+        return
+    table = between(lines, "Rebate reconciliation", "Offset rule for rebates.", after=section_start(lines, rebate))
+    found = rows([line for line in table if line != "Amount"])
+    assert [row.label.split(" (")[0] for row in found] == [label.split(" (")[0] for label in REBATE_LINES]
+    total, other, difference, shortfall = (parsed(row.figures[0]) for row in found)
+    assert total - other == difference and shortfall == max(Decimal("0.00"), difference)
+    assert shortfall == Decimal(rebate["shortfall"]) and total == Decimal(rebate["variance_total"])
+    for received in context.lineage["rebates_received_other"]:
+        assert f"Specialty {money(Decimal(received['amount']))}" in found[1].label
+    assert REBATE_OFFSET_RULE in " ".join(lines)
+    if name == "modeled":
+        assert other == Decimal("96000.00") and "Specialty $96,000.00" in found[1].label
+
+
+def test_the_cover_states_each_formulas_status_beside_readiness_and_the_total_owed(run):
+    name, context, pdf = run
+    cover = lines_of(pages_of(pdf)[0])
+    joined = " ".join(cover)
+    assert f"Audit readiness: {context.readiness.upper()} — {status_line(context.result)}" in joined
     for formula in context.formulas:
-        lines = section(pages, formula)
-        for row in rows_of(formula):
-            assert contains_run(lines, row), f"{formula['id']}: row {row} not printed as one run of cells"
-    text = "\n".join(pages)
-    assert "$3,015.72" in text and "-$1,019.50" in text and "18.32%" in text and "1,419" in text
+        title = cover.index(formula_title(formula["id"]))
+        assert cover[title + 1] == formula["id"]                # the code, in small print under the title
+        assert cover[title + 2] == formula["status"].upper()
+    if name == "blocked":
+        assert "3 of 4 final; rebate blocked: no rebate evidence for the audit period" in joined
+        assert "Rebate guarantee (blocked)" in joined and "no figure" in cover
+    assert context.client_label in joined and context.pbm_label in joined
+    assert "Sign convention used throughout: a positive variance is owed to the plan" in joined
+    assert " ".join(pages_of(pdf)).count("Sign convention") == 1   # stated once
 
 
-def test_data_quality_shows_the_scope_counts_and_never_the_whole_input_rejects(final):
-    context, pdf = final
-    quality = context.result["data_quality"]
-    page = next(lines_of(p) for p in pages_of(pdf) if "Data quality of the scope" in p)
-    names = ["rejected_in_scope", "rows_out_of_scope", "reversed_pairs", "orphan_reversals", "suspect_channel"]
-    assert contains_run(page, names + [count(quality[n]) for n in names])
-    assert quality["rejected_rows"] and not context.rejected_in_scope  # other rows were rejected, none in scope
+def test_the_total_owed_is_split_into_final_and_modeled_and_adds_up(run):
+    name, context, pdf = run
+    cover = lines_of(pages_of(pdf)[0])
+    at = cover.index("Not included (no figure)")
+    final, modeled, total = (parsed(line) for line in cover[at + 1:at + 4])
+    assert final + modeled == total
+    shortfalls = {f["status"]: Decimal(f["shortfall"]) for f in context.formulas if f.get("shortfall") is not None}
+    expected = sum((Decimal(f["shortfall"]) for f in context.formulas if f.get("shortfall") is not None),
+                   Decimal("0.00"))
+    assert total == expected and (modeled == 0) == ("modeled" not in shortfalls)
+
+
+def test_every_page_of_a_modeled_run_says_modeled_in_its_band(run):
+    name, context, pdf = run
+    for number, page in enumerate(pages_of(pdf), start=1):
+        band = lines_of(page)[2]
+        assert band.endswith(f"audit readiness {context.readiness.upper()}"), (number, band)
+        assert ("MODELED" in band) == any(f["status"] == "modeled" for f in context.formulas[:4]), (number, band)
+        if name == "modeled":
+            assert band.startswith("0 of 4 formulas final; MODELED (estimates, not final)")
+    if name == "final":
+        assert "4 of 4 formulas final - audit readiness FINAL" == band  # the proposal's MODELED never lowers it
+
+
+def test_words_for_people_with_the_codes_in_small_print(run):
+    name, context, pdf = run
     text = "\n".join(pages_of(pdf))
-    assert "bad_value:" not in text and "duplicate_claim_id" not in text and "rows_rejected" not in text
-
-
-def test_every_page_names_the_run_and_its_scope_and_counts_pages(final):
-    context, pdf = final
-    pages = pages_of(pdf)
-    assert len(pages) >= 8
-    for number, page in enumerate(pages, start=1):
-        assert context.run_id in page and context.scope_hash in page
-        assert f"Page {number} of {len(pages)}" in page
-
-
-def test_cover_summary_evidence_and_lineage(final):
-    context, pdf = final
-    pages = pages_of(pdf)
-    cover = lines_of(pages[0])
-    assert "Readiness: MODELED" in cover and context.readiness == "modeled"
-    assert contains_run(cover, ["period", "2025-01-01 to 2025-12-31"])
-    assert contains_run(cover, ["created_at", context.lineage["created_at"]])
-    summary = lines_of(pages[1])
     for formula in context.formulas:
-        field = HEADLINE[formula["id"]]
-        figure = field_text(field, formula[field])
-        label = [figure + " MODELED"] if formula["status"] == "modeled" else [figure]
-        assert contains_run(summary, [formula["id"], "1", formula["status"].upper(),
-                                      ", ".join(formula["reasons"]) or "none", field, *label])
-    text = "\n".join(pages)
-    for ref in context.evidence:
-        assert ref["evidence_id"] in text and ref["kind"] in text and ref["sha256"] in text
-    for value in (context.lineage["trace_id"], context.result["inputs"]["claims_sha256"], "itr_request_id"):
-        assert value in text
+        assert formula_title(formula["id"]) in text
+        for reason in formula["reasons"]:
+            assert reason_sentence(reason) in text and reason in text
+    assert "Retail 30-day brand" in text and "RETAIL_30" not in text and "brand_generic" not in text
+    codes = codes_and_sizes(pdf)
+    assert {"awp_discount_guarantee", "dispensing_fee_guarantee"} <= {code for code, _ in codes}
+    assert all(size <= SMALL_PRINT for _, size in codes), sorted({c for c, size in codes if size > SMALL_PRINT})
 
 
-def test_a_partial_scope_names_its_tpa_and_groups_on_the_cover(final):
-    context, _ = final
-    result = copy.deepcopy(context.result)
-    result["scope"].update(tpa_id="TPA_9", group_ids=["G01", "G02"])
-    cover = lines_of(pages_of(pdf_bytes(replace(context, result=result)))[0])
-    assert contains_run(cover, ["tpa_id", "TPA_9", "group_ids", "G01, G02"])
-    assert any("(partial scope)" in line for line in cover)
+SMALL_PRINT = 7.0   # points; the report reads at 7.5 (table cells) to 22 (title)
 
 
-def test_modeled_figures_carry_the_label_beside_every_number(modeled):
-    context, pdf = modeled
-    pages = pages_of(pdf)
-    modeled_ids = [f["id"] for f in context.formulas if f["status"] == "modeled"]
-    assert {"awp_discount_guarantee", "dispensing_fee_guarantee", "rebate_guarantee"} <= set(modeled_ids)
-    for formula_id in modeled_ids:
-        lines = section(pages, context.formula(formula_id))
-        figures = [line for line in lines if re.fullmatch(r"-?\$?[\d,]+(\.\d+)?%?( MODELED)?", line)]
-        assert len(figures) > 5
-        assert all(line.endswith(" MODELED") for line in figures), formula_id
-        assert lines[0].endswith("MODELED")  # the heading says it before any figure
-    charts = lines_of(next(p for p in pages if "Charts" in p))
-    assert "Actual vs guaranteed AWP discount by bucket - MODELED, not final" in charts
-    gdr = context.formula("generic_dispensing_rate")
-    assert gdr["status"] == "final" and f"Generic dispensing rate {percent(Decimal(gdr['gdr']))}" in charts
-    assert not any(line.endswith("MODELED") for line in section(pages, context.formula("generic_dispensing_rate"))[1:])
+def codes_and_sizes(pdf: bytes) -> list[tuple[str, float]]:
+    """Every snake_case code on every page with the font size it is set in."""
+    found: list[tuple[str, float]] = []
+
+    def visit(text, cm, tm, font, size) -> None:
+        found.extend((code, size * tm[0] * cm[0]) for code in re.findall(r"[a-z]+(?:_[a-z0-9]+)+", text))
+
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        page.extract_text(visitor_text=visit)
+    return found
 
 
-def test_a_blocked_formula_shows_its_reasons_and_no_figure(blocked):
-    context, pdf = blocked
-    pages = pages_of(pdf)
-    for formula_id in ("awp_discount_guarantee", "dispensing_fee_guarantee"):
-        lines = section(pages, context.formula(formula_id))
-        assert "BLOCKED" in lines[0] and any(line.startswith("contract_evidence_missing:") for line in lines)
-        assert "Missing evidence" in lines and "a contract_packet for the scope" in lines
-        assert not [line for line in lines if FIGURE.search(line) or re.fullmatch(r"[\d,.]+", line)], formula_id
-    assert "0.00" not in "\n".join(section(pages, context.formula("awp_discount_guarantee")))
-    summary = lines_of(pages[1])
-    assert contains_run(summary, ["awp_discount_guarantee", "1", "BLOCKED", "contract_evidence_missing", "shortfall",
-                                  "no figure: blocked"])
-    charts = "\n".join(next(p for p in pages if "Charts" in p).splitlines())
-    assert "No chart is drawn" in charts
+def test_findings_list_unguaranteed_buckets_with_claims_and_spend_and_explain_suspect_channel(run):
+    name, context, pdf = run
+    lines = body_lines(pages_of(pdf))
+    text = " ".join(lines)
+    assert UNGUARANTEED_BUCKET in text and SUSPECT_CHANNEL in text
+    table = between(lines, "Claims with no contract guarantee", "Retail 30-day claims shaped like 90-day fills")
+    specialty = next(row for row in rows(table) if row.labels[-1] == "Specialty brand")
+    assert specialty.figures == ["39", "37", "$320,246.55", "$4.09", "$320,250.64"]
+    suspects = context.findings.suspect_channel
+    assert all(s.claim_id in text for s in suspects) and (name == "modeled" or suspects)
+    assert f"This scope has {count(context.result['data_quality']['suspect_channel'])}." in text
+
+
+def test_a_blocked_formula_shows_its_reasons_what_would_complete_it_and_no_figure():
+    context = demo_run(contract=False)
+    lines = body_lines(pages_of(pdf_bytes(context)))
+    for formula_id in (AWP, FEE):
+        start = section_start(lines, context.formula(formula_id))
+        section = lines[start:start + 4]
+        assert "contract_evidence_missing" in section[1] and reason_sentence("contract_evidence_missing") in section[1]
+        assert section[3] == "What would complete it: the executed contract covering the audit period."
+        assert not [line for line in section if ANY_FIGURE.search(line)]
+    cover = lines_of(pages_of(pdf_bytes(context))[0])
+    assert "No amount owed can be stated: every guarantee is blocked (see its section)." in cover
 
 
 def test_a_blocked_formula_hides_even_the_aggregates_it_keeps(final):
@@ -215,16 +242,82 @@ def test_a_blocked_formula_hides_even_the_aggregates_it_keeps(final):
     context, _ = final
     result = copy.deepcopy(context.result)
     awp = result["formulas"][0]
-    awp.update(status="blocked", reasons=["contract_period_gap"], shortfall=None)
+    awp.update(status="blocked", reasons=["contract_period_gap"], shortfall=None, offset_groups=None)
     for bucket in awp["buckets"]:
         bucket.update(guaranteed_discount=None, guaranteed_cost=None, variance=None)
-    pages = pages_of(pdf_bytes(replace(context, result=result)))
-    lines = section(pages, awp)
-    assert not [line for line in lines if FIGURE.search(line)]
-    text = "\n".join(pages)
+    text = "\n".join(pages_of(pdf_bytes(replace(context, result=result))))
     for bucket in awp["buckets"]:
-        assert field_text("awp", bucket["awp"]) not in text and field_text("actual_discount",
-                                                                            bucket["actual_discount"]) not in text
+        assert field_text("awp", bucket["awp"]) not in text
+        assert field_text("actual_discount", bucket["actual_discount"]) not in text
+
+
+def test_modeled_figures_carry_the_label_beside_every_number():
+    context = demo_run(governance="candidate")
+    lines = body_lines(pages_of(pdf_bytes(context)))
+    for formula_id in (AWP, FEE, REBATE):
+        formula = context.formula(formula_id)
+        start = section_start(lines, formula)
+        others = tuple(SECTION.format(title=formula_title(f["id"]), status=f["status"].upper())
+                       for f in context.formulas if f is not formula)
+        end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith(others))
+        figures = [line for line in lines[start:end] if FIGURE.fullmatch(line)]
+        assert len(figures) > 5 and all(line.endswith(" MODELED") for line in figures), formula_id
+    assert "Discount off AWP by channel and drug type: actual vs guaranteed (%) - MODELED, not final" in lines
+    gdr = context.formula("generic_dispensing_rate")
+    assert f"Generic vs brand claims (generic dispensing rate {percent(Decimal(gdr['gdr']))})" in lines
+
+
+def test_repricing_is_a_projection_and_never_lowers_readiness(final):
+    context, pdf = final
+    repricing = context.formula("repricing_savings")
+    assert repricing["status"] == "modeled" and context.readiness == "final"
+    text = " ".join(body_lines(pages_of(pdf)))
+    assert "Repricing savings (proposal) — MODELED (a projection, not an audit finding)" in text
+    assert f"{money(Decimal(repricing['total_savings']))} MODELED" in text
+
+
+def test_the_executive_summary_is_the_narrative_when_there_is_one(final):
+    context, pdf = final
+    cover = " ".join(lines_of(pages_of(pdf)[0]))
+    assert "The plan is owed $3,049.35 (AWP discount $3,015.72, dispensing fee $33.63, rebate $0.00)" in cover
+    drafted = Narrative("Acme Manufacturing's audit is final.\n\nThe plan is owed $3,049.35.", "model",
+                        "gpt-4o-mini", "ab" * 32, None)
+    cover = " ".join(lines_of(pages_of(pdf_bytes(replace(context, narrative=drafted)))[0]))
+    assert "Acme Manufacturing's audit is final. The plan is owed $3,049.35." in cover
+    assert "Drafted by AI (gpt-4o-mini)" in cover and "The plan is owed $3,049.35 (AWP" not in cover
+
+
+def test_a_partial_scope_names_its_tpa_and_groups_on_the_cover(final):
+    context, _ = final
+    result = copy.deepcopy(context.result)
+    result["scope"].update(tpa_id="TPA_1", group_ids=["C001-G01", "C001-G02"])
+    names = replace(context.names, tpa="Keystone Benefit Administrators",
+                    groups=(("C001-G01", "Salaried Employees"), ("C001-G02", "Hourly Employees")))
+    cover = " ".join(lines_of(pages_of(pdf_bytes(replace(context, result=result, names=names)))[0]))
+    assert ("(partial scope: TPA Keystone Benefit Administrators (TPA_1); groups Salaried Employees (C001-G01), "
+            "Hourly Employees (C001-G02))") in cover
+
+
+def test_every_page_names_the_client_the_run_and_its_scope_and_counts_pages(run):
+    _, context, pdf = run
+    pages = pages_of(pdf)
+    for number, page in enumerate(pages, start=1):
+        assert context.client_label in page and context.pbm_label in page
+        assert context.run_id in page and context.scope_hash in page
+        assert f"Page {number} of {len(pages)}" in page
+
+
+def test_evidence_and_lineage_close_the_report(final):
+    context, pdf = final
+    text = "\n".join(pages_of(pdf))
+    for ref in context.evidence:
+        assert ref["evidence_id"] in text and ref["sha256"] in text
+    for value in (context.lineage["trace_id"], context.result["inputs"]["claims_sha256"], "itr_request_id"):
+        assert value in text
+    quality = context.result["data_quality"]
+    assert f"Paid claims cancelled by their reversal (both left out) reversed_pairs {count(quality['reversed_pairs'])}" \
+        in " ".join(body_lines(pages_of(pdf)))
+    assert "bad_value:" not in text and "rows_rejected" not in text  # the whole input's rejects are the analyst's
 
 
 def test_same_context_same_bytes_with_the_runs_own_dates_and_names(final, monkeypatch):
@@ -240,9 +333,8 @@ def test_same_context_same_bytes_with_the_runs_own_dates_and_names(final, monkey
     assert metadata["/Title"].startswith("Pharmacy benefit audit C001 / PBM_A")
 
 
-@pytest.mark.parametrize("variant", ["final", "modeled", "blocked"])
-def test_the_presentation_contract_finds_nothing(variant, request):
-    _, pdf = request.getfixturevalue(variant)
+def test_the_presentation_contract_finds_nothing(run):
+    _, _, pdf = run
     assert rendered_violations(pdf) == []
     # The scanner reads text and metadata; the raw bytes must not carry a font file or any local path either.
     for leak in (b"/work/", b"/home/", b"/tmp/", b"site-packages", b".ttf", b".afm", b"FontFile", b"member_id"):
@@ -256,9 +348,22 @@ def test_rejected_rows_of_the_scope_are_listed_and_pass_the_contract(final):
     result["data_quality"]["rejected_in_scope"] = 2
     rejects = (RejectedRow(12, "bad_value:member_id"), RejectedRow(40, "duplicate_claim_id"))
     pdf = pdf_bytes(replace(context, result=result, rejected_in_scope=rejects))
-    page = next(lines_of(p) for p in pages_of(pdf) if "Data quality of the scope" in p)
-    assert "row 12: bad_value:member_id, row 40: duplicate_claim_id" in page
+    assert "row 12: bad_value:member_id, row 40: duplicate_claim_id" in body_lines(pages_of(pdf))
     assert rendered_violations(pdf) == []
+
+
+def test_formatting_is_exact_and_from_the_decimal():
+    assert money(Decimal("12981.60")) == "$12,981.60"
+    assert money(Decimal("-1019.50")) == "-$1,019.50"
+    assert money(Decimal("-0.00")) == "$0.00"  # zero is never signed
+    assert money(Decimal("1234567890123456.78")) == "$1,234,567,890,123,456.78"  # beyond a float's 15-16 digits
+    assert percent(Decimal("0.1832")) == "18.32%" and percent(Decimal("0.0500")) == "5.00%"
+    assert count(1419) == "1,419"
+    assert field_text("actual_discount", None) == "n/a"
+    with pytest.raises(ValueError):
+        money(Decimal("1.005"))  # more places than money has: a formula skipped its rounding, never hidden here
+    with pytest.raises(ValueError):
+        percent(Decimal("0.18325"))
 
 
 def rendered_violations(pdf: bytes) -> list:
