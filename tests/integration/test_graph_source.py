@@ -13,7 +13,7 @@ from services.evidence.adapters.graph_client import GraphConnection
 from services.evidence.adapters.graph_source import GraphContractsSource
 from services.evidence.adapters.repository import SqlPacketRepository
 from services.evidence.bootstrap import DEMO_CONTRACTS, MIGRATIONS
-from services.evidence.domain.packets import CONTRACT, REBATES
+from services.evidence.domain.packets import CONTRACT, PROPOSAL, REBATES
 from services.evidence.service_layer.handlers import sync_documents
 from tests.integration.graph_standin import (
     CLIENT_ID,
@@ -100,7 +100,8 @@ async def test_synced_documents_become_packets_like_the_folders(standin, engine,
     sync_documents(ContractsFolder(DEMO_CONTRACTS).documents(), from_folder)
     assert report.refused == [] and report.added
     assert shape(packets) == shape(from_folder)
-    assert {p.kind for p in packets.in_force(client_id="C001", pbm_id="PBM_A")} == {CONTRACT, REBATES}
+    # The drive's proposals are synced like the folder's (docs/proposals.md).
+    assert {p.kind for p in packets.in_force(client_id="C001", pbm_id="PBM_A")} == {CONTRACT, REBATES, PROPOSAL}
     from_folder.engine.dispose()
 
 
