@@ -18,7 +18,11 @@ def test_first_sync_mirrors_everything_and_the_second_writes_nothing(tmp_path, d
     first = sync(folder, engine)
     assert (first.requests_upserted, first.requests_deleted) == (23, 1)
     assert first.history_added == len(records["IT_Request__History"])
-    assert first.files == len(records["ContentVersion"]) and first.notes == len(records["ContentNote"])
+    # A request in the recycle bin has no links (Salesforce deletes them with it): its files are not mirrored.
+    live = {r["Id"] for r in records["IT_Request__c"] if not r["IsDeleted"]}
+    linked = {link["ContentDocumentId"] for link in records["ContentDocumentLink"] if link["LinkedEntityId"] in live}
+    assert first.files == sum(v["ContentDocumentId"] in linked for v in records["ContentVersion"]) == 29
+    assert first.notes == len(records["ContentNote"])
     assert (first.feed_items, first.comments) == (len(records["FeedItem"]), len(records["FeedComment"]))
     assert first.watermark == max(r["SystemModstamp"] for r in records["IT_Request__c"])
     # The bad records are mirrored with their flags, and the summary says which.

@@ -49,7 +49,8 @@ class ExportSource:
         yield from self._pages([record for _, _, record in chosen])
 
     def listing(self, obj: MirroredObject) -> Iterator[Records]:
-        requests = {r.get("Id") for r in self.records(self.request_object)}
+        # As in Salesforce, a request in the recycle bin takes its links with it (they come back when it is restored).
+        requests = {r.get("Id") for r in self.records(self.request_object) if not r.get("IsDeleted")}
         yield from self._pages([r for r in self.records(obj.api_name) if r.get(obj.parent_field) in requests])
 
     def by_documents(self, obj: MirroredObject, document_ids: Sequence[str]) -> Iterator[Records]:
