@@ -21,12 +21,12 @@ WORKER = "worker"
 CALLS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "scope": (),
     "evidence": (),
-    "itr": (),      # nothing calls it yet: runs carry an ITR request id, they do not fetch the request
+    "itr": (),      # Salesforce (or a local export) only: it calls no service of the mesh
     "tasks": (),    # the ledger and queues; its workers reach them through its database, not over gRPC
     "calc": ("evidence",),  # the contract and rebate packets covering a run's scope
     "publisher": ("calc", "scope"),  # a run's result, claims and rejects; entitlements behind Domo's row policies
-    WORKER: ("scope", "calc", "publisher"),  # the submitter's grant again; compute_run and publish_run
-    GATEWAY: ("scope", "calc", "evidence", "publisher", "tasks"),  # the /v1 routes; /readyz checks exactly these
+    WORKER: ("scope", "calc", "publisher", "itr"),  # the submitter's grant again; compute_run, publish_run, itr_sync
+    GATEWAY: ("scope", "calc", "evidence", "publisher", "tasks", "itr"),  # the /v1 routes; /readyz checks these
 })
 CLIENTS_ONLY = (GATEWAY, WORKER)  # processes that call the mesh but serve no gRPC
 GRPC_SERVICES = tuple(name for name in CALLS if name not in CLIENTS_ONLY)

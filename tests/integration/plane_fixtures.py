@@ -15,6 +15,7 @@ from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
 from leaf.tasks.v1 import tasks_pb2_grpc
 from runtime.db import make_engine
 from runtime.identity_keys import local_identity_keys
+from runtime.topology import CALLS, WORKER
 from services.tasks.adapters.ledger import SqlTaskLedger
 from services.tasks.adapters.mesh import GrpcWorkerMesh
 from services.tasks.adapters.queues.db_queue import DbTaskQueue
@@ -67,7 +68,8 @@ def lane_worker(addresses: dict[str, str], tasks_url: str, lane: str = "runs"):
     calls = LoopThread("worker-calls")
 
     async def open_mesh() -> GrpcWorkerMesh:
-        return GrpcWorkerMesh({n: addresses[n] for n in ("scope", "calc", "publisher")}, local_identity_keys(), 60)
+        # The worker's callees (runtime/topology.py) that this test started: itr only where a test runs it.
+        return GrpcWorkerMesh({n: addresses[n] for n in CALLS[WORKER] if n in addresses}, local_identity_keys(), 60)
 
     mesh = calls.run(open_mesh())
     worker = LaneWorker(lane, DbTaskQueue(engine), SqlTaskLedger(engine), lambda: SqlTaskUnitOfWork(engine), mesh,

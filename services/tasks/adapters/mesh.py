@@ -12,12 +12,13 @@ import json
 from dataclasses import dataclass
 
 from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
+from leaf.itr.v1 import itr_pb2, itr_pb2_grpc
 from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
 from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
 from runtime import grants, identity
 from runtime.clients import call, open_channel
 from runtime.convert import READINESS_NAME, scope_to_proto
-from runtime.errors import NotFound
+from runtime.errors import NotFound, Unavailable
 from runtime.identity_keys import IdentityKeys
 from runtime.scope import Scope
 from services.tasks.domain.tasks import Artifact, Task
@@ -37,6 +38,8 @@ class GrpcWorkerMesh:
         self.scope = scope_pb2_grpc.ScopeServiceStub(self.channels["scope"])
         self.calc = calc_pb2_grpc.CalcServiceStub(self.channels["calc"])
         self.publisher = publisher_pb2_grpc.PublisherServiceStub(self.channels["publisher"])
+        # Only the itr lane's work calls itr (a worker of another lane may be started without its address).
+        self.itr = itr_pb2_grpc.ItrServiceStub(self.channels["itr"]) if "itr" in self.channels else None
         self.keys, self.identity_ttl = keys, identity_ttl
 
     def _submitter(self, task: Task) -> Metadata:
@@ -70,6 +73,13 @@ class GrpcWorkerMesh:
         publication = await call(self.publisher.PublishRun, publisher_pb2.PublishRunRequest(run_id=run_id),
                                  timeout=timeout, metadata=acting.metadata)
         return tuple(Artifact(a.name, a.sha256, a.size) for a in publication.artifacts)
+
+    async def sync_requests(self, acting: GrpcActingFor, timeout: float) -> dict:
+        if self.itr is None:
+            raise Unavailable("itr_not_configured", "this worker has no ITR_ADDR")
+        summary = await call(self.itr.SyncRequests, itr_pb2.SyncRequestsRequest(), timeout=timeout,
+                             metadata=acting.metadata)
+        return {f.name: getattr(summary, f.name) for f in summary.DESCRIPTOR.fields}
 
     async def close(self) -> None:
         await asyncio.gather(*(channel.close() for channel in self.channels.values()))

@@ -84,6 +84,16 @@ async def _publish(task: Task, mesh: WorkerMesh, run_id: str, deadline: Deadline
     return await mesh.publish_run(acting, run_id, deadline.left())
 
 
+async def itr_sync(task: Task, mesh: WorkerMesh, progress: Progress, deadline: Deadline) -> Outcome:
+    """itr.SyncRequests for the operator who submitted it: the Salesforce mirror brought up to date (idempotent: a
+    redelivered task syncs again and writes only what changed since)."""
+    await progress(0, 1, "syncing the ITR mirror")
+    acting = await mesh.acting_for(task, deadline.left())
+    summary = await mesh.sync_requests(acting, deadline.left())
+    await progress(1, 1, "synced")
+    return Outcome(summary=summary)
+
+
 def _payload(task: Task) -> dict:
     try:
         payload = json.loads(task.payload_json or "{}")
@@ -95,9 +105,9 @@ def _payload(task: Task) -> dict:
 WORK: dict[str, Callable[[Task, WorkerMesh, Progress, Deadline], Awaitable[Outcome]]] = {
     "compute_run": compute_run,
     "publish_run": publish_run,
+    "itr_sync": itr_sync,
 }
 NOT_BUILT = {  # kinds with a lane and a policy but no work yet: they fail at once, saying what is missing
-    "itr_sync": "the ITR mirror's SyncRequests is not built yet",
     "takeover_ingest": "the takeover data plane is not built yet",
 }
 

@@ -84,3 +84,6 @@ class WorkerMesh(Protocol):
                          proposal_id: str = "") -> RunMade: ...
 
     async def publish_run(self, acting: ActingFor, run_id: str, timeout: float) -> tuple[Artifact, ...]: ...
+
+    async def sync_requests(self, acting: ActingFor, timeout: float) -> dict:
+        """itr.SyncRequests: the mirror brought up to date; the counts it wrote (itr.md 3)."""

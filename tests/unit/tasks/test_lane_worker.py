@@ -49,6 +49,10 @@ class FakeMesh:
         self.calls.append(("publish_run", run_id))
         return (PDF,)
 
+    async def sync_requests(self, acting, timeout: float) -> dict:
+        self.calls.append(("sync_requests", acting))
+        return {"requests_upserted": 23, "history_added": 128, "watermark": "2025-01-18T09:12:13.000+0000"}
+
 
 @pytest.fixture
 def calls():
@@ -156,6 +160,15 @@ def test_an_operators_cancel_stops_the_work_and_stands(calls):
 
 def test_a_kind_without_work_fails_at_once_saying_what_is_missing(calls):
     store = FakeStore()
+    queued(store, kind="takeover_ingest")
+    assert worker(store, FakeQueue(), FakeMesh(), calls).handle(delivery("task_1", lane="takeover")) == "failed"
+    assert "takeover data plane is not built" in store.tasks.get("task_1").last_error
+
+
+def test_itr_sync_syncs_the_mirror_for_the_operator_and_records_its_summary(calls):
+    store, mesh = FakeStore(), FakeMesh()
     queued(store, kind="itr_sync")
-    assert worker(store, FakeQueue(), FakeMesh(), calls).handle(delivery("task_1", lane="itr")) == "failed"
-    assert "SyncRequests is not built" in store.tasks.get("task_1").last_error
+    assert worker(store, FakeQueue(), mesh, calls).handle(delivery("task_1", lane="itr")) == "succeeded"
+    task = store.tasks.get("task_1")
+    assert json.loads(task.result_json)["requests_upserted"] == 23 and task.progress_note == "synced"
+    assert [c[0] for c in mesh.calls] == ["acting_for", "sync_requests"]
