@@ -14,7 +14,7 @@ from runtime.packets import ContractPacket, Proposal
 from services.calc.domain.aggregates import Traits
 from services.calc.domain.claim_lines import ClaimLine
 from services.calc.domain.eligibility import ExclusionRule
-from services.calc.domain.facts import traits_of
+from services.calc.domain.facts import traits_key
 from services.calc.domain.formulas import awp_discount_guarantee as awp
 from services.calc.domain.formulas import dispensing_fee_guarantee as fee
 from services.calc.domain.formulas import rebate_guarantee as rebate
@@ -33,18 +33,21 @@ class ClaimEligibility:
     dispensing_fee: ExclusionRule | None = None
     rebate: ExclusionRule | None = None
     repricing: ExclusionRule | None = None
-    # Reasons depend on a claim's class only (its bucket and three traits): each class is judged once.
-    _judged: dict[Traits, ClaimReasons] = field(default_factory=dict, compare=False, repr=False)
+    # Reasons depend on a claim's class only (its bucket and three traits): each class is judged once, and a
+    # million-claim stream pays a tuple and a dict lookup per claim.
+    _judged: dict[tuple, ClaimReasons] = field(default_factory=dict, compare=False, repr=False)
 
     def reasons(self, line: ClaimLine) -> ClaimReasons:
-        traits = traits_of(line)
-        known = self._judged.get(traits)
+        key = traits_key(line)
+        known = self._judged.get(key)
         if known is None:
-            known = self._judged[traits] = (
-                _cell(self.awp_discount, traits), _cell(self.dispensing_fee, traits),
+            known = self._judged[key] = self._judge(Traits(*key))
+        return known
+
+    def _judge(self, traits: Traits) -> ClaimReasons:
+        return (_cell(self.awp_discount, traits), _cell(self.dispensing_fee, traits),
                 _cell(self.rebate, traits) if rebate.looks_at(traits) else NOT_APPLICABLE,
                 _cell(self.repricing, traits))
-        return known
 
 
 def _cell(rule: ExclusionRule | None, traits: Traits) -> str:

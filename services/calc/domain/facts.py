@@ -37,9 +37,13 @@ class Classed(Protocol):
     def awp_unit_price(self) -> Decimal: ...
 
 
+def traits_key(claim: Classed) -> tuple[str, str, bool, bool, bool]:
+    """Traits' fields as a plain tuple: cheap enough to look a claim's class up once per claim."""
+    return (claim.channel, claim.brand_generic, claim.basis_of_cost == "UC", claim.compound, not claim.awp_unit_price)
+
+
 def traits_of(claim: Classed) -> Traits:
-    return Traits(claim.channel, claim.brand_generic, claim.basis_of_cost == "UC", claim.compound,
-                  not claim.awp_unit_price)
+    return Traits(*traits_key(claim))
 
 
 def facts_from_batch(batch: ClaimsBatch, scope: Scope, masks: Iterable[MemberMask]) -> ClaimsFacts:
