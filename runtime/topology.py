@@ -24,7 +24,7 @@ CALLS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "itr": (),      # Salesforce (or a local export) only: it calls no service of the mesh
     "tasks": (),    # the ledger and queues; its workers reach them through its database, not over gRPC
     "calc": ("evidence",),  # the contract and rebate packets covering a run's scope
-    "publisher": ("calc", "scope"),  # a run's result, claims and rejects; entitlements behind Domo's row policies
+    "publisher": ("calc", "scope"),  # a run's result, claims and rejects; Domo's row policies; its scope's names
     WORKER: ("scope", "calc", "publisher", "itr"),  # the submitter's grant again; compute_run, publish_run, itr_sync
     GATEWAY: ("scope", "calc", "evidence", "publisher", "tasks", "itr"),  # the /v1 routes; /readyz checks these
 })
