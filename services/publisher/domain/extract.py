@@ -94,7 +94,8 @@ def cells_of(row: ExtractRow) -> list[str]:
 
 
 # The columns whose text comes from the claims source. The others the publisher spells itself from numbers, days
-# and its own pseudonyms (calc's amounts are held to DECIMAL_TEXT first), in an alphabet no rule can fire on.
+# and its own pseudonyms (calc's amounts are held to DECIMAL_TEXT first), or they are per-formula reasons held to
+# the closed set runtime/claim_reasons.REASON_CELLS: an alphabet no rule can fire on.
 TEXT_COLUMNS = ("claim_id", "tpa_id", "group_id", "ndc", "drug_name", "channel", "brand_generic", "basis_of_cost")
 DECIMAL_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
