@@ -58,7 +58,8 @@ def cover(context: RunContext) -> list:
     return [Paragraph("Pharmacy benefit audit", STYLES["title"]),
             text(f"{context.client_label}, audited against {context.pbm_label}; audit period {scope['date_from']} "
                  f"to {scope['date_to']} ({scope_words(context)})", "subtitle"),
-            Paragraph("Executive summary", STYLES["h2"]), readiness, owed_box(context.result), text(sign, "small"),
+            text(f"Prepared from run {context.run_id}, computed {context.created_at.date().isoformat()}.", "small"),
+            Paragraph("Executive summary", STYLES["h2"]), readiness, owed_box(context.result), text(sign, "body"),
             Spacer(0, 3), *executive_summary(context),
             Paragraph("Status of each formula", STYLES["h2"]), status_table(context.result),
             Paragraph(STATUS_MEANING, STYLES["small"]),
@@ -106,7 +107,8 @@ def owed_box(result: dict) -> Table:
              [figure(money(split.final), "final", "big_number"),
               figure(money(split.modeled), "modeled" if split.modeled else "final", "big_number"),
               figure(money(split.total), "modeled" if split.modeled else "final", "big_number"),
-              text(", ".join(f"{formula_title(f)} (blocked)" for f in split.blocked) or "nothing", "body")]]
+              text(", ".join(f"{formula_title(f)} (blocked)" for f in split.blocked)
+                   or "None: every guarantee has a figure", "body")]]
     table = Table(cells, colWidths=[170, 170, 170, 210], hAlign="LEFT")
     table.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.8, "#9aa5b1"), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                                ("BACKGROUND", (0, 0), (-1, -1), "#f4f6f8"), ("TOPPADDING", (0, 0), (-1, -1), 4)]))
@@ -141,7 +143,7 @@ def status_table(result: dict) -> Table:
                      text(label, "cell"),
                      text("no figure", "cell") if shown is None else figure(shown, formula["status"], "number_bold")])
         shades[index] = formula["status"]
-    return grid(["Formula", "Status", "Why", "Concludes", "Figure"], rows, widths=[170, 62, 290, 100, 98],
+    return grid(["Formula", "Status", "Why", "Measure", "Figure"], rows, widths=[170, 62, 290, 100, 98],
                 shaded_rows=shades)
 
 

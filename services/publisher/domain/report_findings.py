@@ -5,6 +5,7 @@ holds the run's claims. The whole-input rejected_rows list is for the analyst; o
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from reportlab.platypus import CondPageBreak, Paragraph
@@ -16,6 +17,7 @@ from services.publisher.domain.report_tables import STYLES, code, figure, grid, 
 from services.publisher.domain.run_context import RunContext
 
 WIDTH = 720.0
+ZERO = Decimal("0.00")
 SHOWN_SUSPECTS = 25   # the workbook lists every one
 SHOWN_REJECTS = 200   # an in-scope reject list longer than this is summarized: the workbook holds every row
 QUALITY = (("rejected_in_scope", "Rows of this scope rejected as malformed (left out of every formula)"),
@@ -41,8 +43,13 @@ def unguaranteed(context: RunContext) -> list:
         rows = [[text(bucket_title(b.channel, b.brand_generic), "cell"), figure(count(b.claims), "final"),
                  figure(count(b.members), "final"), figure(money(b.ingredient_cost), "final"),
                  figure(money(b.dispensing_fees), "final"), figure(money(b.spend), "final")] for b in found]
+        if len(found) > 1:   # members are not summed: one member can fill in several buckets
+            rows.append([text("All unguaranteed claims", "cell_bold"), figure(count(sum(b.claims for b in found)), "final",
+                                                                              "number_bold"), text("", "cell"),
+                         *(figure(money(sum((getattr(b, f) for b in found), ZERO)), "final", "number_bold")
+                           for f in ("ingredient_cost", "dispensing_fees", "spend"))])
         flow.append(grid(["Channel and drug type", "Claims", "Members", "Ingredient cost paid", "Dispensing fees paid",
-                          "Spend"], rows, widths=[170, 90, 90, 120, 120, 120]))
+                          "Spend"], rows, widths=[170, 90, 90, 120, 120, 120], total_row=len(found) > 1))
     if left_out:
         words = "; ".join(f"{formula_title(f['id'])}: {count(n)} claims" for f, n in left_out)
         flow.append(Paragraph(f"Claims each formula left out for want of a term: {escape(words)}. {code('no_term')}",

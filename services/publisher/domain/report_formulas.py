@@ -100,11 +100,15 @@ def chart(formula: dict, title: str, draw) -> list:
 
 
 def exclusions(formula: dict, width: float = WIDTH / 2) -> list:
-    """The claims the formula left out, by reason, in words (unguaranteed ones are listed under Audit findings)."""
+    """The claims the formula left out, by reason, in words (unguaranteed ones are listed under Audit findings).
+
+    Only the reasons that left a claim out: a column of zeros is noise a reader must read past."""
+    heading = Paragraph(f"Claims left out: {escape(formula_title(formula['id']))}", STYLES["h2"])
     rows = [[Paragraph(f"{escape(sentence_case(EXCLUSION_SENTENCES[reason]))} {code(reason)}", STYLES["cell"]),
-             figure(count(n), formula["status"])] for reason, n in formula["excluded"].items()]
-    return [Paragraph(f"Claims left out: {escape(formula_title(formula['id']))}", STYLES["h2"]),
-            grid(["Reason", "Claims"], rows, formula["status"], widths=[width * 0.8, width * 0.2])]
+             figure(count(n), formula["status"])] for reason, n in formula["excluded"].items() if n]
+    if not rows:
+        return [heading, text("No claim was left out of this formula.")]
+    return [heading, grid(["Reason", "Claims"], rows, formula["status"], widths=[width * 0.8, width * 0.2])]
 
 
 def sentence_case(words: str) -> str:

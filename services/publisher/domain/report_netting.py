@@ -25,7 +25,7 @@ from services.publisher.domain.report_format import money
 from services.publisher.domain.report_tables import STYLES, code, figure, grid, text
 
 NETTING_HEADER = ["Netting group", "Buckets netted in the group", "Variance", "Shortfall owed"]
-NETTING_TOTAL = "Total (owed = sum of the groups' shortfalls)"
+NETTING_TOTAL = "All groups: net variance; shortfall owed = sum of the groups' shortfalls"
 REBATE_LINES = ("Variance total (sum of the channels' variances)",
                 "Less: rebates received in channels with no rebate guarantee",
                 "Difference", "Shortfall owed (a difference below zero owes nothing)")

@@ -4,7 +4,7 @@ Identifiers and hashes are printed whole (a reader matches them against the evid
 """
 from __future__ import annotations
 
-from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
 from services.publisher.domain.report_tables import STYLES, grid, pairs, side_by_side, text
 from services.publisher.domain.run_context import RunContext
@@ -57,7 +57,8 @@ def _column(flowables: list) -> Table:
 
 def closing(context: RunContext) -> list:
     def block(columns: int) -> list:
-        return [Paragraph("Evidence and lineage", STYLES["h1"]), *evidence(context), *lineage(context, columns)]
+        return [Spacer(0, 10), Paragraph("Evidence and lineage", STYLES["h1"]), *evidence(context),
+                *lineage(context, columns)]
     return [ClosingBlock(block(columns=1), block(columns=2))]
 
 
@@ -70,7 +71,7 @@ def evidence(context: RunContext) -> list:
     shades = {i: "modeled" for i, e in enumerate(context.evidence) if e["governance"] == "candidate"}
     table = (grid(["Evidence", "Id", "Governance", "Version", "SHA-256 of the document"], rows,
                   widths=[90, 140, 130, 45, 315], shaded_rows=shades) if rows else text("No evidence was recorded."))
-    return [Paragraph("Evidence", STYLES["h2"]), table]
+    return [Spacer(0, 4), Paragraph("Evidence", STYLES["h2"]), table, Spacer(0, 6)]
 
 
 def lineage(context: RunContext, columns: int) -> list:

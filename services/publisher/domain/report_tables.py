@@ -22,11 +22,11 @@ STYLES = {
     "title": ParagraphStyle("title", _BASE["Title"], fontSize=22, leading=26, alignment=0, spaceAfter=2),
     "subtitle": ParagraphStyle("subtitle", _BASE["BodyText"], fontSize=11, leading=14, spaceAfter=2),
     # Headings keep with what follows them: a heading never ends a page without its table.
-    "h1": ParagraphStyle("h1", _BASE["Heading1"], fontSize=14, leading=17, spaceBefore=4, spaceAfter=3,
+    "h1": ParagraphStyle("h1", _BASE["Heading1"], fontSize=14, leading=17, spaceBefore=10, spaceAfter=3,
                          keepWithNext=1),
     "h2": ParagraphStyle("h2", _BASE["Heading2"], fontSize=10.5, leading=13, spaceBefore=6, spaceAfter=3,
                          keepWithNext=1),
-    "body": ParagraphStyle("body", _BASE["BodyText"], fontSize=9, leading=11.5, spaceBefore=0, spaceAfter=3),
+    "body": ParagraphStyle("body", _BASE["BodyText"], fontSize=9, leading=11.5, spaceBefore=3, spaceAfter=3),
     "lead": ParagraphStyle("lead", _BASE["BodyText"], fontSize=10.5, leading=14, spaceAfter=4),
     "cell": ParagraphStyle("cell", _BASE["BodyText"], fontSize=7.5, leading=9),
     "cell_bold": ParagraphStyle("cell_bold", _BASE["BodyText"], fontName="Helvetica-Bold", fontSize=7.5, leading=9),

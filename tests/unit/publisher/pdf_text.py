@@ -13,8 +13,12 @@ from decimal import Decimal
 
 from pypdf import PdfReader
 
+from runtime.words import formula_title
+from services.publisher.domain.report_netting import NETTING_HEADER, NETTING_TOTAL, REBATE_LINES
+
 FIGURE = re.compile(r"-?\$?[\d,]+(\.\d+)?%?( MODELED)?")
 MONEY = re.compile(r"(-?)\$([\d,]+\.\d\d)( MODELED)?")
+ZERO = Decimal("0.00")
 HEADER_LINES, FOOTER_LINES = 4, 1   # title, run, status band, scope hash; "Page X of Y"
 
 
@@ -83,3 +87,50 @@ def between(lines: list[str], start: str, end: str, after: int = 0) -> list[str]
     first = next(i for i in range(after, len(lines)) if lines[i].startswith(start))
     last = next(i for i in range(first + 1, len(lines)) if lines[i].startswith(end))
     return lines[first + 1:last]
+
+
+def section_start(lines: list[str], formula: dict) -> int:
+    """Where a formula's section begins: its heading starts with its title and status."""
+    heading = f"{formula_title(formula['id'])} — {formula['status'].upper()}"
+    return next(i for i, line in enumerate(lines) if line.startswith(heading))
+
+
+def printed_bucket_variances(lines: list[str], formula: dict) -> dict[str, Decimal]:
+    """Bucket title → its variance as the bucket table prints it (the table's last column)."""
+    table = between(lines, "Channel and drug type", "How the ", after=section_start(lines, formula))
+    return {row.labels[-1]: money(row.figures[-1]) for row in rows(table)}
+
+
+def reconcile_guarantee(lines: list[str], formula: dict) -> Decimal:
+    """The shortfall re-derived from the section's own netting table; asserts every step of the arithmetic.
+
+    Each group's variance = Σ of its buckets' variances as printed; its shortfall = max(0, its variance);
+    the shortfall owed = Σ of the groups' shortfalls; every bucket nets in exactly one group.
+    """
+    buckets = printed_bucket_variances(lines, formula)
+    netting = [line for line in between(lines, "How the ", "Offset rule of the contract.",
+                                         after=section_start(lines, formula)) if line not in NETTING_HEADER]
+    *groups, total = rows(netting)
+    assert total.label == NETTING_TOTAL, total
+    covered = []
+    for group in groups:
+        members = " ".join(group.labels[1:]).split(" + ")
+        variance, shortfall = (money(f) for f in group.figures)
+        assert variance == sum(buckets[m] for m in members), (formula["id"], group)
+        assert shortfall == max(ZERO, variance), (formula["id"], group)
+        covered += members
+    assert sorted(covered) == sorted(buckets), f"{formula['id']}: every bucket nets in exactly one group"
+    net, shortfall = (money(f) for f in total.figures)
+    assert net == sum(money(g.figures[0]) for g in groups)
+    assert shortfall == sum(money(g.figures[1]) for g in groups)
+    return shortfall
+
+
+def reconcile_rebate(lines: list[str], formula: dict) -> list[Row]:
+    """variance_total - received_other = difference, shortfall = max(0, difference), from the printed lines."""
+    table = between(lines, "Rebate reconciliation", "Offset rule for rebates.", after=section_start(lines, formula))
+    found = rows([line for line in table if line != "Amount"])
+    assert [row.label.split(" (")[0] for row in found] == [label.split(" (")[0] for label in REBATE_LINES]
+    total, other, difference, shortfall = (money(row.figures[0]) for row in found)
+    assert total - other == difference and shortfall == max(ZERO, difference)
+    return found
