@@ -132,3 +132,24 @@ async def test_promotion_over_grpc_stays_inside_the_client(evidence):
     assert promoted.governance == common_pb2.GOVERNED_EXACT and promoted.version == 2
     modeled, _ = await statuses(evidence, "C004", "PBM_B", "2024-01-01", "2024-12-31")
     assert modeled["awp_discount_guarantee"][0] == "final"
+
+
+async def test_a_packet_version_a_run_recorded_stays_readable_after_a_newer_one_is_in_force(evidence):
+    """GetPacket with `version`: exactly that version (what a run's lineage names), in force or not; without one, the
+    version in force; another client's version is as absent as a packet that does not exist."""
+    order = dict(packet_id="CP-C004-PBMB-2024", governance=common_pb2.GOVERNED_EXACT, reason="executed copy received")
+    await evidence.PromotePacket(evidence_pb2.PromotePacketRequest(client_id="C004", **order),
+                                 metadata=as_operator(read_grant("C004")))
+
+    async def get(client_id, version=0):
+        return await evidence.GetPacket(evidence_pb2.GetPacketRequest(packet_id="CP-C004-PBMB-2024", client_id=client_id,
+                                                                      version=version), metadata=read_grant(client_id))
+
+    first, second, in_force = await get("C004", 1), await get("C004", 2), await get("C004")
+    assert (first.version, first.governance, json.loads(first.body_json)["governance"]) == \
+        (1, common_pb2.CANDIDATE, "candidate")
+    assert (second.version, second.sha256) == (in_force.version, in_force.sha256) != (first.version, first.sha256)
+    for client_id, version in (("C001", 1), ("C004", 3)):
+        with pytest.raises(grpc.aio.AioRpcError) as failure:
+            await get(client_id, version)
+        assert failure.value.code() == grpc.StatusCode.NOT_FOUND, (client_id, version)
