@@ -167,12 +167,14 @@ def summary_sentences(result: dict) -> list[str]:
         sentences.append(f"The plan is owed {money(split.total)} ({parts}): {money(split.final)} on final figures "
                          f"and {money(split.modeled)} on modeled estimates.")
     if split.blocked:
-        sentences.append("No figure is given for the " + ", ".join(formula_title(f).lower() for f in split.blocked)
-                         + ": what it may owe is not included.")
+        titles = [formula_title(f) for f in split.blocked]
+        named = titles[0] if len(titles) == 1 else f"{', '.join(titles[:-1])} and {titles[-1]}"
+        sentences.append(f"No figure is given for the {named}: what {'it' if len(titles) == 1 else 'they'} may owe "
+                         "is not included.")
     repricing = next((f for f in result["formulas"] if f["id"] == REPRICING), None)
     if repricing is not None and repricing.get("total_savings") is not None:
         sentences.append(f"A proposed contract ({result['inputs']['proposal_id']}) would have saved "
-                         f"{money(Decimal(repricing['total_savings']))} on the same "
-                         f"{count(sum(b['claims'] for b in repricing['buckets']))} claims: a projection, MODELED, "
-                         "which changes neither the audit's status nor the amount owed.")
+                         f"{money(Decimal(repricing['total_savings']))} on the "
+                         f"{count(sum(b['claims'] for b in repricing['buckets']))} claims its terms price: a projection, "
+                         "MODELED, which changes neither the audit's status nor the amount owed.")
     return sentences

@@ -83,15 +83,19 @@ def heading(formula: dict) -> list:
     return flow
 
 
-def bucket_table(formula: dict) -> list:
+def bucket_table(formula: dict, total: str | None = None) -> list:
+    """One row per bucket; `total`: the result field the last column sums to, printed as the table's last row."""
     columns = COLUMNS[formula["id"]]
     status = formula["status"]
     rows = [[text(bucket_title(b["channel"], b["brand_generic"]), "cell"),
              *(figure(field_text(c, b.get(c)), status) for c in columns)] for b in formula["buckets"]]
+    if total is not None:
+        rows.append([text(FIELD_TITLES[total], "cell_bold"), *(text("", "cell") for _ in columns[:-1]),
+                     figure(money(Decimal(formula[total])), status, "number_bold")])
     first = 112.0
     rest = (WIDTH - first) / len(columns)
     return [grid(["Channel and drug type", *(FIELD_TITLES[c] for c in columns)], rows, status,
-                 widths=[first, *([rest] * len(columns))])]
+                 widths=[first, *([rest] * len(columns))], total_row=total is not None)]
 
 
 def chart(formula: dict, title: str, draw) -> list:
@@ -144,10 +148,7 @@ def generic_rate(formula: dict) -> list:
 
 
 def repricing(formula: dict, proposal_id: str | None) -> list:
-    status = formula["status"]
-    flow = [text(f"Proposal {proposal_id}.", "body"), *bucket_table(formula),
-            grid([FIELD_TITLES["total_savings"]], [[figure(money(Decimal(formula["total_savings"])), status,
-                                                           "number_bold")]], status, widths=[160])]
+    flow = [text(f"Proposal {proposal_id}.", "body"), *bucket_table(formula, total="total_savings")]
     if formula.get("unpriced_buckets"):
         unpriced = ", ".join(bucket_title(b["channel"], b["brand_generic"]) for b in formula["unpriced_buckets"])
         flow.append(text(f"Not priced (the proposal has no term for them): {unpriced}.", "body"))
