@@ -60,6 +60,9 @@ class ClaimFindings:
     # (each channel's B bucket) and repricing_savings (each proposal term bucket), when the run has the formula
     eligible_members: dict[str, dict[Bucket, int]] = field(default_factory=dict)
     suspect_channel_listed: int = SUSPECT_CHANNEL_LISTED   # the most `suspect_channel` holds
+    # Brand claims in a channel without a rebate term (rebate_guarantee's `no_term`): no rebate is guaranteed on
+    # them, yet rebates received in such channels (received_other) offset the rebate shortfall.
+    unguaranteed_rebate: tuple[BucketSpend, ...] = ()
 
     @property
     def suspect_channel_unlisted(self) -> int:

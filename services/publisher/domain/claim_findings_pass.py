@@ -57,6 +57,7 @@ class FindingsPass:
     def __init__(self, result: dict, listed: int = SUSPECT_CHANNEL_LISTED) -> None:
         self._listed = listed
         self._unguaranteed: dict[Bucket, _Spend] = {}
+        self._unguaranteed_rebate: dict[Bucket, _Spend] = {}
         self._suspects: list[SuspectClaim] = []
         self._suspect_count = 0
         # Members are counted only for the formula buckets the result has: rebate channels, proposal terms.
@@ -68,7 +69,9 @@ class FindingsPass:
     def add(self, cells: list[str]) -> None:
         channel = cells[_CHANNEL]
         if cells[_FEE] == NO_TERM:
-            self._add_unguaranteed(cells)
+            _add_spend(self._unguaranteed, cells)
+        if cells[_REBATE] == NO_TERM:
+            _add_spend(self._unguaranteed_rebate, cells)
         if channel == SUSPECT_CHANNEL and int(cells[_DAYS]) >= SUSPECT_DAYS:
             self._suspect_count += 1
             if len(self._suspects) < self._listed:
@@ -79,26 +82,31 @@ class FindingsPass:
                 if members is not None:
                     members.add(cells[_MEMBER])
 
-    def _add_unguaranteed(self, cells: list[str]) -> None:
-        bucket = (cells[_CHANNEL], cells[_BRAND_GENERIC])
-        spend = self._unguaranteed.get(bucket)
-        if spend is None:
-            spend = self._unguaranteed[bucket] = _Spend()
-        spend.claims += 1
-        spend.members.add(cells[_MEMBER])
-        spend.ingredient_cost += Decimal(cells[_COST])
-        spend.dispensing_fees += Decimal(cells[_FEES])
-
     def findings(self) -> ClaimFindings:
         return ClaimFindings(
-            unguaranteed=tuple(BucketSpend(bucket[0], bucket[1], s.claims, len(s.members), s.ingredient_cost,
-                                           s.dispensing_fees)
-                               for bucket, s in sorted(self._unguaranteed.items(), key=lambda i: _bucket_order(i[0]))),
+            unguaranteed=_spends(self._unguaranteed),
+            unguaranteed_rebate=_spends(self._unguaranteed_rebate),
             suspect_channel=tuple(self._suspects),
             suspect_channel_count=self._suspect_count,
             eligible_members={formula_id: {bucket: len(members) for bucket, members in buckets.items()}
                               for formula_id, (_, buckets) in self._members.items()},
             suspect_channel_listed=self._listed)
+
+
+def _add_spend(spends: dict[Bucket, _Spend], cells: list[str]) -> None:
+    bucket = (cells[_CHANNEL], cells[_BRAND_GENERIC])
+    spend = spends.get(bucket)
+    if spend is None:
+        spend = spends[bucket] = _Spend()
+    spend.claims += 1
+    spend.members.add(cells[_MEMBER])
+    spend.ingredient_cost += Decimal(cells[_COST])
+    spend.dispensing_fees += Decimal(cells[_FEES])
+
+
+def _spends(spends: dict[Bucket, _Spend]) -> tuple[BucketSpend, ...]:
+    return tuple(BucketSpend(bucket[0], bucket[1], s.claims, len(s.members), s.ingredient_cost, s.dispensing_fees)
+                 for bucket, s in sorted(spends.items(), key=lambda i: _bucket_order(i[0])))
 
 
 def gathered_from(rows: Iterable[ExtractRow], result: dict) -> ClaimFindings:

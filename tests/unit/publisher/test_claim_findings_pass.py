@@ -57,6 +57,19 @@ def test_unguaranteed_buckets_are_what_the_fee_formula_excluded_as_no_term(writt
         assert [(b.channel, b.spend > 0) for b in found] == [("SPECIALTY", True), ("SPECIALTY", True)]
 
 
+def test_unguaranteed_rebate_buckets_are_the_brand_claims_the_rebate_formula_excluded_as_no_term(written):
+    context, extract, rows = written
+    rebate = next((f for f in context.formulas if f["id"] == "rebate_guarantee"), None)
+    found = extract.findings.unguaranteed_rebate
+    assert sum(b.claims for b in found) == (rebate["excluded"]["no_term"] if rebate else 0)
+    expected = defaultdict(int)
+    for r in rows:
+        if r["rebate_excluded"] == "no_term":
+            expected[(r["channel"], r["brand_generic"])] += 1
+    assert {(b.channel, b.brand_generic): b.claims for b in found} == dict(expected)
+    assert all(b.brand_generic == "B" for b in found)
+
+
 def test_suspect_channel_counts_every_one_and_lists_them_in_row_order(written):
     context, extract, rows = written
     findings = extract.findings
