@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from runtime.sufficiency import BLOCKED, GDR, GUARANTEES, MODELED, REPRICING
-from runtime.words import FORMULA_SHORT, SIGN_CONVENTION, bucket_title, formula_title, reason_sentence
+from runtime.words import FORMULA_SHORT, PROJECTION, SIGN_CONVENTION, bucket_title, formula_title, reason_sentence
 from services.publisher.domain.audit_summary import audit_formulas, owed, status_line
 from services.publisher.domain.narrative import narrative_label
 from services.publisher.domain.report_format import count, money, percent
@@ -135,7 +135,7 @@ def status_table(result: dict) -> Table:
         label, shown = headline(formula)
         why = "; ".join(reason_sentence(r) for r in formula["reasons"])
         if formula["id"] == REPRICING:
-            why = "A projection of a proposed contract: it never changes the audit's status or the amount owed."
+            why = PROJECTION
         reasons = f"{escape(why or 'Rests on governed evidence.')}<br/>{code(', '.join(formula['reasons']))}"
         rows.append([Paragraph(f"<b>{escape(formula_title(formula['id']))}</b><br/>{code(formula['id'])}",
                                STYLES["cell"]),

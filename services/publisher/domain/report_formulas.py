@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 from reportlab.platypus import CondPageBreak, Image, Paragraph
 
 from runtime.sufficiency import AWP, BLOCKED, EFFECT, FEE, GDR, REBATE, REPRICING
-from runtime.words import EXCLUSION_SENTENCES, bucket_title, formula_title, reason_sentence
+from runtime.words import EXCLUSION_SENTENCES, PROJECTION, bucket_title, formula_title, reason_sentence
 from services.publisher.domain import report_charts
 from services.publisher.domain.report_charts import SIZE_POINTS, chart_title
 from services.publisher.domain.report_format import FIELD_TITLES, count, field_text, money, percent
@@ -43,8 +43,7 @@ HOW = {AWP: "Per channel and drug type: guaranteed cost = AWP x (1 - guaranteed 
        REBATE: "Per channel: guaranteed rebates = brand claims x guaranteed rebate per claim; variance = guaranteed - "
                "received. A positive variance means the plan received less than the contract guarantees.",
        GDR: "The share of netted claims filled with a generic drug (no claim is excluded).",
-       REPRICING: "A projection: what the same claims would have cost under the proposal's terms. It never "
-                  "changes the audit's status or the amount owed."}
+       REPRICING: PROJECTION}
 CHART_TITLES = {AWP: "AWP variance by channel and drug type ($; above 0 = owed to the plan)",
                 FEE: "Dispensing fee variance by channel and drug type ($; above 0 = owed to the plan)",
                 REBATE: "Rebate variance by channel ($; above 0 = owed to the plan)"}
