@@ -59,6 +59,8 @@ PROJECTION = ("PROJECTION — what the proposal's terms would have cost over the
               "and changes neither readiness nor what is owed.")
 UNGUARANTEED_BUCKET = ("Claims in a channel and drug type the contract gives no guarantee for: no shortfall can be "
                        "measured on them, so they are an audit finding.")
+UNGUARANTEED_REBATE = ("Brand claims in a channel the contract gives no rebate guarantee for: no rebate is owed on "
+                       "them, and rebates received in that channel offset the rebate shortfall (received_other).")
 
 # A bucket's channel and drug type as people say them ("Retail 30-day brand"), and the netting groups built of them.
 CHANNEL_TITLES = {"RETAIL_30": "Retail 30-day", "RETAIL_90": "Retail 90-day", "MAIL": "Mail order",

@@ -7,7 +7,7 @@ are listed only in the workbook.
 """
 from __future__ import annotations
 
-from runtime.words import SUSPECT_CHANNEL, UNGUARANTEED_BUCKET
+from runtime.words import SUSPECT_CHANNEL, UNGUARANTEED_BUCKET, UNGUARANTEED_REBATE
 from services.publisher.domain.dashboard_table import SCOPE_COLUMNS, Table, money_text
 from services.publisher.domain.run_context import RunContext
 
@@ -17,11 +17,15 @@ SUSPECT_COLUMNS = ("finding", "claims", "explanation")
 
 
 def unguaranteed_buckets(context: RunContext, scope: dict) -> Table:
-    found = context.findings.unguaranteed if context.findings else ()
-    rows = tuple({**scope, "finding": "no_term", "channel": b.channel, "brand_generic": b.brand_generic,
+    """`no_term` rows: no pricing guarantee (the fee formula's no_term); `no_rebate_term` rows: brand claims in a
+    channel without a rebate guarantee (the rebate formula's no_term)."""
+    findings = context.findings
+    found = ([("no_term", UNGUARANTEED_BUCKET, b) for b in findings.unguaranteed]
+             + [("no_rebate_term", UNGUARANTEED_REBATE, b) for b in findings.unguaranteed_rebate]) if findings else []
+    rows = tuple({**scope, "finding": finding, "channel": b.channel, "brand_generic": b.brand_generic,
                   "claims": b.claims, "members": b.members, "ingredient_cost": money_text(b.ingredient_cost),
                   "dispensing_fees": money_text(b.dispensing_fees), "spend": money_text(b.spend),
-                  "explanation": UNGUARANTEED_BUCKET} for b in found)
+                  "explanation": explanation} for finding, explanation, b in found)
     return Table("unguaranteed_buckets", (*SCOPE_COLUMNS, *UNGUARANTEED_COLUMNS), rows)
 
 

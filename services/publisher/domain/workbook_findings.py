@@ -12,7 +12,14 @@ from decimal import Decimal
 
 from xlsxwriter.worksheet import Worksheet
 
-from runtime.words import EXCLUSION_SENTENCES, FORMULA_SHORT, SUSPECT_CHANNEL, UNGUARANTEED_BUCKET, bucket_title
+from runtime.words import (
+    EXCLUSION_SENTENCES,
+    FORMULA_SHORT,
+    SUSPECT_CHANNEL,
+    UNGUARANTEED_BUCKET,
+    UNGUARANTEED_REBATE,
+    bucket_title,
+)
 from services.publisher.domain.report_format import money
 from services.publisher.domain.run_context import RunContext
 from services.publisher.domain.workbook_banner import write_heading
@@ -45,6 +52,7 @@ def write_findings(sheet: Worksheet, context: RunContext, formats: Formats) -> N
     row = write_heading(sheet, context, formats)
     sheet.write_string(row, 0, "Audit findings", formats.title)
     row = _unguaranteed(sheet, row + 2, context, formats)
+    row = _unguaranteed_rebate(sheet, row, context, formats)
     row = _suspect(sheet, row, context, formats)
     _excluded(sheet, row, context, formats)
     sheet.freeze_panes(FIRST_ROW, 0)
@@ -68,6 +76,18 @@ def _unguaranteed(sheet: Worksheet, row: int, context: RunContext, formats: Form
                for b in context.findings.unguaranteed]
     if not buckets:
         sheet.write_string(row, 1, "none: the contract has a pricing term for every channel and drug type in the scope")
+        return row + 2
+    return write_table(sheet, row, UNGUARANTEED_COLUMNS, buckets, formats) + 1
+
+
+def _unguaranteed_rebate(sheet: Worksheet, row: int, context: RunContext, formats: Formats) -> int:
+    if context.findings is None or context.formula("rebate_guarantee") is None:
+        return row
+    row = _section(sheet, row, "no rebate guarantee", UNGUARANTEED_REBATE, "rebate_guarantee: no_term", formats)
+    buckets = [{"bucket": bucket_title(b.channel, b.brand_generic), **asdict(b), "spend": b.spend}
+               for b in context.findings.unguaranteed_rebate]
+    if not buckets:
+        sheet.write_string(row, 1, "none: every channel with brand claims has a rebate term")
         return row + 2
     return write_table(sheet, row, UNGUARANTEED_COLUMNS, buckets, formats) + 1
 
