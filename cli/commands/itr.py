@@ -10,8 +10,10 @@ import sys
 
 from runtime.errors import DomainError
 from runtime.settings import load_settings
+from services.itr.adapters.mirror import SqlRequestMirror
 from services.itr.adapters.mirror_store import SqlMirrorStore
 from services.itr.bootstrap import MirrorSettings, open_mirror
+from services.itr.service_layer.requests import operator_bundle
 from services.itr.service_layer.sync import sync_requests
 
 
@@ -20,6 +22,9 @@ def register(commands) -> None:
     sync = itr.add_parser("sync", help="mirror requests incrementally; prints the counts written as JSON")
     sync.add_argument("--export", metavar="DIR", help="a local export folder (<ObjectName>.json per object)")
     sync.set_defaults(handler=handle_sync)
+    bundle = itr.add_parser("bundle", help="the evidence bundle of one request as JSON")
+    bundle.add_argument("request_id")
+    bundle.set_defaults(handler=handle_bundle)
 
 
 def handle_sync(args) -> int:
@@ -33,4 +38,15 @@ def handle_sync(args) -> int:
     for flag in summary.flagged:  # the bad records: mirrored with their flag, never dropped
         print(f"flagged: {flag['stream']} {flag['record_id']} {flag['rule']} {flag['detail']}".rstrip(), file=sys.stderr)
     print(json.dumps(summary.as_json(), indent=2))
+    return 0
+
+
+def handle_bundle(args) -> int:
+    settings = load_settings(MirrorSettings)
+    try:
+        bundle = operator_bundle(args.request_id, SqlRequestMirror(open_mirror(settings.LEAF_ITR_DB_URL)))
+    except DomainError as err:
+        print(f"leaf itr bundle: {err.code}: {err.message}", file=sys.stderr)
+        return 1
+    print(json.dumps(json.loads(bundle), indent=2, ensure_ascii=False))
     return 0

@@ -61,6 +61,10 @@ class MirrorSettings(ServiceSettings):
                              "LEAF_SALESFORCE_CLIENT_SECRET")
         return self
 
+    def salesforce_hosts(self) -> tuple[str, ...]:
+        host = urlparse(self.LEAF_SALESFORCE_INSTANCE_URL or "").hostname
+        return (host,) if host else ()
+
     def sync_options(self) -> SyncOptions:
         return SyncOptions(self.LEAF_SALESFORCE_REQUEST_OBJECT, self.LEAF_ITR_SYNC_OVERLAP_SECONDS)
 
@@ -93,7 +97,7 @@ def bootstrap(settings: ItrSettings, keys: GrantKeys | None = None) -> ServiceDe
     # Every RPC needs a verified identity and a grant: SyncRequests names no client but changes the mirror, so it is
     # an operator's (checked in the servicer), and the bundles answer only inside the caller's grant.
     servicer = ItrServicer(SqlRequestMirror(engine), SqlMirrorStore(engine), settings.record_source,
-                           settings.sync_options())
+                           settings.sync_options(), settings.salesforce_hosts())
     return database_service("itr", engine, [(itr_pb2_grpc.add_ItrServiceServicer_to_server, servicer)],
                             [SERVICE_NAME], grant_keys=keys or settings.grant_keys(),
                             identity_keys=settings.identity_keys())

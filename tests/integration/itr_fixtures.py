@@ -1,16 +1,19 @@
 """Shared by the ITR mirror tests: a synthetic export on disk, a migrated mirror, and a digest of everything in it."""
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
 from sqlalchemy import Engine, select
 
 from demo.itr_export import build_export, write_export
+from leaf.itr.v1 import itr_pb2_grpc
 from services.itr.adapters import tables
 from services.itr.adapters.export_source import ExportSource
 from services.itr.adapters.mirror_store import SqlMirrorStore
-from services.itr.bootstrap import open_mirror
+from services.itr.bootstrap import ItrSettings, open_mirror
+from services.itr.bootstrap import bootstrap as itr_bootstrap
 from services.itr.service_layer.sync import SyncOptions, SyncSummary, sync_requests
 
 KEYS = {"requests": "request_id", "history": "history_id", "links": "link_id", "versions": "version_id",
@@ -56,3 +59,16 @@ def zeros(summary: SyncSummary) -> bool:
 
 def dumps(summary: SyncSummary) -> str:
     return json.dumps(summary.as_json())
+
+
+@contextlib.asynccontextmanager
+async def with_itr(folder: Path, addresses: dict[str, str], **settings):
+    """The itr service on port 0 over the demo-shaped export in `folder`; its address joins `addresses`."""
+    from tests.integration.mesh_fixtures import channel_to, running
+
+    export = write_export(folder / "itr_export", build_export())
+    config = ItrSettings(LEAF_ITR_DB_URL=f"sqlite:///{folder / 'itr.sqlite'}", LEAF_ITR_EXPORT_DIR=str(export),
+                         **settings)
+    async with running(itr_bootstrap(config)) as address, channel_to(address) as channel:
+        addresses["itr"] = address
+        yield itr_pb2_grpc.ItrServiceStub(channel)

@@ -173,6 +173,8 @@ def guarded_calls(stubs, run, task):
          "read", "publication_not_found"),
         ("/leaf.itr.v1.ItrService/ListRequests", lambda md: itr.ListRequests(
             itr_pb2.ListRequestsRequest(client_id="C001"), metadata=md), "read", "client_not_found"),
+        ("/leaf.itr.v1.ItrService/GetRequest", lambda md: itr.GetRequest(
+            itr_pb2.GetRequestRequest(request_id=REQUESTS[0][0]), metadata=md), "read", "request_not_found"),
         ("/leaf.itr.v1.ItrService/GetBundle", lambda md: itr.GetBundle(
             itr_pb2.GetBundleRequest(request_id=REQUESTS[0][0]), metadata=md), "read", "request_not_found"),
         # An operator's: the mirror holds every client's requests (the caller's identity made an operator's).

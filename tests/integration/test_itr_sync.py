@@ -3,6 +3,7 @@ window, idempotent (a second sync writes nothing), deletions applied, history ap
 from __future__ import annotations
 
 import copy
+import json
 
 from sqlalchemy import select
 
@@ -105,3 +106,25 @@ def test_the_order_of_syncs_does_not_change_the_mirror(tmp_path):
     direct = mirror_at(f"sqlite:///{tmp_path / 'b.sqlite'}")
     sync(folder, direct)
     assert digest(stepwise) == digest(direct)
+
+
+def test_leaf_itr_bundle_prints_a_bundle_and_refuses_deleted_and_unknown_requests(tmp_path, monkeypatch, capsys):
+    from cli.main import main
+
+    folder, records = export_at(tmp_path / "export")
+    monkeypatch.setenv("LEAF_ITR_DB_URL", f"sqlite:///{tmp_path / 'itr.sqlite'}")
+    assert main(["itr", "sync", "--export", str(folder)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["requests_upserted"] == 23 and set(summary) == {
+        "requests_upserted", "requests_deleted", "history_added", "files", "feed_items", "comments", "notes",
+        "flags", "watermark"}
+    first = records["IT_Request__c"][0]
+    assert main(["itr", "bundle", first["Id"]]) == 0
+    bundle = json.loads(capsys.readouterr().out)
+    assert set(bundle) >= {"request", "history", "files", "notes", "feed", "lineage"}
+    assert bundle["request"]["Name"] == first["Name"]
+    deleted = next(r for r in records["IT_Request__c"] if r["IsDeleted"])
+    assert main(["itr", "bundle", deleted["Id"]]) == 1
+    assert "was deleted in Salesforce" in capsys.readouterr().err
+    assert main(["itr", "bundle", "a0B5g0000NOSUCHAAA"]) == 1
+    assert "request_not_found" in capsys.readouterr().err

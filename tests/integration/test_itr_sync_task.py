@@ -2,28 +2,16 @@
 that operator; the task records the sync's counts. An analyst may not submit it, nor call SyncRequests."""
 from __future__ import annotations
 
-import contextlib
 import json
 
 import grpc
 import pytest
 
-from demo.itr_export import build_export, write_export
-from leaf.itr.v1 import itr_pb2, itr_pb2_grpc
+from leaf.itr.v1 import itr_pb2
 from leaf.tasks.v1 import tasks_pb2
-from services.itr.bootstrap import ItrSettings
-from services.itr.bootstrap import bootstrap as itr_bootstrap
-from tests.integration.mesh_fixtures import as_operator, channel_to, read_grant, running
+from tests.integration.itr_fixtures import with_itr
+from tests.integration.mesh_fixtures import as_operator, read_grant
 from tests.integration.plane_fixtures import claims_csv, finished, lane_worker, plane  # noqa: F401 (fixture)
-
-
-@contextlib.asynccontextmanager
-async def with_itr(folder, mesh):
-    export = write_export(folder / "itr_export", build_export())
-    settings = ItrSettings(LEAF_ITR_DB_URL=f"sqlite:///{folder / 'itr.sqlite'}", LEAF_ITR_EXPORT_DIR=str(export))
-    async with running(itr_bootstrap(settings)) as address, channel_to(address) as channel:
-        mesh["itr"] = address
-        yield itr_pb2_grpc.ItrServiceStub(channel)
 
 
 async def test_an_operators_itr_sync_task_is_synced_by_the_itr_lane(tmp_path, claims_csv):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from leaf.calc.v1 import calc_pb2_grpc
 from leaf.evidence.v1 import evidence_pb2_grpc
+from leaf.itr.v1 import itr_pb2_grpc
 from leaf.publisher.v1 import publisher_pb2_grpc
 from leaf.scope.v1 import scope_pb2_grpc
 from leaf.tasks.v1 import tasks_pb2_grpc
@@ -37,6 +38,7 @@ class Mesh:
         self.evidence = evidence_pb2_grpc.EvidenceServiceStub(self.channels["evidence"])
         self.publisher = publisher_pb2_grpc.PublisherServiceStub(self.channels["publisher"])
         self.tasks = tasks_pb2_grpc.TasksServiceStub(self.channels["tasks"])
+        self.itr = itr_pb2_grpc.ItrServiceStub(self.channels["itr"])
         self.grants = Grants(self.scope, self.callers, self.timeout)
 
     def as_caller(self, identity: Identity, grant: Metadata = ()) -> Metadata:

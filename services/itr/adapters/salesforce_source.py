@@ -83,6 +83,9 @@ class SalesforceSource:
     def __init__(self, settings: SalesforceSettings, sleep: Callable[[float], None] = time.sleep,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.settings, self.sleep, self.now = settings, sleep, now
+        # urllib3 names the host in its connection lines ("Starting new HTTPS connection (1): <instance>:443",
+        # "Connection pool is full … <instance>"): the instance's name stays out of every log.
+        logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
         self.hosts = tuple(h for h in {urlparse(settings.instance_url).hostname or ""} if h)
         self.session = _TimeoutSession(settings.timeout_seconds)
         self._client: Salesforce | None = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable
 
@@ -30,8 +29,9 @@ def request_to_proto(row: dict) -> itr_pb2.ItRequest:
 
 class ItrServicer(itr_pb2_grpc.ItrServiceServicer):
     def __init__(self, mirror: SqlRequestMirror, store: SqlMirrorStore, source: Callable[[], RecordSource],
-                 options: SyncOptions) -> None:
+                 options: SyncOptions, hosts: tuple[str, ...] = ()) -> None:
         self.mirror, self.store, self.source, self.options = mirror, store, source, options
+        self.hosts = hosts  # the configured Salesforce instance's host: never in a bundle
         self.syncing = asyncio.Lock()  # one sync at a time per replica; the store is safe with several anyway
 
     async def SyncRequests(self, request, context):
@@ -49,8 +49,11 @@ class ItrServicer(itr_pb2_grpc.ItrServiceServicer):
                                        self.mirror)
         return itr_pb2.ListRequestsResponse(requests=[request_to_proto(r) for r in rows])
 
-    async def GetBundle(self, request, context):
+    async def GetRequest(self, request, context):
         row = await asyncio.to_thread(requests.get_request, request.request_id, current_grant(), self.mirror)
-        bundle = {"request": {k: row[k] for k in TEXT_FIELDS}, "history": [], "files": [], "notes": [], "feed": [],
-                  "lineage": {"system_modstamp": row["system_modstamp"]}}
-        return itr_pb2.Bundle(request=request_to_proto(row), bundle_json=json.dumps(bundle, sort_keys=True))
+        return request_to_proto(row)
+
+    async def GetBundle(self, request, context):
+        row, bundle = await asyncio.to_thread(requests.get_bundle, request.request_id, current_grant(), self.mirror,
+                                              self.hosts)
+        return itr_pb2.Bundle(request=request_to_proto(row), bundle_json=bundle)

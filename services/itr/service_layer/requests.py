@@ -1,10 +1,13 @@
 """ITR use cases as the mesh serves them: the mirror read only inside the caller's scope grant."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from runtime.errors import NotFound
 from runtime.grants import Grant
 from services.itr.adapters.mirror import SqlRequestMirror
 from services.itr.domain.access import request_in_grant
+from services.itr.domain.bundle import build_bundle, checked
 
 
 def _groups(row: dict) -> list[str]:
@@ -24,3 +27,25 @@ def get_request(request_id: str, grant: Grant, mirror: SqlRequestMirror) -> dict
     if row is None or not request_in_grant(grant, row["client_id"], _groups(row)):
         raise NotFound("request_not_found", f"no request {request_id!r} in the mirror")
     return row
+
+
+def bundle_json(row: dict, mirror: SqlRequestMirror, hosts: Iterable[str] = ()) -> str:
+    """The evidence bundle of a request already found for the caller, as checked JSON."""
+    parts = mirror.bundle_parts(row["request_id"])
+    return checked(build_bundle(row, parts["history"], parts["files"], parts["notes"], parts["feed"],
+                                parts["comments"], parts["flags"]), hosts)
+
+
+def get_bundle(request_id: str, grant: Grant, mirror: SqlRequestMirror, hosts: Iterable[str] = ()) -> tuple[dict, str]:
+    row = get_request(request_id, grant, mirror)
+    return row, bundle_json(row, mirror, hosts)
+
+
+def operator_bundle(request_id: str, mirror: SqlRequestMirror) -> str:
+    """`leaf itr bundle`: any request, at the database's own machine; a deleted one says so."""
+    row = mirror.get(request_id, include_deleted=True)
+    if row is None:
+        raise NotFound("request_not_found", f"no request {request_id!r} in the mirror")
+    if row["is_deleted"]:
+        raise NotFound("request_deleted", f"request {request_id!r} ({row['name']}) was deleted in Salesforce")
+    return bundle_json(row, mirror)

@@ -85,9 +85,10 @@ class SqlTaskLedger:
             row = db.execute(select(T).where(T.c.task_id == task_id)).first()
         return _task(row) if row else None
 
-    def list(self, *, lane: str = "", state: str = "", kind: str = "") -> list[Task]:
+    def list(self, *, lane: str = "", state: str = "", kind: str = "", itr_request_id: str = "") -> list[Task]:
         query = select(T).order_by(T.c.created_at, T.c.task_id)
-        for column, wanted in ((T.c.lane, lane), (T.c.state, state), (T.c.kind, kind)):
+        for column, wanted in ((T.c.lane, lane), (T.c.state, state), (T.c.kind, kind),
+                               (T.c.itr_request_id, itr_request_id)):
             if wanted:
                 query = query.where(column == wanted)
         with self._reading() as db:

@@ -58,7 +58,7 @@ class TasksServicer(tasks_pb2_grpc.TasksServiceServicer):
     async def ListTasks(self, request, context):
         state = tasks_pb2.TaskState.Name(request.state).lower() if request.state else ""
         found = await asyncio.to_thread(handlers.list_tasks, request.lane, state, request.kind, submitter(),
-                                        current_grant(), self.ledger)
+                                        current_grant(), self.ledger, request.itr_request_id)
         return tasks_pb2.ListTasksResponse(tasks=[task_to_proto(t) for t in found])
 
     async def CancelTask(self, request, context):

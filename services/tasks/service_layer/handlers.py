@@ -88,8 +88,10 @@ def get_task(task_id: str, viewer: Submitter, grant: Grant, ledger: TaskLedger) 
     return task, ledger.history(task_id)
 
 
-def list_tasks(lane: str, state: str, kind: str, viewer: Submitter, grant: Grant, ledger: TaskLedger) -> list[Task]:
-    return [t for t in ledger.list(lane=lane, state=state, kind=kind) if may_see(t, viewer, grant)]
+def list_tasks(lane: str, state: str, kind: str, viewer: Submitter, grant: Grant, ledger: TaskLedger,
+               itr_request_id: str = "") -> list[Task]:
+    return [t for t in ledger.list(lane=lane, state=state, kind=kind, itr_request_id=itr_request_id)
+            if may_see(t, viewer, grant)]
 
 
 def cancel_task(task_id: str, reason: str, operator: Submitter, ledger: TaskLedger, now: str) -> Task:

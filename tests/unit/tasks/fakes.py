@@ -30,9 +30,10 @@ class FakeLedger:
     def get(self, task_id: str) -> Task | None:
         return self.tasks.get(task_id)
 
-    def list(self, *, lane: str = "", state: str = "", kind: str = "") -> list[Task]:
+    def list(self, *, lane: str = "", state: str = "", kind: str = "", itr_request_id: str = "") -> list[Task]:
         return [t for t in self.tasks.values()
-                if (not lane or t.lane == lane) and (not state or t.state == state) and (not kind or t.kind == kind)]
+                if (not lane or t.lane == lane) and (not state or t.state == state) and (not kind or t.kind == kind)
+                and (not itr_request_id or t.itr_request_id == itr_request_id)]
 
     def history(self, task_id: str) -> list[StateChange]:
         return [c for c in self.changes if c.task_id == task_id]
