@@ -49,6 +49,7 @@ bench: install
 	$(BIN)/python -m bench.gateway --rate $(or $(RATE),200) --seconds $(or $(LOAD_SECONDS),30)
 	$(BIN)/python -m bench.queues --tasks $(or $(QUEUE_TASKS),10000)
 	$(BIN)/python -m bench.publishing --claims $(or $(PUBLISH_CLAIMS),1000000)
+	$(BIN)/python -m bench.itr_sync --requests $(or $(ITR_REQUESTS),20000)
 
 clean:
 	rm -rf $(VENV) gen .pytest_cache .hypothesis
