@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.platypus import CondPageBreak, Paragraph
 
-from runtime.words import SUSPECT_CHANNEL, UNGUARANTEED_BUCKET, bucket_title, formula_title
+from runtime.words import SUSPECT_CHANNEL, UNGUARANTEED_BUCKET, UNGUARANTEED_REBATE, bucket_title, formula_title
 from services.publisher.domain.claim_findings import ClaimFindings
 from services.publisher.domain.report_format import count, money
 from services.publisher.domain.report_tables import STYLES, code, figure, grid, text
@@ -29,7 +29,7 @@ QUALITY = (("rejected_in_scope", "Rows of this scope rejected as malformed (left
 
 def findings(context: RunContext) -> list:
     return [CondPageBreak(110), Paragraph("Audit findings", STYLES["h1"]), *unguaranteed(context),
-            *suspect_channel(context), *data_quality(context), *rejected_rows(context)]
+            *unguaranteed_rebate(context), *suspect_channel(context), *data_quality(context), *rejected_rows(context)]
 
 
 def unguaranteed(context: RunContext) -> list:
@@ -55,6 +55,18 @@ def unguaranteed(context: RunContext) -> list:
         flow.append(Paragraph(f"Claims each formula left out for want of a term: {escape(words)}. {code('no_term')}",
                               STYLES["body"]))
     return flow
+
+
+def unguaranteed_rebate(context: RunContext) -> list:
+    """Brand claims in channels without a rebate term: the channel named, so received_other can be traced to it."""
+    found = context.findings.unguaranteed_rebate if context.findings else ()
+    if not found:
+        return []
+    rows = [[text(bucket_title(b.channel, b.brand_generic), "cell"), figure(count(b.claims), "final"),
+             figure(count(b.members), "final"), figure(money(b.spend), "final")] for b in found]
+    return [Paragraph("Brand claims with no rebate guarantee", STYLES["h2"]),
+            Paragraph(f"{escape(UNGUARANTEED_REBATE)} {code('rebate_guarantee: no_term')}", STYLES["body"]),
+            grid(["Channel and drug type", "Claims", "Members", "Spend"], rows, widths=[170, 90, 90, 120])]
 
 
 def suspect_channel(context: RunContext) -> list:
