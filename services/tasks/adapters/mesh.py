@@ -76,7 +76,7 @@ class GrpcWorkerMesh:
 
     async def sync_requests(self, acting: GrpcActingFor, timeout: float) -> dict:
         if self.itr is None:
-            raise Unavailable("itr_not_configured", "this worker has no ITR_ADDR")
+            raise Unavailable("itr_not_configured", "this worker was not given the itr service's address")
         summary = await call(self.itr.SyncRequests, itr_pb2.SyncRequestsRequest(), timeout=timeout,
                              metadata=acting.metadata)
         return {f.name: getattr(summary, f.name) for f in summary.DESCRIPTOR.fields}
