@@ -12,8 +12,10 @@ from runtime.errors import DomainError
 from runtime.settings import load_settings
 from services.itr.adapters.mirror import SqlRequestMirror
 from services.itr.adapters.mirror_store import SqlMirrorStore
+from services.itr.adapters.search_source import SqlSearchSource
 from services.itr.bootstrap import MirrorSettings, open_mirror
 from services.itr.service_layer.requests import operator_bundle
+from services.itr.service_layer.search import index_mirror
 from services.itr.service_layer.sync import sync_requests
 
 
@@ -31,12 +33,17 @@ def handle_sync(args) -> int:
     settings = load_settings(MirrorSettings)
     try:
         source = settings.record_source(args.export)
-        summary = sync_requests(source, SqlMirrorStore(open_mirror(settings.LEAF_ITR_DB_URL)), settings.sync_options())
+        engine = open_mirror(settings.LEAF_ITR_DB_URL)
+        summary = sync_requests(source, SqlMirrorStore(engine), settings.sync_options())
+        # The search index follows the mirror (docs/search.md); its counts go to stderr, the summary is itr.md's.
+        indexed = index_mirror(SqlSearchSource(engine), settings.search_index(settings.LEAF_ITR_DB_URL),
+                               settings.salesforce_hosts())
     except DomainError as err:
         print(f"leaf itr sync: {err.code}: {err.message}", file=sys.stderr)
         return 2
     for flag in summary.flagged:  # the bad records: mirrored with their flag, never dropped
         print(f"flagged: {flag['stream']} {flag['record_id']} {flag['rule']} {flag['detail']}".rstrip(), file=sys.stderr)
+    print(f"search index: {indexed.indexed} documents indexed, {indexed.removed} removed", file=sys.stderr)
     print(json.dumps(summary.as_json(), indent=2))
     return 0
 

@@ -19,6 +19,8 @@ from runtime.settings import ServiceSettings
 from services.itr.adapters.export_source import ExportSource
 from services.itr.adapters.mirror import SqlRequestMirror
 from services.itr.adapters.mirror_store import SqlMirrorStore
+from services.itr.adapters.search_settings import SearchSettings
+from services.itr.adapters.search_source import SqlSearchSource
 from services.itr.domain.objects import DEFAULT_REQUEST_OBJECT
 from services.itr.domain.watermarks import DEFAULT_OVERLAP_SECONDS
 from services.itr.entrypoints.grpc_servicer import ItrServicer
@@ -30,8 +32,9 @@ SERVICE_NAME = itr_pb2.DESCRIPTOR.services_by_name["ItrService"].full_name
 DEMO_EXPORT = Path(__file__).resolve().parents[2] / "demo" / "itr_export"
 
 
-class MirrorSettings(ServiceSettings):
-    """What the mirror needs, in the service and in `leaf itr` alike: its database and where requests come from."""
+class MirrorSettings(SearchSettings):
+    """What the mirror needs, in the service and in `leaf itr` alike: its database, where requests come from and
+    the search index kept in step with it."""
 
     model_config = SettingsConfigDict(**ServiceSettings.model_config, hide_input_in_errors=True)  # secrets in input
     embedded_defaults = ("LEAF_ITR_DB_URL",)
@@ -97,7 +100,8 @@ def bootstrap(settings: ItrSettings, keys: GrantKeys | None = None) -> ServiceDe
     # Every RPC needs a verified identity and a grant: SyncRequests names no client but changes the mirror, so it is
     # an operator's (checked in the servicer), and the bundles answer only inside the caller's grant.
     servicer = ItrServicer(SqlRequestMirror(engine), SqlMirrorStore(engine), settings.record_source,
-                           settings.sync_options(), settings.salesforce_hosts())
+                           settings.sync_options(), settings.salesforce_hosts(),
+                           searching=(SqlSearchSource(engine), settings.search_index(settings.LEAF_ITR_DB_URL)))
     return database_service("itr", engine, [(itr_pb2_grpc.add_ItrServiceServicer_to_server, servicer)],
                             [SERVICE_NAME], grant_keys=keys or settings.grant_keys(),
                             identity_keys=settings.identity_keys())

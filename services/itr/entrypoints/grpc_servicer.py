@@ -12,7 +12,7 @@ from runtime.grant_guard import current_grant
 from runtime.identity_guard import current_identity
 from services.itr.adapters.mirror import SqlRequestMirror
 from services.itr.adapters.mirror_store import SqlMirrorStore
-from services.itr.service_layer import requests
+from services.itr.service_layer import requests, search
 from services.itr.service_layer.ports import RecordSource
 from services.itr.service_layer.sync import SyncOptions, sync_requests
 
@@ -29,8 +29,10 @@ def request_to_proto(row: dict) -> itr_pb2.ItRequest:
 
 class ItrServicer(itr_pb2_grpc.ItrServiceServicer):
     def __init__(self, mirror: SqlRequestMirror, store: SqlMirrorStore, source: Callable[[], RecordSource],
-                 options: SyncOptions, hosts: tuple[str, ...] = ()) -> None:
+                 options: SyncOptions, hosts: tuple[str, ...] = (),
+                 searching: tuple[search.SearchSource, search.SearchIndex] | None = None) -> None:
         self.mirror, self.store, self.source, self.options = mirror, store, source, options
+        self.searching = searching  # the mirror's text and the index kept in step with it after each sync (docs/search.md)
         self.hosts = hosts  # the configured Salesforce instance's host: never in a bundle
         self.syncing = asyncio.Lock()  # one sync at a time per replica; the store is safe with several anyway
 
@@ -40,6 +42,10 @@ class ItrServicer(itr_pb2_grpc.ItrServiceServicer):
             raise Refused("operator_only", "syncing the ITR mirror needs an operator identity")
         async with self.syncing:
             summary = await asyncio.to_thread(lambda: sync_requests(self.source(), self.store, self.options))
+            if self.searching is not None:
+                texts, index = self.searching
+                indexed = await asyncio.to_thread(search.index_mirror, texts, index, self.hosts)
+                log.info("itr search index: %d documents indexed, %d removed", indexed.indexed, indexed.removed)
         for flag in summary.flagged:
             log.warning("itr data quality: %s %s %s", flag["stream"], flag["record_id"], flag["rule"])
         return itr_pb2.SyncSummary(**summary.as_json())
@@ -57,3 +63,17 @@ class ItrServicer(itr_pb2_grpc.ItrServiceServicer):
         row, bundle = await asyncio.to_thread(requests.get_bundle, request.request_id, current_grant(), self.mirror,
                                               self.hosts)
         return itr_pb2.Bundle(request=request_to_proto(row), bundle_json=bundle)
+
+    async def Search(self, request, context):
+        if self.searching is None:
+            return itr_pb2.SearchResponse()
+        hits = await asyncio.to_thread(search.search, request.query, request.page_size, current_grant(),
+                                       self.searching[1])
+        return itr_pb2.SearchResponse(hits=[hit_to_proto(h) for h in hits])
+
+
+def hit_to_proto(hit: dict) -> itr_pb2.SearchHit:
+    return itr_pb2.SearchHit(id=hit["id"], kind=hit["kind"], title=hit["title"], snippet=search.snippet(hit["content"]),
+                             request_id=hit["request_id"], client_id=hit["client_id"], pbm_id=hit["pbm_id"],
+                             tpa_id=hit["tpa_id"], group_ids=hit["group_ids"], updated=hit["updated"] or "",
+                             score=float(hit["score"]))
