@@ -48,8 +48,8 @@ def mirrored(tmp_path):
 
 def index_on(standin: AzureSearchStandIn, key: str = KEY) -> AzureSearchIndex:
     """Built from the settings a deployment sets, as the service builds it."""
-    configured = SearchSettings(LEAF_SEARCH_ENDPOINT=standin.endpoint, LEAF_SEARCH_INDEX=standin.schema["name"],
-                                LEAF_SEARCH_KEY=key).search_index()
+    configured = SearchSettings.model_validate({"LEAF_SEARCH_ENDPOINT": standin.endpoint, "LEAF_SEARCH_KEY": key,
+                                                "LEAF_SEARCH_INDEX": standin.schema["name"]}).search_index()
     assert isinstance(configured, AzureSearchIndex)
     return configured
 
