@@ -179,4 +179,5 @@ async def test_a_publisher_killed_mid_publication_leaves_nothing_visible_and_the
     print(f"\nkilled with {present} in the store; after the retry: "
           f"{sorted(p.name for p in run_folder.rglob('*') if p.is_file())}")
     readiness = (leaf_home / "domo_outbox" / "leaf_readiness" / "data.csv").read_text()
-    assert readiness.count(run.run_id) == len(undisturbed.tables[0].rows)
+    readiness_rows = next(t for t in undisturbed.tables if t.name == "readiness").rows
+    assert readiness.count(run.run_id) == len(readiness_rows)
