@@ -13,21 +13,15 @@ from runtime.sufficiency import AWP, FEE, REBATE
 from runtime.words import formula_title
 from services.publisher.domain.audit_summary import status_line
 from tests.e2e.conftest import run_reply
+from tests.e2e.demo_runs import DEMO_RUNS
 from tests.unit.publisher.pdf_text import body_lines, lines_of, money, reconcile_guarantee, reconcile_rebate
 
 pytestmark = pytest.mark.e2e
-YEAR = {"date_from": "2025-01-01", "date_to": "2025-12-31"}
-SCOPES = [  # final; modeled (rejects, orphan reversals); rebate blocked (no 2025 rebates); a group: modeled + blocked
-    {"client_id": "C001", "pbm_id": "PBM_A", **YEAR},
-    {"client_id": "C002", "pbm_id": "PBM_C", **YEAR},
-    {"client_id": "C006", "pbm_id": "PBM_B", **YEAR},
-    {"client_id": "C001", "pbm_id": "PBM_A", "group_ids": ["C001-G01"], **YEAR},
-]
 
 
-@pytest.mark.parametrize("scope", SCOPES, ids=lambda s: "-".join([s["client_id"], *s.get("group_ids", [])]))
-def test_the_pdf_reconciles_from_its_own_pages(mesh, scope):
-    run = run_reply(mesh["http"], scope).json()
+@pytest.mark.parametrize("name", list(DEMO_RUNS))
+def test_the_pdf_reconciles_from_its_own_pages(mesh, name):
+    run = run_reply(mesh["http"], DEMO_RUNS[name]).json()
     result = run["result"]
     listed = {a["name"]: a for a in mesh["http"].get(f"/v1/runs/{run['run_id']}/artifacts").json()["artifacts"]}
     pdf = mesh["http"].get(listed["report.pdf"]["href"]).content
