@@ -52,9 +52,10 @@ class IndexSummary:
 
 
 def index_mirror(source: SearchSource, index: SearchIndex, hosts: Iterable[str] = ()) -> IndexSummary:
-    documents = clean([d for text in source.texts() for d in documents_of(text)], hosts)
+    documents = [d for text in source.texts() for d in documents_of(text)]
     held = index.indexed()
-    changed = [d for d in documents if held.get(d["id"]) != d["content_sha256"]]
+    # Only what is pushed is checked (the last look costs more than building): what the index holds passed it.
+    changed = clean([d for d in documents if held.get(d["id"]) != d["content_sha256"]], hosts)
     gone = sorted(set(held) - {d["id"] for d in documents})
     for start in range(0, len(changed), PUSH_BATCH):
         index.upsert(changed[start:start + PUSH_BATCH])
