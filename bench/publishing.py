@@ -110,8 +110,11 @@ def caller_metadata(home: Path) -> tuple[tuple[str, str], ...]:
     return ((identity.METADATA_KEY, who), (grants.METADATA_KEY, grant))
 
 
-async def create_and_publish(addresses: dict[str, str], metadata) -> tuple[float, float, str, dict[str, int]]:
-    """calc.CreateRun then publisher.PublishRun: (create seconds, publish seconds, run_id, artifact sizes)."""
+async def create_and_publish(addresses: dict[str, str], home: Path) -> tuple[float, float, str, dict[str, int]]:
+    """calc.CreateRun then publisher.PublishRun: (create seconds, publish seconds, run_id, artifact sizes).
+
+    Each call gets a freshly signed identity, as the gateway mints one per request: an assertion lives 60 s, less
+    than a million claims take to compute."""
     from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
     from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
     from runtime.clients import open_channel
@@ -121,10 +124,11 @@ async def create_and_publish(addresses: dict[str, str], metadata) -> tuple[float
     async with open_channel(addresses["calc"]) as calc, open_channel(addresses["publisher"]) as publisher:
         started = time.perf_counter()
         run = await calc_pb2_grpc.CalcServiceStub(calc).CreateRun(
-            calc_pb2.CreateRunRequest(scope=scope_to_proto(Scope.parse(*SCOPE))), metadata=metadata, timeout=3600)
+            calc_pb2.CreateRunRequest(scope=scope_to_proto(Scope.parse(*SCOPE))), metadata=caller_metadata(home),
+            timeout=3600)
         created = time.perf_counter()
         publication = await publisher_pb2_grpc.PublisherServiceStub(publisher).PublishRun(
-            publisher_pb2.PublishRunRequest(run_id=run.run_id), metadata=metadata, timeout=3600)
+            publisher_pb2.PublishRunRequest(run_id=run.run_id), metadata=caller_metadata(home), timeout=3600)
         published = time.perf_counter()
     return created - started, published - created, run.run_id, {a.name: a.size for a in publication.artifacts}
 
@@ -204,10 +208,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="leaf-bench-publish-") as tmp:
         home, cold_home, large_home = Path(tmp) / "home", Path(tmp) / "plane-cold", Path(tmp) / "plane-large"
         leaf(home, "demo")
-        metadata = caller_metadata(home)
         with mesh(home) as (addresses, _):
             time.sleep(WARM_SECONDS)
-            create_s, publish_s, _, cold_sizes = asyncio.run(create_and_publish(addresses, metadata))
+            create_s, publish_s, _, cold_sizes = asyncio.run(create_and_publish(addresses, home))
         leaf(cold_home, "demo")
         cold, cold_rss = through_the_plane(cold_home)
         same_artifacts(cold, cold_sizes)
@@ -222,7 +225,7 @@ def main() -> None:
         claims = one_scope_claims(n, Path(tmp))
         leaf(home, "claims", "load", str(claims))
         with mesh(home) as (addresses, pids):
-            create_s, publish_s, run_id, sizes = asyncio.run(create_and_publish(addresses, metadata))
+            create_s, publish_s, run_id, sizes = asyncio.run(create_and_publish(addresses, home))
             grpc_rss = {name: peak_rss(pid) for name, pid in pids.items()}
         leaf(large_home, "demo")
         leaf(large_home, "claims", "load", str(claims))
