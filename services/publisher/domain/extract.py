@@ -12,9 +12,10 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -65,6 +66,7 @@ class ExtractRow:
 
 
 EXTRACT_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ExtractRow))
+_row_values = attrgetter(*EXTRACT_COLUMNS)
 MONEY_COLUMNS = ("awp_ext", "ingredient_cost_paid", "dispensing_fee_paid")
 REASON_COLUMNS = ("awp_discount_excluded", "dispensing_fee_excluded", "rebate_excluded", "repricing_excluded")
 
@@ -89,8 +91,8 @@ def cell(value) -> str:
 
 
 def cells_of(row: ExtractRow) -> list[str]:
-    """The row as extract.csv spells it."""
-    return [cell(v) for v in astuple(row)]
+    """The row as extract.csv spells it (attribute by attribute: dataclasses.astuple deep-copies every value)."""
+    return [cell(v) for v in _row_values(row)]
 
 
 # The columns whose text comes from the claims source. The others the publisher spells itself from numbers, days
