@@ -1,0 +1,1 @@
+"""The takeover service: Domo exports as migration and reconciliation evidence."""

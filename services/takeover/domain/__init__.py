@@ -1,0 +1,1 @@
+"""Takeover domain: pure rules, no I/O."""
