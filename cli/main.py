@@ -5,13 +5,13 @@ import argparse
 import os
 import sys
 
-from cli.commands import calc, claims, demo, dev_token, entitlements, evidence, itr, report, run, trace, worker
+from cli.commands import calc, claims, demo, dev_token, entitlements, evidence, itr, report, run, takeover, trace, worker
 
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="leaf", description="LeafEnterprise: pharmacy-benefit audit and savings backend.")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (run, worker, demo, claims, calc, report, evidence, itr, trace, entitlements, dev_token):
+    for module in (run, worker, demo, claims, calc, report, evidence, itr, takeover, trace, entitlements, dev_token):
         module.register(commands)
     return root
 

@@ -1,0 +1,50 @@
+"""`leaf takeover ingest|loads`: the Domo takeover plane in-process on its own database and lake (docs/takeover.md).
+
+`ingest` runs the same use case as the takeover service's IngestExport (which the `takeover` lane worker calls
+for a `takeover_ingest` task), as the operator at this machine: `local:<OS user>` (cli/operator.py) is recorded
+as who promoted, never a name given on the command line.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from cli.operator import local_operator
+from runtime.errors import DomainError
+from runtime.settings import load_settings
+from services.takeover.domain.loads import QUARANTINED
+from services.takeover.settings import TakeoverStoreSettings
+
+
+def register(commands) -> None:
+    takeover = commands.add_parser("takeover", help="Domo takeover exports: ingest, loads").add_subparsers(
+        dest="action", required=True)
+    ingest = takeover.add_parser("ingest", help="ingest a Leaf IQ export (folder or .zip); prints its load report")
+    ingest.add_argument("path")
+    ingest.set_defaults(handler=handle_ingest)
+    loads = takeover.add_parser("loads", help="every load in the ledger as JSON")
+    loads.set_defaults(handler=handle_loads)
+
+
+def handle_ingest(args) -> int:
+    from services.takeover.adapters.plane import build_plane
+
+    if not Path(args.path).exists():
+        print(f"leaf takeover ingest: export_unreadable: {args.path} does not exist", file=sys.stderr)
+        return 2
+    try:
+        report = build_plane(load_settings(TakeoverStoreSettings)).ingest(args.path, local_operator())
+    except DomainError as err:
+        print(f"leaf takeover ingest: {err.code}: {err.message}", file=sys.stderr)
+        return 2
+    print(json.dumps(report.summary(), indent=2, ensure_ascii=False))
+    return 1 if report.status == QUARANTINED else 0
+
+
+def handle_loads(args) -> int:
+    from services.takeover.adapters.plane import build_plane
+
+    plane = build_plane(load_settings(TakeoverStoreSettings))
+    print(json.dumps([r.as_json() for r in plane.curated.loads()], indent=2, ensure_ascii=False))
+    return 0
