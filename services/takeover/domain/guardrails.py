@@ -37,6 +37,19 @@ def schema_columns(schema: list[SchemaColumn] | None) -> dict[str, str]:
     return {c.name: c.domo_type for c in schema or ()}
 
 
+def dataset_columns(found: Findings, dataset_id: str | None) -> dict[str, str]:
+    """What a Beast Mode may name: the dataset's columns as its CSV header has them, typed by its schema (STRING
+    where the schema is silent or missing); the schema's alone when the CSV was not read; none for a dataset
+    that is not in the export."""
+    if not dataset_id:
+        return {}
+    types = schema_columns(found.schemas.get(dataset_id))
+    facts = found.facts.get(dataset_id)
+    if facts is not None and facts.header is not None:
+        return {name: types.get(name, "STRING") for name in facts.header}
+    return types
+
+
 def check_export(found: Findings, check: BeastModeCheck) -> list[str]:
     out = list(found.manifest_reasons)
     manifest = found.manifest
@@ -49,8 +62,7 @@ def check_export(found: Findings, check: BeastModeCheck) -> list[str]:
     if found.beast_modes is None:
         out.append(R.reason(R.BEAST_MODE_UNPARSEABLE, "beastmodes.json"))
     for mode in found.beast_modes or ():
-        columns = schema_columns(found.schemas.get(mode.dataset_id or "")) if mode.dataset_id else {}
-        verdict = check(mode.expression, columns)
+        verdict = check(mode.expression, dataset_columns(found, mode.dataset_id))
         if verdict == "unparseable":
             out.append(R.reason(R.BEAST_MODE_UNPARSEABLE, mode.id))
         elif verdict == "unknown_column":
