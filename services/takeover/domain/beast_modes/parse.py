@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import sqlglot
@@ -50,7 +50,7 @@ def column_refs(tree: exp.Expr) -> list[tuple[str, bool]]:
     return refs
 
 
-def resolve_column(name: str, quoted: bool, columns: Mapping[str, str]) -> str | None:
+def resolve_column(name: str, quoted: bool, columns: Collection[str]) -> str | None:
     """The dataset column a name refers to: quoted names exactly (case-sensitive), bare ones case-insensitively if unique."""
     if name in columns:
         return name
