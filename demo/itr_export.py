@@ -3,7 +3,8 @@ returns, with history, file metadata and checksums, notes, feed items and commen
 
 `python -m demo.itr_export` rewrites the shipped export (demo/itr_export/); the bench calls `write_export` with tens
 of thousands of requests. Deterministic for a seed. A few records are bad on purpose (the demo's data-quality
-findings): a request with no subject, one with a status the picklist does not define, a file with no checksum.
+findings): a request with no subject, one with a status the picklist does not define, a file with no checksum;
+and one request whose run plan is ambiguous (C003 in 2025 with no PBM: the client moved PBMs in July).
 """
 from __future__ import annotations
 
@@ -162,6 +163,17 @@ def _spoil(org: _Org) -> None:
     org.files["ContentVersion"][0]["Checksum"] = None  # a file without a checksum
 
 
+def _leave_open(org: _Org) -> None:
+    """One ask the scope registry cannot settle alone: C003 changed PBM in July 2025 and the requester named none, so
+    its run plan is ambiguous (PBM_A to June, PBM_B from July) until an operator chooses (docs/itr.md, run plans)."""
+    request = next((r for r in org.files[org.request_object][8:]
+                    if r["Client_Id__c"] == "C003" and r["Period_Start__c"] == "2025-01-01"), None)
+    if request is not None:
+        request["PBM_Id__c"] = None
+        request["Description__c"] = (request["Description__c"].rsplit(" with ", 1)[0] + ". The client moved PBMs in "
+                                     "July; the requester did not say which one.")
+
+
 def build_export(requests: int = 24, history_per_request: int | None = None, seed: int = 14,
                  request_object: str = "IT_Request__c") -> dict[str, list[dict]]:
     """Records per object file: `requests` spread over the demo clients' plans; history rows per request vary
@@ -180,6 +192,7 @@ def build_export(requests: int = 24, history_per_request: int | None = None, see
         _files_and_feed(org, request_id, n, when, files=(0, 1, 2)[n % 3])
     if requests >= 6:
         _spoil(org)
+        _leave_open(org)
     return org.files
 
 

@@ -285,7 +285,7 @@ def create_app(connect: Callable[[], Mesh], authenticator: Authenticator, settin
         """Operators: take a client away from a principal; the scope service records who and why."""
         return await entitlements.revoke(mesh, identity, operators, principal, client_id, reason)
 
-    v1.include_router(itr_routes.router(lambda: mesh))
+    v1.include_router(itr_routes.router(lambda: mesh, operators))
     v1.include_router(search_routes.router(lambda: mesh))
     app.include_router(v1)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")

@@ -85,7 +85,7 @@ async def domain_error(request: Request, exc: errors.DomainError) -> JSONRespons
         # The code only: the service that failed logged the cause under the same trace id.
         log.warning("answered a server error", extra={"status": status, "code": exc.code})
     detail = INTERNAL_DETAIL if status == 500 else exc.message
-    extra = {"resolution": exc.resolution} if hasattr(exc, "resolution") else {}
+    extra = {name: getattr(exc, name) for name in ("resolution", "plan") if hasattr(exc, name)}
     return problem(status, "internal" if status == 500 else exc.code, detail, **extra)
 
 

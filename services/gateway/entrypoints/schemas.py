@@ -156,6 +156,7 @@ class Problem(BaseModel):
     code: str
     detail: str
     resolution: Resolution | None = None
+    plan: dict[str, Any] | None = Field(None, description="plan_not_submittable: the ITR request's plan, with why")
 
 
 class Health(BaseModel):

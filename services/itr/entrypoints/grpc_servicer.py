@@ -12,6 +12,7 @@ from runtime.grant_guard import current_grant
 from runtime.identity_guard import current_identity
 from services.itr.adapters.mirror import SqlRequestMirror
 from services.itr.adapters.mirror_store import SqlMirrorStore
+from services.itr.domain.plan import Choice, PlanAsk
 from services.itr.service_layer import requests, search
 from services.itr.service_layer.ports import RecordSource
 from services.itr.service_layer.sync import SyncOptions, sync_requests
@@ -64,12 +65,32 @@ class ItrServicer(itr_pb2_grpc.ItrServiceServicer):
                                               self.hosts)
         return itr_pb2.Bundle(request=request_to_proto(row), bundle_json=bundle)
 
+    async def PlanAsk(self, request, context):
+        choice = Choice(request.choice.pbm_id, request.choice.tpa_id, request.choice.date_from,
+                        request.choice.date_to, request.choice.proposal_id)
+        row, ask = await asyncio.to_thread(requests.request_plan_ask, request.request_id, choice, current_grant(),
+                                           self.mirror)
+        return plan_ask_to_proto(row, ask)
+
     async def Search(self, request, context):
         if self.searching is None:
             return itr_pb2.SearchResponse()
         hits = await asyncio.to_thread(search.search, request.query, request.page_size, current_grant(),
                                        self.searching[1])
         return itr_pb2.SearchResponse(hits=[hit_to_proto(h) for h in hits])
+
+
+def plan_ask_to_proto(row: dict, ask: PlanAsk) -> itr_pb2.PlanAskResponse:
+    scope = ask.scope
+    return itr_pb2.PlanAskResponse(
+        request=request_to_proto(row),
+        scope=itr_pb2.PlanScope(client_id=scope.client_id, pbm_id=scope.pbm_id, tpa_id=scope.tpa_id,
+                                group_ids=scope.group_ids, date_from=scope.date_from, date_to=scope.date_to),
+        proposal_id=ask.proposal_id, settled=ask.settled, asked={k: str(v) for k, v in ask.asked.items()},
+        resolvable=ask.resolvable,
+        deliverables=[itr_pb2.PlannedDeliverable(name=d.name, artifacts=d.artifacts, formula_ids=d.formula_ids,
+                                                 needs_proposal=d.needs_proposal) for d in ask.deliverables],
+        problems=[itr_pb2.PlanProblem(code=p.code, message=p.message) for p in ask.problems])
 
 
 def hit_to_proto(hit: dict) -> itr_pb2.SearchHit:

@@ -1,6 +1,7 @@
 """ITR use cases as the mesh serves them: the mirror read only inside the caller's scope grant."""
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 from runtime.errors import NotFound
@@ -8,6 +9,7 @@ from runtime.grants import Grant
 from services.itr.adapters.mirror import SqlRequestMirror
 from services.itr.domain.access import request_in_grant
 from services.itr.domain.bundle import build_bundle, checked
+from services.itr.domain.plan import Choice, PlanAsk, plan_ask
 
 
 def _groups(row: dict) -> list[str]:
@@ -49,3 +51,19 @@ def operator_bundle(request_id: str, mirror: SqlRequestMirror) -> str:
     if row["is_deleted"]:
         raise NotFound("request_deleted", f"request {request_id!r} ({row['name']}) was deleted in Salesforce")
     return bundle_json(row, mirror)
+
+
+def request_plan_ask(request_id: str, choice: Choice, grant: Grant, mirror: SqlRequestMirror) -> tuple[dict, PlanAsk]:
+    """The plan's ask of a request found for the caller (another client's is not found, like an unknown one)."""
+    row = get_request(request_id, grant, mirror)
+    return row, plan_ask(json.loads(row["fields_json"]), choice)
+
+
+def operator_plan_ask(request_id: str, mirror: SqlRequestMirror, choice: Choice = Choice()) -> PlanAsk:
+    """`leaf itr plan`: any request, at the database's own machine; a deleted one says so (as `leaf itr bundle`)."""
+    row = mirror.get(request_id, include_deleted=True)
+    if row is None:
+        raise NotFound("request_not_found", f"no request {request_id!r} in the mirror")
+    if row["is_deleted"]:
+        raise NotFound("request_deleted", f"request {request_id!r} ({row['name']}) was deleted in Salesforce")
+    return plan_ask(json.loads(row["fields_json"]), choice)
