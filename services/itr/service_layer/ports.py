@@ -1,4 +1,5 @@
-"""What the ITR use cases need from outside (style.md 11): a source of Salesforce records and the mirror store."""
+"""What the ITR use cases need from outside (style.md 11): a source of Salesforce records, the mirror store, and the
+mirror's reads of one request."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
@@ -70,3 +71,8 @@ class MirrorStore(Protocol):
 
     def mark_deleted(self, obj: MirroredObject, record_ids: Sequence[str]) -> Written:
         """Records the source says were deleted (purged ones too), tombstoned if not already."""
+
+
+class RequestReader(Protocol):
+    def get(self, request_id: str, include_deleted: bool = False) -> dict | None:
+        """One request's mirror row (its columns and `fields_json`), deleted ones only when asked for."""

@@ -10,6 +10,7 @@ from services.itr.adapters.mirror import SqlRequestMirror
 from services.itr.domain.access import request_in_grant
 from services.itr.domain.bundle import build_bundle, checked
 from services.itr.domain.plan import Choice, PlanAsk, plan_ask
+from services.itr.service_layer.ports import RequestReader
 
 
 def _groups(row: dict) -> list[str]:
@@ -23,7 +24,7 @@ def list_requests(client_id: str, status: str, grant: Grant, mirror: SqlRequestM
     return [row for row in mirror.list(client_id, status) if request_in_grant(grant, row["client_id"], _groups(row))]
 
 
-def get_request(request_id: str, grant: Grant, mirror: SqlRequestMirror) -> dict:
+def get_request(request_id: str, grant: Grant, mirror: RequestReader) -> dict:
     """One request; another client's (or group's) is answered exactly as one that is not mirrored."""
     row = mirror.get(request_id)
     if row is None or not request_in_grant(grant, row["client_id"], _groups(row)):
@@ -53,13 +54,13 @@ def operator_bundle(request_id: str, mirror: SqlRequestMirror) -> str:
     return bundle_json(row, mirror)
 
 
-def request_plan_ask(request_id: str, choice: Choice, grant: Grant, mirror: SqlRequestMirror) -> tuple[dict, PlanAsk]:
+def request_plan_ask(request_id: str, choice: Choice, grant: Grant, mirror: RequestReader) -> tuple[dict, PlanAsk]:
     """The plan's ask of a request found for the caller (another client's is not found, like an unknown one)."""
     row = get_request(request_id, grant, mirror)
     return row, plan_ask(json.loads(row["fields_json"]), choice)
 
 
-def operator_plan_ask(request_id: str, mirror: SqlRequestMirror, choice: Choice = Choice()) -> PlanAsk:
+def operator_plan_ask(request_id: str, mirror: RequestReader, choice: Choice = Choice()) -> PlanAsk:
     """`leaf itr plan`: any request, at the database's own machine; a deleted one says so (as `leaf itr bundle`)."""
     row = mirror.get(request_id, include_deleted=True)
     if row is None:
