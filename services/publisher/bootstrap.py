@@ -30,6 +30,7 @@ from services.publisher.adapters.domo import DomoSettings, domo_publisher
 from services.publisher.adapters.openai_narrative import NarrativeSettings, narrative_provider
 from services.publisher.adapters.repository import SqlPublicationRepository
 from services.publisher.adapters.scope_entitlements import ScopeEntitlements
+from services.publisher.adapters.workbook_process import WorkbookProcess
 from services.publisher.domain.workbook_extract import WORKBOOK_EXTRACT_MAX_ROWS
 from services.publisher.entrypoints.grpc_servicer import PublisherServicer
 from services.publisher.service_layer.handlers import PublisherDeps
@@ -71,11 +72,15 @@ def open_publications(url: str) -> SqlPublicationRepository:
     return SqlPublicationRepository(open_database(url, "publisher", MIGRATIONS))
 
 
+WORKBOOKS = WorkbookProcess()  # the process's workbook worker, which publications take turns on
+
+
 def warm_renderers() -> None:
     """ReportLab and matplotlib take about a second to import: paid while the service starts, not by a publication."""
     threading.Thread(target=importlib.import_module, args=("services.publisher.domain.deliverables",),
                      name="warm-renderers", daemon=True).start()
     pdf_process.warm()
+    WORKBOOKS.warm()
 
 
 def bootstrap(settings: PublisherServiceSettings, keys: GrantKeys | None = None) -> ServiceDeps:
@@ -92,6 +97,7 @@ def bootstrap(settings: PublisherServiceSettings, keys: GrantKeys | None = None)
                                 SignedAssertions(identity_keys, settings.LEAF_IDENTITY_TTL_SECONDS)),
         domo=domo_publisher(settings), pseudonym_secret=pseudonym_secret(settings),
         workbook_extract_max_rows=settings.LEAF_WORKBOOK_EXTRACT_MAX_ROWS, start_pdf=pdf_process.start_pdf,
+        start_workbook=WORKBOOKS.start,
         narrative=narrative_provider(settings))
 
     async def ready() -> bool:

@@ -32,13 +32,14 @@ READ_RETRIES = 2  # reads of a stored run are idempotent
 
 
 async def spool_run_claims(calc_stub, run_id: str, pseudonymize: Callable[[str], str], folder: Path,
-                           check: ContractCheck, gather: FindingsSink) -> WrittenExtract:
+                           check: ContractCheck, gather: FindingsSink,
+                           also: Callable[[list[str]], None] | None = None) -> WrittenExtract:
     """Consume calc's StreamRunClaims into `folder`/extract.csv, checking each row and gathering the claim
-    findings from it as it passes; a calc error (run_not_found, claims_snapshot_expired) comes back as the
-    domain error it was."""
+    findings from it as it passes (`also` sees each row too); a calc error (run_not_found,
+    claims_snapshot_expired) comes back as the domain error it was."""
     path = folder / EXTRACT_CSV
     with path.open("w", newline="", encoding="utf-8") as out:
-        writer = ExtractWriter(out, check, gather=gather)
+        writer = ExtractWriter(out, check, gather=gather, also=also)
         try:
             async for batch in calc_stub.StreamRunClaims(calc_pb2.StreamRunClaimsRequest(run_id=run_id)):
                 for claim in batch.claims:

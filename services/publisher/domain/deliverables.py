@@ -8,10 +8,10 @@ the whole set: nothing of the run is stored (the caller stores the folder's file
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from services.publisher.domain.claim_findings_pass import FindingsPass, gathered_from
 from services.publisher.domain.dashboard import Table, dashboard_tables, to_csv
@@ -47,6 +47,18 @@ class Deliverables:
     artifacts: list[ArtifactFile]     # every file, as it will be stored and served
 
 
+class StartedWorkbook(Protocol):
+    """The workbook already being written to `folder`/report.xlsx elsewhere, its Extract rows taken as calc streamed
+    them (adapters/workbook_process.py); `finish` writes the rest from the final context and returns what the
+    presentation contract found in it."""
+
+    def finish(self, context: RunContext, extract: ExtractPlan) -> ContractCheck: ...
+
+
+def _no_claims() -> Iterator:
+    return iter(())
+
+
 def table_json(table: Table) -> bytes:
     return json.dumps(list(table.rows), ensure_ascii=False).encode("utf-8")
 
@@ -67,6 +79,7 @@ def deliverables(context: RunContext, folder: Path, *, check: ContractCheck | No
                  extract: WrittenExtract | None = None,
                  workbook_extract_max_rows: int = WORKBOOK_EXTRACT_MAX_ROWS,
                  start_pdf: Callable[[RunContext, Path], Callable[[], None]] = render_pdf_here,
+                 workbook: StartedWorkbook | None = None,
                  progress: Callable[[str, str], None] = lambda step, summary: None) -> Deliverables:
     """Render every artifact of the run into `folder`; raises PresentationRefused if the contract refuses any.
 
@@ -102,11 +115,16 @@ def deliverables(context: RunContext, folder: Path, *, check: ContractCheck | No
     write_json_and_parquet(extract.path, extract.rows, add(EXTRACT_JSON, "application/json"),
                            add(EXTRACT_PARQUET, PARQUET))
     plan = ExtractPlan(extract.rows, workbook_extract_max_rows, (EXTRACT_CSV, EXTRACT_PARQUET))
-    # The workbook reads the rows back from extract.csv: exactly the rows published and checked.
-    # `start_pdf` may render elsewhere (the publisher: another process) while the workbook is written here.
+    # The workbook reads the rows back from extract.csv (exactly the rows published and checked), or was given them
+    # as they were written (`workbook`: the publisher's, in another process). `start_pdf` may render elsewhere (the
+    # publisher: another process) while the workbook is written.
     pdf_done = start_pdf(context, add(PDF, "application/pdf"))
     try:
-        write_workbook(replace(context, claims=extract.claims), add(WORKBOOK, XLSX), extract=plan, check=check)
+        path = add(WORKBOOK, XLSX)
+        if workbook is None:
+            write_workbook(replace(context, claims=extract.claims), path, extract=plan, check=check)
+        else:  # its rows are written already; the rest needs no claim
+            check.absorb(workbook.finish(replace(context, claims=_no_claims), plan))
         progress("workbook", f"{WORKBOOK} written")
     finally:
         pdf_done()  # never leave a render writing into a folder its caller is about to remove

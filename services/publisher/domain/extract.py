@@ -11,7 +11,7 @@ import csv
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
@@ -111,10 +111,11 @@ class ExtractWriter:
     """
 
     def __init__(self, out: IO[str], check: ContractCheck, artifact: str = EXTRACT_CSV,
-                 gather: FindingsSink | None = None) -> None:
+                 gather: FindingsSink | None = None, also: Callable[[list[str]], None] | None = None) -> None:
         self._writer = csv.writer(out, lineterminator="\r\n")
         self._check, self._artifact = check, artifact
         self._gather = gather   # sees every row as written: the claim findings are gathered in this same pass
+        self._also = also       # and whoever else reads the rows as they come (the workbook, written elsewhere)
         self._checked = [(EXTRACT_COLUMNS.index(c), c) for c in TEXT_COLUMNS]
         self.rows = 0
         check.header(artifact, EXTRACT_COLUMNS)
@@ -131,6 +132,8 @@ class ExtractWriter:
         self._writer.writerow(cells)
         if self._gather is not None:
             self._gather.add(cells)
+        if self._also is not None:
+            self._also(cells)
 
 
 def write_csv(rows: Iterable[ExtractRow], out: IO[str]) -> None:
@@ -155,7 +158,19 @@ def read_extract(source: IO[str]) -> Iterator[ExtractRow]:
     if next(reader, None) != list(EXTRACT_COLUMNS):
         raise ValueError("not an extract of this version")
     for cells in reader:
-        yield ExtractRow(*(parse(text) for parse, text in zip(_PARSERS, cells)))
+        yield row_of_cells(cells)
+
+
+def row_of_cells(cells: Sequence[str]) -> ExtractRow:
+    """One extract row from its cells as extract.csv spells them (cells_of's inverse)."""
+    return ExtractRow(*(parse(text) for parse, text in zip(_PARSERS, cells)))
+
+
+def netted_claims(result: dict) -> int | None:
+    """How many rows the run's extract has, as its result counts them: its netted claims, which the generic
+    dispensing rate counts with no exclusion (calculations.md 3); None for a result without that formula."""
+    gdr = next((f for f in result.get("formulas", ()) if f.get("id") == "generic_dispensing_rate"), None)
+    return None if gdr is None or gdr.get("claims") is None else int(gdr["claims"])
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,12 @@ class ContractCheck:
     def add(self, violation: Violation) -> None:
         self._add(violation)
 
+    def absorb(self, other: ContractCheck) -> None:
+        """What another check found (the workbook's, written in another process) counts as found here."""
+        for violation in other.violations:
+            self._add(violation)
+        self.found += max(other.found - len(other.violations), 0)
+
     def enforce(self) -> None:
         """Refuse the whole publication if anything anywhere was found."""
         if self.violations:

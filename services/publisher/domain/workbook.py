@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+from collections.abc import Iterable
 from datetime import UTC
 from os import PathLike
 from typing import BinaryIO
@@ -18,11 +19,17 @@ from typing import BinaryIO
 from xlsxwriter.workbook import Workbook
 
 from runtime.words import formula_title
+from services.publisher.domain.extract import ExtractRow
 from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.run_context import RunContext
 from services.publisher.domain.workbook_cells import Formats
 from services.publisher.domain.workbook_check import add_sheet
-from services.publisher.domain.workbook_extract import ROWS_PER_SHEET, ExtractPlan, write_extract
+from services.publisher.domain.workbook_extract import (
+    ROWS_PER_SHEET,
+    ExtractPlan,
+    ExtractSheets,
+    write_extract_note,
+)
 from services.publisher.domain.workbook_findings import findings_note, write_findings
 from services.publisher.domain.workbook_formulas import write_formula
 from services.publisher.domain.workbook_records import write_data_quality, write_evidence, write_lineage
@@ -40,6 +47,70 @@ _OPTIONS = {
 }
 
 
+class WorkbookWriter:
+    """The workbook written in two moves, so its Extract rows can be written while calc still streams them.
+
+    Opening adds every sheet in its place and, when the rows are to be carried, takes claim rows into the Extract
+    sheet as they come (`add`). `finish` writes the rest from the run's final context (the Summary, Findings and
+    Lineage need the claim findings and the narrative, known only after the last claim) and closes the file.
+    Written in one go (`write_workbook`) or with the rows arriving from calc's stream in another process
+    (adapters/workbook_process.py), each sheet gets the same writes in the same order: the same bytes.
+    Rows go first because XlsxWriter numbers a cell format when a cell first uses it.
+    """
+
+    def __init__(self, context: RunContext, out: str | PathLike | BinaryIO, *, carry_rows: bool,
+                 check: ContractCheck | None = None, extract_rows_per_sheet: int = ROWS_PER_SHEET) -> None:
+        # Our own scratch directory: if writing fails, its row files go with it and `out` is never written half.
+        self._scratch = tempfile.TemporaryDirectory(prefix="leaf-workbook-")
+        target = out if hasattr(out, "write") else os.fspath(out)
+        self._workbook = workbook = Workbook(target, {**_OPTIONS, "tmpdir": self._scratch.name})
+        workbook.set_properties({
+            "title": f"LeafEnterprise audit workbook {context.run_id}", "subject": context.scope_hash,
+            "author": "LeafEnterprise", "company": "LeafEnterprise",
+            # XlsxWriter prints this with a literal `Z`, so it must be UTC already.
+            "created": context.created_at.astimezone(UTC)})
+        self._formats = Formats.of(workbook)
+        sheet = lambda name: add_sheet(workbook, name, check, WORKBOOK)  # noqa: E731
+        self._sheets = [sheet(name) for name in (SUMMARY, *(sheet_name(f["id"]) for f in context.formulas),
+                                                 FINDINGS, EVIDENCE, DATA_QUALITY, LINEAGE)]
+        # The extract's rows were checked as they were produced; its sheets are plain, so each cell is checked once.
+        self._extract = ExtractSheets(workbook, context, self._formats, extract_rows_per_sheet) if carry_rows else None
+
+    @property
+    def rows(self) -> int:
+        return 0 if self._extract is None else self._extract.written
+
+    def add(self, claims: Iterable[ExtractRow]) -> None:
+        if self._extract is None:
+            raise ValueError("this workbook carries no extract rows")
+        self._extract.add(claims)
+
+    def finish(self, context: RunContext, extract: ExtractPlan) -> None:
+        """Every other sheet from the final context, then the file; `extract` must agree with how it was opened."""
+        try:
+            if extract.carried != (self._extract is not None):
+                raise ValueError("the extract plan does not match the workbook as opened")
+            formats, sheets = self._formats, iter(self._sheets)
+            write_summary(next(sheets), context, formats, extract.note(), findings_note(context))
+            for formula in context.formulas:
+                write_formula(next(sheets), context, formula, formats)
+            write_findings(next(sheets), context, formats)
+            write_evidence(next(sheets), context, formats)
+            write_data_quality(next(sheets), context, formats)
+            write_lineage(next(sheets), context, formats)
+            if self._extract is None:
+                write_extract_note(self._workbook, context, formats, extract)
+            else:
+                self._extract.close()
+            self._workbook.close()
+        finally:
+            self._scratch.cleanup()
+
+    def discard(self) -> None:
+        """Give up without writing the file (its temporary row files go)."""
+        self._scratch.cleanup()
+
+
 def write_workbook(context: RunContext, out: str | PathLike | BinaryIO, *, extract: ExtractPlan | None = None,
                    check: ContractCheck | None = None, extract_rows_per_sheet: int = ROWS_PER_SHEET) -> None:
     """Write the workbook to a path or a binary file object (tests lower extract_rows_per_sheet to see it spill).
@@ -47,33 +118,16 @@ def write_workbook(context: RunContext, out: str | PathLike | BinaryIO, *, extra
     `extract` says how many claim rows there are, how many the workbook may carry and where the full extract is
     (default: all rows, counted here); `check` sees every text cell and sheet name as it is written.
     """
-    # Our own scratch directory: if writing fails, its row files go with it and `out` is never written half.
-    with tempfile.TemporaryDirectory(prefix="leaf-workbook-") as scratch:
-        target = out if hasattr(out, "write") else os.fspath(out)
-        workbook = Workbook(target, {**_OPTIONS, "tmpdir": scratch})
-        workbook.set_properties({
-            "title": f"LeafEnterprise audit workbook {context.run_id}", "subject": context.scope_hash,
-            "author": "LeafEnterprise", "company": "LeafEnterprise",
-            # XlsxWriter prints this with a literal `Z`, so it must be UTC already.
-            "created": context.created_at.astimezone(UTC)})
-        plan = extract or ExtractPlan.every_row(context)
-        _write_sheets(workbook, context, plan, check, extract_rows_per_sheet)
-        workbook.close()
-
-
-def _write_sheets(workbook: Workbook, context: RunContext, extract: ExtractPlan, check: ContractCheck | None,
-                  extract_rows_per_sheet: int) -> None:
-    formats = Formats.of(workbook)
-    sheet = lambda name: add_sheet(workbook, name, check, WORKBOOK)  # noqa: E731
-    write_summary(sheet(SUMMARY), context, formats, extract.note(), findings_note(context))
-    for formula in context.formulas:
-        write_formula(sheet(sheet_name(formula["id"])), context, formula, formats)
-    write_findings(sheet(FINDINGS), context, formats)
-    write_evidence(sheet(EVIDENCE), context, formats)
-    write_data_quality(sheet(DATA_QUALITY), context, formats)
-    write_lineage(sheet(LINEAGE), context, formats)
-    # The extract's rows were checked as they were produced; its sheets are plain, so each cell is checked once.
-    write_extract(workbook, context, formats, extract, extract_rows_per_sheet)
+    plan = extract or ExtractPlan.every_row(context)
+    writer = WorkbookWriter(context, out, carry_rows=plan.carried, check=check,
+                            extract_rows_per_sheet=extract_rows_per_sheet)
+    try:
+        if plan.carried:
+            writer.add(context.claims())
+    except BaseException:
+        writer.discard()
+        raise
+    writer.finish(context, plan)
 
 
 def sheet_name(formula_id: str) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import chain, islice
 from operator import attrgetter
 
 from xlsxwriter.workbook import Workbook
@@ -55,42 +54,56 @@ class ExtractPlan:
                 f"{' and '.join(self.full_extract)}.")
 
 
-def write_extract(workbook: Workbook, context: RunContext, formats: Formats, plan: ExtractPlan | None = None,
-                  rows_per_sheet: int = ROWS_PER_SHEET) -> int:
-    """Every claim row in order, onto as many Extract sheets as they need; returns the number of rows written.
+class ExtractSheets:
+    """The Extract sheet(s), taking claim rows as they come: `Extract`, then `Extract 2`, … each full sheet followed
+    by the next only when another row arrives (so a full sheet is never followed by an empty one).
 
-    Past the plan's row limit, one Extract sheet says where the rows are instead, and none is written.
+    Rows can arrive before the rest of the workbook is written (while calc still streams them); `close` sets
+    each sheet's filter once its rows are known.
     """
-    if plan is not None and not plan.carried:
-        sheet = workbook.add_worksheet(EXTRACT_SHEET)
-        top = write_heading(sheet, context, formats)
-        sheet.write_string(top, 0, "extract", formats.label)
-        sheet.write_string(top, 1, plan.note() or "")
-        sheet.set_column(0, 0, 14)
-        sheet.set_column(1, 1, 120)
-        return 0
-    claims = iter(context.claims())
-    first = next(claims, None)  # looked at in advance, so a full sheet is never followed by an empty one
-    written, number = 0, 1
-    while True:
-        sheet = workbook.add_worksheet(EXTRACT_SHEET if number == 1 else f"{EXTRACT_SHEET} {number}")
-        chunk = () if first is None else chain((first,), islice(claims, rows_per_sheet - 1))
-        written += _fill(sheet, context, chunk, formats)
-        first = next(claims, None)
-        if first is None:
-            return written
-        number += 1
+
+    def __init__(self, workbook: Workbook, context: RunContext, formats: Formats,
+                 rows_per_sheet: int = ROWS_PER_SHEET) -> None:
+        self._workbook, self._context, self._formats, self._per_sheet = workbook, context, formats, rows_per_sheet
+        self.written = 0
+        self._sheet, self._top, self._count, self._number = self._new_sheet(1)
+
+    def add(self, claims: Iterable[ExtractRow]) -> None:
+        sheet, top, formats = self._sheet, self._top, self._formats
+        for claim in claims:
+            if self._count == self._per_sheet:
+                self._filter()
+                sheet, top, self._count, self._number = self._new_sheet(self._number + 1)
+                self._sheet, self._top = sheet, top
+            self._count += 1
+            row = top + self._count
+            for col, (field, value) in enumerate(zip(EXTRACT_COLUMNS, _values(claim))):
+                write_value(sheet, row, col, field, value, formats)
+        self.written = (self._number - 1) * self._per_sheet + self._count
+
+    def close(self) -> int:
+        """The last sheet's filter; returns the number of rows written."""
+        self._filter()
+        return self.written
+
+    def _new_sheet(self, number: int) -> tuple[Worksheet, int, int, int]:
+        sheet = self._workbook.add_worksheet(EXTRACT_SHEET if number == 1 else f"{EXTRACT_SHEET} {number}")
+        top = write_heading(sheet, self._context, self._formats)
+        sheet.write_row(top, 0, EXTRACT_COLUMNS, self._formats.header)
+        sheet.freeze_panes(top + 1, 0)
+        for col, field in enumerate(EXTRACT_COLUMNS):
+            sheet.set_column(col, col, _WIDTHS.get(field, width(field)))
+        return sheet, top, 0, number
+
+    def _filter(self) -> None:
+        self._sheet.autofilter(self._top, 0, self._top + max(self._count, 1), len(EXTRACT_COLUMNS) - 1)
 
 
-def _fill(sheet: Worksheet, context: RunContext, claims: Iterable[ExtractRow], formats: Formats) -> int:
+def write_extract_note(workbook: Workbook, context: RunContext, formats: Formats, plan: ExtractPlan) -> None:
+    """The one Extract sheet of a run whose rows are more than the workbook carries: where they are instead."""
+    sheet = workbook.add_worksheet(EXTRACT_SHEET)
     top = write_heading(sheet, context, formats)
-    sheet.write_row(top, 0, EXTRACT_COLUMNS, formats.header)
-    sheet.freeze_panes(top + 1, 0)
-    for col, field in enumerate(EXTRACT_COLUMNS):
-        sheet.set_column(col, col, _WIDTHS.get(field, width(field)))
-    count = 0
-    for count, claim in enumerate(claims, start=1):
-        for col, (field, value) in enumerate(zip(EXTRACT_COLUMNS, _values(claim))):
-            write_value(sheet, top + count, col, field, value, formats)
-    sheet.autofilter(top, 0, top + max(count, 1), len(EXTRACT_COLUMNS) - 1)
-    return count
+    sheet.write_string(top, 0, "extract", formats.label)
+    sheet.write_string(top, 1, plan.note() or "")
+    sheet.set_column(0, 0, 14)
+    sheet.set_column(1, 1, 120)

@@ -4,8 +4,9 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runtime.errors import Internal, NotFound
 from runtime.grants import Grant
@@ -21,15 +22,19 @@ from services.publisher.domain.artifacts import StoredArtifact
 from services.publisher.domain.claim_findings_pass import FindingsPass
 from services.publisher.domain.dashboard import Table
 from services.publisher.domain.domo_plan import DomoTarget
-from services.publisher.domain.extract import Pseudonymizer, WrittenExtract
+from services.publisher.domain.extract import Pseudonymizer, WrittenExtract, netted_claims
 from services.publisher.domain.narrative import NarrativeProvider
 from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.run_context import RunContext
+from services.publisher.domain.workbook import WORKBOOK
 from services.publisher.domain.workbook_extract import WORKBOOK_EXTRACT_MAX_ROWS
 from services.publisher.service_layer.artifacts import open_artifact as open_verified
 from services.publisher.service_layer.artifacts import store_artifacts
 from services.publisher.service_layer.domo_publishing import publish_dashboard
 from services.publisher.service_layer.narrative import narrated
+
+if TYPE_CHECKING:
+    from services.publisher.adapters.workbook_process import WorkbookJob
 
 
 @dataclass
@@ -49,6 +54,10 @@ class PublisherDeps:
     # Where the PDF renders: None → in this process after the workbook; the service passes a worker process
     # (adapters/pdf_process.py) so both render at once on two cores.
     start_pdf: Callable[[RunContext, Path], Callable[[], None]] | None = None
+    # Where the workbook is written: None → in this process once the claims are in; the service passes a worker
+    # process (adapters/workbook_process.py) that writes the Extract rows while calc streams them. It answers None
+    # while another publication holds it.
+    start_workbook: Callable[[RunContext, Path], WorkbookJob | None] | None = None
     # Who drafts the executive narrative: None → the template (adapters/openai_narrative.py when configured).
     narrative: NarrativeProvider | None = None
 
@@ -86,14 +95,21 @@ async def publish_run(run_id: str, grant: Grant, deps: PublisherDeps) -> Publica
     # Every artifact is rendered into scratch files (streamed, checked as produced), then streamed into the store.
     with tempfile.TemporaryDirectory(prefix="leaf-publish-") as scratch:
         check = ContractCheck()
-        # The claims are written and their findings gathered as they arrive: the one pass over them.
-        extract = await spool_run_claims(deps.calc, run_id, pseudonym, Path(scratch), check, FindingsPass(run.result))
-        context = RunContext(run_id, run.result, run.lineage, rejects, extract.claims, names=names,
-                             findings=extract.findings)
-        # Composed before rendering: the PDF cover and the workbook Summary show it; its entry joins the lineage.
-        context = await asyncio.to_thread(narrated, context, deps.narrative)
-        built = await asyncio.to_thread(_deliverables, context, Path(scratch), check, extract, deps.start_pdf,
-                                        deps.workbook_extract_max_rows)
+        context = RunContext(run_id, run.result, run.lineage, rejects, _no_claims, names=names)
+        workbook = _start_workbook(context, Path(scratch), deps)
+        try:
+            # The claims are written and their findings gathered as they arrive: the one pass over them (the
+            # workbook, if it is being written elsewhere, takes its rows in the same pass).
+            extract = await spool_run_claims(deps.calc, run_id, pseudonym, Path(scratch), check,
+                                             FindingsPass(run.result), also=workbook)
+            context = replace(context, claims=extract.claims, findings=extract.findings)
+            # Composed before rendering: the PDF cover and the workbook Summary show it; its entry joins the lineage.
+            context = await asyncio.to_thread(narrated, context, deps.narrative)
+            built = await asyncio.to_thread(_deliverables, context, Path(scratch), check, extract, deps.start_pdf,
+                                            deps.workbook_extract_max_rows, workbook)
+        finally:
+            if workbook is not None:
+                workbook.close()
         client_id = context.client_id
         await asyncio.to_thread(store_artifacts, run_id, client_id, built.artifacts, deps.store, deps.ledger)
     entitlements = await deps.scope.for_domo()
@@ -109,14 +125,27 @@ def _scope_of(result: dict) -> Scope:
     return scope
 
 
+def _no_claims() -> Iterator:
+    return iter(())
+
+
+def _start_workbook(context: RunContext, folder: Path, deps: PublisherDeps) -> WorkbookJob | None:
+    """The workbook started before the claims arrive, when there is a worker for it and the run's netted claims
+    (which the result counts) are few enough for the workbook to carry them."""
+    rows = netted_claims(context.result)
+    if deps.start_workbook is None or rows is None or rows > deps.workbook_extract_max_rows:
+        return None
+    return deps.start_workbook(context, folder / WORKBOOK)
+
+
 def _deliverables(context: RunContext, folder: Path, check: ContractCheck, extract: WrittenExtract, start_pdf,
-                  workbook_extract_max_rows: int):
+                  workbook_extract_max_rows: int, workbook: WorkbookJob | None):
     # Imported on first publish: ReportLab and matplotlib load slowly, and every importer of this module (the
     # `leaf` command among them) would pay for them; the service warms them at start instead (bootstrap).
     from services.publisher.domain.deliverables import deliverables
 
     elsewhere = {} if start_pdf is None else {"start_pdf": start_pdf}
-    return deliverables(context, folder, check=check, extract=extract,
+    return deliverables(context, folder, check=check, extract=extract, workbook=workbook,
                         workbook_extract_max_rows=workbook_extract_max_rows, **elsewhere)
 
 
