@@ -18,13 +18,17 @@ from services.takeover.settings import TakeoverStoreSettings
 
 
 def register(commands) -> None:
-    takeover = commands.add_parser("takeover", help="Domo takeover exports: ingest, loads").add_subparsers(
+    takeover = commands.add_parser("takeover", help="Domo takeover exports: ingest, loads, replay").add_subparsers(
         dest="action", required=True)
     ingest = takeover.add_parser("ingest", help="ingest a Leaf IQ export (folder or .zip); prints its load report")
     ingest.add_argument("path")
     ingest.set_defaults(handler=handle_ingest)
     loads = takeover.add_parser("loads", help="every load in the ledger as JSON")
     loads.set_defaults(handler=handle_loads)
+    replay = takeover.add_parser("replay", help="replay each card's Beast Mode and filters on the load's silver data")
+    replay.add_argument("load_id")
+    replay.add_argument("--card", dest="card_id", default=None, help="only this card")
+    replay.set_defaults(handler=handle_replay)
 
 
 def handle_ingest(args) -> int:
@@ -48,3 +52,22 @@ def handle_loads(args) -> int:
     plane = build_plane(load_settings(TakeoverStoreSettings))
     print(json.dumps([r.as_json() for r in plane.curated.loads()], indent=2, ensure_ascii=False))
     return 0
+
+
+def handle_replay(args) -> int:
+    """One JSON entry per card (docs/beast-modes.md); exit 0 when every card matches, 1 when one differs or is
+    untranslatable, 2 for an unknown load or card."""
+    from services.takeover.adapters.plane import build_plane
+    from services.takeover.adapters.replay_lake import LakeReplay
+    from services.takeover.service_layer.replay import replay
+
+    settings = load_settings(TakeoverStoreSettings)
+    plane = build_plane(settings)
+    lake = LakeReplay(plane.lake, plane.curated, settings.LEAF_TAKEOVER_DUCKDB_MEMORY, settings.LEAF_TAKEOVER_DUCKDB_THREADS)
+    try:
+        entries = replay(args.load_id, lake, lake, args.card_id)
+    except DomainError as err:
+        print(f"leaf takeover replay: {err.code}: {err.message}", file=sys.stderr)
+        return 2
+    print(json.dumps(entries, indent=2, ensure_ascii=False))
+    return 0 if all(entry["status"] == "match" for entry in entries) else 1
