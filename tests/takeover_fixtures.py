@@ -30,14 +30,14 @@ def beast_modes(claims: str = "ds-claims") -> list[dict]:
 
 
 def base_export(folder: Path, *, load_id: str = "LD-0001", claims: int = 120, members: int = 30,
-                claims_columns=CLAIMS, modes: list[dict] | None = None) -> dict:
-    datasets = [Dataset("ds-claims", "Claims", claims_columns, claim_rows(claims)),
+                claims_columns=CLAIMS, modes: list[dict] | None = None, offset: int = 0) -> dict:
+    datasets = [Dataset("ds-claims", "Claims", claims_columns, claim_rows(claims, offset)),
                 Dataset("ds-members", "Members", MEMBERS,
                         [[f"M{i:05d}", f"G{i % 3}", str(20 + i % 50)] for i in range(members)])]
     if claims_columns is not CLAIMS:
         wanted = [name for name, _ in claims_columns]
         full = [name for name, _ in CLAIMS]
-        datasets[0].rows = ([row[full.index(n)] for n in wanted] for row in claim_rows(claims))
+        datasets[0].rows = ([row[full.index(n)] for n in wanted] for row in claim_rows(claims, offset))
     return write_export(folder, datasets, export_id=f"EX-{load_id}", load_id=load_id,
                         beast_modes=beast_modes() if modes is None else modes,
                         cards=[{"card_id": "CARD-1", "title": "Plan paid", "dataset_id": "ds-claims",

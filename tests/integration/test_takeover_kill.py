@@ -65,7 +65,7 @@ def test_sigkill_mid_ingest_leaves_curated_whole_or_untouched(db_url, tmp_path, 
     for attempt in range(KILLS):
         load_id = f"LD-{attempt + 1:04d}"
         folder = tmp_path / load_id
-        base_export(folder, load_id=load_id, claims=60_000)
+        base_export(folder, load_id=load_id, claims=60_000, offset=(attempt + 1) * 60_000)  # new bronze each time
         before, promoted_before = curated_dump(engine, lake), _promoted(engine)
         process = _ingest(folder, env)
         time.sleep(rng.uniform(0.05, span))
