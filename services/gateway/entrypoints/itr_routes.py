@@ -147,7 +147,8 @@ def router(mesh: Callable[[], Mesh], operator_group: str = "leaf-operators") -> 
         201: {"model": Run, "description": "made and published while the caller waited (Prefer: wait=N)"},
         202: {"description": "a `runs` worker is making it: its compute_run task (follow Location), lineage "
                              "naming the request"},
-        403: {"model": Problem, "description": "a choice was named by someone not an operator"},
+        403: {"model": Problem, "content": {"application/problem+json": {}},
+              "description": "a choice was named by someone not an operator"},
         409: NOT_SUBMITTABLE})
     async def submit_plan(request: Request, body: Annotated[PlanChoice, Body()] = PlanChoice(),
                           request_id: str = Path(pattern=REQUEST_ID), identity: Identity = Depends(authenticate),
