@@ -177,6 +177,8 @@ def guarded_calls(stubs, run, task):
             itr_pb2.GetRequestRequest(request_id=REQUESTS[0][0]), metadata=md), "read", "request_not_found"),
         ("/leaf.itr.v1.ItrService/GetBundle", lambda md: itr.GetBundle(
             itr_pb2.GetBundleRequest(request_id=REQUESTS[0][0]), metadata=md), "read", "request_not_found"),
+        ("/leaf.itr.v1.ItrService/PlanAsk", lambda md: itr.PlanAsk(
+            itr_pb2.PlanAskRequest(request_id=REQUESTS[0][0]), metadata=md), "read", "request_not_found"),
         # A search names no one thing: another client's grant gets hits without this client's documents.
         ("/leaf.itr.v1.ItrService/Search", lambda md: itr.Search(itr_pb2.SearchRequest(query="audit"), metadata=md),
          "read", None),

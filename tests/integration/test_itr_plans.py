@@ -106,6 +106,9 @@ async def test_a_request_is_planned_handed_to_the_plane_and_followed_to_its_arti
         assert made.status_code == 200 and made.json() == run
         assert (await http.get(f"{path}/plan")).json()["run"] == {"run_id": run_id, "computed": True}
 
+        for text in (shown.text, submitted.text, made.text):  # the plan carries no way back into Salesforce
+            assert not any(m in text for m in ("salesforce.com", "force.com", "/services/data", "attributes"))
+
         # Another client's request, a deleted one and an unknown id: one and the same answer, plan or submit.
         unknown = await http.get("/v1/itr/requests/a0B5g0000NOSUCHAAA/plan")
         assert (unknown.status_code, unknown.json()["code"]) == (404, "request_not_found")
