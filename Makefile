@@ -50,6 +50,7 @@ bench: install
 	$(BIN)/python -m bench.queues --tasks $(or $(QUEUE_TASKS),10000)
 	$(BIN)/python -m bench.publishing --claims $(or $(PUBLISH_CLAIMS),1000000)
 	$(BIN)/python -m bench.itr_sync --requests $(or $(ITR_REQUESTS),20000)
+	$(BIN)/python -m bench.takeover_ingest --rows $(or $(TAKEOVER_ROWS),5000000)
 
 clean:
 	rm -rf $(VENV) gen .pytest_cache .hypothesis
