@@ -51,6 +51,7 @@ bench: install
 	$(BIN)/python -m bench.publishing --claims $(or $(PUBLISH_CLAIMS),1000000)
 	$(BIN)/python -m bench.itr_sync --requests $(or $(ITR_REQUESTS),20000)
 	$(BIN)/python -m bench.takeover_ingest --rows $(or $(TAKEOVER_ROWS),5000000)
+	$(BIN)/python -m bench.takeover_row_diff --rows $(or $(DIFF_ROWS),10000000)
 
 clean:
 	rm -rf $(VENV) gen .pytest_cache .hypothesis

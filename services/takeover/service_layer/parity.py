@@ -1,0 +1,93 @@
+"""Golden comparison packets (issue #13 item 5): replay each card, fetch the backend's value for the same scope,
+classify, and record operators' explanations — proposed by anyone, approved by another verified operator."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+from runtime.errors import NotFound
+from services.takeover.domain.parity import (
+    DEFAULT_TOLERANCE,
+    BackendValue,
+    Explanation,
+    approve,
+    diff_suggestions,
+    packet,
+    parity_report,
+)
+from services.takeover.service_layer.replay import ExportObjects, SilverDatasets, replay
+
+
+@dataclass(frozen=True)
+class ProcessCards:
+    """A Domo-backed process: the cards that show its metric and the registry field each is compared with."""
+
+    process: str
+    cards: Mapping[str, str]  # card id → "formula_id.field" of the calc registry
+    tolerance: Decimal = DEFAULT_TOLERANCE
+    scope: Mapping[str, str] = field(default_factory=dict)  # the backend scope (client, pbm, period …)
+
+
+class BackendMetrics(Protocol):
+    def value(self, process: ProcessCards, card_id: str) -> BackendValue:
+        """The calc registry's value of the card's formula field for the process's scope."""
+
+
+class Explanations(Protocol):
+    """Append-only: every proposal and approval is kept."""
+
+    def all(self, process: str) -> list[Explanation]: ...
+
+    def append(self, process: str, explanation: Explanation) -> None: ...
+
+
+class RowDiffs(Protocol):
+    def diff(self, load_id: str, process: ProcessCards, card_id: str) -> dict | None:
+        """The row-level diff of the card's rows against the backend's for the scope, None when not available."""
+
+
+def parity(load_id: str, process: ProcessCards, exports: ExportObjects, silver: SilverDatasets,
+           backend: BackendMetrics, explanations: Explanations, diffs: RowDiffs | None = None) -> dict:
+    """The process's parity report: one packet per card, counts by classification and the worst difference."""
+    entries = {e["card_id"]: e for e in replay(load_id, exports, silver)}
+    known = _latest(explanations.all(process.process))
+    packets = []
+    for card_id in process.cards:
+        entry = entries.get(card_id)
+        if entry is None:
+            raise NotFound("card_not_found", f"load {load_id} has no card {card_id}")
+        suggested: list[str] = []
+        if diffs is not None:
+            diff = diffs.diff(load_id, process, card_id)
+            suggested = diff_suggestions(diff) if diff else []
+        packets.append(packet(process.process, entry, backend.value(process, card_id), known, process.tolerance,
+                              suggested))
+    return parity_report(process.process, packets)
+
+
+def propose_explanation(explanations: Explanations, process: str, card_id: str, reason_code: str, note: str,
+                        operator: str) -> Explanation:
+    explanation = Explanation(card_id, reason_code, note, operator)
+    explanations.append(process, explanation)
+    return explanation
+
+
+def approve_explanation(explanations: Explanations, process: str, card_id: str, reason_code: str, operator: str,
+                        at: str) -> Explanation:
+    """The verified operator (from the request's identity, never from its body) approves a proposed explanation."""
+    pending = [e for e in _latest(explanations.all(process)) if e.card_id == card_id and e.reason_code == reason_code]
+    if not pending:
+        raise NotFound("explanation_not_found", f"no {reason_code} proposed for card {card_id}")
+    approved = approve(pending[-1], operator, at)
+    explanations.append(process, approved)
+    return approved
+
+
+def _latest(history: Sequence[Explanation]) -> list[Explanation]:
+    """The last state of each (card, reason code): an approval appended after its proposal supersedes it."""
+    last: dict[tuple[str, str], Explanation] = {}
+    for explanation in history:
+        last[(explanation.card_id, explanation.reason_code)] = explanation
+    return list(last.values())
