@@ -23,10 +23,12 @@ CALLS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "evidence": (),
     "itr": (),      # Salesforce (or a local export) only: it calls no service of the mesh
     "tasks": (),    # the ledger and queues; its workers reach them through its database, not over gRPC
+    "takeover": (),  # Domo exports into its own lake and database (docs/takeover.md): it calls no service of the mesh
     "calc": ("evidence",),  # the contract and rebate packets covering a run's scope
     "publisher": ("calc", "scope"),  # a run's result, claims and rejects; Domo's row policies; its scope's names
-    WORKER: ("scope", "calc", "publisher", "itr"),  # the submitter's grant again; compute_run, publish_run, itr_sync
-    GATEWAY: ("scope", "calc", "evidence", "publisher", "tasks", "itr"),  # the /v1 routes; /readyz checks these
+    # the submitter's grant again; compute_run, publish_run, itr_sync, takeover_ingest
+    WORKER: ("scope", "calc", "publisher", "itr", "takeover"),
+    GATEWAY: ("scope", "calc", "evidence", "publisher", "tasks", "itr", "takeover"),  # the /v1 routes; /readyz checks these
 })
 CLIENTS_ONLY = (GATEWAY, WORKER)  # processes that call the mesh but serve no gRPC
 GRPC_SERVICES = tuple(name for name in CALLS if name not in CLIENTS_ONLY)

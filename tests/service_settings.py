@@ -7,9 +7,11 @@ from services.gateway.settings import GatewaySettings
 from services.itr.bootstrap import ItrSettings
 from services.publisher.bootstrap import PublisherServiceSettings
 from services.scope.bootstrap import ScopeSettings
+from services.takeover.bootstrap import TakeoverSettings
 from services.tasks.bootstrap import TasksSettings
 from services.tasks.worker import WorkerSettings
 
 SETTINGS = {"scope": ScopeSettings, "calc": CalcSettings, "evidence": EvidenceServiceSettings, "itr": ItrSettings,
-            "publisher": PublisherServiceSettings, "tasks": TasksSettings, "worker": WorkerSettings,
+            "publisher": PublisherServiceSettings, "tasks": TasksSettings, "takeover": TakeoverSettings,
+            "worker": WorkerSettings,
             "gateway": GatewaySettings}

@@ -10,7 +10,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PORTS = {"scope": 50051, "calc": 50051, "evidence": 50051, "itr": 50051, "publisher": 50051,
-         "tasks": 50051, "gateway": 8080}
+         "tasks": 50051, "takeover": 50051, "gateway": 8080}
 SERVICES = sorted(PORTS)
 BASE_IMAGE = "python:3.11-slim"
 IGNORED = {".venv", "gen", ".leaf", ".git", "tests", "**/__pycache__"}

@@ -111,7 +111,7 @@ async def test_an_empty_grant_is_not_kept_so_a_new_entitlement_is_seen_next_time
 async def test_an_entitlement_change_through_this_gateway_drops_the_cached_grants_it_concerns(scope):
     address, observed = scope
     mesh = Mesh({"scope": address, "calc": address, "evidence": address, "publisher": address, "itr": address,
-                 "tasks": address}, callers(), 10)
+                 "tasks": address, "takeover": address}, callers(), 10)
     mesh.grants = Grants(observed, mesh.callers, 10)
     try:
         assert areas(await mesh.grants.for_reads(DANA)) == [["C001", []]]

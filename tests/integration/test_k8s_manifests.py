@@ -63,6 +63,7 @@ PROD_SECRETS: dict[str, set[str]] = {
     "publisher": {"LEAF_PUBLISHER_DB_URL", "LEAF_DOMO_CLIENT_ID", "LEAF_DOMO_CLIENT_SECRET",
                   "LEAF_PSEUDONYM_KEY", GRANT_KEYS},
     "tasks": {"LEAF_TASKS_DB_URL", GRANT_KEYS},
+    "takeover": {"LEAF_TAKEOVER_DB_URL", GRANT_KEYS},
     WORKER: {"LEAF_TASKS_DB_URL"},
     "gateway": {"LEAF_APIM_SECRET"},
 }
@@ -76,12 +77,13 @@ PROD_SETTINGS: dict[str, set[str]] = {
     "publisher": {"LEAF_DOMO_API_HOST", "LEAF_ADLS_ACCOUNT_URL", "LEAF_ADLS_FILESYSTEM"},
     "gateway": {"LEAF_CF_ACCESS_TEAM_DOMAIN", "LEAF_CF_ACCESS_AUD", "LEAF_GATEWAY_CORS_ORIGINS"},
     "tasks": QUEUE_SETTINGS,
+    "takeover": {"LEAF_TAKEOVER_ADLS_URL", "LEAF_TAKEOVER_ADLS_FILESYSTEM"},
     **{worker: QUEUE_SETTINGS for worker in WORKERS},
 }
 # Processes that reach HTTPS endpoints outside the cluster in prod (Graph for evidence, Domo
-# and ADLS for the publisher, Cloudflare Access's signing keys for the gateway, Entra ID sign-in
-# for the workload identity that tasks and the workers reach Service Bus with).
-PROD_EXTERNAL_HTTPS = {"evidence", "publisher", "gateway", "tasks", *WORKERS}
+# and ADLS for the publisher, ADLS for takeover's bronze, Cloudflare Access's signing keys for the gateway,
+# Entra ID sign-in for the workload identity that tasks and the workers reach Service Bus with).
+PROD_EXTERNAL_HTTPS = {"evidence", "publisher", "takeover", "gateway", "tasks", *WORKERS}
 KEDA_API = "keda.sh/v1alpha1"
 # LEAF_DOMO_CLIENT_ID is treated as a secret although its name does not say so.
 SECRET_NAME = re.compile(

@@ -60,6 +60,7 @@ async def test_sigterm_gives_the_task_in_hand_back_after_the_grace_and_the_worke
     async with grpc_server((scope_pb2_grpc.add_ScopeServiceServicer_to_server, scope)) as address:
         env = {**os.environ, "LEAF_HOME": str(leaf_home), "LEAF_TASKS_DB_URL": url, "SCOPE_ADDR": address,
                "CALC_ADDR": "127.0.0.1:9", "PUBLISHER_ADDR": "127.0.0.1:9", "ITR_ADDR": "127.0.0.1:9",
+                   "TAKEOVER_ADDR": "127.0.0.1:9",
                "LEAF_WORKER_GRACE_SECONDS": str(GRACE)}
         log = (tmp_path / "worker.log").open("w")
         worker = subprocess.Popen([sys.executable, "-m", "services.tasks.worker", "--lane", "runs"], env=env,

@@ -12,6 +12,7 @@ from leaf.evidence.v1 import evidence_pb2_grpc
 from leaf.itr.v1 import itr_pb2_grpc
 from leaf.publisher.v1 import publisher_pb2_grpc
 from leaf.scope.v1 import scope_pb2_grpc
+from leaf.takeover.v1 import takeover_pb2_grpc
 from leaf.tasks.v1 import tasks_pb2_grpc
 from runtime.clients import is_serving, open_channel
 from services.gateway.adapters.callers import CallerAssertions, Metadata
@@ -39,6 +40,7 @@ class Mesh:
         self.publisher = publisher_pb2_grpc.PublisherServiceStub(self.channels["publisher"])
         self.tasks = tasks_pb2_grpc.TasksServiceStub(self.channels["tasks"])
         self.itr = itr_pb2_grpc.ItrServiceStub(self.channels["itr"])
+        self.takeover = takeover_pb2_grpc.TakeoverServiceStub(self.channels["takeover"])
         self.grants = Grants(self.scope, self.callers, self.timeout)
 
     def as_caller(self, identity: Identity, grant: Metadata = ()) -> Metadata:

@@ -26,7 +26,7 @@ from runtime.principals import MAX_LENGTH as MAX_PRINCIPAL
 from services.gateway.adapters.mesh import Mesh
 from services.gateway.domain import prefer
 from services.gateway.domain.identity import Identity
-from services.gateway.entrypoints import itr_routes, problems, search_routes
+from services.gateway.entrypoints import itr_routes, problems, search_routes, takeover_routes
 from services.gateway.entrypoints.auth import TOKEN_HEADER, Authenticator, authenticate
 from services.gateway.entrypoints.edge import TIMEOUT_HEADER, Edge, record
 from services.gateway.entrypoints.schemas import (
@@ -287,6 +287,7 @@ def create_app(connect: Callable[[], Mesh], authenticator: Authenticator, settin
 
     v1.include_router(itr_routes.router(lambda: mesh, operators))
     v1.include_router(search_routes.router(lambda: mesh))
+    v1.include_router(takeover_routes.router(lambda: mesh))
     app.include_router(v1)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,

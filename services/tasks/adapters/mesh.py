@@ -15,6 +15,7 @@ from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from leaf.itr.v1 import itr_pb2, itr_pb2_grpc
 from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
 from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
+from leaf.takeover.v1 import takeover_pb2, takeover_pb2_grpc
 from runtime import grants, identity
 from runtime.clients import call, open_channel
 from runtime.convert import READINESS_NAME, scope_to_proto
@@ -40,6 +41,8 @@ class GrpcWorkerMesh:
         self.publisher = publisher_pb2_grpc.PublisherServiceStub(self.channels["publisher"])
         # Only the itr lane's work calls itr (a worker of another lane may be started without its address).
         self.itr = itr_pb2_grpc.ItrServiceStub(self.channels["itr"]) if "itr" in self.channels else None
+        self.takeover = (takeover_pb2_grpc.TakeoverServiceStub(self.channels["takeover"])
+                         if "takeover" in self.channels else None)
         self.keys, self.identity_ttl = keys, identity_ttl
 
     def _submitter(self, task: Task) -> Metadata:
@@ -80,6 +83,14 @@ class GrpcWorkerMesh:
         summary = await call(self.itr.SyncRequests, itr_pb2.SyncRequestsRequest(), timeout=timeout,
                              metadata=acting.metadata)
         return {f.name: getattr(summary, f.name) for f in summary.DESCRIPTOR.fields}
+
+    async def ingest_export(self, acting: GrpcActingFor, path: str, timeout: float) -> dict:
+        if self.takeover is None:
+            raise Unavailable("takeover_not_configured", "this worker was not given the takeover service's address")
+        load = await call(self.takeover.IngestExport, takeover_pb2.IngestExportRequest(path=path), timeout=timeout,
+                          metadata=acting.metadata)
+        return {"load_id": load.load_id or None, "status": load.status, "reasons": list(load.reasons),
+                "datasets": [{"dataset_id": d.dataset_id, "rows": d.rows} for d in load.datasets]}
 
     async def close(self) -> None:
         await asyncio.gather(*(channel.close() for channel in self.channels.values()))

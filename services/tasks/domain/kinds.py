@@ -58,9 +58,10 @@ KINDS: dict[str, TaskKind] = {k.name: k for k in (
     TaskKind("itr_sync", "itr", OPERATORS, operator_only=True, mutates_curated=False,
              time_limit_seconds=900, retry=RetryPolicy(max_attempts=5, backoff_seconds=30)),
     # Writes bronze → silver → curated takeover data (architecture.md: curated mutations need operator intent).
+    # `path`: the export (folder or .zip) as the takeover service sees its filesystem (docs/takeover.md).
     TaskKind("takeover_ingest", "takeover", OPERATORS, operator_only=True, mutates_curated=True,
              time_limit_seconds=3600, retry=RetryPolicy(max_attempts=3, backoff_seconds=60),
-             params=frozenset({"client_id"})),
+             params=frozenset({"client_id", "path"})),
 )}
 LANES: tuple[str, ...] = tuple(sorted({k.lane for k in KINDS.values()}))
 

@@ -94,6 +94,20 @@ async def itr_sync(task: Task, mesh: WorkerMesh, progress: Progress, deadline: D
     return Outcome(summary=summary)
 
 
+async def takeover_ingest(task: Task, mesh: WorkerMesh, progress: Progress, deadline: Deadline) -> Outcome:
+    """takeover.IngestExport of the payload's `path` for the operator who submitted it. Idempotent: a redelivered
+    task ingests the same export again and finds it unchanged. A quarantined load is a finished task whose summary
+    carries the reasons (the guardrails did their job), not a failure to retry."""
+    path = str(_payload(task).get("path") or "")
+    if not path:
+        raise PermanentFailure("takeover_ingest needs a `path` in its payload (the export folder or .zip)")
+    await progress(0, 1, "ingesting the export")
+    acting = await mesh.acting_for(task, deadline.left())
+    summary = await mesh.ingest_export(acting, path, deadline.left())
+    await progress(1, 1, str(summary.get("status", "")))
+    return Outcome(summary=summary)
+
+
 def _payload(task: Task) -> dict:
     try:
         payload = json.loads(task.payload_json or "{}")
@@ -106,10 +120,9 @@ WORK: dict[str, Callable[[Task, WorkerMesh, Progress, Deadline], Awaitable[Outco
     "compute_run": compute_run,
     "publish_run": publish_run,
     "itr_sync": itr_sync,
+    "takeover_ingest": takeover_ingest,
 }
-NOT_BUILT = {  # kinds with a lane and a policy but no work yet: they fail at once, saying what is missing
-    "takeover_ingest": "the takeover data plane is not built yet",
-}
+NOT_BUILT: dict[str, str] = {}  # kinds with a lane and a policy but no work yet: they fail at once, saying so
 
 
 async def perform(task: Task, mesh: WorkerMesh, progress: Progress, deadline: Deadline) -> Outcome:

@@ -87,3 +87,6 @@ class WorkerMesh(Protocol):
 
     async def sync_requests(self, acting: ActingFor, timeout: float) -> dict:
         """itr.SyncRequests: the mirror brought up to date; the counts it wrote (itr.md 3)."""
+
+    async def ingest_export(self, acting: ActingFor, path: str, timeout: float) -> dict:
+        """takeover.IngestExport: the load report (load_id, status, reasons, datasets) of the export at `path`."""

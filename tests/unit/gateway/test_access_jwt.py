@@ -360,7 +360,8 @@ def test_the_team_domain_may_be_pasted_as_a_url_and_the_jwks_url_defaults_to_clo
 
 def test_the_gateway_process_in_prod_on_the_dev_key_exits_2_naming_the_variables():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LEAF_CF_ACCESS_", "LEAF_APIM_"))}
-    env.update({f"{name}_ADDR": "127.0.0.1:1" for name in ("SCOPE", "CALC", "EVIDENCE", "ITR", "PUBLISHER", "TASKS")},
+    env.update({f"{name}_ADDR": "127.0.0.1:1" for name in ("SCOPE", "CALC", "EVIDENCE", "ITR", "PUBLISHER", "TASKS",
+                                                                "TAKEOVER")},
                LEAF_ENV="prod", LEAF_IDENTITY_KEYS="i1:" + "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")  # only Access unset
     done = subprocess.run([sys.executable, "-m", "services.gateway"], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2

@@ -40,12 +40,14 @@ def test_every_service_that_verifies_grants_refuses_the_local_grant_key_in_produ
     from services.evidence.bootstrap import EvidenceServiceSettings
     from services.itr.bootstrap import ItrSettings
     from services.publisher.bootstrap import PublisherServiceSettings
+    from services.takeover.bootstrap import TakeoverSettings
     from services.tasks.bootstrap import TasksSettings
 
     monkeypatch.setenv("LEAF_ENV", "prod")
     for peer in ("EVIDENCE_ADDR", "CALC_ADDR", "SCOPE_ADDR"):  # a missing field stops validation before the prod rules
         monkeypatch.setenv(peer, "peer:50051")
-    for settings in (CalcSettings, EvidenceServiceSettings, PublisherServiceSettings, ItrSettings, TasksSettings):
+    for settings in (CalcSettings, EvidenceServiceSettings, PublisherServiceSettings, ItrSettings, TasksSettings,
+                     TakeoverSettings):
         with pytest.raises(SettingsError):
             load_settings(settings)
         assert "LEAF_GRANT_KEYS" in capsys.readouterr().err, settings.__name__
@@ -56,13 +58,14 @@ def test_every_service_and_the_gateway_refuse_the_local_identity_key_in_producti
     from services.gateway.settings import GatewaySettings
     from services.itr.bootstrap import ItrSettings
     from services.publisher.bootstrap import PublisherServiceSettings
+    from services.takeover.bootstrap import TakeoverSettings
     from services.tasks.bootstrap import TasksSettings
 
     monkeypatch.setenv("LEAF_ENV", "prod")
-    for peer in ("SCOPE_ADDR", "CALC_ADDR", "EVIDENCE_ADDR", "ITR_ADDR", "PUBLISHER_ADDR", "TASKS_ADDR"):
+    for peer in ("SCOPE_ADDR", "CALC_ADDR", "EVIDENCE_ADDR", "ITR_ADDR", "PUBLISHER_ADDR", "TASKS_ADDR", "TAKEOVER_ADDR"):
         monkeypatch.setenv(peer, "peer:50051")
     for settings in (ScopeSettings, CalcSettings, EvidenceServiceSettings, PublisherServiceSettings, ItrSettings,
-                     TasksSettings, GatewaySettings):
+                     TasksSettings, TakeoverSettings, GatewaySettings):
         with pytest.raises(SettingsError):
             load_settings(settings)
         assert "LEAF_IDENTITY_KEYS" in capsys.readouterr().err, settings.__name__

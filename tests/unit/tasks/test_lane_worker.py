@@ -53,6 +53,10 @@ class FakeMesh:
         self.calls.append(("sync_requests", acting))
         return {"requests_upserted": 23, "history_added": 128, "watermark": "2025-01-18T09:12:13.000+0000"}
 
+    async def ingest_export(self, acting, path: str, timeout: float) -> dict:
+        self.calls.append(("ingest_export", path))
+        return {"load_id": "LD-1", "status": "quarantined", "reasons": ["manifest_incomplete"], "datasets": []}
+
 
 @pytest.fixture
 def calls():
@@ -158,11 +162,20 @@ def test_an_operators_cancel_stops_the_work_and_stands(calls):
     assert store.tasks.get("task_1").state == CANCELLED and store.tasks.get("task_1").run_id == ""
 
 
-def test_a_kind_without_work_fails_at_once_saying_what_is_missing(calls):
-    store = FakeStore()
+def test_takeover_ingest_without_a_path_fails_at_once_saying_what_is_missing(calls):
+    store, mesh = FakeStore(), FakeMesh()
     queued(store, kind="takeover_ingest")
-    assert worker(store, FakeQueue(), FakeMesh(), calls).handle(delivery("task_1", lane="takeover")) == "failed"
-    assert "takeover data plane is not built" in store.tasks.get("task_1").last_error
+    assert worker(store, FakeQueue(), mesh, calls).handle(delivery("task_1", lane="takeover")) == "failed"
+    assert "needs a `path`" in store.tasks.get("task_1").last_error and mesh.calls == []
+
+
+def test_takeover_ingest_ingests_for_the_operator_and_a_quarantine_is_its_result_not_a_failure(calls):
+    store, mesh = FakeStore(), FakeMesh()
+    queued(store, kind="takeover_ingest", payload_json='{"path": "/exports/leafiq.zip"}')
+    assert worker(store, FakeQueue(), mesh, calls).handle(delivery("task_1", lane="takeover")) == "succeeded"
+    task = store.tasks.get("task_1")
+    assert json.loads(task.result_json)["reasons"] == ["manifest_incomplete"] and task.progress_note == "quarantined"
+    assert [c[0] for c in mesh.calls] == ["acting_for", "ingest_export"] and mesh.calls[1][1] == "/exports/leafiq.zip"
 
 
 def test_itr_sync_syncs_the_mirror_for_the_operator_and_records_its_summary(calls):

@@ -1,0 +1,5 @@
+"""Run the takeover service: `python -m services.takeover`."""
+from runtime.entry import main
+from services.takeover.bootstrap import TakeoverSettings, bootstrap
+
+main("takeover", TakeoverSettings, bootstrap)

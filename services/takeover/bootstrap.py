@@ -1,0 +1,33 @@
+"""Composition root of the takeover service: its database, its lake, the servicer."""
+from __future__ import annotations
+
+from leaf.takeover.v1 import takeover_pb2, takeover_pb2_grpc
+from runtime.grant_keys import GrantKeys, GrantKeySettings
+from runtime.identity_keys import IdentitySettings
+from runtime.server import ServiceDeps, database_service
+from services.takeover.adapters.plane import build_plane
+from services.takeover.entrypoints.grpc_servicer import TakeoverServicer
+from services.takeover.settings import TakeoverStoreSettings
+
+SERVICE_NAME = takeover_pb2.DESCRIPTOR.services_by_name["TakeoverService"].full_name
+
+
+# A load names datasets, counts, hashes and reasons, never a client's rows: these need a verified identity (an
+# operator's to ingest, checked in the servicer) but no scope grant. A method added later that answers with rows
+# (Beast Mode replay over silver claims) is guarded by the grant like every other service's.
+GRANT_FREE = frozenset(f"/{SERVICE_NAME}/{method}" for method in ("IngestExport", "ListLoads", "GetLoad"))
+
+
+class TakeoverSettings(TakeoverStoreSettings, GrantKeySettings, IdentitySettings):
+    """The running service also verifies identities and scope grants; `leaf takeover` needs neither key."""
+
+    embedded_defaults = (*TakeoverStoreSettings.embedded_defaults, "LEAF_GRANT_KEYS", "LEAF_IDENTITY_KEYS")
+
+
+def bootstrap(settings: TakeoverSettings, keys: GrantKeys | None = None) -> ServiceDeps:
+    plane = build_plane(settings)
+    servicer = TakeoverServicer(plane.ingest, plane.curated)
+    return database_service("takeover", plane.curated.engine,
+                            [(takeover_pb2_grpc.add_TakeoverServiceServicer_to_server, servicer)], [SERVICE_NAME],
+                            grant_keys=keys or settings.grant_keys(), open_methods=GRANT_FREE,
+                            identity_keys=settings.identity_keys())

@@ -1,0 +1,54 @@
+"""TakeoverService over gRPC: translate, call the use case, translate back. Every method runs under a verified
+identity (runtime/identity_guard.py); ingesting mutates curated, so it is an operator's, recorded as who promoted."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from leaf.takeover.v1 import takeover_pb2, takeover_pb2_grpc
+from runtime.errors import InputError, NotFound
+from runtime.identity import operator_of
+from runtime.identity_guard import current_identity
+from services.takeover.domain.loads import PROMOTED, LoadReport
+from services.takeover.service_layer.ports import Curated
+
+
+def load_to_proto(report: LoadReport) -> takeover_pb2.Load:
+    return takeover_pb2.Load(
+        ingest_id=report.ingest_id, load_id=report.load_id or "", status=report.status, reasons=report.reasons,
+        datasets=[takeover_pb2.DatasetRows(dataset_id=d.dataset_id, rows=d.rows) for d in report.datasets],
+        export_id=report.export_id or "", content_sha256=report.content_sha256, ingested_at=report.ingested_at,
+        ingested_by=report.ingested_by, promoted_at=report.promoted_at or "", promoted_by=report.promoted_by or "",
+        files=[takeover_pb2.BronzeFile(path=f["path"], sha256=f["sha256"], bytes=f["bytes"]) for f in report.files],
+        rejected=[takeover_pb2.RejectedRows(dataset_id=d, count=r["count"],
+                                            rows=[takeover_pb2.RejectedRow(**row) for row in r["rows"]])
+                  for d, r in sorted(report.rejected.items())],
+        source=report.source)
+
+
+class TakeoverServicer(takeover_pb2_grpc.TakeoverServiceServicer):
+    def __init__(self, ingest: Callable[[str, str], LoadReport], curated: Curated) -> None:
+        self.ingest, self.curated = ingest, curated
+        self.ingesting = asyncio.Lock()  # one ingest at a time per replica: each is CPU- and memory-bound
+
+    async def IngestExport(self, request, context):
+        operator = operator_of(current_identity())
+        if not request.path or not Path(request.path).exists():
+            raise InputError("export_unreadable", "the export path does not exist on the takeover service")
+        async with self.ingesting:
+            report = await asyncio.to_thread(self.ingest, request.path, operator)
+        return load_to_proto(report)
+
+    async def ListLoads(self, request, context):
+        current_identity()
+        loads = await asyncio.to_thread(self.curated.loads)
+        return takeover_pb2.ListLoadsResponse(loads=[load_to_proto(r) for r in loads])
+
+    async def GetLoad(self, request, context):
+        current_identity()
+        ingests = await asyncio.to_thread(self.curated.load, request.load_id)
+        if not ingests:
+            raise NotFound("load_not_found", f"no load {request.load_id!r}")
+        current = next((r for r in ingests if r.status == PROMOTED), ingests[0])
+        return takeover_pb2.GetLoadResponse(load=load_to_proto(current), ingests=[load_to_proto(r) for r in ingests])
