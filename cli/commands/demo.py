@@ -53,7 +53,26 @@ def load_demo(n_claims: int = DEFAULT_CLAIMS, seed: int = DEFAULT_SEED) -> dict:
     if snapshot is None or snapshot.claims_sha256 != state["claims_sha256"]:
         snapshot = load_claims(Path(claims_file))
     return {"claims_sha256": snapshot.claims_sha256, "rows_read": snapshot.rows_read, "rows_rejected": snapshot.rows_rejected,
-            "packets_added": len(report.added), "packets_refused": len(report.refused)}
+            "packets_added": len(report.added), "packets_refused": len(report.refused),
+            "takeover_load": ingest_demo_export()}
+
+
+def ingest_demo_export() -> dict:
+    """The shipped Leaf IQ export (demo/takeover/leafiq_export/) through the takeover plane as this operator: promoted
+    once; a later `leaf demo` finds it promoted with the same content and leaves the load ledger alone."""
+    from demo.takeover_export import DEMO_EXPORT_DIR, DEMO_LOAD_ID
+    from services.takeover.adapters.bronze_local import hash_file
+    from services.takeover.adapters.plane import build_plane
+    from services.takeover.domain.export import ExportFile, content_sha256
+    from services.takeover.settings import TakeoverStoreSettings
+
+    plane = build_plane(load_settings(TakeoverStoreSettings))
+    files = [ExportFile(p.relative_to(DEMO_EXPORT_DIR).as_posix(), *hash_file(p))
+             for p in sorted(DEMO_EXPORT_DIR.rglob("*")) if p.is_file()]
+    if plane.curated.promoted_content(DEMO_LOAD_ID) == content_sha256(files):
+        return {"load_id": DEMO_LOAD_ID, "status": "promoted"}
+    report = plane.ingest(DEMO_EXPORT_DIR, local_operator())
+    return {"load_id": report.load_id, "status": report.status, "reasons": report.reasons}
 
 
 def entitle_demo_group(registry) -> None:
