@@ -141,11 +141,12 @@ def test_a_corrupted_export_is_quarantined_with_exactly_its_reasons_and_curated_
 
 
 def test_a_row_that_does_not_convert_is_named_in_the_report(plane, tmp_path):
-    base_export(tmp_path, claims=10)
-    _replace_in(tmp_path, "datasets/ds-claims.csv", ",30,", ",3O,")  # row 1, a letter O in Days Supply
-    _replace_in(tmp_path, "datasets/ds-claims.csv", "2025-03-03", "03/03/2025")  # row 3, not a Domo DATE
-    reseal(tmp_path, "datasets/ds-claims.csv")
-    report = plane.ingest(tmp_path, OPERATOR)
+    export = tmp_path / "ex"  # beside the lake, not around it
+    base_export(export, claims=10)
+    _replace_in(export, "datasets/ds-claims.csv", ",30,", ",3O,")  # row 1, a letter O in Days Supply
+    _replace_in(export, "datasets/ds-claims.csv", "2025-03-03", "03/03/2025")  # row 3, not a Domo DATE
+    reseal(export, "datasets/ds-claims.csv")
+    report = plane.ingest(export, OPERATOR)
     assert report.reasons == ["schema_invalid:ds-claims"]
     assert report.rejected == {"ds-claims": {"count": 2, "rows": [
         {"row": 1, "column": "Days Supply", "domo_type": "LONG"},
@@ -153,8 +154,9 @@ def test_a_row_that_does_not_convert_is_named_in_the_report(plane, tmp_path):
 
 
 def test_promoted_silver_is_typed_exactly_with_row_lineage(plane, tmp_path):
-    base_export(tmp_path, claims=120)
-    report = plane.ingest(tmp_path, OPERATOR)
+    export = tmp_path / "ex"
+    base_export(export, claims=120)
+    report = plane.ingest(export, OPERATOR)
     assert report.summary() == {"load_id": "LD-0001", "status": "promoted", "reasons": [],
                                 "datasets": [{"dataset_id": "ds-claims", "rows": 120},
                                              {"dataset_id": "ds-members", "rows": 30}]}
@@ -165,10 +167,10 @@ def test_promoted_silver_is_typed_exactly_with_row_lineage(plane, tmp_path):
         ("Claim ID", "claim_id", "VARCHAR"), ("Claim Status", "claim_status", "VARCHAR"), ("Fill Date", "fill_date", "DATE"),
         ("Days Supply", "days_supply", "BIGINT"), ("Plan Paid", "plan_paid", "DECIMAL(38,2)"),
         ("AWP Ratio", "awp_ratio", "DOUBLE"), ("Loaded At", "loaded_at", "TIMESTAMP")]
-    bronze = manifest_of(tmp_path)["files"][0]["sha256"]
+    bronze = manifest_of(export)["files"][0]["sha256"]
     rows = duckdb.sql(f"SELECT claim_id, plan_paid::VARCHAR, fill_date::VARCHAR, _bronze_sha256, _bronze_row "
                       f"FROM '{silver / 'ds-claims.parquet'}' ORDER BY _bronze_row").fetchall()
-    lines = (tmp_path / "datasets" / "ds-claims.csv").read_text().splitlines()[1:]
+    lines = (export / "datasets" / "ds-claims.csv").read_text().splitlines()[1:]
     assert len(rows) == 120
     for (claim, paid, fill, sha, row), line in zip(rows, lines, strict=True):
         fields = line.split(",")

@@ -48,12 +48,15 @@ class AdlsBronze:
     def has(self, sha256: str) -> bool:
         return self.filesystem.get_file_client(bronze_key(sha256)).exists()
 
-    def store(self, source: Path) -> ExportFile:
+    def hash(self, source: Path) -> ExportFile:
         sha256, size = hash_file(source)
+        return ExportFile("", sha256, size)
+
+    def store(self, source: Path, sha256: str) -> None:
         self._ensure_filesystem()
         final = bronze_key(sha256)
         if self.filesystem.get_file_client(final).exists():
-            return ExportFile("", sha256, size)
+            return
         folder, _, name = final.rpartition("/")
         temp = self.filesystem.get_file_client(f"{folder}/.{name}.{uuid.uuid4().hex}.partial")
         digest, offset = hashlib.sha256(), 0
@@ -74,4 +77,3 @@ class AdlsBronze:
             except Exception:  # the original failure matters more; a hidden temp file is never read
                 pass
             raise
-        return ExportFile("", sha256, size)

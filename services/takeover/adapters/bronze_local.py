@@ -6,6 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from runtime.errors import Conflict
 from services.takeover.domain.export import ExportFile
 
 CHUNK = 4 * 1024 * 1024
@@ -31,37 +32,36 @@ class LocalBronze:
     def path_of(self, sha256: str) -> Path:
         return self.lake / bronze_key(sha256)
 
-    def store(self, source: Path) -> ExportFile:
-        """Hash the file; if that hash is stored, nothing is written. Otherwise copy while hashing into a temp file
-        beside the store and link it under the hash the copy found (a half-copied file never has its final name)."""
-        known, size = hash_file(source)
-        if self.path_of(known).exists():
-            return ExportFile("", known, size)
+    def hash(self, source: Path) -> ExportFile:
+        sha256, size = hash_file(source)
+        return ExportFile("", sha256, size)
+
+    def store(self, source: Path, sha256: str) -> None:
+        """Copy while hashing into a temp file beside the store, and link it under its hash once the copy's hash
+        is the one expected (a half-copied file never has its final name)."""
+        if self.path_of(sha256).exists():
+            return
         folder = self.lake / "bronze" / "incoming"
         folder.mkdir(parents=True, exist_ok=True)
-        digest, size = hashlib.sha256(), 0
+        digest = hashlib.sha256()
         fd, temp = tempfile.mkstemp(dir=folder)
         try:
             with open(source, "rb") as src, os.fdopen(fd, "wb") as dst:
                 while chunk := src.read(CHUNK):
                     digest.update(chunk)
-                    size += len(chunk)
                     dst.write(chunk)
                 dst.flush()
                 os.fsync(dst.fileno())
-            final = self.path_of(digest.hexdigest())
-            if final.exists():
-                os.unlink(temp)
-            else:
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.link(temp, final)  # fails if another ingest won the race: the same bytes are there then
-                os.unlink(temp)
-        except FileExistsError:
-            os.unlink(temp)
-        except BaseException:
+            if digest.hexdigest() != sha256:
+                raise Conflict("export_changed", "a file of the export changed while it was being stored")
+            final = self.path_of(sha256)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(temp, final)
+            except FileExistsError:
+                pass  # another ingest stored the same bytes meanwhile
+        finally:
             _unlink_quietly(temp)
-            raise
-        return ExportFile("", digest.hexdigest(), size)
 
 
 def _unlink_quietly(path: str) -> None:

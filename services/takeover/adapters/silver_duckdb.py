@@ -56,8 +56,10 @@ def _scale(column: str) -> str:
 
 
 def _integer_digits(column: str) -> str:
-    v = f"ltrim(split_part(ltrim(trim({_ident(column)}), '+-'), '.', 1), '0')"
-    return f"length({v})"
+    """Characters before the point (a sign or leading zeros included): an upper bound of the integer digits, cheap
+    to compute, so a column is only ever judged too wide for DECIMAL(38, s) when it might be."""
+    v = f"trim({_ident(column)})"
+    return f"CASE WHEN strpos({v}, '.') > 0 THEN strpos({v}, '.') - 1 ELSE length({v}) END"
 
 
 def _cast(column: SilverColumn) -> str:
@@ -101,15 +103,18 @@ class DuckDbLake:
         checks = [(name, kind, _invalid(name, kind)) for name, kind in columns]
         checks = [(n, k, c) for n, k, c in checks if c is not None]
         decimals = [name for name, kind in columns if kind == "DECIMAL"]
-        bad_row = " OR ".join(f"({_ident(n)} IS NOT NULL AND {c})" for n, _, c in checks) or "false"
-        select = ["count(*)", f"count(*) FILTER (WHERE {bad_row})"]
-        for name in decimals:
-            valid = f"{_ident(name)} IS NOT NULL AND NOT ({_invalid(name, 'DECIMAL')})"
-            select += [f"coalesce(max({_scale(name)}) FILTER (WHERE {valid}), 0)",
-                       f"coalesce(max({_integer_digits(name)}) FILTER (WHERE {valid}), 0)"]
+        # One scan: each check once per value (an inner column per check), aggregated outside.
+        inner = [f"({_ident(n)} IS NOT NULL AND {c}) AS _bad{i}" for i, (n, _, c) in enumerate(checks)]
+        inner += [f"{_scale(n)} AS _scale{i}, {_integer_digits(n)} AS _digits{i}" for i, n in enumerate(decimals)]
+        bad_row = " OR ".join(f"_bad{i}" for i in range(len(checks))) or "false"
+        outer = ["count(*)", f"count(*) FILTER (WHERE {bad_row})"]
+        for i, name in enumerate(decimals):
+            ok = f"NOT coalesce(_bad{[n for n, _, _ in checks].index(name)}, false)"
+            outer += [f"coalesce(max(_scale{i}) FILTER (WHERE {ok}), 0)", f"coalesce(max(_digits{i}) FILTER (WHERE {ok}), 0)"]
+        select = f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner) or '1 AS _one'} FROM {self._read(csv_path, names)})"
         try:
             with self._connect() as db:
-                found = db.execute(f"SELECT {', '.join(select)} FROM {self._read(csv_path, names)}").fetchone()
+                found = db.execute(select).fetchone()
                 assert found is not None
                 rows, bad = int(found[0]), int(found[1])
                 scales, unreadable = {}, None
@@ -138,12 +143,19 @@ class DuckDbLake:
 
         folder = self._staging(ingest_id)
         folder.mkdir(parents=True, exist_ok=True)
-        parquet = folder / f"{dataset_id}.parquet"
-        select = ", ".join([_cast(c) for c in columns]
-                           + [f"{_lit(bronze_sha256)} AS _bronze_sha256", "row_number() OVER () AS _bronze_row"])
+        parquet, typed = folder / f"{dataset_id}.parquet", folder / f".{dataset_id}.typed.parquet"
+        # Two passes, both parallel and in file order (preserve_insertion_order): the CSV cast to its types, then
+        # that file again with its row position as `_bronze_row`. row_number() OVER () over the CSV would be one
+        # pass but runs on one thread; the second pass over compact Parquet costs less than that.
         with self._connect() as db:
-            db.execute(f"COPY (SELECT {select} FROM {self._read(csv_path, [c.name for c in columns])}) "
+            db.execute(f"COPY (SELECT {', '.join(_cast(c) for c in columns)} "
+                       f"FROM {self._read(csv_path, [c.name for c in columns])}) "
+                       f"TO {_lit(str(typed))} (FORMAT parquet, COMPRESSION snappy)")
+            db.execute(f"COPY (SELECT * EXCLUDE (file_row_number), {_lit(bronze_sha256)} AS _bronze_sha256, "
+                       f"file_row_number + 1 AS _bronze_row "
+                       f"FROM read_parquet({_lit(str(typed))}, file_row_number = true)) "
                        f"TO {_lit(str(parquet))} (FORMAT parquet, COMPRESSION zstd)")
+            typed.unlink()
             rows = int(db.execute(f"SELECT count(*) FROM read_parquet({_lit(str(parquet))})").fetchone()[0])  # type: ignore[index]
         column_map = [c.as_json() for c in columns]
         (folder / f"{dataset_id}.columns.json").write_text(json.dumps(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from services.takeover.domain import loads as L
@@ -56,11 +57,11 @@ def ingest_export(export: ExportReader, bronze: BronzeStore, lake: SilverLake, c
                   ingest_id: str | None = None) -> LoadReport:
     ingest_id = ingest_id or uuid.uuid4().hex
     check = check or _default_check()
-    # Bronze first: every file, whatever the guardrails say later (a quarantined load keeps its bronze copy).
+    # Every file hashed first: the export's content says at once whether it is the same export again.
     files: dict[str, ExportFile] = {}
     for path in export.paths():
-        stored = bronze.store(export.local_path(path))
-        files[path] = ExportFile(path, stored.sha256, stored.bytes)
+        hashed = bronze.hash(export.local_path(path))
+        files[path] = ExportFile(path, hashed.sha256, hashed.bytes)
     content = content_sha256(list(files.values()))
     manifest, manifest_reasons = parse_manifest(export.read(MANIFEST))
 
@@ -73,6 +74,7 @@ def ingest_export(export: ExportReader, bronze: BronzeStore, lake: SilverLake, c
 
     promoted = curated.promoted_content(manifest.load_id) if manifest and manifest.load_id else None
     if manifest is not None and promoted == content:  # the same export again: nothing new anywhere
+        _store_bronze(bronze, export, files)  # a no-op: its promotion stored every file
         unchanged = report(L.UNCHANGED, [], [])
         previous = next((r for r in curated.load(str(manifest.load_id)) if r.status == L.PROMOTED), None)
         if previous is not None:
@@ -80,6 +82,24 @@ def ingest_export(export: ExportReader, bronze: BronzeStore, lake: SilverLake, c
         curated.record(unchanged)
         return unchanged
 
+    # Bronze is kept whatever the guardrails say (a quarantined load keeps its copy); it is written on a thread of
+    # its own while DuckDB reads the same files, and finished before anything is recorded.
+    with ThreadPoolExecutor(1, thread_name_prefix="bronze") as pool:
+        storing = pool.submit(_store_bronze, bronze, export, files)
+        try:
+            return _guard_and_promote(export, lake, curated, operator, check, ingest_id, files, content, manifest,
+                                      manifest_reasons, promoted, report, storing)
+        finally:
+            storing.cancel()
+
+
+def _store_bronze(bronze: BronzeStore, export: ExportReader, files: dict[str, ExportFile]) -> None:
+    for path, file in files.items():
+        bronze.store(export.local_path(path), file.sha256)
+
+
+def _guard_and_promote(export, lake, curated, operator, check, ingest_id, files, content, manifest, manifest_reasons,
+                       promoted, report, storing: Future) -> LoadReport:
     dataset_ids = manifest.dataset_ids() if manifest else sorted(
         p[len("datasets/"):-len(".schema.json")] for p in files if p.startswith("datasets/") and p.endswith(".schema.json"))
     schemas = {d: parse_schema(export.read(schema_path(d))) for d in dataset_ids}
@@ -97,6 +117,7 @@ def ingest_export(export: ExportReader, bronze: BronzeStore, lake: SilverLake, c
     rejected = {d: {"count": f.rejected_count, "rows": [r.as_json() for r in f.rejected[:REJECTED_SHOWN]]}
                 for d, f in sorted(facts.items()) if f.rejected_count}
     if reasons or manifest is None or manifest.load_id is None:
+        storing.result()
         quarantined = report(L.QUARANTINED, reasons or [R.reason(R.MANIFEST_INVALID)], datasets, rejected)
         curated.record(quarantined)
         return quarantined
@@ -110,6 +131,7 @@ def ingest_export(export: ExportReader, bronze: BronzeStore, lake: SilverLake, c
             staged.append(lake.stage(ingest_id, dataset_id, load_id, export.local_path(data_path(dataset_id)),
                                      files[data_path(dataset_id)].sha256,
                                      silver_columns(header, schema, dict(facts[dataset_id].scales))))
+        storing.result()  # bronze whole before silver becomes the load's
         lake.publish(ingest_id, load_id)
     except BaseException:
         lake.discard(ingest_id)

@@ -25,9 +25,12 @@ class ExportReader(Protocol):
 
 
 class BronzeStore(Protocol):
-    def store(self, source: Path) -> ExportFile:
-        """Hash the file and keep it under its sha256 unless already there (never overwritten); `path` is left
-        for the caller to fill in."""
+    def hash(self, source: Path) -> ExportFile:
+        """The file's sha256 and size (`path` left for the caller to fill in)."""
+
+    def store(self, source: Path, sha256: str) -> None:
+        """Keep the file under `sha256` unless that is there already (never overwritten, nothing written then);
+        Conflict `export_changed` when the bytes read now are not the bytes that were hashed."""
 
 
 class SilverLake(Protocol):

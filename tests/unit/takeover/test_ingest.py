@@ -55,10 +55,14 @@ class FakeBronze:
     def __init__(self, export: FakeExport) -> None:
         self.export, self.stored = export, {}
 
-    def store(self, source: Path) -> ExportFile:
+    def hash(self, source: Path) -> ExportFile:
         data = self.export.files[source.as_posix()]
-        self.stored.setdefault(_sha(data), data)
         return ExportFile("", _sha(data), len(data))
+
+    def store(self, source: Path, sha256: str) -> None:
+        data = self.export.files[source.as_posix()]
+        assert _sha(data) == sha256
+        self.stored.setdefault(sha256, data)
 
 
 class FakeLake:
