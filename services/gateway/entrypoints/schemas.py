@@ -204,7 +204,7 @@ SUBMITTABLE_KINDS = ("publish_run", "itr_sync", "takeover_ingest")
 class TaskRequest(RequestBody):
     kind: Literal["publish_run", "itr_sync", "takeover_ingest"] = Field(
         description="publish_run (params: run_id), itr_sync (operators), takeover_ingest (operators, with "
-                    "operator_intent; params: client_id)")
+                    "operator_intent; params: path — the export as the takeover service sees it — and client_id)")
     params: dict[str, str] = Field(default_factory=dict, max_length=10,
                                    description="the kind's parameters; a name the kind does not take is refused")
     operator_intent: bool = Field(False, description="the operator flag: required for kinds that change curated data")
