@@ -111,7 +111,7 @@ def test_health_readiness_and_openapi(mesh):
 
 
 def test_a_stock_grpc_client_lists_and_checks_every_service(mesh):
-    assert set(mesh["addresses"]) == {"scope", "calc", "evidence", "itr", "publisher", "tasks"}
+    assert set(mesh["addresses"]) == {"scope", "calc", "evidence", "itr", "publisher", "tasks", "takeover"}
     for name, address in mesh["addresses"].items():
         with grpc.insecure_channel(address) as channel:
             reply = next(reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(
