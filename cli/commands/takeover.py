@@ -1,4 +1,5 @@
-"""`leaf takeover ingest|loads`: the Domo takeover plane in-process on its own database and lake (docs/takeover.md).
+"""`leaf takeover ingest|loads|replay`: the Domo takeover plane in-process on its own database and lake (docs/takeover.md,
+docs/beast-modes.md).
 
 `ingest` runs the same use case as the takeover service's IngestExport (which the `takeover` lane worker calls
 for a `takeover_ingest` task), as the operator at this machine: `local:<OS user>` (cli/operator.py) is recorded
