@@ -7,11 +7,13 @@ numeral whose scale is the column's widest fraction in this export (docs/takeove
 """
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import json
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import duckdb
@@ -164,6 +166,18 @@ class DuckDbLake:
         sha256, _ = hash_file(parquet)
         return CuratedDataset(dataset_id, rows, f"silver/{load_id}/{dataset_id}.parquet", sha256, bronze_sha256,
                               column_map)
+
+    @contextlib.contextmanager
+    def promoting(self, load_id: str) -> Iterator[None]:
+        """An exclusive lock file per load id under silver/.locks (flock: released when the process dies)."""
+        folder = self.lake / "silver" / ".locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / f"{load_id}.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def publish(self, ingest_id: str, load_id: str) -> None:
         staged, final = self._staging(ingest_id), self.lake / "silver" / load_id

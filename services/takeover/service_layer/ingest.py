@@ -132,14 +132,24 @@ def _guard_and_promote(export, lake, curated, operator, check, ingest_id, files,
                                      files[data_path(dataset_id)].sha256,
                                      silver_columns(header, schema, dict(facts[dataset_id].scales))))
         storing.result()  # bronze whole before silver becomes the load's
-        lake.publish(ingest_id, load_id)
+        # Publishing and promoting hold the load id's lock: another ingest of the same load id (the CLI beside the
+        # service, say) may have promoted it since the guardrails looked, and its silver must not be replaced.
+        with lake.promoting(load_id):
+            now_promoted = curated.promoted_content(load_id)
+            if now_promoted is None:
+                lake.publish(ingest_id, load_id)
+                done = report(L.PROMOTED, [], datasets)
+                done.promoted_at, done.promoted_by = done.ingested_at, operator
+                curated.promote(done, staged)
+                return done
+        lake.discard(ingest_id)
     except BaseException:
         lake.discard(ingest_id)
         raise
-    done = report(L.PROMOTED, [], datasets)
-    done.promoted_at, done.promoted_by = done.ingested_at, operator
-    curated.promote(done, staged)
-    return done
+    lost = report(L.UNCHANGED, [], datasets) if now_promoted == content else \
+        report(L.QUARANTINED, [R.reason(R.DUPLICATE_LOAD_ID)], datasets)
+    curated.record(lost)
+    return lost
 
 
 def _read_dataset(lake: SilverLake, csv, schema: list[SchemaColumn] | None) -> DatasetFacts:

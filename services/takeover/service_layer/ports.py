@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
@@ -45,6 +46,9 @@ class SilverLake(Protocol):
     def stage(self, ingest_id: str, dataset_id: str, load_id: str, csv: Path, bronze_sha256: str,
               columns: Sequence[SilverColumn]) -> CuratedDataset:
         """Write the dataset's silver Parquet and column map under the ingest's staging folder."""
+
+    def promoting(self, load_id: str) -> AbstractContextManager[None]:
+        """Held while a load id is published and promoted: one ingest of a load id at a time on this lake."""
 
     def publish(self, ingest_id: str, load_id: str) -> None:
         """Move the staged folder to silver/<load_id>/ (replacing an unpromoted leftover)."""

@@ -1,10 +1,12 @@
 """The ingest use case on fakes of its ports (style.md 11): what reaches curated, the ledger and silver, and when."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -69,6 +71,7 @@ class FakeLake:
     def __init__(self, export: FakeExport, fail_stage: bool = False) -> None:
         self.export, self.fail_stage = export, fail_stage
         self.profiled, self.staged, self.published, self.discarded = [], [], [], []
+        self.before_promoting = None
 
     def header(self, csv_path):
         return next(csv.reader(io.StringIO(self.export.files[csv_path.as_posix()].decode())))
@@ -84,6 +87,12 @@ class FakeLake:
         self.staged.append((dataset_id, [c.as_json() for c in columns]))
         return CuratedDataset(dataset_id, 2, f"silver/{load_id}/{dataset_id}.parquet", "p" * 64, bronze_sha256,
                               [c.as_json() for c in columns])
+
+    @contextlib.contextmanager
+    def promoting(self, load_id):
+        if self.before_promoting:
+            self.before_promoting()
+        yield
 
     def publish(self, ingest_id, load_id):
         self.published.append(load_id)
@@ -213,3 +222,17 @@ def test_silver_names_are_snake_case_and_unique():
 ])
 def test_the_manifest_gives_its_own_reasons(manifest, reasons):
     assert parse_manifest(manifest)[1] == reasons
+
+
+def test_a_load_promoted_by_another_ingest_meanwhile_is_not_replaced():
+    curated = FakeCurated()
+    export = FakeExport(export_files())
+    lake = FakeLake(export)
+    other = FakeCurated()
+    _run(export_files(), other)  # what a concurrent ingest of the same load id promoted, with other content
+    lake.before_promoting = lambda: curated.promoted.update({"LD-1": (
+        replace(other.promoted["LD-1"][0], content_sha256="0" * 64), [])})
+    report = ingest_export(export, FakeBronze(export), lake, curated, "operator:ops", lambda e, c: None,
+                           ingest_id="i2")
+    assert (report.status, report.reasons) == ("quarantined", ["duplicate_load_id"])
+    assert lake.published == [] and lake.discarded == ["i2"] and curated.ledger == [report]
