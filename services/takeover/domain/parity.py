@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -137,14 +139,17 @@ def _number(text: str | None) -> Decimal | None:
 
 
 def parity_report(process: str, packets: Sequence[ParityPacket]) -> dict:
-    """Counts of match / explained / unexplained and the worst difference, for one Domo-backed process."""
+    """Counts of match / explained / unexplained and the worst difference, for one Domo-backed process; report_id
+    is a digest of its packets (the same comparison gives the same id)."""
     mine = [p for p in packets if p.process == process]
     worst = max((p for p in mine if p.difference is not None), key=lambda p: abs(Decimal(p.difference or "0")),
                 default=None)
-    return {"process": process, "cards": len(mine),
+    rendered = [p.as_json() for p in mine]
+    digest = hashlib.sha256(json.dumps(rendered, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return {"report_id": f"PR-{digest[:20]}", "process": process, "cards": len(mine),
             **{c: sum(1 for p in mine if p.classification == c) for c in (MATCH, EXPLAINED, UNEXPLAINED)},
             "worst_difference": None if worst is None else {"card_id": worst.card_id, "difference": worst.difference},
-            "packets": [p.as_json() for p in mine]}
+            "packets": rendered}
 
 
 def diff_suggestions(diff: dict, status_column: str = "status") -> list[str]:

@@ -74,6 +74,8 @@ def test_a_report_before_any_explanation(ports) -> None:
     assert by_card["ODD"]["proposed"] == [] and by_card["ODD"]["difference"] == "-1.00"
     assert report["worst_difference"] == {"card_id": "REVERSALS", "difference": str(ALL_TOTAL - PAID_TOTAL)}
     assert by_card["EXACT"]["backend_formula"] == "plan_paid.total@1"
+    assert report["report_id"].startswith("PR-")
+    assert parity("LD-1", PROCESS, exports, silver, BACKEND, explanations, FakeDiffs())["report_id"] == report["report_id"]
 
 
 def test_explanations_count_once_another_operator_approves_them(ports) -> None:
