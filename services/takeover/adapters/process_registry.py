@@ -39,6 +39,7 @@ from services.takeover.domain.processes import (
     latest_proofs,
     parity_result,
 )
+from services.takeover.settings import TakeoverStoreSettings
 
 WHO = 256
 STATE = 40
@@ -216,3 +217,12 @@ class CallableParityResults:
     def latest(self, process_id: str) -> ParityResult | None:
         found = self.source(process_id)
         return None if found is None else parity_result(found[1], found[0])
+
+
+def open_process_registry(settings: TakeoverStoreSettings,
+                          engine: Engine | None = None) -> tuple[SqlProcessRegistry, ParityReportFiles]:
+    """The registry on the takeover database and the parity reports under `$LEAF_TAKEOVER_LAKE_DIR/parity/`."""
+    from services.takeover.adapters.plane import open_takeover_db
+
+    return (SqlProcessRegistry(engine or open_takeover_db(settings.LEAF_TAKEOVER_DB_URL)),
+            ParityReportFiles(settings.lake() / "parity"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 from runtime.errors import Conflict, InputError, NotFound, Refused
@@ -141,3 +142,7 @@ def check_history(history: Sequence[Transition]) -> None:
         if line.from_state != state:
             raise Conflict("history_gap", f"{line.process_id}: {line.from_state} after {state}")
         state = line.to_state
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
