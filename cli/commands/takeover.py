@@ -30,6 +30,7 @@ def register(commands) -> None:
     replay.add_argument("load_id")
     replay.add_argument("--card", dest="card_id", default=None, help="only this card")
     replay.set_defaults(handler=handle_replay)
+    register_processes(takeover)
 
 
 def handle_ingest(args) -> int:
@@ -72,3 +73,72 @@ def handle_replay(args) -> int:
         return 2
     print(json.dumps(entries, indent=2, ensure_ascii=False))
     return 0 if all(entry["status"] == "match" for entry in entries) else 1
+
+
+# --- the takeover-process registry (docs/takeover-states.md) ---------------------------------------------------
+def register_processes(takeover) -> None:
+    from services.takeover.domain.processes import PROOFS, STATES
+
+    processes = takeover.add_parser("processes", help="the Domo-backed processes: state, proofs present and missing")
+    processes.add_argument("process_id", nargs="?", default=None, help="one process, with its history and refusals")
+    processes.set_defaults(handler=handle_processes)
+    advance = takeover.add_parser("advance", help="move a process to its next takeover state (as local:<OS user>)")
+    advance.add_argument("process_id")
+    advance.add_argument("--to", dest="to_state", required=True, choices=STATES)
+    advance.add_argument("--note", default="", help="why (kept in the history; required to go back)")
+    advance.set_defaults(handler=handle_advance)
+    prove = takeover.add_parser("prove", help="record one of the eight required proofs (as local:<OS user>)")
+    prove.add_argument("process_id")
+    prove.add_argument("proof", choices=list(PROOFS))
+    prove.add_argument("--ref", required=True, help="what proves it: a load id, formula@version, a test path, …")
+    prove.add_argument("--note", default="")
+    prove.set_defaults(handler=handle_prove)
+
+
+def handle_processes(args) -> int:
+    from services.takeover.adapters.process_registry import open_process_registry
+    from services.takeover.service_layer.processes import list_processes, show_process
+
+    registry, parity = open_process_registry(load_settings(TakeoverStoreSettings))
+    try:
+        out = show_process(registry, parity, args.process_id) if args.process_id else list_processes(registry, parity)
+    except DomainError as err:
+        print(f"leaf takeover processes: {err.code}: {err.message}", file=sys.stderr)
+        return 2
+    print(json.dumps(out, indent=2, ensure_ascii=False))
+    return 0
+
+
+def handle_advance(args) -> int:
+    """Exit 0 when the transition is made, 1 when refused (the reasons as JSON; nothing changed), 2 on a usage
+    error (unknown process, bad note)."""
+    from runtime.errors import Conflict
+    from services.takeover.adapters.process_registry import open_process_registry
+    from services.takeover.service_layer.processes import advance, now
+
+    registry, parity = open_process_registry(load_settings(TakeoverStoreSettings))
+    try:
+        outcome = advance(registry, parity, args.process_id, args.to_state, local_operator(), now(), args.note)
+    except Conflict as err:
+        print(json.dumps({"process_id": args.process_id, "to": args.to_state, "status": "refused",
+                          "reasons": [err.code]}, indent=2))
+        return 1
+    except DomainError as err:
+        print(f"leaf takeover advance: {err.code}: {err.message}", file=sys.stderr)
+        return 2
+    print(json.dumps(outcome.as_json(), indent=2, ensure_ascii=False))
+    return 0 if outcome.done else 1
+
+
+def handle_prove(args) -> int:
+    from services.takeover.adapters.process_registry import open_process_registry
+    from services.takeover.service_layer.processes import now, record_proof
+
+    registry, _ = open_process_registry(load_settings(TakeoverStoreSettings))
+    try:
+        proof = record_proof(registry, args.process_id, args.proof, args.ref, local_operator(), now(), args.note)
+    except DomainError as err:
+        print(f"leaf takeover prove: {err.code}: {err.message}", file=sys.stderr)
+        return 2
+    print(json.dumps({"process_id": args.process_id, **proof.as_json()}, indent=2, ensure_ascii=False))
+    return 0
