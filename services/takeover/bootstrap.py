@@ -6,6 +6,7 @@ from runtime.grant_keys import GrantKeys, GrantKeySettings
 from runtime.identity_keys import IdentitySettings
 from runtime.server import ServiceDeps, database_service
 from services.takeover.adapters.plane import build_plane
+from services.takeover.adapters.process_registry import open_process_registry
 from services.takeover.entrypoints.grpc_servicer import TakeoverServicer
 from services.takeover.settings import TakeoverStoreSettings
 
@@ -15,7 +16,8 @@ SERVICE_NAME = takeover_pb2.DESCRIPTOR.services_by_name["TakeoverService"].full_
 # A load names datasets, counts, hashes and reasons, never a client's rows: these need a verified identity (an
 # operator's to ingest, checked in the servicer) but no scope grant. A method added later that answers with rows
 # (Beast Mode replay over silver claims) is guarded by the grant like every other service's.
-GRANT_FREE = frozenset(f"/{SERVICE_NAME}/{method}" for method in ("IngestExport", "ListLoads", "GetLoad"))
+GRANT_FREE = frozenset(f"/{SERVICE_NAME}/{method}" for method in ("IngestExport", "ListLoads", "GetLoad",
+                                                                  "ListProcesses", "AdvanceProcess"))
 
 
 class TakeoverSettings(TakeoverStoreSettings, GrantKeySettings, IdentitySettings):
@@ -26,7 +28,8 @@ class TakeoverSettings(TakeoverStoreSettings, GrantKeySettings, IdentitySettings
 
 def bootstrap(settings: TakeoverSettings, keys: GrantKeys | None = None) -> ServiceDeps:
     plane = build_plane(settings)
-    servicer = TakeoverServicer(plane.ingest, plane.curated)
+    processes, parity = open_process_registry(settings, plane.curated.engine)  # no client rows: grant-free
+    servicer = TakeoverServicer(plane.ingest, plane.curated, processes, parity)
     return database_service("takeover", plane.curated.engine,
                             [(takeover_pb2_grpc.add_TakeoverServiceServicer_to_server, servicer)], [SERVICE_NAME],
                             grant_keys=keys or settings.grant_keys(), open_methods=GRANT_FREE,

@@ -7,11 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from leaf.takeover.v1 import takeover_pb2, takeover_pb2_grpc
-from runtime.errors import InputError, NotFound
+from runtime.errors import InputError, NotFound, Unimplemented
 from runtime.identity import operator_of
 from runtime.identity_guard import current_identity
 from services.takeover.domain.loads import PROMOTED, LoadReport
+from services.takeover.entrypoints.processes_grpc import advance_process_rpc, list_processes_rpc
 from services.takeover.service_layer.ports import Curated
+from services.takeover.service_layer.processes import ParityResults, ProcessRegistry
 
 
 def load_to_proto(report: LoadReport) -> takeover_pb2.Load:
@@ -28,8 +30,10 @@ def load_to_proto(report: LoadReport) -> takeover_pb2.Load:
 
 
 class TakeoverServicer(takeover_pb2_grpc.TakeoverServiceServicer):
-    def __init__(self, ingest: Callable[[str, str], LoadReport], curated: Curated) -> None:
+    def __init__(self, ingest: Callable[[str, str], LoadReport], curated: Curated,
+                 processes: ProcessRegistry | None = None, parity: ParityResults | None = None) -> None:
         self.ingest, self.curated = ingest, curated
+        self.processes, self.parity = processes, parity  # the takeover-process registry (docs/takeover-states.md)
         self.ingesting = asyncio.Lock()  # one ingest at a time per replica: each is CPU- and memory-bound
 
     async def IngestExport(self, request, context):
@@ -52,3 +56,14 @@ class TakeoverServicer(takeover_pb2_grpc.TakeoverServiceServicer):
             raise NotFound("load_not_found", f"no load {request.load_id!r}")
         current = next((r for r in ingests if r.status == PROMOTED), ingests[0])
         return takeover_pb2.GetLoadResponse(load=load_to_proto(current), ingests=[load_to_proto(r) for r in ingests])
+
+    async def ListProcesses(self, request, context):
+        return await list_processes_rpc(*self._registry())
+
+    async def AdvanceProcess(self, request, context):
+        return await advance_process_rpc(*self._registry(), request)
+
+    def _registry(self) -> tuple[ProcessRegistry, ParityResults]:
+        if self.processes is None or self.parity is None:
+            raise Unimplemented("unimplemented", "this takeover service has no process registry wired")
+        return self.processes, self.parity
