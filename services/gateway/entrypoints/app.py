@@ -287,7 +287,7 @@ def create_app(connect: Callable[[], Mesh], authenticator: Authenticator, settin
 
     v1.include_router(itr_routes.router(lambda: mesh, operators))
     v1.include_router(search_routes.router(lambda: mesh))
-    v1.include_router(takeover_routes.router(lambda: mesh))
+    v1.include_router(takeover_routes.router(lambda: mesh, operators))
     app.include_router(v1)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,

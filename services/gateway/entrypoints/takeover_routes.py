@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
@@ -10,9 +11,13 @@ from pydantic import BaseModel, Field
 from services.gateway.adapters.mesh import Mesh
 from services.gateway.domain.identity import Identity
 from services.gateway.entrypoints.auth import authenticate
+from services.gateway.entrypoints.problems import problem
+from services.gateway.entrypoints.schemas import Problem, RequestBody
 from services.gateway.service_layer import takeover
 
 LOAD_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+PROCESS_ID = r"^[a-z0-9][a-z0-9_.-]{0,127}$"
+PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
 
 
 class DatasetRows(BaseModel):
@@ -47,7 +52,55 @@ class TakeoverLoadWithIngests(BaseModel):
     ingests: list[TakeoverLoad]
 
 
-def router(mesh: Callable[[], Mesh]) -> APIRouter:
+class ProcessParity(BaseModel):
+    report_id: str
+    cards: int
+    unexplained: list[str] = Field(description="cards whose difference no approved explanation covers")
+    explained: list[str]
+
+
+class TakeoverProcess(BaseModel):
+    process_id: str
+    name: str
+    owner: str
+    cards: list[str]
+    datasets: list[str]
+    formulas: list[str]
+    state: str = Field(description="legacy_reference | candidate_evidence | golden_comparison | "
+                                   "presentation_consumer | retired_backend_dependency")
+    next: str | None
+    proofs: dict[str, dict] = Field(description="the latest proof of each kind: ref, recorded_by, recorded_at, note")
+    proofs_missing: list[str]
+    parity: ProcessParity | None
+
+
+class TakeoverProcesses(BaseModel):
+    processes: list[TakeoverProcess]
+
+
+class ProcessMove(RequestBody):
+    to: Literal["legacy_reference", "candidate_evidence", "golden_comparison", "presentation_consumer",
+                "retired_backend_dependency"]
+    note: str = Field("", max_length=2000, description="why; required to go back a step")
+
+
+class ProcessTransition(BaseModel):
+    process_id: str
+    from_: str = Field(alias="from")
+    to: str
+    at: str
+    operator: str = Field(description="the verified operator who moved it")
+    note: str
+
+
+class ProcessMoved(BaseModel):
+    status: str = Field(description="done")
+    reasons: list[str]
+    transition: ProcessTransition
+    process: TakeoverProcess
+
+
+def router(mesh: Callable[[], Mesh], operator_group: str = "leaf-operators") -> APIRouter:
     routes = APIRouter(prefix="/takeover", tags=["takeover"])
 
     @routes.get("/loads", response_model=TakeoverLoads)
@@ -60,5 +113,24 @@ def router(mesh: Callable[[], Mesh]) -> APIRouter:
     async def get_load(load_id: str = Path(pattern=LOAD_ID), identity: Identity = Depends(authenticate)) -> dict:
         """One load: its promoted ingest (else its newest) and every ingest of it, newest first."""
         return await takeover.get_load(mesh(), identity, load_id)
+
+    @routes.get("/processes", response_model=TakeoverProcesses)
+    async def list_processes(identity: Identity = Depends(authenticate)) -> dict:
+        """Every Domo-backed process: its takeover state, the eight proofs present and missing, its latest parity."""
+        return await takeover.list_processes(mesh(), identity)
+
+    @routes.post("/processes/{process_id}/transitions", response_model=ProcessMoved, status_code=201,
+                 responses={403: PROBLEM, 409: {**PROBLEM, "description": "refused: `reasons` names what is missing; "
+                                                                       "nothing changed"}})
+    async def advance_process(body: ProcessMove, process_id: str = Path(pattern=PROCESS_ID),
+                              identity: Identity = Depends(authenticate)):
+        """Operators: move the process to `to` (the next state, or one back with a note). Who moved it is the
+        verified caller, recorded in the append-only history. Refused (409, nothing changed) while a proof is
+        missing or an unexplained difference remains, with every reason."""
+        moved = await takeover.advance_process(mesh(), identity, operator_group, process_id, body.to, body.note)
+        if moved["status"] != "done":
+            return problem(409, "transition_refused", "; ".join(moved["reasons"]), reasons=moved["reasons"],
+                           process=moved["process"])
+        return moved
 
     return routes
