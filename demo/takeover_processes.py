@@ -113,3 +113,22 @@ def walk(registry: ProcessRegistry, parity_results: ParityResults, process_id: s
             break
         state = outcome.to_state
     return state
+
+
+def load_demo_processes_here(operator: str) -> dict:
+    """`leaf demo`: the demo processes on this machine's takeover database and lake (after the demo export's ingest)."""
+    from runtime.settings import load_settings
+    from services.takeover.adapters.plane import build_plane
+    from services.takeover.adapters.process_registry import ParityReportFiles, SqlProcessRegistry
+    from services.takeover.adapters.replay_lake import LakeReplay
+    from services.takeover.service_layer.processes import now
+    from services.takeover.settings import TakeoverStoreSettings
+
+    settings = load_settings(TakeoverStoreSettings)
+    plane = build_plane(settings)
+    lake = LakeReplay(plane.lake, plane.curated, settings.LEAF_TAKEOVER_DUCKDB_MEMORY, settings.LEAF_TAKEOVER_DUCKDB_THREADS)
+    try:
+        return load_demo_processes(SqlProcessRegistry(plane.curated.engine), ParityReportFiles(plane.lake / "parity"),
+                                   lake, operator, now())
+    finally:
+        plane.curated.engine.dispose()

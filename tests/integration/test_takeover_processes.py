@@ -144,3 +144,13 @@ def test_the_cli(tmp_path, capsys, monkeypatch) -> None:
 
 def test_the_demo_load_id_is_the_exports() -> None:
     assert read_processes()["load_id"] == DEMO_LOAD_ID
+
+
+def test_leaf_demo_loads_the_processes_once(leaf_home) -> None:
+    from cli.commands.demo import ingest_demo_export
+    from demo.takeover_processes import load_demo_processes_here
+
+    ingest_demo_export()
+    wanted = {p["process_id"]: p["state"] for p in read_processes()["processes"]}
+    assert load_demo_processes_here("local:demo") == wanted
+    assert load_demo_processes_here("local:demo") == wanted
