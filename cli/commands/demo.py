@@ -9,6 +9,7 @@ from cli.operator import local_operator
 from cli.progress import Progress
 from demo import ONEDRIVE_DIR, load_registry
 from demo.generator import generate_claims
+from demo.takeover_processes import load_demo_processes_here
 from runtime import principals
 from runtime.home import home_path
 from runtime.settings import load_settings
@@ -54,7 +55,7 @@ def load_demo(n_claims: int = DEFAULT_CLAIMS, seed: int = DEFAULT_SEED) -> dict:
         snapshot = load_claims(Path(claims_file))
     return {"claims_sha256": snapshot.claims_sha256, "rows_read": snapshot.rows_read, "rows_rejected": snapshot.rows_rejected,
             "packets_added": len(report.added), "packets_refused": len(report.refused),
-            "takeover_load": ingest_demo_export()}
+            "takeover_load": ingest_demo_export(), "takeover_processes": load_demo_processes_here(local_operator())}
 
 
 def ingest_demo_export() -> dict:
