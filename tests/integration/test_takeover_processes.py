@@ -154,3 +154,30 @@ def test_leaf_demo_loads_the_processes_once(leaf_home) -> None:
     wanted = {p["process_id"]: p["state"] for p in read_processes()["processes"]}
     assert load_demo_processes_here("local:demo") == wanted
     assert load_demo_processes_here("local:demo") == wanted
+
+
+def test_two_operators_moving_at_once_make_one_line(db_url) -> None:
+    """Both decided on legacy_reference; the database lets exactly one of them move it and append its line."""
+    import threading
+
+    engine = open_takeover_db(db_url)
+    registry = SqlProcessRegistry(engine)
+    registry.define(Process("gdr", "GDR", "user:o@leaf.example"), AT)
+    start, outcomes = threading.Barrier(2), []
+
+    def move(operator: str) -> None:
+        start.wait()
+        try:
+            registry.transition(Transition("gdr", "legacy_reference", "candidate_evidence", AT, operator))
+            outcomes.append("done")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=move, args=(f"user:{n}@leaf.example",)) for n in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict", "done"]
+    assert len(registry.history("gdr")) == 1
+    engine.dispose()
