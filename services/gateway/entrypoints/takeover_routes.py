@@ -100,6 +100,11 @@ class ProcessMoved(BaseModel):
     process: TakeoverProcess
 
 
+class TransitionRefused(Problem):
+    reasons: list[str] = Field(description="every reason, e.g. proof_missing:<proof>, unexplained_difference:<card>")
+    process: TakeoverProcess = Field(description="the process, unchanged")
+
+
 def router(mesh: Callable[[], Mesh], operator_group: str = "leaf-operators") -> APIRouter:
     routes = APIRouter(prefix="/takeover", tags=["takeover"])
 
@@ -120,8 +125,9 @@ def router(mesh: Callable[[], Mesh], operator_group: str = "leaf-operators") -> 
         return await takeover.list_processes(mesh(), identity)
 
     @routes.post("/processes/{process_id}/transitions", response_model=ProcessMoved, status_code=201,
-                 responses={403: PROBLEM, 409: {**PROBLEM, "description": "refused: `reasons` names what is missing; "
-                                                                       "nothing changed"}})
+                 responses={403: PROBLEM, 409: {"model": TransitionRefused, "content": {"application/problem+json": {}},
+                                                "description": "refused: `reasons` names what is missing; nothing "
+                                                               "changed"}})
     async def advance_process(body: ProcessMove, process_id: str = Path(pattern=PROCESS_ID),
                               identity: Identity = Depends(authenticate)):
         """Operators: move the process to `to` (the next state, or one back with a note). Who moved it is the
