@@ -19,7 +19,7 @@ from services.takeover.settings import TakeoverStoreSettings
 
 
 def register(commands) -> None:
-    takeover = commands.add_parser("takeover", help="Domo takeover exports: ingest, loads, replay").add_subparsers(
+    takeover = commands.add_parser("takeover", help="Domo takeover exports: ingest, loads, replay, processes").add_subparsers(
         dest="action", required=True)
     ingest = takeover.add_parser("ingest", help="ingest a Leaf IQ export (folder or .zip); prints its load report")
     ingest.add_argument("path")
