@@ -1,22 +1,19 @@
 """The demo's Domo-backed processes (demo/takeover/processes.json) in the takeover-process registry.
 
-`load_demo_processes` defines each process, records its proofs as the demo's operator (only a proof whose reference
-changed is recorded again), walks it to its demo state one legal step at a time through the registry's own
-`advance` (so the history is real), and writes each process's parity report computed by the golden comparison use
-case (services/takeover/service_layer/parity.py) on the demo load, replayed from the lake. The backend's values
-are computed here from the export's rows as the calc registry computes them (exact decimals, reversals netted):
-a stand-in until a BackendMetrics adapter reads the calc service. Idempotent: a second run changes nothing.
+`load_demo_processes` keeps each process's parity report, computed by the golden comparison use case
+(services/takeover/service_layer/parity.py) on the demo load replayed from the lake, with the offline calc twin
+over the load's silver claims as the backend (adapters/parity_calc.py: no contract evidence in the demo, so only
+generic_dispensing_rate has a backend value); defines each process; records its proofs as the demo's operator
+(only a proof whose reference changed is recorded again); and walks it to its demo state one legal step at a time
+through the registry's own `advance` (so the history is real). Idempotent: a second run changes nothing.
 """
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Mapping
-from decimal import Decimal
 from pathlib import Path
 
-from demo.takeover_export import CLAIMS_COLUMNS, CLAIMS_DATASET, DEMO_EXPORT_DIR
-from services.takeover.domain.parity import BackendValue, Explanation
+from services.takeover.domain.parity import Explanation
 from services.takeover.domain.processes import STATES, Process
 from services.takeover.service_layer.parity import ProcessCards, parity
 from services.takeover.service_layer.processes import ParityResults, ProcessRegistry, advance, record_proof
@@ -33,41 +30,6 @@ def process_of(entry: Mapping) -> Process:
                    tuple(entry.get("datasets", ())), tuple(entry.get("formulas", ())))
 
 
-def backend_values(export_dir: Path = DEMO_EXPORT_DIR) -> dict[str, str]:
-    """The backend's value of each demo card, from the export's rows: exact decimals, reversals netted."""
-    names = [name for name, _ in CLAIMS_COLUMNS]
-    with open(export_dir / "datasets" / f"{CLAIMS_DATASET}.csv", newline="", encoding="utf-8") as handle:
-        rows = [dict(zip(names, row)) for row in list(csv.reader(handle))[1:]]
-
-    def sign(r):
-        return -1 if r["Claim Status"] == "REVERSAL" else 1
-
-    def net(column, rows=rows):
-        return sum((sign(r) * Decimal(r[column]) for r in rows), Decimal(0))
-
-    retail = [r for r in rows if r["Channel"] in ("RETAIL_30", "RETAIL_90")]
-    awp = sum((sign(r) * Decimal(r["Quantity"]) * Decimal(r["AWP Unit Price"]) for r in retail), Decimal(0))
-    claims = sum(sign(r) for r in rows)
-    generic = sum(sign(r) for r in rows if r["Brand/Generic"] == "G")
-    return {
-        "CARD-101": str(net("Plan Paid")), "CARD-102": str(net("Plan Paid")), "CARD-103": str(net("Dispensing Fee Paid")),
-        "CARD-104": str(round(1 - net("Ingredient Cost Paid", retail) / awp, 4)),
-        "CARD-105": str(round(Decimal(generic) / Decimal(claims), 4)),
-        "CARD-106": str(sum(sign(r) for r in rows if r["Brand/Generic"] == "B")),
-        "CARD-107": str(net("Member Paid")), "CARD-108": str(net("Days Supply")),
-        "CARD-109": str(net("Ingredient Cost Paid") + net("Dispensing Fee Paid")),
-    }
-
-
-class _Backend:
-    def __init__(self, values: Mapping[str, str]) -> None:
-        self.values = values
-
-    def value(self, process: ProcessCards, card_id: str) -> BackendValue:
-        formula = process.cards[card_id]
-        return BackendValue(formula, "1", self.values.get(card_id))
-
-
 class _NoExplanations:
     """The demo approves no explanation here: parity shows what an operator still has to explain."""
 
@@ -78,22 +40,23 @@ class _NoExplanations:
         raise NotImplementedError
 
 
-def load_demo_processes(registry: ProcessRegistry, parity_files, replay_lake, operator: str, at: str,
+def load_demo_processes(registry: ProcessRegistry, parity_files, replay_lake, backend, operator: str, at: str,
                         path: Path = PROCESSES_FILE) -> dict:
-    """Define, prove, compute parity, then walk each process to its demo state; returns each one's state."""
+    """Parity, definition and proofs, then walk each process to its demo state; returns each one's state.
+    `backend`: the BackendMetrics of the load (OfflineCalcBackend over its silver claims)."""
     spec = read_processes(path)
     load_id = spec["load_id"]
-    values = backend_values()
     for entry in spec["processes"]:
+        cards = ProcessCards(entry["process_id"], dict(entry["cards"]), scope=dict(spec["scope"]))
+        report = parity(load_id, cards, replay_lake, replay_lake, backend, _NoExplanations())
+        report_id = parity_files.write(entry["process_id"], {**report, "load_id": load_id})
         registry.define(process_of(entry), at)
         record = registry.get(entry["process_id"])
         held = record.proofs if record is not None else {}
         for proof, ref in entry.get("proofs", {}).items():
+            ref = ref.replace("$parity_report_id", report_id)
             if proof not in held or held[proof].ref != ref:
                 record_proof(registry, entry["process_id"], proof, ref, operator, at, "leaf demo")
-        report = parity(load_id, ProcessCards(entry["process_id"], dict(entry["cards"])), replay_lake, replay_lake,
-                        _Backend(values), _NoExplanations())
-        parity_files.write(entry["process_id"], f"PR-{load_id}", {**report, "load_id": load_id})
     states = {}
     for entry in spec["processes"]:
         states[entry["process_id"]] = walk(registry, parity_files, entry["process_id"], entry["state"], operator, at)
@@ -129,6 +92,15 @@ def load_demo_processes_here(operator: str) -> dict:
     lake = LakeReplay(plane.lake, plane.curated, settings.LEAF_TAKEOVER_DUCKDB_MEMORY, settings.LEAF_TAKEOVER_DUCKDB_THREADS)
     try:
         return load_demo_processes(SqlProcessRegistry(plane.curated.engine), ParityReportFiles(plane.lake / "parity"),
-                                   lake, operator, now())
+                                   lake, demo_backend(plane), operator, now())
     finally:
         plane.curated.engine.dispose()
+
+
+def demo_backend(plane):
+    """The offline calc twin over the demo load's silver claims."""
+    from demo.takeover_export import DEMO_LOAD_ID
+    from services.takeover.adapters.parity_calc import OfflineCalcBackend
+
+    [dataset] = plane.curated.curated_datasets(read_processes()["load_id"] or DEMO_LOAD_ID)
+    return OfflineCalcBackend(plane.lake / dataset.parquet_path)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from cli.main import main as leaf
 from demo.takeover_export import DEMO_EXPORT_DIR, DEMO_LOAD_ID
-from demo.takeover_processes import load_demo_processes, read_processes
+from demo.takeover_processes import demo_backend, load_demo_processes, read_processes
 from runtime.errors import Conflict
 from services.takeover.adapters.bronze_local import LocalBronze
 from services.takeover.adapters.curated_sql import SqlCurated
@@ -46,27 +46,32 @@ def count(registry: SqlProcessRegistry, table) -> int:
 def test_the_demo_processes_over_the_demo_parity(plane: Plane) -> None:
     assert plane.ingest(DEMO_EXPORT_DIR, OPERATOR).status == "promoted"
     registry, files = SqlProcessRegistry(plane.curated.engine), ParityReportFiles(plane.lake / "parity")
-    lake = LakeReplay(plane.lake, plane.curated)
-    states = load_demo_processes(registry, files, lake, OPERATOR, AT)
+    lake, backend = LakeReplay(plane.lake, plane.curated), demo_backend(plane)
+    states = load_demo_processes(registry, files, lake, backend, OPERATOR, AT)
     wanted = {p["process_id"]: p["state"] for p in read_processes()["processes"]}
     assert states == wanted and len(set(wanted.values())) == 3
     lines = count(registry, takeover_process_transitions)
     assert lines == sum(["legacy_reference", "candidate_evidence", "golden_comparison"].index(s) for s in wanted.values())
     # a second run changes nothing (no proof, no transition, no refusal added)
     proofs = count(registry, takeover_process_proofs)
-    assert load_demo_processes(registry, files, lake, OPERATOR, AT) == wanted
+    assert load_demo_processes(registry, files, lake, backend, OPERATOR, AT) == wanted
     assert (count(registry, takeover_process_proofs), count(registry, takeover_process_transitions)) == (proofs, lines)
     assert count(registry, takeover_process_refusals) == 0
 
     listed = {p["process_id"]: p for p in list_processes(registry, files)}
     assert listed["generic_dispensing_rate"]["proofs_missing"] == []
-    assert listed["generic_dispensing_rate"]["parity"]["unexplained"] == []
-    assert listed["repricing_savings"]["parity"]["unexplained"] == ["CARD-102", "CARD-107"]
+    gdr_parity = listed["generic_dispensing_rate"]["parity"]
+    assert gdr_parity["unexplained"] == [] and gdr_parity["cards"] == 1  # CARD-105 matches the calc twin's gdr
+    assert listed["generic_dispensing_rate"]["proofs"]["golden_comparison"]["ref"] == gdr_parity["report_id"]
+    # no contract evidence in the demo: the calc twin has no value for these, Domo's own mistakes aside
+    assert listed["repricing_savings"]["parity"]["unexplained"] == ["CARD-102", "CARD-107", "CARD-109"]
 
     refused = advance(registry, files, "awp_discount_guarantee", "presentation_consumer", OPERATOR, AT)
-    assert refused.reasons == ("proof_missing:dashboard_publish_contract", "proof_missing:owner_remediation")
+    assert refused.reasons == ("proof_missing:dashboard_publish_contract", "proof_missing:owner_remediation",
+                               "unexplained_difference:CARD-104")
     refused = advance(registry, files, "repricing_savings", "presentation_consumer", OPERATOR, AT)
-    assert refused.reasons == ("unexplained_difference:CARD-102", "unexplained_difference:CARD-107")
+    assert refused.reasons == ("unexplained_difference:CARD-102", "unexplained_difference:CARD-107",
+                               "unexplained_difference:CARD-109")
     assert count(registry, takeover_process_transitions) == lines  # refusals are not transitions
     assert [r.reasons for r in registry.refusals("repricing_savings")] == [refused.reasons]
 
@@ -115,11 +120,11 @@ def test_the_cli(tmp_path, capsys, monkeypatch) -> None:
     for proof in PROOFS:
         assert leaf(["takeover", "prove", "gdr", proof, "--ref", f"ref-{proof}"]) == 0
     assert json.loads(capsys.readouterr().out.split("\n}\n")[0] + "\n}")["recorded_by"] == "local:alice"
-    files.write("gdr", "PR-1", {"process": "gdr", "cards": 1, "match": 0, "explained": 0, "unexplained": 1,
+    files.write("gdr", {"report_id": "PR-1", "process": "gdr", "cards": 1, "match": 0, "explained": 0, "unexplained": 1,
                                 "packets": [{"card_id": "CARD-105", "classification": "unexplained"}]})
     assert leaf(["takeover", "advance", "gdr", "--to", "presentation_consumer"]) == 1
     assert json.loads(capsys.readouterr().out)["reasons"] == ["unexplained_difference:CARD-105"]
-    files.write("gdr", "PR-2", {"process": "gdr", "cards": 1, "match": 1, "explained": 0, "unexplained": 0,
+    files.write("gdr", {"report_id": "PR-2", "process": "gdr", "cards": 1, "match": 1, "explained": 0, "unexplained": 0,
                                 "packets": [{"card_id": "CARD-105", "classification": "match"}]})
     assert leaf(["takeover", "advance", "gdr", "--to", "presentation_consumer"]) == 0
     capsys.readouterr()
@@ -181,3 +186,20 @@ def test_two_operators_moving_at_once_make_one_line(db_url) -> None:
     assert sorted(outcomes) == ["conflict", "done"]
     assert len(registry.history("gdr")) == 1
     engine.dispose()
+
+
+def test_parity_report_files_keep_the_latest_whatever_its_id(tmp_path) -> None:
+    from runtime.errors import InputError
+
+    files = ParityReportFiles(tmp_path / "parity")
+    assert files.latest("gdr") is None
+    unexplained = {"report_id": "PR-ffff", "cards": 1, "unexplained": 1,
+                   "packets": [{"card_id": "CARD-105", "classification": "unexplained"}]}
+    clean = {"report_id": "PR-0000", "cards": 1, "match": 1, "packets": [{"card_id": "CARD-105", "classification": "match"}]}
+    assert files.write("gdr", unexplained) == "PR-ffff"
+    assert files.write("gdr", clean) == "PR-0000"  # digests do not sort by time: LATEST says which
+    latest = files.latest("gdr")
+    assert latest is not None and (latest.report_id, latest.unexplained) == ("PR-0000", ())
+    with pytest.raises(InputError):
+        files.write("gdr", {"report_id": "../escape"})
+    assert sorted(p.name for p in (tmp_path / "parity" / "gdr").iterdir()) == ["LATEST", "PR-0000.json", "PR-ffff.json"]

@@ -16,7 +16,7 @@ from tests.integration.gateway_fixtures import gateway
 from tests.integration.mesh_fixtures import OPERATOR, caller, channel_to, running
 
 AT = "2026-11-02T09:00:00Z"
-CLEAN = {"process": "gdr", "cards": 1, "match": 1, "explained": 0, "unexplained": 0,
+CLEAN = {"report_id": "PR-1", "process": "gdr", "cards": 1, "match": 1, "explained": 0, "unexplained": 0,
          "packets": [{"card_id": "CARD-105", "classification": "match"}]}
 
 
@@ -27,7 +27,7 @@ async def test_list_and_advance_over_grpc_and_the_gateway(tmp_path):
     registry = SqlProcessRegistry(engine)
     for process_id in ("gdr", "awp"):
         registry.define(Process(process_id, process_id.upper(), "user:o@leaf.example", ("CARD-105",)), AT)
-    ParityReportFiles(tmp_path / "lake" / "parity").write("gdr", "PR-1", CLEAN)
+    ParityReportFiles(tmp_path / "lake" / "parity").write("gdr", CLEAN)
     async with running(bootstrap(settings)) as address, channel_to(address) as channel:
         stub = takeover_pb2_grpc.TakeoverServiceStub(channel)
         with pytest.raises(grpc.aio.AioRpcError) as anonymous:

@@ -8,6 +8,7 @@ line and only while it still holds the state the decision was made on.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from sqlalchemy import (
     update,
 )
 
-from runtime.errors import Conflict
+from runtime.errors import Conflict, InputError
 from services.takeover.adapters.tables import ID, STAMP, metadata
 from services.takeover.domain.processes import (
     LEGACY_REFERENCE,
@@ -182,29 +183,48 @@ def _proof(row: Mapping) -> Proof:
 
 
 class ParityReportFiles:
-    """ParityResults from parity reports written as JSON (the exact dict of T2's `parity()` use case) under
-    `<folder>/<process_id>/<report_id>.json`; the latest is the greatest report id (ids sort by time, e.g.
-    PR-2026-11-01T06:00:00Z-…). Until the golden comparison packets are stored by the takeover service itself, this
-    folder (`$LEAF_TAKEOVER_LAKE_DIR/parity/`) is where a parity run's report is kept for the registry."""
+    """ParityResults from parity reports kept as JSON — the exact dict of the golden comparison use case
+    (`service_layer/parity.parity()`, whose `report_id` is a digest of its packets) — under
+    `<folder>/<process_id>/<report_id>.json`, with `<folder>/<process_id>/LATEST` naming the latest (each written to
+    a temporary file and renamed). Until the golden comparison packets are stored by the takeover service itself,
+    this folder (`$LEAF_TAKEOVER_LAKE_DIR/parity/`) is where a parity run's report is kept for the registry."""
+
+    LATEST = "LATEST"
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
     def latest(self, process_id: str) -> ParityResult | None:
-        folder = self.folder / process_id
-        reports = sorted(folder.glob("*.json")) if folder.is_dir() else []
-        if not reports:
+        pointer = self.folder / process_id / self.LATEST
+        if not pointer.is_file():
             return None
-        return parity_result(json.loads(reports[-1].read_text(encoding="utf-8")), reports[-1].stem)
+        report_id = pointer.read_text(encoding="utf-8").strip()
+        path = self.folder / process_id / f"{_report_id(report_id)}.json"
+        return parity_result(json.loads(path.read_text(encoding="utf-8")), report_id)
 
-    def write(self, process_id: str, report_id: str, report: Mapping) -> Path:
+    def write(self, process_id: str, report: Mapping, report_id: str | None = None) -> str:
+        """Keep the report and make it the process's latest; returns its id (the report's own unless given)."""
+        report_id = _report_id(report_id or str(report.get("report_id") or ""))
         folder = self.folder / process_id
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{report_id}.json"
-        temp = path.with_suffix(".json.tmp")
-        temp.write_text(json.dumps(report, indent=2, ensure_ascii=False, sort_keys=True), encoding="utf-8")
-        temp.replace(path)
-        return path
+        _replace(folder / f"{report_id}.json", json.dumps(report, indent=2, ensure_ascii=False, sort_keys=True))
+        _replace(folder / self.LATEST, report_id + "\n")
+        return report_id
+
+
+REPORT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def _report_id(report_id: str) -> str:
+    if not REPORT_ID.fullmatch(report_id):
+        raise InputError("bad_input:report_id", f"{report_id!r} is not a parity report id")
+    return report_id
+
+
+def _replace(path: Path, text: str) -> None:
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(text, encoding="utf-8")
+    temp.replace(path)
 
 
 class CallableParityResults:
