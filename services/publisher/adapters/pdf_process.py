@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from services.publisher.domain.run_context import RunContext
+from services.publisher.domain.run_context import RunContext, no_claims
 
 _pool: ProcessPoolExecutor | None = None
 _lock = threading.Lock()
@@ -31,9 +31,6 @@ def _render(context: RunContext, path: str) -> None:
     write_pdf(context, path)
 
 
-def _no_claims() -> Iterator:
-    return iter(())
-
 
 def _worker() -> ProcessPoolExecutor:
     global _pool
@@ -46,7 +43,7 @@ def _worker() -> ProcessPoolExecutor:
 
 def start_pdf(context: RunContext, path: Path) -> Callable[[], None]:
     """Start rendering the report to `path`; the returned call waits for it (and raises what the render raised)."""
-    future = _worker().submit(_render, replace(context, claims=_no_claims), str(path))
+    future = _worker().submit(_render, replace(context, claims=no_claims), str(path))
     return lambda: future.result()
 
 

@@ -8,7 +8,7 @@ the whole set: nothing of the run is stored (the caller stores the folder's file
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -20,7 +20,7 @@ from services.publisher.domain.extract_files import write_json_and_parquet
 from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.presentation_rendered import XLSX, check_rendered
 from services.publisher.domain.report_pdf import write_pdf
-from services.publisher.domain.run_context import RunContext, run_document, run_json
+from services.publisher.domain.run_context import RunContext, no_claims, run_document, run_json
 from services.publisher.domain.suppression import suppress_tables
 from services.publisher.domain.workbook import WORKBOOK, write_workbook
 from services.publisher.domain.workbook_extract import WORKBOOK_EXTRACT_MAX_ROWS, ExtractPlan
@@ -54,9 +54,6 @@ class StartedWorkbook(Protocol):
 
     def finish(self, context: RunContext, extract: ExtractPlan) -> ContractCheck: ...
 
-
-def _no_claims() -> Iterator:
-    return iter(())
 
 
 def table_json(table: Table) -> bytes:
@@ -124,7 +121,7 @@ def deliverables(context: RunContext, folder: Path, *, check: ContractCheck | No
         if workbook is None:
             write_workbook(replace(context, claims=extract.claims), path, extract=plan, check=check)
         else:  # its rows are written already; the rest needs no claim
-            check.absorb(workbook.finish(replace(context, claims=_no_claims), plan))
+            check.absorb(workbook.finish(replace(context, claims=no_claims), plan))
         progress("workbook", f"{WORKBOOK} written")
     finally:
         pdf_done()  # never leave a render writing into a folder its caller is about to remove

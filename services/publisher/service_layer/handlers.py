@@ -25,7 +25,7 @@ from services.publisher.domain.domo_plan import DomoTarget
 from services.publisher.domain.extract import Pseudonymizer, WrittenExtract, netted_claims
 from services.publisher.domain.narrative import NarrativeProvider
 from services.publisher.domain.presentation_contract import ContractCheck
-from services.publisher.domain.run_context import RunContext
+from services.publisher.domain.run_context import RunContext, no_claims
 from services.publisher.domain.workbook import WORKBOOK
 from services.publisher.domain.workbook_extract import WORKBOOK_EXTRACT_MAX_ROWS
 from services.publisher.service_layer.artifacts import open_artifact as open_verified
@@ -95,7 +95,7 @@ async def publish_run(run_id: str, grant: Grant, deps: PublisherDeps) -> Publica
     # Every artifact is rendered into scratch files (streamed, checked as produced), then streamed into the store.
     with tempfile.TemporaryDirectory(prefix="leaf-publish-") as scratch:
         check = ContractCheck()
-        context = RunContext(run_id, run.result, run.lineage, rejects, _no_claims, names=names)
+        context = RunContext(run_id, run.result, run.lineage, rejects, no_claims, names=names)
         workbook = _start_workbook(context, Path(scratch), deps)
         try:
             # The claims are written and their findings gathered as they arrive: the one pass over them (the
@@ -124,9 +124,6 @@ def _scope_of(result: dict) -> Scope:
         raise Internal("run_scope_mismatch", "the run's scope_hash does not match its scope; nothing was published")
     return scope
 
-
-def _no_claims() -> Iterator:
-    return iter(())
 
 
 def _start_workbook(context: RunContext, folder: Path, deps: PublisherDeps) -> WorkbookJob | None:
