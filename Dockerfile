@@ -1,9 +1,8 @@
 # syntax=docker/dockerfile:1
-# Image of one service; build it from the repository root:
-#   docker build -f services/tasks/Dockerfile -t leaf/tasks:dev .
-# The eight services/*/Dockerfile are the same file except for the service and its port
-# (tests/integration/test_dockerfiles.py keeps them in sync), so the build stage is cached
-# once and shared by all eight images.
+# The image of any one service, named by the SERVICE build argument; build it from the repository root:
+#   docker build --build-arg SERVICE=scope -t leaf/scope:dev .
+# SERVICE is any name in runtime/topology.py's GRPC_SERVICES, or gateway. The build stage does not read it,
+# so it is built once and cached for every image; only the last layers differ between services.
 
 FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -37,14 +36,22 @@ RUN groupadd --system --gid 10001 leaf \
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app
 WORKDIR /app
+ARG SERVICE
+# A missing or misspelt SERVICE fails the build here rather than the pod at start.
+RUN test -n "$SERVICE" && test -f "services/$SERVICE/__main__.py" \
+ || { echo "--build-arg SERVICE=<name> must name a folder of services/ with a __main__.py" >&2; exit 1; }
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app:/app/gen \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     LEAF_HOME=/var/lib/leaf \
+    LEAF_SERVICE=$SERVICE \
     LEAF_GRPC_LISTEN=0.0.0.0:50051 \
     LEAF_GATEWAY_HOST=0.0.0.0 \
     LEAF_GATEWAY_PORT=8080
 USER 10001:10001
-EXPOSE 50051
-ENTRYPOINT ["python", "-m", "services.tasks"]
+# gRPC services listen on 50051 and the gateway on 8080 (the two listen settings above).
+EXPOSE 50051 8080
+# Exec form cannot expand a variable, so a shell does it once and execs: Python is PID 1 and gets SIGTERM.
+# Arguments given to the container (a manifest's `args:`) follow as "$@".
+ENTRYPOINT ["/bin/sh", "-c", "exec python -m \"services.$LEAF_SERVICE\" \"$@\"", "leaf"]
