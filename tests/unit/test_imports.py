@@ -1,0 +1,138 @@
+"""The layering rule (docs/layout.md), read from every module's import statements with `ast`, nothing imported.
+
+- a service never imports another service (they talk through their proto contracts);
+- a domain imports no adapters, entrypoints, service layer or bootstrap, no gRPC or generated contract code, no
+  I/O library, and from `runtime/` only the shared kernel (pure rules and shapes), not the platform;
+- a service layer imports no adapters, entrypoints or bootstrap: use cases depend on ports (style.md 11);
+- `runtime/` imports no service.
+
+KNOWN_VIOLATIONS lists what breaks the rule today. It may only shrink: a new violation fails, and so does a
+listed one that is gone (delete its line, so the list stays true).
+"""
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SERVICES = REPO / "services"
+OWN_LAYERS_ABOVE_DOMAIN = ("adapters", "entrypoints", "service_layer", "bootstrap")
+OWN_LAYERS_ABOVE_SERVICE_LAYER = ("adapters", "entrypoints", "bootstrap")
+# Libraries that reach a network, a database, a file format or a process: adapters' business, never a domain's.
+IO_LIBRARIES = (
+    "sqlalchemy", "alembic", "psycopg", "pyodbc", "sqlite3", "duckdb", "pyarrow", "xlsxwriter", "openpyxl",
+    "reportlab", "pypdf", "matplotlib", "azure", "msgraph", "httpx", "aiohttp", "requests", "urllib.request",
+    "http.client", "socket", "subprocess", "simple_salesforce", "pydomo", "aio_pika", "openai", "fastapi",
+    "starlette", "uvicorn", "opentelemetry", "grpc", "grpc_health", "grpc_reflection", "grpc_status",
+    "google.protobuf", "leaf",  # leaf.*: the generated contract code under gen/
+)
+# The shared kernel of runtime/: pure rules and shapes two services share. Everything else there is platform.
+RUNTIME_KERNEL = ("claim_reasons", "errors", "grants", "identity", "packets", "principals", "scope",
+                  "sufficiency", "words")
+
+# (rule, importing file, imported module). Each is a debt with a plan, not a permission.
+KNOWN_VIOLATIONS = {
+    # The takeover parity twin runs calc's pure calculation in-process (issue 16: one offline entrypoint per
+    # service, called through a small public surface, is the way out).
+    ("other service", "services/takeover/adapters/parity_calc.py", "services.calc"),
+    # The publisher's renderers still live in its domain (issue 16: renderers become adapters behind a view model).
+    ("domain I/O", "services/publisher/domain/extract_files.py", "duckdb"),
+    ("domain I/O", "services/publisher/domain/presentation_rendered.py", "pypdf"),
+    ("domain I/O", "services/publisher/domain/report_charts.py", "matplotlib"),
+    *(("domain I/O", f"services/publisher/domain/report_{name}.py", "reportlab")
+      for name in ("cover", "findings", "formulas", "netting", "pages", "pdf", "sections", "tables")),
+    *(("domain I/O", f"services/publisher/domain/workbook{name}.py", "xlsxwriter")
+      for name in ("", "_banner", "_cells", "_check", "_extract", "_findings", "_formulas", "_narrative",
+                   "_netting", "_other_formulas", "_rebates", "_records", "_summary")),
+    # Use cases typed on (or building) concrete adapters instead of ports (issue 16, style.md 11).
+    ("service layer adapter", "services/calc/service_layer/runs.py", "services.calc.adapters"),
+    ("service layer adapter", "services/evidence/service_layer/handlers.py", "services.evidence.adapters"),
+    *(("service layer adapter", f"services/gateway/service_layer/{name}.py", "services.gateway.adapters")
+      for name in ("artifacts", "entitlements", "evidence", "itr", "plans", "registry", "runs", "search",
+                   "takeover", "tasks")),
+    ("service layer adapter", "services/itr/service_layer/requests.py", "services.itr.adapters"),
+    ("service layer adapter", "services/publisher/service_layer/artifacts.py", "services.publisher.adapters"),
+    ("service layer adapter", "services/publisher/service_layer/domo_publishing.py", "services.publisher.adapters"),
+    ("service layer adapter", "services/publisher/service_layer/handlers.py", "services.publisher.adapters"),
+    ("service layer adapter", "services/scope/service_layer/entitlements.py", "services.scope.adapters"),
+    ("service layer adapter", "services/scope/service_layer/handlers.py", "services.scope.adapters"),
+}
+
+
+def imported(relative: Path, source: str) -> Iterator[str]:
+    """Every module name a file imports, absolute; `from m import x` gives `m.x` (x may be a module)."""
+    package = list(relative.with_suffix("").parts)[:-1]
+    for node in ast.walk(ast.parse(source, str(relative))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[:len(package) - node.level + 1] if node.level else []
+            prefix = ".".join([*base, *([node.module] if node.module else [])])
+            yield from (f"{prefix}.{alias.name}" for alias in node.names)
+
+
+def within(name: str, *prefixes: str) -> str | None:
+    """The prefix `name` is (or lies under), if any."""
+    return next((p for p in prefixes if name == p or name.startswith(p + ".")), None)
+
+
+def violations_of(relative: Path, source: str) -> set[tuple[str, str, str]]:
+    parts = relative.parts
+    found: set[tuple[str, str, str]] = set()
+    for name in imported(relative, source):
+        words = name.split(".")
+        if parts[0] == "runtime":
+            if words[0] == "services":
+                found.add(("runtime imports a service", str(relative), "services"))
+            continue
+        service, layer = parts[1], parts[2] if len(parts) > 3 else None
+        if words[0] == "services" and len(words) > 1 and words[1] != service:
+            found.add(("other service", str(relative), f"services.{words[1]}"))
+        own = words[2] if words[:2] == ["services", service] and len(words) > 2 else None
+        if layer == "domain":
+            if own in OWN_LAYERS_ABOVE_DOMAIN:
+                found.add(("domain above itself", str(relative), f"services.{service}.{own}"))
+            if library := within(name, *IO_LIBRARIES):
+                found.add(("domain I/O", str(relative), library))
+            if words[0] == "runtime" and (len(words) < 2 or words[1] not in RUNTIME_KERNEL):
+                found.add(("domain platform", str(relative), ".".join(words[:2])))
+        elif layer == "service_layer" and own in OWN_LAYERS_ABOVE_SERVICE_LAYER:
+            found.add(("service layer adapter", str(relative), f"services.{service}.{own}"))
+    return found
+
+
+def modules() -> list[Path]:
+    return sorted(p for p in [*SERVICES.rglob("*.py"), *(REPO / "runtime").rglob("*.py")]
+                  if "migrations" not in p.parts and "__pycache__" not in p.parts)
+
+
+def all_violations() -> set[tuple[str, str, str]]:
+    return {v for path in modules() for v in violations_of(path.relative_to(REPO), path.read_text())}
+
+
+def test_no_new_layering_violation() -> None:
+    new = sorted(all_violations() - KNOWN_VIOLATIONS)
+    assert not new, "imports that break the layering rule (docs/layout.md):\n" + "\n".join(map(str, new))
+
+
+def test_every_known_violation_still_exists() -> None:
+    gone = sorted(KNOWN_VIOLATIONS - all_violations())
+    assert not gone, "fixed — delete these from KNOWN_VIOLATIONS:\n" + "\n".join(map(str, gone))
+
+
+def test_the_reader_sees_relative_and_aliased_imports() -> None:
+    """The check itself: a relative import is resolved against its package, and `from m import x` names `m.x`."""
+    probe = "services/scope/domain/probe.py"
+    source = ("from ..adapters import repository\nimport sqlalchemy.orm as orm\nfrom runtime import db, scope\n"
+              "from services.calc.domain import calculate\nfrom . import names\n")
+    assert violations_of(Path(probe), source) == {
+        ("domain above itself", probe, "services.scope.adapters"),
+        ("domain I/O", probe, "sqlalchemy"),
+        ("domain platform", probe, "runtime.db"),
+        ("other service", probe, "services.calc"),
+    }
+    assert violations_of(Path("services/scope/service_layer/probe.py"), "from services.scope.adapters import x\n") == {
+        ("service layer adapter", "services/scope/service_layer/probe.py", "services.scope.adapters")}
+    assert violations_of(Path("runtime/probe.py"), "import services.scope\n") == {
+        ("runtime imports a service", "runtime/probe.py", "services")}
