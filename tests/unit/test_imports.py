@@ -55,8 +55,6 @@ KNOWN_VIOLATIONS = {
     ("service layer adapter", "services/publisher/service_layer/artifacts.py", "services.publisher.adapters"),
     ("service layer adapter", "services/publisher/service_layer/domo_publishing.py", "services.publisher.adapters"),
     ("service layer adapter", "services/publisher/service_layer/handlers.py", "services.publisher.adapters"),
-    ("service layer adapter", "services/scope/service_layer/entitlements.py", "services.scope.adapters"),
-    ("service layer adapter", "services/scope/service_layer/handlers.py", "services.scope.adapters"),
 }
 
 

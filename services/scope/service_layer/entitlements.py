@@ -9,8 +9,6 @@ from runtime import grants
 from runtime.errors import InputError, NotFound
 from runtime.grant_keys import GrantKeys
 from runtime.scope import Scope
-from services.scope.adapters.entitlements import SqlEntitlementRepository
-from services.scope.adapters.repository import SqlRegistryRepository
 from services.scope.domain.entitlements import (
     Entitlement,
     GrantEntitlement,
@@ -21,6 +19,7 @@ from services.scope.domain.entitlements import (
     entitled_scope,
     principal,
 )
+from services.scope.service_layer.ports import EntitlementRepository, RegistryRepository
 
 log = logging.getLogger(__name__)
 # One answer for "no such scope" and "not yours": which of the two is true must not leak.
@@ -48,7 +47,7 @@ def _now(now: datetime | None) -> str:
     return (now or datetime.now(UTC)).isoformat(timespec="seconds")
 
 
-def grant_entitlement(order: GrantEntitlement, entitlements: SqlEntitlementRepository, registry: SqlRegistryRepository,
+def grant_entitlement(order: GrantEntitlement, entitlements: EntitlementRepository, registry: RegistryRepository,
                       now: datetime | None = None) -> Entitlement:
     """Grant (or replace) an entitlement to a client and groups the registry knows, so a typo never grants nothing."""
     e = order.entitlement
@@ -63,17 +62,17 @@ def grant_entitlement(order: GrantEntitlement, entitlements: SqlEntitlementRepos
     return e
 
 
-def revoke_entitlement(order: RevokeEntitlement, entitlements: SqlEntitlementRepository, now: datetime | None = None) -> bool:
+def revoke_entitlement(order: RevokeEntitlement, entitlements: EntitlementRepository, now: datetime | None = None) -> bool:
     who = principal(order.principal)
     entry = audited("revoke", who, order.client_id, (), order.operator, order.reason, _now(now))
     return entitlements.revoke(who, order.client_id, entry)
 
 
-def list_entitlements(who: str | None, entitlements: SqlEntitlementRepository) -> list[Entitlement]:
+def list_entitlements(who: str | None, entitlements: EntitlementRepository) -> list[Entitlement]:
     return entitlements.list([principal(who)] if who else None)
 
 
-def issue_scope_grant(order: IssueScopeGrant, entitlements: SqlEntitlementRepository, keys: GrantKeys,
+def issue_scope_grant(order: IssueScopeGrant, entitlements: EntitlementRepository, keys: GrantKeys,
                       ttl: int = grants.DEFAULT_TTL_SECONDS, now: datetime | None = None) -> IssuedGrant:
     """A signed grant for the requested scope narrowed to the caller's entitlements, or a generic NotFound."""
     who = order.principal

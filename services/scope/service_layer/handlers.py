@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.scope.adapters.entitlements import SqlEntitlementRepository
-from services.scope.adapters.repository import SqlRegistryRepository
 from services.scope.domain.entitlements import entitled_areas, entitled_groups
 from services.scope.domain.names import DescribeScope, ScopeNames, describe
 from services.scope.domain.registry import Client, Registry
 from services.scope.domain.resolution import Resolution, ResolveScope, resolve
+from services.scope.service_layer.ports import EntitlementRepository, RegistryRepository
 
 
-def visible_registry(registry: SqlRegistryRepository, entitlements: SqlEntitlementRepository,
+def visible_registry(registry: RegistryRepository, entitlements: EntitlementRepository,
                      principals: Sequence[str]) -> Registry:
     """Only the clients the caller's principals (its verified identity and groups) are entitled to; a caller
     entitled to nothing — a mesh workload, say — sees an empty registry, never the whole one.
@@ -23,17 +22,17 @@ def visible_registry(registry: SqlRegistryRepository, entitlements: SqlEntitleme
     return registry.load().only(frozenset(a.client_id for a in entitled_areas(named, entitlements.list(named))))
 
 
-def resolve_scope(order: ResolveScope, registry: SqlRegistryRepository, entitlements: SqlEntitlementRepository,
+def resolve_scope(order: ResolveScope, registry: RegistryRepository, entitlements: EntitlementRepository,
                   principals: Sequence[str]) -> Resolution:
     return resolve(order, visible_registry(registry, entitlements, principals))
 
 
-def list_clients(registry: SqlRegistryRepository, entitlements: SqlEntitlementRepository,
+def list_clients(registry: RegistryRepository, entitlements: EntitlementRepository,
                  principals: Sequence[str]) -> tuple[Client, ...]:
     return visible_registry(registry, entitlements, principals).clients
 
 
-def describe_scope(order: DescribeScope, registry: SqlRegistryRepository, entitlements: SqlEntitlementRepository,
+def describe_scope(order: DescribeScope, registry: RegistryRepository, entitlements: EntitlementRepository,
                    principals: Sequence[str]) -> ScopeNames:
     """The names of a scope's ids, for a client the caller's principals are entitled to (else scope_not_found)."""
     named = list(principals)
