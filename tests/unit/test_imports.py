@@ -4,7 +4,8 @@
 - a domain imports no adapters, entrypoints, service layer or bootstrap, no gRPC or generated contract code, no
   I/O library, and from `runtime/` only the shared kernel (pure rules and shapes), not the platform;
 - a service layer imports no adapters, entrypoints or bootstrap: use cases depend on ports (style.md 11);
-- `runtime/` imports no service.
+- `runtime/` imports no service;
+- no module imports itself back around a loop of imports.
 
 KNOWN_VIOLATIONS lists what breaks the rule today. It may only shrink: a new violation fails, and so does a
 listed one that is gone (delete its line, so the list stays true).
@@ -107,6 +108,47 @@ def modules() -> list[Path]:
 
 def all_violations() -> set[tuple[str, str, str]]:
     return {v for path in modules() for v in violations_of(path.relative_to(REPO), path.read_text())}
+
+
+def import_cycles(sources: dict[Path, str]) -> list[list[str]]:
+    """Groups of modules that import each other, directly or around a loop (function-level imports count too: a
+    lazy import hides a cycle, it does not remove it)."""
+    names = {".".join(path.with_suffix("").parts).removesuffix(".__init__"): path for path in sources}
+    graph: dict[str, set[str]] = {}
+    for name, path in names.items():
+        targets = set()
+        for target in imported(path, sources[path]):
+            while target and target not in names:
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                targets.add(target)
+        graph[name] = targets
+    reaches = {name: _reachable(graph, name) for name in graph}
+    groups = {frozenset(n for n in reaches[name] if name in reaches[n]) | {name} for name in graph}
+    return sorted(sorted(group) for group in groups if len(group) > 1)
+
+
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = list(graph[start])
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(graph.get(name, ()))
+    return seen
+
+
+def test_no_module_imports_itself_around_a_loop() -> None:
+    sources = {path.relative_to(REPO): path.read_text() for path in modules()}
+    assert import_cycles(sources) == []
+
+
+def test_the_cycle_finder_sees_a_lazy_import() -> None:
+    sources = {Path("services/a/adapters/one.py"): "from services.a.adapters.two import X\n",
+               Path("services/a/adapters/two.py"): "def f():\n    from services.a.adapters import one\n",
+               Path("services/a/adapters/three.py"): "from services.a.adapters import one\n"}
+    assert import_cycles(sources) == [["services.a.adapters.one", "services.a.adapters.two"]]
 
 
 def test_no_new_layering_violation() -> None:

@@ -14,8 +14,9 @@ from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.filedatalake import ContentSettings, DataLakeFileClient, DataLakeServiceClient, FileSystemClient
 
 from runtime.errors import NotFound
-from services.publisher.adapters.artifact_store import Chunks, Hashing, Written, blocks_of
+from services.publisher.adapters.streams import Hashing, blocks_of
 from services.publisher.domain.artifacts import check_name, check_run_id
+from services.publisher.service_layer.ports import Chunks, Written
 
 # One append (and one download request) moves this much: the most a write or a read holds in memory at once.
 BLOCK_BYTES = 4 << 20

@@ -1,81 +1,26 @@
-"""Where artifact bytes live: the store protocol, the embedded folder under LEAF_HOME, and the factory.
+"""Where artifact bytes live: the embedded folder under LEAF_HOME, and the factory that picks it or ADLS Gen2.
 
 Bytes move as streams both ways: a write reads its source a block at a time and hashes each block as it is
 written (the ledger records that sha256 and size), a read hands out blocks, and no artifact is ever held whole.
+The store's port (ArtifactStore) is the service layer's (service_layer/ports.py); the blocks and the hashing are
+shared with the ADLS store (streams.py).
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Protocol
 
 from runtime.errors import NotFound
 from runtime.home import leaf_home
+from services.publisher.adapters.streams import BLOCK_BYTES, Hashing, blocks_of
 from services.publisher.domain.artifacts import check_name, check_run_id
+from services.publisher.service_layer.ports import ArtifactStore, Chunks, Written
 
-BLOCK_BYTES = 1 << 20  # what one write or read moves at a time; also under every gRPC message limit we allow
-Chunks = bytes | Iterable[bytes] | BinaryIO
-
-
-@dataclass(frozen=True)
-class Written:
-    """What a store wrote, measured while writing it."""
-
-    sha256: str
-    size: int
-
-
-class StoredFile(Protocol):
-    size: int
-
-    def chunks(self) -> Iterator[bytes]:
-        """The bytes from the first, in blocks; every call reads the same stored version again."""
-
-    def close(self) -> None: ...
-
-
-class ArtifactStore(Protocol):
-    def put(self, run_id: str, name: str, data: Chunks, content_type: str = "application/octet-stream") -> Written:
-        """Store the bytes under (run_id, name), replacing what was there all at once or not at all."""
-
-    def open(self, run_id: str, name: str) -> StoredFile:
-        """The stored bytes, to be read as a stream; NotFound if nothing is stored under that name."""
-
-    def exists(self, run_id: str, name: str) -> bool: ...
-
-
-def blocks_of(data: Chunks, size: int = BLOCK_BYTES) -> Iterator[bytes]:
-    """The source's bytes a block at a time: bytes, an iterable of chunks, or a readable binary file."""
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        for start in range(0, len(data), size):
-            yield bytes(data[start:start + size])
-    elif hasattr(data, "read"):
-        while block := data.read(size):
-            yield block
-    else:
-        yield from data
-
-
-class Hashing:
-    """Counts and hashes the bytes passing through on their way to a store."""
-
-    def __init__(self) -> None:
-        self._digest, self.size = hashlib.sha256(), 0
-
-    def __call__(self, block: bytes) -> bytes:
-        self._digest.update(block)
-        self.size += len(block)
-        return block
-
-    def written(self) -> Written:
-        return Written(self._digest.hexdigest(), self.size)
-
+__all__ = ["ArtifactStore", "LocalArtifactStore", "LocalStoredFile", "Written", "artifact_store"]
 
 class LocalArtifactStore:
     """Files under `root/<run_id>/<name>`; a write lands in a hidden temp file beside its target, then is renamed."""

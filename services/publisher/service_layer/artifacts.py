@@ -16,7 +16,6 @@ from typing import BinaryIO
 
 from runtime.errors import NotFound
 from services.publisher.adapters.artifact_ledger import LedgerRace, SqlArtifactLedger
-from services.publisher.adapters.artifact_store import ArtifactStore, StoredFile
 from services.publisher.domain.artifacts import (
     ArtifactCorrupted,
     StoredArtifact,
@@ -24,6 +23,7 @@ from services.publisher.domain.artifacts import (
     check_publication,
     check_unchanged,
 )
+from services.publisher.service_layer.ports import ArtifactStore, StoredFile
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from runtime.errors import Internal, NotFound
 from runtime.grants import Grant
 from runtime.scope import Scope
 from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
-from services.publisher.adapters.artifact_store import ArtifactStore
 from services.publisher.adapters.calc_claims import run_rejects, spool_run_claims
 from services.publisher.adapters.calc_run import read_run
 from services.publisher.adapters.lease import SqlLease
@@ -32,6 +31,7 @@ from services.publisher.service_layer.artifacts import open_artifact as open_ver
 from services.publisher.service_layer.artifacts import store_artifacts
 from services.publisher.service_layer.domo_publishing import publish_dashboard
 from services.publisher.service_layer.narrative import narrated
+from services.publisher.service_layer.ports import ArtifactStore
 
 if TYPE_CHECKING:
     from services.publisher.adapters.workbook_process import WorkbookJob

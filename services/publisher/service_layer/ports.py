@@ -1,0 +1,36 @@
+"""What the publisher's use cases need from outside (style.md 11): where artifact bytes live, as a port that
+adapters/ implements (a local folder, ADLS Gen2) and a unit test can fake."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol
+
+Chunks = bytes | Iterable[bytes] | BinaryIO  # an artifact's bytes as a store takes them: whole, in chunks, a file
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a store wrote, measured while writing it."""
+
+    sha256: str
+    size: int
+
+
+class StoredFile(Protocol):
+    size: int
+
+    def chunks(self) -> Iterator[bytes]:
+        """The bytes from the first, in blocks; every call reads the same stored version again."""
+
+    def close(self) -> None: ...
+
+
+class ArtifactStore(Protocol):
+    def put(self, run_id: str, name: str, data: Chunks, content_type: str = "application/octet-stream") -> Written:
+        """Store the bytes under (run_id, name), replacing what was there all at once or not at all."""
+
+    def open(self, run_id: str, name: str) -> StoredFile:
+        """The stored bytes, to be read as a stream; NotFound if nothing is stored under that name."""
+
+    def exists(self, run_id: str, name: str) -> bool: ...
