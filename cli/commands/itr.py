@@ -18,7 +18,7 @@ from services.itr.adapters.mirror_store import SqlMirrorStore
 from services.itr.adapters.search_source import SqlSearchSource
 from services.itr.bootstrap import MirrorSettings, open_mirror
 from services.itr.domain.plan import Choice, ask_to_json
-from services.itr.service_layer.requests import operator_bundle, operator_plan_ask
+from services.itr.service_layer.mirrored_requests import operator_bundle, operator_plan_ask
 from services.itr.service_layer.search import index_mirror
 from services.itr.service_layer.sync import sync_requests
 

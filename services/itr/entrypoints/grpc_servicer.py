@@ -13,7 +13,7 @@ from runtime.identity_guard import current_identity
 from services.itr.adapters.mirror import SqlRequestMirror
 from services.itr.adapters.mirror_store import SqlMirrorStore
 from services.itr.domain.plan import Choice, PlanAsk
-from services.itr.service_layer import requests, search
+from services.itr.service_layer import mirrored_requests, search
 from services.itr.service_layer.ports import RecordSource
 from services.itr.service_layer.sync import SyncOptions, sync_requests
 
@@ -52,23 +52,23 @@ class ItrServicer(itr_pb2_grpc.ItrServiceServicer):
         return itr_pb2.SyncSummary(**summary.as_json())
 
     async def ListRequests(self, request, context):
-        rows = await asyncio.to_thread(requests.list_requests, request.client_id, request.status, current_grant(),
+        rows = await asyncio.to_thread(mirrored_requests.list_requests, request.client_id, request.status, current_grant(),
                                        self.mirror)
         return itr_pb2.ListRequestsResponse(requests=[request_to_proto(r) for r in rows])
 
     async def GetRequest(self, request, context):
-        row = await asyncio.to_thread(requests.get_request, request.request_id, current_grant(), self.mirror)
+        row = await asyncio.to_thread(mirrored_requests.get_request, request.request_id, current_grant(), self.mirror)
         return request_to_proto(row)
 
     async def GetBundle(self, request, context):
-        row, bundle = await asyncio.to_thread(requests.get_bundle, request.request_id, current_grant(), self.mirror,
+        row, bundle = await asyncio.to_thread(mirrored_requests.get_bundle, request.request_id, current_grant(), self.mirror,
                                               self.hosts)
         return itr_pb2.Bundle(request=request_to_proto(row), bundle_json=bundle)
 
     async def PlanAsk(self, request, context):
         choice = Choice(request.choice.pbm_id, request.choice.tpa_id, request.choice.date_from,
                         request.choice.date_to, request.choice.proposal_id)
-        row, ask = await asyncio.to_thread(requests.request_plan_ask, request.request_id, choice, current_grant(),
+        row, ask = await asyncio.to_thread(mirrored_requests.request_plan_ask, request.request_id, choice, current_grant(),
                                            self.mirror)
         return plan_ask_to_proto(row, ask)
 

@@ -2,6 +2,7 @@
 mirror's reads of one request."""
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -76,3 +77,11 @@ class MirrorStore(Protocol):
 class RequestReader(Protocol):
     def get(self, request_id: str, include_deleted: bool = False) -> dict | None:
         """One request's mirror row (its columns and `fields_json`), deleted ones only when asked for."""
+
+
+class RequestMirror(RequestReader, Protocol):
+    def list(self, client_id: str = "", status: str = "") -> builtins.list[dict]:
+        """The mirrored requests, of one client and in one status when named ("" = any)."""
+
+    def bundle_parts(self, request_id: str) -> dict[str, builtins.list[dict]]:
+        """A request's history, files, notes, feed, comments and flags, each a list of rows."""

@@ -10,7 +10,7 @@ import pytest
 from runtime.errors import NotFound
 from runtime.grants import Area, Grant
 from services.itr.domain.plan import Choice
-from services.itr.service_layer.requests import operator_plan_ask, request_plan_ask
+from services.itr.service_layer.mirrored_requests import operator_plan_ask, request_plan_ask
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

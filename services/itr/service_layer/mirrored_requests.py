@@ -1,4 +1,7 @@
-"""ITR use cases as the mesh serves them: the mirror read only inside the caller's scope grant."""
+"""ITR use cases as the mesh serves them: the mirror read only inside the caller's scope grant.
+
+Not named requests.py, which shadows the HTTP library wherever its folder lands on sys.path.
+"""
 from __future__ import annotations
 
 import json
@@ -6,18 +9,17 @@ from collections.abc import Iterable
 
 from runtime.errors import NotFound
 from runtime.grants import Grant
-from services.itr.adapters.mirror import SqlRequestMirror
 from services.itr.domain.access import request_in_grant
 from services.itr.domain.bundle import build_bundle, checked
 from services.itr.domain.plan import Choice, PlanAsk, plan_ask
-from services.itr.service_layer.ports import RequestReader
+from services.itr.service_layer.ports import RequestMirror, RequestReader
 
 
 def _groups(row: dict) -> list[str]:
     return [g for g in row["group_ids"].split(";") if g]
 
 
-def list_requests(client_id: str, status: str, grant: Grant, mirror: SqlRequestMirror) -> list[dict]:
+def list_requests(client_id: str, status: str, grant: Grant, mirror: RequestMirror) -> list[dict]:
     """The requests the grant covers; a named client outside it is refused whether it exists or not."""
     if client_id and not grant.covers_client(client_id):
         raise NotFound("client_not_found", f"no client {client_id!r} for this caller")
@@ -32,19 +34,19 @@ def get_request(request_id: str, grant: Grant, mirror: RequestReader) -> dict:
     return row
 
 
-def bundle_json(row: dict, mirror: SqlRequestMirror, hosts: Iterable[str] = ()) -> str:
+def bundle_json(row: dict, mirror: RequestMirror, hosts: Iterable[str] = ()) -> str:
     """The evidence bundle of a request already found for the caller, as checked JSON."""
     parts = mirror.bundle_parts(row["request_id"])
     return checked(build_bundle(row, parts["history"], parts["files"], parts["notes"], parts["feed"],
                                 parts["comments"], parts["flags"]), hosts)
 
 
-def get_bundle(request_id: str, grant: Grant, mirror: SqlRequestMirror, hosts: Iterable[str] = ()) -> tuple[dict, str]:
+def get_bundle(request_id: str, grant: Grant, mirror: RequestMirror, hosts: Iterable[str] = ()) -> tuple[dict, str]:
     row = get_request(request_id, grant, mirror)
     return row, bundle_json(row, mirror, hosts)
 
 
-def operator_bundle(request_id: str, mirror: SqlRequestMirror) -> str:
+def operator_bundle(request_id: str, mirror: RequestMirror) -> str:
     """`leaf itr bundle`: any request, at the database's own machine; a deleted one says so."""
     row = mirror.get(request_id, include_deleted=True)
     if row is None:
