@@ -5,9 +5,11 @@ from leaf.takeover.v1 import takeover_pb2, takeover_pb2_grpc
 from runtime.grant_keys import GrantKeys, GrantKeySettings
 from runtime.identity_keys import IdentitySettings
 from runtime.server import ServiceDeps, database_service
+from services.takeover.adapters.explanations_sql import SqlExplanations
 from services.takeover.adapters.plane import build_plane
 from services.takeover.adapters.process_registry import open_process_registry
 from services.takeover.entrypoints.grpc_servicer import TakeoverServicer
+from services.takeover.service_layer.parity import ExplainedParityResults
 from services.takeover.settings import TakeoverStoreSettings
 
 SERVICE_NAME = takeover_pb2.DESCRIPTOR.services_by_name["TakeoverService"].full_name
@@ -17,7 +19,8 @@ SERVICE_NAME = takeover_pb2.DESCRIPTOR.services_by_name["TakeoverService"].full_
 # operator's to ingest, checked in the servicer) but no scope grant. A method added later that answers with rows
 # (Beast Mode replay over silver claims) is guarded by the grant like every other service's.
 GRANT_FREE = frozenset(f"/{SERVICE_NAME}/{method}" for method in ("IngestExport", "ListLoads", "GetLoad",
-                                                                  "ListProcesses", "AdvanceProcess"))
+                                                                  "ListProcesses", "AdvanceProcess", "GetParity",
+                                                                  "ProposeExplanation", "ApproveExplanation"))
 
 
 class TakeoverSettings(TakeoverStoreSettings, GrantKeySettings, IdentitySettings):
@@ -28,8 +31,11 @@ class TakeoverSettings(TakeoverStoreSettings, GrantKeySettings, IdentitySettings
 
 def bootstrap(settings: TakeoverSettings, keys: GrantKeys | None = None) -> ServiceDeps:
     plane = build_plane(settings)
-    processes, parity = open_process_registry(settings, plane.curated.engine)  # no client rows: grant-free
-    servicer = TakeoverServicer(plane.ingest, plane.curated, processes, parity)
+    processes, reports = open_process_registry(settings, plane.curated.engine)  # no client rows: grant-free
+    explanations = SqlExplanations(plane.curated.engine)
+    # the registry's gate reads the kept parity reports with the approved explanations applied
+    servicer = TakeoverServicer(plane.ingest, plane.curated, processes, ExplainedParityResults(reports, explanations),
+                                reports, explanations)
     return database_service("takeover", plane.curated.engine,
                             [(takeover_pb2_grpc.add_TakeoverServiceServicer_to_server, servicer)], [SERVICE_NAME],
                             grant_keys=keys or settings.grant_keys(), open_methods=GRANT_FREE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from services.gateway.adapters.mesh import Mesh
@@ -105,6 +105,66 @@ class TransitionRefused(Problem):
     process: TakeoverProcess = Field(description="the process, unchanged")
 
 
+class WorstDifference(BaseModel):
+    card_id: str
+    difference: str = Field(description="Domo minus backend, a decimal string")
+
+
+class ParityPacket(BaseModel):
+    card_id: str
+    domo_value: str | None = Field(description="the card's recorded value (decimal string)")
+    replayed_value: str | None = Field(description="its Beast Mode replayed on the silver dataset")
+    replay_status: str = Field(description="match | differs | untranslatable")
+    backend_formula: str = Field(description="formula_id.field@version of the calc registry")
+    backend_value: str | None
+    difference: str | None = Field(description="Domo minus backend, exactly")
+    tolerance: str
+    classification: str = Field(description="match | explained | unexplained")
+    reason_code: str | None = Field(description="explained: the approved reason code")
+    approved_by: str | None = Field(description="explained: the verified operator who approved it")
+    approved_at: str | None
+    proposed: list[str] = Field(description="unexplained: reason codes put forward or suggested, none approved")
+
+
+class ParityReport(BaseModel):
+    report_id: str = Field(description="digest of the packets as classified now")
+    base_report_id: str | None = Field(description="the kept golden comparison they were classified again from")
+    process: str
+    load_id: str | None
+    cards: int
+    match: int
+    explained: int
+    unexplained: int
+    worst_difference: WorstDifference | None
+    packets: list[ParityPacket]
+
+
+class ExplanationProposal(RequestBody):
+    card_id: str = Field(min_length=1, max_length=128)
+    reason_code: Literal["domo_includes_reversals", "domo_float_rounding", "domo_scope_filter_differs",
+                         "domo_excludes_rows", "domo_stale_value"]
+    note: str = Field("", max_length=2000, description="why the difference is explained")
+
+
+class ExplanationApproval(RequestBody):
+    """Empty: who approves is the verified caller, never a body field."""
+
+
+class ParityExplanation(BaseModel):
+    process_id: str
+    card_id: str
+    reason_code: str
+    note: str
+    proposed_by: str = Field(description="the verified operator who proposed it")
+    approved_by: str | None = Field(description="the verified operator who approved it (never the proposer)")
+    approved_at: str | None
+
+
+class ExplanationRecorded(BaseModel):
+    explanation: ParityExplanation
+    report: ParityReport = Field(description="the process's parity after the call")
+
+
 def router(mesh: Callable[[], Mesh], operator_group: str = "leaf-operators") -> APIRouter:
     routes = APIRouter(prefix="/takeover", tags=["takeover"])
 
@@ -138,5 +198,36 @@ def router(mesh: Callable[[], Mesh], operator_group: str = "leaf-operators") -> 
             return problem(409, "transition_refused", "; ".join(moved["reasons"]), reasons=moved["reasons"],
                            process=moved["process"])
         return moved
+
+    @routes.get("/processes/{process_id}/parity", response_model=ParityReport, responses={404: PROBLEM})
+    async def get_parity(process_id: str = Path(pattern=PROCESS_ID),
+                         load_id: str | None = Query(None, pattern=LOAD_ID),
+                         identity: Identity = Depends(authenticate)) -> dict:
+        """The process's latest golden comparison with the explanations recorded since: counts of match /
+        explained / unexplained, the worst difference and every packet (decimal strings). 404 when the process has
+        no parity report (or, with `load_id`, none of that load)."""
+        return await takeover.get_parity(mesh(), identity, process_id, load_id)
+
+    @routes.post("/processes/{process_id}/explanations", response_model=ExplanationRecorded, status_code=201,
+                 responses={403: PROBLEM, 404: PROBLEM})
+    async def propose_explanation(body: ExplanationProposal, process_id: str = Path(pattern=PROCESS_ID),
+                                  identity: Identity = Depends(authenticate)) -> dict:
+        """Operators: put a reason code forward for a card's difference. It explains nothing until another
+        operator approves it. The proposer is the verified caller, recorded append-only."""
+        return await takeover.propose_explanation(mesh(), identity, operator_group, process_id, body.card_id,
+                                                  body.reason_code, body.note)
+
+    @routes.post("/processes/{process_id}/explanations/{card_id}/{reason_code}/approval",
+                 response_model=ExplanationRecorded, status_code=201,
+                 responses={403: {**PROBLEM, "description": "not an operator, or `four_eyes`: the proposer"},
+                            404: PROBLEM,
+                            409: {**PROBLEM, "description": "`already_approved`: nothing changed"}})
+    async def approve_explanation(body: ExplanationApproval | None = None, process_id: str = Path(pattern=PROCESS_ID),
+                                  card_id: str = Path(pattern=LOAD_ID), reason_code: str = Path(pattern=r"^[a-z_]{1,64}$"),
+                                  identity: Identity = Depends(authenticate)) -> dict:
+        """Operators, four eyes: approve a proposed explanation; the card then counts as explained (and no longer
+        holds the process at golden_comparison). The approver is the verified caller — another operator than the
+        proposer (403 `four_eyes`); approving twice is a 409 `already_approved`."""
+        return await takeover.approve_explanation(mesh(), identity, operator_group, process_id, card_id, reason_code)
 
     return routes

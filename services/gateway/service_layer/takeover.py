@@ -70,3 +70,61 @@ async def advance_process(mesh: Mesh, identity: Identity, operator_group: str, p
     return {"status": moved.status, "reasons": list(moved.reasons), "process": process_to_json(moved.process),
             "transition": None if t is None else {"process_id": t.process_id, "from": t.from_state, "to": t.to_state,
                                                   "at": t.at, "operator": t.operator, "note": t.note}}
+
+
+# --- golden comparison packets and their explanations (docs/takeover.md) ----------------------------------------
+def report_to_json(report: takeover_pb2.ParityReport) -> dict:
+    worst = report.worst_difference if report.HasField("worst_difference") else None
+    return {"report_id": report.report_id, "base_report_id": report.base_report_id or None,
+            "process": report.process, "load_id": report.load_id or None, "cards": report.cards,
+            "match": report.match, "explained": report.explained, "unexplained": report.unexplained,
+            "worst_difference": None if worst is None else {"card_id": worst.card_id, "difference": worst.difference},
+            "packets": [packet_to_json(p) for p in report.packets]}
+
+
+def packet_to_json(p: takeover_pb2.ParityPacket) -> dict:
+    def value(name: str) -> str | None:
+        return getattr(p, name) if p.HasField(name) else None
+
+    return {"card_id": p.card_id, "domo_value": value("domo_value"), "replayed_value": value("replayed_value"),
+            "replay_status": p.replay_status, "backend_formula": p.backend_formula,
+            "backend_value": value("backend_value"), "difference": value("difference"), "tolerance": p.tolerance,
+            "classification": p.classification, "reason_code": p.reason_code or None,
+            "approved_by": p.approved_by or None, "approved_at": p.approved_at or None, "proposed": list(p.proposed)}
+
+
+def explanation_to_json(e: takeover_pb2.Explanation) -> dict:
+    return {"process_id": e.process_id, "card_id": e.card_id, "reason_code": e.reason_code, "note": e.note,
+            "proposed_by": e.proposed_by, "approved_by": e.approved_by or None, "approved_at": e.approved_at or None}
+
+
+async def get_parity(mesh: Mesh, identity: Identity, process_id: str, load_id: str | None) -> dict:
+    report = await call(mesh.takeover.GetParity,
+                        takeover_pb2.GetParityRequest(process_id=process_id, load_id=load_id or ""),
+                        timeout=mesh.remaining(), metadata=mesh.as_caller(identity), retries=READ_RETRIES)
+    return report_to_json(report)
+
+
+def _operators_only(identity: Identity, operator_group: str, what: str) -> None:
+    if not identity.is_operator(operator_group):
+        raise NotAnOperator("forbidden", f"{what} needs membership of the {operator_group!r} group")
+
+
+async def propose_explanation(mesh: Mesh, identity: Identity, operator_group: str, process_id: str, card_id: str,
+                              reason_code: str, note: str) -> dict:
+    """Operators only; the proposer is the verified caller (refused here first, and by the takeover service)."""
+    _operators_only(identity, operator_group, "proposing an explanation")
+    answer = await call(mesh.takeover.ProposeExplanation, takeover_pb2.ProposeExplanationRequest(
+        process_id=process_id, card_id=card_id, reason_code=reason_code, note=note),
+        timeout=mesh.remaining(), metadata=mesh.as_caller(identity))  # a write: never retried
+    return {"explanation": explanation_to_json(answer.explanation), "report": report_to_json(answer.report)}
+
+
+async def approve_explanation(mesh: Mesh, identity: Identity, operator_group: str, process_id: str, card_id: str,
+                              reason_code: str) -> dict:
+    """Operators only, four eyes (the takeover service refuses the proposer); the approver is the verified caller."""
+    _operators_only(identity, operator_group, "approving an explanation")
+    answer = await call(mesh.takeover.ApproveExplanation, takeover_pb2.ApproveExplanationRequest(
+        process_id=process_id, card_id=card_id, reason_code=reason_code),
+        timeout=mesh.remaining(), metadata=mesh.as_caller(identity))  # a write: never retried
+    return {"explanation": explanation_to_json(answer.explanation), "report": report_to_json(answer.report)}

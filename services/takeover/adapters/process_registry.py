@@ -195,12 +195,17 @@ class ParityReportFiles:
         self.folder = folder
 
     def latest(self, process_id: str) -> ParityResult | None:
-        pointer = self.folder / process_id / self.LATEST
+        report = self.latest_report(process_id)
+        return None if report is None else parity_result(report, report["report_id"])
+
+    def latest_report(self, process_id: str) -> dict | None:
+        """The latest kept report itself (its `report_id` the id it is kept under), None when there is none."""
+        pointer = self.folder / _report_id(process_id) / self.LATEST
         if not pointer.is_file():
             return None
         report_id = pointer.read_text(encoding="utf-8").strip()
         path = self.folder / process_id / f"{_report_id(report_id)}.json"
-        return parity_result(json.loads(path.read_text(encoding="utf-8")), report_id)
+        return {**json.loads(path.read_text(encoding="utf-8")), "report_id": report_id}
 
     def write(self, process_id: str, report: Mapping, report_id: str | None = None) -> str:
         """Keep the report and make it the process's latest; returns its id (the report's own unless given)."""

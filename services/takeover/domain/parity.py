@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from runtime.errors import InputError, Refused
+from runtime.errors import Conflict, InputError, Refused
 from services.takeover.domain.beast_modes.render import MATCH as SAME
 from services.takeover.domain.beast_modes.render import compare
 
@@ -46,7 +46,7 @@ def approve(explanation: Explanation, operator: str, at: str) -> Explanation:
     if not operator:
         raise Refused("operator_required", "an explanation is approved by a verified operator")
     if explanation.approved_by:
-        raise Refused("already_approved", f"approved by {explanation.approved_by} at {explanation.approved_at}")
+        raise Conflict("already_approved", f"approved by {explanation.approved_by} at {explanation.approved_at}")
     if operator == explanation.proposed_by:
         raise Refused("four_eyes", "the operator who proposed an explanation cannot approve it")
     return replace(explanation, approved_by=operator, approved_at=at)
@@ -163,3 +163,32 @@ def diff_suggestions(diff: dict, status_column: str = "status") -> list[str]:
     if diff.get("only_backend") and not diff.get("only_domo"):
         codes.append("domo_excludes_rows")
     return codes
+
+
+def packet_from_json(data: Mapping) -> ParityPacket:
+    """A packet as `ParityPacket.as_json()` wrote it (a kept parity report's)."""
+    formula, _, version = str(data.get("backend_formula") or "").rpartition("@")
+    return ParityPacket(
+        process=str(data.get("process") or ""), card_id=str(data["card_id"]), domo_value=data.get("domo_value"),
+        replayed_value=data.get("replayed_value"), replay_status=str(data.get("replay_status") or ""),
+        backend=BackendValue(formula, version, data.get("backend_value")), difference=data.get("difference"),
+        tolerance=str(data.get("tolerance") or "0"), classification=str(data.get("classification") or UNEXPLAINED),
+        reason_code=data.get("reason_code"), approved_by=data.get("approved_by"), approved_at=data.get("approved_at"),
+        proposed=list(data.get("proposed") or []))
+
+
+def reclassify(report: Mapping, explanations: Iterable[Explanation]) -> dict:
+    """A kept parity report with the explanations recorded since: each packet classified again from its own values
+    (Domo's, the replay's, the backend's, its tolerance) and the current explanations — an approval turns an
+    unexplained card into explained, a proposal is listed. The result is a new report (a new report_id, the kept one
+    as `base_report_id`); `load_id` is carried over."""
+    process = str(report.get("process") or "")
+    known = list(explanations)
+    packets = []
+    for kept in (packet_from_json(p) for p in report.get("packets") or []):
+        entry = {"card_id": kept.card_id, "recorded_value": kept.domo_value, "replayed_value": kept.replayed_value,
+                 "status": kept.replay_status}
+        suggested = [] if kept.classification != UNEXPLAINED else kept.proposed
+        packets.append(packet(process, entry, kept.backend, known, Decimal(kept.tolerance), suggested))
+    return {**parity_report(process, packets), "load_id": report.get("load_id"),
+            "base_report_id": report.get("report_id")}

@@ -11,7 +11,13 @@ from runtime.errors import InputError, NotFound, Unimplemented
 from runtime.identity import operator_of
 from runtime.identity_guard import current_identity
 from services.takeover.domain.loads import PROMOTED, LoadReport
+from services.takeover.entrypoints.parity_grpc import (
+    approve_explanation_rpc,
+    get_parity_rpc,
+    propose_explanation_rpc,
+)
 from services.takeover.entrypoints.processes_grpc import advance_process_rpc, list_processes_rpc
+from services.takeover.service_layer.parity import Explanations, ParityReports
 from services.takeover.service_layer.ports import Curated
 from services.takeover.service_layer.processes import ParityResults, ProcessRegistry
 
@@ -31,9 +37,11 @@ def load_to_proto(report: LoadReport) -> takeover_pb2.Load:
 
 class TakeoverServicer(takeover_pb2_grpc.TakeoverServiceServicer):
     def __init__(self, ingest: Callable[[str, str], LoadReport], curated: Curated,
-                 processes: ProcessRegistry | None = None, parity: ParityResults | None = None) -> None:
+                 processes: ProcessRegistry | None = None, parity: ParityResults | None = None,
+                 reports: ParityReports | None = None, explanations: Explanations | None = None) -> None:
         self.ingest, self.curated = ingest, curated
         self.processes, self.parity = processes, parity  # the takeover-process registry (docs/takeover-states.md)
+        self.reports, self.explanations = reports, explanations  # kept parity reports, persisted explanations
         self.ingesting = asyncio.Lock()  # one ingest at a time per replica: each is CPU- and memory-bound
 
     async def IngestExport(self, request, context):
@@ -62,6 +70,20 @@ class TakeoverServicer(takeover_pb2_grpc.TakeoverServiceServicer):
 
     async def AdvanceProcess(self, request, context):
         return await advance_process_rpc(*self._registry(), request)
+
+    async def GetParity(self, request, context):
+        return await get_parity_rpc(*self._parity(), request)
+
+    async def ProposeExplanation(self, request, context):
+        return await propose_explanation_rpc(*self._parity(), request)
+
+    async def ApproveExplanation(self, request, context):
+        return await approve_explanation_rpc(*self._parity(), request)
+
+    def _parity(self) -> tuple[ParityReports, Explanations]:
+        if self.reports is None or self.explanations is None:
+            raise Unimplemented("unimplemented", "this takeover service has no parity reports wired")
+        return self.reports, self.explanations
 
     def _registry(self) -> tuple[ProcessRegistry, ParityResults]:
         if self.processes is None or self.parity is None:

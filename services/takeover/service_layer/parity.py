@@ -16,7 +16,9 @@ from services.takeover.domain.parity import (
     diff_suggestions,
     packet,
     parity_report,
+    reclassify,
 )
+from services.takeover.domain.processes import ParityResult, parity_result
 from services.takeover.service_layer.replay import ExportObjects, SilverDatasets, replay
 
 
@@ -91,3 +93,45 @@ def _latest(history: Sequence[Explanation]) -> list[Explanation]:
     for explanation in history:
         last[(explanation.card_id, explanation.reason_code)] = explanation
     return list(last.values())
+
+
+# --- the kept parity reports with the explanations recorded since (GetParity, the registry's gate) --------------
+class ParityReports(Protocol):
+    def latest_report(self, process_id: str) -> dict | None:
+        """The process's latest kept parity report (as `parity()` made it, with its `load_id`), None when none."""
+
+
+def current_parity(reports: ParityReports, explanations: Explanations, process_id: str,
+                   load_id: str | None = None) -> dict:
+    """The process's latest parity report classified again with the explanations recorded since; NotFound when the
+    process has none, or when `load_id` is given and the latest report is of another load."""
+    kept = reports.latest_report(process_id)
+    if kept is None:
+        raise NotFound("parity_not_found", f"no parity report for process {process_id}")
+    if load_id and kept.get("load_id") != load_id:
+        raise NotFound("parity_not_found", f"the latest parity report of {process_id} is not of load {load_id}")
+    return reclassify(kept, _latest(explanations.all(process_id)))
+
+
+def propose_for_report(reports: ParityReports, explanations: Explanations, process_id: str, card_id: str,
+                       reason_code: str, note: str, operator: str) -> Explanation:
+    """Propose an explanation of a card of the process's latest parity report (NotFound for another card)."""
+    report = current_parity(reports, explanations, process_id)
+    if card_id not in {p["card_id"] for p in report["packets"]}:
+        raise NotFound("card_not_found", f"the parity report of {process_id} has no card {card_id}")
+    return propose_explanation(explanations, process_id, card_id, reason_code, note, operator)
+
+
+class ExplainedParityResults:
+    """ParityResults (the registry's gate) over the kept reports with the approved explanations applied: once an
+    operator approves an explanation, that card no longer holds the process at golden_comparison."""
+
+    def __init__(self, reports: ParityReports, explanations: Explanations) -> None:
+        self.reports, self.explanations = reports, explanations
+
+    def latest(self, process_id: str) -> ParityResult | None:
+        try:
+            report = current_parity(self.reports, self.explanations, process_id)
+        except NotFound:
+            return None
+        return parity_result(report, report["report_id"])

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from runtime.errors import InputError, NotFound, Refused
+from runtime.errors import Conflict, InputError, NotFound, Refused
 from services.takeover.domain.parity import BackendValue, Explanation, diff_suggestions, packet
 from services.takeover.service_layer.parity import ProcessCards, approve_explanation, parity, propose_explanation
 from tests.unit.beast_modes.claims_rows import COLUMNS, ROWS
@@ -85,7 +85,7 @@ def test_explanations_count_once_another_operator_approves_them(ports) -> None:
     with pytest.raises(Refused):
         approve_explanation(explanations, PROCESS.process, "REVERSALS", "domo_includes_reversals", "op:a", "t1")
     approve_explanation(explanations, PROCESS.process, "REVERSALS", "domo_includes_reversals", "op:b", "t1")
-    with pytest.raises(Refused):
+    with pytest.raises(Conflict):
         approve_explanation(explanations, PROCESS.process, "REVERSALS", "domo_includes_reversals", "op:c", "t2")
     with pytest.raises(NotFound):
         approve_explanation(explanations, PROCESS.process, "ODD", "domo_stale_value", "op:b", "t1")

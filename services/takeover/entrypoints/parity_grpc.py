@@ -1,0 +1,84 @@
+"""The golden comparison's RPCs (GetParity, ProposeExplanation, ApproveExplanation): translate, call the use case,
+translate back. TakeoverServicer delegates here. Reading needs a verified identity; proposing and approving an
+operator's (runtime.identity.operator_of), recorded as who did it — never a request field."""
+from __future__ import annotations
+
+import asyncio
+
+from leaf.takeover.v1 import takeover_pb2
+from runtime.identity import operator_of
+from runtime.identity_guard import current_identity
+from services.takeover.domain.parity import Explanation
+from services.takeover.service_layer.parity import (
+    Explanations,
+    ParityReports,
+    approve_explanation,
+    current_parity,
+    propose_for_report,
+)
+from services.takeover.service_layer.processes import now
+
+
+def report_to_proto(report: dict) -> takeover_pb2.ParityReport:
+    worst = report.get("worst_difference")
+    return takeover_pb2.ParityReport(
+        report_id=report["report_id"], base_report_id=report.get("base_report_id") or "", process=report["process"],
+        load_id=report.get("load_id") or "", cards=report["cards"], match=report["match"],
+        explained=report["explained"], unexplained=report["unexplained"],
+        worst_difference=None if worst is None else takeover_pb2.WorstDifference(**worst),
+        packets=[packet_to_proto(p) for p in report["packets"]])
+
+
+def packet_to_proto(p: dict) -> takeover_pb2.ParityPacket:
+    optional = {name: p[name] for name in ("domo_value", "replayed_value", "backend_value", "difference")
+                if p.get(name) is not None}
+    return takeover_pb2.ParityPacket(
+        process=p["process"], card_id=p["card_id"], replay_status=p.get("replay_status") or "",
+        backend_formula=p.get("backend_formula") or "", tolerance=p.get("tolerance") or "0",
+        classification=p["classification"], reason_code=p.get("reason_code") or "",
+        approved_by=p.get("approved_by") or "", approved_at=p.get("approved_at") or "",
+        proposed=p.get("proposed") or [], **optional)
+
+
+def explanation_to_proto(process_id: str, e: Explanation) -> takeover_pb2.Explanation:
+    return takeover_pb2.Explanation(process_id=process_id, card_id=e.card_id, reason_code=e.reason_code, note=e.note,
+                                    proposed_by=e.proposed_by, approved_by=e.approved_by or "",
+                                    approved_at=e.approved_at or "")
+
+
+async def get_parity_rpc(reports: ParityReports, explanations: Explanations,
+                         request: takeover_pb2.GetParityRequest) -> takeover_pb2.ParityReport:
+    current_identity()
+    report = await asyncio.to_thread(current_parity, reports, explanations, request.process_id,
+                                     request.load_id or None)
+    return report_to_proto(report)
+
+
+async def propose_explanation_rpc(reports: ParityReports, explanations: Explanations,
+                                  request: takeover_pb2.ProposeExplanationRequest
+                                  ) -> takeover_pb2.ExplanationResponse:
+    operator = operator_of(current_identity())
+
+    def work():
+        proposed = propose_for_report(reports, explanations, request.process_id, request.card_id,
+                                      request.reason_code, request.note, operator)
+        return proposed, current_parity(reports, explanations, request.process_id)
+
+    proposed, report = await asyncio.to_thread(work)
+    return takeover_pb2.ExplanationResponse(explanation=explanation_to_proto(request.process_id, proposed),
+                                            report=report_to_proto(report))
+
+
+async def approve_explanation_rpc(reports: ParityReports, explanations: Explanations,
+                                  request: takeover_pb2.ApproveExplanationRequest
+                                  ) -> takeover_pb2.ExplanationResponse:
+    operator = operator_of(current_identity())
+
+    def work():
+        approved = approve_explanation(explanations, request.process_id, request.card_id, request.reason_code,
+                                       operator, now())
+        return approved, current_parity(reports, explanations, request.process_id)
+
+    approved, report = await asyncio.to_thread(work)
+    return takeover_pb2.ExplanationResponse(explanation=explanation_to_proto(request.process_id, approved),
+                                            report=report_to_proto(report))
