@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 GENERATED := gen/.generated
 
-.PHONY: install protos run demo lint test bench clean
+.PHONY: install protos run demo lint test bench hey clean
 
 install: $(INSTALLED) $(GENERATED)
 
@@ -41,17 +41,24 @@ test: install lint
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
 
 # Benchmarks, not tests: figures against a baseline measured in the same run (CLAIMS=10000000 for 10M).
-# The load generator (Locust) is installed for `make bench` only.
-bench: install
-	$(BIN)/python -c "import locust" 2>/dev/null || $(BIN)/pip install --quiet -e '.[test,bench]' --config-settings editable_mode=compat
+RATES ?= 100,200
+# The gateway's load generator is hey (Go, outside the processes it measures): installed with apt-get when missing.
+bench: install hey
 	$(BIN)/python -m bench.calc --claims $(or $(CLAIMS),1000000)
 	$(BIN)/python -m bench.extract --claims $(or $(EXTRACT_CLAIMS),1000000)
-	$(BIN)/python -m bench.gateway --rate $(or $(RATE),200) --seconds $(or $(LOAD_SECONDS),30)
+	$(BIN)/python -m bench.gateway --rates $(RATES) --seconds $(or $(LOAD_SECONDS),30)
 	$(BIN)/python -m bench.queues --tasks $(or $(QUEUE_TASKS),10000)
 	$(BIN)/python -m bench.publishing --claims $(or $(PUBLISH_CLAIMS),1000000)
 	$(BIN)/python -m bench.itr_sync --requests $(or $(ITR_REQUESTS),20000)
 	$(BIN)/python -m bench.takeover_ingest --rows $(or $(TAKEOVER_ROWS),5000000)
 	$(BIN)/python -m bench.takeover_row_diff --rows $(or $(DIFF_ROWS),10000000)
+
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+hey:
+	@command -v hey >/dev/null || $(SUDO) apt-get install -y -qq hey >/dev/null 2>&1 \
+	  || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq hey; } \
+	  || { echo "make bench needs hey, the HTTP load generator: install it (Debian/Ubuntu: apt-get install hey;" \
+	            "elsewhere: go install github.com/rakyll/hey@latest) and run make bench again" >&2; exit 1; }
 
 clean:
 	rm -rf $(VENV) gen .pytest_cache .hypothesis

@@ -144,6 +144,18 @@ def verify(token: str | None, keys: GrantKeys, now: datetime | None = None) -> G
     return grant
 
 
+def read_unverified(token: str) -> Grant:
+    """The grant a token carries, its signature and times NOT checked: only for the holder that was just handed the
+    token by the scope service (the gateway deciding what its cache of published runs may answer, with the grant it
+    would otherwise send). A token that does not parse is a grant over nothing."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        return _grant(jwt.decode(token, options={"verify_signature": False}), kid if isinstance(kid, str) else "")
+    except (jwt.InvalidTokenError, GrantRefused, KeyError):
+        epoch = datetime.fromtimestamp(0, UTC)
+        return Grant(None, (), "", epoch, epoch, "")
+
+
 def _grant(claims: dict, kid: str) -> Grant:
     try:
         scoped = claims.get("scope")

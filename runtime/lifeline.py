@@ -16,6 +16,7 @@ import threading
 from runtime.settings import SettingsError
 
 SETTING = "LEAF_PARENT_PIPE_FD"
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def follow_parent() -> None:
@@ -36,3 +37,17 @@ def _stop_at_end_of_file(fd: int) -> None:
     while os.read(fd, 1):  # the supervisor never writes: only its death ends this read
         pass
     os.kill(os.getpid(), signal.SIGTERM)
+
+
+def die_with_parent() -> None:
+    """Linux: SIGTERM to this process when the process that started it ends (a worker process a server spawned
+    itself, which gets no lifeline pipe). Elsewhere nothing happens; the parent stops its workers when it stops."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() == 1:  # the parent ended before the signal was armed
+        os.kill(os.getpid(), signal.SIGTERM)

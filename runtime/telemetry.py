@@ -10,9 +10,11 @@ from pathlib import Path
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 from runtime.home import home_path
+
+FILE_EXPORT_DELAY_MS = 500
 
 
 class JsonLinesSpanExporter(SpanExporter):
@@ -23,9 +25,14 @@ class JsonLinesSpanExporter(SpanExporter):
         self._lock = threading.Lock()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        lines = "".join(json.dumps(_span_record(s), separators=(",", ":")) + "\n" for s in spans)
-        with self._lock, self.path.open("a", encoding="utf-8") as out:
-            out.write(lines)
+        lines = "".join(json.dumps(_span_record(s), separators=(",", ":")) + "\n" for s in spans).encode("utf-8")
+        # One append-mode write per batch: several processes of one service (gateway workers) share the file.
+        with self._lock:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, lines)
+            finally:
+                os.close(fd)
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:  # nothing buffered
@@ -58,7 +65,10 @@ def setup_tracing(service: str) -> TracerProvider:
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     else:
-        provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(home_path("traces", f"{service}.jsonl"))))
+        # Batched in a background thread, off the request path; written twice a second so `leaf trace` sees a
+        # request's spans moments after it, and flushed when the process exits.
+        provider.add_span_processor(BatchSpanProcessor(JsonLinesSpanExporter(home_path("traces", f"{service}.jsonl")),
+                                                       schedule_delay_millis=FILE_EXPORT_DELAY_MS))
     trace.set_tracer_provider(provider)
     return provider
 

@@ -1,6 +1,8 @@
 """Gateway settings: where it listens, where every service of the mesh is, and how callers are authenticated."""
 from __future__ import annotations
 
+import os
+
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from runtime.identity_keys import IdentitySettings
@@ -53,6 +55,16 @@ class GatewaySettings(AccessSettings, IdentitySettings, peer_address_settings(GA
     LEAF_GATEWAY_MAX_BODY_BYTES: int = Field(64 * 1024, ge=1024)  # request bodies are small scope documents
     # The identity group whose members are operators (entitlements, evidence promotion), matched exactly.
     LEAF_OPERATOR_GROUP: str = Field("leaf-operators", min_length=1)
+    # Gateway processes serving the one port (uvicorn workers); unset: one per core this process may use. A pod
+    # with a CPU limit sets it to that limit (k8s/base/gateway), since the node's cores are not the pod's.
+    LEAF_GATEWAY_WORKERS: int | None = Field(None, ge=1, le=64)
+
+    @property
+    def workers(self) -> int:
+        if self.LEAF_GATEWAY_WORKERS is not None:
+            return self.LEAF_GATEWAY_WORKERS
+        usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+        return max(len(usable), 1)
 
     @property
     def cors_origins(self) -> list[str]:

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import logging
 import ssl
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import jwt
@@ -28,6 +32,12 @@ JWKS_REFRESH_COOLDOWN_SECONDS = 30.0
 JWKS_TIMEOUT_SECONDS = 5.0
 # Far above any real Access token; stops a huge header from reaching base64 and JSON parsing.
 MAX_TOKEN_CHARS = 16_384
+
+# A verified token's identity is kept (by the token itself) until the token expires as PyJWT judges it (exp plus the
+# leeway), and never longer than the JWKS is cached: a key withdrawn from the JWKS stops its tokens as before.
+VERIFIED_TOKENS = 4096
+VERIFIED_SECONDS = JWKS_LIFESPAN_SECONDS
+SIGNING_KEYS = 16  # kids kept, each as long as the JWKS is cached
 
 MISSING = "missing credentials"
 INVALID = "invalid credentials"
@@ -63,20 +73,65 @@ def refused(reason: str, detail: str = INVALID) -> Unauthenticated:
 class AccessVerifier:
     """Verifies one Cloudflare Access application token; every failure is Unauthenticated, with one code."""
 
-    def __init__(self, keys: SigningKeys, audience: str, issuer: str, leeway: int = LEEWAY_SECONDS) -> None:
+    def __init__(self, keys: SigningKeys, audience: str, issuer: str, leeway: int = LEEWAY_SECONDS,
+                 clock: Callable[[], float] = time.time) -> None:
         self.keys = keys
         self.audience = audience
         self.issuer = issuer
         self.leeway = leeway
+        self.clock = clock
+        self._verified: OrderedDict[str, tuple[float, Identity]] = OrderedDict()
+        self._signing: dict[str, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
 
     def verify(self, token: str) -> Identity:
-        return identity_of(self.claims(token))
+        known = self.cached(token)
+        if known is not None:
+            return known
+        claims = self.claims(token)
+        identity = identity_of(claims)
+        now = self.clock()
+        until = min(float(claims["exp"]) + self.leeway, now + VERIFIED_SECONDS)
+        with self._lock:
+            self._verified[token] = (until, identity)
+            self._verified.move_to_end(token)
+            while len(self._verified) > VERIFIED_TOKENS:
+                self._verified.popitem(last=False)
+        return identity
+
+    def cached(self, token: str) -> Identity | None:
+        """The identity of a token verified before and not yet expired (as PyJWT judges exp, with the leeway);
+        None means: verify it in full (an expired one is then refused as any expired token is)."""
+        with self._lock:
+            found = self._verified.get(token)
+            if found is None:
+                return None
+            if self.clock() >= found[0]:
+                del self._verified[token]
+                return None
+            self._verified.move_to_end(token)
+            return found[1]
+
+    def _signing_key(self, token: str):
+        """The key of the token's kid, kept as long as the JWKS is (PyJWKClient re-parses its JWKS on every call)."""
+        kid = jwt.get_unverified_header(token).get("kid")
+        now = self.clock()
+        found = self._signing.get(kid) if isinstance(kid, str) else None
+        if found is not None and found[0] > now:
+            return found[1]
+        key = self.keys.get_signing_key_from_jwt(token)
+        if isinstance(kid, str):
+            with self._lock:
+                if len(self._signing) >= SIGNING_KEYS:
+                    self._signing.clear()
+                self._signing[kid] = (now + JWKS_LIFESPAN_SECONDS, key)
+        return key
 
     def claims(self, token: str) -> dict[str, Any]:
         if len(token) > MAX_TOKEN_CHARS:
             raise refused(f"token longer than {MAX_TOKEN_CHARS} characters")
         try:
-            key = self.keys.get_signing_key_from_jwt(token)
+            key = self._signing_key(token)
             claims = jwt.decode(token, key, algorithms=ALGORITHMS, audience=self.audience, issuer=self.issuer,
                                 leeway=self.leeway, options={"require": REQUIRED_CLAIMS})
         except jwt.PyJWKClientConnectionError as exc:

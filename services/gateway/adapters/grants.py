@@ -12,6 +12,7 @@ callers never wait on each other's. Exact grants (to compute or check a scope) a
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from datetime import UTC, datetime
 
@@ -20,7 +21,7 @@ import jwt
 from leaf.common.v1 import common_pb2
 from leaf.scope.v1 import scope_pb2
 from runtime.clients import call
-from runtime.grants import METADATA_KEY
+from runtime.grants import METADATA_KEY, Grant, read_unverified
 from services.gateway.adapters.callers import CallerAssertions, mesh_names
 from services.gateway.domain.identity import Identity
 
@@ -43,6 +44,11 @@ def has_areas(token: str) -> bool:
     except jwt.InvalidTokenError:
         return False
     return bool(areas)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(token: str) -> Grant:
+    return read_unverified(token)
 
 
 class Grants:
@@ -74,6 +80,12 @@ class Grants:
                                        else None)
         # Shielded: one caller giving up (a closed connection) must not cancel the call the others wait for.
         return await asyncio.shield(fetching)
+
+    async def read_grant(self, identity: Identity, timeout: float | None = None) -> tuple[Metadata, Grant]:
+        """The caller's read grant (as `for_reads`) and what it grants, parsed once per token: the gateway checks a
+        cached published run against it exactly as calc and the publisher would."""
+        metadata = await self.for_reads(identity, timeout)
+        return metadata, _parsed(dict(metadata)[METADATA_KEY])
 
     async def _fetch(self, key: Key, identity: Identity, timeout: float) -> Metadata:
         epoch = self._epoch

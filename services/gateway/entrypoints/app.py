@@ -106,6 +106,8 @@ def create_app(connect: Callable[[], Mesh], authenticator: Authenticator, settin
     app.add_exception_handler(StarletteHTTPException, problems.http_error)
     app.add_exception_handler(Exception, problems.unexpected_error)
     operators = settings.LEAF_OPERATOR_GROUP
+    # Rendered as FastAPI renders a `Run` response, once per published run (they never change).
+    published = runs.PublishedRuns(lambda run: bytes(JSONResponse(Run.model_validate(run).model_dump(mode="json")).body))
 
     @app.get("/healthz", response_model=Health, tags=["operations"])
     async def healthz() -> Health:
@@ -190,11 +192,11 @@ def create_app(connect: Callable[[], Mesh], authenticator: Authenticator, settin
 
     @v1.get("/runs/{run_id}", response_model=Run, tags=["runs"])
     async def get_run(request: Request, run_id: str = Path(max_length=64, pattern=ID),
-                      identity: Identity = Depends(authenticate)) -> dict:
+                      identity: Identity = Depends(authenticate)) -> Response:
         """A run as it was computed and published."""
-        run = await runs.get_run(mesh, identity, run_id)
-        record(request, client_id=run["scope"]["client_id"], scope_hash=run["scope_hash"])
-        return run
+        run = await runs.get_run(mesh, identity, run_id, published)
+        record(request, client_id=run.scope.client_id, scope_hash=run.scope_hash)
+        return Response(run.body, media_type="application/json")
 
     @v1.get("/runs/{run_id}/artifacts", response_model=ArtifactList, tags=["runs"])
     async def list_artifacts(run_id: str = Path(max_length=64, pattern=ID),

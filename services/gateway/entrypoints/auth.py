@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from services.gateway.adapters import dev_keys
 from services.gateway.adapters.access_jwt import MISSING, AccessVerifier, SigningKeys, certs_url_of, issuer_of, refused, team_keys
@@ -27,11 +28,19 @@ class Authenticator:
         self.apim_secret = apim_secret.encode() if apim_secret is not None else None
 
     def authenticate(self, headers: Mapping[str, str], cookies: Mapping[str, str]) -> Identity:
+        return self.verifier.verify(self._token(headers, cookies))
+
+    def already_verified(self, headers: Mapping[str, str], cookies: Mapping[str, str]) -> Identity | None:
+        """The caller's Identity when its token was verified before and has not expired, without any I/O; None: call
+        `authenticate` (which may fetch the JWKS)."""
+        return self.verifier.cached(self._token(headers, cookies))
+
+    def _token(self, headers: Mapping[str, str], cookies: Mapping[str, str]) -> str:
         self._came_through_apim(headers)
         token = headers.get(TOKEN_HEADER) or cookies.get(TOKEN_COOKIE)
         if not token:
             raise refused(f"no {TOKEN_HEADER} header and no {TOKEN_COOKIE} cookie", MISSING)
-        return self.verifier.verify(token)
+        return token
 
     def _came_through_apim(self, headers: Mapping[str, str]) -> None:
         if self.apim_secret is None:
@@ -58,11 +67,15 @@ def build_authenticator(settings: AccessSettings, keys: SigningKeys | None = Non
     return Authenticator(verifier, settings.LEAF_APIM_HEADER, secret)
 
 
-def authenticate(request: Request) -> Identity:
+async def authenticate(request: Request) -> Identity:
     """FastAPI dependency: the caller's Identity, or Unauthenticated (401 problem+json).
 
-    A plain `def` on purpose: FastAPI runs it in its threadpool, and a JWKS fetch blocks on the network.
+    A token verified before (and not expired) is answered at once; any other is verified in the threadpool, since
+    a JWKS fetch blocks on the network.
     """
-    identity = request.app.state.authenticator.authenticate(request.headers, request.cookies)
+    authenticator: Authenticator = request.app.state.authenticator
+    identity = authenticator.already_verified(request.headers, request.cookies)
+    if identity is None:
+        identity = await run_in_threadpool(authenticator.authenticate, request.headers, request.cookies)
     request.state.identity = identity
     return identity

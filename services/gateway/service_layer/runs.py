@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from leaf.calc.v1 import calc_pb2
@@ -18,11 +21,13 @@ from leaf.tasks.v1 import tasks_pb2
 from runtime.clients import call
 from runtime.convert import READINESS_NAME, lineage_to_dict
 from runtime.errors import NotFound, NotReady
+from runtime.scope import Scope
 from services.gateway.adapters.mesh import Mesh
 from services.gateway.domain.identity import Identity
 from services.gateway.service_layer import tasks
 
 READ_RETRIES = 2
+PUBLISHED_RUNS_BYTES = 64 * 1024 * 1024  # of rendered run JSON kept per gateway process
 FETCH_RESERVE_SECONDS = 2.0  # of the request's budget, kept for reading the run once the wait ends
 
 
@@ -116,8 +121,57 @@ async def _published(mesh: Mesh, as_caller, run_id: str) -> dict | None:
     return run_to_json(run, publication)
 
 
-async def get_run(mesh: Mesh, identity: Identity, run_id: str) -> dict:
-    grant = await mesh.grants.for_reads(identity, mesh.remaining())
+@dataclass(frozen=True)
+class PublishedRun:
+    """A published run as GET /v1/runs/{id} answers it, rendered once, and the scope a caller's grant must cover."""
+
+    run_id: str
+    scope: Scope
+    scope_hash: str
+    body: bytes
+
+
+class PublishedRuns:
+    """Published runs never change: their rendered JSON, kept by run id (least recently used out beyond `capacity`
+    bytes). What is kept is the answer only; whether a caller may have it is decided on every request."""
+
+    def __init__(self, render: Callable[[dict], bytes], capacity: int = PUBLISHED_RUNS_BYTES) -> None:
+        self.render = render
+        self.capacity = capacity
+        self._runs: OrderedDict[str, PublishedRun] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, run_id: str) -> PublishedRun | None:
+        with self._lock:
+            found = self._runs.get(run_id)
+            if found is not None:
+                self._runs.move_to_end(run_id)
+            return found
+
+    def keep(self, run: dict) -> PublishedRun:
+        published = PublishedRun(run["run_id"], Scope.parse(**run["scope"]), run["scope_hash"], self.render(run))
+        if len(published.body) > self.capacity:
+            return published
+        with self._lock:
+            replaced = self._runs.pop(published.run_id, None)
+            self._size += len(published.body) - (len(replaced.body) if replaced else 0)
+            self._runs[published.run_id] = published
+            while self._size > self.capacity:
+                _, dropped = self._runs.popitem(last=False)
+                self._size -= len(dropped.body)
+        return published
+
+
+async def get_run(mesh: Mesh, identity: Identity, run_id: str, published: PublishedRuns) -> PublishedRun:
+    """The published run, if the caller's read grant covers its scope; any other is not found, as calc answers it.
+    A run kept in `published` is checked against the grant here, exactly as calc and the publisher check it."""
+    grant, granted = await mesh.grants.read_grant(identity, mesh.remaining())
+    kept = published.get(run_id)
+    if kept is not None:
+        if not granted.covers_scope(kept.scope):
+            raise NotFound("run_not_found", f"no run {run_id!r}")
+        return kept
     # Both halves at once: each service checks the grant itself, so neither call needs the other's answer.
     run, publication = await asyncio.gather(
         call(mesh.calc.GetRun, calc_pb2.GetRunRequest(run_id=run_id), timeout=mesh.remaining(),
@@ -128,7 +182,7 @@ async def get_run(mesh: Mesh, identity: Identity, run_id: str) -> dict:
     for answer in (run, publication):  # the run's own error first, whichever call finished first
         if isinstance(answer, BaseException):
             raise answer
-    return run_to_json(run, publication)
+    return published.keep(run_to_json(run, publication))
 
 
 async def dashboard_table(mesh: Mesh, identity: Identity, table: str, run_id: str) -> publisher_pb2.DashboardTable:
