@@ -15,7 +15,7 @@ from pathlib import Path
 
 from services.takeover.domain.parity import Explanation
 from services.takeover.domain.processes import STATES, Process
-from services.takeover.service_layer.parity import ProcessCards, parity
+from services.takeover.service_layer.parity import ExplainedParityResults, Explanations, ProcessCards, parity
 from services.takeover.service_layer.processes import ParityResults, ProcessRegistry, advance, record_proof
 
 PROCESSES_FILE = Path(__file__).resolve().parent / "takeover" / "processes.json"
@@ -31,7 +31,8 @@ def process_of(entry: Mapping) -> Process:
 
 
 class _NoExplanations:
-    """The demo approves no explanation here: parity shows what an operator still has to explain."""
+    """The kept report is the raw comparison (no explanation applied): the explanations operators record in the
+    takeover database are applied when it is read (service_layer/parity.current_parity, ExplainedParityResults)."""
 
     def all(self, process: str) -> list[Explanation]:
         return []
@@ -41,7 +42,7 @@ class _NoExplanations:
 
 
 def load_demo_processes(registry: ProcessRegistry, parity_files, replay_lake, backend, operator: str, at: str,
-                        path: Path = PROCESSES_FILE) -> dict:
+                        path: Path = PROCESSES_FILE, explanations: Explanations | None = None) -> dict:
     """Parity, definition and proofs, then walk each process to its demo state; returns each one's state.
     `backend`: the BackendMetrics of the load (OfflineCalcBackend over its silver claims)."""
     spec = read_processes(path)
@@ -58,8 +59,9 @@ def load_demo_processes(registry: ProcessRegistry, parity_files, replay_lake, ba
             if proof not in held or held[proof].ref != ref:
                 record_proof(registry, entry["process_id"], proof, ref, operator, at, "leaf demo")
     states = {}
+    gate = parity_files if explanations is None else ExplainedParityResults(parity_files, explanations)
     for entry in spec["processes"]:
-        states[entry["process_id"]] = walk(registry, parity_files, entry["process_id"], entry["state"], operator, at)
+        states[entry["process_id"]] = walk(registry, gate, entry["process_id"], entry["state"], operator, at)
     return states
 
 
@@ -81,6 +83,7 @@ def walk(registry: ProcessRegistry, parity_results: ParityResults, process_id: s
 def load_demo_processes_here(operator: str) -> dict:
     """`leaf demo`: the demo processes on this machine's takeover database and lake (after the demo export's ingest)."""
     from runtime.settings import load_settings
+    from services.takeover.adapters.explanations_sql import SqlExplanations
     from services.takeover.adapters.plane import build_plane
     from services.takeover.adapters.process_registry import ParityReportFiles, SqlProcessRegistry
     from services.takeover.adapters.replay_lake import LakeReplay
@@ -92,7 +95,8 @@ def load_demo_processes_here(operator: str) -> dict:
     lake = LakeReplay(plane.lake, plane.curated, settings.LEAF_TAKEOVER_DUCKDB_MEMORY, settings.LEAF_TAKEOVER_DUCKDB_THREADS)
     try:
         return load_demo_processes(SqlProcessRegistry(plane.curated.engine), ParityReportFiles(plane.lake / "parity"),
-                                   lake, demo_backend(plane), operator, now())
+                                   lake, demo_backend(plane), operator, now(),
+                                   explanations=SqlExplanations(plane.curated.engine))
     finally:
         plane.curated.engine.dispose()
 

@@ -19,7 +19,8 @@ from services.takeover.settings import TakeoverStoreSettings
 
 
 def register(commands) -> None:
-    takeover = commands.add_parser("takeover", help="Domo takeover exports: ingest, loads, replay, processes").add_subparsers(
+    takeover = commands.add_parser(
+        "takeover", help="Domo takeover exports: ingest, loads, replay, processes, parity").add_subparsers(
         dest="action", required=True)
     ingest = takeover.add_parser("ingest", help="ingest a Leaf IQ export (folder or .zip); prints its load report")
     ingest.add_argument("path")
@@ -93,13 +94,53 @@ def register_processes(takeover) -> None:
     prove.add_argument("--ref", required=True, help="what proves it: a load id, formula@version, a test path, …")
     prove.add_argument("--note", default="")
     prove.set_defaults(handler=handle_prove)
+    parity = takeover.add_parser("parity", help="a process's parity report (match / explained / unexplained) as JSON")
+    parity.add_argument("process_id")
+    parity.add_argument("--load", dest="load_id", default=None, help="refused unless the latest report is of this load")
+    parity.add_argument("--xlsx", default=None, help="also write it as a workbook sheet at this path")
+    parity.set_defaults(handler=handle_parity)
+
+
+def _registry_and_parity():
+    """The registry and its gate: the kept parity reports with the approved explanations of the takeover database."""
+    from services.takeover.adapters.explanations_sql import SqlExplanations
+    from services.takeover.adapters.process_registry import open_process_registry
+    from services.takeover.service_layer.parity import ExplainedParityResults
+
+    registry, reports = open_process_registry(load_settings(TakeoverStoreSettings))
+    explanations = SqlExplanations(registry.engine)
+    return registry, ExplainedParityResults(reports, explanations), reports, explanations
+
+
+def handle_parity(args) -> int:
+    """Exit 0 with the report, 2 when the process has no parity report (of that load) or the path is unwritable."""
+    from io import BytesIO
+
+    from services.takeover.adapters.parity_xlsx import render_parity_xlsx
+    from services.takeover.service_layer.parity import current_parity
+
+    _, _, reports, explanations = _registry_and_parity()
+    try:
+        report = current_parity(reports, explanations, args.process_id, args.load_id)
+    except DomainError as err:
+        print(f"leaf takeover parity: {err.code}: {err.message}", file=sys.stderr)
+        return 2
+    if args.xlsx:
+        sheet = BytesIO()
+        render_parity_xlsx(report, sheet)
+        try:
+            Path(args.xlsx).write_bytes(sheet.getvalue())
+        except OSError as err:
+            print(f"leaf takeover parity: cannot write {args.xlsx}: {err.strerror}", file=sys.stderr)
+            return 2
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    return 0
 
 
 def handle_processes(args) -> int:
-    from services.takeover.adapters.process_registry import open_process_registry
     from services.takeover.service_layer.processes import list_processes, show_process
 
-    registry, parity = open_process_registry(load_settings(TakeoverStoreSettings))
+    registry, parity, _, _ = _registry_and_parity()
     try:
         out = show_process(registry, parity, args.process_id) if args.process_id else list_processes(registry, parity)
     except DomainError as err:
@@ -113,10 +154,9 @@ def handle_advance(args) -> int:
     """Exit 0 when the transition is made, 1 when refused (the reasons as JSON; nothing changed), 2 on a usage
     error (unknown process, bad note)."""
     from runtime.errors import Conflict
-    from services.takeover.adapters.process_registry import open_process_registry
     from services.takeover.service_layer.processes import advance, now
 
-    registry, parity = open_process_registry(load_settings(TakeoverStoreSettings))
+    registry, parity, _, _ = _registry_and_parity()
     try:
         outcome = advance(registry, parity, args.process_id, args.to_state, local_operator(), now(), args.note)
     except Conflict as err:

@@ -165,30 +165,31 @@ def diff_suggestions(diff: dict, status_column: str = "status") -> list[str]:
     return codes
 
 
-def packet_from_json(data: Mapping) -> ParityPacket:
-    """A packet as `ParityPacket.as_json()` wrote it (a kept parity report's)."""
-    formula, _, version = str(data.get("backend_formula") or "").rpartition("@")
-    return ParityPacket(
-        process=str(data.get("process") or ""), card_id=str(data["card_id"]), domo_value=data.get("domo_value"),
-        replayed_value=data.get("replayed_value"), replay_status=str(data.get("replay_status") or ""),
-        backend=BackendValue(formula, version, data.get("backend_value")), difference=data.get("difference"),
-        tolerance=str(data.get("tolerance") or "0"), classification=str(data.get("classification") or UNEXPLAINED),
-        reason_code=data.get("reason_code"), approved_by=data.get("approved_by"), approved_at=data.get("approved_at"),
-        proposed=list(data.get("proposed") or []))
-
 
 def reclassify(report: Mapping, explanations: Iterable[Explanation]) -> dict:
-    """A kept parity report with the explanations recorded since: each packet classified again from its own values
-    (Domo's, the replay's, the backend's, its tolerance) and the current explanations — an approval turns an
-    unexplained card into explained, a proposal is listed. The result is a new report (a new report_id, the kept one
-    as `base_report_id`); `load_id` is carried over."""
-    process = str(report.get("process") or "")
+    """A kept parity report with the explanations recorded since (their latest state): an unexplained card with an
+    approved explanation becomes explained (reason code, approver); one without lists what was proposed. Matches and
+    kept explanations stay as they are; counts follow the packets. When something changed the result is a new report
+    (report_id the digest of its packets, the kept one as `base_report_id`), else the kept report's id stays."""
     known = list(explanations)
     packets = []
-    for kept in (packet_from_json(p) for p in report.get("packets") or []):
-        entry = {"card_id": kept.card_id, "recorded_value": kept.domo_value, "replayed_value": kept.replayed_value,
-                 "status": kept.replay_status}
-        suggested = [] if kept.classification != UNEXPLAINED else kept.proposed
-        packets.append(packet(process, entry, kept.backend, known, Decimal(kept.tolerance), suggested))
-    return {**parity_report(process, packets), "load_id": report.get("load_id"),
-            "base_report_id": report.get("report_id")}
+    for kept in report.get("packets") or []:
+        now = dict(kept)
+        if kept.get("classification") == UNEXPLAINED:
+            mine = [e for e in known if e.card_id == kept.get("card_id")]
+            approved = next((e for e in mine if e.approved_by), None)
+            if approved is not None:
+                now.update(classification=EXPLAINED, reason_code=approved.reason_code,
+                           approved_by=approved.approved_by, approved_at=approved.approved_at, proposed=[])
+            else:
+                now["proposed"] = sorted(set(kept.get("proposed") or []) | {e.reason_code for e in mine})
+        packets.append(now)
+    base = report.get("report_id")
+    changed = packets != list(report.get("packets") or [])
+    digest = hashlib.sha256(json.dumps(packets, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    counts = {c: sum(1 for p in packets if p.get("classification") == c) for c in (MATCH, EXPLAINED, UNEXPLAINED)}
+    if not packets:  # a report kept without its packets: its own counts
+        counts = {c: int(report.get(c) or 0) for c in counts}
+    return {**report, **counts, "report_id": f"PR-{digest[:20]}" if changed else base, "base_report_id": base,
+            "cards": int(report.get("cards") or len(packets)), "load_id": report.get("load_id"),
+            "worst_difference": report.get("worst_difference"), "packets": packets}

@@ -22,7 +22,8 @@ from services.takeover.service_layer.processes import now
 def report_to_proto(report: dict) -> takeover_pb2.ParityReport:
     worst = report.get("worst_difference")
     return takeover_pb2.ParityReport(
-        report_id=report["report_id"], base_report_id=report.get("base_report_id") or "", process=report["process"],
+        report_id=report["report_id"], base_report_id=report.get("base_report_id") or "",
+        process=report.get("process") or "",
         load_id=report.get("load_id") or "", cards=report["cards"], match=report["match"],
         explained=report["explained"], unexplained=report["unexplained"],
         worst_difference=None if worst is None else takeover_pb2.WorstDifference(**worst),
@@ -33,9 +34,9 @@ def packet_to_proto(p: dict) -> takeover_pb2.ParityPacket:
     optional = {name: p[name] for name in ("domo_value", "replayed_value", "backend_value", "difference")
                 if p.get(name) is not None}
     return takeover_pb2.ParityPacket(
-        process=p["process"], card_id=p["card_id"], replay_status=p.get("replay_status") or "",
+        process=p.get("process") or "", card_id=p["card_id"], replay_status=p.get("replay_status") or "",
         backend_formula=p.get("backend_formula") or "", tolerance=p.get("tolerance") or "0",
-        classification=p["classification"], reason_code=p.get("reason_code") or "",
+        classification=p.get("classification") or "", reason_code=p.get("reason_code") or "",
         approved_by=p.get("approved_by") or "", approved_at=p.get("approved_at") or "",
         proposed=p.get("proposed") or [], **optional)
 
