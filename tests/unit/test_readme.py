@@ -1,6 +1,6 @@
 """The README and docs/ stay true: every relative link names a file that exists, every `leaf` command in the
-README's table is one the CLI's parser knows (with the options it shows), and every `make` target it names is one
-the Makefile defines."""
+command tables of README.md and docs/cli.md is one the CLI's parser knows (with the options it shows), and every
+`make` target the README names is one the Makefile defines."""
 from __future__ import annotations
 
 import argparse
@@ -41,17 +41,18 @@ def test_the_readme_links_every_page_of_docs() -> None:
     assert not unlinked, f"docs/ pages the README does not link: {unlinked}"
 
 
-def section(text: str, heading: str) -> str:
+def command_table(page: Path, heading: str) -> list[list[str]]:
+    """The code spans of each row's first cell in a page's `leaf` command table (the section under `heading`)."""
+    text = page.read_text(encoding="utf-8")
     start = text.index(heading)
     following = text.find("\n## ", start + len(heading))
-    return text[start:following if following >= 0 else len(text)]
-
-
-def command_table() -> list[list[str]]:
-    """The code spans of each row's first cell in the README's `leaf` command table."""
-    table = section(README.read_text(encoding="utf-8"), "## The `leaf` command")
+    table = text[start:following if following >= 0 else len(text)]
     rows = [line for line in table.splitlines() if line.startswith("| `")]
     return [re.findall(r"`([^`]+)`", row.split(" | ")[0]) for row in rows]
+
+
+TABLES = [(README, "## The `leaf` command"), (ROOT / "docs" / "cli.md", "# The `leaf` command")]
+ROWS = [(page, spans) for page, heading in TABLES for spans in command_table(page, heading)]
 
 
 def subcommands(command: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -65,27 +66,32 @@ def options(command: argparse.ArgumentParser) -> set[str]:
     return {flag for action in command._actions for flag in action.option_strings}
 
 
-def test_the_command_table_is_read() -> None:
-    assert len(command_table()) >= 10
+@pytest.mark.parametrize(("page", "heading"), TABLES, ids=["README.md", "docs/cli.md"])
+def test_the_command_table_is_read(page: Path, heading: str) -> None:
+    assert len(command_table(page, heading)) >= 10
 
 
-@pytest.mark.parametrize("spans", command_table(), ids=lambda spans: spans[0])
-def test_every_command_in_the_readme_table_exists(spans: list[str]) -> None:
-    """`leaf itr sync`, `bundle`, `plan`: the first span names the command, the others its siblings."""
+def named_commands(spans: list[str]) -> list[argparse.ArgumentParser]:
+    """The parsers a row names: `leaf itr sync`, `bundle`, `plan` (or `leaf itr bundle ID` in full) are three."""
     words = spans[0].split()
     assert words[0] == "leaf", spans
     command = subcommands(parser()).get(words[1])
     assert command is not None, f"`leaf {words[1]}` is not a command of cli/main.py's parser"
-    leaves = [command]
-    if subcommands(command):
-        actions = subcommands(command)
-        named = [words[2], *(span.split()[0] for span in spans[1:])]
-        unknown = [name for name in named if name not in actions]
-        assert not unknown, f"`leaf {words[1]}` has no sub-command {unknown}"
-        leaves = [actions[name] for name in named]
+    actions = subcommands(command)
+    if not actions:
+        return [command]
+    named = [span.split()[2] if span.startswith("leaf ") else span.split()[0] for span in spans]
+    unknown = [name for name in named if name not in actions]
+    assert not unknown, f"`leaf {words[1]}` has no sub-command {unknown}"
+    return [actions[name] for name in named]
+
+
+@pytest.mark.parametrize(("page", "spans"), ROWS, ids=[f"{page.name}:{spans[0]}" for page, spans in ROWS])
+def test_every_command_in_a_command_table_exists(page: Path, spans: list[str]) -> None:
+    commands = named_commands(spans)
     shown = set(re.findall(r"--[a-z][a-z-]*", " ".join(spans)))
-    known = set().union(*(options(leaf) for leaf in leaves))
-    assert shown <= known, f"`leaf {words[1]}` has no option {sorted(shown - known)}"
+    known = set().union(*(options(command) for command in commands))
+    assert shown <= known, f"{page.name}: `{spans[0]}` has no option {sorted(shown - known)}"
 
 
 def make_targets() -> set[str]:
