@@ -18,7 +18,7 @@ from runtime.message_size import channel_options, max_message_bytes, too_large_o
 # The message limit is the servers' own (LEAF_GRPC_MAX_MESSAGE_BYTES): neither side accepts what the other refuses.
 def open_channel(address: str, max_bytes: int | None = None) -> grpc.aio.Channel:
     """A traced plaintext channel to `host:port`: inside the cluster NetworkPolicies fence who may connect;
-    transport encryption between pods is not provided yet (see the README's known gaps).
+    transport encryption between pods is not provided yet (docs/known-gaps.md).
 
     A call made while serving a guarded RPC carries that RPC's scope grant and caller identity unless it sets its own.
     `max_bytes` overrides the process's message limit (a test of the limit itself)."""

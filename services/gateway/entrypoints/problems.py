@@ -19,7 +19,7 @@ Code = grpc.StatusCode
 # Every gRPC status (all 17). Server faults are 5xx whatever their reason: monitoring counts them as ours.
 HTTP_STATUS = {
     Code.OK: 500,  # a failure that says OK is a broken server
-    Code.CANCELLED: 503,  # the service stopped the call; see the README for why not 499
+    Code.CANCELLED: 503,  # the service stopped the call; docs/security.md says why not 499
     Code.UNKNOWN: 500,
     Code.INVALID_ARGUMENT: 400,
     Code.DEADLINE_EXCEEDED: 504,
