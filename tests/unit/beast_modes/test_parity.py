@@ -119,3 +119,32 @@ def test_diff_suggestions() -> None:
     mixed = {"only_domo": 2, "only_backend": 0, "rows": [
         {"side": "only_domo", "domo": {"status": "REVERSAL"}}, {"side": "only_domo", "domo": {"status": "PAID"}}]}
     assert diff_suggestions(excluded) == ["domo_excludes_rows"] and diff_suggestions(mixed) == []
+
+
+def test_a_kept_report_is_classified_again_with_the_explanations_only_where_unexplained() -> None:
+    from services.takeover.domain.parity import parity_report, reclassify
+
+    packets = [packet("p", {"card_id": card, "recorded_value": domo, "status": "match"}, BackendValue("f.x", "1", b))
+               for card, domo, b in (("M", "5", "5"), ("R", "12", "10"), ("F", "0.30000000000000004", "0.3"))]
+    kept = {**parity_report("p", packets), "load_id": "LD-1"}
+    same = reclassify(kept, [])
+    assert same["report_id"] == same["base_report_id"] == kept["report_id"]
+    assert same["packets"] == kept["packets"] and (same["match"], same["unexplained"]) == (1, 2)
+
+    proposed = Explanation("R", "domo_includes_reversals", "", "op:a")
+    on_a_match = Explanation("M", "domo_stale_value", "", "op:a", "op:b", "t0")  # a match stays a match
+    now = reclassify(kept, [proposed, on_a_match])
+    by_card = {p["card_id"]: p for p in now["packets"]}
+    assert by_card["R"]["classification"] == "unexplained" and by_card["R"]["proposed"] == ["domo_includes_reversals"]
+    assert by_card["M"]["classification"] == "match" and by_card["M"]["reason_code"] is None
+    assert now["report_id"] != kept["report_id"] and now["base_report_id"] == kept["report_id"]
+
+    approved = Explanation("R", "domo_includes_reversals", "", "op:a", "op:b", "t1")
+    done = reclassify(kept, [approved])
+    by_card = {p["card_id"]: p for p in done["packets"]}
+    assert (by_card["R"]["classification"], by_card["R"]["approved_by"], by_card["R"]["proposed"]) == (
+        "explained", "op:b", [])
+    assert by_card["F"]["proposed"] == ["domo_float_rounding"]
+    assert (done["match"], done["explained"], done["unexplained"], done["cards"]) == (1, 1, 1, 3)
+    assert done["worst_difference"] == kept["worst_difference"] == {"card_id": "R", "difference": "2"}
+    assert done["load_id"] == "LD-1" and reclassify(kept, [approved]) == done  # the same explanations, the same id
