@@ -78,6 +78,8 @@ def replayed(tmp_path_factory) -> dict:
     generate_claims(claims, n_claims=CLAIMS, seed=SEED)
     env = {"PATH": os.environ["PATH"], "LEAF_HOME": str(home), "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH,
            "LEAF_PSEUDONYM_KEY": PSEUDONYM_KEY}  # nothing else: no model configured, the narrative is the template
+    if "PYTHONPATH" in os.environ:  # a checkout other than the installed one replays its own code
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     runs: dict[str, dict[str, str]] = {}
     for name, run in DEMO_RUNS.items():
         out = root / name
