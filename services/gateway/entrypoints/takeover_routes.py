@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from services.gateway.adapters.mesh import Mesh
@@ -222,7 +222,8 @@ def router(mesh: Callable[[], Mesh], operator_group: str = "leaf-operators") -> 
                  responses={403: {**PROBLEM, "description": "not an operator, or `four_eyes`: the proposer"},
                             404: PROBLEM,
                             409: {**PROBLEM, "description": "`already_approved`: nothing changed"}})
-    async def approve_explanation(body: ExplanationApproval | None = None, process_id: str = Path(pattern=PROCESS_ID),
+    async def approve_explanation(body: ExplanationApproval = Body(None),  # none, or {}: a key in it is refused
+                                  process_id: str = Path(pattern=PROCESS_ID),
                                   card_id: str = Path(pattern=LOAD_ID), reason_code: str = Path(pattern=r"^[a-z_]{1,64}$"),
                                   identity: Identity = Depends(authenticate)) -> dict:
         """Operators, four eyes: approve a proposed explanation; the card then counts as explained (and no longer
