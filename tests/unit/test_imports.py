@@ -5,7 +5,9 @@
   I/O library, and from `runtime/` only the shared kernel (pure rules and shapes), not the platform;
 - a service layer imports no adapters, entrypoints or bootstrap: use cases depend on ports (style.md 11);
 - `runtime/` imports no service;
-- no module imports itself back around a loop of imports.
+- no module imports itself back around a loop of imports;
+- no module is named like a standard-library module or one of the libraries above, which it would shadow
+  wherever its folder lands on sys.path.
 
 KNOWN_VIOLATIONS lists what breaks the rule today. It may only shrink: a new violation fails, and so does a
 listed one that is gone (delete its line, so the list stays true).
@@ -13,6 +15,7 @@ listed one that is gone (delete its line, so the list stays true).
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,6 +58,10 @@ KNOWN_VIOLATIONS = {
     ("service layer adapter", "services/publisher/service_layer/artifacts.py", "services.publisher.adapters"),
     ("service layer adapter", "services/publisher/service_layer/domo_publishing.py", "services.publisher.adapters"),
     ("service layer adapter", "services/publisher/service_layer/handlers.py", "services.publisher.adapters"),
+}
+# Modules named like a library they shadow: (rule, file, library).
+KNOWN_SHADOWS = {
+    ("shadows a library", "services/tasks/domain/queue.py", "queue"),  # the stdlib's queue
 }
 
 
@@ -148,6 +155,20 @@ def test_the_cycle_finder_sees_a_lazy_import() -> None:
                Path("services/a/adapters/two.py"): "def f():\n    from services.a.adapters import one\n",
                Path("services/a/adapters/three.py"): "from services.a.adapters import one\n"}
     assert import_cycles(sources) == [["services.a.adapters.one", "services.a.adapters.two"]]
+
+
+def shadowing() -> set[tuple[str, str, str]]:
+    libraries = set(sys.stdlib_module_names) | {name.split(".")[0] for name in IO_LIBRARIES} - {"leaf"}
+    found = set()
+    for path in modules():
+        name = path.parent.name if path.stem == "__init__" else path.stem
+        if name in libraries:
+            found.add(("shadows a library", str(path.relative_to(REPO)), name))
+    return found
+
+
+def test_no_module_shadows_a_library() -> None:
+    assert shadowing() == KNOWN_SHADOWS, "rename the new ones; delete fixed ones from KNOWN_SHADOWS"
 
 
 def test_no_new_layering_violation() -> None:
