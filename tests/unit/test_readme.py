@@ -41,12 +41,16 @@ def test_the_readme_links_every_page_of_docs() -> None:
     assert not unlinked, f"docs/ pages the README does not link: {unlinked}"
 
 
-def command_table(page: Path, heading: str) -> list[list[str]]:
-    """The code spans of each row's first cell in a page's `leaf` command table (the section under `heading`)."""
-    text = page.read_text(encoding="utf-8")
+def section_text(text: str, heading: str) -> str:
+    """The text from `heading` to the next second-level heading."""
     start = text.index(heading)
     following = text.find("\n## ", start + len(heading))
-    table = text[start:following if following >= 0 else len(text)]
+    return text[start:following if following >= 0 else len(text)]
+
+
+def command_table(page: Path, heading: str) -> list[list[str]]:
+    """The code spans of each row's first cell in a page's `leaf` command table (the section under `heading`)."""
+    table = section_text(page.read_text(encoding="utf-8"), heading)
     rows = [line for line in table.splitlines() if line.startswith("| `")]
     return [re.findall(r"`([^`]+)`", row.split(" | ")[0]) for row in rows]
 
@@ -104,3 +108,19 @@ def test_every_make_target_the_readme_names_exists() -> None:
     named |= {match for block in FENCE.findall(text) for match in re.findall(r"(?m)(?:^|\s)make ([a-z][a-z-]*)", block)}
     assert {"run", "test"} <= named
     assert named <= make_targets(), f"make targets the Makefile does not define: {sorted(named - make_targets())}"
+
+
+def test_the_readme_first_request_is_the_one_leaf_run_prints() -> None:
+    """The curl a newcomer copies from the README is the one `leaf run` prints, against the default gateway."""
+    from cli.commands.run import DEMO_GROUP, TRY
+
+    printed = TRY.format(leaf=".venv/bin/leaf", group=DEMO_GROUP, host="127.0.0.1", port=8080)
+    request = section_text(README.read_text(encoding="utf-8"), "## A first request")
+    shown = FENCE.search(request)
+    assert shown is not None, "the README's first request has no code block"
+    lines = shown.group(0).splitlines()[1:-1]
+    assert [line.strip() for line in lines] == [line.strip() for line in printed.splitlines()]
+
+
+def test_the_readme_stays_a_five_minute_read() -> None:
+    assert len(README.read_text(encoding="utf-8").splitlines()) <= 130, "depth belongs in docs/, one topic a file"
