@@ -33,7 +33,7 @@ def demo_like_report() -> dict:
     return {**parity_report("gdr", packets), "load_id": "LD-2026-11-01-C001"}
 
 
-async def test_parity_and_explanations_through_the_gateway(tmp_path) -> None:
+async def test_parity_and_explanations_through_the_gateway(tmp_path):
     url = f"sqlite:///{tmp_path / 'takeover.sqlite'}"
     settings = TakeoverSettings(LEAF_TAKEOVER_DB_URL=url, LEAF_TAKEOVER_LAKE_DIR=str(tmp_path / "lake"))
     engine = open_takeover_db(url)
