@@ -4,12 +4,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
-from services.publisher.adapters.lease import SqlLease
 from services.publisher.domain.dashboard import Table
 from services.publisher.domain.domo_plan import DomoTarget, Entitlement, PublishSummary
+from services.publisher.service_layer.ports import Lease
 
 
-async def publish_dashboard(domo: DomoTarget, lease: SqlLease, lock: asyncio.Lock, run_id: str, client_id: str,
+async def publish_dashboard(domo: DomoTarget, lease: Lease, lock: asyncio.Lock, run_id: str, client_id: str,
                             tables: list[Table], entitlements: Iterable[Entitlement]) -> PublishSummary:
     """Read–merge–write of the shared datasets under the lease, renewed meanwhile; the lease is fenced before every
     dataset, so a publisher that lost it stops before writing (LeaseLost, a retryable `domo_lease_lost`)."""

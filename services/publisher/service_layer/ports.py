@@ -1,8 +1,10 @@
-"""What the publisher's use cases need from outside (style.md 11): where artifact bytes live, as a port that
-adapters/ implements (a local folder, ADLS Gen2) and a unit test can fake."""
+"""What the publisher's use cases need from outside (style.md 11): where artifact bytes live, and the lease one
+Domo writer holds, as ports that adapters/ implements (a local folder or ADLS Gen2; a database row) and a unit
+test can fake."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
@@ -34,3 +36,12 @@ class ArtifactStore(Protocol):
         """The stored bytes, to be read as a stream; NotFound if nothing is stored under that name."""
 
     def exists(self, run_id: str, name: str) -> bool: ...
+
+
+Fence = Callable[[], None]  # raises when the lease was lost; called before each write
+
+
+class Lease(Protocol):
+    def held(self) -> AbstractAsyncContextManager[Fence]:
+        """Hold the lease for the block (waiting for it), renewing it meanwhile; yields the fence to call before
+        each write."""
