@@ -51,7 +51,6 @@ KNOWN_VIOLATIONS = {
                    "_netting", "_other_formulas", "_rebates", "_records", "_summary")),
     # Use cases typed on (or building) concrete adapters instead of ports (issue 16, style.md 11).
     ("service layer adapter", "services/calc/service_layer/runs.py", "services.calc.adapters"),
-    ("service layer adapter", "services/evidence/service_layer/handlers.py", "services.evidence.adapters"),
     *(("service layer adapter", f"services/gateway/service_layer/{name}.py", "services.gateway.adapters")
       for name in ("artifacts", "entitlements", "evidence", "itr", "plans", "registry", "runs", "search",
                    "takeover", "tasks")),

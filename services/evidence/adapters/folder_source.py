@@ -2,17 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+
+from services.evidence.service_layer.ports import SourceDocument
 
 # Packets (contracts, rebates, proposals), and the documents they came from.
 SUFFIXES = (".packet.json", ".rebates.json", ".proposal.json", ".pdf", ".docx")
-
-
-@dataclass(frozen=True)
-class SourceDocument:
-    name: str   # the tree-relative name, e.g. "Clients/C001/PBM_A/contract-2025.packet.json"
-    data: bytes
 
 
 class ContractsFolder:

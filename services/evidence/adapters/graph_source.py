@@ -16,8 +16,9 @@ from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
 from runtime.errors import Unavailable
 from services.evidence.adapters.cursors import SqlCursorRepository
-from services.evidence.adapters.folder_source import SUFFIXES, SourceDocument
+from services.evidence.adapters.folder_source import SUFFIXES
 from services.evidence.adapters.graph_client import GraphConnection, GraphSession, open_session, redact_http_logs
+from services.evidence.service_layer.ports import SourceDocument
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

@@ -11,13 +11,12 @@ from runtime.errors import InputError, NotFound
 from runtime.grants import Grant
 from runtime.packets import PROPOSED, parse_contract, parse_proposal_file, parse_rebates
 from runtime.scope import Scope
-from services.evidence.adapters.folder_source import SourceDocument
-from services.evidence.adapters.repository import SqlPacketRepository
 from services.evidence.domain.documents import Document, check_source, document_of, is_document, named_source
 from services.evidence.domain.governance import PromotePacket, ingested, promoted
 from services.evidence.domain.packets import CONTRACT, PROPOSAL, REBATES, StoredPacket, covering, overlapping
 from services.evidence.domain.proposals import proposal_for
 from services.evidence.domain.sufficiency import FormulaSufficiency, sufficiency
+from services.evidence.service_layer.ports import PacketRepository, SourceDocument
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +28,7 @@ class SyncReport:
     refused: list[tuple[str, str]] = field(default_factory=list)  # (document name, reason)
 
 
-def sync_documents(documents, packets: SqlPacketRepository, now: datetime | None = None) -> SyncReport:
+def sync_documents(documents, packets: PacketRepository, now: datetime | None = None) -> SyncReport:
     """Packetize every document; a changed one becomes a new version, an invalid one leaves the old in force."""
     report = SyncReport()
     retrieved_at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
@@ -65,7 +64,7 @@ def _split(documents, retrieved_at: str) -> tuple[dict[str, Document], list[Sour
     return delivered, packet_files
 
 
-def _packetize(document: SourceDocument, sha: str, retrieved_at: str, packets: SqlPacketRepository) -> StoredPacket:
+def _packetize(document: SourceDocument, sha: str, retrieved_at: str, packets: PacketRepository) -> StoredPacket:
     try:
         body = json.loads(document.data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -86,27 +85,27 @@ def _packetize(document: SourceDocument, sha: str, retrieved_at: str, packets: S
                         window[0], window[1], sha, document.data, document.name, retrieved_at)
 
 
-def _refuse_overlap(packet: StoredPacket, packets: SqlPacketRepository) -> None:
+def _refuse_overlap(packet: StoredPacket, packets: PacketRepository) -> None:
     clash = overlapping(packets.in_force(packet.kind, packet.client_id, packet.pbm_id), packet)
     if clash is not None:
         raise InputError("bad_input:packet", f"effective_from..effective_to overlaps {clash.packet_id}; "
                                              "the packet in force stays")
 
 
-def source_document(packet: StoredPacket, packets: SqlPacketRepository) -> Document | None:
+def source_document(packet: StoredPacket, packets: PacketRepository) -> Document | None:
     """The stored document the packet names (its source.path and source.sha256), if it was delivered."""
     named = named_source(packet.body_json)
     return packets.document(named[1]) if named else None
 
 
-def document_for(packet_id: str, client_id: str, packets: SqlPacketRepository) -> Document:
+def document_for(packet_id: str, client_id: str, packets: PacketRepository) -> Document:
     found = source_document(get_packet(packet_id, client_id, packets), packets)
     if found is None:
         raise NotFound("document_not_found", f"packet {packet_id!r} has no stored source document")
     return found
 
 
-def promote_packet(order: PromotePacket, packets: SqlPacketRepository, now: datetime | None = None) -> StoredPacket:
+def promote_packet(order: PromotePacket, packets: PacketRepository, now: datetime | None = None) -> StoredPacket:
     """Operator action: a candidate becomes governed as a new version, recorded in the audit log."""
     current = get_packet(order.packet_id, order.client_id, packets)
     stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
@@ -116,30 +115,30 @@ def promote_packet(order: PromotePacket, packets: SqlPacketRepository, now: date
     return packet
 
 
-def find_packet(kind: str, scope: Scope, packets: SqlPacketRepository) -> StoredPacket | None:
+def find_packet(kind: str, scope: Scope, packets: PacketRepository) -> StoredPacket | None:
     return covering(packets.in_force(kind, scope.client_id, scope.pbm_id), scope)
 
 
-def find_proposal(scope: Scope, proposal_id: str, packets: SqlPacketRepository) -> StoredPacket:
+def find_proposal(scope: Scope, proposal_id: str, packets: PacketRepository) -> StoredPacket:
     """The scope's client's proposal of that id, refused for another PBM (domain/proposals.py)."""
     return proposal_for(packets.in_force(PROPOSAL, scope.client_id), proposal_id, scope)
 
 
-def check_sufficiency(scope: Scope, formula_ids: list[str], packets: SqlPacketRepository,
+def check_sufficiency(scope: Scope, formula_ids: list[str], packets: PacketRepository,
                       proposal_id: str = "") -> list[FormulaSufficiency]:
     proposal = find_proposal(scope, proposal_id, packets) if proposal_id else None
     return sufficiency(scope, formula_ids, find_packet(CONTRACT, scope, packets), find_packet(REBATES, scope, packets),
                        proposal)
 
 
-def list_packets(packets: SqlPacketRepository, client_id: str, pbm_id: str) -> list[StoredPacket]:
+def list_packets(packets: PacketRepository, client_id: str, pbm_id: str) -> list[StoredPacket]:
     """One client's packets in force; evidence is never listed across clients."""
     if not client_id:
         raise InputError("client_id_required", "evidence is listed for one client: give client_id")
     return packets.in_force(client_id=client_id, pbm_id=pbm_id or None)
 
 
-def get_packet(packet_id: str, client_id: str, packets: SqlPacketRepository, version: int = 0) -> StoredPacket:
+def get_packet(packet_id: str, client_id: str, packets: PacketRepository, version: int = 0) -> StoredPacket:
     """A packet in force of that client, or exactly `version` of it (a run's lineage names the version it used);
     another client's packet is as absent as a packet that does not exist."""
     if version:
@@ -172,38 +171,38 @@ def _packet_inside(grant: Grant, packet_id: str, client_id: str) -> None:
         raise _packet_not_found(packet_id, client_id)
 
 
-def find_granted(kind: str, scope: Scope, grant: Grant, packets: SqlPacketRepository) -> StoredPacket | None:
+def find_granted(kind: str, scope: Scope, grant: Grant, packets: PacketRepository) -> StoredPacket | None:
     return find_packet(kind, _inside(grant, scope), packets)
 
 
-def proposal_granted(scope: Scope, proposal_id: str, grant: Grant, packets: SqlPacketRepository) -> StoredPacket:
+def proposal_granted(scope: Scope, proposal_id: str, grant: Grant, packets: PacketRepository) -> StoredPacket:
     """Only the grant's scope says whose proposal may be read; the id the caller sent is just a reference."""
     return find_proposal(_inside(grant, scope), proposal_id, packets)
 
 
-def sufficiency_granted(scope: Scope, formula_ids: list[str], grant: Grant, packets: SqlPacketRepository,
+def sufficiency_granted(scope: Scope, formula_ids: list[str], grant: Grant, packets: PacketRepository,
                         proposal_id: str = "") -> list[FormulaSufficiency]:
     return check_sufficiency(_inside(grant, scope), formula_ids, packets, proposal_id)
 
 
-def list_granted(client_id: str, pbm_id: str, grant: Grant, packets: SqlPacketRepository) -> list[StoredPacket]:
+def list_granted(client_id: str, pbm_id: str, grant: Grant, packets: PacketRepository) -> list[StoredPacket]:
     """A client outside the grant is refused whether it exists or not, so the answer confirms nothing."""
     if client_id and not grant.covers_client(client_id):
         raise NotFound("client_not_found", f"no client {client_id!r} for this caller")
     return list_packets(packets, client_id, pbm_id)
 
 
-def packet_granted(packet_id: str, client_id: str, grant: Grant, packets: SqlPacketRepository,
+def packet_granted(packet_id: str, client_id: str, grant: Grant, packets: PacketRepository,
                    version: int = 0) -> StoredPacket:
     _packet_inside(grant, packet_id, client_id)
     return get_packet(packet_id, client_id, packets, version)
 
 
-def document_granted(packet_id: str, client_id: str, grant: Grant, packets: SqlPacketRepository) -> Document:
+def document_granted(packet_id: str, client_id: str, grant: Grant, packets: PacketRepository) -> Document:
     _packet_inside(grant, packet_id, client_id)
     return document_for(packet_id, client_id, packets)
 
 
-def promote_granted(order: PromotePacket, grant: Grant, packets: SqlPacketRepository) -> StoredPacket:
+def promote_granted(order: PromotePacket, grant: Grant, packets: PacketRepository) -> StoredPacket:
     _packet_inside(grant, order.packet_id, order.client_id)
     return promote_packet(order, packets)
