@@ -58,7 +58,7 @@ def compute(args) -> dict:
     for the file; otherwise, or on any DuckDB failure, the pure reader computes the same bytes.
     """
     scope = Scope.parse(args.client, args.pbm, args.date_from, args.date_to, args.tpa, tuple(args.group))
-    claims = _claims(args.claims)
+    claims = _claims(args.claims, scope)
     contract = input_json(args.contract, "contract", parse_contract)
     rebates = input_json(args.rebates, "rebates", parse_rebates)
     proposal = input_json(args.proposal, "proposal", parse_proposal)
@@ -74,9 +74,9 @@ def compute(args) -> dict:
     return calculate(claims, scope, contract, rebates, proposal)
 
 
-def _claims(path: Path) -> ValidatedFile | ClaimsBatch:
+def _claims(path: Path, scope: Scope) -> ValidatedFile | ClaimsBatch:
     try:
-        return ValidatedFile(path)
+        return ValidatedFile(path, scope)
     except _FAST_PATH_DECLINED:
         return read_claims_file(path)
 

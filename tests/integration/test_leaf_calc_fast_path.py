@@ -38,6 +38,27 @@ def test_the_validated_file_gives_the_python_aggregates(tmp_path, data, uc):
         fast.close()
 
 
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=claims_files(), uc=st.booleans(), run_scope=st.sampled_from(SCOPES))
+def test_a_file_validated_for_one_scope_gives_that_scopes_python_aggregates(tmp_path, data, uc, run_scope):
+    """leaf calc keeps the aggregated columns of the scope's rows only; every row is still checked."""
+    path = tmp_path / "claims.csv"
+    path.write_bytes(data)
+    packet = contract(exclusions={"uc_claims": uc, "compounds": True})
+    try:
+        fast = ValidatedFile(path, run_scope)
+    except Unshaped:
+        return
+    try:
+        expected = facts_from_batch(read_claims(data), run_scope, member_masks(packet))
+        assert fast.facts(run_scope, member_masks(packet)) == expected
+        other = next(s for s in SCOPES if s != run_scope)
+        with pytest.raises(ValueError):
+            fast.facts(other, member_masks(packet))
+    finally:
+        fast.close()
+
+
 def _args(tmp_path, claims, run_scope, **evidence) -> Namespace:
     files = {}
     for kind, document in {"contract": contract_json(), **evidence}.items():

@@ -45,15 +45,20 @@ def _decimal(column: str, places: int, positive: bool = False) -> str:
     return f"({rule} AND regexp_matches({column}, '[1-9]'))" if positive else rule
 
 
+def _digits(count: int) -> str:
+    """A GLOB for exactly `count` ASCII digits: the same strings as the full match of [0-9]{count}, cheaper."""
+    return "[0-9]" * count
+
+
 # The rule of each column, in table order: the first that fails names the reject reason.
 RULES = {
     "claim_id": "claim_id <> ''",
     "claim_status": "claim_status IN ('PAID', 'REVERSAL')",
     "reverses_claim_id": "(claim_status = 'REVERSAL') = (reverses_claim_id <> '')",
     "client_id": "client_id <> ''", "pbm_id": "pbm_id <> ''", "tpa_id": "tpa_id <> ''", "group_id": "group_id <> ''",
-    "fill_date": "(regexp_full_match(fill_date, '[0-9]{4}-[0-9]{2}-[0-9]{2}') AND fill_date NOT LIKE '0000%' "
+    "fill_date": f"(fill_date GLOB '{_digits(4)}-{_digits(2)}-{_digits(2)}' AND fill_date NOT LIKE '0000%' "
                  "AND try_cast(fill_date AS DATE) IS NOT NULL)",
-    "ndc": "regexp_full_match(ndc, '[0-9]{11}')",
+    "ndc": f"ndc GLOB '{_digits(11)}'",
     "brand_generic": f"brand_generic IN ({_quoted(BRAND_GENERIC)})",
     "channel": f"channel IN ({_quoted(CHANNELS)})",
     "basis_of_cost": f"basis_of_cost IN ({_quoted(BASES_OF_COST)})",
@@ -62,22 +67,32 @@ RULES = {
     "quantity": _decimal("quantity", 3, positive=True),
     "awp_unit_price": _decimal("awp_unit_price", 5),
     **{money: _decimal(money, 2) for money in ("ingredient_cost_paid", "dispensing_fee_paid", "member_paid", "plan_paid")},
-    "pharmacy_npi": "regexp_full_match(pharmacy_npi, '[0-9]{10}')",
+    "pharmacy_npi": f"pharmacy_npi GLOB '{_digits(10)}'",
 }
 REASON = "CASE " + " ".join(f"WHEN NOT {rule} THEN 'bad_value:{column}'" for column, rule in RULES.items()) + " END"
 # The columns a rejected row must keep: rejected_in_scope reads its scope hints.
 REJECT_HINTS = ("claim_id", "client_id", "pbm_id", "tpa_id", "group_id", "fill_date")
 
 
-def _typed(column: str) -> str:
-    """Exact where the row is valid (its reason is NULL); fill_date only where it is a valid date."""
+def _typed(column: str, value: str | None = None) -> str:
+    """Exact where the row is valid (its reason is NULL); fill_date only where it is a valid date.
+
+    `value` is the SQL of the column's text as written (the column itself unless given)."""
+    value = value or column
     if column in DECIMAL_TYPES:
-        return f"TRY_CAST({column} AS {DECIMAL_TYPES[column]}) AS {column}"
+        return f"TRY_CAST({value} AS {DECIMAL_TYPES[column]})"
     if column == "fill_date":
-        return f"CASE WHEN {RULES['fill_date']} THEN TRY_CAST(fill_date AS DATE) END AS fill_date"
+        return f"CASE WHEN {RULES['fill_date'].replace('fill_date', value)} THEN TRY_CAST({value} AS DATE) END"
     if column == "days_supply":
-        return "TRY_CAST(days_supply AS INTEGER) AS days_supply"
-    return "compound = 'Y' AS compound" if column == "compound" else column
+        return f"TRY_CAST({value} AS INTEGER)"
+    return f"{value} = 'Y'" if column == "compound" else value
+
+
+def kept_value(column: str, keep: tuple[str, ...]) -> str:
+    """The typed SQL of a `keep` column of a table validate_into narrowed with kept_where."""
+    if column in REJECT_HINTS:
+        return column
+    return _typed(column, f"kept[{[c for c in keep if c not in REJECT_HINTS].index(column) + 1}]")
 
 
 def header_of(path: Path) -> list[str]:
@@ -86,12 +101,15 @@ def header_of(path: Path) -> list[str]:
         return next(csv.reader(io.StringIO(text.readline())), [])
 
 
-def validate_into(db: duckdb.DuckDBPyConnection, path: Path, table: str,
-                  keep: tuple[str, ...] = CLAIM_COLUMNS) -> Validated:
+def validate_into(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...] = CLAIM_COLUMNS,
+                  kept_where: tuple[str, list] | None = None) -> Validated:
     """Create `table`: every record with its typed `keep` columns and `reason` (NULL when valid).
 
     Every column is checked; only `keep` (plus the reject hints) is stored, so a caller that
-    aggregates a few columns does not hold the whole file in memory.
+    aggregates a few columns does not hold the whole file in memory. `kept_where` (SQL over the
+    columns as written, and its parameters) narrows further: the `keep` columns other than the hints
+    are kept, as written, in one list column `kept` on the rows it holds for (NULL elsewhere), e.g.
+    the one scope a `leaf calc` asks for; kept_value() gives their typed SQL.
 
     One streaming pass reads, checks and types the records. DuckDB preserves insertion order and gives a
     new table contiguous rowids (from 0, or from a transaction-local base inside an open transaction), so
@@ -106,11 +124,19 @@ def validate_into(db: duckdb.DuckDBPyConnection, path: Path, table: str,
     source = (f"SELECT {picked} FROM read_csv(?, auto_detect = false, header = true, delim = ',', quote = '\"', "
               f"escape = '\"', nullstr = '{NUL}', columns = {columns}, strict_mode = true, store_rejects = true, "
               "rejects_table = 'claims_shape_rejects', rejects_scan = 'claims_shape_scans')")
+    hints = [c for c in CLAIM_COLUMNS if c in REJECT_HINTS]
+    stored = [f"{_typed(c)} AS {c}" for c in CLAIM_COLUMNS if c in keep or c in REJECT_HINTS]
+    parameters: list = []
+    if kept_where is not None:
+        # One list of the texts as written, NULL elsewhere: a NULL list costs a few bytes a row, twelve NULL
+        # columns several times that. kept_value() types them back.
+        where, parameters = kept_where
+        listed = [c for c in keep if c not in REJECT_HINTS]
+        stored = [f"{_typed(c)} AS {c}" for c in hints] + [f"CASE WHEN {where} THEN [{', '.join(listed)}] END AS kept"]
     try:
         db.execute("SET preserve_insertion_order = true")
-        stored = ", ".join(_typed(c) for c in CLAIM_COLUMNS if c in keep or c in REJECT_HINTS)
-        db.execute(f"CREATE TABLE {table} AS SELECT {stored}, {REASON} AS reason, {numbers} AS oversized FROM ({source})",
-                   [str(path)])
+        db.execute(f"CREATE TABLE {table} AS SELECT {', '.join(stored)}, {REASON} AS reason, {numbers} AS oversized "
+                   f"FROM ({source})", [*parameters, str(path)])
     except duckdb.Error as exc:
         raise Unshaped(str(exc)) from None
     if db.execute("SELECT count(*) FROM claims_shape_rejects").fetchone()[0]:
@@ -121,9 +147,11 @@ def validate_into(db: duckdb.DuckDBPyConnection, path: Path, table: str,
     if count and last - first + 1 != count:
         raise Unshaped("rowids are not contiguous")
     row_number = f"(rowid - {first or 0} + 1)"
-    db.execute(f"UPDATE {table} SET reason = 'duplicate_claim_id' WHERE rowid IN (SELECT id FROM (SELECT rowid AS id, "
-               f"row_number() OVER (PARTITION BY claim_id ORDER BY rowid) AS nth FROM {table} WHERE reason IS NULL) "
-               "WHERE nth > 1)")
+    # Duplicates are few: group the valid ids once, then mark the later rows of the ids seen twice.
+    db.execute(f"UPDATE {table} SET reason = 'duplicate_claim_id' WHERE rowid IN (SELECT later.rowid FROM {table} later "
+               f"JOIN (SELECT claim_id, min(rowid) AS first FROM {table} WHERE reason IS NULL GROUP BY claim_id "
+               "HAVING count(*) > 1) twice ON later.claim_id = twice.claim_id "
+               "WHERE later.reason IS NULL AND later.rowid > twice.first)")
     rejects = [Reject(*found) for found in db.execute(
         f"SELECT {row_number}, reason, true, client_id, pbm_id, tpa_id, group_id, fill_date FROM {table} "
         "WHERE reason IS NOT NULL ORDER BY rowid").fetchall()]

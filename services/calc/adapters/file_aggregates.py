@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -11,7 +12,7 @@ from runtime.scope import Scope
 from services.calc.adapters.aggregate_query import aggregate_queries, collect_facts
 from services.calc.adapters.claims_schema import Snapshot, claim_columns, duckdb_claims_table
 from services.calc.adapters.duckdb_dialect import ddl_type, duckdb_sql
-from services.calc.adapters.duckdb_validation import validate_into
+from services.calc.adapters.duckdb_validation import kept_value, validate_into
 from services.calc.domain.aggregates import ClaimsFacts, MemberMask
 from services.calc.domain.reading import file_sha256
 
@@ -29,25 +30,43 @@ class ValidatedFile:
 
     Raises what validate_into raises (Unshaped, InputError) or duckdb.Error: the caller then falls back
     to the pure reader, which is the reference for every error and result.
+
+    Given a `scope`, the aggregated columns are kept only for the rows in it (every row is still checked,
+    and every rejected row keeps its scope hints), and facts are then for that scope only.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, scope: Scope | None = None) -> None:
+        self._scope = scope
         self._scratch = tempfile.TemporaryDirectory(prefix="leaf-calc-")
         self._db = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": self._scratch.name})
-        try:
-            validated = validate_into(self._db, path, "checked", keep=AGGREGATED)
-            # The store's exact column types: a value too wide for them fails (→ fallback), never silently.
-            typed = ", ".join(f"CAST({c.name if c.name in AGGREGATED else 'NULL'} AS {ddl_type(c)}) AS {c.name}"
-                              for c in claim_columns() if c.name != "row")
-            self._db.execute(f"CREATE VIEW claims_{_VALID} AS SELECT {typed} FROM checked WHERE reason IS NULL")
-            sha256 = file_sha256(path)
-        except BaseException:
-            self.close()
-            raise
-        self._snapshot = Snapshot(_VALID, sha256, validated.rows_read, validated.valid_count, len(validated.rejects), "")
+        # hashlib releases the GIL, as DuckDB does while it reads: the file is hashed while it is validated.
+        with ThreadPoolExecutor(1) as hashing:
+            sha256 = hashing.submit(file_sha256, path)
+            try:
+                narrowed = None if scope is None else in_scope_as_written(scope)
+                validated = validate_into(self._db, path, "checked", keep=AGGREGATED, kept_where=narrowed)
+                valid = "checked WHERE reason IS NULL"
+                if narrowed is not None:
+                    # The scope's valid rows, typed, in a table of their own: the aggregates read only them.
+                    self._db.execute("CREATE TABLE scoped AS SELECT " + ", ".join(
+                        f"{kept_value(name, AGGREGATED)} AS {name}" for name in AGGREGATED)
+                        + " FROM checked WHERE reason IS NULL AND kept IS NOT NULL")
+                    valid = "scoped"
+                # The store's exact column types: a value too wide for them fails (→ fallback), never silently.
+                typed = ", ".join(f"CAST({c.name if c.name in AGGREGATED else 'NULL'} AS {ddl_type(c)}) AS {c.name}"
+                                  for c in claim_columns() if c.name != "row")
+                self._db.execute(f"CREATE VIEW claims_{_VALID} AS SELECT {typed} FROM {valid}")
+                digest = sha256.result()
+            except BaseException:
+                sha256.cancel()
+                self.close()
+                raise
+        self._snapshot = Snapshot(_VALID, digest, validated.rows_read, validated.valid_count, len(validated.rejects), "")
         self._rejects = validated.rejects
 
     def facts(self, scope: Scope, masks: Sequence[MemberMask]) -> ClaimsFacts:
+        if self._scope is not None and scope != self._scope:
+            raise ValueError("this file was validated for another scope")
         queries = aggregate_queries(duckdb_claims_table(_VALID), scope, masks)
         return collect_facts(self._snapshot, self._rejects, queries, masks,
                              lambda statement: self._db.execute(*duckdb_sql(statement)).fetchall())
@@ -56,3 +75,20 @@ class ValidatedFile:
         self._db.close()
         self._scratch.cleanup()
 
+
+
+def in_scope_as_written(scope: Scope) -> tuple[str, list]:
+    """The scope filter of the aggregate SQL over the columns as written, with its parameters.
+
+    On a valid row it holds exactly where that filter does: the ids compare as text, and a valid fill_date
+    is written YYYY-MM-DD, whose text order is its date order.
+    """
+    where = ["client_id = ?", "pbm_id = ?", "fill_date BETWEEN ? AND ?"]
+    parameters: list = [scope.client_id, scope.pbm_id, scope.date_from.isoformat(), scope.date_to.isoformat()]
+    if scope.tpa_id is not None:
+        where.append("tpa_id = ?")
+        parameters.append(scope.tpa_id)
+    if scope.group_ids:
+        where.append(f"group_id IN ({', '.join('?' for _ in scope.group_ids)})")
+        parameters.extend(scope.group_ids)
+    return "(" + " AND ".join(where) + ")", parameters
