@@ -8,13 +8,10 @@ from sqlalchemy.exc import IntegrityError
 
 from services.publisher.adapters import tables
 from services.publisher.domain.artifacts import StoredArtifact
+from services.publisher.service_layer.ports import LedgerRace
 
 _RECORD = (tables.artifacts.c.artifact_id, tables.artifacts.c.run_id, tables.artifacts.c.name,
            tables.artifacts.c.content_type, tables.artifacts.c.sha256, tables.artifacts.c.size)
-
-
-class LedgerRace(Exception):
-    """Another publication of the same run recorded first; the caller re-reads and compares."""
 
 
 class SqlArtifactLedger:

@@ -15,7 +15,6 @@ from io import BytesIO
 from typing import BinaryIO
 
 from runtime.errors import NotFound
-from services.publisher.adapters.artifact_ledger import LedgerRace, SqlArtifactLedger
 from services.publisher.domain.artifacts import (
     ArtifactCorrupted,
     StoredArtifact,
@@ -23,7 +22,7 @@ from services.publisher.domain.artifacts import (
     check_publication,
     check_unchanged,
 )
-from services.publisher.service_layer.ports import ArtifactStore, StoredFile
+from services.publisher.service_layer.ports import ArtifactLedger, ArtifactStore, LedgerRace, StoredFile
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ def _source(artifact) -> ArtifactSource:
 
 
 def store_artifacts(run_id: str, client_id: str, artifacts: Iterable, store: ArtifactStore,
-                    ledger: SqlArtifactLedger) -> list[StoredArtifact]:
+                    ledger: ArtifactLedger) -> list[StoredArtifact]:
     """The publication as recorded; a replay with the same bytes writes nothing, changed bytes are refused."""
     sources = [_source(a) for a in artifacts]
     check_publication(client_id, ledger.client_of(run_id), [s.name for s in sources])
@@ -77,13 +76,13 @@ def _sha256(data: BinaryIO) -> str:
     return hashlib.file_digest(data, "sha256").hexdigest()
 
 
-def list_artifacts(run_id: str, ledger: SqlArtifactLedger) -> list[StoredArtifact]:
+def list_artifacts(run_id: str, ledger: ArtifactLedger) -> list[StoredArtifact]:
     """What the ledger lists, which is only ever what is stored."""
     return ledger.of_run(run_id)
 
 
 def open_artifact(run_id: str, key: str, store: ArtifactStore,
-                  ledger: SqlArtifactLedger) -> tuple[StoredArtifact, Iterator[bytes]]:
+                  ledger: ArtifactLedger) -> tuple[StoredArtifact, Iterator[bytes]]:
     """One artifact by artifact_id or name and its bytes as a stream, if the stored bytes still have the recorded
     sha256 (checked by streaming them through a hash before the first block is handed out)."""
     artifact = next((a for a in ledger.of_run(run_id) if key in (a.artifact_id, a.name)), None)
