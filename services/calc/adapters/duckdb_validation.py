@@ -139,11 +139,11 @@ def validate_into(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: t
                    f"FROM ({source})", [*parameters, str(path)])
     except duckdb.Error as exc:
         raise Unshaped(str(exc)) from None
-    if db.execute("SELECT count(*) FROM claims_shape_rejects").fetchone()[0]:
+    if db.execute("SELECT count(*) FROM claims_shape_rejects").fetchall()[0][0]:
         raise Unshaped("records DuckDB could not shape")
-    if db.execute(f"SELECT count(*) FROM {table} WHERE oversized").fetchone()[0]:
+    if db.execute(f"SELECT count(*) FROM {table} WHERE oversized").fetchall()[0][0]:
         raise Unshaped("a number too long for an exact DECIMAL")
-    first, last, count = db.execute(f"SELECT min(rowid), max(rowid), count(*) FROM {table}").fetchone()
+    first, last, count = db.execute(f"SELECT min(rowid), max(rowid), count(*) FROM {table}").fetchall()[0]
     if count and last - first + 1 != count:
         raise Unshaped("rowids are not contiguous")
     row_number = f"(rowid - {first or 0} + 1)"
