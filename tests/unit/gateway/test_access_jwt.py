@@ -27,7 +27,13 @@ from jwt.algorithms import RSAAlgorithm
 from pydantic import ValidationError
 
 from runtime.errors import DomainError, Unauthenticated, Unavailable
-from services.gateway.adapters.access_jwt import MAX_LIFETIME_SECONDS, AccessVerifier, team_keys
+from services.gateway.adapters.access_jwt import (
+    LEEWAY_SECONDS,
+    MAX_LIFETIME_SECONDS,
+    VERIFIED_SECONDS,
+    AccessVerifier,
+    team_keys,
+)
 from services.gateway.adapters.dev_keys import DEV_EMAIL, dev_verifier, mint_dev_token
 from services.gateway.domain.identity import Identity
 from services.gateway.entrypoints import problems
@@ -366,3 +372,22 @@ def test_the_gateway_process_in_prod_on_the_dev_key_exits_2_naming_the_variables
     done = subprocess.run([sys.executable, "-m", "services.gateway"], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "LEAF_CF_ACCESS_TEAM_DOMAIN, LEAF_CF_ACCESS_AUD, LEAF_APIM_SECRET" in done.stderr
+
+
+def test_a_verified_identity_is_kept_until_the_token_expires_and_never_longer_than_the_keys(jwks, key):
+    started = time.time()
+    clock = [started]
+    verifier = AccessVerifier(jwks.client(), audience=AUD, issuer=ISSUER, clock=lambda: clock[0])
+    token = sign(key, "kid-1", exp=int(started) + 60)
+    identity = verifier.verify(token)
+    assert verifier.cached(token) == identity and jwks.requests == 1
+    clock[0] = int(started) + 60 + LEEWAY_SECONDS - 1  # PyJWT still accepts it (exp plus its leeway)
+    assert verifier.cached(token) == identity
+    clock[0] += 1
+    assert verifier.cached(token) is None  # expired: verified in full again, as any token never seen
+    long_lived = sign(key, "kid-1", exp=int(started) + 3600)
+    verifier.verify(long_lived)
+    clock[0] += VERIFIED_SECONDS
+    assert verifier.cached(long_lived) is None  # kept no longer than the JWKS that verified it
+    refused(verifier, sign(key, "kid-1", aud="someone-else"))
+    assert verifier.cached(sign(key, "kid-1", aud="someone-else")) is None  # a refused token is never kept
