@@ -68,10 +68,13 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _stop_listener() -> None:
+def stop_log_writer() -> None:
+    """Write every queued line and stop the writing thread (at exit, or before a signal ends the process)."""
+    global _listener
     if _listener is not None:
         _listener.stop()
+        _listener = None
 
 
 _listener: logging.handlers.QueueListener | None = None
-atexit.register(_stop_listener)
+atexit.register(stop_log_writer)

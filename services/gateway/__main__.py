@@ -1,10 +1,12 @@
 """Run the HTTP gateway: `python -m services.gateway`, as LEAF_GATEWAY_WORKERS uvicorn processes on one port."""
+import signal
+
 import uvicorn
 from fastapi import FastAPI
 
 from runtime.identity import SignedAssertions
 from runtime.lifeline import die_with_parent, follow_parent
-from runtime.logs import configure_logging
+from runtime.logs import configure_logging, stop_log_writer
 from runtime.settings import load_settings
 from runtime.telemetry import setup_tracing
 from services.gateway.adapters.callers import CallerAssertions
@@ -34,8 +36,18 @@ def worker_app() -> FastAPI:
     return build_app(load_settings(GatewaySettings))
 
 
+def _flush_logs_then_die(signum: int, _frame: object) -> None:
+    """uvicorn restores the handlers it found and raises the signal again after its graceful shutdown; the default
+    action would end the process without atexit, losing the log lines still queued for the writing thread."""
+    stop_log_writer()
+    signal.signal(signum, signal.SIG_DFL)
+    signal.raise_signal(signum)
+
+
 def main() -> None:
     follow_parent()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _flush_logs_then_die)
     settings = load_settings(GatewaySettings)
     host, port = settings.LEAF_GATEWAY_HOST, settings.LEAF_GATEWAY_PORT
     if settings.workers == 1:

@@ -129,11 +129,12 @@ def test_one_trace_spans_the_gateway_and_every_service_it_touched(mesh):
     # The request that submitted the run, the tasks service that queued it, and the worker that made it.
     touched = {"gateway", "scope", "calc", "evidence", "publisher", "tasks", "worker-runs"}
     services: set[str] = set()
-    for _ in range(50):
-        spans = [json.loads(line) for path in (mesh["home"] / "traces").glob("*.jsonl")
+    for _ in range(100):  # spans are exported in batches (every 0.5 s), so the last ones may come a moment later
+        lines = [line for path in (mesh["home"] / "traces").glob("*.jsonl")
                  for line in path.read_text().splitlines() if trace_id in line]
-        services = {s["service"] for s in spans}
-        if touched <= services:
+        services = {json.loads(line)["service"] for line in lines}
+        if touched <= services and any("SubmitTask" in line for line in lines) \
+                and any("compute_run" in line for line in lines):
             break
         time.sleep(0.1)
     assert touched <= services

@@ -73,7 +73,8 @@ def test_the_gateway_stops_when_its_lifeline_closes(tmp_path):
     port = free_port()
     peers = {address_variable(peer): f"127.0.0.1:{free_port()}" for peer in CALLS[GATEWAY]}  # nobody there
     log = tmp_path / "gateway.log"
-    process, lifeline = start_with_lifeline(GATEWAY, log, LEAF_GATEWAY_PORT=str(port), **peers)
+    process, lifeline = start_with_lifeline(GATEWAY, log, LEAF_GATEWAY_PORT=str(port), LEAF_GATEWAY_WORKERS="1",
+                                          **peers)  # one process: uvicorn logs its own graceful shutdown
     try:
         wait_for(lambda: healthy(port), 60, "the gateway answering /healthz")
         os.close(lifeline)
