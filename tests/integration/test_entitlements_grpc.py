@@ -181,7 +181,7 @@ async def test_issue_scope_grant_is_for_the_verified_caller_only(scope_service):
 async def test_resolution_and_listing_see_only_the_callers_clients(scope_service):
     stub, _, _ = scope_service
     await stub.GrantEntitlement(grant_request(ALICE, "C001"), metadata=operator())
-    request = scope_pb2.ResolveScopeRequest(client="C002", pbm="PBM_C", date_from="2025-01-01", date_to="2025-12-31")
+    request = scope_pb2.ResolveScopeRequest(client_id="C002", pbm_id="PBM_C", date_from="2025-01-01", date_to="2025-12-31")
     assert (await refusal(stub.ResolveScope(request)))[:2] == (grpc.StatusCode.UNAUTHENTICATED, "identity_missing")
     assert (await refusal(stub.ListClients(scope_pb2.ListClientsRequest())))[1] == "identity_missing"
     assert (await stub.ResolveScope(request, metadata=as_alice())).state == scope_pb2.UNKNOWN

@@ -28,7 +28,7 @@ class FailingScope(scope_pb2_grpc.ScopeServiceServicer):
     or any gRPC status by name."""
 
     async def ResolveScope(self, request, context):
-        asked = request.client
+        asked = request.client_id
         if asked == "crash":
             raise RuntimeError(SECRET)
         if asked == "rate":

@@ -60,7 +60,7 @@ async def test_domain_error_travels_as_status_with_a_stable_reason(tmp_path):
     async with running(scope_deps(tmp_path)) as address, channel_to(address) as channel:
         stub = scope_pb2_grpc.ScopeServiceStub(channel)
         with pytest.raises(grpc.aio.AioRpcError) as failure:
-            await stub.ResolveScope(scope_pb2.ResolveScopeRequest(client="C001", date_from="2025-12-31",
+            await stub.ResolveScope(scope_pb2.ResolveScopeRequest(client_id="C001", date_from="2025-12-31",
                                                                   date_to="2025-01-01"), metadata=caller())
     assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert from_rpc_error(failure.value).code == "bad_input:scope"
@@ -69,14 +69,30 @@ async def test_domain_error_travels_as_status_with_a_stable_reason(tmp_path):
 async def test_resolve_scope_over_grpc(tmp_path):
     async with running(scope_deps(tmp_path)) as address, channel_to(address) as channel:
         stub = scope_pb2_grpc.ScopeServiceStub(channel)
-        exact = await stub.ResolveScope(scope_pb2.ResolveScopeRequest(client="C001", pbm="PBM_A",
+        exact = await stub.ResolveScope(scope_pb2.ResolveScopeRequest(client_id="C001", pbm_id="PBM_A",
                                                                       date_from="2025-01-01", date_to="2025-12-31"),
                                         metadata=caller())
-        ambiguous = await stub.ResolveScope(scope_pb2.ResolveScopeRequest(client="C003", date_from="2025-01-01",
+        ambiguous = await stub.ResolveScope(scope_pb2.ResolveScopeRequest(client_id="C003", date_from="2025-01-01",
                                                                           date_to="2025-12-31"), metadata=caller())
     assert exact.state == scope_pb2.EXACT
     assert exact.exact.scope_hash == "d610ee3c0b90fe585bd963e08104da6b4763950d6a9f943c1d46c1cb0342a5cd"
     assert ambiguous.state == scope_pb2.AMBIGUOUS and len(ambiguous.candidates) == 2
+
+
+async def test_the_deprecated_scope_spellings_still_resolve(tmp_path):
+    """client, pbm and tpa (fields 1-3) are deprecated for client_id, pbm_id and tpa_id: a caller built against the
+    old contract still gets the same exact scope; where both are set, the new spelling wins."""
+    async with running(scope_deps(tmp_path)) as address, channel_to(address) as channel:
+        stub = scope_pb2_grpc.ScopeServiceStub(channel)
+        window = {"date_from": "2025-01-01", "date_to": "2025-12-31"}
+        new = await stub.ResolveScope(scope_pb2.ResolveScopeRequest(client_id="C001", pbm_id="PBM_A", **window),
+                                      metadata=caller())
+        old = await stub.ResolveScope(scope_pb2.ResolveScopeRequest(client="C001", pbm="PBM_A", **window),
+                                      metadata=caller())
+        both = await stub.ResolveScope(scope_pb2.ResolveScopeRequest(client_id="C001", pbm_id="PBM_A", client="C003",
+                                                                     pbm="PBM_X", **window), metadata=caller())
+    assert new.state == old.state == both.state == scope_pb2.EXACT
+    assert new.exact.scope_hash == old.exact.scope_hash == both.exact.scope_hash
 
 
 async def test_a_service_without_identity_keys_does_not_start(tmp_path):

@@ -80,10 +80,10 @@ ACCESS_TOKEN = APIKeyHeader(name=TOKEN_HEADER, scheme_name="CloudflareAccess", a
 
 
 def _scope_request(body: ScopeRequest) -> scope_pb2.ResolveScopeRequest:
-    request = scope_pb2.ResolveScopeRequest(client=body.client_id, pbm=body.pbm_id, group_ids=body.group_ids,
+    request = scope_pb2.ResolveScopeRequest(client_id=body.client_id, pbm_id=body.pbm_id, group_ids=body.group_ids,
                                             date_from=body.date_from, date_to=body.date_to)
     if body.tpa_id:
-        request.tpa = body.tpa_id
+        request.tpa_id = body.tpa_id
     return request
 
 

@@ -58,10 +58,10 @@ def ask_to_json(reply: itr_pb2.PlanAskResponse) -> dict:
 
 
 def scope_request_of(scope: itr_pb2.PlanScope) -> scope_pb2.ResolveScopeRequest:
-    request = scope_pb2.ResolveScopeRequest(client=scope.client_id, pbm=scope.pbm_id, group_ids=scope.group_ids,
+    request = scope_pb2.ResolveScopeRequest(client_id=scope.client_id, pbm_id=scope.pbm_id, group_ids=scope.group_ids,
                                             date_from=scope.date_from, date_to=scope.date_to)
     if scope.HasField("tpa_id"):
-        request.tpa = scope.tpa_id
+        request.tpa_id = scope.tpa_id
     return request
 
 

@@ -20,11 +20,11 @@ class State(str, Enum):  # noqa: UP042 - str() of a member is part of what calle
 class ResolveScope:
     """The order: a client (id or display name), a PBM (may be empty), optional TPA and groups, a window."""
 
-    client: str
-    pbm: str
+    client_id: str  # an id, or a client's display name
+    pbm_id: str
     date_from: str
     date_to: str
-    tpa: str | None = None
+    tpa_id: str | None = None
     group_ids: tuple[str, ...] = ()
 
 
@@ -40,7 +40,7 @@ def resolve(order: ResolveScope, registry: Registry) -> Resolution:
     # Dates are checked first: a malformed window is the caller's input error, not a state.
     window = Scope.parse("-", "-", order.date_from, order.date_to)
     start, end = window.date_from, window.date_to
-    clients = _matching_clients(order.client, registry)
+    clients = _matching_clients(order.client_id, registry)
     unknown = _unknown_ids(order, registry, clients)
     if unknown:
         return Resolution(State.UNKNOWN, reasons=unknown)
@@ -50,8 +50,8 @@ def resolve(order: ResolveScope, registry: Registry) -> Resolution:
     conflicts = _conflicts(order, client, registry)
     if conflicts:
         return Resolution(State.CONFLICTING, reasons=conflicts)
-    plans = [p for p in registry.plans if p.client_id == client.client_id and (not order.tpa or p.tpa_id == order.tpa)]
-    pbm_ids = {p.pbm_id for p in plans if p.overlaps(start, end)} if not order.pbm else {order.pbm}
+    plans = [p for p in registry.plans if p.client_id == client.client_id and (not order.tpa_id or p.tpa_id == order.tpa_id)]
+    pbm_ids = {p.pbm_id for p in plans if p.overlaps(start, end)} if not order.pbm_id else {order.pbm_id}
     if not pbm_ids:
         return Resolution(State.OUT_OF_COVERAGE, reasons=("no_plan_in_window",))
     if len(pbm_ids) > 1:
@@ -61,7 +61,7 @@ def resolve(order: ResolveScope, registry: Registry) -> Resolution:
     gaps = _coverage_gaps(order, [p for p in plans if p.pbm_id == pbm_id], registry, start, end)
     if gaps:
         return Resolution(State.OUT_OF_COVERAGE, reasons=gaps)
-    scope = Scope.parse(client.client_id, pbm_id, order.date_from, order.date_to, order.tpa, order.group_ids)
+    scope = Scope.parse(client.client_id, pbm_id, order.date_from, order.date_to, order.tpa_id, order.group_ids)
     return Resolution(State.EXACT, scope=scope)
 
 
@@ -77,9 +77,9 @@ def _unknown_ids(order: ResolveScope, registry: Registry, clients: list[Client])
     reasons = []
     if not clients:
         reasons.append("unknown_client")
-    if order.pbm and order.pbm not in registry.pbm_ids:
+    if order.pbm_id and order.pbm_id not in registry.pbm_ids:
         reasons.append("unknown_pbm")
-    if order.tpa and order.tpa not in registry.tpa_ids:
+    if order.tpa_id and order.tpa_id not in registry.tpa_ids:
         reasons.append("unknown_tpa")
     if any(registry.group(g) is None for g in order.group_ids):
         reasons.append("unknown_group")
@@ -89,14 +89,14 @@ def _unknown_ids(order: ResolveScope, registry: Registry, clients: list[Client])
 def _conflicts(order: ResolveScope, client: Client, registry: Registry) -> tuple[str, ...]:
     plans = [p for p in registry.plans if p.client_id == client.client_id]
     reasons = []
-    if order.pbm and all(p.pbm_id != order.pbm for p in plans):
+    if order.pbm_id and all(p.pbm_id != order.pbm_id for p in plans):
         reasons.append("pbm_not_contracted_by_client")
-    if order.tpa and all(p.tpa_id != order.tpa for p in plans):
+    if order.tpa_id and all(p.tpa_id != order.tpa_id for p in plans):
         reasons.append("tpa_not_serving_client")
     groups = [g for g in map(registry.group, order.group_ids) if g is not None]  # unknown ones are reported before
     if any(g.client_id != client.client_id for g in groups):
         reasons.append("group_of_another_client")
-    if order.tpa and any(g.tpa_id != order.tpa for g in groups if g.client_id == client.client_id):
+    if order.tpa_id and any(g.tpa_id != order.tpa_id for g in groups if g.client_id == client.client_id):
         reasons.append("group_not_under_tpa")
     return tuple(reasons)
 

@@ -26,6 +26,16 @@ def entitlement_to_proto(e: Entitlement) -> scope_pb2.Entitlement:
     return scope_pb2.Entitlement(principal=e.principal, client_id=e.client_id, group_ids=e.group_ids)
 
 
+def order_of(request: scope_pb2.ResolveScopeRequest) -> ResolveScope:
+    """The order in the contract's spelling (client_id, pbm_id, tpa_id); the deprecated client, pbm and tpa fields
+    count only when the new one is empty (a caller built against the old contract)."""
+    tpa_id = (request.tpa_id if request.HasField("tpa_id") else
+              request.tpa if request.HasField("tpa") else None)
+    return ResolveScope(client_id=request.client_id or request.client, pbm_id=request.pbm_id or request.pbm,
+                        date_from=request.date_from, date_to=request.date_to, tpa_id=tpa_id,
+                        group_ids=tuple(request.group_ids))
+
+
 class ScopeServicer(scope_pb2_grpc.ScopeServiceServicer):
     def __init__(self, registry: SqlRegistryRepository, entitlements: SqlEntitlementRepository, keys: GrantKeys,
                  grant_ttl: int) -> None:
@@ -35,8 +45,7 @@ class ScopeServicer(scope_pb2_grpc.ScopeServiceServicer):
         self.grant_ttl = grant_ttl
 
     async def ResolveScope(self, request, context):
-        order = ResolveScope(client=request.client, pbm=request.pbm, date_from=request.date_from, date_to=request.date_to,
-                             tpa=request.tpa if request.HasField("tpa") else None, group_ids=tuple(request.group_ids))
+        order = order_of(request)
         result = await asyncio.to_thread(handlers.resolve_scope, order, self.registry, self.entitlements,
                                          current_identity().principals)
         reply = scope_pb2.ResolveScopeResponse(state=STATE[result.state.value], reasons=result.reasons)
