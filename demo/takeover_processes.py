@@ -2,7 +2,7 @@
 
 `load_demo_processes` keeps each process's parity report, computed by the golden comparison use case
 (services/takeover/service_layer/parity.py) on the demo load replayed from the lake, with the offline calc twin
-over the load's silver claims as the backend (adapters/parity_calc.py: no contract evidence in the demo, so only
+over the load's silver claims as the backend (cli/offline_parity.py: no contract evidence in the demo, so only
 generic_dispensing_rate has a backend value); defines each process; records its proofs as the demo's operator
 (only a proof whose reference changed is recorded again); and walks it to its demo state one legal step at a time
 through the registry's own `advance` (so the history is real). Idempotent: a second run changes nothing.
@@ -104,7 +104,7 @@ def load_demo_processes_here(operator: str) -> dict:
 def demo_backend(plane):
     """The offline calc twin over the demo load's silver claims."""
     from demo.takeover_export import DEMO_LOAD_ID
-    from services.takeover.adapters.parity_calc import OfflineCalcBackend
+    from cli.offline_parity import OfflineCalcBackend
 
     [dataset] = plane.curated.curated_datasets(read_processes()["load_id"] or DEMO_LOAD_ID)
     return OfflineCalcBackend(plane.lake / dataset.parquet_path)

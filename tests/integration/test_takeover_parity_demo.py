@@ -6,7 +6,7 @@ from pathlib import Path
 
 from services.takeover.adapters.bronze_local import LocalBronze
 from services.takeover.adapters.curated_sql import SqlCurated
-from services.takeover.adapters.parity_calc import OfflineCalcBackend
+from cli.offline_parity import OfflineCalcBackend
 from services.takeover.adapters.plane import Plane, open_takeover_db
 from services.takeover.adapters.replay_lake import LakeReplay
 from services.takeover.adapters.silver_duckdb import DuckDbLake

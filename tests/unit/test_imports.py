@@ -37,9 +37,6 @@ RUNTIME_KERNEL = ("claim_reasons", "errors", "grants", "identity", "packets", "p
 
 # (rule, importing file, imported module). Each is a debt with a plan, not a permission.
 KNOWN_VIOLATIONS = {
-    # The takeover parity twin runs calc's pure calculation in-process (issue 16: one offline entrypoint per
-    # service, called through a small public surface, is the way out).
-    ("other service", "services/takeover/adapters/parity_calc.py", "services.calc"),
     # The publisher's renderers still live in its domain (issue 16: renderers become adapters behind a view model).
     ("domain I/O", "services/publisher/domain/extract_files.py", "duckdb"),
     ("domain I/O", "services/publisher/domain/presentation_rendered.py", "pypdf"),

@@ -1,9 +1,10 @@
-"""BackendMetrics through the offline calc twin: the load's silver claims (their silver names are the claims CSV's
-columns) written as a claims CSV and calculated by the calc domain for the process's scope, as `leaf calc` does."""
+"""The offline twin of calc for a golden comparison (`leaf demo`, the tests): the load's silver claims (their silver
+names are the claims CSV's columns) written as a claims CSV and calculated by calc's pure domain for the process's
+scope, as `leaf calc` does. A composition of two services' public surfaces, so it lives with the CLI, not inside
+either service; the running mesh asks calc itself (services/takeover/adapters/calc_mesh.py)."""
 from __future__ import annotations
 
 import tempfile
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -14,11 +15,14 @@ from services.calc.domain.calculate import calculate
 from services.calc.domain.claims import CLAIM_COLUMNS
 from services.calc.domain.reading import read_claims
 from services.calc.domain.registry import REGISTRY_VERSION
+from services.takeover.domain.backend_values import formula_value
 from services.takeover.domain.parity import BackendValue
 from services.takeover.service_layer.parity import ProcessCards
 
 
 class OfflineCalcBackend:
+    """BackendMetrics over a load's silver claims Parquet, one calculation per scope."""
+
     def __init__(self, claims_parquet: Path, contract: ContractPacket | None = None,
                  rebates: RebateEvidence | None = None, proposal: Proposal | None = None) -> None:
         self.claims_parquet = claims_parquet
@@ -26,20 +30,7 @@ class OfflineCalcBackend:
         self._results: dict[tuple, dict] = {}
 
     def value(self, process: ProcessCards, card_id: str) -> BackendValue:
-        """`formula_id.field`: a summary field of the formula, else the field summed over its buckets; None when
-        the formula is absent or blocked (no contract evidence, say)."""
-        formula_id, _, name = process.cards[card_id].partition(".")
-        result = self._result(process)
-        formula = next((f for f in result["formulas"] if f["id"] == formula_id), None)
-        if formula is None or formula.get("status") == "blocked":
-            return BackendValue(process.cards[card_id], REGISTRY_VERSION, None)
-        version = str(formula.get("version", REGISTRY_VERSION))
-        if name in formula:
-            value = formula[name]
-            return BackendValue(process.cards[card_id], version, None if value is None else str(value))
-        buckets = [b.get(name) for b in formula.get("buckets", []) if b.get(name) is not None]
-        total = sum((Decimal(str(v)) for v in buckets), Decimal(0)) if buckets else None
-        return BackendValue(process.cards[card_id], version, None if total is None else format(total, "f"))
+        return formula_value(self._result(process), process.cards[card_id], REGISTRY_VERSION)
 
     def _result(self, process: ProcessCards) -> dict:
         scope = process.scope
