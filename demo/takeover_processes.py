@@ -84,8 +84,9 @@ def load_demo_processes_here(operator: str) -> dict:
     """`leaf demo`: the demo processes on this machine's takeover database and lake (after the demo export's ingest)."""
     from runtime.settings import load_settings
     from services.takeover.adapters.explanations_sql import SqlExplanations
+    from services.takeover.adapters.parity_reports_sql import SqlParityReports
     from services.takeover.adapters.plane import build_plane
-    from services.takeover.adapters.process_registry import ParityReportFiles, SqlProcessRegistry
+    from services.takeover.adapters.process_registry import SqlProcessRegistry
     from services.takeover.adapters.replay_lake import LakeReplay
     from services.takeover.service_layer.processes import now
     from services.takeover.settings import TakeoverStoreSettings
@@ -94,7 +95,7 @@ def load_demo_processes_here(operator: str) -> dict:
     plane = build_plane(settings)
     lake = LakeReplay(plane.lake, plane.curated, settings.LEAF_TAKEOVER_DUCKDB_MEMORY, settings.LEAF_TAKEOVER_DUCKDB_THREADS)
     try:
-        return load_demo_processes(SqlProcessRegistry(plane.curated.engine), ParityReportFiles(plane.lake / "parity"),
+        return load_demo_processes(SqlProcessRegistry(plane.curated.engine), SqlParityReports(plane.curated.engine),
                                    lake, demo_backend(plane), operator, now(),
                                    explanations=SqlExplanations(plane.curated.engine))
     finally:

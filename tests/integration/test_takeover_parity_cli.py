@@ -9,9 +9,10 @@ import openpyxl
 
 from cli.main import main as leaf
 from services.takeover.adapters.explanations_sql import SqlExplanations
+from services.takeover.adapters.parity_reports_sql import SqlParityReports
 from services.takeover.adapters.parity_xlsx import COLUMNS, SHEET
 from services.takeover.adapters.plane import open_takeover_db
-from services.takeover.adapters.process_registry import ParityReportFiles, SqlProcessRegistry
+from services.takeover.adapters.process_registry import SqlProcessRegistry
 from services.takeover.domain.processes import PROOFS, Process
 from services.takeover.service_layer.parity import approve_explanation, propose_explanation
 from services.takeover.service_layer.processes import record_proof
@@ -31,7 +32,7 @@ def test_parity_as_json_and_as_a_sheet(tmp_path, capsys, monkeypatch) -> None:
     for proof in PROOFS:
         record_proof(registry, "gdr", proof, f"ref-{proof}", "op:a", AT)
     kept = demo_like_report()
-    ParityReportFiles(tmp_path / "lake" / "parity").write("gdr", kept)
+    SqlParityReports(engine).write("gdr", kept)
     explanations = SqlExplanations(engine)
     propose_explanation(explanations, "gdr", "CARD-102", "domo_includes_reversals", "sums reversals", "op:a")
     approve_explanation(explanations, "gdr", "CARD-102", "domo_includes_reversals", "op:b", "2026-11-02T10:00:00Z")

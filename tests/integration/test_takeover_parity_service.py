@@ -11,8 +11,9 @@ import pytest
 from leaf.takeover.v1 import takeover_pb2, takeover_pb2_grpc
 from services.gateway.adapters.dev_keys import mint_dev_token
 from services.takeover.adapters.explanations_sql import SqlExplanations
+from services.takeover.adapters.parity_reports_sql import SqlParityReports
 from services.takeover.adapters.plane import open_takeover_db
-from services.takeover.adapters.process_registry import ParityReportFiles, SqlProcessRegistry
+from services.takeover.adapters.process_registry import SqlProcessRegistry
 from services.takeover.bootstrap import TakeoverSettings, bootstrap
 from services.takeover.domain.parity import BackendValue, packet, parity_report
 from services.takeover.domain.processes import PROOFS, Process
@@ -40,7 +41,7 @@ async def test_parity_and_explanations_through_the_gateway(tmp_path):
     registry = SqlProcessRegistry(engine)
     registry.define(Process("gdr", "GDR", "user:o@leaf.example", ("CARD-105", "CARD-102", "CARD-109")), AT)
     kept = demo_like_report()
-    ParityReportFiles(tmp_path / "lake" / "parity").write("gdr", kept)
+    SqlParityReports(engine).write("gdr", kept)
     for proof in PROOFS:
         record_proof(registry, "gdr", proof, f"ref-{proof}", OPERATOR, AT)
     async with running(bootstrap(settings)) as address, channel_to(address) as channel:
@@ -138,4 +139,4 @@ async def test_parity_and_explanations_through_the_gateway(tmp_path):
 def _results(tmp_path, engine):
     from services.takeover.service_layer.parity import ExplainedParityResults
 
-    return ExplainedParityResults(ParityReportFiles(tmp_path / "lake" / "parity"), SqlExplanations(engine))
+    return ExplainedParityResults(SqlParityReports(engine), SqlExplanations(engine))

@@ -13,9 +13,9 @@ from demo.takeover_processes import demo_backend, load_demo_processes, read_proc
 from runtime.errors import Conflict
 from services.takeover.adapters.bronze_local import LocalBronze
 from services.takeover.adapters.curated_sql import SqlCurated
+from services.takeover.adapters.parity_reports_sql import SqlParityReports
 from services.takeover.adapters.plane import Plane, open_takeover_db
 from services.takeover.adapters.process_registry import (
-    ParityReportFiles,
     SqlProcessRegistry,
     takeover_process_proofs,
     takeover_process_refusals,
@@ -45,7 +45,7 @@ def count(registry: SqlProcessRegistry, table) -> int:
 
 def test_the_demo_processes_over_the_demo_parity(plane: Plane) -> None:
     assert plane.ingest(DEMO_EXPORT_DIR, OPERATOR).status == "promoted"
-    registry, files = SqlProcessRegistry(plane.curated.engine), ParityReportFiles(plane.lake / "parity")
+    registry, files = SqlProcessRegistry(plane.curated.engine), SqlParityReports(plane.curated.engine)
     lake, backend = LakeReplay(plane.lake, plane.curated), demo_backend(plane)
     states = load_demo_processes(registry, files, lake, backend, OPERATOR, AT)
     wanted = {p["process_id"]: p["state"] for p in read_processes()["processes"]}
@@ -107,7 +107,7 @@ def test_the_cli(tmp_path, capsys, monkeypatch) -> None:
     monkeypatch.setattr("getpass.getuser", lambda: "alice")
     registry = SqlProcessRegistry(open_takeover_db(f"sqlite:///{tmp_path / 'takeover.sqlite'}"))
     registry.define(Process("gdr", "GDR", "user:o@leaf.example", ("CARD-105",)), AT)
-    files = ParityReportFiles(tmp_path / "lake" / "parity")
+    files = SqlParityReports(registry.engine)
 
     assert leaf(["takeover", "advance", "gdr", "--to", "candidate_evidence", "--note", "started"]) == 0
     assert json.loads(capsys.readouterr().out)["transition"]["operator"] == "local:alice"
@@ -186,20 +186,3 @@ def test_two_operators_moving_at_once_make_one_line(db_url) -> None:
     assert sorted(outcomes) == ["conflict", "done"]
     assert len(registry.history("gdr")) == 1
     engine.dispose()
-
-
-def test_parity_report_files_keep_the_latest_whatever_its_id(tmp_path) -> None:
-    from runtime.errors import InputError
-
-    files = ParityReportFiles(tmp_path / "parity")
-    assert files.latest("gdr") is None
-    unexplained = {"report_id": "PR-ffff", "cards": 1, "unexplained": 1,
-                   "packets": [{"card_id": "CARD-105", "classification": "unexplained"}]}
-    clean = {"report_id": "PR-0000", "cards": 1, "match": 1, "packets": [{"card_id": "CARD-105", "classification": "match"}]}
-    assert files.write("gdr", unexplained) == "PR-ffff"
-    assert files.write("gdr", clean) == "PR-0000"  # digests do not sort by time: LATEST says which
-    latest = files.latest("gdr")
-    assert latest is not None and (latest.report_id, latest.unexplained) == ("PR-0000", ())
-    with pytest.raises(InputError):
-        files.write("gdr", {"report_id": "../escape"})
-    assert sorted(p.name for p in (tmp_path / "parity" / "gdr").iterdir()) == ["LATEST", "PR-0000.json", "PR-ffff.json"]

@@ -7,8 +7,9 @@ import pytest
 
 from leaf.takeover.v1 import takeover_pb2, takeover_pb2_grpc
 from services.gateway.adapters.dev_keys import mint_dev_token
+from services.takeover.adapters.parity_reports_sql import SqlParityReports
 from services.takeover.adapters.plane import open_takeover_db
-from services.takeover.adapters.process_registry import ParityReportFiles, SqlProcessRegistry
+from services.takeover.adapters.process_registry import SqlProcessRegistry
 from services.takeover.bootstrap import TakeoverSettings, bootstrap
 from services.takeover.domain.processes import PROOFS, Process
 from services.takeover.service_layer.processes import record_proof
@@ -27,7 +28,7 @@ async def test_list_and_advance_over_grpc_and_the_gateway(tmp_path):
     registry = SqlProcessRegistry(engine)
     for process_id in ("gdr", "awp"):
         registry.define(Process(process_id, process_id.upper(), "user:o@leaf.example", ("CARD-105",)), AT)
-    ParityReportFiles(tmp_path / "lake" / "parity").write("gdr", CLEAN)
+    SqlParityReports(engine).write("gdr", CLEAN)
     async with running(bootstrap(settings)) as address, channel_to(address) as channel:
         stub = takeover_pb2_grpc.TakeoverServiceStub(channel)
         with pytest.raises(grpc.aio.AioRpcError) as anonymous:

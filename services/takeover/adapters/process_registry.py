@@ -1,16 +1,15 @@
 """The takeover-process registry in the service database (SQLite, PostgreSQL, Azure SQL: one SQLAlchemy URL), and
-the parity results it checks (docs/takeover-states.md).
+the parity results it checks (docs/takeover-states.md; the kept reports: adapters/parity_reports_sql.py).
 
-Proofs, transitions and refusals are append-only: this adapter inserts them and never updates or deletes one. The
-process row's `state` is the one mutable column, moved only by `transition`, in the same transaction as its history
-line and only while it still holds the state the decision was made on.
+Proofs, transitions and refusals are append-only: this adapter inserts them and never updates or deletes one (and
+the database refuses both: migration 0004's triggers). The process row's `state` is the one mutable column, moved
+only by `transition`, in the same transaction as its history line and only while it still holds the state the
+decision was made on.
 """
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping
-from pathlib import Path
 
 from sqlalchemy import (
     Column,
@@ -27,7 +26,8 @@ from sqlalchemy import (
     update,
 )
 
-from runtime.errors import Conflict, InputError
+from runtime.errors import Conflict
+from services.takeover.adapters.parity_reports_sql import SqlParityReports
 from services.takeover.adapters.tables import ID, STAMP, metadata
 from services.takeover.domain.processes import (
     LEGACY_REFERENCE,
@@ -182,56 +182,6 @@ def _proof(row: Mapping) -> Proof:
     return Proof(row["process_id"], row["proof"], row["ref"], row["recorded_by"], row["recorded_at"], row["note"])
 
 
-class ParityReportFiles:
-    """ParityResults from parity reports kept as JSON — the exact dict of the golden comparison use case
-    (`service_layer/parity.parity()`, whose `report_id` is a digest of its packets) — under
-    `<folder>/<process_id>/<report_id>.json`, with `<folder>/<process_id>/LATEST` naming the latest (each written to
-    a temporary file and renamed). Until the golden comparison packets are stored by the takeover service itself,
-    this folder (`$LEAF_TAKEOVER_LAKE_DIR/parity/`) is where a parity run's report is kept for the registry."""
-
-    LATEST = "LATEST"
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def latest(self, process_id: str) -> ParityResult | None:
-        report = self.latest_report(process_id)
-        return None if report is None else parity_result(report, report["report_id"])
-
-    def latest_report(self, process_id: str) -> dict | None:
-        """The latest kept report itself (its `report_id` the id it is kept under), None when there is none."""
-        pointer = self.folder / _report_id(process_id) / self.LATEST
-        if not pointer.is_file():
-            return None
-        report_id = pointer.read_text(encoding="utf-8").strip()
-        path = self.folder / process_id / f"{_report_id(report_id)}.json"
-        return {**json.loads(path.read_text(encoding="utf-8")), "report_id": report_id}
-
-    def write(self, process_id: str, report: Mapping, report_id: str | None = None) -> str:
-        """Keep the report and make it the process's latest; returns its id (the report's own unless given)."""
-        report_id = _report_id(report_id or str(report.get("report_id") or ""))
-        folder = self.folder / process_id
-        folder.mkdir(parents=True, exist_ok=True)
-        _replace(folder / f"{report_id}.json", json.dumps(report, indent=2, ensure_ascii=False, sort_keys=True))
-        _replace(folder / self.LATEST, report_id + "\n")
-        return report_id
-
-
-REPORT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-
-
-def _report_id(report_id: str) -> str:
-    if not REPORT_ID.fullmatch(report_id):
-        raise InputError("bad_input:report_id", f"{report_id!r} is not a parity report id")
-    return report_id
-
-
-def _replace(path: Path, text: str) -> None:
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(text, encoding="utf-8")
-    temp.replace(path)
-
-
 class CallableParityResults:
     """ParityResults from any function process id → (report id, parity report dict) | None, e.g. T2's parity use case
     run on the latest promoted load."""
@@ -245,9 +195,9 @@ class CallableParityResults:
 
 
 def open_process_registry(settings: TakeoverStoreSettings,
-                          engine: Engine | None = None) -> tuple[SqlProcessRegistry, ParityReportFiles]:
-    """The registry on the takeover database and the parity reports under `$LEAF_TAKEOVER_LAKE_DIR/parity/`."""
+                          engine: Engine | None = None) -> tuple[SqlProcessRegistry, SqlParityReports]:
+    """The registry and the kept parity reports, both on the takeover database."""
     from services.takeover.adapters.plane import open_takeover_db
 
-    return (SqlProcessRegistry(engine or open_takeover_db(settings.LEAF_TAKEOVER_DB_URL)),
-            ParityReportFiles(settings.lake() / "parity"))
+    engine = engine or open_takeover_db(settings.LEAF_TAKEOVER_DB_URL)
+    return SqlProcessRegistry(engine), SqlParityReports(engine)

@@ -97,8 +97,14 @@ def _latest(history: Sequence[Explanation]) -> list[Explanation]:
 
 # --- the kept parity reports with the explanations recorded since (GetParity, the registry's gate) --------------
 class ParityReports(Protocol):
+    """Kept parity reports, append-only: the latest written is the process's latest."""
+
     def latest_report(self, process_id: str) -> dict | None:
         """The process's latest kept parity report (as `parity()` made it, with its `load_id`), None when none."""
+
+    def write(self, process_id: str, report: Mapping, report_id: str | None = None) -> str:
+        """Keep `report` as the process's latest and return its id (the report's own `report_id` unless given);
+        writing again the report that is already the latest adds nothing."""
 
 
 def current_parity(reports: ParityReports, explanations: Explanations, process_id: str,
