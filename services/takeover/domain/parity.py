@@ -74,14 +74,18 @@ class ParityPacket:
     approved_by: str | None = None
     approved_at: str | None = None
     proposed: list[str] = field(default_factory=list)  # reason codes put forward, not yet approved
+    row_diff: dict | None = None  # diff_summary of the card's rows against the backend's, when one was made
 
     def as_json(self) -> dict:
-        return {"process": self.process, "card_id": self.card_id, "domo_value": self.domo_value,
-                "replayed_value": self.replayed_value, "replay_status": self.replay_status,
-                "backend_formula": f"{self.backend.formula}@{self.backend.version}", "backend_value": self.backend.value,
-                "difference": self.difference, "tolerance": self.tolerance, "classification": self.classification,
-                "reason_code": self.reason_code, "approved_by": self.approved_by, "approved_at": self.approved_at,
-                "proposed": list(self.proposed)}
+        rendered = {"process": self.process, "card_id": self.card_id, "domo_value": self.domo_value,
+                    "replayed_value": self.replayed_value, "replay_status": self.replay_status,
+                    "backend_formula": f"{self.backend.formula}@{self.backend.version}",
+                    "backend_value": self.backend.value, "difference": self.difference, "tolerance": self.tolerance,
+                    "classification": self.classification, "reason_code": self.reason_code,
+                    "approved_by": self.approved_by, "approved_at": self.approved_at, "proposed": list(self.proposed)}
+        if self.row_diff is not None:  # absent, not null, without one: a packet made without a diff keeps its digest
+            rendered["row_diff"] = self.row_diff
+        return rendered
 
 
 def packet(process: str, replay_entry: dict, backend: BackendValue, explanations: Iterable[Explanation] = (),
@@ -150,6 +154,23 @@ def parity_report(process: str, packets: Sequence[ParityPacket]) -> dict:
             **{c: sum(1 for p in mine if p.classification == c) for c in (MATCH, EXPLAINED, UNEXPLAINED)},
             "worst_difference": None if worst is None else {"card_id": worst.card_id, "difference": worst.difference},
             "packets": rendered}
+
+
+ROW_DIFF_ROWS_SHOWN = 5
+
+
+def diff_summary(diff: Mapping, rows_shown: int = ROW_DIFF_ROWS_SHOWN) -> dict:
+    """What a parity report keeps of a row diff: the counts, the compared columns and the first differing rows by
+    key, every value as text (exact decimals, ISO dates). Only the key and the compared columns travel, so the
+    columns a caller picks decide what a report can show (a claim id and amounts, never a member id)."""
+    def side(values: Mapping | None) -> dict[str, str]:
+        return {} if values is None else {k: "" if v is None else str(v) for k, v in values.items()}
+
+    return {**{k: int(diff.get(k) or 0) for k in ("domo_rows", "backend_rows", "only_domo", "only_backend",
+                                                   "changed")},
+            "columns": list(diff.get("columns") or []),
+            "rows": [{"claim_id": str(row["key"]), "side": row["side"], "domo": side(row.get("domo")),
+                      "backend": side(row.get("backend"))} for row in list(diff.get("rows") or [])[:rows_shown]]}
 
 
 def diff_suggestions(diff: dict, status_column: str = "status") -> list[str]:

@@ -3,7 +3,7 @@ classify, and record operators' explanations — proposed by anyone, approved by
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Protocol
 
@@ -14,6 +14,7 @@ from services.takeover.domain.parity import (
     Explanation,
     approve,
     diff_suggestions,
+    diff_summary,
     packet,
     parity_report,
     reclassify,
@@ -61,11 +62,11 @@ def parity(load_id: str, process: ProcessCards, exports: ExportObjects, silver: 
         if entry is None:
             raise NotFound("card_not_found", f"load {load_id} has no card {card_id}")
         suggested: list[str] = []
-        if diffs is not None:
-            diff = diffs.diff(load_id, process, card_id)
-            suggested = diff_suggestions(diff) if diff else []
-        packets.append(packet(process.process, entry, backend.value(process, card_id), known, process.tolerance,
-                              suggested))
+        diff = diffs.diff(load_id, process, card_id) if diffs is not None else None
+        if diff:
+            suggested = diff_suggestions(diff)
+        made = packet(process.process, entry, backend.value(process, card_id), known, process.tolerance, suggested)
+        packets.append(replace(made, row_diff=diff_summary(diff)) if diff else made)
     return parity_report(process.process, packets)
 
 
