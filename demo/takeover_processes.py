@@ -27,7 +27,7 @@ def read_processes(path: Path = PROCESSES_FILE) -> dict:
 
 def process_of(entry: Mapping) -> Process:
     return Process(entry["process_id"], entry["name"], entry["owner"], tuple(entry["cards"]),
-                   tuple(entry.get("datasets", ())), tuple(entry.get("formulas", ())))
+                   tuple(entry.get("datasets", ())), tuple(entry.get("formulas", ())), dict(entry["cards"]))
 
 
 class _NoExplanations:

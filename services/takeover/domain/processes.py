@@ -75,6 +75,8 @@ class Process:
     cards: tuple[str, ...] = ()
     datasets: tuple[str, ...] = ()
     formulas: tuple[str, ...] = ()  # calc registry formula ids (formula@version when pinned)
+    # card id → the "formula_id.field" of the calc registry it is compared with (CompareParity reads it)
+    card_formulas: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         if not PROCESS_ID.fullmatch(self.process_id):
@@ -83,14 +85,18 @@ class Process:
             raise InputError("bad_input:process", "a process has a name and an owner")
 
     def as_json(self) -> dict:
-        return {"process_id": self.process_id, "name": self.name, "owner": self.owner, "cards": list(self.cards),
-                "datasets": list(self.datasets), "formulas": list(self.formulas)}
+        rendered = {"process_id": self.process_id, "name": self.name, "owner": self.owner, "cards": list(self.cards),
+                    "datasets": list(self.datasets), "formulas": list(self.formulas)}
+        if self.card_formulas:  # absent when none: definitions written before it read the same
+            rendered["card_formulas"] = dict(self.card_formulas)
+        return rendered
 
     @classmethod
     def from_json(cls, data: Mapping) -> Process:
         return cls(str(data["process_id"]), str(data["name"]), str(data["owner"]),
                    tuple(map(str, data.get("cards", ()))), tuple(map(str, data.get("datasets", ()))),
-                   tuple(map(str, data.get("formulas", ()))))
+                   tuple(map(str, data.get("formulas", ()))),
+                   {str(k): str(v) for k, v in (data.get("card_formulas") or {}).items()})
 
 
 @dataclass(frozen=True)
