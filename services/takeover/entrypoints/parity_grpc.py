@@ -38,7 +38,17 @@ def packet_to_proto(p: dict) -> takeover_pb2.ParityPacket:
         backend_formula=p.get("backend_formula") or "", tolerance=p.get("tolerance") or "0",
         classification=p.get("classification") or "", reason_code=p.get("reason_code") or "",
         approved_by=p.get("approved_by") or "", approved_at=p.get("approved_at") or "",
-        proposed=p.get("proposed") or [], **optional)
+        proposed=p.get("proposed") or [], row_diff=row_diff_to_proto(p.get("row_diff")), **optional)
+
+
+def row_diff_to_proto(summary: dict | None) -> takeover_pb2.RowDiffSummary | None:
+    if not summary:
+        return None
+    return takeover_pb2.RowDiffSummary(
+        **{k: int(summary.get(k) or 0) for k in ("domo_rows", "backend_rows", "only_domo", "only_backend", "changed")},
+        columns=summary.get("columns") or [],
+        rows=[takeover_pb2.RowDiffRow(claim_id=r["claim_id"], side=r["side"], domo=r.get("domo") or {},
+                                      backend=r.get("backend") or {}) for r in summary.get("rows") or []])
 
 
 def explanation_to_proto(process_id: str, e: Explanation) -> takeover_pb2.Explanation:
