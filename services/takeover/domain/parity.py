@@ -77,12 +77,13 @@ class ParityPacket:
     row_diff: dict | None = None  # diff_summary of the card's rows against the backend's, when one was made
 
     def as_json(self) -> dict:
-        rendered = {"process": self.process, "card_id": self.card_id, "domo_value": self.domo_value,
-                    "replayed_value": self.replayed_value, "replay_status": self.replay_status,
-                    "backend_formula": f"{self.backend.formula}@{self.backend.version}",
-                    "backend_value": self.backend.value, "difference": self.difference, "tolerance": self.tolerance,
-                    "classification": self.classification, "reason_code": self.reason_code,
-                    "approved_by": self.approved_by, "approved_at": self.approved_at, "proposed": list(self.proposed)}
+        rendered: dict = {
+            "process": self.process, "card_id": self.card_id, "domo_value": self.domo_value,
+            "replayed_value": self.replayed_value, "replay_status": self.replay_status,
+            "backend_formula": f"{self.backend.formula}@{self.backend.version}", "backend_value": self.backend.value,
+            "difference": self.difference, "tolerance": self.tolerance, "classification": self.classification,
+            "reason_code": self.reason_code, "approved_by": self.approved_by, "approved_at": self.approved_at,
+            "proposed": list(self.proposed)}
         if self.row_diff is not None:  # absent, not null, without one: a packet made without a diff keeps its digest
             rendered["row_diff"] = self.row_diff
         return rendered

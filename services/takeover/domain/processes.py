@@ -85,8 +85,8 @@ class Process:
             raise InputError("bad_input:process", "a process has a name and an owner")
 
     def as_json(self) -> dict:
-        rendered = {"process_id": self.process_id, "name": self.name, "owner": self.owner, "cards": list(self.cards),
-                    "datasets": list(self.datasets), "formulas": list(self.formulas)}
+        rendered: dict = {"process_id": self.process_id, "name": self.name, "owner": self.owner,
+                          "cards": list(self.cards), "datasets": list(self.datasets), "formulas": list(self.formulas)}
         if self.card_formulas:  # absent when none: definitions written before it read the same
             rendered["card_formulas"] = dict(self.card_formulas)
         return rendered
