@@ -23,7 +23,7 @@ CALLS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "evidence": (),
     "itr": (),      # Salesforce (or a local export) only: it calls no service of the mesh
     "tasks": (),    # the ledger and queues; its workers reach them through its database, not over gRPC
-    "takeover": (),  # Domo exports into its own lake and database (docs/takeover.md): it calls no service of the mesh
+    "takeover": ("calc",),  # Domo exports into its own lake and database; calc's run for a golden comparison
     "calc": ("evidence",),  # the contract and rebate packets covering a run's scope
     "publisher": ("calc", "scope"),  # a run's result, claims and rejects; Domo's row policies; its scope's names
     # the submitter's grant again; compute_run, publish_run, itr_sync, takeover_ingest

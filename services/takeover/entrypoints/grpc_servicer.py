@@ -11,6 +11,7 @@ from runtime.errors import InputError, NotFound, Unimplemented
 from runtime.identity import operator_of
 from runtime.identity_guard import current_identity
 from services.takeover.domain.loads import PROMOTED, LoadReport
+from services.takeover.entrypoints.compare_grpc import CompareDeps, compare_parity_rpc, parity_workbook_rpc
 from services.takeover.entrypoints.parity_grpc import (
     approve_explanation_rpc,
     get_parity_rpc,
@@ -38,8 +39,10 @@ def load_to_proto(report: LoadReport) -> takeover_pb2.Load:
 class TakeoverServicer(takeover_pb2_grpc.TakeoverServiceServicer):
     def __init__(self, ingest: Callable[[str, str], LoadReport], curated: Curated,
                  processes: ProcessRegistry | None = None, parity: ParityResults | None = None,
-                 reports: ParityReports | None = None, explanations: Explanations | None = None) -> None:
+                 reports: ParityReports | None = None, explanations: Explanations | None = None,
+                 compare: CompareDeps | None = None) -> None:
         self.ingest, self.curated = ingest, curated
+        self.compare = compare  # CompareParity: replay, calc over the mesh, the row diff (entrypoints/compare_grpc.py)
         self.processes, self.parity = processes, parity  # the takeover-process registry (docs/takeover-states.md)
         self.reports, self.explanations = reports, explanations  # kept parity reports, persisted explanations
         self.ingesting = asyncio.Lock()  # one ingest at a time per replica: each is CPU- and memory-bound
@@ -79,6 +82,15 @@ class TakeoverServicer(takeover_pb2_grpc.TakeoverServiceServicer):
 
     async def ApproveExplanation(self, request, context):
         return await approve_explanation_rpc(*self._parity(), request)
+
+    async def CompareParity(self, request, context):
+        if self.compare is None:
+            raise Unimplemented("unimplemented", "this takeover service has no golden comparison wired")
+        return await compare_parity_rpc(self.compare, request, context)
+
+    async def GetParityWorkbook(self, request, context):
+        # GetParity's own answer (and so its read rules), rendered
+        return await parity_workbook_rpc(await self.GetParity(request, context))
 
     def _parity(self) -> tuple[ParityReports, Explanations]:
         if self.reports is None or self.explanations is None:

@@ -24,7 +24,8 @@ def process_to_proto(process: dict) -> takeover_pb2.TakeoverProcess:
         datasets=process["datasets"], formulas=process["formulas"], state=process["state"],
         proofs=[takeover_pb2.ProcessProof(**proof) for proof in process["proofs"].values()],
         proofs_missing=process["proofs_missing"], next=process.get("next") or "",
-        parity=None if parity is None else takeover_pb2.ProcessParity(**parity))
+        parity=None if parity is None else takeover_pb2.ProcessParity(**parity),
+        scope={str(k): str(v) for k, v in (process.get("scope") or {}).items()})
 
 
 async def list_processes_rpc(registry: ProcessRegistry, parity: ParityResults) -> takeover_pb2.ListProcessesResponse:
