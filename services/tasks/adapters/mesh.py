@@ -92,5 +92,18 @@ class GrpcWorkerMesh:
         return {"load_id": load.load_id or None, "status": load.status, "reasons": list(load.reasons),
                 "datasets": [{"dataset_id": d.dataset_id, "rows": d.rows} for d in load.datasets]}
 
+    async def compare_parity(self, acting: GrpcActingFor, process_id: str, load_id: str, timeout: float) -> dict:
+        if self.takeover is None:
+            raise Unavailable("takeover_not_configured", "this worker was not given the takeover service's address")
+        report = await call(self.takeover.CompareParity,
+                            takeover_pb2.CompareParityRequest(process_id=process_id, load_id=load_id),
+                            timeout=timeout, metadata=acting.metadata)  # makes a report: never retried here
+        worst = report.worst_difference if report.HasField("worst_difference") else None
+        return {"report_id": report.report_id, "process_id": report.process, "load_id": report.load_id,
+                "cards": report.cards, "match": report.match, "explained": report.explained,
+                "unexplained": report.unexplained,
+                "worst_difference": None if worst is None else {"card_id": worst.card_id,
+                                                                "difference": worst.difference}}
+
     async def close(self) -> None:
         await asyncio.gather(*(channel.close() for channel in self.channels.values()))

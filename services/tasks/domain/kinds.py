@@ -62,6 +62,12 @@ KINDS: dict[str, TaskKind] = {k.name: k for k in (
     TaskKind("takeover_ingest", "takeover", OPERATORS, operator_only=True, mutates_curated=True,
              time_limit_seconds=3600, retry=RetryPolicy(max_attempts=3, backoff_seconds=60),
              params=frozenset({"client_id", "path"})),
+    # A golden comparison of a takeover process on a promoted load (takeover.CompareParity): calc's run of the
+    # process's exact scope (`scope`, granted at submission) against the load's cards and silver rows. It writes a
+    # parity report, never curated data.
+    TaskKind("takeover_parity", "takeover", OPERATORS, operator_only=True, mutates_curated=False,
+             time_limit_seconds=3600, retry=RetryPolicy(max_attempts=3, backoff_seconds=60),
+             params=frozenset({"process_id", "load_id", "scope"})),
 )}
 LANES: tuple[str, ...] = tuple(sorted({k.lane for k in KINDS.values()}))
 

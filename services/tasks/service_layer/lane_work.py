@@ -108,6 +108,23 @@ async def takeover_ingest(task: Task, mesh: WorkerMesh, progress: Progress, dead
     return Outcome(summary=summary)
 
 
+async def takeover_parity(task: Task, mesh: WorkerMesh, progress: Progress, deadline: Deadline) -> Outcome:
+    """takeover.CompareParity of the payload's process and load for the operator who submitted it, under a grant of
+    the scope recorded at submission (the process's own: takeover refuses any other). Idempotent: a redelivered task
+    compares again, and the same comparison is the same report (its id a digest of its packets)."""
+    payload = _payload(task)
+    process_id, load_id = str(payload.get("process_id") or ""), str(payload.get("load_id") or "")
+    if not process_id or not load_id:
+        raise PermanentFailure("takeover_parity needs a `process_id` and a `load_id` in its payload")
+    if not task.granted_scope_json:
+        raise PermanentFailure("takeover_parity needs the exact scope its submission was granted; none is recorded")
+    await progress(0, 1, f"comparing {process_id} on {load_id}")
+    acting = await mesh.acting_for(task, deadline.left())
+    summary = await mesh.compare_parity(acting, process_id, load_id, deadline.left())
+    await progress(1, 1, f"{summary.get('unexplained', 0)} unexplained")
+    return Outcome(summary=summary)
+
+
 def _payload(task: Task) -> dict:
     try:
         payload = json.loads(task.payload_json or "{}")
@@ -121,6 +138,7 @@ WORK: dict[str, Callable[[Task, WorkerMesh, Progress, Deadline], Awaitable[Outco
     "publish_run": publish_run,
     "itr_sync": itr_sync,
     "takeover_ingest": takeover_ingest,
+    "takeover_parity": takeover_parity,
 }
 NOT_BUILT: dict[str, str] = {}  # kinds with a lane and a policy but no work yet: they fail at once, saying so
 

@@ -90,3 +90,7 @@ class WorkerMesh(Protocol):
 
     async def ingest_export(self, acting: ActingFor, path: str, timeout: float) -> dict:
         """takeover.IngestExport: the load report (load_id, status, reasons, datasets) of the export at `path`."""
+
+    async def compare_parity(self, acting: ActingFor, process_id: str, load_id: str, timeout: float) -> dict:
+        """takeover.CompareParity: the kept report's summary (report_id, load_id, cards, match, explained,
+        unexplained, worst_difference)."""

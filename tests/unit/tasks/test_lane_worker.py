@@ -57,6 +57,11 @@ class FakeMesh:
         self.calls.append(("ingest_export", path))
         return {"load_id": "LD-1", "status": "quarantined", "reasons": ["manifest_incomplete"], "datasets": []}
 
+    async def compare_parity(self, acting, process_id: str, load_id: str, timeout: float) -> dict:
+        self.calls.append(("compare_parity", acting, process_id, load_id))
+        return {"report_id": "PR-1", "process_id": process_id, "load_id": load_id, "cards": 2, "match": 1,
+                "explained": 0, "unexplained": 1, "worst_difference": {"card_id": "CARD-1", "difference": "0.5"}}
+
 
 @pytest.fixture
 def calls():
@@ -185,3 +190,27 @@ def test_itr_sync_syncs_the_mirror_for_the_operator_and_records_its_summary(call
     task = store.tasks.get("task_1")
     assert json.loads(task.result_json)["requests_upserted"] == 23 and task.progress_note == "synced"
     assert [c[0] for c in mesh.calls] == ["acting_for", "sync_requests"]
+
+
+def test_takeover_parity_compares_for_the_operator_under_the_recorded_scope_and_records_the_counts(calls):
+    store, mesh = FakeStore(), FakeMesh()
+    queued(store, kind="takeover_parity", payload_json='{"process_id": "gdr", "load_id": "LD-1"}')
+    assert worker(store, FakeQueue(), mesh, calls).handle(delivery("task_1", lane="takeover")) == "succeeded"
+    task = store.tasks.get("task_1")
+    summary = json.loads(task.result_json)
+    assert (summary["report_id"], summary["match"], summary["unexplained"]) == ("PR-1", 1, 1)
+    assert task.progress_note == "1 unexplained"
+    assert mesh.calls == [("acting_for", "user:ana@leaf.health", SCOPE_JSON), ("compare_parity", "acting", "gdr", "LD-1")]
+
+
+@pytest.mark.parametrize(("payload", "scope", "said"), [
+    ('{"load_id": "LD-1"}', SCOPE_JSON, "needs a `process_id` and a `load_id`"),
+    ('{"process_id": "gdr"}', SCOPE_JSON, "needs a `process_id` and a `load_id`"),
+    ('{"process_id": "gdr", "load_id": "LD-1"}', "", "needs the exact scope"),
+])
+def test_takeover_parity_without_its_process_load_or_granted_scope_fails_at_once(calls, payload, scope, said):
+    store, mesh = FakeStore(), FakeMesh()
+    queued(store, kind="takeover_parity", payload_json=payload)
+    store.tasks.note("task_1", granted_scope_json=scope)
+    assert worker(store, FakeQueue(), mesh, calls).handle(delivery("task_1", lane="takeover")) == "failed"
+    assert said in store.tasks.get("task_1").last_error and mesh.calls == []

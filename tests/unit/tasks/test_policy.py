@@ -13,9 +13,14 @@ OPERATOR = Submitter("user:ops@leaf.health", operator=True)
 
 def test_the_declared_kinds_and_their_lanes():
     assert {k: v.lane for k, v in KINDS.items()} == {"publish_run": "publish", "compute_run": "runs",
-                                                     "itr_sync": "itr", "takeover_ingest": "takeover"}
+                                                     "itr_sync": "itr", "takeover_ingest": "takeover",
+                                                     "takeover_parity": "takeover"}
     assert LANES == ("itr", "publish", "runs", "takeover")
     assert KINDS["takeover_ingest"].mutates_curated and KINDS["itr_sync"].operator_only
+    # a golden comparison writes a parity report, not curated data: an operator's, without the curated flag
+    parity = KINDS["takeover_parity"]
+    assert parity.operator_only and not parity.mutates_curated and parity.submitters == {"user", "local"}
+    assert parity.params == {"process_id", "load_id", "scope"}
     assert not any(KINDS[k].mutates_curated or KINDS[k].operator_only for k in ("publish_run", "compute_run"))
     assert all(k.retry.max_attempts >= 1 and k.time_limit_seconds > 0 for k in KINDS.values())
 
