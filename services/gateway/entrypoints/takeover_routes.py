@@ -1,23 +1,27 @@
 """The takeover routes: HTTP ↔ gRPC for the load ledger of Domo exports, nothing more
-(services/gateway/service_layer/takeover.py). Ingesting is an operator's CLI or a takeover_ingest task."""
+(services/gateway/service_layer/takeover.py). Ingesting is an operator's CLI or a takeover_ingest task; a golden
+comparison is a takeover_parity task (POST .../parity)."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from services.gateway.adapters.mesh import Mesh
 from services.gateway.domain.identity import Identity
 from services.gateway.entrypoints.auth import authenticate
 from services.gateway.entrypoints.problems import problem
-from services.gateway.entrypoints.schemas import Problem, RequestBody
-from services.gateway.service_layer import takeover
+from services.gateway.entrypoints.schemas import Problem, RequestBody, Task
+from services.gateway.service_layer import takeover, tasks
 
 LOAD_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 PROCESS_ID = r"^[a-z0-9][a-z0-9_.-]{0,127}$"
 PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
+LOCATION = {"Location": {"description": "the task to follow: GET it until it is finished", "schema": {"type": "string"}}}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class DatasetRows(BaseModel):
@@ -72,6 +76,8 @@ class TakeoverProcess(BaseModel):
     proofs: dict[str, dict] = Field(description="the latest proof of each kind: ref, recorded_by, recorded_at, note")
     proofs_missing: list[str]
     parity: ProcessParity | None
+    scope: dict[str, str] = Field(default_factory=dict, description="the backend scope its cards are compared for: "
+                                  "client_id, pbm_id, date_from, date_to, tpa_id, group_ids (comma-separated)")
 
 
 class TakeoverProcesses(BaseModel):
@@ -124,6 +130,25 @@ class ParityPacket(BaseModel):
     approved_by: str | None = Field(description="explained: the verified operator who approved it")
     approved_at: str | None
     proposed: list[str] = Field(description="unexplained: reason codes put forward or suggested, none approved")
+    row_diff: RowDiffSummary | None = Field(None, description="the card's rows against the backend run's, when "
+                                                              "a comparison in the mesh made the report")
+
+
+class RowDiffRow(BaseModel):
+    claim_id: str
+    side: str = Field(description="only_domo | only_backend | changed")
+    domo: dict[str, str] = Field(description="the compared columns as Domo's rows hold them (text); empty when absent")
+    backend: dict[str, str] = Field(description="as the backend run's netted claim holds them; empty when absent")
+
+
+class RowDiffSummary(BaseModel):
+    domo_rows: int = Field(description="the card dataset's rows of the process scope")
+    backend_rows: int = Field(description="the calc run's netted claims")
+    only_domo: int
+    only_backend: int
+    changed: int
+    columns: list[str] = Field(description="the columns compared besides the claim id (never a member id)")
+    rows: list[RowDiffRow] = Field(description="the first differing rows, by claim id")
 
 
 class ParityReport(BaseModel):
@@ -137,6 +162,10 @@ class ParityReport(BaseModel):
     unexplained: int
     worst_difference: WorstDifference | None
     packets: list[ParityPacket]
+
+
+class ParityRequest(RequestBody):
+    load_id: str = Field(pattern=LOAD_ID, description="the promoted load whose cards are compared")
 
 
 class ExplanationProposal(RequestBody):
@@ -207,6 +236,30 @@ def router(mesh: Callable[[], Mesh], operator_group: str = "leaf-operators") -> 
         explained / unexplained, the worst difference and every packet (decimal strings). 404 when the process has
         no parity report (or, with `load_id`, none of that load)."""
         return await takeover.get_parity(mesh(), identity, process_id, load_id)
+
+    @routes.post("/processes/{process_id}/parity", response_model=Task, status_code=202,
+                 responses={202: {"description": "a takeover_parity task: follow Location", "headers": LOCATION},
+                            403: PROBLEM, 404: PROBLEM})
+    async def request_parity(body: ParityRequest, process_id: str = Path(pattern=PROCESS_ID),
+                             identity: Identity = Depends(authenticate)):
+        """Operators: compare the process on a promoted load now — its cards replayed, the backend's values from
+        calc's run of the process's scope, the run's netted claims diffed against the load's rows — as a
+        takeover_parity task run for the caller under an exact grant of that scope (404 when the caller is not
+        entitled to all of it). When the task succeeds, GET .../parity answers the new report."""
+        task = tasks.task_to_json(await takeover.request_parity(mesh(), identity, operator_group, process_id,
+                                                                body.load_id))
+        return JSONResponse(task, status_code=202, headers={"Location": tasks.location_of(task["task_id"])})
+
+    @routes.get("/processes/{process_id}/parity.xlsx", response_class=Response,
+                responses={200: {"content": {XLSX: {}}, "description": "the report as one workbook sheet"},
+                           404: PROBLEM})
+    async def parity_workbook(process_id: str = Path(pattern=PROCESS_ID),
+                              load_id: str | None = Query(None, pattern=LOAD_ID),
+                              identity: Identity = Depends(authenticate)) -> Response:
+        """GET .../parity as an .xlsx workbook (values as exact decimal text), under the same read rules."""
+        book = await takeover.parity_workbook(mesh(), identity, process_id, load_id)
+        return Response(book.xlsx, media_type=XLSX,
+                        headers={"Content-Disposition": f'attachment; filename="{book.filename}"'})
 
     @routes.post("/processes/{process_id}/explanations", response_model=ExplanationRecorded, status_code=201,
                  responses={403: PROBLEM, 404: PROBLEM})

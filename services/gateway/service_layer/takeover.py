@@ -2,8 +2,14 @@
 caller. A load names datasets, counts, hashes and reasons — no client's rows — so no scope grant is asked."""
 from __future__ import annotations
 
+import json
+
 from leaf.takeover.v1 import takeover_pb2
+from leaf.tasks.v1 import tasks_pb2
 from runtime.clients import call
+from runtime.convert import scope_to_proto
+from runtime.errors import InputError, NotFound
+from runtime.scope import Scope
 from services.gateway.adapters.mesh import Mesh
 from services.gateway.domain.identity import Identity
 from services.gateway.service_layer.entitlements import NotAnOperator
@@ -43,7 +49,7 @@ def process_to_json(process: takeover_pb2.TakeoverProcess) -> dict:
     parity = process.parity if process.HasField("parity") else None
     return {"process_id": process.process_id, "name": process.name, "owner": process.owner,
             "cards": list(process.cards), "datasets": list(process.datasets), "formulas": list(process.formulas),
-            "state": process.state, "next": process.next or None,
+            "state": process.state, "next": process.next or None, "scope": dict(process.scope),
             "proofs": {p.proof: {"ref": p.ref, "recorded_by": p.recorded_by, "recorded_at": p.recorded_at,
                                  "note": p.note} for p in process.proofs},
             "proofs_missing": list(process.proofs_missing),
@@ -90,7 +96,15 @@ def packet_to_json(p: takeover_pb2.ParityPacket) -> dict:
             "replay_status": p.replay_status, "backend_formula": p.backend_formula,
             "backend_value": value("backend_value"), "difference": value("difference"), "tolerance": p.tolerance,
             "classification": p.classification, "reason_code": p.reason_code or None,
-            "approved_by": p.approved_by or None, "approved_at": p.approved_at or None, "proposed": list(p.proposed)}
+            "approved_by": p.approved_by or None, "approved_at": p.approved_at or None, "proposed": list(p.proposed),
+            "row_diff": row_diff_to_json(p.row_diff) if p.HasField("row_diff") else None}
+
+
+def row_diff_to_json(d: takeover_pb2.RowDiffSummary) -> dict:
+    return {"domo_rows": d.domo_rows, "backend_rows": d.backend_rows, "only_domo": d.only_domo,
+            "only_backend": d.only_backend, "changed": d.changed, "columns": list(d.columns),
+            "rows": [{"claim_id": r.claim_id, "side": r.side, "domo": dict(r.domo), "backend": dict(r.backend)}
+                     for r in d.rows]}
 
 
 def explanation_to_json(e: takeover_pb2.Explanation) -> dict:
@@ -128,3 +142,48 @@ async def approve_explanation(mesh: Mesh, identity: Identity, operator_group: st
         process_id=process_id, card_id=card_id, reason_code=reason_code),
         timeout=mesh.remaining(), metadata=mesh.as_caller(identity))  # a write: never retried
     return {"explanation": explanation_to_json(answer.explanation), "report": report_to_json(answer.report)}
+
+
+# --- a golden comparison made now, and the report as a workbook (docs/takeover.md) ------------------------------
+def process_scope(process: takeover_pb2.TakeoverProcess) -> Scope:
+    """The process's backend scope (group_ids comma-separated) as an exact scope; InputError when it has none."""
+    fields = dict(process.scope)
+    if not fields:
+        raise InputError("process_without_scope", f"{process.process_id} has no backend scope to compare for")
+    groups = tuple(g.strip() for g in fields.get("group_ids", "").split(",") if g.strip())
+    try:
+        return Scope.parse(fields["client_id"], fields["pbm_id"], fields["date_from"], fields["date_to"],
+                           fields.get("tpa_id") or None, groups)
+    except KeyError as missing:
+        raise InputError("process_without_scope", f"the scope of {process.process_id} lacks {missing.args[0]}") \
+            from None
+
+
+async def request_parity(mesh: Mesh, identity: Identity, operator_group: str, process_id: str,
+                         load_id: str) -> tasks_pb2.Task:
+    """Operators: a takeover_parity task for the process on the load, under an exact grant of the process's own
+    scope (the scope service narrows a scope to the caller's entitlement: anything narrower is refused here, as
+    the takeover service would refuse it). The worker compares for the caller; the caller follows the task."""
+    _operators_only(identity, operator_group, "comparing a takeover process")
+    listed = await call(mesh.takeover.ListProcesses, takeover_pb2.ListProcessesRequest(), timeout=mesh.remaining(),
+                        metadata=mesh.as_caller(identity), retries=READ_RETRIES)
+    process = next((p for p in listed.processes if p.process_id == process_id), None)
+    if process is None:
+        raise NotFound("process_not_found", f"no takeover process {process_id!r}")
+    wanted = process_scope(process)
+    grant, granted = await mesh.grants.for_scope(identity, scope_to_proto(wanted), mesh.remaining())
+    if granted.scope_hash != wanted.scope_hash:
+        raise NotFound("scope_not_found", "no such scope for this caller")  # the scope service's own answer
+    payload = {"process_id": process_id, "load_id": load_id, "scope": json.loads(granted.canonical_json)}
+    return await call(mesh.tasks.SubmitTask, tasks_pb2.SubmitTaskRequest(
+        kind="takeover_parity", payload_json=json.dumps(payload, sort_keys=True)),
+        timeout=mesh.remaining(), metadata=mesh.as_caller(identity, grant))  # a write: never retried
+
+
+async def parity_workbook(mesh: Mesh, identity: Identity, process_id: str,
+                          load_id: str | None) -> takeover_pb2.ParityWorkbook:
+    """GetParity's report as .xlsx bytes, under the caller's read grant (GetParity's own read rules)."""
+    grant = await mesh.grants.for_reads(identity, mesh.remaining())
+    return await call(mesh.takeover.GetParityWorkbook,
+                      takeover_pb2.GetParityRequest(process_id=process_id, load_id=load_id or ""),
+                      timeout=mesh.remaining(), metadata=mesh.as_caller(identity, grant), retries=READ_RETRIES)
