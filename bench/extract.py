@@ -24,11 +24,11 @@ from runtime.packets import parse_contract
 from runtime.scope import Scope
 from services.calc.domain.calculate import calculate
 from services.calc.domain.reading import read_claims
+from services.publisher.adapters.workbook.workbook import write_workbook
 from services.publisher.domain import extract
 from services.publisher.domain.extract import ExtractRow
+from services.publisher.domain.extract_plan import ExtractPlan
 from services.publisher.domain.run_context import RunContext
-from services.publisher.domain.workbook import write_workbook
-from services.publisher.domain.workbook_extract import ExtractPlan
 
 RUN_ID = "run_bench000000000000000000"
 CREATED_AT = "2026-01-01T00:00:00+00:00"

@@ -1,6 +1,7 @@
 """`leaf report`: the offline twin of a published run, for analysts — every deliverable into one folder.
 
-The artifacts come from exactly the publisher's code (services/publisher/domain/deliverables.py), rendered into
+The artifacts come from exactly the publisher's code (services/publisher/service_layer/deliverables.py, with the
+renderers of services/publisher/adapters/renderers.py), rendered into
 a hidden scratch folder under DIR; the presentation contract checks the whole set first, so a refusal writes
 nothing (exit 3), and only then are the files moved into place.
 """
@@ -37,8 +38,10 @@ def register(commands) -> None:
 
 
 def handle(args) -> int:
-    # Imported here: the renderers pull in ReportLab and matplotlib, which every other command can do without.
-    from services.publisher.domain.deliverables import deliverables
+    # Imported here: the use case and its renderers are only this command's business (the renderers import
+    # ReportLab and matplotlib on first use).
+    from services.publisher.adapters.renderers import renderers
+    from services.publisher.service_layer.deliverables import deliverables
 
     steps = Steps("leaf report")   # progress on stderr: stdout stays the folder's path
     args.out.mkdir(parents=True, exist_ok=True)
@@ -55,9 +58,8 @@ def handle(args) -> int:
             context = replace(context, names=names)
             steps("names", f"{context.client_label}, {context.pbm_label}; {source}")
             context = narrated(context, narrative_provider(settings))   # the template unless a model is configured
-            built = deliverables(context, Path(scratch),
-                                 workbook_extract_max_rows=settings.LEAF_WORKBOOK_EXTRACT_MAX_ROWS,
-                                 start_pdf=_pdf_reported_to(steps), progress=steps)
+            built = deliverables(context, Path(scratch), renderers(pdf=_PdfReported(steps)),
+                                 workbook_extract_max_rows=settings.LEAF_WORKBOOK_EXTRACT_MAX_ROWS, progress=steps)
         except InputError as err:
             print(f"leaf report: {err.code}: {err.message}" if err.message != err.code else f"leaf report: {err.code}",
                   file=sys.stderr)
@@ -73,15 +75,18 @@ def handle(args) -> int:
     return 0
 
 
-def _pdf_reported_to(steps: Steps):
+class _PdfReported:
     """The PDF rendered here, as the publisher renders it in-process, with a progress line when it is done."""
-    from services.publisher.domain.deliverables import render_pdf_here
 
-    def start_pdf(context, path: Path):
-        done = render_pdf_here(context, path)
-        steps("PDF", f"{path.name} written")
+    def __init__(self, steps: Steps) -> None:
+        from services.publisher.adapters.renderers import PdfHere
+
+        self._steps, self._here = steps, PdfHere()
+
+    def start(self, context, path: Path):
+        done = self._here.start(context, path)
+        self._steps("PDF", f"{path.name} written")
         return done
-    return start_pdf
 
 
 def _move_all(out: Path, files: list[Path], scratch: Path) -> None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import importlib
 import threading
 from pathlib import Path
 
@@ -23,15 +22,16 @@ from runtime.keys import local_secret
 from runtime.server import ServiceDeps
 from runtime.settings import ServiceSettings
 from runtime.topology import peer_address_settings
-from services.publisher.adapters import pdf_process
+from services.publisher.adapters import renderers
 from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
 from services.publisher.adapters.artifact_store import artifact_store
 from services.publisher.adapters.domo import DomoSettings, domo_publisher
 from services.publisher.adapters.openai_narrative import NarrativeSettings, narrative_provider
+from services.publisher.adapters.pdf_process import PdfProcess
 from services.publisher.adapters.repository import SqlPublicationRepository
 from services.publisher.adapters.scope_entitlements import ScopeEntitlements
 from services.publisher.adapters.workbook_process import WorkbookProcess
-from services.publisher.domain.workbook_extract import WORKBOOK_EXTRACT_MAX_ROWS
+from services.publisher.domain.extract_plan import WORKBOOK_EXTRACT_MAX_ROWS
 from services.publisher.entrypoints.grpc_servicer import PublisherServicer
 from services.publisher.service_layer.handlers import PublisherDeps
 
@@ -73,13 +73,13 @@ def open_publications(url: str) -> SqlPublicationRepository:
 
 
 WORKBOOKS = WorkbookProcess()  # the process's workbook worker, which publications take turns on
+PDFS = PdfProcess()  # the process's PDF worker
 
 
 def warm_renderers() -> None:
     """ReportLab and matplotlib take about a second to import: paid while the service starts, not by a publication."""
-    threading.Thread(target=importlib.import_module, args=("services.publisher.domain.deliverables",),
-                     name="warm-renderers", daemon=True).start()
-    pdf_process.warm()
+    threading.Thread(target=renderers.warm, name="warm-renderers", daemon=True).start()
+    PDFS.warm()
     WORKBOOKS.warm()
 
 
@@ -96,8 +96,8 @@ def bootstrap(settings: PublisherServiceSettings, keys: GrantKeys | None = None)
         scope=ScopeEntitlements(scope_pb2_grpc.ScopeServiceStub(scope),
                                 SignedAssertions(identity_keys, settings.LEAF_IDENTITY_TTL_SECONDS)),
         domo=domo_publisher(settings), pseudonym_secret=pseudonym_secret(settings),
-        workbook_extract_max_rows=settings.LEAF_WORKBOOK_EXTRACT_MAX_ROWS, start_pdf=pdf_process.start_pdf,
-        start_workbook=WORKBOOKS.start,
+        workbook_extract_max_rows=settings.LEAF_WORKBOOK_EXTRACT_MAX_ROWS, renderers=renderers.renderers(pdf=PDFS),
+        workbooks=WORKBOOKS,
         narrative=narrative_provider(settings))
 
     async def ready() -> bool:

@@ -25,6 +25,7 @@ from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
 from services.publisher.adapters.artifact_store import LocalArtifactStore
 from services.publisher.adapters.domo_outbox import DomoOutbox
 from services.publisher.adapters.openai_narrative import NarrativeSettings, narrative_provider
+from services.publisher.adapters.renderers import renderers
 from services.publisher.adapters.repository import SqlPublicationRepository
 from services.publisher.adapters.scope_entitlements import ScopeEntitlements
 from services.publisher.bootstrap import MIGRATIONS
@@ -91,7 +92,8 @@ async def test_publish_run_composes_the_narrative_before_rendering(tmp_path, cla
             deps = PublisherDeps(SqlPublicationRepository(engine), LocalArtifactStore(folder), SqlArtifactLedger(engine),
                                  calc, ScopeEntitlements(scope_pb2_grpc.ScopeServiceStub(scope_channel),
                                                          SignedAssertions(local_identity_keys())),
-                                 DomoOutbox(folder / "outbox"), local_secret("pseudonym_key"), narrative=provider)
+                                 DomoOutbox(folder / "outbox"), local_secret("pseudonym_key"), narrative=provider,
+                                 renderers=renderers())
             with acting_under(grant):
                 await publish_run(run.run_id, grant_of(grant), deps)
     published = json.loads((folder / run.run_id / "run.json").read_bytes())

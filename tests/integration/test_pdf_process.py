@@ -3,8 +3,9 @@ rendered while the workbook is written (deliverables waits for it before checkin
 from __future__ import annotations
 
 from services.publisher.adapters import pdf_process
-from services.publisher.domain.deliverables import deliverables
-from services.publisher.domain.report_pdf import write_pdf
+from services.publisher.adapters.pdf.report_pdf import write_pdf
+from services.publisher.adapters.renderers import renderers
+from services.publisher.service_layer.deliverables import deliverables
 from tests.publisher_fixtures import sample_context
 
 
@@ -20,8 +21,8 @@ def test_deliverables_with_the_pdf_elsewhere_equal_those_rendered_here(tmp_path)
     context = sample_context()
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    here = deliverables(context, tmp_path / "a")
-    elsewhere = deliverables(context, tmp_path / "b", start_pdf=pdf_process.start_pdf)
+    here = deliverables(context, tmp_path / "a", renderers())
+    elsewhere = deliverables(context, tmp_path / "b", renderers(pdf=pdf_process.PdfProcess()))
     assert [f.name for f in here.artifacts] == [f.name for f in elsewhere.artifacts]
     for a, b in zip(here.artifacts, elsewhere.artifacts):
         assert a.path.read_bytes() == b.path.read_bytes(), a.name

@@ -25,6 +25,7 @@ from runtime.scope import Scope
 from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
 from services.publisher.adapters.artifact_store import LocalArtifactStore
 from services.publisher.adapters.domo_outbox import DomoOutbox
+from services.publisher.adapters.renderers import renderers
 from services.publisher.adapters.repository import SqlPublicationRepository
 from services.publisher.adapters.scope_entitlements import ScopeEntitlements
 from services.publisher.bootstrap import MIGRATIONS
@@ -145,7 +146,7 @@ async def test_replaying_a_run_gives_the_same_bytes_for_every_artifact(tmp_path,
         engine = open_database(f"sqlite:///{replica}.sqlite", "publisher", MIGRATIONS)
         deps = PublisherDeps(SqlPublicationRepository(engine), LocalArtifactStore(replica), SqlArtifactLedger(engine),
                              calc, publisher_scope(scope_channel), DomoOutbox(replica / "outbox"),
-                             local_secret("pseudonym_key"))
+                             local_secret("pseudonym_key"), renderers=renderers())
         with acting_under(grant):  # as the publisher service serving this grant: its calls to calc carry it on
             replayed = await publish_run(run.run_id, grant_of(grant), deps)
     assert {a.name: a.sha256 for a in first.artifacts} == {a.name: a.sha256 for a in replayed.artifacts}
@@ -232,7 +233,7 @@ async def test_a_forged_publish_publishes_calc_figures_only(tmp_path, claims_csv
         engine = open_database(f"sqlite:///{unforged}.sqlite", "publisher", MIGRATIONS)
         deps = PublisherDeps(SqlPublicationRepository(engine), LocalArtifactStore(unforged), SqlArtifactLedger(engine),
                              calc, publisher_scope(scope_channel), DomoOutbox(unforged / "outbox"),
-                             local_secret("pseudonym_key"))
+                             local_secret("pseudonym_key"), renderers=renderers())
         with acting_under(grant):
             honest = await publish_run(run.run_id, grant_of(grant), deps)
     assert FORGED.encode() not in b"".join(downloads.values())

@@ -10,12 +10,12 @@ from dataclasses import replace
 import pytest
 
 from runtime.errors import Internal
+from services.publisher.adapters.workbook.workbook import write_workbook
 from services.publisher.adapters.workbook_process import WorkbookProcess
 from services.publisher.domain.extract import cells_of, netted_claims
+from services.publisher.domain.extract_plan import ExtractPlan
 from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.run_context import Names
-from services.publisher.domain.workbook import write_workbook
-from services.publisher.domain.workbook_extract import ExtractPlan
 from tests.publisher_fixtures import sample_context
 
 

@@ -37,15 +37,6 @@ RUNTIME_KERNEL = ("claim_reasons", "errors", "grants", "identity", "packets", "p
 
 # (rule, importing file, imported module). Each is a debt with a plan, not a permission.
 KNOWN_VIOLATIONS = {
-    # The publisher's renderers still live in its domain (issue 16: renderers become adapters behind a view model).
-    ("domain I/O", "services/publisher/domain/extract_files.py", "duckdb"),
-    ("domain I/O", "services/publisher/domain/presentation_rendered.py", "pypdf"),
-    ("domain I/O", "services/publisher/domain/report_charts.py", "matplotlib"),
-    *(("domain I/O", f"services/publisher/domain/report_{name}.py", "reportlab")
-      for name in ("cover", "findings", "formulas", "netting", "pages", "pdf", "sections", "tables")),
-    *(("domain I/O", f"services/publisher/domain/workbook{name}.py", "xlsxwriter")
-      for name in ("", "_banner", "_cells", "_check", "_extract", "_findings", "_formulas", "_narrative",
-                   "_netting", "_other_formulas", "_rebates", "_records", "_summary")),
     # Use cases typed on (or building) concrete adapters instead of ports (issue 16, style.md 11).
     ("service layer adapter", "services/calc/service_layer/runs.py", "services.calc.adapters"),
     *(("service layer adapter", f"services/gateway/service_layer/{name}.py", "services.gateway.adapters")

@@ -22,11 +22,11 @@ _lock = threading.Lock()
 
 
 def _warm() -> None:
-    import services.publisher.domain.report_pdf  # noqa: F401 - ReportLab and matplotlib load once per worker
+    import services.publisher.adapters.pdf.report_pdf  # noqa: F401 - ReportLab and matplotlib load once per worker
 
 
 def _render(context: RunContext, path: str) -> None:
-    from services.publisher.domain.report_pdf import write_pdf
+    from services.publisher.adapters.pdf.report_pdf import write_pdf
 
     write_pdf(context, path)
 
@@ -50,3 +50,13 @@ def start_pdf(context: RunContext, path: Path) -> Callable[[], None]:
 def warm() -> None:
     """Start the worker now and import its renderers, so the first publication does not wait for them."""
     _worker().submit(_warm)
+
+
+class PdfProcess:
+    """The PdfRenderer port (service_layer/ports.py) on this process's worker."""
+
+    def start(self, context: RunContext, path: Path) -> Callable[[], None]:
+        return start_pdf(context, path)
+
+    def warm(self) -> None:
+        warm()

@@ -5,7 +5,7 @@ columns), and the workbook used to start only after the last claim had arrived. 
 publisher process now takes the rows as they stream (batched, sent by a thread so the stream never waits for the
 workbook) and writes them into the Extract sheet; once the claims are all in, the rest of the workbook (Summary,
 formulas, Findings …, which need the claim findings and the narrative) is written from the final context.
-Same writer (domain/workbook.WorkbookWriter), same writes in the same order: the same bytes as in-process (tested).
+Same writer (workbook/workbook.WorkbookWriter), same writes in the same order: the same bytes as in-process (tested).
 One publication at a time uses the worker; another publishing meanwhile writes its workbook in-process, as before.
 `forkserver`, not `fork`: the publisher runs gRPC's threads, which a forked child must not inherit.
 """
@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from runtime.errors import Internal
+from services.publisher.domain.extract_plan import ExtractPlan
 from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.run_context import RunContext
-from services.publisher.domain.workbook_extract import ExtractPlan
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,8 @@ _CONTEXT = multiprocessing.get_context("forkserver")
 
 def _serve(conn: Connection) -> None:
     """The worker: open → rows … → finish (answers ("done", check) or ("failed", type name)), or abandon."""
+    from services.publisher.adapters.workbook.workbook import WorkbookWriter
     from services.publisher.domain.extract import row_of_cells
-    from services.publisher.domain.workbook import WorkbookWriter
 
     writer: Any = None
     check, path, failed = ContractCheck(), "", ""

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from runtime.errors import Internal, NotFound
 from runtime.grants import Grant
@@ -20,21 +19,19 @@ from services.publisher.adapters.scope_entitlements import ScopeEntitlements
 from services.publisher.domain.artifacts import StoredArtifact
 from services.publisher.domain.claim_findings_pass import FindingsPass
 from services.publisher.domain.dashboard import Table
+from services.publisher.domain.deliverable_files import WORKBOOK
 from services.publisher.domain.domo_plan import DomoTarget
-from services.publisher.domain.extract import Pseudonymizer, WrittenExtract, netted_claims
+from services.publisher.domain.extract import Pseudonymizer, netted_claims
+from services.publisher.domain.extract_plan import WORKBOOK_EXTRACT_MAX_ROWS
 from services.publisher.domain.narrative import NarrativeProvider
 from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.run_context import RunContext, no_claims
-from services.publisher.domain.workbook import WORKBOOK
-from services.publisher.domain.workbook_extract import WORKBOOK_EXTRACT_MAX_ROWS
 from services.publisher.service_layer.artifacts import open_artifact as open_verified
 from services.publisher.service_layer.artifacts import store_artifacts
+from services.publisher.service_layer.deliverables import deliverables
 from services.publisher.service_layer.domo_publishing import publish_dashboard
 from services.publisher.service_layer.narrative import narrated
-from services.publisher.service_layer.ports import ArtifactStore
-
-if TYPE_CHECKING:
-    from services.publisher.adapters.workbook_process import WorkbookJob
+from services.publisher.service_layer.ports import ArtifactStore, Renderers, StartedWorkbook, WorkbookWorker
 
 
 @dataclass
@@ -51,17 +48,19 @@ class PublisherDeps:
     # (the lock) and across replicas (the lease in the publisher database; by default on the publications' engine).
     domo_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     domo_lease: SqlLease = None  # type: ignore[assignment]
-    # Where the PDF renders: None → in this process after the workbook; the service passes a worker process
-    # (adapters/pdf_process.py) so both render at once on two cores.
-    start_pdf: Callable[[RunContext, Path], Callable[[], None]] | None = None
+    # What turns the run into bytes (adapters/renderers.py; the service renders its PDF in a worker process,
+    # adapters/pdf_process.py, so the PDF and the workbook render at once on two cores). Required: see __post_init__.
+    renderers: Renderers = None  # type: ignore[assignment]
     # Where the workbook is written: None → in this process once the claims are in; the service passes a worker
     # process (adapters/workbook_process.py) that writes the Extract rows while calc streams them. It answers None
     # while another publication holds it.
-    start_workbook: Callable[[RunContext, Path], WorkbookJob | None] | None = None
+    workbooks: WorkbookWorker | None = None
     # Who drafts the executive narrative: None → the template (adapters/openai_narrative.py when configured).
     narrative: NarrativeProvider | None = None
 
     def __post_init__(self) -> None:
+        if self.renderers is None:
+            raise TypeError("PublisherDeps needs its renderers (adapters/renderers.py; bootstrap wires them)")
         if self.domo_lease is None:
             self.domo_lease = SqlLease(self.publications.engine)
 
@@ -105,8 +104,9 @@ async def publish_run(run_id: str, grant: Grant, deps: PublisherDeps) -> Publica
             context = replace(context, claims=extract.claims, findings=extract.findings)
             # Composed before rendering: the PDF cover and the workbook Summary show it; its entry joins the lineage.
             context = await asyncio.to_thread(narrated, context, deps.narrative)
-            built = await asyncio.to_thread(_deliverables, context, Path(scratch), check, extract, deps.start_pdf,
-                                            deps.workbook_extract_max_rows, workbook)
+            built = await asyncio.to_thread(deliverables, context, Path(scratch), deps.renderers, check=check,
+                                            extract=extract, workbook_extract_max_rows=deps.workbook_extract_max_rows,
+                                            workbook=workbook)
         finally:
             if workbook is not None:
                 workbook.close()
@@ -126,24 +126,13 @@ def _scope_of(result: dict) -> Scope:
 
 
 
-def _start_workbook(context: RunContext, folder: Path, deps: PublisherDeps) -> WorkbookJob | None:
+def _start_workbook(context: RunContext, folder: Path, deps: PublisherDeps) -> StartedWorkbook | None:
     """The workbook started before the claims arrive, when there is a worker for it and the run's netted claims
     (which the result counts) are few enough for the workbook to carry them."""
     rows = netted_claims(context.result)
-    if deps.start_workbook is None or rows is None or rows > deps.workbook_extract_max_rows:
+    if deps.workbooks is None or rows is None or rows > deps.workbook_extract_max_rows:
         return None
-    return deps.start_workbook(context, folder / WORKBOOK)
-
-
-def _deliverables(context: RunContext, folder: Path, check: ContractCheck, extract: WrittenExtract, start_pdf,
-                  workbook_extract_max_rows: int, workbook: WorkbookJob | None):
-    # Imported on first publish: ReportLab and matplotlib load slowly, and every importer of this module (the
-    # `leaf` command among them) would pay for them; the service warms them at start instead (bootstrap).
-    from services.publisher.domain.deliverables import deliverables
-
-    elsewhere = {} if start_pdf is None else {"start_pdf": start_pdf}
-    return deliverables(context, folder, check=check, extract=extract, workbook=workbook,
-                        workbook_extract_max_rows=workbook_extract_max_rows, **elsewhere)
+    return deps.workbooks.start(context, folder / WORKBOOK)
 
 
 def get_publication(run_id: str, grant: Grant, deps: PublisherDeps) -> Publication:

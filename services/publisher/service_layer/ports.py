@@ -1,14 +1,19 @@
 """What the publisher's use cases need from outside (style.md 11): where artifact bytes live, the ledger that lists
-them, and the lease one Domo writer holds, as ports that adapters/ implements (a local folder or ADLS Gen2; the
-publisher database) and a unit test can fake."""
+them, the lease one Domo writer holds, and the renderers that turn a run's context into the PDF, the workbook and
+the extract's JSON and Parquet (style.md 12), as ports that adapters/ implements (a local folder or ADLS Gen2; the
+publisher database; ReportLab, XlsxWriter, DuckDB, pypdf) and a unit test can fake."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from services.publisher.domain.artifacts import StoredArtifact
+from services.publisher.domain.extract_plan import ExtractPlan
+from services.publisher.domain.presentation_contract import ContractCheck
+from services.publisher.domain.run_context import RunContext
 
 Chunks = bytes | Iterable[bytes] | BinaryIO  # an artifact's bytes as a store takes them: whole, in chunks, a file
 
@@ -62,3 +67,52 @@ class Lease(Protocol):
     def held(self) -> AbstractAsyncContextManager[Fence]:
         """Hold the lease for the block (waiting for it), renewing it meanwhile; yields the fence to call before
         each write."""
+
+
+class PdfRenderer(Protocol):
+    def start(self, context: RunContext, path: Path) -> Callable[[], None]:
+        """Start rendering the run's PDF report to `path` (here or in a worker process); the returned call waits for
+        it and raises what the render raised. The same context always gives the same bytes."""
+
+
+class WorkbookRenderer(Protocol):
+    def write(self, context: RunContext, path: Path, extract: ExtractPlan, check: ContractCheck) -> None:
+        """The run's workbook in one go from its context and claims; `check` sees every text cell as it is written."""
+
+
+class StartedWorkbook(Protocol):
+    """The workbook already being written elsewhere, taking its Extract rows as calc streams them."""
+
+    def __call__(self, cells: list[str]) -> None:
+        """One extract row's cells, in EXTRACT_COLUMNS order."""
+
+    def finish(self, context: RunContext, extract: ExtractPlan) -> ContractCheck:
+        """Write the rest from the final context; what the presentation contract found in it."""
+
+    def close(self) -> None:
+        """Give the workbook up unless it was finished."""
+
+
+class WorkbookWorker(Protocol):
+    def start(self, context: RunContext, path: Path) -> StartedWorkbook | None:
+        """A workbook started at `path` before the claims arrive; None while another publication holds the worker."""
+
+
+class ExtractFilesWriter(Protocol):
+    def write(self, extract_csv: Path, rows: int, json_path: Path, parquet_path: Path) -> None:
+        """extract.json and extract.parquet from the checked extract.csv's `rows` rows; fails if any row is lost."""
+
+
+class RenderedChecker(Protocol):
+    def check(self, check: ContractCheck, artifact: str, content_type: str, path: Path) -> None:
+        """The contract's last look at what only rendering adds (workbook and PDF metadata, the PDF's text)."""
+
+
+@dataclass(frozen=True)
+class Renderers:
+    """Everything that turns the run's context into bytes, one port each (adapters/renderers.py wires them)."""
+
+    pdf: PdfRenderer
+    workbook: WorkbookRenderer
+    extract_files: ExtractFilesWriter
+    rendered: RenderedChecker

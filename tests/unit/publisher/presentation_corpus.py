@@ -9,11 +9,11 @@ import xlsxwriter
 from reportlab.lib.pagesizes import A3, landscape
 from reportlab.pdfgen import canvas
 
+from services.publisher.adapters.presentation_rendered import check_rendered
+from services.publisher.adapters.workbook.workbook_check import add_sheet
 from services.publisher.domain.dashboard import Table
-from services.publisher.domain.deliverables import check_table
+from services.publisher.domain.deliverable_files import XLSX, check_table
 from services.publisher.domain.presentation_contract import ContractCheck
-from services.publisher.domain.presentation_rendered import XLSX, check_rendered
-from services.publisher.domain.workbook_check import add_sheet
 
 # (rule, sample): a field name for phi_field, else a value; each sample fires its rule and no other.
 PHI_NAMES_IN_TEXT = [("phi_field", s) for s in ("member_id", "memberId", "Member Name", "first_name", "last_name",

@@ -14,11 +14,13 @@ from decimal import Decimal
 
 import pytest
 
-from services.publisher.domain import deliverables as deliverables_module
+from services.publisher.adapters.renderers import PdfHere, WorkbookHere, renderers
 from services.publisher.domain.claim_findings_pass import FindingsPass, gathered_from
-from services.publisher.domain.deliverables import deliverables
 from services.publisher.domain.extract import cells_of, write_extract
 from services.publisher.domain.presentation_contract import ContractCheck
+from services.publisher.service_layer import deliverables as deliverables_module
+from services.publisher.service_layer.deliverables import deliverables
+from services.publisher.service_layer.ports import Renderers
 from tests.publisher_fixtures import sample_context
 
 CONTEXTS = {"C001": {}, "C002": {}, "C006": {"rebates": False}}   # C006's contract has no SPECIALTY term
@@ -121,21 +123,26 @@ def test_deliverables_render_from_the_context_with_the_findings_of_their_own_pas
     context = sample_context(client_id="C006", rebates=False)
     seen = {}
 
-    def start_pdf(ctx, path):
-        # What the PDF worker process receives (adapters/pdf_process.py): the context without its claims, pickled.
-        received = pickle.loads(pickle.dumps(replace(ctx, claims=no_claims)))
-        seen["pdf"] = received.findings
-        return deliverables_module.render_pdf_here(received, path)
+    class PdfPickled:
+        def start(self, ctx, path):
+            # What the PDF worker process receives (adapters/pdf_process.py): the context without its claims, pickled.
+            received = pickle.loads(pickle.dumps(replace(ctx, claims=no_claims)))
+            seen["pdf"] = received.findings
+            return PdfHere().start(received, path)
 
-    def recorded(name, render):
-        def record(ctx, *args, **kwargs):
-            seen[name] = ctx.findings
-            return render(ctx, *args, **kwargs)
-        monkeypatch.setattr(f"services.publisher.domain.deliverables.{name}", record)
+    class WorkbookSeen:
+        def write(self, ctx, *args):
+            seen["write_workbook"] = ctx.findings
+            WorkbookHere().write(ctx, *args)
 
-    recorded("dashboard_tables", deliverables_module.dashboard_tables)
-    recorded("write_workbook", deliverables_module.write_workbook)
-    deliverables(context, tmp_path, start_pdf=start_pdf)
+    def dashboard_tables(ctx):
+        seen["dashboard_tables"] = ctx.findings
+        return real_dashboard_tables(ctx)
+
+    real_dashboard_tables = deliverables_module.dashboard_tables
+    monkeypatch.setattr(deliverables_module, "dashboard_tables", dashboard_tables)
+    real = renderers(pdf=PdfPickled())
+    deliverables(context, tmp_path, Renderers(real.pdf, WorkbookSeen(), real.extract_files, real.rendered))
     expected = gathered_from(context.claims(), context.result)
     assert seen == {"dashboard_tables": expected, "pdf": expected, "write_workbook": expected}
     assert expected.unguaranteed

@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from xlsxwriter.utility import xl_col_to_name
 
 from runtime.errors import Refused
+from services.publisher.adapters.presentation_rendered import check_rendered
+from services.publisher.domain.deliverable_files import XLSX
 from services.publisher.domain.extract import DATE_TEXT, DECIMAL_TEXT, PSEUDONYM_PREFIX
 from services.publisher.domain.presentation_contract import ContractCheck, PresentationRefused
-from services.publisher.domain.presentation_rendered import XLSX, check_rendered
 from services.publisher.domain.presentation_rules import RULE_IDS, findings, may_leak
 from tests.unit.publisher.presentation_corpus import (
     DASHBOARD_ROWS,

@@ -15,8 +15,8 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from services.publisher.domain.report_pages import MARGIN, PAGE_SIZE, TOP_MARGIN
-from services.publisher.domain.report_pdf import pdf_bytes
+from services.publisher.adapters.pdf.report_pages import MARGIN, PAGE_SIZE, TOP_MARGIN
+from services.publisher.adapters.pdf.report_pdf import pdf_bytes
 from tests.unit.publisher.pdf_text import pages_of
 from tests.unit.publisher.test_report_pdf import RUNS, demo_run
 

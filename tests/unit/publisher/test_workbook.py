@@ -20,12 +20,13 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from runtime.words import EXCLUSION_SENTENCES, formula_title, reason_sentence
+from services.publisher.adapters.presentation_rendered import check_rendered
+from services.publisher.adapters.workbook.workbook import sheet_name, workbook_bytes, write_workbook
+from services.publisher.domain.deliverable_files import XLSX
 from services.publisher.domain.extract import EXTRACT_COLUMNS
+from services.publisher.domain.extract_plan import ExtractPlan
 from services.publisher.domain.presentation_contract import ContractCheck
-from services.publisher.domain.presentation_rendered import XLSX, check_rendered
 from services.publisher.domain.run_context import RejectedRow
-from services.publisher.domain.workbook import sheet_name, workbook_bytes, write_workbook
-from services.publisher.domain.workbook_extract import ExtractPlan
 from tests.publisher_fixtures import sample_context
 
 REPO = Path(__file__).parents[3]
@@ -400,7 +401,7 @@ def test_same_context_same_bytes_and_the_path_gives_them_too(tmp_path):
 def test_same_bytes_in_another_process_time_zone_and_second():
     """Another process, another TZ and a later wall clock (zip times have 2 s resolution) give the same bytes."""
     script = ("import sys, time; time.sleep(2.1); from tests.publisher_fixtures import sample_context; "
-              "from services.publisher.domain.workbook import workbook_bytes; "
+              "from services.publisher.adapters.workbook.workbook import workbook_bytes; "
               "sys.stdout.buffer.write(workbook_bytes(sample_context()))")
     env = {**os.environ, "TZ": "Pacific/Chatham"}
     other = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, check=True).stdout

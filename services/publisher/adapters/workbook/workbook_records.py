@@ -4,9 +4,9 @@ from __future__ import annotations
 from xlsxwriter.worksheet import Worksheet
 
 from runtime.sufficiency import BLOCKED, EFFECT, GUARANTEES, REBATE, REPRICING
+from services.publisher.adapters.workbook.workbook_banner import write_heading
+from services.publisher.adapters.workbook.workbook_cells import FIRST_ROW, Formats, width, write_table
 from services.publisher.domain.run_context import RunContext
-from services.publisher.domain.workbook_banner import write_heading
-from services.publisher.domain.workbook_cells import FIRST_ROW, Formats, width, write_table
 
 # Which formulas a kind of evidence feeds (calculations.md 3): the contract prices every guarantee.
 SUPPORTS = {"contract_packet": GUARANTEES, "rebate_evidence": (REBATE,), "proposal": (REPRICING,)}

@@ -13,8 +13,8 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.platypus import Paragraph, Table, TableStyle
 
+from services.publisher.adapters.pdf.report_pages import BLOCKED_SHADE, MODELED_SHADE, STATUS_COLORS
 from services.publisher.domain.report_format import field_text
-from services.publisher.domain.report_pages import BLOCKED_SHADE, MODELED_SHADE, STATUS_COLORS
 
 _BASE = getSampleStyleSheet()
 CODE_GREY = "#6b7680"

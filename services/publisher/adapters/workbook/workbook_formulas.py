@@ -9,13 +9,13 @@ from xlsxwriter.worksheet import Worksheet
 
 from runtime.sufficiency import AWP, BLOCKED, FEE, GDR, MODELED, REBATE, REPRICING
 from runtime.words import EXCLUSION_SENTENCES, PROJECTION, formula_title, reason_sentence
+from services.publisher.adapters.workbook.workbook_banner import write_heading
+from services.publisher.adapters.workbook.workbook_cells import FIRST_ROW, Formats, write_table
+from services.publisher.adapters.workbook.workbook_netting import write_netted
+from services.publisher.adapters.workbook.workbook_other_formulas import write_gdr, write_repricing
+from services.publisher.adapters.workbook.workbook_rebates import write_rebates
 from services.publisher.domain.report_format import HEADLINE
 from services.publisher.domain.run_context import RunContext
-from services.publisher.domain.workbook_banner import write_heading
-from services.publisher.domain.workbook_cells import FIRST_ROW, Formats, write_table
-from services.publisher.domain.workbook_netting import write_netted
-from services.publisher.domain.workbook_other_formulas import write_gdr, write_repricing
-from services.publisher.domain.workbook_rebates import write_rebates
 
 MODELED_LABEL = "MODELED — not a final guarantee claim"
 BLOCKED_LABEL = "BLOCKED — no figure is shown; see the reasons"

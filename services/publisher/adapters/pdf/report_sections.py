@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
-from services.publisher.domain.report_tables import STYLES, grid, pairs, side_by_side, text
+from services.publisher.adapters.pdf.report_tables import STYLES, grid, pairs, side_by_side, text
 from services.publisher.domain.run_context import RunContext
 
 KINDS = {"contract_packet": "Contract terms", "rebate_evidence": "Rebate statement", "proposal": "Proposal"}

@@ -21,8 +21,8 @@ from runtime.words import (
     bucket_title,
     offset_group_title,
 )
+from services.publisher.adapters.pdf.report_tables import STYLES, code, figure, grid, text
 from services.publisher.domain.report_format import money
-from services.publisher.domain.report_tables import STYLES, code, figure, grid, text
 
 NETTING_HEADER = ["Netting group", "Buckets netted in the group", "Variance", "Shortfall owed"]
 NETTING_TOTAL = "All groups: net variance; shortfall owed = sum of the groups' shortfalls"

@@ -20,10 +20,10 @@ from runtime.words import (
     UNGUARANTEED_REBATE,
     bucket_title,
 )
+from services.publisher.adapters.workbook.workbook_banner import write_heading
+from services.publisher.adapters.workbook.workbook_cells import FIRST_ROW, Formats, write_table
 from services.publisher.domain.report_format import money
 from services.publisher.domain.run_context import RunContext
-from services.publisher.domain.workbook_banner import write_heading
-from services.publisher.domain.workbook_cells import FIRST_ROW, Formats, write_table
 
 UNGUARANTEED_COLUMNS = ["bucket", "channel", "brand_generic", "claims", "members", "ingredient_cost",
                         "dispensing_fees", "spend"]

@@ -8,9 +8,9 @@ from __future__ import annotations
 from xlsxwriter.worksheet import Worksheet
 
 from runtime.sufficiency import BLOCKED, MODELED
+from services.publisher.adapters.workbook.workbook_cells import Formats, write_run_rows
 from services.publisher.domain.audit_summary import audit_formulas, status_line
 from services.publisher.domain.run_context import RunContext
-from services.publisher.domain.workbook_cells import Formats, write_run_rows
 
 
 def run_banner(context: RunContext) -> tuple[str, str] | None:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from xlsxwriter.worksheet import Worksheet
 
+from services.publisher.adapters.workbook.workbook_cells import Formats
 from services.publisher.domain.narrative import narrative_label
 from services.publisher.domain.run_context import RunContext
-from services.publisher.domain.workbook_cells import Formats
 
 _CHARS_PER_LINE = 130     # what the Summary's B:F span shows of a wrapped paragraph, for its row height
 _LINE_HEIGHT = 15

@@ -18,11 +18,11 @@ from typing import BinaryIO
 
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
-from services.publisher.domain.report_cover import band, cover
-from services.publisher.domain.report_findings import findings
-from services.publisher.domain.report_formulas import formula_sections
-from services.publisher.domain.report_pages import MARGIN, PAGE_SIZE, TOP_MARGIN, PageFrame, ReportCanvas, decorate
-from services.publisher.domain.report_sections import closing
+from services.publisher.adapters.pdf.report_cover import band, cover
+from services.publisher.adapters.pdf.report_findings import findings
+from services.publisher.adapters.pdf.report_formulas import formula_sections
+from services.publisher.adapters.pdf.report_pages import MARGIN, PAGE_SIZE, TOP_MARGIN, PageFrame, ReportCanvas, decorate
+from services.publisher.adapters.pdf.report_sections import closing
 from services.publisher.domain.run_context import RunContext
 
 AUTHOR = "LeafEnterprise publisher"

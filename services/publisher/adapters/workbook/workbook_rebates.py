@@ -12,10 +12,10 @@ from xlsxwriter.utility import xl_range_abs, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from runtime.words import REBATE_OFFSET_RULE
+from services.publisher.adapters.workbook.workbook_cells import Formats, width, write_table, write_value
+from services.publisher.adapters.workbook.workbook_netting import write_offset_rule
 from services.publisher.domain.report_format import money
 from services.publisher.domain.run_context import RunContext
-from services.publisher.domain.workbook_cells import Formats, width, write_table, write_value
-from services.publisher.domain.workbook_netting import write_offset_rule
 
 RECONCILIATION_COLUMNS = ["reconciliation", "amount", "check (Excel formula)", "what"]
 OTHER_COLUMNS = ["channel", "received_other"]

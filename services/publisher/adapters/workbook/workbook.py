@@ -19,24 +19,24 @@ from typing import BinaryIO
 from xlsxwriter.workbook import Workbook
 
 from runtime.words import formula_title
-from services.publisher.domain.extract import ExtractRow
-from services.publisher.domain.presentation_contract import ContractCheck
-from services.publisher.domain.run_context import RunContext
-from services.publisher.domain.workbook_cells import Formats
-from services.publisher.domain.workbook_check import add_sheet
-from services.publisher.domain.workbook_extract import (
+from services.publisher.adapters.workbook.workbook_cells import Formats
+from services.publisher.adapters.workbook.workbook_check import add_sheet
+from services.publisher.adapters.workbook.workbook_extract import (
     ROWS_PER_SHEET,
-    ExtractPlan,
     ExtractSheets,
     write_extract_note,
 )
-from services.publisher.domain.workbook_findings import findings_note, write_findings
-from services.publisher.domain.workbook_formulas import write_formula
-from services.publisher.domain.workbook_records import write_data_quality, write_evidence, write_lineage
-from services.publisher.domain.workbook_summary import write_summary
+from services.publisher.adapters.workbook.workbook_findings import findings_note, write_findings
+from services.publisher.adapters.workbook.workbook_formulas import write_formula
+from services.publisher.adapters.workbook.workbook_records import write_data_quality, write_evidence, write_lineage
+from services.publisher.adapters.workbook.workbook_summary import write_summary
+from services.publisher.domain.deliverable_files import WORKBOOK
+from services.publisher.domain.extract import ExtractRow
+from services.publisher.domain.extract_plan import ExtractPlan
+from services.publisher.domain.presentation_contract import ContractCheck
+from services.publisher.domain.run_context import RunContext
 
 SUMMARY, FINDINGS, EVIDENCE, DATA_QUALITY, LINEAGE = "Summary", "Findings", "Evidence", "Data quality", "Lineage"
-WORKBOOK = "report.xlsx"
 _OPTIONS = {
     # Rows go to a temporary file as soon as the next row starts, so the extract's size never reaches memory.
     "constant_memory": True,

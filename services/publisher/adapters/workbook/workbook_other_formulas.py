@@ -4,7 +4,7 @@ from __future__ import annotations
 from xlsxwriter.utility import xl_range_abs, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from services.publisher.domain.workbook_cells import Formats, width, write_table, write_value
+from services.publisher.adapters.workbook.workbook_cells import Formats, width, write_table, write_value
 
 TOTAL_COLUMNS = ["total", "value", "check (Excel formula)", "note"]
 

@@ -15,9 +15,9 @@ from xml.etree import ElementTree
 
 from pypdf import PdfReader
 
+from services.publisher.domain.deliverable_files import XLSX
 from services.publisher.domain.presentation_contract import ContractCheck
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Source = str | PathLike | bytes
 # Cell values, each checked as it was written: the only parts never read back.
 _CELL_PARTS = re.compile(r"^xl/(?:worksheets/sheet\d+|sharedStrings)\.xml$")

@@ -12,10 +12,10 @@ from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from runtime.sufficiency import BLOCKED, GDR, GUARANTEES, MODELED, REPRICING
 from runtime.words import FORMULA_SHORT, PROJECTION, SIGN_CONVENTION, bucket_title, formula_title, reason_sentence
+from services.publisher.adapters.pdf.report_tables import STYLES, code, figure, grid, status_word, text
 from services.publisher.domain.audit_summary import audit_formulas, owed, status_line
 from services.publisher.domain.narrative import narrative_label
 from services.publisher.domain.report_format import count, money, percent
-from services.publisher.domain.report_tables import STYLES, code, figure, grid, status_word, text
 from services.publisher.domain.run_context import Names, RunContext
 
 STATUS_MEANING = ("FINAL: the figure rests on governed evidence and settles the guarantee. MODELED: an estimate on "

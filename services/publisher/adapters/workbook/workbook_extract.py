@@ -6,52 +6,22 @@ own header, so no claim is ever cut off.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from operator import attrgetter
 
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from services.publisher.adapters.workbook.workbook_banner import write_heading
+from services.publisher.adapters.workbook.workbook_cells import FIRST_ROW, Formats, width, write_value
 from services.publisher.domain.extract import EXTRACT_COLUMNS, ExtractRow
+from services.publisher.domain.extract_plan import ExtractPlan
 from services.publisher.domain.run_context import RunContext
-from services.publisher.domain.workbook_banner import write_heading
-from services.publisher.domain.workbook_cells import FIRST_ROW, Formats, width, write_value
 
 EXTRACT_SHEET = "Extract"
-# The Extract sheet carries at most this many claim rows (LEAF_WORKBOOK_EXTRACT_MAX_ROWS): Excel opens 100,000
-# rows comfortably and they take seconds to write; past it, the CSV and Parquet are the extract (a million rows
-# of cells take minutes to write and most machines minutes to open).
-WORKBOOK_EXTRACT_MAX_ROWS = 100_000
 EXCEL_MAX_ROWS = 1_048_576
 ROWS_PER_SHEET = EXCEL_MAX_ROWS - FIRST_ROW - 1  # below the run rows, the blank row and the header
 _values = attrgetter(*EXTRACT_COLUMNS)
 _WIDTHS = {"run_id": 30, "claim_id": 16, "member_key": 30, "drug_name": 36, "ndc": 13, "fill_date": 12}
-
-
-@dataclass(frozen=True)
-class ExtractPlan:
-    """How many claim rows the run has, how many the workbook may carry, and the files that hold them all."""
-
-    rows: int
-    max_rows: int
-    full_extract: tuple[str, ...] = ()
-
-    @classmethod
-    def every_row(cls, context: RunContext) -> ExtractPlan:
-        rows = sum(1 for _ in context.claims())
-        return cls(rows, rows)
-
-    @property
-    def carried(self) -> bool:
-        return self.rows <= self.max_rows
-
-    def note(self) -> str | None:
-        """What the Extract sheet and the Summary say when the rows are elsewhere; None when they are carried."""
-        if self.carried:
-            return None
-        return (f"{self.rows:,} claim rows: more than this workbook carries ({self.max_rows:,}, "
-                f"LEAF_WORKBOOK_EXTRACT_MAX_ROWS). The full extract is published with this run as "
-                f"{' and '.join(self.full_extract)}.")
 
 
 class ExtractSheets:

@@ -12,7 +12,7 @@ from xlsxwriter.utility import xl_range_abs, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from runtime.words import FLOOR_RULE, OFFSET_RULES, offset_group_title
-from services.publisher.domain.workbook_cells import Formats, width, write_table, write_value
+from services.publisher.adapters.workbook.workbook_cells import Formats, width, write_table, write_value
 
 GROUP = "group"
 NETTING_COLUMNS = ["netting group", "variance", "shortfall", "check: Σ bucket variances", "check: max(0, variance)",

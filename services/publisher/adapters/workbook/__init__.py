@@ -1,0 +1,1 @@
+"""The run's workbook: XlsxWriter sheets drawn from the run context (workbook.py)."""
