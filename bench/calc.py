@@ -33,8 +33,9 @@ GROUP BY ALL ORDER BY ALL
 """
 
 
-def measured(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes) of one child process, from the kernel's own accounting."""
+def measured(command: list[str]) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user + system, every thread) and peak RSS (bytes) of one child process,
+    from the kernel's own accounting: on a shared machine the CPU seconds are the steadier figure."""
     with tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
         child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
@@ -44,7 +45,7 @@ def measured(command: list[str]) -> tuple[float, int]:
         if child.returncode:
             errors.seek(0)
             raise SystemExit(f"{command[0]} failed: {errors.read().decode(errors='replace')[-500:]}")
-    return seconds, usage.ru_maxrss * 1024
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
 
 
 def main() -> None:
@@ -59,12 +60,13 @@ def main() -> None:
                     BASELINE, str(csv), *SCOPE]
     leaf_cmd = [str(Path(sys.executable).parent / "leaf"), "calc", "--claims", str(csv), "--contract", str(CONTRACT),
                 "--rebates", str(REBATES), "--client", SCOPE[0], "--pbm", SCOPE[1], "--from", SCOPE[2], "--to", SCOPE[3]]
-    duck_s, duck_rss = measured(baseline_cmd)
-    leaf_s, leaf_rss = measured(leaf_cmd)
-    print(f"claims:            {n:,} ({csv.stat().st_size / 1e6:,.0f} MB)")
-    print(f"duckdb baseline:   {duck_s:8.2f} s  {n / duck_s:12,.0f} rows/s  peak {duck_rss / 2**20:7.0f} MiB")
-    print(f"leaf calc:         {leaf_s:8.2f} s  {n / leaf_s:12,.0f} rows/s  peak {leaf_rss / 2**20:7.0f} MiB")
-    print(f"ratio leaf/duckdb: {leaf_s / duck_s:8.2f}×   (target at 10M rows: ≤ 2×, < 1 GiB)")
+    load = os.getloadavg()[0]
+    duck_s, duck_cpu, duck_rss = measured(baseline_cmd)
+    leaf_s, leaf_cpu, leaf_rss = measured(leaf_cmd)
+    print(f"claims:            {n:,} ({csv.stat().st_size / 1e6:,.0f} MB); load average {load:.2f} → {os.getloadavg()[0]:.2f}")
+    print(f"duckdb baseline:   {duck_s:8.2f} s  cpu {duck_cpu:7.2f} s  peak {duck_rss / 2**20:7.0f} MiB")
+    print(f"leaf calc:         {leaf_s:8.2f} s  cpu {leaf_cpu:7.2f} s  peak {leaf_rss / 2**20:7.0f} MiB")
+    print(f"ratio leaf/duckdb: {leaf_s / duck_s:8.2f}× wall, {leaf_cpu / duck_cpu:.2f}× cpu   (target at 10M: ≤ 2×, < 1 GiB)")
 
 
 if __name__ == "__main__":
