@@ -25,9 +25,11 @@ def read_processes(path: Path = PROCESSES_FILE) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def process_of(entry: Mapping) -> Process:
+def process_of(entry: Mapping, scope: Mapping[str, str] | None = None) -> Process:
+    """The registry's definition of a process of the file: its own `scope` if it has one, else the file's."""
     return Process(entry["process_id"], entry["name"], entry["owner"], tuple(entry["cards"]),
-                   tuple(entry.get("datasets", ())), tuple(entry.get("formulas", ())), dict(entry["cards"]))
+                   tuple(entry.get("datasets", ())), tuple(entry.get("formulas", ())), dict(entry["cards"]),
+                   dict(entry.get("scope") or scope or {}))
 
 
 class _NoExplanations:
@@ -51,7 +53,7 @@ def load_demo_processes(registry: ProcessRegistry, parity_files, replay_lake, ba
         cards = ProcessCards(entry["process_id"], dict(entry["cards"]), scope=dict(spec["scope"]))
         report = parity(load_id, cards, replay_lake, replay_lake, backend, _NoExplanations())
         report_id = parity_files.write(entry["process_id"], {**report, "load_id": load_id})
-        registry.define(process_of(entry), at)
+        registry.define(process_of(entry, spec["scope"]), at)
         record = registry.get(entry["process_id"])
         held = record.proofs if record is not None else {}
         for proof, ref in entry.get("proofs", {}).items():

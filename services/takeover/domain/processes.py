@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from runtime.errors import InputError
+from runtime.scope import Scope
 from services.takeover.domain.parity import EXPLAINED, UNEXPLAINED
 
 LEGACY_REFERENCE = "legacy_reference"
@@ -77,18 +78,29 @@ class Process:
     formulas: tuple[str, ...] = ()  # calc registry formula ids (formula@version when pinned)
     # card id → the "formula_id.field" of the calc registry it is compared with (CompareParity reads it)
     card_formulas: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # The client scope its cards aggregate (client_id, pbm_id, date_from, date_to, tpa_id?, group_ids comma-separated):
+    # card values are that client's aggregates, so reading the process's parity needs a grant covering it; without
+    # one, only operators read it (docs/takeover-states.md, "Who reads parity").
+    scope: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         if not PROCESS_ID.fullmatch(self.process_id):
             raise InputError("bad_input:process_id", f"{self.process_id!r} is not a process id ([a-z0-9_.-], ≤128)")
         if not self.name.strip() or not self.owner.strip():
             raise InputError("bad_input:process", "a process has a name and an owner")
+        if self.scope:
+            unknown = sorted(set(self.scope) - SCOPE_FIELDS)
+            if unknown:
+                raise InputError("bad_input:scope", f"a process's scope has no field {', '.join(unknown)}")
+            process_scope(self.scope)  # refused now, with the reason, rather than when parity is read
 
     def as_json(self) -> dict:
         rendered: dict = {"process_id": self.process_id, "name": self.name, "owner": self.owner,
                           "cards": list(self.cards), "datasets": list(self.datasets), "formulas": list(self.formulas)}
         if self.card_formulas:  # absent when none: definitions written before it read the same
             rendered["card_formulas"] = dict(self.card_formulas)
+        if self.scope:  # likewise absent when none
+            rendered["scope"] = dict(self.scope)
         return rendered
 
     @classmethod
@@ -96,7 +108,21 @@ class Process:
         return cls(str(data["process_id"]), str(data["name"]), str(data["owner"]),
                    tuple(map(str, data.get("cards", ()))), tuple(map(str, data.get("datasets", ()))),
                    tuple(map(str, data.get("formulas", ()))),
-                   {str(k): str(v) for k, v in (data.get("card_formulas") or {}).items()})
+                   {str(k): str(v) for k, v in (data.get("card_formulas") or {}).items()},
+                   {str(k): str(v) for k, v in (data.get("scope") or {}).items()})
+
+
+SCOPE_FIELDS = frozenset({"client_id", "pbm_id", "date_from", "date_to", "tpa_id", "group_ids"})
+
+
+def process_scope(fields: Mapping[str, str]) -> Scope:
+    """A process's scope fields (group_ids comma-separated) as an exact scope; InputError naming what is wrong."""
+    groups = tuple(g.strip() for g in str(fields.get("group_ids") or "").split(",") if g.strip())
+    missing = [name for name in ("client_id", "pbm_id", "date_from", "date_to") if not fields.get(name)]
+    if missing:
+        raise InputError("bad_input:scope", f"a process's scope needs {', '.join(missing)}")
+    return Scope.parse(fields["client_id"], fields["pbm_id"], fields["date_from"], fields["date_to"],
+                       fields.get("tpa_id") or None, groups)
 
 
 @dataclass(frozen=True)
