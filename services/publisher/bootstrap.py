@@ -25,7 +25,9 @@ from runtime.topology import peer_address_settings
 from services.publisher.adapters import renderers
 from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
 from services.publisher.adapters.artifact_store import artifact_store
+from services.publisher.adapters.calc_run import GrpcCalcRuns
 from services.publisher.adapters.domo import DomoSettings, domo_publisher
+from services.publisher.adapters.lease import SqlLease
 from services.publisher.adapters.openai_narrative import NarrativeSettings, narrative_provider
 from services.publisher.adapters.pdf_process import PdfProcess
 from services.publisher.adapters.repository import SqlPublicationRepository
@@ -92,10 +94,11 @@ def bootstrap(settings: PublisherServiceSettings, keys: GrantKeys | None = None)
         publications=publications,
         store=artifact_store(settings.LEAF_ADLS_ACCOUNT_URL, settings.LEAF_ADLS_FILESYSTEM),
         ledger=SqlArtifactLedger(publications.engine),
-        calc=calc_pb2_grpc.CalcServiceStub(calc),
+        calc=GrpcCalcRuns(calc_pb2_grpc.CalcServiceStub(calc)),
         scope=ScopeEntitlements(scope_pb2_grpc.ScopeServiceStub(scope),
                                 SignedAssertions(identity_keys, settings.LEAF_IDENTITY_TTL_SECONDS)),
         domo=domo_publisher(settings), pseudonym_secret=pseudonym_secret(settings),
+        domo_lease=SqlLease(publications.engine),
         workbook_extract_max_rows=settings.LEAF_WORKBOOK_EXTRACT_MAX_ROWS, renderers=renderers.renderers(pdf=PDFS),
         workbooks=WORKBOOKS,
         narrative=narrative_provider(settings))

@@ -23,7 +23,9 @@ from runtime.keys import local_secret
 from runtime.scope import Scope
 from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
 from services.publisher.adapters.artifact_store import LocalArtifactStore
+from services.publisher.adapters.calc_run import GrpcCalcRuns
 from services.publisher.adapters.domo_outbox import DomoOutbox
+from services.publisher.adapters.lease import SqlLease
 from services.publisher.adapters.openai_narrative import NarrativeSettings, narrative_provider
 from services.publisher.adapters.renderers import renderers
 from services.publisher.adapters.repository import SqlPublicationRepository
@@ -90,10 +92,10 @@ async def test_publish_run_composes_the_narrative_before_rendering(tmp_path, cla
             folder = tmp_path / "published"
             engine = open_database(f"sqlite:///{folder}.sqlite", "publisher", MIGRATIONS)
             deps = PublisherDeps(SqlPublicationRepository(engine), LocalArtifactStore(folder), SqlArtifactLedger(engine),
-                                 calc, ScopeEntitlements(scope_pb2_grpc.ScopeServiceStub(scope_channel),
+                                 GrpcCalcRuns(calc), ScopeEntitlements(scope_pb2_grpc.ScopeServiceStub(scope_channel),
                                                          SignedAssertions(local_identity_keys())),
                                  DomoOutbox(folder / "outbox"), local_secret("pseudonym_key"), narrative=provider,
-                                 renderers=renderers())
+                                 domo_lease=SqlLease(engine), renderers=renderers())
             with acting_under(grant):
                 await publish_run(run.run_id, grant_of(grant), deps)
     published = json.loads((folder / run.run_id / "run.json").read_bytes())

@@ -28,7 +28,9 @@ from runtime.keys import local_secret
 from runtime.scope import Scope
 from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
 from services.publisher.adapters.artifact_store import LocalArtifactStore
+from services.publisher.adapters.calc_run import GrpcCalcRuns
 from services.publisher.adapters.domo_outbox import DomoOutbox
+from services.publisher.adapters.lease import SqlLease
 from services.publisher.adapters.renderers import renderers
 from services.publisher.adapters.repository import SqlPublicationRepository
 from services.publisher.bootstrap import MIGRATIONS
@@ -165,8 +167,8 @@ async def test_a_publisher_killed_mid_publication_leaves_nothing_visible_and_the
         clean = open_database(f"sqlite:///{reference}.sqlite", "publisher", MIGRATIONS)
         scope_channel = await stack.enter_async_context(channel_to(scope))
         deps = PublisherDeps(SqlPublicationRepository(clean), LocalArtifactStore(reference), SqlArtifactLedger(clean),
-                             calc_stub, publisher_scope(scope_channel), DomoOutbox(reference / "outbox"),
-                             local_secret("pseudonym_key"), renderers=renderers())
+                             GrpcCalcRuns(calc_stub), publisher_scope(scope_channel), DomoOutbox(reference / "outbox"),
+                             local_secret("pseudonym_key"), domo_lease=SqlLease(clean), renderers=renderers())
         with acting_under(grant):
             undisturbed = await publish_run(run.run_id, grant_of(grant), deps)
         clean.dispose()

@@ -24,7 +24,9 @@ from runtime.keys import local_secret
 from runtime.scope import Scope
 from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
 from services.publisher.adapters.artifact_store import LocalArtifactStore
+from services.publisher.adapters.calc_run import GrpcCalcRuns
 from services.publisher.adapters.domo_outbox import DomoOutbox
+from services.publisher.adapters.lease import SqlLease
 from services.publisher.adapters.renderers import renderers
 from services.publisher.adapters.repository import SqlPublicationRepository
 from services.publisher.adapters.scope_entitlements import ScopeEntitlements
@@ -145,8 +147,8 @@ async def test_replaying_a_run_gives_the_same_bytes_for_every_artifact(tmp_path,
         replica = tmp_path / "replica"
         engine = open_database(f"sqlite:///{replica}.sqlite", "publisher", MIGRATIONS)
         deps = PublisherDeps(SqlPublicationRepository(engine), LocalArtifactStore(replica), SqlArtifactLedger(engine),
-                             calc, publisher_scope(scope_channel), DomoOutbox(replica / "outbox"),
-                             local_secret("pseudonym_key"), renderers=renderers())
+                             GrpcCalcRuns(calc), publisher_scope(scope_channel), DomoOutbox(replica / "outbox"),
+                             local_secret("pseudonym_key"), domo_lease=SqlLease(engine), renderers=renderers())
         with acting_under(grant):  # as the publisher service serving this grant: its calls to calc carry it on
             replayed = await publish_run(run.run_id, grant_of(grant), deps)
     assert {a.name: a.sha256 for a in first.artifacts} == {a.name: a.sha256 for a in replayed.artifacts}
@@ -232,8 +234,8 @@ async def test_a_forged_publish_publishes_calc_figures_only(tmp_path, claims_csv
         unforged = tmp_path / "unforged"
         engine = open_database(f"sqlite:///{unforged}.sqlite", "publisher", MIGRATIONS)
         deps = PublisherDeps(SqlPublicationRepository(engine), LocalArtifactStore(unforged), SqlArtifactLedger(engine),
-                             calc, publisher_scope(scope_channel), DomoOutbox(unforged / "outbox"),
-                             local_secret("pseudonym_key"), renderers=renderers())
+                             GrpcCalcRuns(calc), publisher_scope(scope_channel), DomoOutbox(unforged / "outbox"),
+                             local_secret("pseudonym_key"), domo_lease=SqlLease(engine), renderers=renderers())
         with acting_under(grant):
             honest = await publish_run(run.run_id, grant_of(grant), deps)
     assert FORGED.encode() not in b"".join(downloads.values())

@@ -8,20 +8,18 @@ holds the whole result, as calc stored it and as `leaf report` writes it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from pathlib import Path
 
 from leaf.calc.v1 import calc_pb2
 from runtime.clients import call
 from runtime.convert import lineage_to_dict
 from runtime.errors import Internal
-from services.publisher.adapters.calc_claims import READ_RETRIES, paged_rejects
-
-
-@dataclass(frozen=True)
-class CalcRun:
-    run_id: str
-    result: dict   # calculations.md section 5, whole
-    lineage: dict  # as lineage_to_dict renders it for the API and every artifact
+from services.publisher.adapters.calc_claims import READ_RETRIES, paged_rejects, run_rejects, spool_run_claims
+from services.publisher.domain.extract import FindingsSink, WrittenExtract
+from services.publisher.domain.presentation_contract import ContractCheck
+from services.publisher.domain.run_context import RejectedRow
+from services.publisher.service_layer.ports import CalcRun
 
 
 async def read_run(calc_stub, run_id: str) -> CalcRun:
@@ -35,3 +33,20 @@ async def read_run(calc_stub, run_id: str) -> CalcRun:
             raise Internal("run_rejects_mismatch", "calc's rejected rows disagree with its run; nothing was published")
         result["data_quality"]["rejected_rows"] = every
     return CalcRun(run.run_id, result, lineage_to_dict(run.lineage))
+
+
+class GrpcCalcRuns:
+    """The CalcRuns port (service_layer/ports.py) on calc's gRPC stub."""
+
+    def __init__(self, calc_stub) -> None:
+        self.stub = calc_stub
+
+    async def read(self, run_id: str) -> CalcRun:
+        return await read_run(self.stub, run_id)
+
+    async def rejects(self, run_id: str) -> tuple[RejectedRow, ...]:
+        return await run_rejects(self.stub, run_id)
+
+    async def spool_claims(self, run_id: str, pseudonymize: Callable[[str], str], folder: Path, check: ContractCheck,
+                           gather: FindingsSink, also: Callable[[list[str]], None] | None = None) -> WrittenExtract:
+        return await spool_run_claims(self.stub, run_id, pseudonymize, folder, check, gather, also)

@@ -10,12 +10,6 @@ from pathlib import Path
 from runtime.errors import Internal, NotFound
 from runtime.grants import Grant
 from runtime.scope import Scope
-from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
-from services.publisher.adapters.calc_claims import run_rejects, spool_run_claims
-from services.publisher.adapters.calc_run import read_run
-from services.publisher.adapters.lease import SqlLease
-from services.publisher.adapters.repository import SqlPublicationRepository
-from services.publisher.adapters.scope_entitlements import ScopeEntitlements
 from services.publisher.domain.artifacts import StoredArtifact
 from services.publisher.domain.claim_findings_pass import FindingsPass
 from services.publisher.domain.dashboard import Table
@@ -31,23 +25,33 @@ from services.publisher.service_layer.artifacts import store_artifacts
 from services.publisher.service_layer.deliverables import deliverables
 from services.publisher.service_layer.domo_publishing import publish_dashboard
 from services.publisher.service_layer.narrative import narrated
-from services.publisher.service_layer.ports import ArtifactStore, Renderers, StartedWorkbook, WorkbookWorker
+from services.publisher.service_layer.ports import (
+    ArtifactLedger,
+    ArtifactStore,
+    CalcRuns,
+    Entitlements,
+    Lease,
+    PublicationRepository,
+    Renderers,
+    StartedWorkbook,
+    WorkbookWorker,
+)
 
 
 @dataclass
 class PublisherDeps:
-    publications: SqlPublicationRepository
+    publications: PublicationRepository
     store: ArtifactStore
-    ledger: SqlArtifactLedger
-    calc: object     # CalcServiceStub: the run itself, its claims and rejects
-    scope: ScopeEntitlements  # the entitlement table Domo's row policies come from, read as workload:publisher
+    ledger: ArtifactLedger
+    calc: CalcRuns   # the run itself, its claims and rejects (adapters/calc_run.py: calc over gRPC)
+    scope: Entitlements  # the entitlement table Domo's row policies come from, read as workload:publisher
     domo: DomoTarget
     pseudonym_secret: bytes
     workbook_extract_max_rows: int = WORKBOOK_EXTRACT_MAX_ROWS
     # Domo datasets are shared by every client and updated read-merge-write: one publish at a time, in this process
-    # (the lock) and across replicas (the lease in the publisher database; by default on the publications' engine).
+    # (the lock) and across replicas (the lease in the publisher database, adapters/lease.py). Required.
     domo_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    domo_lease: SqlLease = None  # type: ignore[assignment]
+    domo_lease: Lease = None  # type: ignore[assignment]
     # What turns the run into bytes (adapters/renderers.py; the service renders its PDF in a worker process,
     # adapters/pdf_process.py, so the PDF and the workbook render at once on two cores). Required: see __post_init__.
     renderers: Renderers = None  # type: ignore[assignment]
@@ -59,10 +63,11 @@ class PublisherDeps:
     narrative: NarrativeProvider | None = None
 
     def __post_init__(self) -> None:
+        # Defaults would be concrete adapters, which the use cases do not know (style.md 11): bootstrap wires them.
         if self.renderers is None:
             raise TypeError("PublisherDeps needs its renderers (adapters/renderers.py; bootstrap wires them)")
         if self.domo_lease is None:
-            self.domo_lease = SqlLease(self.publications.engine)
+            raise TypeError("PublisherDeps needs its Domo lease (adapters/lease.py; bootstrap wires it)")
 
 
 @dataclass(frozen=True)
@@ -84,11 +89,11 @@ async def publish_run(run_id: str, grant: Grant, deps: PublisherDeps) -> Publica
     published = deps.publications.scope_of(run_id)
     if published is not None and grant.covers_scope(published):
         return get_publication(run_id, grant, deps)  # publishing again changes nothing
-    run = await read_run(deps.calc, run_id)
+    run = await deps.calc.read(run_id)
     scope = _scope_of(run.result)
     if not grant.covers_scope(scope):  # calc checked already; what is published is checked here again
         raise NotFound("run_not_found", f"no run {run_id!r}")
-    rejects = await run_rejects(deps.calc, run_id)
+    rejects = await deps.calc.rejects(run_id)
     names = await deps.scope.names_of(scope)
     pseudonym = Pseudonymizer(deps.pseudonym_secret, scope.client_id)
     # Every artifact is rendered into scratch files (streamed, checked as produced), then streamed into the store.
@@ -99,8 +104,8 @@ async def publish_run(run_id: str, grant: Grant, deps: PublisherDeps) -> Publica
         try:
             # The claims are written and their findings gathered as they arrive: the one pass over them (the
             # workbook, if it is being written elsewhere, takes its rows in the same pass).
-            extract = await spool_run_claims(deps.calc, run_id, pseudonym, Path(scratch), check,
-                                             FindingsPass(run.result), also=workbook)
+            extract = await deps.calc.spool_claims(run_id, pseudonym, Path(scratch), check, FindingsPass(run.result),
+                                                   also=workbook)
             context = replace(context, claims=extract.claims, findings=extract.findings)
             # Composed before rendering: the PDF cover and the workbook Summary show it; its entry joins the lineage.
             context = await asyncio.to_thread(narrated, context, deps.narrative)

@@ -1,7 +1,9 @@
 """What the publisher's use cases need from outside (style.md 11): where artifact bytes live, the ledger that lists
 them, the lease one Domo writer holds, and the renderers that turn a run's context into the PDF, the workbook and
-the extract's JSON and Parquet (style.md 12), as ports that adapters/ implements (a local folder or ADLS Gen2; the
-publisher database; ReportLab, XlsxWriter, DuckDB, pypdf) and a unit test can fake."""
+the extract's JSON and Parquet (style.md 12), and the peers a publication reads (calc's run and claims, the scope
+registry's names and entitlements) and its own record, as ports that adapters/ implements (a local folder or ADLS
+Gen2; the publisher database; ReportLab, XlsxWriter, DuckDB, pypdf; calc and scope over gRPC) and a unit test can
+fake (tests/unit/publisher/fakes.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
@@ -10,10 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from runtime.scope import Scope
 from services.publisher.domain.artifacts import StoredArtifact
+from services.publisher.domain.dashboard import Table
+from services.publisher.domain.domo_plan import Entitlement
+from services.publisher.domain.extract import FindingsSink, WrittenExtract
 from services.publisher.domain.extract_plan import ExtractPlan
 from services.publisher.domain.presentation_contract import ContractCheck
-from services.publisher.domain.run_context import RunContext
+from services.publisher.domain.run_context import Names, RejectedRow, RunContext
 
 Chunks = bytes | Iterable[bytes] | BinaryIO  # an artifact's bytes as a store takes them: whole, in chunks, a file
 
@@ -67,6 +73,49 @@ class Lease(Protocol):
     def held(self) -> AbstractAsyncContextManager[Fence]:
         """Hold the lease for the block (waiting for it), renewing it meanwhile; yields the fence to call before
         each write."""
+
+
+class PublicationRepository(Protocol):
+    """The publisher's own record of what it published: a run's scope and its dashboard tables."""
+
+    def add(self, run_id: str, scope: Scope, published: list[Table]) -> None: ...
+
+    def get(self, run_id: str) -> tuple[str, list[Table]] | None:
+        """(scope_hash, tables) of a published run; None if it was never published."""
+
+    def scope_of(self, run_id: str) -> Scope | None: ...
+
+
+@dataclass(frozen=True)
+class CalcRun:
+    run_id: str
+    result: dict   # calculations.md section 5, whole
+    lineage: dict  # as lineage_to_dict renders it for the API and every artifact
+
+
+class CalcRuns(Protocol):
+    """A run as calc computed and stored it, read under the caller's grant (run_not_found outside it)."""
+
+    async def read(self, run_id: str) -> CalcRun:
+        """The stored run, its result holding every rejected row."""
+
+    async def rejects(self, run_id: str) -> tuple[RejectedRow, ...]:
+        """The rejected rows that count against the run's scope, in row order."""
+
+    async def spool_claims(self, run_id: str, pseudonymize: Callable[[str], str], folder: Path, check: ContractCheck,
+                           gather: FindingsSink, also: Callable[[list[str]], None] | None = None) -> WrittenExtract:
+        """The run's netted claims written to `folder`/extract.csv as they arrive, each row checked, its findings
+        gathered and seen by `also`."""
+
+
+class Entitlements(Protocol):
+    """The scope registry as the publisher reads it (workload:publisher)."""
+
+    async def for_domo(self) -> list[Entitlement]:
+        """Every entitlement Domo's row policies are built from."""
+
+    async def names_of(self, scope: Scope) -> Names:
+        """The display names of the scope's client, PBM, TPA and groups."""
 
 
 class PdfRenderer(Protocol):
