@@ -16,7 +16,7 @@ from datetime import date
 
 from runtime.sufficiency import AWP, FEE, GDR, REBATE, REPRICING
 
-# What the publisher makes for every run (services/publisher/domain/deliverables.py), by the name an ITR asks for it.
+# What the publisher makes for every run (services/publisher/service_layer/deliverables.py), by the name an ITR asks for it.
 AUDIT = (AWP, FEE, REBATE, GDR)  # the formulas whose statuses an audit deliverable shows beside its readiness
 
 
