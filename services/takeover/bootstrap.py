@@ -23,9 +23,11 @@ SERVICE_NAME = takeover_pb2.DESCRIPTOR.services_by_name["TakeoverService"].full_
 # A load names datasets, counts, hashes and reasons, never a client's rows: these need a verified identity (an
 # operator's to ingest, checked in the servicer) but no scope grant. A method added later that answers with rows
 # (Beast Mode replay over silver claims) is guarded by the grant like every other service's. Parity reports carry
-# card values (a process's aggregates as Domo and the backend show them) and explanations, no rows: grant-free too.
+# card values, a client's aggregates: GetParity (and GetParityWorkbook, its rendering) runs under the caller's grant,
+# which must cover the process's scope. Proposing and approving an explanation answer the report too but are an
+# operator's only (checked in the servicer): that check is their read check, so they stay grant-free.
 GRANT_FREE = frozenset(f"/{SERVICE_NAME}/{method}" for method in ("IngestExport", "ListLoads", "GetLoad",
-                                                                  "ListProcesses", "AdvanceProcess", "GetParity",
+                                                                  "ListProcesses", "AdvanceProcess",
                                                                   "ProposeExplanation", "ApproveExplanation"))
 
 

@@ -19,7 +19,8 @@ from services.takeover.domain.parity import BackendValue, packet, parity_report
 from services.takeover.domain.processes import PROOFS, Process
 from services.takeover.service_layer.processes import advance, record_proof
 from tests.integration.gateway_fixtures import gateway
-from tests.integration.mesh_fixtures import OPERATOR, caller, channel_to, running
+from tests.integration.mesh_fixtures import OPERATOR, caller, channel_to, read_grant, running
+from tests.integration.test_takeover_parity_access import SCOPE, scope_service
 
 AT = "2026-11-02T09:00:00Z"
 
@@ -39,17 +40,20 @@ async def test_parity_and_explanations_through_the_gateway(tmp_path):
     settings = TakeoverSettings(LEAF_TAKEOVER_DB_URL=url, LEAF_TAKEOVER_LAKE_DIR=str(tmp_path / "lake"))
     engine = open_takeover_db(url)
     registry = SqlProcessRegistry(engine)
-    registry.define(Process("gdr", "GDR", "user:o@leaf.example", ("CARD-105", "CARD-102", "CARD-109")), AT)
+    registry.define(Process("gdr", "GDR", "user:o@leaf.example", ("CARD-105", "CARD-102", "CARD-109"), scope=SCOPE),
+                    AT)
     kept = demo_like_report()
     SqlParityReports(engine).write("gdr", kept)
     for proof in PROOFS:
         record_proof(registry, "gdr", proof, f"ref-{proof}", OPERATOR, AT)
-    async with running(bootstrap(settings)) as address, channel_to(address) as channel:
+    async with running(bootstrap(settings)) as address, channel_to(address) as channel, \
+            scope_service(tmp_path, {"group:leaf-demo": "C001"}) as scope:
         stub = takeover_pb2_grpc.TakeoverServiceStub(channel)
         with pytest.raises(grpc.aio.AioRpcError) as anonymous:
             await stub.GetParity(takeover_pb2.GetParityRequest(process_id="gdr"))
         assert anonymous.value.code() == grpc.StatusCode.UNAUTHENTICATED
-        over_grpc = await stub.GetParity(takeover_pb2.GetParityRequest(process_id="gdr"), metadata=caller())
+        over_grpc = await stub.GetParity(takeover_pb2.GetParityRequest(process_id="gdr"),
+                                         metadata=read_grant("C001"))  # the process's client: see test_takeover_parity_access
         assert (over_grpc.match, over_grpc.explained, over_grpc.unexplained) == (1, 0, 2)
         assert over_grpc.base_report_id == kept["report_id"] and over_grpc.load_id == "LD-2026-11-01-C001"
         propose = takeover_pb2.ProposeExplanationRequest(process_id="gdr", card_id="CARD-102",
@@ -58,7 +62,7 @@ async def test_parity_and_explanations_through_the_gateway(tmp_path):
             await stub.ProposeExplanation(propose, metadata=caller())
         assert analyst.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
-        async with gateway({"takeover": address}) as http:
+        async with gateway({"takeover": address, "scope": scope}) as http:
             def token(email: str, groups: tuple[str, ...] = ("leaf-operators",)) -> dict:
                 return {"Cf-Access-Jwt-Assertion": mint_dev_token(email=email, groups=groups)}
 

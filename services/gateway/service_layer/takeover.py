@@ -113,9 +113,12 @@ def explanation_to_json(e: takeover_pb2.Explanation) -> dict:
 
 
 async def get_parity(mesh: Mesh, identity: Identity, process_id: str, load_id: str | None) -> dict:
+    """Under the caller's read grant: card values are a client's aggregates, answered only when the grant covers the
+    process's scope (a 404 otherwise, as for a process with no report)."""
+    grant = await mesh.grants.for_reads(identity, mesh.remaining())
     report = await call(mesh.takeover.GetParity,
                         takeover_pb2.GetParityRequest(process_id=process_id, load_id=load_id or ""),
-                        timeout=mesh.remaining(), metadata=mesh.as_caller(identity), retries=READ_RETRIES)
+                        timeout=mesh.remaining(), metadata=mesh.as_caller(identity, grant), retries=READ_RETRIES)
     return report_to_json(report)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from runtime.errors import InputError
+from runtime.grants import Grant
 from runtime.scope import Scope
 from services.takeover.domain.parity import EXPLAINED, UNEXPLAINED
 
@@ -123,6 +124,14 @@ def process_scope(fields: Mapping[str, str]) -> Scope:
         raise InputError("bad_input:scope", f"a process's scope needs {', '.join(missing)}")
     return Scope.parse(fields["client_id"], fields["pbm_id"], fields["date_from"], fields["date_to"],
                        fields.get("tpa_id") or None, groups)
+
+
+def may_read_parity(process: Process | None, grant: Grant, operator: bool) -> bool:
+    """Card values are a client's aggregates: a process's parity is read under a grant covering its scope; a process
+    with no scope (or none defined) only by an operator, whose grant does not name it."""
+    if process is None or not process.scope:
+        return operator
+    return grant.covers_scope(process_scope(process.scope))
 
 
 @dataclass(frozen=True)

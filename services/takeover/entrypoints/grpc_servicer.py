@@ -75,7 +75,7 @@ class TakeoverServicer(takeover_pb2_grpc.TakeoverServiceServicer):
         return await advance_process_rpc(*self._registry(), request)
 
     async def GetParity(self, request, context):
-        return await get_parity_rpc(*self._parity(), request)
+        return await get_parity_rpc(*self._parity(), self._registry()[0], request)
 
     async def ProposeExplanation(self, request, context):
         return await propose_explanation_rpc(*self._parity(), request)

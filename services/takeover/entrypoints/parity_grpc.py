@@ -1,19 +1,24 @@
 """The golden comparison's RPCs (GetParity, ProposeExplanation, ApproveExplanation): translate, call the use case,
-translate back. TakeoverServicer delegates here. Reading needs a verified identity; proposing and approving an
-operator's (runtime.identity.operator_of), recorded as who did it — never a request field."""
+translate back. TakeoverServicer delegates here. Reading needs a verified identity and a scope grant covering the
+process's scope; proposing and approving an operator's (runtime.identity.operator_of), recorded as who did it — never
+a request field. Those two answer the report too, with no grant asked: operators are the people who settle parity
+across clients (the gateway lets no one else call them), so their operator check is the read check."""
 from __future__ import annotations
 
 import asyncio
 
 from leaf.takeover.v1 import takeover_pb2
+from runtime.grant_guard import current_grant
 from runtime.identity import operator_of
 from runtime.identity_guard import current_identity
 from services.takeover.domain.parity import Explanation
 from services.takeover.service_layer.parity import (
     Explanations,
     ParityReports,
+    ProcessDefinitions,
     approve_explanation,
     current_parity,
+    parity_for_reader,
     propose_for_report,
 )
 from services.takeover.service_layer.processes import now
@@ -57,11 +62,13 @@ def explanation_to_proto(process_id: str, e: Explanation) -> takeover_pb2.Explan
                                     approved_at=e.approved_at or "")
 
 
-async def get_parity_rpc(reports: ParityReports, explanations: Explanations,
+async def get_parity_rpc(reports: ParityReports, explanations: Explanations, processes: ProcessDefinitions,
                          request: takeover_pb2.GetParityRequest) -> takeover_pb2.ParityReport:
-    current_identity()
-    report = await asyncio.to_thread(current_parity, reports, explanations, request.process_id,
-                                     request.load_id or None)
+    """Under the caller's verified scope grant (GetParity is not grant-free): card values are a client's aggregates,
+    read only by a caller whose grant covers the process's scope (service_layer/parity.parity_for_reader)."""
+    identity, grant = current_identity(), current_grant()
+    report = await asyncio.to_thread(parity_for_reader, reports, explanations, processes, request.process_id,
+                                     request.load_id or None, grant, identity.operator)
     return report_to_proto(report)
 
 

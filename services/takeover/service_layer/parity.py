@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from runtime.errors import NotFound
+from runtime.grants import Grant
 from services.takeover.domain.parity import (
     DEFAULT_TOLERANCE,
     BackendValue,
@@ -19,7 +20,7 @@ from services.takeover.domain.parity import (
     parity_report,
     reclassify,
 )
-from services.takeover.domain.processes import ParityResult, parity_result
+from services.takeover.domain.processes import ParityResult, ProcessRecord, may_read_parity, parity_result
 from services.takeover.service_layer.replay import ExportObjects, SilverDatasets, replay
 
 
@@ -118,6 +119,21 @@ def current_parity(reports: ParityReports, explanations: Explanations, process_i
     if load_id and kept.get("load_id") != load_id:
         raise NotFound("parity_not_found", f"the latest parity report of {process_id} is not of load {load_id}")
     return reclassify(kept, _latest(explanations.all(process_id)))
+
+
+class ProcessDefinitions(Protocol):
+    def get(self, process_id: str) -> ProcessRecord | None: ...
+
+
+def parity_for_reader(reports: ParityReports, explanations: Explanations, processes: ProcessDefinitions,
+                      process_id: str, load_id: str | None, grant: Grant, operator: bool) -> dict:
+    """`current_parity` for a caller whose verified grant covers the process's scope (an operator's identity for a
+    process without one); anyone else gets the very NotFound of a process with no report, so a report's existence
+    is not told to a caller who may not read it."""
+    record = processes.get(process_id)
+    if not may_read_parity(record.process if record else None, grant, operator):
+        raise NotFound("parity_not_found", f"no parity report for process {process_id}")
+    return current_parity(reports, explanations, process_id, load_id)
 
 
 def propose_for_report(reports: ParityReports, explanations: Explanations, process_id: str, card_id: str,
