@@ -24,7 +24,8 @@ from services.takeover.adapters.plane import Plane, open_takeover_db
 from services.takeover.adapters.replay_lake import LakeReplay
 from services.takeover.adapters.row_diff_silver import SilverRowDiffs
 from services.takeover.adapters.silver_duckdb import DuckDbLake
-from services.takeover.service_layer.compare import compare_parity, process_scope
+from services.takeover.domain.processes import process_scope
+from services.takeover.service_layer.compare import compare_parity
 from services.takeover.service_layer.parity import ProcessCards
 from tests.integration.mesh_fixtures import acting_under, grant_for, read_grant, running
 from tests.integration.store_fixtures import duckdb_store

@@ -26,7 +26,8 @@ from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from runtime.clients import call, domain_error_of, open_channel
 from runtime.convert import scope_to_proto
 from runtime.errors import Unavailable
-from services.takeover.service_layer.compare import BackendRun, process_scope
+from services.takeover.domain.processes import process_scope
+from services.takeover.service_layer.compare import BackendRun
 
 # The netted claim's fields written, with the type each is compared under (the silver side is cast the same way).
 CLAIM_FIELDS: Mapping[str, str] = {"claim_id": "VARCHAR", "group_id": "VARCHAR", "fill_date": "DATE",

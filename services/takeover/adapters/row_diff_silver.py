@@ -18,7 +18,7 @@ import duckdb
 from services.takeover.adapters.calc_mesh import CLAIM_FIELDS
 from services.takeover.adapters.row_diff_duckdb import row_diff
 from services.takeover.domain.loads import CuratedDataset
-from services.takeover.service_layer.compare import process_scope
+from services.takeover.domain.processes import process_scope
 from services.takeover.service_layer.parity import ProcessCards
 from services.takeover.service_layer.replay import ExportObjects
 

@@ -16,7 +16,7 @@ from runtime.grants import Grant
 from runtime.scope import Scope
 from services.takeover.domain.backend_values import formula_value
 from services.takeover.domain.parity import BackendValue, Explanation
-from services.takeover.domain.processes import Process
+from services.takeover.domain.processes import Process, process_scope
 from services.takeover.service_layer.parity import (
     Explanations,
     ParityReports,
@@ -65,16 +65,6 @@ class _RawComparison:
 
     def append(self, process: str, explanation: Explanation) -> None:
         raise NotImplementedError
-
-
-def process_scope(fields: Mapping[str, str]) -> Scope:
-    """A process's scope (group_ids comma-separated) as the exact scope calc computes (InputError when unusable)."""
-    groups = tuple(g.strip() for g in str(fields.get("group_ids") or "").split(",") if g.strip())
-    try:
-        return Scope.parse(fields["client_id"], fields["pbm_id"], fields["date_from"], fields["date_to"],
-                           fields.get("tpa_id") or None, groups)
-    except KeyError as missing:
-        raise InputError("process_without_scope", f"the process's scope lacks {missing.args[0]}") from None
 
 
 def require_exact_grant(grant: Grant, fields: Mapping[str, str]) -> Scope:

@@ -15,14 +15,8 @@ from runtime.errors import InputError, NotFound, Refused
 from runtime.grants import Area, Grant
 from runtime.scope import Scope
 from services.takeover.domain.parity import Explanation
-from services.takeover.domain.processes import Process
-from services.takeover.service_layer.compare import (
-    BackendRun,
-    compare_parity,
-    process_cards,
-    process_scope,
-    require_exact_grant,
-)
+from services.takeover.domain.processes import Process, process_scope
+from services.takeover.service_layer.compare import BackendRun, compare_parity, process_cards, require_exact_grant
 from services.takeover.service_layer.parity import ProcessCards
 from tests.unit.beast_modes.claims_rows import COLUMNS, ROWS
 from tests.unit.beast_modes.fakes import FakeExportObjects, RowsSilver
@@ -158,5 +152,8 @@ def test_a_process_is_compared_only_with_its_card_fields_and_a_scope() -> None:
         process_cards(Process("gdr", "GDR", "user:o@x", ("CARD-1",)))
     assert refused.value.code == "process_without_cards"
     with pytest.raises(InputError) as refused:
-        process_scope({"client_id": "C001"})
+        process_cards(Process("gdr", "GDR", "user:o@x", ("CARD-1",), card_formulas={"CARD-1": "gdr.gdr"}))
     assert refused.value.code == "process_without_scope"
+    cards = process_cards(Process("gdr", "GDR", "user:o@x", ("CARD-1",), card_formulas={"CARD-1": "gdr.gdr"},
+                                  scope=SCOPE))
+    assert (cards.process, dict(cards.cards), dict(cards.scope)) == ("gdr", {"CARD-1": "gdr.gdr"}, SCOPE)
