@@ -51,12 +51,13 @@ def test_the_latest_report_is_the_last_written(engine) -> None:
     assert reports.write("gdr", UNEXPLAINED) == "PR-ffff" and rows(engine) == 3  # an older one again: latest again
     latest = reports.latest("gdr")
     assert latest is not None and latest.unexplained == ("CARD-105",)
-    assert reports.write("gdr", CLEAN, "PR-given") == "PR-given"
-    assert reports.latest_report("gdr") == {**CLEAN, "report_id": "PR-given"}
+    assert reports.write("gdr", {**CLEAN, "made_by": "user:ops2@leaf.example"}, "PR-given") == "PR-given"
+    assert reports.latest_report("gdr") == {**CLEAN, "made_by": "user:ops2@leaf.example", "report_id": "PR-given"}
     with engine.connect() as db:
         kept = db.execute(select(takeover_parity_reports.c.load_id, takeover_parity_reports.c.made_by)
                           .order_by(takeover_parity_reports.c.id)).all()
-    assert [tuple(r) for r in kept] == [("LD-1", ""), ("LD-2", "user:ops@leaf.example"), ("LD-1", ""), ("LD-2", "")]
+    assert [tuple(r) for r in kept] == [("LD-1", ""), ("LD-2", "user:ops@leaf.example"), ("LD-1", ""),
+                                        ("LD-2", "user:ops2@leaf.example")]
     for bad in ("../escape", "", "PR 1"):
         with pytest.raises(InputError):
             reports.write("gdr", {**CLEAN, "report_id": bad})

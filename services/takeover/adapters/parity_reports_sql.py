@@ -24,7 +24,7 @@ takeover_parity_reports = Table(
     Column("report_id", String(ID), nullable=False),
     Column("load_id", String(ID), nullable=True),
     Column("report", Text, nullable=False),               # JSON: the report as parity() made it
-    Column("made_by", String(256), nullable=False),       # who kept it ("" when the writer did not say)
+    Column("made_by", String(256), nullable=False),       # who asked for it ("" when the writer did not say)
     Column("made_at", String(STAMP), nullable=False),
 )
 
@@ -54,8 +54,9 @@ class SqlParityReports:
 
     def write(self, process_id: str, report: Mapping, report_id: str | None = None, *, made_by: str = "",
               made_at: str | None = None) -> str:
-        """Keep the report as the process's latest; returns its id (the report's own unless given). Writing again
-        the report that is already the latest (same id, same content) adds nothing."""
+        """Keep the report as the process's latest; returns its id (the report's own unless given). `made_by`: the
+        verified operator who asked for it, else the report's own `made_by` (CompareParity's), else "". Writing
+        again the report that is already the latest (same id, same content) adds nothing."""
         report_id = check_report_id(report_id or str(report.get("report_id") or ""))
         text = json.dumps(report, ensure_ascii=False, sort_keys=True)
         t = takeover_parity_reports.c
@@ -67,7 +68,7 @@ class SqlParityReports:
             load_id = report.get("load_id")
             db.execute(insert(takeover_parity_reports).values(
                 process_id=process_id, report_id=report_id, load_id=str(load_id) if load_id else None, report=text,
-                made_by=made_by, made_at=made_at or _now()))
+                made_by=made_by or str(report.get("made_by") or ""), made_at=made_at or _now()))
         return report_id
 
     def _latest_row(self, process_id: str) -> Mapping | None:
