@@ -85,3 +85,23 @@ def test_history_and_reports_refuse_update_and_delete_in_the_database(engine) ->
     assert registry.history("gdr")[0].note == "" and registry.proofs("gdr")[0].note == ""
     record = registry.get("gdr")
     assert record is not None and record.state == "candidate_evidence"  # the state itself still moves
+
+
+def test_azure_sql_gets_the_triggers_and_inserts_without_output() -> None:
+    """SQL Server: migration 0004 compiles with a trigger per append-only table and the filtered unique index, and
+    an insert into a table with a trigger carries no OUTPUT clause (SQL Server refuses OUTPUT there)."""
+    from sqlalchemy import insert
+    from sqlalchemy.dialects import mssql
+
+    from runtime.db import migration_sql
+    from services.takeover.adapters.explanations_sql import takeover_parity_explanations
+    from services.takeover.adapters.plane import MIGRATIONS
+
+    ddl = migration_sql("mssql+pyodbc://", "takeover", MIGRATIONS)
+    tables = (takeover_parity_reports, takeover_process_proofs, takeover_process_transitions,
+              takeover_process_refusals, takeover_parity_explanations)
+    for table in tables:
+        assert f"CREATE TRIGGER {table.name}_append_only ON {table.name} INSTEAD OF UPDATE, DELETE" in ddl
+        compiled = str(insert(table).values(process_id="gdr").compile(dialect=mssql.pyodbc.dialect()))
+        assert "OUTPUT" not in compiled, table.name
+    assert "(proposal_id) WHERE proposal_id IS NOT NULL" in ddl

@@ -29,6 +29,7 @@ takeover_parity_explanations = Table(
     Column("approved_at", String(STAMP), nullable=True),
     Column("recorded_at", String(STAMP), nullable=False),
     Column("proposal_id", Integer, nullable=True),        # an approval: the id of the proposal row it approves
+    implicit_returning=False,  # SQL Server refuses OUTPUT on a table with triggers (append-only: 0003/0004)
 )
 
 

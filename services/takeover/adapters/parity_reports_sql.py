@@ -26,6 +26,7 @@ takeover_parity_reports = Table(
     Column("report", Text, nullable=False),               # JSON: the report as parity() made it
     Column("made_by", String(256), nullable=False),       # who asked for it ("" when the writer did not say)
     Column("made_at", String(STAMP), nullable=False),
+    implicit_returning=False,  # SQL Server refuses OUTPUT on a table with triggers (append-only: 0003/0004)
 )
 
 # A report id is a name (PR-<digest>), also shown in URLs and proofs: anything else is refused, never stored.

@@ -62,6 +62,7 @@ takeover_process_proofs = Table(
     Column("recorded_by", String(WHO), nullable=False),
     Column("recorded_at", String(STAMP), nullable=False),
     Column("note", Text, nullable=False),
+    implicit_returning=False,  # SQL Server refuses OUTPUT on a table with triggers (append-only: 0003/0004)
 )
 
 takeover_process_transitions = Table(
@@ -75,6 +76,7 @@ takeover_process_transitions = Table(
     Column("operator", String(WHO), nullable=False),      # the verified operator identity
     Column("note", Text, nullable=False),
     UniqueConstraint("process_id", "seq", name="uq_takeover_process_transitions_seq"),
+    implicit_returning=False,  # SQL Server refuses OUTPUT on a table with triggers (append-only: 0003/0004)
 )
 
 takeover_process_refusals = Table(
@@ -87,6 +89,7 @@ takeover_process_refusals = Table(
     Column("operator", String(WHO), nullable=False),
     Column("reasons", Text, nullable=False),              # JSON list of reason codes
     Column("note", Text, nullable=False),
+    implicit_returning=False,  # SQL Server refuses OUTPUT on a table with triggers (append-only: 0003/0004)
 )
 
 
