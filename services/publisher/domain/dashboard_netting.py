@@ -10,6 +10,7 @@ from __future__ import annotations
 from runtime.sufficiency import AWP, FEE, REBATE
 from runtime.words import FLOOR_RULE, OFFSET_RULES, REBATE_OFFSET_RULE
 from services.publisher.domain.dashboard_table import FORMULA_COLUMNS, SCOPE_COLUMNS, Table, formula_context
+from services.publisher.domain.netting_view import GROUP_OF
 from services.publisher.domain.run_context import RunContext
 
 NETTED = (AWP, FEE)
@@ -50,6 +51,5 @@ def received_other_channels(lineage: dict) -> str | None:
 
 def group_of(offset: str, channel: str, brand_generic: str) -> str | None:
     """The netting group a bucket belongs to, named as the result names it; None for an offset this code does not know."""
-    groups = {"none": f"{channel}/{brand_generic}", "within_channel": channel, "within_drug_type": brand_generic,
-              "all": "all"}
-    return groups.get(offset)
+    rule = GROUP_OF.get(offset)
+    return None if rule is None else rule(channel, brand_generic)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pypdf import PdfReader
 
 from runtime.words import formula_title
-from services.publisher.adapters.pdf.report_netting import NETTING_HEADER, NETTING_TOTAL, REBATE_LINES
+from services.publisher.domain.netting_view import NETTING_HEADER, NETTING_TOTAL, REBATE_LINES
 
 FIGURE = re.compile(r"-?\$?[\d,]+(\.\d+)?%?( MODELED)?")
 MONEY = re.compile(r"(-?)\$([\d,]+\.\d\d)( MODELED)?")

@@ -27,12 +27,12 @@ from runtime.words import (
     formula_title,
     reason_sentence,
 )
-from services.publisher.adapters.pdf.report_netting import REBATE_LINES
 from services.publisher.adapters.pdf.report_pdf import pdf_bytes
 from services.publisher.adapters.presentation_rendered import check_rendered
 from services.publisher.domain.audit_summary import status_line
 from services.publisher.domain.claim_findings import BucketSpend, ClaimFindings, SuspectClaim
 from services.publisher.domain.narrative import Narrative
+from services.publisher.domain.netting_view import REBATE_LINES
 from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.report_format import count, field_text, money, percent
 from services.publisher.domain.run_context import Names, RejectedRow, RunContext

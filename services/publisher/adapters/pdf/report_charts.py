@@ -28,11 +28,6 @@ _MODELED_HATCH = "////"
 _GOOD, _BAD, _NEUTRAL, _GUARANTEE = "#1b7f3b", "#b3261e", "#4a6fa5", "#9aa5b1"
 
 
-def chart_title(text: str, status: str) -> str:
-    """The title the report prints above a chart (as PDF text, so it is searchable and read aloud)."""
-    return f"{text} - MODELED, not final" if status == "modeled" else text
-
-
 def _height(value: str | None) -> float:
     # matplotlib draws with floats: the Decimal becomes a float here, for a bar's height only; every number
     # a reader can read (labels, tables) is formatted from the Decimal itself.

@@ -10,10 +10,10 @@ from xml.sax.saxutils import escape
 
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
-from runtime.sufficiency import BLOCKED, GDR, GUARANTEES, MODELED, REPRICING
+from runtime.sufficiency import BLOCKED, GDR, GUARANTEES, REPRICING
 from runtime.words import FORMULA_SHORT, PROJECTION, SIGN_CONVENTION, bucket_title, formula_title, reason_sentence
 from services.publisher.adapters.pdf.report_tables import STYLES, code, figure, grid, status_word, text
-from services.publisher.domain.audit_summary import audit_formulas, owed, status_line
+from services.publisher.domain.audit_summary import owed, status_line
 from services.publisher.domain.narrative import narrative_label
 from services.publisher.domain.report_format import count, money, percent
 from services.publisher.domain.run_context import Names, RunContext
@@ -21,19 +21,6 @@ from services.publisher.domain.run_context import Names, RunContext
 STATUS_MEANING = ("FINAL: the figure rests on governed evidence and settles the guarantee. MODELED: an estimate on "
                   "evidence that does not settle it, never a conclusion. BLOCKED: the evidence is insufficient, so "
                   "no figure is shown.")
-
-
-def band(result: dict) -> tuple[str, str]:
-    """The run's status in one line, on every page's band: (words, colour status). The count of final formulas
-    comes first, so a blocked rebate does not read as a blocked audit."""
-    audit = audit_formulas(result)
-    final = sum(1 for f in audit if f["status"] == "final")
-    parts = [f"{final} of {len(audit)} formulas final"]
-    for status, meaning in ((MODELED, "estimates, not final"), (BLOCKED, "no figure")):
-        named = [FORMULA_SHORT[f["id"]] for f in audit if f["status"] == status]
-        if named:
-            parts.append(f"{status.upper()} ({meaning}): {', '.join(named)}")
-    return "; ".join(parts) + f" - audit readiness {result['readiness'].upper()}", result["readiness"]
 
 
 def scope_words(context: RunContext) -> str:

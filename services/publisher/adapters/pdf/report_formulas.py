@@ -15,9 +15,10 @@ from reportlab.platypus import CondPageBreak, Image, Paragraph
 from runtime.sufficiency import AWP, BLOCKED, EFFECT, FEE, GDR, REBATE, REPRICING
 from runtime.words import EXCLUSION_SENTENCES, PROJECTION, bucket_title, formula_title, reason_sentence
 from services.publisher.adapters.pdf import report_charts
-from services.publisher.adapters.pdf.report_charts import SIZE_POINTS, chart_title
+from services.publisher.adapters.pdf.report_charts import SIZE_POINTS
 from services.publisher.adapters.pdf.report_netting import netting, rebate_reconciliation
 from services.publisher.adapters.pdf.report_tables import STYLES, code, figure, grid, side_by_side, status_word, text
+from services.publisher.domain.formula_labels import chart_title
 from services.publisher.domain.report_format import FIELD_TITLES, count, field_text, money, percent
 from services.publisher.domain.run_context import RunContext
 

@@ -13,7 +13,6 @@ from xml.sax.saxutils import escape
 from reportlab.platypus import Paragraph
 
 from runtime.words import (
-    CHANNEL_TITLES,
     FLOOR_RULE,
     FORMULA_SHORT,
     OFFSET_RULES,
@@ -22,21 +21,14 @@ from runtime.words import (
     offset_group_title,
 )
 from services.publisher.adapters.pdf.report_tables import STYLES, code, figure, grid, text
+from services.publisher.domain.netting_view import (
+    NETTING_HEADER,
+    NETTING_TOTAL,
+    REBATE_LINES,
+    group_buckets,
+    received_other_words,
+)
 from services.publisher.domain.report_format import money
-
-NETTING_HEADER = ["Netting group", "Buckets netted in the group", "Variance", "Shortfall owed"]
-NETTING_TOTAL = "All groups: net variance; shortfall owed = sum of the groups' shortfalls"
-REBATE_LINES = ("Variance total (sum of the channels' variances)",
-                "Less: rebates received in channels with no rebate guarantee",
-                "Difference", "Shortfall owed (a difference below zero owes nothing)")
-
-
-def group_buckets(group: str, offset: str, buckets: list[dict]) -> list[dict]:
-    """The buckets an offset group nets, as calculations.md 3 forms the groups."""
-    def key(bucket: dict) -> str:
-        return {"none": f"{bucket['channel']}/{bucket['brand_generic']}", "within_channel": bucket["channel"],
-                "within_drug_type": bucket["brand_generic"], "all": "all"}[offset]
-    return [b for b in buckets if key(b) == group]
 
 
 def netting(formula: dict, width: float) -> list:
@@ -58,14 +50,6 @@ def netting(formula: dict, width: float) -> list:
                      f"{code('offset ' + offset)}", STYLES["body"])
     return [Paragraph(f"How the {FORMULA_SHORT[formula['id']]} variances net to the shortfall", STYLES["h2"]),
             table, rule]
-
-
-def received_other_words(lineage: dict) -> str:
-    """The channels whose rebates count against the shortfall though the contract guarantees none there."""
-    named = lineage.get("rebates_received_other")
-    if not named:
-        return "channels without a rebate term"
-    return ", ".join(f"{CHANNEL_TITLES.get(r['channel'], r['channel'])} {money(Decimal(r['amount']))}" for r in named)
 
 
 def rebate_reconciliation(formula: dict, lineage: dict, width: float) -> list:

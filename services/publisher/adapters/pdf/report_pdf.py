@@ -2,7 +2,7 @@
 
 Determinism: the canvas runs in invariant mode (a fixed document id, no timestamps of its own), its
 CreationDate and ModDate are the run's created_at, title, author and subject come from the run (never
-the environment's user), only the 14 standard PDF fonts are used (no font file, so no path, is
+the environment's user; domain/report_document.py), only the 14 standard PDF fonts are used (no font file, so no path, is
 embedded), and the charts are PNGs rendered without metadata.
 
 Order: the cover (status of each formula, total owed, executive summary), one section per formula, the audit
@@ -18,25 +18,13 @@ from typing import BinaryIO
 
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
-from services.publisher.adapters.pdf.report_cover import band, cover
+from services.publisher.adapters.pdf.report_cover import cover
 from services.publisher.adapters.pdf.report_findings import findings
 from services.publisher.adapters.pdf.report_formulas import formula_sections
 from services.publisher.adapters.pdf.report_pages import MARGIN, PAGE_SIZE, TOP_MARGIN, PageFrame, ReportCanvas, decorate
 from services.publisher.adapters.pdf.report_sections import closing
+from services.publisher.domain.report_document import report_document
 from services.publisher.domain.run_context import RunContext
-
-AUTHOR = "LeafEnterprise publisher"
-
-
-def title_of(context: RunContext) -> str:
-    scope = context.scope
-    return f"Pharmacy benefit audit {scope['client_id']} / {scope['pbm_id']} {scope['date_from']} to {scope['date_to']}"
-
-
-def page_title(context: RunContext) -> str:
-    scope = context.scope
-    return (f"Pharmacy benefit audit - {context.client_label} / {context.pbm_label} - "
-            f"{scope['date_from']} to {scope['date_to']}")
 
 
 def pdf_bytes(context: RunContext) -> bytes:
@@ -49,14 +37,13 @@ def pdf_bytes(context: RunContext) -> bytes:
 def write_pdf(context: RunContext, out: str | PathLike | BinaryIO) -> None:
     """Render the report to a path or a binary file object."""
     target = out if hasattr(out, "write") else os.fspath(out)
-    title = title_of(context)
+    about = report_document(context)
     document = BaseDocTemplate(
         target, pagesize=PAGE_SIZE, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=TOP_MARGIN,
-        bottomMargin=MARGIN, title=title, author=AUTHOR,
-        subject=f"run_id {context.run_id} scope_hash {context.scope_hash}", creator=AUTHOR, invariant=1)
+        bottomMargin=MARGIN, title=about.title, author=about.author, subject=about.subject, creator=about.author,
+        invariant=1)
     frame = Frame(MARGIN, MARGIN, PAGE_SIZE[0] - 2 * MARGIN, PAGE_SIZE[1] - MARGIN - TOP_MARGIN, id="body")
-    words, status = band(context.result)
-    header = decorate(PageFrame(page_title(context), context.run_id, context.scope_hash, words, status))
+    header = decorate(PageFrame(about.page_title, context.run_id, context.scope_hash, about.band, about.band_status))
     document.addPageTemplates([PageTemplate("report", [frame], onPage=header, pagesize=PAGE_SIZE)])
     story = [*cover(context), *formula_sections(context), *findings(context), *closing(context)]
     document.build(story, canvasmaker=functools.partial(ReportCanvas, created_at=context.created_at))

@@ -7,39 +7,17 @@ from __future__ import annotations
 
 from xlsxwriter.worksheet import Worksheet
 
-from runtime.sufficiency import AWP, BLOCKED, FEE, GDR, MODELED, REBATE, REPRICING
-from runtime.words import EXCLUSION_SENTENCES, PROJECTION, formula_title, reason_sentence
+from runtime.sufficiency import AWP, BLOCKED, FEE, GDR, REBATE, REPRICING
+from runtime.words import EXCLUSION_SENTENCES, formula_title
 from services.publisher.adapters.workbook.workbook_banner import write_heading
 from services.publisher.adapters.workbook.workbook_cells import FIRST_ROW, Formats, write_table
 from services.publisher.adapters.workbook.workbook_netting import write_netted
 from services.publisher.adapters.workbook.workbook_other_formulas import write_gdr, write_repricing
 from services.publisher.adapters.workbook.workbook_rebates import write_rebates
-from services.publisher.domain.report_format import HEADLINE
+from services.publisher.domain.formula_labels import formula_name, note_of, reasons_text
 from services.publisher.domain.run_context import RunContext
 
-MODELED_LABEL = "MODELED — not a final guarantee claim"
-BLOCKED_LABEL = "BLOCKED — no figure is shown; see the reasons"
-FINAL_REASONS = "none: the evidence is sufficient for a final figure"
 EXCLUDED_COLUMNS = ["excluded", "claims", "why"]
-
-
-def formula_name(formula: dict) -> str:
-    """`id@version`, as the registry names a formula (calculations.md 3)."""
-    return f"{formula['id']}@{formula['version']}"
-
-
-def headline_of(formula: dict) -> str:
-    return HEADLINE.get(formula["id"]) or next((k for k in ("shortfall", "total_savings", "gdr") if k in formula), "")
-
-
-def note_of(formula: dict) -> str:
-    if formula["id"] == REPRICING and formula["status"] != BLOCKED:
-        return PROJECTION
-    return {BLOCKED: BLOCKED_LABEL, MODELED: MODELED_LABEL}.get(formula["status"], "")
-
-
-def reasons_text(formula: dict) -> str:
-    return "; ".join(reason_sentence(r) for r in formula["reasons"]) or FINAL_REASONS
 
 
 def write_formula(sheet: Worksheet, context: RunContext, formula: dict, formats: Formats) -> None:

@@ -6,36 +6,16 @@ variance and shortfall as published, and beside them the Excel formulas that re-
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from xlsxwriter.utility import xl_range_abs, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from runtime.words import FLOOR_RULE, OFFSET_RULES, offset_group_title
 from services.publisher.adapters.workbook.workbook_cells import Formats, width, write_table, write_value
+from services.publisher.domain.netting_view import GROUP, grouped_buckets
 
-GROUP = "group"
 NETTING_COLUMNS = ["netting group", "variance", "shortfall", "check: Σ bucket variances", "check: max(0, variance)",
                    GROUP]
 SHORTFALL_LABEL = "shortfall = Σ group shortfalls"
-# The netting group a bucket belongs to, named as the result names it (calculations.md 3, `offset_groups`).
-GROUP_OF: dict[str, Callable[[str, str], str]] = {
-    "none": lambda channel, brand_generic: f"{channel}/{brand_generic}",
-    "within_channel": lambda channel, brand_generic: channel,
-    "within_drug_type": lambda channel, brand_generic: brand_generic,
-    "all": lambda channel, brand_generic: "all",
-}
-
-
-def grouped_buckets(formula: dict) -> list[dict]:
-    """The buckets, each with the netting group it falls in; a group the result does not list is a contract drift."""
-    published = {g["group"] for g in formula["offset_groups"]}
-    group_of = GROUP_OF[formula["offset"]]
-    buckets = [{**b, GROUP: group_of(b["channel"], b["brand_generic"])} for b in formula["buckets"]]
-    unknown = {b[GROUP] for b in buckets} - published
-    if unknown:
-        raise ValueError(f"{formula['id']}: buckets in groups the result does not list: {sorted(unknown)}")
-    return buckets
 
 
 def write_netted(sheet: Worksheet, row: int, formula: dict, formats: Formats, note: str) -> int:

@@ -14,18 +14,12 @@ from xlsxwriter.worksheet import Worksheet
 from runtime.words import REBATE_OFFSET_RULE
 from services.publisher.adapters.workbook.workbook_cells import Formats, width, write_table, write_value
 from services.publisher.adapters.workbook.workbook_netting import write_offset_rule
-from services.publisher.domain.report_format import money
+from services.publisher.domain.netting_view import other_words, received_other_channels
 from services.publisher.domain.run_context import RunContext
 
 RECONCILIATION_COLUMNS = ["reconciliation", "amount", "check (Excel formula)", "what"]
 OTHER_COLUMNS = ["channel", "received_other"]
 DIFFERENCE = "variance_total − received_other"
-
-
-def received_other_channels(context: RunContext) -> list[dict]:
-    """[{"channel", "received_other"}] from the lineage, in its order; empty when the run did not record them."""
-    return [{"channel": r["channel"], "received_other": r["amount"]}
-            for r in context.lineage.get("rebates_received_other") or ()]
 
 
 def write_rebates(sheet: Worksheet, row: int, formula: dict, context: RunContext, formats: Formats, note: str) -> int:
@@ -45,7 +39,7 @@ def write_rebates(sheet: Worksheet, row: int, formula: dict, context: RunContext
     _label(sheet, total, "variance_total", "Σ variance of the guaranteed channels (guaranteed − received)", formats)
     sheet.write_formula(total, 2, f"=SUM({variances})", formats.money_check, formula["variance_total"])
     write_value(sheet, other, 1, "received_other", formula["received_other"], formats)
-    _label(sheet, other, "received_other", _other_words(formula["received_other"], others), formats)
+    _label(sheet, other, "received_other", other_words(formula["received_other"], others), formats)
     if others:
         sheet.write_formula(other, 2, f"=SUM({xl_range_abs(others_top + 1, 1, others_top + len(others), 1)})",
                             formats.money_check, formula["received_other"])
@@ -68,12 +62,3 @@ def write_rebates(sheet: Worksheet, row: int, formula: dict, context: RunContext
 def _label(sheet: Worksheet, row: int, code: str, words: str, formats: Formats) -> None:
     sheet.write_string(row, 0, code, formats.label)
     sheet.write_string(row, 3, words)
-
-
-def _other_words(received_other: str, others: list[dict]) -> str:
-    if others:
-        named = ", ".join(f"{o['channel']} {money(Decimal(o['received_other']))}" for o in others)
-        return f"rebates received in channels with no rebate guarantee: {named}"
-    if Decimal(received_other) == 0:
-        return "no rebates were received in channels without a rebate guarantee"
-    return "rebates received in channels with no rebate guarantee (this run's lineage does not name them)"

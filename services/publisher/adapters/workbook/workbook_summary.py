@@ -13,9 +13,9 @@ from runtime.sufficiency import BLOCKED, FINAL, GUARANTEES, MODELED
 from runtime.words import FORMULA_SHORT, SIGN_CONVENTION, formula_title
 from services.publisher.adapters.workbook.workbook_banner import write_heading
 from services.publisher.adapters.workbook.workbook_cells import FIRST_ROW, Formats, write_value
-from services.publisher.adapters.workbook.workbook_formulas import formula_name, headline_of, note_of, reasons_text
 from services.publisher.adapters.workbook.workbook_narrative import write_narrative
 from services.publisher.domain.audit_summary import owed, status_line
+from services.publisher.domain.formula_labels import formula_name, headline_of, note_of, reasons_text
 from services.publisher.domain.run_context import Names, RunContext
 
 SUMMARY_COLUMNS = ["formula", "status", "why", "figure", "value", "note", "code"]
