@@ -10,9 +10,9 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from demo import load_registry
-from services.publisher.adapters.workbook.workbook import sheet_name
 from services.publisher.domain.audit_summary import owed
 from services.publisher.domain.report_format import field_text
+from services.publisher.domain.workbook_sheets import sheet_name
 from tests.e2e.conftest import run_reply
 from tests.e2e.demo_runs import DEMO_RUNS
 

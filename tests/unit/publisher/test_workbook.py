@@ -21,12 +21,13 @@ from openpyxl.utils import get_column_letter
 
 from runtime.words import EXCLUSION_SENTENCES, formula_title, reason_sentence
 from services.publisher.adapters.presentation_rendered import check_rendered
-from services.publisher.adapters.workbook.workbook import sheet_name, workbook_bytes, write_workbook
+from services.publisher.adapters.workbook.workbook import workbook_bytes, write_workbook
 from services.publisher.domain.deliverable_files import XLSX
 from services.publisher.domain.extract import EXTRACT_COLUMNS
 from services.publisher.domain.extract_plan import ExtractPlan
 from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.run_context import RejectedRow
+from services.publisher.domain.workbook_sheets import sheet_name
 from tests.publisher_fixtures import sample_context
 
 REPO = Path(__file__).parents[3]

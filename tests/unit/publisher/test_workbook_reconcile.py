@@ -19,11 +19,12 @@ from openpyxl import load_workbook
 
 from runtime.sufficiency import AWP, FEE, REBATE
 from runtime.words import EXCLUSION_SENTENCES, OFFSET_RULES, SUSPECT_CHANNEL, UNGUARANTEED_BUCKET
-from services.publisher.adapters.workbook.workbook import sheet_name, workbook_bytes, write_workbook
+from services.publisher.adapters.workbook.workbook import workbook_bytes, write_workbook
 from services.publisher.domain.claim_findings import BucketSpend, ClaimFindings, SuspectClaim
 from services.publisher.domain.narrative import Narrative
 from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.run_context import Names
+from services.publisher.domain.workbook_sheets import sheet_name
 from tests.publisher_fixtures import sample_context
 from tests.unit.publisher.workbook_reading import (
     assert_banner_on_every_sheet,

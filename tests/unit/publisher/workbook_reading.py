@@ -10,8 +10,8 @@ from decimal import Decimal
 
 from runtime.sufficiency import AWP, BLOCKED, FEE, GUARANTEES, REBATE
 from runtime.words import SIGN_CONVENTION, formula_title
-from services.publisher.adapters.workbook.workbook import sheet_name
 from services.publisher.domain.audit_summary import owed, status_line
+from services.publisher.domain.workbook_sheets import sheet_name
 from tests.unit.publisher.excel_arithmetic import evaluate
 
 CENT, ZERO = Decimal("0.01"), Decimal("0.00")

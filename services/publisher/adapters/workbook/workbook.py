@@ -18,7 +18,6 @@ from typing import BinaryIO
 
 from xlsxwriter.workbook import Workbook
 
-from runtime.words import formula_title
 from services.publisher.adapters.workbook.workbook_cells import Formats
 from services.publisher.adapters.workbook.workbook_check import add_sheet
 from services.publisher.adapters.workbook.workbook_extract import (
@@ -35,8 +34,8 @@ from services.publisher.domain.extract import ExtractRow
 from services.publisher.domain.extract_plan import ExtractPlan
 from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.run_context import RunContext
+from services.publisher.domain.workbook_sheets import sheet_names
 
-SUMMARY, FINDINGS, EVIDENCE, DATA_QUALITY, LINEAGE = "Summary", "Findings", "Evidence", "Data quality", "Lineage"
 _OPTIONS = {
     # Rows go to a temporary file as soon as the next row starts, so the extract's size never reaches memory.
     "constant_memory": True,
@@ -71,8 +70,7 @@ class WorkbookWriter:
             "created": context.created_at.astimezone(UTC)})
         self._formats = Formats.of(workbook)
         sheet = lambda name: add_sheet(workbook, name, check, WORKBOOK)  # noqa: E731
-        self._sheets = [sheet(name) for name in (SUMMARY, *(sheet_name(f["id"]) for f in context.formulas),
-                                                 FINDINGS, EVIDENCE, DATA_QUALITY, LINEAGE)]
+        self._sheets = [sheet(name) for name in sheet_names(context)]
         # The extract's rows were checked as they were produced; its sheets are plain, so each cell is checked once.
         self._extract = ExtractSheets(workbook, context, self._formats, extract_rows_per_sheet) if carry_rows else None
 
@@ -128,11 +126,6 @@ def write_workbook(context: RunContext, out: str | PathLike | BinaryIO, *, extra
         writer.discard()
         raise
     writer.finish(context, plan)
-
-
-def sheet_name(formula_id: str) -> str:
-    """A formula's sheet is named by its title ("AWP discount guarantee"); its code is on the sheet, in small print."""
-    return formula_title(formula_id)[:31]   # Excel's limit for a sheet name
 
 
 def workbook_bytes(context: RunContext) -> bytes:
