@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from io import BytesIO
 
 from leaf.takeover.v1 import takeover_pb2
@@ -39,6 +39,9 @@ class CompareDeps:
     row_diffs: Callable[[BackendRun], RowDiffs]
     reports: ParityReports
     explanations: Explanations
+    # One comparison at a time per replica, like an ingest: each runs DuckDB under LEAF_TAKEOVER_DUCKDB_MEMORY and
+    # holds a run's claims on the scratch disk; a second one waits its turn instead of doubling both.
+    comparing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 async def compare_parity_rpc(deps: CompareDeps, request: takeover_pb2.CompareParityRequest,
@@ -49,9 +52,10 @@ async def compare_parity_rpc(deps: CompareDeps, request: takeover_pb2.ComparePar
         raise NotFound("process_not_found", f"no takeover process {request.process_id!r}")
     cards = process_cards(record.process)
     require_exact_grant(current_grant(), cards.scope)
-    budget = context.time_remaining() if context is not None else None
-    report = await compare_parity(cards, request.load_id, deps.exports, deps.silver, deps.calc, deps.row_diffs,
-                                  deps.reports, deps.explanations, operator, budget or DEFAULT_BUDGET_SECONDS)
+    async with deps.comparing:
+        budget = context.time_remaining() if context is not None else None
+        report = await compare_parity(cards, request.load_id, deps.exports, deps.silver, deps.calc, deps.row_diffs,
+                                      deps.reports, deps.explanations, operator, budget or DEFAULT_BUDGET_SECONDS)
     return report_to_proto(report)
 
 
