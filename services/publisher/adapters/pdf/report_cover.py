@@ -5,35 +5,25 @@ row per formula, so "3 of 4 final" cannot be misread as a blocked audit; the ban
 """
 from __future__ import annotations
 
-from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
-from runtime.sufficiency import BLOCKED, GDR, GUARANTEES, REPRICING
-from runtime.words import FORMULA_SHORT, PROJECTION, SIGN_CONVENTION, bucket_title, formula_title, reason_sentence
+from runtime.sufficiency import REPRICING
+from runtime.words import PROJECTION, SIGN_CONVENTION, formula_title, reason_sentence
 from services.publisher.adapters.pdf.report_tables import STYLES, code, figure, grid, status_word, text
 from services.publisher.domain.audit_summary import owed, status_line
+from services.publisher.domain.cover_view import (
+    STATUS_MEANING,
+    at_a_glance,
+    headline,
+    measured_guarantees,
+    scope_words,
+    summary_sentences,
+)
 from services.publisher.domain.narrative import narrative_label
-from services.publisher.domain.report_format import count, money, percent
-from services.publisher.domain.run_context import Names, RunContext
-
-STATUS_MEANING = ("FINAL: the figure rests on governed evidence and settles the guarantee. MODELED: an estimate on "
-                  "evidence that does not settle it, never a conclusion. BLOCKED: the evidence is insufficient, so "
-                  "no figure is shown.")
-
-
-def scope_words(context: RunContext) -> str:
-    """"whole client", or the partial scope by its TPA's and groups' names."""
-    scope, names = context.scope, context.names
-    parts = []
-    if scope["tpa_id"] is not None:
-        parts.append(f"TPA {Names.label(names.tpa, scope['tpa_id'])}")
-    if scope["group_ids"]:
-        known = dict(names.groups)
-        groups = ", ".join(Names.label(known.get(g), g) for g in scope["group_ids"])
-        parts.append(f"group{'s' if len(scope['group_ids']) > 1 else ''} {groups}")
-    return "partial scope: " + "; ".join(parts) if parts else "whole client"
+from services.publisher.domain.report_format import money
+from services.publisher.domain.run_context import RunContext
 
 
 def cover(context: RunContext) -> list:
@@ -53,36 +43,6 @@ def cover(context: RunContext) -> list:
             Paragraph("Findings at a glance", STYLES["h2"]), *(text(f"- {line}") for line in at_a_glance(context))]
 
 
-def at_a_glance(context: RunContext) -> list[str]:
-    """One line per finding the Audit findings section details."""
-    quality = context.result["data_quality"]
-    found = context.findings.unguaranteed if context.findings else ()
-    lines = []
-    if found:
-        claims = sum(b.claims for b in found)
-        spend = sum((b.spend for b in found), Decimal("0.00"))
-        where = ", ".join(bucket_title(b.channel, b.brand_generic) for b in found)
-        lines.append(f"{count(claims)} claims ({money(spend)} spend) fall where the contract gives no guarantee: "
-                     f"{where}.")
-    left_out = [f"{FORMULA_SHORT[f['id']]} {count(f['excluded']['no_term'])}" for f in context.formulas
-                if f.get("excluded", {}).get("no_term")]
-    if left_out:
-        lines.append(f"Claims left out of a formula for want of a guarantee term: {', '.join(left_out)}.")
-    elif not found:
-        lines.append("Every claim falls in a channel and drug type the contract guarantees.")
-    lines.append(f"{count(quality['suspect_channel'])} retail 30-day claims carry 84 or more days' supply "
-                 "(listed for review; no figure is changed).")
-    lines.append(f"Data quality: {count(quality['rejected_in_scope'])} rows of this scope rejected, "
-                 f"{count(quality['orphan_reversals'])} reversals matching no paid claim, "
-                 f"{count(quality['reversed_pairs'])} paid claims cancelled by their reversal.")
-    return lines
-
-
-def measured_guarantees(result: dict) -> list[dict]:
-    blocked = owed(result).blocked
-    return [f for f in result["formulas"] if f["id"] in GUARANTEES and f["id"] not in blocked]
-
-
 def owed_box(result: dict) -> Table:
     """Total owed to the plan, split into final and modeled, and what no figure could be given for."""
     split = owed(result)
@@ -100,20 +60,6 @@ def owed_box(result: dict) -> Table:
     table.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.8, "#9aa5b1"), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                                ("BACKGROUND", (0, 0), (-1, -1), "#f4f6f8"), ("TOPPADDING", (0, 0), (-1, -1), 4)]))
     return table
-
-
-def headline(formula: dict) -> tuple[str, str | None]:
-    """(what the formula concludes, its figure as written), or no figure for a blocked formula."""
-    if formula["id"] in GUARANTEES:
-        label, field, write = "Shortfall owed", "shortfall", money
-    elif formula["id"] == GDR:
-        label, field, write = "Generic dispensing rate", "gdr", percent
-    else:
-        label, field, write = "Projected savings", "total_savings", money
-    value = formula.get(field)
-    if formula["status"] == BLOCKED or value is None:
-        return label, None
-    return label, write(Decimal(value))
 
 
 def status_table(result: dict) -> Table:
@@ -142,26 +88,3 @@ def executive_summary(context: RunContext) -> list:
         label = narrative_label(narrative)
         return flow + ([text(label, "small")] if label else [])
     return [text(sentence, "body") for sentence in summary_sentences(context.result)]
-
-
-def summary_sentences(result: dict) -> list[str]:
-    """What the owed box and the status line say, as sentences (the status line itself is printed just above)."""
-    split = owed(result)
-    measured = measured_guarantees(result)
-    sentences = []
-    if measured:
-        parts = ", ".join(f"{FORMULA_SHORT[f['id']]} {money(Decimal(f['shortfall']))}" for f in measured)
-        sentences.append(f"The plan is owed {money(split.total)} ({parts}): {money(split.final)} on final figures "
-                         f"and {money(split.modeled)} on modeled estimates.")
-    if split.blocked:
-        titles = [formula_title(f) for f in split.blocked]
-        named = titles[0] if len(titles) == 1 else f"{', '.join(titles[:-1])} and {titles[-1]}"
-        sentences.append(f"No figure is given for the {named}: what {'it' if len(titles) == 1 else 'they'} may owe "
-                         "is not included.")
-    repricing = next((f for f in result["formulas"] if f["id"] == REPRICING), None)
-    if repricing is not None and repricing.get("total_savings") is not None:
-        sentences.append(f"A proposed contract ({result['inputs']['proposal_id']}) would have saved "
-                         f"{money(Decimal(repricing['total_savings']))} on the "
-                         f"{count(sum(b['claims'] for b in repricing['buckets']))} claims its terms price: a projection, "
-                         "MODELED, which changes neither the audit's status nor the amount owed.")
-    return sentences

@@ -25,7 +25,7 @@ from services.publisher.adapters.workbook.workbook_extract import (
     ExtractSheets,
     write_extract_note,
 )
-from services.publisher.adapters.workbook.workbook_findings import findings_note, write_findings
+from services.publisher.adapters.workbook.workbook_findings import write_findings
 from services.publisher.adapters.workbook.workbook_formulas import write_formula
 from services.publisher.adapters.workbook.workbook_records import write_data_quality, write_evidence, write_lineage
 from services.publisher.adapters.workbook.workbook_summary import write_summary
@@ -35,6 +35,7 @@ from services.publisher.domain.extract_plan import ExtractPlan
 from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.run_context import RunContext
 from services.publisher.domain.workbook_sheets import sheet_names
+from services.publisher.domain.workbook_view import findings_note
 
 _OPTIONS = {
     # Rows go to a temporary file as soon as the next row starts, so the extract's size never reaches memory.

@@ -8,7 +8,6 @@ Nothing here changes a figure of the result; it explains and lists (claim_findin
 from __future__ import annotations
 
 from dataclasses import asdict
-from decimal import Decimal
 
 from xlsxwriter.worksheet import Worksheet
 
@@ -22,8 +21,8 @@ from runtime.words import (
 )
 from services.publisher.adapters.workbook.workbook_banner import write_heading
 from services.publisher.adapters.workbook.workbook_cells import FIRST_ROW, Formats, write_table
-from services.publisher.domain.report_format import money
 from services.publisher.domain.run_context import RunContext
+from services.publisher.domain.workbook_view import counted
 
 UNGUARANTEED_COLUMNS = ["bucket", "channel", "brand_generic", "claims", "members", "ingredient_cost",
                         "dispensing_fees", "spend"]
@@ -31,21 +30,6 @@ SUSPECT_COLUMNS = ["row", "claim_id", "fill_date", "ndc", "drug_name", "days_sup
                    "ingredient_cost_paid", "dispensing_fee_paid"]
 NOT_GATHERED = "not gathered for this run: the formulas' excluded counts below give the no_term claims"
 
-
-def findings_note(context: RunContext) -> str:
-    """The Summary's pointer: how many of each finding, and where they are listed."""
-    suspect = _counted(context.result["data_quality"]["suspect_channel"], "suspect-channel claim")
-    if context.findings is None:
-        return f"{suspect}; see the Findings sheet"
-    buckets = context.findings.unguaranteed
-    spend = sum((b.spend for b in buckets), start=Decimal("0.00"))
-    claims = _counted(sum(b.claims for b in buckets), "claim")
-    return (f"{_counted(len(buckets), 'unguaranteed bucket')} ({claims}, {money(spend)} spend) and {suspect}; "
-            f"see the Findings sheet")
-
-
-def _counted(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def write_findings(sheet: Worksheet, context: RunContext, formats: Formats) -> None:
@@ -96,7 +80,7 @@ def _suspect(sheet: Worksheet, row: int, context: RunContext, formats: Formats) 
     row = _section(sheet, row, "suspect channel", SUSPECT_CHANNEL, "suspect_channel", formats)
     count = context.result["data_quality"]["suspect_channel"]
     listed = context.findings.suspect_channel if context.findings is not None else ()
-    claims = _counted(count, "claim")
+    claims = counted(count, "claim")
     shown = (f"{claims}; the first {len(listed):,} are listed, the extract holds every claim"
              if len(listed) < count else f"{claims}, all listed")
     sheet.write_string(row, 1, shown if listed or not count else f"{claims} (not listed for this run)")

@@ -16,21 +16,14 @@ from services.publisher.adapters.workbook.workbook_cells import FIRST_ROW, Forma
 from services.publisher.adapters.workbook.workbook_narrative import write_narrative
 from services.publisher.domain.audit_summary import owed, status_line
 from services.publisher.domain.formula_labels import formula_name, headline_of, note_of, reasons_text
-from services.publisher.domain.run_context import Names, RunContext
+from services.publisher.domain.run_context import RunContext
+from services.publisher.domain.workbook_view import scope_facts
 
 SUMMARY_COLUMNS = ["formula", "status", "why", "figure", "value", "note", "code"]
 OWED_COLUMNS = ["total owed to the plan", "amount", "check (Excel formula)", "guarantees"]
 FIGURE_WORDS = {"shortfall": "shortfall", "gdr": "generic dispensing rate", "total_savings": "total savings"}
 _STATUS, _FIGURE, _VALUE = 1, 3, 4   # the formulas table's columns the owed SUMIFS read
 _OWED_LINES = 4                       # final, modeled, total, blocked
-
-
-def scope_facts(context: RunContext) -> list[tuple[str, str]]:
-    scope, names = context.scope, context.names
-    groups = [Names.label(dict(names.groups).get(g), g) for g in scope["group_ids"]]
-    return [("client", context.client_label), ("PBM", context.pbm_label),
-            ("TPA", Names.label(names.tpa, scope["tpa_id"]) or "all"), ("groups", "; ".join(groups) or "all"),
-            ("audit period", f"{scope['date_from']} to {scope['date_to']}")]
 
 
 def write_summary(sheet: Worksheet, context: RunContext, formats: Formats, extract_note: str | None = None,
