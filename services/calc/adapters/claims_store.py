@@ -21,6 +21,9 @@ from services.calc.domain.claims import Reject
 
 __all__ = ["DuckDbClaimsStore", "Snapshot"]
 _FETCH = 2000
+# DuckDB takes 80 % of the machine's memory by default; beyond this it spills to <store>.tmp instead, so a
+# 10M-row load stays under 1 GiB (the limit leaf calc's in-memory DuckDB has too).
+_CONFIG = {"memory_limit": "700MB"}
 
 
 class DuckDbClaimsStore:
@@ -35,7 +38,9 @@ class DuckDbClaimsStore:
         deadline = time.monotonic() + 30
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=read_only)
+                db = duckdb.connect(str(self.path), read_only=read_only, config=_CONFIG)
+                db.execute("SET enable_progress_bar = false")  # DuckDB would draw it on stdout
+                return db
             except duckdb.IOException:
                 if time.monotonic() > deadline:
                     raise Unavailable("claims_store_busy", "the claims store is locked by another process") from None

@@ -74,7 +74,7 @@ REASON = "CASE " + " ".join(f"WHEN NOT {rule} THEN 'bad_value:{column}'" for col
 REJECT_HINTS = ("claim_id", "client_id", "pbm_id", "tpa_id", "group_id", "fill_date")
 
 
-def _typed(column: str, value: str | None = None) -> str:
+def typed(column: str, value: str | None = None) -> str:
     """Exact where the row is valid (its reason is NULL); fill_date only where it is a valid date.
 
     `value` is the SQL of the column's text as written (the column itself unless given)."""
@@ -88,55 +88,46 @@ def _typed(column: str, value: str | None = None) -> str:
     return f"{value} = 'Y'" if column == "compound" else value
 
 
-def kept_value(column: str, keep: tuple[str, ...]) -> str:
-    """The typed SQL of a `keep` column of a table validate_into narrowed with kept_where."""
-    if column in REJECT_HINTS:
-        return column
-    return _typed(column, f"kept[{[c for c in keep if c not in REJECT_HINTS].index(column) + 1}]")
-
-
 def header_of(path: Path) -> list[str]:
     """The header record, parsed like the pure reader parses it (BOM dropped)."""
     with path.open("r", encoding="utf-8-sig", newline="") as text:
         return next(csv.reader(io.StringIO(text.readline())), [])
 
 
-def validate_into(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...] = CLAIM_COLUMNS,
-                  kept_where: tuple[str, list] | None = None) -> Validated:
+# A number longer than this anywhere in the file: the pure reader decides.
+OVERSIZED = " OR ".join(f"length({c}) > {LONGEST_NUMBER}" for c in (*DECIMAL_TYPES, "days_supply"))
+
+
+def claims_source(path: Path) -> str:
+    """SQL reading every record of the file with the claim columns as written, by name (one parameter: the path).
+
+    A record DuckDB cannot shape lands in claims_shape_rejects (the caller must check it is empty)."""
+    header = header_of(path)
+    positions = _column_positions(header)
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+    picked = ", ".join(f"coalesce(c{p}, '{NUL}') AS {name}" for p, name in zip(positions, CLAIM_COLUMNS))
+    return (f"SELECT {picked} FROM read_csv(?, auto_detect = false, header = true, delim = ',', quote = '\"', "
+            f"escape = '\"', nullstr = '{NUL}', columns = {columns}, strict_mode = true, store_rejects = true, "
+            "rejects_table = 'claims_shape_rejects', rejects_scan = 'claims_shape_scans')")
+
+
+def validate_into(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...] = CLAIM_COLUMNS) -> Validated:
     """Create `table`: every record with its typed `keep` columns and `reason` (NULL when valid).
 
     Every column is checked; only `keep` (plus the reject hints) is stored, so a caller that
-    aggregates a few columns does not hold the whole file in memory. `kept_where` (SQL over the
-    columns as written, and its parameters) narrows further: the `keep` columns other than the hints
-    are kept, as written, in one list column `kept` on the rows it holds for (NULL elsewhere), e.g.
-    the one scope a `leaf calc` asks for; kept_value() gives their typed SQL.
+    aggregates a few columns does not hold the whole file in memory (one scope: duckdb_scoped_validation).
 
     One streaming pass reads, checks and types the records. DuckDB preserves insertion order and gives a
     new table contiguous rowids (from 0, or from a transaction-local base inside an open transaction), so
     `Validated.row_number` — rowid minus the first rowid, plus one — is the record's number in the file.
     Raises Unshaped where the pure reader must decide instead.
     """
-    header = header_of(path)
-    positions = _column_positions(header)
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
-    picked = ", ".join(f"coalesce(c{p}, '{NUL}') AS {name}" for p, name in zip(positions, CLAIM_COLUMNS))
-    numbers = " OR ".join(f"length({c}) > {LONGEST_NUMBER}" for c in (*DECIMAL_TYPES, "days_supply"))
-    source = (f"SELECT {picked} FROM read_csv(?, auto_detect = false, header = true, delim = ',', quote = '\"', "
-              f"escape = '\"', nullstr = '{NUL}', columns = {columns}, strict_mode = true, store_rejects = true, "
-              "rejects_table = 'claims_shape_rejects', rejects_scan = 'claims_shape_scans')")
-    hints = [c for c in CLAIM_COLUMNS if c in REJECT_HINTS]
-    stored = [f"{_typed(c)} AS {c}" for c in CLAIM_COLUMNS if c in keep or c in REJECT_HINTS]
-    parameters: list = []
-    if kept_where is not None:
-        # One list of the texts as written, NULL elsewhere: a NULL list costs a few bytes a row, twelve NULL
-        # columns several times that. kept_value() types them back.
-        where, parameters = kept_where
-        listed = [c for c in keep if c not in REJECT_HINTS]
-        stored = [f"{_typed(c)} AS {c}" for c in hints] + [f"CASE WHEN {where} THEN [{', '.join(listed)}] END AS kept"]
+    source = claims_source(path)
+    stored = [f"{typed(c)} AS {c}" for c in CLAIM_COLUMNS if c in keep or c in REJECT_HINTS]
     try:
         db.execute("SET preserve_insertion_order = true")
-        db.execute(f"CREATE TABLE {table} AS SELECT {', '.join(stored)}, {REASON} AS reason, {numbers} AS oversized "
-                   f"FROM ({source})", [*parameters, str(path)])
+        db.execute(f"CREATE TABLE {table} AS SELECT {', '.join(stored)}, {REASON} AS reason, {OVERSIZED} AS oversized "
+                   f"FROM ({source})", [str(path)])
     except duckdb.Error as exc:
         raise Unshaped(str(exc)) from None
     if db.execute("SELECT count(*) FROM claims_shape_rejects").fetchall()[0][0]:

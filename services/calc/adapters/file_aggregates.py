@@ -12,7 +12,8 @@ from runtime.scope import Scope
 from services.calc.adapters.aggregate_query import aggregate_queries, collect_facts
 from services.calc.adapters.claims_schema import Snapshot, claim_columns, duckdb_claims_table
 from services.calc.adapters.duckdb_dialect import ddl_type, duckdb_sql
-from services.calc.adapters.duckdb_validation import kept_value, validate_into
+from services.calc.adapters.duckdb_scoped_validation import listed_value, validate_scoped
+from services.calc.adapters.duckdb_validation import validate_into
 from services.calc.domain.aggregates import ClaimsFacts, MemberMask
 from services.calc.domain.reading import file_sha256
 
@@ -39,17 +40,20 @@ class ValidatedFile:
         self._scope = scope
         self._scratch = tempfile.TemporaryDirectory(prefix="leaf-calc-")
         self._db = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": self._scratch.name})
+        # No progress bar: DuckDB draws it on stdout after 2 s, inside the JSON leaf calc writes there.
+        self._db.execute("SET enable_progress_bar = false")
         # hashlib releases the GIL, as DuckDB does while it reads: the file is hashed while it is validated.
         with ThreadPoolExecutor(1) as hashing:
             sha256 = hashing.submit(file_sha256, path)
             try:
-                narrowed = None if scope is None else in_scope_as_written(scope)
-                validated = validate_into(self._db, path, "checked", keep=AGGREGATED, kept_where=narrowed)
-                valid = "checked WHERE reason IS NULL"
-                if narrowed is not None:
+                if scope is None:
+                    validated = validate_into(self._db, path, "checked", keep=AGGREGATED)
+                    valid = "checked WHERE reason IS NULL"
+                else:
+                    validated = validate_scoped(self._db, path, "checked", AGGREGATED, *in_scope_as_written(scope))
                     # The scope's valid rows, typed, in a table of their own: the aggregates read only them.
                     self._db.execute("CREATE TABLE scoped AS SELECT " + ", ".join(
-                        f"{kept_value(name, AGGREGATED)} AS {name}" for name in AGGREGATED)
+                        f"{listed_value(name, AGGREGATED)} AS {name}" for name in AGGREGATED)
                         + " FROM checked WHERE reason IS NULL AND kept IS NOT NULL")
                     valid = "scoped"
                 # The store's exact column types: a value too wide for them fails (→ fallback), never silently.

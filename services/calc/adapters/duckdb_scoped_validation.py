@@ -1,0 +1,126 @@
+"""Validate a claims CSV in DuckDB for one scope: every rule on every row, text kept only where it is needed.
+
+`leaf calc` asks one scope of a file. Every record is still read and checked (the rules of
+duckdb_validation, the pure reader's exact semantics), but a row's text is stored only where a result
+needs it: the scope's rows (their aggregated columns) and the rejected rows (their scope hints). Every
+other row keeps an 8-byte hash of its claim_id, its reason (NULL) and a NULL list — a few bytes, so a
+10M-row file stays in memory instead of spilling.
+
+Duplicate claim ids are found exactly in two steps: a GROUP BY over the hashes gives the candidates (the
+real duplicates plus, very rarely, a collision); the candidates' ids are then compared as text, read from
+the stored list or — for rows that stored none — from a second scan of the file restricted to the
+candidate hashes. Raises Unshaped wherever the pure reader must decide instead.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from services.calc.adapters.duckdb_validation import OVERSIZED, REASON, RULES, Unshaped, claims_source, typed
+from services.calc.domain.claims import Reject
+
+# What every stored list starts with: the claim id and the scope hints of calculations.md 1.1.
+HINTS = ("claim_id", "client_id", "pbm_id", "tpa_id", "group_id", "fill_date")
+# Beyond this many candidate hashes the second scan would compare each row against a long list: the
+# caller takes the pure reader (a file with that many repeated ids is not the case to optimize).
+MOST_CANDIDATES = 10_000
+
+
+@dataclass(frozen=True)
+class ScopedValidation:
+    rows_read: int
+    rejects: list[Reject]
+    valid_count: int
+
+
+def listed(keep: tuple[str, ...]) -> tuple[str, ...]:
+    """The columns of a stored list, in order: the hints, then the other `keep` columns."""
+    return HINTS + tuple(c for c in keep if c not in HINTS)
+
+
+def listed_value(column: str, keep: tuple[str, ...]) -> str:
+    """The typed SQL of one column of the stored list `kept` (exact on a valid row)."""
+    return typed(column, f"kept[{listed(keep).index(column) + 1}]")
+
+
+def validate_scoped(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...],
+                    where: str, parameters: list) -> ScopedValidation:
+    """Create `table` (h, reason, kept) and mark the later duplicates; `where` is SQL over the columns as written.
+
+    `kept` is the list of the `listed(keep)` texts on every rejected row and every row `where` holds for.
+    After this call a row is valid and in scope exactly where `reason IS NULL AND kept IS NOT NULL`.
+    """
+    columns = ", ".join(listed(keep))
+    reason = f"CASE WHEN {OVERSIZED} THEN '!oversized' ELSE {REASON} END"
+    try:
+        db.execute("SET preserve_insertion_order = true")
+        db.execute(f"CREATE TABLE {table} AS SELECT hash(claim_id) AS h, reason, "
+                   f"CASE WHEN reason IS NOT NULL OR {where} THEN [{columns}] END AS kept "
+                   f"FROM (SELECT *, {reason} AS reason FROM ({claims_source(path)}))", [*parameters, str(path)])
+    except duckdb.Error as exc:
+        raise Unshaped(str(exc)) from None
+    if db.execute("SELECT count(*) FROM claims_shape_rejects").fetchall()[0][0]:
+        raise Unshaped("records DuckDB could not shape")
+    oversized, first, last, count = db.execute(
+        f"SELECT count(*) FILTER (reason = '!oversized'), min(rowid), max(rowid), count(*) FROM {table}").fetchall()[0]
+    if oversized:
+        raise Unshaped("a number too long for an exact DECIMAL")
+    if count and last - first + 1 != count:
+        raise Unshaped("rowids are not contiguous")
+    first = first or 0
+    duplicates = _later_duplicates(db, path, table, first)
+    if duplicates:
+        db.execute(f"UPDATE {table} SET reason = 'duplicate_claim_id' WHERE rowid IN ({', '.join(map(str, duplicates))})")
+    fill_date = _valid_date("kept[6]")
+    rejects = [Reject(*found) for found in db.execute(
+        f"SELECT rowid - {first} + 1, reason, true, kept[2], kept[3], kept[4], kept[5], {fill_date} FROM {table} "
+        "WHERE reason IS NOT NULL AND reason <> 'duplicate_claim_id' ORDER BY rowid").fetchall()]
+    rejects = sorted(rejects + list(duplicates.values()), key=lambda r: r.row)
+    return ScopedValidation(count, rejects, count - len(rejects))
+
+
+def _valid_date(text: str) -> str:
+    """A Reject's fill_date: the date where the text passes the fill_date rule, else NULL."""
+    return f"CASE WHEN {RULES['fill_date'].replace('fill_date', text)} THEN TRY_CAST({text} AS DATE) END"
+
+
+def _later_duplicates(db: duckdb.DuckDBPyConnection, path: Path, table: str, first: int) -> dict[int, Reject]:
+    """rowid → the duplicate_claim_id Reject of every valid row whose id an earlier valid row has."""
+    candidates = [h for (h,) in db.execute(
+        f"SELECT h FROM {table} WHERE reason IS NULL GROUP BY h HAVING count(*) > 1").fetchall()]
+    if not candidates:
+        return {}
+    if len(candidates) > MOST_CANDIDATES:
+        raise Unshaped("too many repeated claim ids for the hash pass")
+    hashes = ", ".join(map(str, candidates))
+    # Every row (valid or not) with a candidate hash, in file order: the second scan returns the same rows.
+    rows = db.execute(f"SELECT rowid, h, reason, kept[1:6] FROM {table} WHERE h IN ({hashes}) ORDER BY rowid").fetchall()
+    if any(reason is None and hints is None for _, _, reason, hints in rows):
+        rows = _with_hints_from_file(db, path, hashes, rows)
+    seen: set[str] = set()
+    later: dict[int, Reject] = {}
+    for rowid, _, reason, hints in rows:
+        if reason is not None:
+            continue
+        claim_id, client_id, pbm_id, tpa_id, group_id, fill_date = hints
+        if claim_id in seen:
+            # A valid row: every hint is as written and its fill_date is a valid ISO date.
+            later[rowid] = Reject(rowid - first + 1, "duplicate_claim_id", True, client_id, pbm_id, tpa_id, group_id,
+                                  date.fromisoformat(fill_date))
+        seen.add(claim_id)
+    return later
+
+
+def _with_hints_from_file(db: duckdb.DuckDBPyConnection, path: Path, hashes: str, rows: list) -> list:
+    """The candidate rows with their hints read again from the file (only the candidate hashes' records).
+
+    A filtered scan keeps file order (insertion order is preserved), so the n-th record found is the n-th
+    candidate row; the hashes are compared pairwise, and any mismatch hands the file to the pure reader."""
+    again = db.execute(f"SELECT hash(claim_id), [{', '.join(HINTS)}] FROM ({claims_source(path)}) "
+                       f"WHERE hash(claim_id) IN ({hashes})", [str(path)]).fetchall()
+    if len(again) != len(rows) or any(h != found for (_, h, _, _), (found, _) in zip(rows, again)):
+        raise Unshaped("the second scan does not match the first")
+    return [(rowid, h, reason, hints) for (rowid, h, reason, _), (_, hints) in zip(rows, again)]

@@ -1,0 +1,68 @@
+"""The scoped fast path (hash pass for duplicates, text kept only where needed) decides every row as the pure reader."""
+import duckdb
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from services.calc.adapters.duckdb_scoped_validation import listed_value, validate_scoped
+from services.calc.adapters.duckdb_validation import Unshaped
+from services.calc.adapters.file_aggregates import AGGREGATED, in_scope_as_written
+from services.calc.domain.reading import read_claims
+from tests.unit.calc.builders import csv_bytes, row, scope
+
+SCOPES = [scope(), scope(date_from="2025-04-01"), scope(tpa_id="TPA_1", group_ids=["GRP_1", "GRP_3"])]
+
+
+@st.composite
+def files_with_repeated_ids(draw) -> bytes:
+    """Few claim ids for many rows: duplicates in and out of the scope, after valid and after rejected rows."""
+    rows = []
+    for _ in range(draw(st.integers(0, 14))):
+        rows.append(row(draw(st.sampled_from(["A1", "A2", "A3", "", "a1"])),
+                        client_id=draw(st.sampled_from(["C001", "C001", "C002", ""])),
+                        tpa_id=draw(st.sampled_from(["TPA_1", "TPA_2"])), group_id=draw(st.sampled_from(["GRP_1", "GRP_2"])),
+                        fill_date=draw(st.sampled_from(["2025-01-01", "2025-05-01", "2026-01-01", "2025-02-30"])),
+                        ndc=draw(st.sampled_from(["00002123401"] * 4 + ["123"]))))
+    return csv_bytes(rows)
+
+
+def _scoped(tmp_path, data: bytes, run_scope):
+    path = tmp_path / "claims.csv"
+    path.write_bytes(data)
+    db = duckdb.connect()
+    try:
+        validated = validate_scoped(db, path, "checked", AGGREGATED, *in_scope_as_written(run_scope))
+        ids = [i for (i,) in db.execute(f"SELECT {listed_value('claim_id', AGGREGATED)} FROM checked "
+                                        "WHERE reason IS NULL AND kept IS NOT NULL ORDER BY rowid").fetchall()]
+    finally:
+        db.close()
+    return validated, ids
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=files_with_repeated_ids(), run_scope=st.sampled_from(SCOPES))
+def test_rejects_duplicates_and_scoped_rows_are_the_pure_readers(tmp_path, data, run_scope):
+    batch = read_claims(data)
+    validated, ids = _scoped(tmp_path, data, run_scope)
+    assert validated.rejects == batch.rejects   # row numbers, reasons and every scope hint
+    assert (validated.rows_read, validated.valid_count) == (batch.rows_read, batch.valid_count)
+    assert ids == [c.claim_id for c in batch.claims
+                   if run_scope.contains(c.client_id, c.pbm_id, c.tpa_id, c.group_id, c.fill_date)]
+
+
+def test_an_out_of_scope_duplicate_keeps_its_hints(tmp_path):
+    """Its text was not kept in the first pass: the second scan reads it back."""
+    data = csv_bytes([row("X", client_id="C002"), row("Y"), row("X", client_id="C002", tpa_id="TPA_9"),
+                      row("Y", client_id="C003")])
+    validated, ids = _scoped(tmp_path, data, scope())
+    assert validated.rejects == read_claims(data).rejects
+    assert [(r.row, r.reason, r.client_id, r.tpa_id) for r in validated.rejects] == [
+        (3, "duplicate_claim_id", "C002", "TPA_9"), (4, "duplicate_claim_id", "C003", "TPA_1")]
+    assert ids == ["Y"]
+
+
+def test_a_number_too_long_for_a_decimal_goes_to_the_pure_reader(tmp_path):
+    try:
+        _scoped(tmp_path, csv_bytes([row("X", quantity="1" * 31)]), scope())
+    except Unshaped:
+        return
+    raise AssertionError("an oversized number was accepted")
