@@ -1,5 +1,6 @@
-"""The view models the PDF and workbook renderers draw (services/publisher/domain: report_document, netting_view,
-formula_labels, extract_plan): what a page or sheet says is decided here, without ReportLab or XlsxWriter."""
+"""The view models the PDF and workbook renderers draw (services/publisher/domain: report_document, cover_view,
+netting_view, formula_labels, workbook_view, extract_plan): what a page or sheet says is decided here, without
+ReportLab or XlsxWriter."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -9,6 +10,7 @@ import pytest
 
 from runtime.sufficiency import BLOCKED, MODELED, REPRICING
 from runtime.words import PROJECTION
+from services.publisher.domain.cover_view import at_a_glance, headline, scope_words, summary_sentences
 from services.publisher.domain.dashboard_netting import group_of
 from services.publisher.domain.extract_plan import ExtractPlan
 from services.publisher.domain.formula_labels import (
@@ -23,6 +25,7 @@ from services.publisher.domain.formula_labels import (
 from services.publisher.domain.netting_view import GROUP, GROUP_OF, group_buckets, grouped_buckets, other_words
 from services.publisher.domain.report_document import AUTHOR, report_document
 from services.publisher.domain.run_context import Names
+from services.publisher.domain.workbook_view import counted, findings_note, run_banner, scope_facts
 from tests.publisher_fixtures import sample_context
 
 
@@ -94,3 +97,24 @@ def test_the_extract_plan_says_where_the_rows_are_once_the_workbook_cannot_carry
     assert not plan.carried and plan.note() == (
         "100,001 claim rows: more than this workbook carries (100,000, LEAF_WORKBOOK_EXTRACT_MAX_ROWS). "
         "The full extract is published with this run as extract.csv and extract.parquet.")
+
+
+def test_the_cover_says_what_is_owed_and_names_what_has_no_figure(context):
+    assert scope_words(context) == "whole client"
+    assert summary_sentences(context.result)[0].startswith("The plan is owed $")
+    blocked = sample_context(contract=False)
+    assert [headline(f) for f in blocked.result["formulas"]][:2] == [("Shortfall owed", None)] * 2
+    assert summary_sentences(blocked.result)[0] == ("No figure is given for the AWP discount guarantee and Dispensing "
+                                                    "fee guarantee: what they may owe is not included.")
+    assert any("84 or more days' supply" in line for line in at_a_glance(context))
+
+
+def test_every_sheet_of_a_run_that_is_not_final_says_so_and_a_final_run_has_no_banner(context):
+    assert run_banner(context) is None
+    words, status = run_banner(sample_context(governance="candidate"))
+    assert words.startswith("MODELED, not final guarantee claims — ") and status == MODELED
+    words, status = run_banner(sample_context(contract=False))
+    assert words.startswith("BLOCKED — ") and status == BLOCKED
+    assert dict(scope_facts(context))["groups"] == "all" and counted(1, "claim") == "1 claim"
+    assert counted(2400, "claim") == "2,400 claims"
+    assert findings_note(context).endswith("suspect-channel claims; see the Findings sheet")
