@@ -4,9 +4,9 @@ sha256 recorded in tests/fixtures/replay/manifest.json.
 A refactor that moves code but changes no behaviour leaves every hash alone; one changed byte in any artifact (run
 JSON, workbook, PDF, extract CSV/Parquet, dashboard tables) fails here, naming the run and the file. `leaf report`
 runs the publisher's own deliverables code (services/publisher/service_layer/deliverables.py, with the renderers of
-adapters/renderers.py) over the calc domain, so this pins what the mesh publishes for the same context. The inputs are pinned too: the generated claims file
-(its sha256 is in the manifest), the demo's evidence files and registry names, SOURCE_DATE_EPOCH for created_at,
-a fixed pseudonym key, and no narrative model (the template).
+adapters/renderers.py) over the calc domain, so this pins what the mesh publishes for the same context. The
+inputs are pinned too: the generated claims file (its sha256 is in the manifest), the demo's evidence files and
+registry names, SOURCE_DATE_EPOCH for created_at, a fixed pseudonym key, and no narrative model (the template).
 
 When bytes change on purpose (a new column, a renderer or library upgrade), regenerate and review the diff:
     LEAF_UPDATE_REPLAY_MANIFEST=1 .venv/bin/pytest tests/integration/test_replay_bytes.py
