@@ -106,8 +106,8 @@ def load_demo_processes_here(operator: str) -> dict:
 
 def demo_backend(plane):
     """The offline calc twin over the demo load's silver claims."""
-    from demo.takeover_export import DEMO_LOAD_ID
     from cli.offline_parity import OfflineCalcBackend
+    from demo.takeover_export import DEMO_LOAD_ID
 
     [dataset] = plane.curated.curated_datasets(read_processes()["load_id"] or DEMO_LOAD_ID)
     return OfflineCalcBackend(plane.lake / dataset.parquet_path)

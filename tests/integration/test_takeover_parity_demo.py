@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cli.offline_parity import OfflineCalcBackend
 from services.takeover.adapters.bronze_local import LocalBronze
 from services.takeover.adapters.curated_sql import SqlCurated
-from cli.offline_parity import OfflineCalcBackend
 from services.takeover.adapters.plane import Plane, open_takeover_db
 from services.takeover.adapters.replay_lake import LakeReplay
 from services.takeover.adapters.silver_duckdb import DuckDbLake
