@@ -40,9 +40,15 @@ def _quoted(values) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
-def _decimal(column: str, places: int, positive: bool = False) -> str:
-    rule = f"regexp_full_match({column}, '[0-9]+(\\.[0-9]{{1,{places}}})?')"
-    return f"({rule} AND regexp_matches({column}, '[1-9]'))" if positive else rule
+def _decimal(column: str, places: int) -> str:
+    return f"regexp_full_match({column}, '[0-9]+(\\.[0-9]{{1,{places}}})?')"
+
+
+def _positive_decimal(column: str, places: int) -> str:
+    """A decimal with a non-zero digit, as one full match (a second regular expression per row cost ~10 %):
+    a non-zero whole part with any fraction, or a zero whole part and a fraction with a non-zero digit."""
+    fractions = "|".join("0" * zeros + f"[1-9][0-9]{{0,{places - zeros - 1}}}" for zeros in range(places))
+    return f"regexp_full_match({column}, '0*[1-9][0-9]*(\\.[0-9]{{1,{places}}})?|0+\\.({fractions})')"
 
 
 def _digits(count: int) -> str:
@@ -63,8 +69,8 @@ RULES = {
     "channel": f"channel IN ({_quoted(CHANNELS)})",
     "basis_of_cost": f"basis_of_cost IN ({_quoted(BASES_OF_COST)})",
     "compound": "compound IN ('Y', 'N')",
-    "days_supply": "(regexp_full_match(days_supply, '[0-9]+') AND regexp_matches(days_supply, '[1-9]'))",
-    "quantity": _decimal("quantity", 3, positive=True),
+    "days_supply": "regexp_full_match(days_supply, '0*[1-9][0-9]*')",  # an integer ≥ 1
+    "quantity": _positive_decimal("quantity", 3),
     "awp_unit_price": _decimal("awp_unit_price", 5),
     **{money: _decimal(money, 2) for money in ("ingredient_cost_paid", "dispensing_fee_paid", "member_paid", "plan_paid")},
     "pharmacy_npi": f"pharmacy_npi GLOB '{_digits(10)}'",
