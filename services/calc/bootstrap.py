@@ -68,14 +68,15 @@ def open_runs(url: str) -> SqlRunRepository:
 
 def bootstrap(settings: CalcSettings, keys: GrantKeys | None = None) -> ServiceDeps:
     channel = open_channel(settings.EVIDENCE_ADDR)
-    deps = CalcDeps(open_claims_store(settings.LEAF_CLAIMS_URL), EvidenceClient(channel), open_runs(settings.LEAF_CALC_DB_URL))
+    runs = open_runs(settings.LEAF_CALC_DB_URL)
+    deps = CalcDeps(open_claims_store(settings.LEAF_CLAIMS_URL), EvidenceClient(channel), runs)
 
     async def ready() -> bool:
         return await is_serving(channel, EVIDENCE_SERVICE)
 
     async def close() -> None:
         await channel.close()
-        deps.runs.engine.dispose()
+        runs.engine.dispose()
 
     # The servicer checks its replies against the very limit the server enforces.
     limit = settings.LEAF_GRPC_MAX_MESSAGE_BYTES

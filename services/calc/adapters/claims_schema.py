@@ -1,19 +1,13 @@
-"""The stored claim shape every claims store shares: snapshot record, typed columns, and the store interface."""
+"""The stored claim shape every claims store shares: typed columns and the snapshot bookkeeping."""
 from __future__ import annotations
-
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
 
 import sqlalchemy as sa
 
 from runtime.errors import NotReady
-from runtime.packets import ContractPacket, Proposal
-from runtime.scope import Scope
-from services.calc.domain.aggregates import ClaimsFacts
-from services.calc.domain.claim_lines import ClaimLine
-from services.calc.domain.claims import CLAIM_COLUMNS, Reject
+from services.calc.domain.claims import CLAIM_COLUMNS
+
+# The store's interface and snapshot record are the use cases' port; the stores import them from here too.
+from services.calc.service_layer.ports import ClaimsStore, Snapshot, no_claims_loaded  # noqa: F401
 
 # Exact DECIMAL types sized for the places calculations.md 1.1 allows; everything else is text as written.
 _TYPES: dict[str, sa.types.TypeEngine] = {
@@ -25,41 +19,6 @@ STORED_COLUMNS = ("row", *CLAIM_COLUMNS)
 REJECT_COLUMNS = ("row", "reason", "shape_ok", "client_id", "pbm_id", "tpa_id", "group_id", "fill_date")
 SNAPSHOT_COLUMNS = ("snapshot_id", "claims_sha256", "rows_read", "rows_valid", "rows_rejected", "loaded_at")
 KEEP_SNAPSHOTS = 3  # older snapshots are dropped; runs keep their recorded claims_sha256
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    snapshot_id: str
-    claims_sha256: str
-    rows_read: int
-    rows_valid: int
-    rows_rejected: int
-    loaded_at: str
-
-
-class ClaimsStore(Protocol):
-    """What the calc service and `leaf claims load` need from any claims store."""
-
-    kind: str  # "embedded", "postgresql" or "mssql": which source, never its URL
-
-    def snapshot(self) -> Snapshot | None: ...
-
-    def load(self, source: Path, progress: Callable[[int], None] | None = None) -> Snapshot: ...
-
-    def aggregates_for(self, scope: Scope, contract: ContractPacket | None,
-                       proposal: Proposal | None = None) -> tuple[Snapshot, ClaimsFacts]: ...
-
-    def netted_claims(self, scope: Scope, snapshot_id: str) -> Iterator[ClaimLine]:
-        """That snapshot's netted claims for the scope, in row order, streamed; raises claims_snapshot_expired."""
-        ...
-
-    def rejects(self, snapshot_id: str) -> list[Reject]:
-        """Every rejected row of that snapshot (the whole input's), in row order; raises claims_snapshot_expired."""
-        ...
-
-
-def no_claims_loaded() -> NotReady:
-    return NotReady("no_claims_loaded", "no claims are loaded: run `leaf claims load FILE` (or `leaf demo`)")
 
 
 def snapshot_expired(snapshot_id: str) -> NotReady:

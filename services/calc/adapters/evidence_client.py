@@ -2,42 +2,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Generic, TypeVar
 
 from leaf.common.v1 import common_pb2
 from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from runtime.clients import call
 from runtime.convert import EVIDENCE_KIND_NAME, GOVERNANCE_NAME, scope_to_proto
 from runtime.errors import Internal
-from runtime.packets import ContractPacket, Proposal, RebateEvidence, parse_contract, parse_proposal, parse_rebates
+from runtime.packets import parse_contract, parse_proposal, parse_rebates
 from runtime.scope import Scope
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Evidence(Generic[T]):
-    """A parsed packet with the reference a run records in its lineage."""
-
-    value: T
-    packet_id: str
-    version: int
-    sha256: str
-    governance: str
-    kind: str  # "contract_packet", "rebate_evidence" or "proposal": the same word as the proto's EvidenceKind
-    client_id: str = ""  # whose the evidence service says it is (a proposal's body does not say)
-    pbm_id: str = ""
-
-
-@dataclass(frozen=True)
-class ScopeEvidence:
-    contract: Evidence[ContractPacket] | None
-    rebates: Evidence[RebateEvidence] | None
-    proposal: Evidence[Proposal] | None
-
-    def used(self) -> list[Evidence]:
-        return [e for e in (self.contract, self.rebates, self.proposal) if e is not None]
+from services.calc.service_layer.ports import Evidence, ScopeEvidence
 
 
 class EvidenceClient:

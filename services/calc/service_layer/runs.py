@@ -7,17 +7,22 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
 
 from runtime.errors import InputError, NotFound
 from runtime.grants import Grant
+from runtime.packets import ContractPacket, Proposal, RebateEvidence
 from runtime.scope import Scope
-from services.calc.adapters.claims_schema import ClaimsStore, no_claims_loaded
-from services.calc.adapters.evidence_client import Evidence, ScopeEvidence
-from services.calc.adapters.run_repository import SqlRunRepository
 from services.calc.domain.calculate import calculate_from_aggregates, check_evidence_scope, render
 from services.calc.domain.registry import REGISTRY_VERSION
 from services.calc.domain.run import RunRecord, rebates_received_other, run_id_for
+from services.calc.service_layer.ports import (
+    ClaimsStore,
+    Evidence,
+    EvidenceSource,
+    RunRepository,
+    ScopeEvidence,
+    no_claims_loaded,
+)
 
 
 @dataclass(frozen=True)
@@ -28,17 +33,11 @@ class CreateRun:
     proposal_id: str = ""  # a reference the evidence service resolves within the grant's scope; never scope itself
 
 
-class EvidenceSource(Protocol):
-    """The evidence service as a run needs it (adapters/evidence_client.py; a fake in unit tests)."""
-
-    async def for_scope(self, scope: Scope, proposal_id: str = "") -> ScopeEvidence: ...
-
-
 @dataclass
 class CalcDeps:
     claims: ClaimsStore
     evidence: EvidenceSource
-    runs: SqlRunRepository
+    runs: RunRepository
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
@@ -58,9 +57,15 @@ async def _evidence_for(order: CreateRun, grant: Grant, deps: CalcDeps) -> Scope
         # The scope service's own answer for "no such scope" and "not yours" alike.
         raise NotFound("scope_not_found", "no such scope for this caller")
     found = await deps.evidence.for_scope(scope, order.proposal_id)
-    check_evidence_scope(scope, found.contract and found.contract.value, found.rebates and found.rebates.value)
+    check_evidence_scope(scope, *_values(found)[:2])
     _check_proposal(order, found.proposal)
     return found
+
+
+def _values(found: ScopeEvidence) -> tuple[ContractPacket | None, RebateEvidence | None, Proposal | None]:
+    """The parsed contract, rebate evidence and proposal (each None when there is none)."""
+    return (found.contract.value if found.contract else None, found.rebates.value if found.rebates else None,
+            found.proposal.value if found.proposal else None)
 
 
 def _check_proposal(order: CreateRun, proposal: Evidence | None) -> None:
@@ -95,8 +100,7 @@ async def create_run(order: CreateRun, grant: Grant, deps: CalcDeps) -> RunRecor
     """Compute (or find again) the run of `order.scope`, which the caller's grant must cover."""
     scope = order.scope
     found = await _evidence_for(order, grant, deps)
-    packet, rebate_evidence = found.contract and found.contract.value, found.rebates and found.rebates.value
-    proposal = found.proposal and found.proposal.value
+    packet, rebate_evidence, proposal = _values(found)
     # The store sums the scope's claims itself; only the aggregates and the few rejects come back.
     snapshot, facts = await asyncio.to_thread(deps.claims.aggregates_for, scope, packet, proposal)
     result = await asyncio.to_thread(calculate_from_aggregates, facts, scope, packet, rebate_evidence, proposal)

@@ -9,10 +9,9 @@ import pytest
 from runtime.errors import InputError, NotFound
 from runtime.grants import Area, Grant
 from runtime.scope import Scope
-from services.calc.adapters.claims_schema import Snapshot
-from services.calc.adapters.evidence_client import Evidence, ScopeEvidence
 from services.calc.domain.calculate import member_masks
 from services.calc.domain.facts import facts_from_batch
+from services.calc.service_layer.ports import Evidence, ScopeEvidence, Snapshot
 from services.calc.service_layer.runs import CalcDeps, CreateRun, create_run, plan_run, result_of
 from tests.unit.calc.builders import batch, contract, contract_json, proposal, proposal_json, row, scope, term
 
