@@ -95,7 +95,7 @@ def load_demo_processes_here(operator: str) -> dict:
 
     settings = load_settings(TakeoverStoreSettings)
     plane = build_plane(settings)
-    lake = LakeReplay(plane.lake, plane.curated, settings.LEAF_TAKEOVER_DUCKDB_MEMORY, settings.LEAF_TAKEOVER_DUCKDB_THREADS)
+    lake = LakeReplay(plane.files, plane.curated, settings.LEAF_TAKEOVER_DUCKDB_MEMORY, settings.LEAF_TAKEOVER_DUCKDB_THREADS)
     try:
         return load_demo_processes(SqlProcessRegistry(plane.curated.engine), SqlParityReports(plane.curated.engine),
                                    lake, demo_backend(plane), operator, now(),
@@ -110,4 +110,4 @@ def demo_backend(plane):
     from demo.takeover_export import DEMO_LOAD_ID
 
     [dataset] = plane.curated.curated_datasets(read_processes()["load_id"] or DEMO_LOAD_ID)
-    return OfflineCalcBackend(plane.lake / dataset.parquet_path)
+    return OfflineCalcBackend(plane.files.local(dataset.parquet_path, dataset.parquet_sha256))

@@ -66,7 +66,7 @@ def handle_replay(args) -> int:
 
     settings = load_settings(TakeoverStoreSettings)
     plane = build_plane(settings)
-    lake = LakeReplay(plane.lake, plane.curated, settings.LEAF_TAKEOVER_DUCKDB_MEMORY, settings.LEAF_TAKEOVER_DUCKDB_THREADS)
+    lake = LakeReplay(plane.files, plane.curated, settings.LEAF_TAKEOVER_DUCKDB_MEMORY, settings.LEAF_TAKEOVER_DUCKDB_THREADS)
     try:
         entries = replay(args.load_id, lake, lake, args.card_id)
     except DomainError as err:

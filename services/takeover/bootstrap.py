@@ -69,6 +69,6 @@ def compare_deps(settings: TakeoverSettings, plane: Plane, calc: CalcOverMesh, p
                  reports: ParityReports, explanations: SqlExplanations) -> CompareDeps:
     """CompareParity: the load replayed from the lake, calc over the mesh, the run's claims diffed against silver."""
     memory, threads = settings.LEAF_TAKEOVER_DUCKDB_MEMORY, settings.LEAF_TAKEOVER_DUCKDB_THREADS
-    lake = LakeReplay(plane.lake, plane.curated, memory, threads)
+    lake = LakeReplay(plane.files, plane.curated, memory, threads)
     return CompareDeps(processes, lake, lake, calc, lambda made: SilverRowDiffs(
-        plane.lake, plane.curated, lake, made.claims, memory, threads), reports, explanations)
+        plane.files, plane.curated, lake, made.claims, memory, threads), reports, explanations)

@@ -74,7 +74,7 @@ async def demo_load_and_calc(tmp_path):
 
 async def test_parity_with_calc_over_grpc_and_the_row_diff_fed(tmp_path):
     async with demo_load_and_calc(tmp_path) as (plane, load_id, calc, engine):
-        replay = LakeReplay(plane.lake, plane.curated)
+        replay = LakeReplay(plane.files, plane.curated)
         reports = SqlParityReports(engine)
         seen: list[Path] = []
 
@@ -83,7 +83,7 @@ async def test_parity_with_calc_over_grpc_and_the_row_diff_fed(tmp_path):
             described = duckdb.execute(f"DESCRIBE SELECT * FROM read_parquet('{made.claims}')").fetchall()
             columns = [row[0] for row in described]
             assert "member_id" not in columns  # the stream carries it; the scratch file never does
-            return SilverRowDiffs(plane.lake, plane.curated, replay, made.claims)
+            return SilverRowDiffs(plane.files, plane.curated, replay, made.claims)
 
         with acting_under(grant_for(process_scope(SCOPE))):  # as takeover does while serving CompareParity
             report = await compare_parity(PROCESS, load_id, replay, replay, calc, diffs, reports, Explanations(),
@@ -108,10 +108,10 @@ async def test_parity_with_calc_over_grpc_and_the_row_diff_fed(tmp_path):
 
 async def test_calc_refuses_a_comparison_without_a_grant_of_the_scope(tmp_path):
     async with demo_load_and_calc(tmp_path) as (plane, load_id, calc, engine):
-        replay = LakeReplay(plane.lake, plane.curated)
+        replay = LakeReplay(plane.files, plane.curated)
         with acting_under(read_grant("C005")), pytest.raises(NotFound) as refused:
             await compare_parity(PROCESS, load_id, replay, replay, calc,
-                                 lambda made: SilverRowDiffs(plane.lake, plane.curated, replay, made.claims),
+                                 lambda made: SilverRowDiffs(plane.files, plane.curated, replay, made.claims),
                                  SqlParityReports(engine), Explanations(), "user:ops@leaf.example", 60)
         assert refused.value.code == "scope_not_found"
         assert SqlParityReports(engine).latest_report("gdr_and_paid") is None

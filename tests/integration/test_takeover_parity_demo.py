@@ -34,7 +34,7 @@ def test_demo_parity_with_the_offline_calc(tmp_path) -> None:
     plane = Plane(lake, LocalBronze(lake), DuckDbLake(lake), SqlCurated(engine))
     report = plane.ingest(DEMO, "operator:ops@leaf.example")
     assert report.status == "promoted" and report.load_id
-    replayer = LakeReplay(lake, plane.curated)
+    replayer = LakeReplay(plane.files, plane.curated)
     [dataset] = plane.curated.curated_datasets(report.load_id)
     backend = OfflineCalcBackend(lake / dataset.parquet_path)
     process = ProcessCards("gdr_and_fees", {"CARD-105": "generic_dispensing_rate.gdr",

@@ -46,7 +46,7 @@ def count(registry: SqlProcessRegistry, table) -> int:
 def test_the_demo_processes_over_the_demo_parity(plane: Plane) -> None:
     assert plane.ingest(DEMO_EXPORT_DIR, OPERATOR).status == "promoted"
     registry, files = SqlProcessRegistry(plane.curated.engine), SqlParityReports(plane.curated.engine)
-    lake, backend = LakeReplay(plane.lake, plane.curated), demo_backend(plane)
+    lake, backend = LakeReplay(plane.files, plane.curated), demo_backend(plane)
     states = load_demo_processes(registry, files, lake, backend, OPERATOR, AT)
     wanted = {p["process_id"]: p["state"] for p in read_processes()["processes"]}
     assert states == wanted and len(set(wanted.values())) == 3

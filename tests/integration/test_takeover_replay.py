@@ -68,7 +68,7 @@ def plane(db_url, tmp_path):
 def test_replay_on_the_promoted_silver(plane: Plane, tmp_path) -> None:
     export(tmp_path / "ex")
     assert plane.ingest(tmp_path / "ex", OPERATOR).status == "promoted"
-    lake = LakeReplay(plane.lake, plane.curated)
+    lake = LakeReplay(plane.files, plane.curated)
     entries = {e["card_id"]: e for e in replay("LD-R1", lake, lake)}
     assert list(entries) == [c["card_id"] for c in CARDS]
     assert entries["CARD-ALL"]["status"] == "match" and entries["CARD-ALL"]["replayed_value"] == str(total(ROWS))
@@ -83,7 +83,7 @@ def test_a_load_that_was_never_promoted_is_not_replayed(plane: Plane, tmp_path) 
     export(tmp_path / "ex")
     (tmp_path / "ex" / "manifest.json").write_text("{}")
     assert plane.ingest(tmp_path / "ex", OPERATOR).status == "quarantined"
-    lake = LakeReplay(plane.lake, plane.curated)
+    lake = LakeReplay(plane.files, plane.curated)
     assert lake.cards("LD-R1") is None and lake.columns("LD-R1", "ds-claims") is None
 
 

@@ -1,10 +1,12 @@
-"""Replay's view of the lake: cards and Beast Modes from the load's bronze copy, silver Parquet through DuckDB."""
+"""Replay's view of the lake: cards and Beast Modes from the load's bronze copy, silver Parquet through DuckDB.
+
+Files are read through LakeFiles: the local lake, or (production) the local lake as a verified cache of ADLS.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from pathlib import Path
 
 import duckdb
 
@@ -14,14 +16,15 @@ from services.takeover.domain.beast_modes.card import SILVER_VIEW
 from services.takeover.domain.beast_modes.objects import BeastMode, Card
 from services.takeover.domain.beast_modes.translate import Column
 from services.takeover.domain.loads import PROMOTED
+from services.takeover.service_layer.ports import LakeFiles
 from services.takeover.service_layer.replay import EvaluationError
 
 
 class LakeReplay:
-    """ExportObjects and SilverDatasets over a local lake and the service database (docs/takeover.md layout)."""
+    """ExportObjects and SilverDatasets over the lake and the service database (docs/takeover.md layout)."""
 
-    def __init__(self, lake: Path, curated: SqlCurated, memory_limit: str = "512MB", threads: int = 2) -> None:
-        self.lake, self.curated = lake, curated
+    def __init__(self, files: LakeFiles, curated: SqlCurated, memory_limit: str = "512MB", threads: int = 2) -> None:
+        self.files, self.curated = files, curated
         self.memory_limit, self.threads = memory_limit, threads
 
     def cards(self, load_id: str) -> list[Card] | None:
@@ -44,7 +47,8 @@ class LakeReplay:
         if dataset is None:
             raise EvaluationError(f"dataset {dataset_id} is not in load {load_id}")
         with duckdb.connect(config={"memory_limit": self.memory_limit, "threads": self.threads}) as con:
-            con.read_parquet(str(self.lake / dataset.parquet_path)).create_view(SILVER_VIEW)
+            parquet = self.files.local(dataset.parquet_path, dataset.parquet_sha256)
+            con.read_parquet(str(parquet)).create_view(SILVER_VIEW)
             try:
                 rows = con.execute(sql).fetchall()
             except duckdb.Error as error:
@@ -65,5 +69,5 @@ class LakeReplay:
         sha256 = files.get(path)
         if sha256 is None:
             return []
-        data = json.loads((self.lake / bronze_key(sha256)).read_bytes())
+        data = json.loads(self.files.local(bronze_key(sha256), sha256).read_bytes())
         return data if isinstance(data, list) else []

@@ -20,6 +20,7 @@ from services.takeover.adapters.row_diff_duckdb import row_diff
 from services.takeover.domain.loads import CuratedDataset
 from services.takeover.domain.processes import process_scope
 from services.takeover.service_layer.parity import ProcessCards
+from services.takeover.service_layer.ports import LakeFiles
 from services.takeover.service_layer.replay import ExportObjects
 
 KEY = "claim_id"
@@ -43,9 +44,9 @@ def _ident(name: str) -> str:
 
 
 class SilverRowDiffs:
-    def __init__(self, lake: Path, curated: CuratedDatasets, exports: ExportObjects, backend_claims: Path,
+    def __init__(self, files: LakeFiles, curated: CuratedDatasets, exports: ExportObjects, backend_claims: Path,
                  memory_limit: str = "512MB", threads: int = 2) -> None:
-        self.lake, self.curated, self.exports, self.backend_claims = lake, curated, exports, backend_claims
+        self.files, self.curated, self.exports, self.backend_claims = files, curated, exports, backend_claims
         self.memory_limit, self.threads = memory_limit, threads
         self._made: dict[tuple[str, str], dict | None] = {}  # (load, dataset) → its diff: cards often share one
 
@@ -72,11 +73,12 @@ class SilverRowDiffs:
             where.append(f"group_id IN ({', '.join(_lit(g) for g in scope.group_ids)})")
         if scope.tpa_id is not None:
             where.append(f"tpa_id = {_lit(scope.tpa_id)}")
+        parquet = self.files.local(dataset.parquet_path, dataset.parquet_sha256)
         typed = ", ".join(f"CAST({_ident(c)} AS {CLAIM_FIELDS[c]}) AS {_ident(c)}" for c in COMPARED[1:])
         with duckdb.connect(config={"memory_limit": self.memory_limit, "threads": self.threads}) as con:
             con.execute(f"CREATE VIEW domo AS SELECT CAST({KEY} AS VARCHAR) AS {KEY}, "
                         f"CAST({SILVER_STATUS} AS VARCHAR) AS {STATUS}, {typed} "
-                        f"FROM read_parquet({_lit(str(self.lake / dataset.parquet_path))}) WHERE {' AND '.join(where)}")
+                        f"FROM read_parquet({_lit(str(parquet))}) WHERE {' AND '.join(where)}")
             con.execute(f"CREATE VIEW backend AS SELECT {KEY}, 'PAID' AS {STATUS}, "
                         f"{', '.join(_ident(c) for c in COMPARED[1:])} "
                         f"FROM read_parquet({_lit(str(self.backend_claims))})")

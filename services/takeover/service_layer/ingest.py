@@ -2,8 +2,9 @@
 
 Order matters for a process killed at any point: bronze files are written by temp file + rename (a half-written
 one never has its final name); silver is built in a staging folder and renamed to silver/<load_id>/ only once
-every guardrail passed; curated changes in one transaction that also writes the ledger entry. Until that commit
-nothing curated refers to the new silver folder, so curated is either untouched or holds the whole load.
+every guardrail passed, and copied to the shared lake (production: ADLS) before curated changes in one transaction
+that also writes the ledger entry. Until that commit nothing curated refers to the new silver folder, so curated is
+either untouched or holds the whole load, and never names a silver object the shared lake lacks.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from services.takeover.domain.export import (
 )
 from services.takeover.domain.guardrails import BeastModeCheck, Findings, check_export
 from services.takeover.domain.loads import DatasetRows, LoadReport
-from services.takeover.service_layer.ports import BronzeStore, Curated, ExportReader, SilverLake
+from services.takeover.service_layer.ports import BronzeStore, Curated, ExportReader, SharedLake, SilverLake
 
 REJECTED_SHOWN = 20  # rejected rows named per dataset in the report (their count is always there)
 
@@ -54,7 +55,8 @@ def silver_columns(header: list[str], schema: list[SchemaColumn], scales: dict[s
 
 def ingest_export(export: ExportReader, bronze: BronzeStore, lake: SilverLake, curated: Curated, operator: str,
                   check: BeastModeCheck | None = None, now: Callable[[], str] = _now,
-                  ingest_id: str | None = None) -> LoadReport:
+                  ingest_id: str | None = None, shared: SharedLake | None = None) -> LoadReport:
+    """`shared` None: the local lake is the only one (no LEAF_TAKEOVER_ADLS_URL)."""
     ingest_id = ingest_id or uuid.uuid4().hex
     check = check or _default_check()
     # Every file hashed first: the export's content says at once whether it is the same export again.
@@ -88,7 +90,7 @@ def ingest_export(export: ExportReader, bronze: BronzeStore, lake: SilverLake, c
         storing = pool.submit(_store_bronze, bronze, export, files)
         try:
             return _guard_and_promote(export, lake, curated, operator, check, ingest_id, files, content, manifest,
-                                      manifest_reasons, promoted, report, storing)
+                                      manifest_reasons, promoted, report, storing, shared)
         finally:
             storing.cancel()
 
@@ -99,7 +101,7 @@ def _store_bronze(bronze: BronzeStore, export: ExportReader, files: dict[str, Ex
 
 
 def _guard_and_promote(export, lake, curated, operator, check, ingest_id, files, content, manifest, manifest_reasons,
-                       promoted, report, storing: Future) -> LoadReport:
+                       promoted, report, storing: Future, shared: SharedLake | None) -> LoadReport:
     dataset_ids = manifest.dataset_ids() if manifest else sorted(
         p[len("datasets/"):-len(".schema.json")] for p in files if p.startswith("datasets/") and p.endswith(".schema.json"))
     schemas = {d: parse_schema(export.read(schema_path(d))) for d in dataset_ids}
@@ -138,6 +140,8 @@ def _guard_and_promote(export, lake, curated, operator, check, ingest_id, files,
             now_promoted = curated.promoted_content(load_id)
             if now_promoted is None:
                 lake.publish(ingest_id, load_id)
+                if shared is not None:  # every replica reads what curated names: in the shared lake first
+                    shared.share({d.parquet_path: d.parquet_sha256 for d in staged})
                 done = report(L.PROMOTED, [], datasets)
                 done.promoted_at, done.promoted_by = done.ingested_at, operator
                 curated.promote(done, staged)

@@ -56,6 +56,23 @@ class SilverLake(Protocol):
     def discard(self, ingest_id: str) -> None: ...
 
 
+class SharedLake(Protocol):
+    """The lake every replica reads (production: ADLS Gen2). Locally the pod's own lake is the only one."""
+
+    def share(self, objects: Mapping[str, str]) -> None:
+        """Copy these lake keys (`silver/<load_id>/<dataset_id>.parquet` → its sha256) from the local lake to the
+        shared one, each whole or not at all and only as the bytes of that sha256, replacing what is there: called
+        before the curated commit that names them, so curated never names an object the shared lake lacks."""
+
+
+class LakeFiles(Protocol):
+    """Readers' access to the lake: a local path for a key whose sha256 curated (or the ledger) recorded."""
+
+    def local(self, key: str, sha256: str) -> Path:
+        """The file on this pod's disk, fetched from the shared lake first when absent here (and then verified:
+        Conflict `lake_object_corrupt` when its bytes do not hash to `sha256`, NotFound `lake_object_missing`)."""
+
+
 class Curated(Protocol):
     """The service database: curated loads (promoted whole, one transaction) and the load ledger."""
 
