@@ -13,6 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from leaf.calc.v1 import calc_pb2
 from leaf.publisher.v1 import publisher_pb2
@@ -106,12 +107,13 @@ def _run_payload(scope, proposal_id: str) -> dict:
 
 async def _published(mesh: Mesh, as_caller, run_id: str) -> dict | None:
     """The run as GET /v1/runs/{id} answers it, or None while it is not published."""
-    run, publication = await asyncio.gather(
+    answers: tuple[Any, Any] = await asyncio.gather(
         call(mesh.calc.GetRun, calc_pb2.GetRunRequest(run_id=run_id), timeout=mesh.remaining(), metadata=as_caller,
              retries=READ_RETRIES),
         call(mesh.publisher.GetPublication, publisher_pb2.GetPublicationRequest(run_id=run_id),
              timeout=mesh.remaining(), metadata=as_caller, retries=READ_RETRIES),
         return_exceptions=True)
+    run, publication = answers
     if isinstance(run, BaseException):
         raise run
     if isinstance(publication, NotFound):
@@ -173,12 +175,13 @@ async def get_run(mesh: Mesh, identity: Identity, run_id: str, published: Publis
             raise NotFound("run_not_found", f"no run {run_id!r}")
         return kept
     # Both halves at once: each service checks the grant itself, so neither call needs the other's answer.
-    run, publication = await asyncio.gather(
+    answers: tuple[Any, Any] = await asyncio.gather(
         call(mesh.calc.GetRun, calc_pb2.GetRunRequest(run_id=run_id), timeout=mesh.remaining(),
              metadata=mesh.as_caller(identity, grant), retries=READ_RETRIES),
         call(mesh.publisher.GetPublication, publisher_pb2.GetPublicationRequest(run_id=run_id),
              timeout=mesh.remaining(), metadata=mesh.as_caller(identity, grant), retries=READ_RETRIES),
         return_exceptions=True)
+    run, publication = answers
     for answer in (run, publication):  # the run's own error first, whichever call finished first
         if isinstance(answer, BaseException):
             raise answer

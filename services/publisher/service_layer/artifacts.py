@@ -73,7 +73,7 @@ def _put(run_id: str, source: ArtifactSource, store: ArtifactStore) -> StoredArt
 
 
 def _sha256(data: BinaryIO) -> str:
-    return hashlib.file_digest(data, "sha256").hexdigest()
+    return hashlib.file_digest(data, "sha256").hexdigest()  # type: ignore[arg-type]  # any binary reader
 
 
 def list_artifacts(run_id: str, ledger: ArtifactLedger) -> list[StoredArtifact]:

@@ -54,7 +54,7 @@ def grant_entitlement(order: GrantEntitlement, entitlements: EntitlementReposito
     known = registry.load()
     if all(c.client_id != e.client_id for c in known.clients):
         raise InputError("unknown_client", f"no client {e.client_id!r} in the registry")
-    foreign = [g for g in e.group_ids if (known.group(g) is None or known.group(g).client_id != e.client_id)]
+    foreign = [g for g in e.group_ids if (group := known.group(g)) is None or group.client_id != e.client_id]
     if foreign:
         raise InputError("unknown_group", f"not groups of client {e.client_id!r}: {', '.join(foreign)}")
     entry = audited("grant", e.principal, e.client_id, e.group_ids, order.operator, order.reason, _now(now))

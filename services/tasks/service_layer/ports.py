@@ -5,6 +5,7 @@ The queue's port lives with its contract in domain/queue.py.
 """
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -22,9 +23,10 @@ class TaskLedger(Protocol):
 
     def get(self, task_id: str) -> Task | None: ...
 
+    # `list` names the query, so below it the builtin is spelt builtins.list
     def list(self, *, lane: str = "", state: str = "", kind: str = "", itr_request_id: str = "") -> list[Task]: ...
 
-    def history(self, task_id: str) -> list[StateChange]: ...
+    def history(self, task_id: str) -> builtins.list[StateChange]: ...
 
     def move(self, change: StateChange, **fields: Any) -> Task:
         """Move the task from `change.from_state` (StateConflict if it is elsewhere now), set `fields`, append
@@ -35,7 +37,7 @@ class TaskLedger(Protocol):
 
     def mark_dispatched(self, task_id: str, at: str) -> None: ...
 
-    def undispatched(self, limit: int) -> list[Task]:
+    def undispatched(self, limit: int) -> builtins.list[Task]:
         """Queued tasks not yet put on their lane's queue (the queue was down when they were submitted)."""
 
 
