@@ -15,7 +15,8 @@ class TakeoverStoreSettings(ServiceSettings):
     embedded_defaults = ("LEAF_TAKEOVER_DB_URL",)
     LEAF_TAKEOVER_DB_URL: str = Field(default_factory=lambda: sqlite_url("takeover"))
     LEAF_TAKEOVER_LAKE_DIR: str = Field(default_factory=lambda: str(home_path("takeover", "lake")))
-    # ADLS Gen2 for bronze (production): the account's dfs endpoint and a file system; unset = the local lake.
+    # The shared lake in ADLS Gen2 (production): bronze and promoted silver, every replica's local lake a verified
+    # cache of it (docs/takeover.md, layout); the account's dfs endpoint and a file system. Unset: the local lake.
     LEAF_TAKEOVER_ADLS_URL: str | None = None
     LEAF_TAKEOVER_ADLS_FILESYSTEM: str = Field("takeover", pattern=r"^[a-z0-9][a-z0-9-]{2,62}$")
     LEAF_TAKEOVER_DUCKDB_MEMORY: str = Field("512MB", pattern=r"^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|KiB|MiB|GiB)$")

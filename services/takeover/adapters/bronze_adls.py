@@ -12,10 +12,11 @@ import uuid
 from pathlib import Path
 
 from azure.core.exceptions import ResourceExistsError
-from azure.storage.filedatalake import DataLakeServiceClient, FileSystemClient
+from azure.storage.filedatalake import FileSystemClient
 
 from runtime.errors import Conflict
 from services.takeover.adapters.bronze_local import CHUNK, bronze_key, hash_file
+from services.takeover.adapters.lake_adls import adls_filesystem
 from services.takeover.domain.export import ExportFile
 
 
@@ -26,15 +27,7 @@ class AdlsBronze:
 
     @classmethod
     def connect(cls, account_url: str, filesystem: str, credential=None, **client_options) -> AdlsBronze:
-        if credential is None:  # in the cluster: the workload's managed identity, never a key in the environment
-            from azure.identity import DefaultAzureCredential
-            credential = DefaultAzureCredential()
-        service = DataLakeServiceClient(account_url, credential=credential, **client_options)
-        return cls(service.get_file_system_client(filesystem))
-
-    @classmethod
-    def from_settings(cls, settings) -> AdlsBronze:
-        return cls.connect(settings.LEAF_TAKEOVER_ADLS_URL, settings.LEAF_TAKEOVER_ADLS_FILESYSTEM)
+        return cls(adls_filesystem(account_url, filesystem, credential, **client_options))
 
     def _ensure_filesystem(self) -> None:
         if self._ready:
