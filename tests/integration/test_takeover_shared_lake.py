@@ -139,3 +139,18 @@ def test_a_failed_upload_promotes_nothing_and_the_next_ingest_does(adls_standin,
     [dataset] = a.curated.curated_datasets(report.load_id)
     assert hashlib.sha256(visible(adls_standin)[dataset.parquet_path]).hexdigest() == dataset.parquet_sha256
     a.curated.engine.dispose()
+
+
+def test_build_plane_shares_the_lake_only_when_adls_is_set(tmp_path):
+    from services.takeover.adapters.lake_local import LocalLakeFiles
+    from services.takeover.adapters.plane import build_plane
+    from services.takeover.settings import TakeoverStoreSettings
+
+    base = {"LEAF_TAKEOVER_DB_URL": f"sqlite:///{tmp_path / 't.sqlite'}", "LEAF_TAKEOVER_LAKE_DIR": str(tmp_path / "l")}
+    local = build_plane(TakeoverStoreSettings(**base))
+    assert local.shared is None and isinstance(local.files, LocalLakeFiles)
+    shared = build_plane(TakeoverStoreSettings(**base, LEAF_TAKEOVER_ADLS_URL="https://acct.dfs.core.windows.net"))
+    assert isinstance(shared.bronze, AdlsBronze) and isinstance(shared.shared, AdlsSharedLake)
+    assert isinstance(shared.files, AdlsLakeFiles) and shared.files.filesystem is shared.bronze.filesystem
+    for plane in (local, shared):
+        plane.curated.engine.dispose()
