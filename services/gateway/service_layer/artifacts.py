@@ -9,8 +9,8 @@ from leaf.publisher.v1 import publisher_pb2
 from runtime.clients import call
 from runtime.errors import NotFound
 from runtime.grpc_errors import from_rpc_error
-from services.gateway.adapters.mesh import Mesh
 from services.gateway.domain.identity import Identity
+from services.gateway.service_layer.ports import Mesh
 from services.gateway.service_layer.runs import READ_RETRIES, artifact_to_json
 
 

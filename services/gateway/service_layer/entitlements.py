@@ -10,8 +10,8 @@ from leaf.scope.v1 import scope_pb2
 from runtime import principals
 from runtime.clients import call
 from runtime.errors import Refused
-from services.gateway.adapters.mesh import Mesh
 from services.gateway.domain.identity import Identity
+from services.gateway.service_layer.ports import Mesh
 
 
 class NotAnOperator(Refused):

@@ -7,8 +7,8 @@ from leaf.evidence.v1 import evidence_pb2
 from leaf.scope.v1 import scope_pb2
 from runtime.clients import call
 from runtime.convert import EVIDENCE_KIND_NAME, GOVERNANCE_NAME, READINESS_NAME
-from services.gateway.adapters.mesh import Mesh
 from services.gateway.domain.identity import Identity
+from services.gateway.service_layer.ports import Mesh
 from services.gateway.service_layer.runs import READ_RETRIES, exact_scope
 
 

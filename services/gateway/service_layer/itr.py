@@ -11,8 +11,8 @@ import json
 from leaf.itr.v1 import itr_pb2
 from leaf.tasks.v1 import tasks_pb2
 from runtime.clients import call
-from services.gateway.adapters.mesh import Mesh
 from services.gateway.domain.identity import Identity
+from services.gateway.service_layer.ports import Mesh
 
 READ_RETRIES = 2
 RUN_KINDS = ("compute_run", "publish_run")

@@ -18,10 +18,10 @@ from leaf.scope.v1 import scope_pb2
 from runtime.clients import call
 from runtime.convert import EVIDENCE_KIND_NAME, READINESS_NAME
 from runtime.errors import InputError, NotFound, NotReady
-from services.gateway.adapters.mesh import Mesh
 from services.gateway.domain.identity import Identity
 from services.gateway.domain.plans import compose_plan
 from services.gateway.service_layer.entitlements import NotAnOperator
+from services.gateway.service_layer.ports import Mesh
 from services.gateway.service_layer.runs import READ_RETRIES, RunAnswer, request_run, resolution_to_json
 
 

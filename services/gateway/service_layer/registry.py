@@ -5,8 +5,8 @@ import json
 
 from leaf.calc.v1 import calc_pb2
 from runtime.clients import call
-from services.gateway.adapters.mesh import Mesh
 from services.gateway.domain.identity import Identity
+from services.gateway.service_layer.ports import Mesh
 
 
 async def list_formulas(mesh: Mesh, identity: Identity) -> dict:

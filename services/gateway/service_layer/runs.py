@@ -23,9 +23,9 @@ from runtime.clients import call
 from runtime.convert import READINESS_NAME, lineage_to_dict
 from runtime.errors import NotFound, NotReady
 from runtime.scope import Scope
-from services.gateway.adapters.mesh import Mesh
 from services.gateway.domain.identity import Identity
 from services.gateway.service_layer import tasks
+from services.gateway.service_layer.ports import Mesh
 
 READ_RETRIES = 2
 PUBLISHED_RUNS_BYTES = 64 * 1024 * 1024  # of rendered run JSON kept per gateway process

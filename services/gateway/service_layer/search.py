@@ -7,9 +7,9 @@ import asyncio
 from leaf.itr.v1 import itr_pb2
 from leaf.tasks.v1 import tasks_pb2
 from runtime.clients import call
-from services.gateway.adapters.mesh import Mesh
 from services.gateway.domain.identity import Identity
 from services.gateway.service_layer.itr import READ_RETRIES, RUN_KINDS, run_of
+from services.gateway.service_layer.ports import Mesh
 
 
 def hit_to_json(hit: itr_pb2.SearchHit, runs: list[dict]) -> dict:

@@ -10,9 +10,9 @@ from runtime.clients import call
 from runtime.convert import scope_to_proto
 from runtime.errors import InputError, NotFound
 from runtime.scope import Scope
-from services.gateway.adapters.mesh import Mesh
 from services.gateway.domain.identity import Identity
 from services.gateway.service_layer.entitlements import NotAnOperator
+from services.gateway.service_layer.ports import Mesh
 
 READ_RETRIES = 2
 

@@ -12,9 +12,9 @@ import time
 
 from leaf.tasks.v1 import tasks_pb2
 from runtime.clients import call
-from services.gateway.adapters.mesh import Mesh
 from services.gateway.domain.identity import Identity
 from services.gateway.service_layer.entitlements import NotAnOperator
+from services.gateway.service_layer.ports import Mesh
 
 READ_RETRIES = 2
 FINISHED = frozenset({tasks_pb2.SUCCEEDED, tasks_pb2.FAILED, tasks_pb2.BLOCKED, tasks_pb2.DEAD_LETTERED,
