@@ -9,11 +9,12 @@ from typing import Any
 
 import grpc
 
-from kernel.errors import NotFound
+from kernel.errors import DomainError, NotFound
 from kernel.grants import Area, Grant
 from kernel.scope import Scope
 from leaf.common.v1 import common_pb2
 from runtime.convert import scope_to_proto
+from runtime.grpc_errors import to_status
 from services.gateway.domain.identity import Identity
 
 IDENTITY_KEY, GRANT_KEY = "x-leaf-identity", "x-leaf-scope-grant"
@@ -27,6 +28,13 @@ def scope(client_id: str = "C001", group_ids: tuple[str, ...] = ()) -> common_pb
     return scope_to_proto(Scope.parse(client_id, "PBM_A", "2025-01-01", "2025-12-31", None, group_ids))
 
 
+def rpc_failure(error: DomainError) -> grpc.aio.AioRpcError:
+    """What a stub raises when the service refused with `error` (as its interceptor sends it)."""
+    status = to_status(error)
+    return grpc.aio.AioRpcError(status.code, grpc.aio.Metadata(), grpc.aio.Metadata(*status.trailing_metadata),
+                                status.details)
+
+
 class Streamed:
     """The answer of a server-streaming method: its messages, in order."""
 
@@ -35,13 +43,19 @@ class Streamed:
 
 
 class FakeStream:
-    """What grpc.aio gives for a server-streaming call: `read()` (EOF at the end) and async iteration."""
+    """What grpc.aio gives for a server-streaming call: `read()` (EOF at the end) and async iteration; an exception
+    among the messages is raised where it stands (a refusal before the first message, say)."""
 
     def __init__(self, messages: list[Any]) -> None:
         self.messages = messages
 
     async def read(self) -> Any:
-        return self.messages.pop(0) if self.messages else grpc.aio.EOF
+        if not self.messages:
+            return grpc.aio.EOF
+        message = self.messages.pop(0)
+        if isinstance(message, BaseException):
+            raise message
+        return message
 
     def __aiter__(self) -> FakeStream:
         return self
