@@ -121,7 +121,7 @@ async def test_the_wait_is_bounded_by_what_the_request_has_left_and_a_task_still
     m = mesh(left=FETCH_RESERVE_SECONDS + 0.15)
     answer = await request_run(m, ANA, ASKED, wait=60)
     assert answer.status == 202 and answer.waited == pytest.approx(0.15)
-    assert answer.body["state"] == "running" and m.tasks.requests("GetTask")
+    assert answer.body["state"] == "running"
     short = mesh(left=1.0)
     answer = await request_run(short, ANA, ASKED, wait=60)
     assert (answer.status, answer.waited) == (202, 0.0) and short.tasks.requests("GetTask") == []
