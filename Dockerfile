@@ -16,6 +16,7 @@ project = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
 print('\n'.join(project['dependencies']))" > /tmp/requirements.txt \
  && pip install --no-cache-dir -r /tmp/requirements.txt
 COPY protos/ protos/
+COPY kernel/ kernel/
 COPY runtime/ runtime/
 COPY services/ services/
 COPY cli/ cli/

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from demo import load_contract_packets
 from demo.generator import generate_claims
-from runtime.packets import parse_contract
-from runtime.scope import Scope
+from kernel.packets import parse_contract
+from kernel.scope import Scope
 from services.calc.domain.calculate import calculate
 from services.calc.domain.reading import read_claims
 from services.publisher.adapters.workbook.workbook import write_workbook

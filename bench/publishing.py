@@ -99,15 +99,15 @@ def peak_rss(pid: int) -> int:
 def caller_metadata(home: Path) -> tuple[tuple[str, str], ...]:
     """What the gateway sends: a caller identity and an exact grant for the scope, signed with the mesh's local keys."""
     os.environ["LEAF_HOME"] = str(home)
-    from runtime import grants, identity
+    from kernel.scope import Scope
+    from runtime import grant_tokens, identity_tokens
     from runtime.grant_keys import local_grant_keys
     from runtime.identity_keys import local_identity_keys
-    from runtime.scope import Scope
 
     principal = "user:bench@leaf.example"
-    who, _ = identity.sign(principal, (), False, local_identity_keys())
-    grant, _, _ = grants.issue(Scope.parse(*SCOPE), principal, local_grant_keys())
-    return ((identity.METADATA_KEY, who), (grants.METADATA_KEY, grant))
+    who, _ = identity_tokens.sign(principal, (), False, local_identity_keys())
+    grant, _, _ = grant_tokens.issue(Scope.parse(*SCOPE), principal, local_grant_keys())
+    return ((identity_tokens.METADATA_KEY, who), (grant_tokens.METADATA_KEY, grant))
 
 
 async def create_and_publish(addresses: dict[str, str], home: Path) -> tuple[float, float, str, dict[str, int]]:
@@ -115,11 +115,11 @@ async def create_and_publish(addresses: dict[str, str], home: Path) -> tuple[flo
 
     Each call gets a freshly signed identity, as the gateway mints one per request: an assertion lives 60 s, less
     than a million claims take to compute."""
+    from kernel.scope import Scope
     from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
     from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
     from runtime.clients import open_channel
     from runtime.convert import scope_to_proto
-    from runtime.scope import Scope
 
     async with open_channel(addresses["calc"]) as calc, open_channel(addresses["publisher"]) as publisher:
         started = time.perf_counter()

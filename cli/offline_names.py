@@ -11,9 +11,9 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from kernel.errors import NotFound
+from kernel.scope import Scope
 from runtime.db import make_engine
-from runtime.errors import NotFound
-from runtime.scope import Scope
 from runtime.settings import load_settings
 from services.publisher.domain.run_context import Names
 from services.scope.adapters.repository import SqlRegistryRepository

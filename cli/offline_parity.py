@@ -9,8 +9,8 @@ from pathlib import Path
 
 import duckdb
 
-from runtime.packets import ContractPacket, Proposal, RebateEvidence
-from runtime.scope import Scope
+from kernel.packets import ContractPacket, Proposal, RebateEvidence
+from kernel.scope import Scope
 from services.calc.domain.calculate import calculate
 from services.calc.domain.claims import CLAIM_COLUMNS
 from services.calc.domain.reading import read_claims

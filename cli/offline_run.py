@@ -14,7 +14,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from runtime.scope import Scope
+from kernel.scope import Scope
 from services.calc.domain.calculate import calculate, check_evidence_scope
 from services.calc.domain.claim_eligibility import claim_eligibility, judged
 from services.calc.domain.claim_lines import claim_lines, netted_claims, rejects_in_scope

@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from kernel.errors import InputError
 from runtime.db import make_engine
-from runtime.errors import InputError
 from runtime.settings import load_settings
 from services.itr.domain.plan import ScopeAsk
 from services.scope.adapters.repository import SqlRegistryRepository

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import getpass
 
-from runtime import principals
+from kernel import principals
 
 
 def local_operator() -> str:

@@ -1,9 +1,9 @@
 """Translation between the shared exact Scope and its proto messages (leaf.common.v1)."""
 from __future__ import annotations
 
+from kernel.errors import InputError
+from kernel.scope import Scope
 from leaf.common.v1 import common_pb2
-from runtime.errors import InputError
-from runtime.scope import Scope
 
 READINESS = {"final": common_pb2.FINAL, "modeled": common_pb2.MODELED, "blocked": common_pb2.BLOCKED}
 READINESS_NAME = {value: name for name, value in READINESS.items()}
@@ -11,7 +11,7 @@ GOVERNANCE = {
     "governed_exact": common_pb2.GOVERNED_EXACT,
     "governed_lineage": common_pb2.GOVERNED_LINEAGE,
     "candidate": common_pb2.CANDIDATE,
-    "proposed": common_pb2.PROPOSED,  # a proposal: never governed (runtime/packets.py PROPOSED)
+    "proposed": common_pb2.PROPOSED,  # a proposal: never governed (kernel/packets.py PROPOSED)
 }
 GOVERNANCE_NAME = {value: name for name, value in GOVERNANCE.items()}
 EVIDENCE_KIND = {"contract_packet": common_pb2.CONTRACT_PACKET, "rebate_evidence": common_pb2.REBATE_EVIDENCE,

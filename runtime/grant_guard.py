@@ -15,8 +15,9 @@ import grpc
 from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection
 
+from kernel.grants import Grant, GrantRefused
 from runtime.grant_keys import GrantKeys
-from runtime.grants import METADATA_KEY, Grant, GrantRefused, verify, with_grant
+from runtime.grant_tokens import METADATA_KEY, verify, with_grant
 from runtime.handlers import rewrapped
 
 # Probes and tooling carry no grant and answer no client data.

@@ -12,7 +12,7 @@ from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from runtime import errors
+from kernel import errors
 from runtime.handlers import rewrapped
 
 log = logging.getLogger(__name__)

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 import grpc
 
+from kernel.identity import CallerIdentity, IdentityRefused
 from runtime.grant_guard import is_open
 from runtime.handlers import rewrapped
-from runtime.identity import METADATA_KEY, CallerIdentity, IdentityRefused, verify, with_identity
 from runtime.identity_keys import IdentityKeys
+from runtime.identity_tokens import METADATA_KEY, verify, with_identity
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import re
 import grpc
 from google.protobuf.message import Message
 
-from runtime.errors import TooLarge
+from kernel.errors import TooLarge
 from runtime.settings import LeafSettings, load_settings
 
 SETTING = "LEAF_GRPC_MAX_MESSAGE_BYTES"

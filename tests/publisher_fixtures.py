@@ -11,8 +11,8 @@ from pathlib import Path
 
 from demo import load_contract_packets, load_rebate_evidence
 from demo.generator import generate_claims
-from runtime.packets import parse_contract, parse_proposal, parse_rebates
-from runtime.scope import Scope
+from kernel.packets import parse_contract, parse_proposal, parse_rebates
+from kernel.scope import Scope
 from services.calc.domain.calculate import calculate
 from services.calc.domain.claim_eligibility import claim_eligibility, judged
 from services.calc.domain.claim_lines import claim_lines, netted_claims, rejects_in_scope

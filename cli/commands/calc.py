@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 
-from runtime.errors import DomainError, InputError
-from runtime.packets import parse_contract, parse_proposal, parse_rebates
-from runtime.scope import Scope
+from kernel.errors import DomainError, InputError
+from kernel.packets import parse_contract, parse_proposal, parse_rebates
+from kernel.scope import Scope
 from services.calc.adapters.duckdb_validation import Unshaped
 from services.calc.adapters.file_aggregates import ValidatedFile
 from services.calc.domain.calculate import calculate, calculate_from_aggregates, check_evidence_scope, member_masks, render

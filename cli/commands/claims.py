@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from cli.progress import Progress
-from runtime.errors import DomainError
+from kernel.errors import DomainError
 from services.calc.adapters.claims_schema import Snapshot
 from services.calc.bootstrap import default_claims_url, open_claims_store
 

@@ -10,7 +10,7 @@ from cli.progress import Progress
 from demo import ONEDRIVE_DIR, load_registry
 from demo.generator import generate_claims
 from demo.takeover_processes import load_demo_processes_here
-from runtime import principals
+from kernel import principals
 from runtime.home import home_path
 from runtime.settings import load_settings
 from services.calc.bootstrap import default_claims_url, open_claims_store

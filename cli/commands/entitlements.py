@@ -15,7 +15,7 @@ import sys
 from dataclasses import asdict
 
 from cli.operator import local_operator
-from runtime.errors import DomainError
+from kernel.errors import DomainError
 from runtime.settings import load_settings
 from services.scope.bootstrap import ScopeDatabaseSettings, open_entitlements, open_registry
 from services.scope.domain.entitlements import Entitlement, GrantEntitlement, RevokeEntitlement, principal

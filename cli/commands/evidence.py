@@ -12,7 +12,7 @@ import sys
 from dataclasses import asdict
 
 from cli.operator import local_operator
-from runtime.errors import DomainError
+from kernel.errors import DomainError
 from runtime.settings import load_settings
 from services.evidence.bootstrap import EvidenceSettings, open_packets
 from services.evidence.domain.governance import GOVERNED, PromotePacket

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 
-from runtime.errors import DomainError
+from kernel.errors import DomainError
 from runtime.settings import load_settings
 from services.itr.adapters.mirror import SqlRequestMirror
 from services.itr.adapters.mirror_store import SqlMirrorStore

@@ -17,9 +17,9 @@ from cli.commands.calc import add_inputs, input_json, read_claims_file
 from cli.offline_names import local_names
 from cli.offline_run import offline_context
 from cli.progress import Steps
-from runtime.errors import InputError
-from runtime.packets import parse_contract, parse_proposal, parse_rebates
-from runtime.scope import Scope
+from kernel.errors import InputError
+from kernel.packets import parse_contract, parse_proposal, parse_rebates
+from kernel.scope import Scope
 from runtime.settings import load_settings
 from services.publisher.adapters.openai_narrative import narrative_provider
 from services.publisher.bootstrap import PublisherSettings, pseudonym_secret

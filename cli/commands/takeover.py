@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from cli.operator import local_operator
-from runtime.errors import DomainError
+from kernel.errors import DomainError
 from runtime.settings import load_settings
 from services.takeover.domain.loads import QUARANTINED
 from services.takeover.settings import TakeoverStoreSettings
@@ -153,7 +153,7 @@ def handle_processes(args) -> int:
 def handle_advance(args) -> int:
     """Exit 0 when the transition is made, 1 when refused (the reasons as JSON; nothing changed), 2 on a usage
     error (unknown process, bad note)."""
-    from runtime.errors import Conflict
+    from kernel.errors import Conflict
     from services.takeover.service_layer.processes import advance, now
 
     registry, parity, _, _ = _registry_and_parity()

@@ -7,11 +7,11 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from kernel.errors import InputError
 from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from leaf.evidence.v1 import evidence_pb2
 from runtime.clients import is_serving, open_channel
 from runtime.db import open_database
-from runtime.errors import InputError
 from runtime.grant_keys import GrantKeys, GrantKeySettings
 from runtime.home import home_path, sqlite_url
 from runtime.identity_keys import IdentitySettings

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from kernel.errors import Unavailable
 from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from runtime.db import open_database
-from runtime.errors import Unavailable
 from runtime.grant_keys import GrantKeys, GrantKeySettings
 from runtime.home import sqlite_url
 from runtime.identity_keys import IdentitySettings

@@ -4,7 +4,7 @@ import signal
 import uvicorn
 from fastapi import FastAPI
 
-from runtime.identity import SignedAssertions
+from runtime.identity_tokens import SignedAssertions
 from runtime.lifeline import die_with_parent, follow_parent
 from runtime.logs import configure_logging, stop_log_writer
 from runtime.settings import load_settings

@@ -8,9 +8,9 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 from sqlalchemy import Engine
 
+from kernel.errors import NotReady
 from leaf.itr.v1 import itr_pb2, itr_pb2_grpc
 from runtime.db import open_database
-from runtime.errors import NotReady
 from runtime.grant_keys import GrantKeys, GrantKeySettings
 from runtime.home import sqlite_url
 from runtime.identity_keys import IdentitySettings

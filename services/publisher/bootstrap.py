@@ -16,8 +16,8 @@ from runtime.clients import is_serving, open_channel
 from runtime.db import open_database, reachable
 from runtime.grant_keys import GrantKeys, GrantKeySettings
 from runtime.home import sqlite_url
-from runtime.identity import SignedAssertions
 from runtime.identity_keys import IdentitySettings
+from runtime.identity_tokens import SignedAssertions
 from runtime.keys import local_secret
 from runtime.server import ServiceDeps
 from runtime.settings import ServiceSettings

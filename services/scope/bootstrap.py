@@ -9,7 +9,7 @@ from pydantic_settings import SettingsConfigDict
 from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
 from runtime.db import open_database
 from runtime.grant_keys import GrantKeys, GrantKeySettings
-from runtime.grants import DEFAULT_TTL_SECONDS
+from runtime.grant_tokens import DEFAULT_TTL_SECONDS
 from runtime.home import sqlite_url
 from runtime.identity_keys import IdentitySettings
 from runtime.server import ServiceDeps, database_service

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from runtime.sufficiency import AWP, FEE, REBATE
-from runtime.words import formula_title
+from kernel.sufficiency import AWP, FEE, REBATE
+from kernel.words import formula_title
 from services.publisher.domain.audit_summary import status_line
 from tests.e2e.conftest import run_reply
 from tests.e2e.demo_runs import DEMO_RUNS

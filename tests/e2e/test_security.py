@@ -107,9 +107,9 @@ def test_services_inside_the_mesh_refuse_a_caller_they_cannot_verify(mesh, publi
     from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
     from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
     from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
-    from runtime import identity
+    from runtime import identity_tokens
     from runtime.identity_keys import IdentityKeys
-    forged, _ = identity.sign("user:mallory@evil.example", ("group:leaf-demo",), True,
+    forged, _ = identity_tokens.sign("user:mallory@evil.example", ("group:leaf-demo",), True,
                               IdentityKeys(("local", secrets.token_bytes(32))))
     run_id = published["run_id"]
     calls = {
@@ -124,7 +124,7 @@ def test_services_inside_the_mesh_refuse_a_caller_they_cannot_verify(mesh, publi
     }
     for service, call in calls.items():
         with grpc.insecure_channel(mesh["addresses"][service]) as channel:
-            for metadata in ((), ((identity.METADATA_KEY, forged),)):
+            for metadata in ((), ((identity_tokens.METADATA_KEY, forged),)):
                 with pytest.raises(grpc.RpcError) as refused:
                     call(channel, metadata)
                 assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED, (service, metadata)

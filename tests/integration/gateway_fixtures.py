@@ -10,7 +10,7 @@ import httpx
 import uvicorn
 
 from runtime.grpc_errors import DomainErrorInterceptor
-from runtime.identity import SignedAssertions
+from runtime.identity_tokens import SignedAssertions
 from runtime.topology import CALLS, GATEWAY
 from services.gateway.adapters.callers import CallerAssertions
 from services.gateway.adapters.dev_keys import mint_dev_token

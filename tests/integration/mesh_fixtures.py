@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import contextlib
 
-from runtime import grants, identity
+from kernel.grants import Area, Grant
+from kernel.identity import IdentityRefused
+from kernel.scope import Scope
+from runtime import grant_tokens, identity_tokens
 from runtime.clients import open_channel
 from runtime.grant_guard import serving_under
 from runtime.grant_keys import local_grant_keys
-from runtime.grants import Area
 from runtime.identity_guard import serving_for
 from runtime.identity_keys import local_identity_keys
-from runtime.scope import Scope
 from runtime.server import ServiceDeps, create_server, mark_when_ready
 
 PRINCIPAL = "user:tests@leaf.example"
@@ -21,18 +22,18 @@ Metadata = tuple[tuple[str, str], ...]
 def caller(principal: str = PRINCIPAL, groups: tuple[str, ...] = (), operator: bool = False) -> Metadata:
     """Call metadata carrying a signed caller identity, as the gateway sends on every call (the test's local
     identity key under LEAF_HOME/keys, which the services of the test verify with)."""
-    token, _ = identity.sign(principal, groups, operator, local_identity_keys())
-    return ((identity.METADATA_KEY, token),)
+    token, _ = identity_tokens.sign(principal, groups, operator, local_identity_keys())
+    return ((identity_tokens.METADATA_KEY, token),)
 
 
 def as_operator(metadata: Metadata) -> Metadata:
     """The metadata with the test caller's own identity replaced by an operator's (an evidence promotion); no
     identity, or one that does not verify, stays as it is."""
     try:
-        identity.verify(dict(metadata).get(identity.METADATA_KEY), local_identity_keys())
-    except identity.IdentityRefused:
+        identity_tokens.verify(dict(metadata).get(identity_tokens.METADATA_KEY), local_identity_keys())
+    except IdentityRefused:
         return metadata
-    kept = tuple(kv for kv in metadata if kv[0] != identity.METADATA_KEY)
+    kept = tuple(kv for kv in metadata if kv[0] != identity_tokens.METADATA_KEY)
     return (*caller(OPERATOR, operator=True), *kept)
 
 
@@ -89,27 +90,27 @@ async def publishing_mesh(folder):
 def grant_for(scope: Scope) -> Metadata:
     """Call metadata carrying the test caller's identity and an exact grant for `scope`, signed with the test's local
     key (LEAF_HOME/keys) as the scope service would sign it: what the gateway sends to compute or check one scope."""
-    token, _, _ = grants.issue(scope, PRINCIPAL, local_grant_keys())
-    return (*caller(), (grants.METADATA_KEY, token))
+    token, _, _ = grant_tokens.issue(scope, PRINCIPAL, local_grant_keys())
+    return (*caller(), (grant_tokens.METADATA_KEY, token))
 
 
 def read_grant(*areas: str | Area) -> Metadata:
     """Call metadata carrying the test caller's identity and a read grant over `areas` (a client id means all of its
     groups): what the gateway sends to read a run, its artifacts or a packet by id."""
     listed = [Area(a) if isinstance(a, str) else a for a in areas]
-    token, _, _ = grants.issue_read(listed, PRINCIPAL, local_grant_keys())
-    return (*caller(), (grants.METADATA_KEY, token))
+    token, _, _ = grant_tokens.issue_read(listed, PRINCIPAL, local_grant_keys())
+    return (*caller(), (grant_tokens.METADATA_KEY, token))
 
 
-def grant_of(metadata: Metadata) -> grants.Grant:
-    return grants.verify(dict(metadata)[grants.METADATA_KEY], local_grant_keys())
+def grant_of(metadata: Metadata) -> Grant:
+    return grant_tokens.verify(dict(metadata)[grant_tokens.METADATA_KEY], local_grant_keys())
 
 
 @contextlib.contextmanager
 def acting_under(metadata: Metadata):
     """Run service-layer code in the test as a service does while serving a call with this grant (and identity):
     calls it makes through open_channel carry them on."""
-    token, who = dict(metadata)[grants.METADATA_KEY], dict(metadata)[identity.METADATA_KEY]
-    with serving_under(grants.verify(token, local_grant_keys()), token), \
-            serving_for(identity.verify(who, local_identity_keys()), who):
+    token, who = dict(metadata)[grant_tokens.METADATA_KEY], dict(metadata)[identity_tokens.METADATA_KEY]
+    with serving_under(grant_tokens.verify(token, local_grant_keys()), token), \
+            serving_for(identity_tokens.verify(who, local_identity_keys()), who):
         yield

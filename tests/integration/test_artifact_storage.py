@@ -13,8 +13,8 @@ from azure.core.credentials import AzureNamedKeyCredential
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 from sqlalchemy import inspect
 
+from kernel.errors import InputError, NotFound
 from runtime.db import open_database
-from runtime.errors import InputError, NotFound
 from services.publisher.adapters.adls_store import AdlsArtifactStore
 from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
 from services.publisher.adapters.artifact_store import LocalArtifactStore, Written, artifact_store

@@ -11,9 +11,9 @@ import pytest
 
 from demo import ONEDRIVE_DIR
 from demo.generator import generate_claims
-from runtime.errors import InputError, NotReady
-from runtime.packets import parse_contract
-from runtime.scope import Scope
+from kernel.errors import InputError, NotReady
+from kernel.packets import parse_contract
+from kernel.scope import Scope
 from services.calc.adapters.claims_store import DuckDbClaimsStore
 from services.calc.domain.calculate import calculate, calculate_from_aggregates, render
 from services.calc.domain.reading import read_claims

@@ -8,8 +8,8 @@ import time
 import pytest
 from sqlalchemy import select
 
+from kernel.errors import Unavailable
 from runtime.db import open_database
-from runtime.errors import Unavailable
 from services.publisher.adapters import tables
 from services.publisher.adapters.domo import DomoPublisher
 from services.publisher.adapters.lease import LeaseLost, SqlLease

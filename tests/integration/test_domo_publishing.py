@@ -9,7 +9,7 @@ import time
 import pytest
 from pydantic import ValidationError
 
-from runtime.errors import NotReady, Unavailable
+from kernel.errors import NotReady, Unavailable
 from services.publisher.adapters.domo import DomoPublisher, DomoSettings, domo_publisher
 from services.publisher.adapters.domo_outbox import DomoOutbox
 from services.publisher.domain.dashboard import SCOPE_COLUMNS, Table, dashboard_tables, to_csv

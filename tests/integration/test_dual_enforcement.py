@@ -13,20 +13,20 @@ from sqlalchemy import insert
 
 from demo.generator import generate_claims
 from demo.itr_export import build_export, write_export
+from kernel.grants import Area
+from kernel.scope import Scope
 from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from leaf.common.v1 import common_pb2
 from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from leaf.itr.v1 import itr_pb2, itr_pb2_grpc
 from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
 from leaf.tasks.v1 import tasks_pb2, tasks_pb2_grpc
-from runtime import grants, identity
+from runtime import grant_tokens, identity_tokens
 from runtime.convert import scope_to_proto
 from runtime.db import open_database
 from runtime.grant_keys import GrantKeys, local_grant_keys
-from runtime.grants import Area
 from runtime.grpc_errors import reason_of
 from runtime.identity_keys import IdentityKeys, local_identity_keys
-from runtime.scope import Scope
 from services.evidence.bootstrap import open_packets
 from services.itr.adapters import tables as itr_tables
 from services.itr.bootstrap import MIGRATIONS as ITR_MIGRATIONS
@@ -218,18 +218,18 @@ async def refusal(call) -> tuple[grpc.StatusCode, str]:
 
 def with_grant(token: str) -> tuple[tuple[str, str], ...]:
     """A verified caller carrying `token` as its scope grant: the grant alone decides."""
-    return (*caller(), (grants.METADATA_KEY, token))
+    return (*caller(), (grant_tokens.METADATA_KEY, token))
 
 
 def expired() -> tuple[tuple[str, str], ...]:
-    token, _, _ = grants.issue(C001, PRINCIPAL, local_grant_keys(), ttl=60,
+    token, _, _ = grant_tokens.issue(C001, PRINCIPAL, local_grant_keys(), ttl=60,
                                now=datetime.now(UTC) - timedelta(hours=1))
     return with_grant(token)
 
 
 def tampered() -> tuple[tuple[str, str], ...]:
     """C001's own valid grant with its areas rewritten to C002: payload re-encoded, signature kept."""
-    header, payload, signature = dict(read_grant("C001"))[grants.METADATA_KEY].split(".")
+    header, payload, signature = dict(read_grant("C001"))[grant_tokens.METADATA_KEY].split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims["areas"] = [["C002", []]]
     forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
@@ -238,12 +238,12 @@ def tampered() -> tuple[tuple[str, str], ...]:
 
 def foreign_key() -> tuple[tuple[str, str], ...]:
     """A well-formed grant for C001 signed by a key the mesh does not hold (kid and secret both unknown)."""
-    token, _, _ = grants.issue(C001, PRINCIPAL, GrantKeys(("stranger", secrets.token_bytes(32))))
+    token, _, _ = grant_tokens.issue(C001, PRINCIPAL, GrantKeys(("stranger", secrets.token_bytes(32))))
     return with_grant(token)
 
 
 def same_kid_other_secret() -> tuple[tuple[str, str], ...]:
-    token, _, _ = grants.issue(C001, PRINCIPAL, GrantKeys((local_grant_keys().current[0], secrets.token_bytes(32))))
+    token, _, _ = grant_tokens.issue(C001, PRINCIPAL, GrantKeys((local_grant_keys().current[0], secrets.token_bytes(32))))
     return with_grant(token)
 
 
@@ -293,13 +293,13 @@ async def test_the_open_methods_need_no_grant_but_a_verified_caller(served):
 
 
 def without_identity(metadata):
-    return tuple(kv for kv in metadata if kv[0] != identity.METADATA_KEY)
+    return tuple(kv for kv in metadata if kv[0] != identity_tokens.METADATA_KEY)
 
 
 def signed_identity(keys=None, now=None, **who) -> tuple[tuple[str, str], ...]:
-    token, _ = identity.sign(who.get("principal", PRINCIPAL), (), who.get("operator", False),
+    token, _ = identity_tokens.sign(who.get("principal", PRINCIPAL), (), who.get("operator", False),
                              keys or local_identity_keys(), now=now)
-    return ((identity.METADATA_KEY, token),)
+    return ((identity_tokens.METADATA_KEY, token),)
 
 
 async def test_every_rpc_refuses_a_caller_it_cannot_verify_whatever_grant_it_carries(served):
@@ -307,7 +307,7 @@ async def test_every_rpc_refuses_a_caller_it_cannot_verify_whatever_grant_it_car
     looked at, for every method of every service (the open ones too)."""
     stubs, run, task = served
     stranger = IdentityKeys((local_identity_keys().current[0], secrets.token_bytes(32)))
-    unverified = {"none": ((), "identity_missing"), "empty": (((identity.METADATA_KEY, ""),), "identity_missing"),
+    unverified = {"none": ((), "identity_missing"), "empty": (((identity_tokens.METADATA_KEY, ""),), "identity_missing"),
                   "other key": (signed_identity(stranger), "identity_invalid"),
                   "expired": (signed_identity(now=datetime.now(UTC) - timedelta(hours=1)), "identity_expired"),
                   "a grant key": (signed_identity(local_grant_keys()), "identity_invalid")}

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from runtime.errors import InputError
+from kernel.errors import InputError
 from services.calc.adapters.duckdb_validation import Unshaped, validate_into
 from services.calc.domain.claims import CLAIM_COLUMNS, Claim
 from services.calc.domain.reading import read_claims

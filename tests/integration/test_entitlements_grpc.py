@@ -8,14 +8,14 @@ import grpc
 import pytest
 
 from demo import load_registry
+from kernel.scope import Scope
 from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
-from runtime import identity
+from runtime import identity_tokens
 from runtime.convert import scope_from_proto, scope_to_proto
 from runtime.grant_keys import GrantKeys
-from runtime.grants import verify
+from runtime.grant_tokens import verify
 from runtime.grpc_errors import reason_of
 from runtime.identity_keys import IdentityKeys, local_identity_keys
-from runtime.scope import Scope
 from services.scope.adapters.entitlements import SqlEntitlementRepository
 from services.scope.bootstrap import ScopeSettings, bootstrap, open_registry
 from tests.integration.mesh_fixtures import caller, channel_to, read_grant, running
@@ -60,21 +60,21 @@ def issue(scope=C001_2025):
 
 
 def signed(principal=OPS, groups=(), operator=True, keys=None, now=None):
-    token, _ = identity.sign(principal, groups, operator, keys or local_identity_keys(), now=now)
-    return ((identity.METADATA_KEY, token),)
+    token, _ = identity_tokens.sign(principal, groups, operator, keys or local_identity_keys(), now=now)
+    return ((identity_tokens.METADATA_KEY, token),)
 
 
 # Every way a local process could call without being a verified operator: (label, metadata, status, reason).
 NOT_OPERATORS = [
     ("no identity", lambda: (), grpc.StatusCode.UNAUTHENTICATED, "identity_missing"),
-    ("empty identity", lambda: ((identity.METADATA_KEY, ""),), grpc.StatusCode.UNAUTHENTICATED, "identity_missing"),
+    ("empty identity", lambda: ((identity_tokens.METADATA_KEY, ""),), grpc.StatusCode.UNAUTHENTICATED, "identity_missing"),
     ("forged: another key", lambda: signed(keys=IdentityKeys(("local", secrets.token_bytes(32)))),
      grpc.StatusCode.UNAUTHENTICATED, "identity_invalid"),
     ("forged: unknown kid", lambda: signed(keys=IdentityKeys(("stranger", secrets.token_bytes(32)))),
      grpc.StatusCode.UNAUTHENTICATED, "identity_invalid"),
     ("expired", lambda: signed(now=datetime.now(UTC) - timedelta(hours=1)),
      grpc.StatusCode.UNAUTHENTICATED, "identity_expired"),
-    ("a read grant alone", lambda: tuple(kv for kv in read_grant("C001") if kv[0] != identity.METADATA_KEY),
+    ("a read grant alone", lambda: tuple(kv for kv in read_grant("C001") if kv[0] != identity_tokens.METADATA_KEY),
      grpc.StatusCode.UNAUTHENTICATED, "identity_missing"),
     ("not an operator", lambda: signed(ALICE, ("group:leaf-operators",), operator=False),
      grpc.StatusCode.PERMISSION_DENIED, "operator_required"),

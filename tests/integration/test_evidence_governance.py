@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from demo import ONEDRIVE_DIR
-from runtime.errors import InputError, NotFound, NotReady
+from kernel.errors import InputError, NotFound, NotReady
 from runtime.settings import load_settings
 from services.evidence.adapters.folder_source import ContractsFolder
 from services.evidence.bootstrap import EvidenceSettings, open_packets

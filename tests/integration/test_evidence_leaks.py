@@ -6,11 +6,11 @@ import grpc
 import pytest
 
 from demo import ONEDRIVE_DIR
+from kernel.scope import Scope
 from leaf.common.v1 import common_pb2
 from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from runtime.convert import scope_to_proto
 from runtime.logs import JsonFormatter
-from runtime.scope import Scope
 from services.evidence.bootstrap import EvidenceServiceSettings, bootstrap
 from tests.integration.mesh_fixtures import channel_to, read_grant, running
 

@@ -5,10 +5,10 @@ import grpc
 import pytest
 
 from demo import load_registry
+from kernel.scope import Scope
 from leaf.common.v1 import common_pb2
 from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from runtime.convert import READINESS_NAME, scope_to_proto
-from runtime.scope import Scope
 from services.evidence.bootstrap import EvidenceServiceSettings, bootstrap
 from tests.integration.mesh_fixtures import as_operator, channel_to, grant_for, read_grant, running
 

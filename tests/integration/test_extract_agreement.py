@@ -18,10 +18,10 @@ import pytest
 
 from demo import ONEDRIVE_DIR
 from demo.generator import generate_claims
+from kernel.scope import Scope
 from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
 from runtime.convert import scope_to_proto
-from runtime.scope import Scope
 from tests.integration.mesh_fixtures import channel_to, grant_for, publishing_mesh, read_grant
 
 LEAF = Path(sys.executable).parent / "leaf"

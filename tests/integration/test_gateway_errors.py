@@ -8,11 +8,11 @@ import time
 import grpc
 import pytest
 
+from kernel import errors
 from leaf.calc.v1 import calc_pb2_grpc
 from leaf.common.v1 import common_pb2
 from leaf.itr.v1 import itr_pb2, itr_pb2_grpc
 from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
-from runtime import errors
 from runtime.grpc_errors import INTERNAL_DETAIL, UNIMPLEMENTED_DETAIL
 from tests.integration.gateway_fixtures import gateway, grpc_server
 from tests.integration.mesh_fixtures import channel_to

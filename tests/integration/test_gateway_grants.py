@@ -7,8 +7,8 @@ import pytest
 
 from demo import load_registry
 from leaf.scope.v1 import scope_pb2_grpc
-from runtime.identity import SignedAssertions
 from runtime.identity_keys import local_identity_keys
+from runtime.identity_tokens import SignedAssertions
 from services.gateway.adapters.callers import CallerAssertions
 from services.gateway.adapters.grants import Grants
 from services.gateway.adapters.mesh import Mesh

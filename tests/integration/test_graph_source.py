@@ -5,8 +5,8 @@ import logging
 
 import pytest
 
+from kernel.errors import Unavailable
 from runtime.db import open_database
-from runtime.errors import Unavailable
 from services.evidence.adapters.cursors import SqlCursorRepository
 from services.evidence.adapters.folder_source import ContractsFolder
 from services.evidence.adapters.graph_client import GraphConnection

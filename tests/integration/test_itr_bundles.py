@@ -10,9 +10,9 @@ import grpc
 import pytest
 
 from demo.itr_export import build_export
+from kernel.scope import Scope
 from leaf.itr.v1 import itr_pb2
 from leaf.tasks.v1 import tasks_pb2
-from runtime.scope import Scope
 from tests.integration.gateway_fixtures import gateway
 from tests.integration.itr_fixtures import with_itr
 from tests.integration.mesh_fixtures import as_operator, grant_for, read_grant

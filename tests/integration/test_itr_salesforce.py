@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pytest
 import trustme
 
-from runtime.errors import DomainError, RateLimited
+from kernel.errors import DomainError, RateLimited
 from services.itr.adapters.mirror_store import SqlMirrorStore
 from services.itr.adapters.salesforce_source import SalesforceSettings, SalesforceSource
 from services.itr.service_layer.sync import sync_requests

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runtime.grants import Area, Grant
+from kernel.grants import Area, Grant
 from services.itr.adapters.fts_index import FtsSearchIndex
 from services.itr.adapters.search_source import SqlSearchSource
 from services.itr.domain.search_documents import documents_of

@@ -12,8 +12,8 @@ import trustme
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runtime.errors import Unavailable
-from runtime.grants import Area
+from kernel.errors import Unavailable
+from kernel.grants import Area
 from services.itr.adapters import azure_search
 from services.itr.adapters.azure_search import AzureSearchIndex
 from services.itr.adapters.search_settings import SearchSettings

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import json
 
+from kernel.scope import Scope
 from leaf.calc.v1 import calc_pb2
 from leaf.scope.v1 import scope_pb2
 from leaf.tasks.v1 import tasks_pb2
-from runtime.scope import Scope
 from tests.integration.mesh_fixtures import PRINCIPAL, grant_for, read_grant
 from tests.integration.plane_fixtures import claims_csv, finished, lane_worker, operator, plane  # noqa: F401 (fixture)
 

@@ -13,10 +13,10 @@ import sys
 import time
 from datetime import UTC, datetime
 
+from kernel.grants import Area, Grant
+from kernel.scope import Scope
 from leaf.scope.v1 import scope_pb2_grpc
 from runtime.db import open_database
-from runtime.grants import Area, Grant
-from runtime.scope import Scope
 from services.tasks.adapters.ledger import SqlTaskLedger
 from services.tasks.adapters.queues.db_queue import DbTaskQueue
 from services.tasks.bootstrap import MIGRATIONS

@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli.commands.calc import compute
-from runtime.errors import InputError
-from runtime.packets import parse_contract, parse_proposal, parse_rebates
+from kernel.errors import InputError
+from kernel.packets import parse_contract, parse_proposal, parse_rebates
 from services.calc.adapters.duckdb_validation import Unshaped
 from services.calc.adapters.file_aggregates import ValidatedFile
 from services.calc.domain.calculate import calculate, member_masks, render

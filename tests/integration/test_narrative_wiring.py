@@ -13,14 +13,14 @@ import pytest
 
 from demo import ONEDRIVE_DIR
 from demo.generator import generate_claims
+from kernel.scope import Scope
 from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from leaf.scope.v1 import scope_pb2_grpc
 from runtime.convert import scope_to_proto
 from runtime.db import open_database
-from runtime.identity import SignedAssertions
 from runtime.identity_keys import local_identity_keys
+from runtime.identity_tokens import SignedAssertions
 from runtime.keys import local_secret
-from runtime.scope import Scope
 from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
 from services.publisher.adapters.artifact_store import LocalArtifactStore
 from services.publisher.adapters.calc_run import GrpcCalcRuns

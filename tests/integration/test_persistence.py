@@ -10,8 +10,8 @@ from sqlalchemy import event, inspect
 from sqlalchemy.dialects import mssql
 
 from demo import ONEDRIVE_DIR, load_registry
+from kernel.scope import Scope
 from runtime.db import make_engine, migrate, migration_sql
-from runtime.scope import Scope
 from services.calc.adapters.run_repository import SqlRunRepository
 from services.calc.domain.run import RunRecord
 from services.evidence.adapters.folder_source import ContractsFolder

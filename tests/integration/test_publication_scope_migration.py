@@ -4,8 +4,8 @@ import json
 from alembic import command
 from sqlalchemy import LargeBinary, String, column, insert, table
 
+from kernel.scope import Scope
 from runtime.db import _alembic_config, make_engine, migrate
-from runtime.scope import Scope
 from services.publisher.adapters.repository import SqlPublicationRepository
 from services.publisher.bootstrap import MIGRATIONS
 from services.publisher.domain.dashboard import dashboard_tables

@@ -18,14 +18,14 @@ import grpc
 import pytest
 
 from demo.generator import generate_claims
+from kernel.errors import NotFound
+from kernel.scope import Scope
 from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
 from runtime.convert import scope_to_proto
 from runtime.db import open_database
-from runtime.errors import NotFound
 from runtime.grpc_errors import from_rpc_error
 from runtime.keys import local_secret
-from runtime.scope import Scope
 from services.publisher.adapters.artifact_ledger import SqlArtifactLedger
 from services.publisher.adapters.artifact_store import LocalArtifactStore
 from services.publisher.adapters.calc_run import GrpcCalcRuns

@@ -10,13 +10,13 @@ import grpc
 import pytest
 
 from demo.generator import generate_claims
+from kernel.errors import DomainError, TooLarge
+from kernel.scope import Scope
 from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
 from runtime.clients import call, open_channel
 from runtime.convert import scope_to_proto
-from runtime.errors import DomainError, TooLarge
 from runtime.grpc_errors import from_rpc_error
-from runtime.scope import Scope
 from runtime.settings import DEFAULT_MAX_MESSAGE_BYTES
 from services.calc.domain.rejected_rows import REJECTED_ROWS_IN_MESSAGE
 from tests.integration.mesh_fixtures import channel_to, grant_for, publishing_mesh, read_grant, running

@@ -12,12 +12,12 @@ from sqlalchemy.dialects import mssql, postgresql
 
 from demo import load_contract_packets
 from demo.generator import generate_claims
+from kernel.errors import NotFound, NotReady
+from kernel.packets import parse_contract
+from kernel.scope import Scope
 from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from runtime.convert import scope_to_proto
-from runtime.errors import NotFound, NotReady
 from runtime.grpc_errors import from_rpc_error
-from runtime.packets import parse_contract
-from runtime.scope import Scope
 from services.calc.adapters.aggregate_query import netted_claims_query
 from services.calc.adapters.claims_schema import KEEP_SNAPSHOTS, duckdb_claims_table
 from services.calc.adapters.claims_schema import claims as shared_claims

@@ -9,13 +9,13 @@ import pytest
 from cli.commands.calc import compute
 from demo import ONEDRIVE_DIR, load_registry
 from demo.generator import generate_claims
+from kernel.scope import Scope
 from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from leaf.common.v1 import common_pb2
 from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
 from runtime.convert import scope_to_proto
 from runtime.grpc_errors import reason_of
-from runtime.scope import Scope
 from services.calc.bootstrap import CalcSettings
 from services.calc.bootstrap import bootstrap as calc_bootstrap
 from services.calc.domain.calculate import render
@@ -121,7 +121,7 @@ async def test_a_run_with_a_proposal_over_the_mesh_equals_leaf_calc_and_leaf_rep
     from cli.commands.calc import read_claims_file
     from cli.commands.claims import load_claims
     from cli.offline_run import offline_context
-    from runtime.packets import parse_contract, parse_proposal, parse_rebates
+    from kernel.packets import parse_contract, parse_proposal, parse_rebates
 
     load_claims(claims_csv)
     proposal_id = f"PR-{client}-{pbm.replace('_', '')}-2026"

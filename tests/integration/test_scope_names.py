@@ -7,13 +7,13 @@ import grpc
 import pytest
 
 from demo import load_registry
+from kernel.scope import Scope
 from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
-from runtime import identity
+from runtime import identity_tokens
 from runtime.grpc_errors import reason_of
-from runtime.identity import SignedAssertions
 from runtime.identity_guard import serving_for
 from runtime.identity_keys import IdentityKeys, local_identity_keys
-from runtime.scope import Scope
+from runtime.identity_tokens import SignedAssertions
 from services.publisher.adapters.scope_entitlements import ScopeEntitlements
 from services.publisher.domain.run_context import Names
 from services.scope.bootstrap import ScopeSettings, bootstrap, open_registry
@@ -69,8 +69,8 @@ async def test_a_caller_entitled_to_some_groups_gets_only_their_names(scope_stub
 async def test_no_identity_is_refused_and_another_clients_scope_is_as_absent_as_an_unknown_one(scope_stub):
     code, reason, _ = await refusal(scope_stub.DescribeScope(describe()))
     assert (code, reason) == (grpc.StatusCode.UNAUTHENTICATED, "identity_missing")
-    forged, _ = identity.sign(ALICE, (), False, IdentityKeys(("stranger", secrets.token_bytes(32))))
-    assert (await refusal(scope_stub.DescribeScope(describe(), metadata=((identity.METADATA_KEY, forged),))))[0] \
+    forged, _ = identity_tokens.sign(ALICE, (), False, IdentityKeys(("stranger", secrets.token_bytes(32))))
+    assert (await refusal(scope_stub.DescribeScope(describe(), metadata=((identity_tokens.METADATA_KEY, forged),))))[0] \
         == grpc.StatusCode.UNAUTHENTICATED
     other = await refusal(scope_stub.DescribeScope(describe("C002", "PBM_C", "TPA_2", ("C002-G01",)),
                                                    metadata=caller(ALICE)))
@@ -85,8 +85,8 @@ async def test_the_publisher_asks_as_the_caller_it_serves(scope_stub):
     adapter = ScopeEntitlements(scope_stub, SignedAssertions(local_identity_keys()))
     scope = Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31", "TPA_1", ("C001-G01",))
     for who, expected_client in ((ALICE, "Acme Manufacturing"), ("user:nobody@leaf.health", None)):
-        token = dict(caller(who))[identity.METADATA_KEY]
-        with serving_for(identity.verify(token, local_identity_keys()), token):
+        token = dict(caller(who))[identity_tokens.METADATA_KEY]
+        with serving_for(identity_tokens.verify(token, local_identity_keys()), token):
             names = await adapter.names_of(scope)
         assert names.client == expected_client
         if expected_client is None:

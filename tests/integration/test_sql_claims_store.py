@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from demo.generator import generate_claims
-from runtime.errors import InputError, NotReady
+from kernel.errors import InputError, NotReady
 from services.calc.adapters.claims_schema import claim_rejects, claims
 from services.calc.adapters.claims_store import DuckDbClaimsStore
 from services.calc.adapters.sql_claims_store import SqlClaimsStore

@@ -7,8 +7,8 @@ import pytest
 
 from demo import ONEDRIVE_DIR
 from demo.generator import generate_claims
-from runtime.packets import parse_contract, parse_proposal, parse_rebates
-from runtime.scope import Scope
+from kernel.packets import parse_contract, parse_proposal, parse_rebates
+from kernel.scope import Scope
 from services.calc.domain.calculate import calculate, calculate_from_aggregates, render
 from services.calc.domain.reading import read_claims
 from tests.integration.store_fixtures import duckdb_store, pg_store

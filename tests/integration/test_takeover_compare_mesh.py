@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from runtime.errors import NotFound
+from kernel.errors import NotFound
 from services.calc.bootstrap import CalcSettings
 from services.calc.bootstrap import bootstrap as calc_bootstrap
 from services.calc.domain.claims import CLAIM_COLUMNS

@@ -10,12 +10,12 @@ import grpc
 import pytest
 from openpyxl import load_workbook
 
+from kernel.grants import Area
+from kernel.scope import Scope
 from leaf.takeover.v1 import takeover_pb2, takeover_pb2_grpc
-from runtime import grants
+from runtime import grant_tokens
 from runtime.grant_keys import local_grant_keys
-from runtime.grants import Area
 from runtime.grpc_errors import from_rpc_error
-from runtime.scope import Scope
 from services.takeover.adapters.parity_reports_sql import SqlParityReports
 from services.takeover.adapters.process_registry import SqlProcessRegistry
 from services.takeover.bootstrap import TakeoverSettings, bootstrap
@@ -29,11 +29,11 @@ CARDS = {"CARD-105": "generic_dispensing_rate.gdr"}
 def metadata(scope: Scope | None, operator: bool = True, areas=("C001",)):
     """The caller's identity (an operator's by default) and an exact grant of `scope`, or a read grant."""
     if scope is None:
-        token, _, _ = grants.issue_read([Area(a) for a in areas], OPERATOR, local_grant_keys())
+        token, _, _ = grant_tokens.issue_read([Area(a) for a in areas], OPERATOR, local_grant_keys())
     else:
-        token, _, _ = grants.issue(scope, OPERATOR, local_grant_keys())
+        token, _, _ = grant_tokens.issue(scope, OPERATOR, local_grant_keys())
     who = caller(OPERATOR, operator=True) if operator else caller("user:ana@leaf.example")
-    return (*who, (grants.METADATA_KEY, token))
+    return (*who, (grant_tokens.METADATA_KEY, token))
 
 
 async def test_compare_parity_over_grpc(tmp_path):

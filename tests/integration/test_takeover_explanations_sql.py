@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete, update
 from sqlalchemy.exc import DBAPIError
 
-from runtime.errors import Conflict, NotFound, Refused
+from kernel.errors import Conflict, NotFound, Refused
 from services.takeover.adapters.explanations_sql import SqlExplanations, takeover_parity_explanations
 from services.takeover.adapters.plane import open_takeover_db
 from services.takeover.domain.parity import approve

@@ -10,9 +10,9 @@ import contextlib
 import grpc
 import pytest
 
+from kernel.grants import Area
 from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
 from leaf.takeover.v1 import takeover_pb2, takeover_pb2_grpc
-from runtime.grants import Area
 from services.gateway.adapters.dev_keys import mint_dev_token
 from services.takeover.adapters.parity_reports_sql import SqlParityReports
 from services.takeover.adapters.plane import open_takeover_db

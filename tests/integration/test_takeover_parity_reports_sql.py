@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import DBAPIError
 
-from runtime.errors import InputError
+from kernel.errors import InputError
 from services.takeover.adapters.parity_reports_sql import SqlParityReports, takeover_parity_reports
 from services.takeover.adapters.plane import open_takeover_db
 from services.takeover.adapters.process_registry import (

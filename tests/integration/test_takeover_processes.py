@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from cli.main import main as leaf
 from demo.takeover_export import DEMO_EXPORT_DIR, DEMO_LOAD_ID
 from demo.takeover_processes import demo_backend, load_demo_processes, read_processes
-from runtime.errors import Conflict
+from kernel.errors import Conflict
 from services.takeover.adapters.bronze_local import LocalBronze
 from services.takeover.adapters.curated_sql import SqlCurated
 from services.takeover.adapters.parity_reports_sql import SqlParityReports

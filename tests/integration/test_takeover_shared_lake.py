@@ -11,7 +11,7 @@ import pytest
 from azure.core.credentials import AzureNamedKeyCredential
 
 from cli.offline_parity import OfflineCalcBackend
-from runtime.errors import Conflict, NotFound
+from kernel.errors import Conflict, NotFound
 from services.takeover.adapters.bronze_adls import AdlsBronze
 from services.takeover.adapters.bronze_local import bronze_key
 from services.takeover.adapters.curated_sql import SqlCurated

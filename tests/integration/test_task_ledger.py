@@ -15,9 +15,9 @@ from alembic.config import Config
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
+from kernel.scope import Scope
 from leaf.tasks.v1 import tasks_pb2, tasks_pb2_grpc
 from runtime.db import make_engine, migrate
-from runtime.scope import Scope
 from services.tasks.adapters.ledger import SqlTaskLedger
 from services.tasks.adapters.queues.db_queue import DbTaskQueue
 from services.tasks.adapters.unit_of_work import SqlTaskUnitOfWork

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from runtime.errors import Internal
+from kernel.errors import Internal
 from services.publisher.adapters.workbook.workbook import write_workbook
 from services.publisher.adapters.workbook_process import WorkbookProcess
 from services.publisher.domain.extract import cells_of, netted_claims

@@ -2,9 +2,12 @@
 
 - a service never imports another service (they talk through their proto contracts);
 - a domain imports no adapters, entrypoints, service layer or bootstrap, no gRPC or generated contract code, no
-  I/O library, and from `runtime/` only the shared kernel (pure rules and shapes), not the platform;
+  I/O library, and nothing from `runtime/` (the platform); the shared kernel (`kernel/`, pure rules and shapes) it may;
 - a service layer imports no adapters, entrypoints or bootstrap: use cases depend on ports (style.md 11);
+- `kernel/` imports only `kernel/` and the standard library (style.md 12: shared rules live apart from the platform);
 - `runtime/` imports no service;
+- `cli/` reaches a service only through its offline entrypoint, `services.<name>.offline` (docs/cli.md): the
+  composition of a service's adapters stays inside the service;
 - no module imports itself back around a loop of imports;
 - no module is named like a standard-library module or one of the libraries above, which it would shadow
   wherever its folder lands on sys.path.
@@ -20,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+STDLIB = sys.stdlib_module_names | {"__future__"}
 SERVICES = REPO / "services"
 OWN_LAYERS_ABOVE_DOMAIN = ("adapters", "entrypoints", "service_layer", "bootstrap")
 OWN_LAYERS_ABOVE_SERVICE_LAYER = ("adapters", "entrypoints", "bootstrap")
@@ -31,12 +35,11 @@ IO_LIBRARIES = (
     "starlette", "uvicorn", "opentelemetry", "grpc", "grpc_health", "grpc_reflection", "grpc_status",
     "google.protobuf", "leaf",  # leaf.*: the generated contract code under gen/
 )
-# The shared kernel of runtime/: pure rules and shapes two services share. Everything else there is platform.
-RUNTIME_KERNEL = ("claim_reasons", "errors", "grants", "identity", "packets", "principals", "scope",
-                  "sufficiency", "words")
 
 # (rule, importing file, imported module). Each is a debt with a plan, not a permission.
 KNOWN_VIOLATIONS: set[tuple[str, str, str]] = set()  # none left: keep it so
+# cli/ modules reaching past a service's offline entrypoint: (rule, file, imported module). May only shrink.
+KNOWN_CLI_REACHES: set[tuple[str, str, str]] = set()  # none left: keep it so
 # Modules named like a library they shadow: (rule, file, library).
 KNOWN_SHADOWS = {
     ("shadows a library", "services/tasks/domain/queue.py", "queue"),  # the stdlib's queue
@@ -65,6 +68,10 @@ def violations_of(relative: Path, source: str) -> set[tuple[str, str, str]]:
     found: set[tuple[str, str, str]] = set()
     for name in imported(relative, source):
         words = name.split(".")
+        if parts[0] == "kernel":
+            if words[0] != "kernel" and words[0] not in STDLIB:
+                found.add(("kernel imports beyond itself", str(relative), words[0]))
+            continue
         if parts[0] == "runtime":
             if words[0] == "services":
                 found.add(("runtime imports a service", str(relative), "services"))
@@ -78,15 +85,55 @@ def violations_of(relative: Path, source: str) -> set[tuple[str, str, str]]:
                 found.add(("domain above itself", str(relative), f"services.{service}.{own}"))
             if library := within(name, *IO_LIBRARIES):
                 found.add(("domain I/O", str(relative), library))
-            if words[0] == "runtime" and (len(words) < 2 or words[1] not in RUNTIME_KERNEL):
+            if words[0] == "runtime":
                 found.add(("domain platform", str(relative), ".".join(words[:2])))
         elif layer == "service_layer" and own in OWN_LAYERS_ABOVE_SERVICE_LAYER:
             found.add(("service layer adapter", str(relative), f"services.{service}.{own}"))
     return found
 
 
+def cli_reaches_of(relative: Path, source: str) -> set[tuple[str, str, str]]:
+    """A cli/ module's imports of a service other than its offline entrypoint. Settings classes too go through
+    `offline`: the entrypoint loads the settings the service reads, so the CLI never spells them."""
+    found = set()
+    for name in imported(relative, source):
+        words = name.split(".")
+        if words[0] == "services" and not (len(words) > 2 and words[2] == "offline"):
+            found.add(("cli past offline", str(relative), ".".join(words[:3])))
+    return found
+
+
+def cli_reaches() -> set[tuple[str, str, str]]:
+    paths = sorted(p for p in (REPO / "cli").rglob("*.py") if "__pycache__" not in p.parts)
+    return {v for path in paths for v in cli_reaches_of(path.relative_to(REPO), path.read_text())}
+
+
+def test_cli_reaches_a_service_only_through_its_offline_entrypoint() -> None:
+    new = sorted(cli_reaches() - KNOWN_CLI_REACHES)
+    assert not new, "cli/ imports past services.<name>.offline (docs/cli.md):\n" + "\n".join(map(str, new))
+
+
+def test_every_known_cli_reach_still_exists() -> None:
+    gone = sorted(KNOWN_CLI_REACHES - cli_reaches())
+    assert not gone, "fixed — delete these from KNOWN_CLI_REACHES:\n" + "\n".join(map(str, gone))
+
+
+def test_the_cli_rule_sees_every_way_past_offline() -> None:
+    probe = "cli/commands/probe.py"
+    source = ("from services.calc import offline\nfrom services.calc.offline import render\n"
+              "import services.scope.offline as scope\nfrom services.calc.adapters import claims_store\n"
+              "from services.takeover.settings import TakeoverStoreSettings\nfrom services import itr\n"
+              "def f():\n    from services.gateway.entrypoints.auth import TOKEN_HEADER\n")
+    assert cli_reaches_of(Path(probe), source) == {
+        ("cli past offline", probe, "services.calc.adapters"),
+        ("cli past offline", probe, "services.takeover.settings"),
+        ("cli past offline", probe, "services.itr"),
+        ("cli past offline", probe, "services.gateway.entrypoints"),
+    }
+
+
 def modules() -> list[Path]:
-    return sorted(p for p in [*SERVICES.rglob("*.py"), *(REPO / "runtime").rglob("*.py")]
+    return sorted(p for p in [*SERVICES.rglob("*.py"), *(REPO / "kernel").rglob("*.py"), *(REPO / "runtime").rglob("*.py")]
                   if "migrations" not in p.parts and "__pycache__" not in p.parts)
 
 
@@ -162,8 +209,8 @@ def test_every_known_violation_still_exists() -> None:
 def test_the_reader_sees_relative_and_aliased_imports() -> None:
     """The check itself: a relative import is resolved against its package, and `from m import x` names `m.x`."""
     probe = "services/scope/domain/probe.py"
-    source = ("from ..adapters import repository\nimport sqlalchemy.orm as orm\nfrom runtime import db, scope\n"
-              "from services.calc.domain import calculate\nfrom . import names\n")
+    source = ("from ..adapters import repository\nimport sqlalchemy.orm as orm\nfrom runtime import db\n"
+              "from services.calc.domain import calculate\nfrom . import names\nfrom kernel.scope import Scope\n")
     assert violations_of(Path(probe), source) == {
         ("domain above itself", probe, "services.scope.adapters"),
         ("domain I/O", probe, "sqlalchemy"),
@@ -174,3 +221,6 @@ def test_the_reader_sees_relative_and_aliased_imports() -> None:
         ("service layer adapter", "services/scope/service_layer/probe.py", "services.scope.adapters")}
     assert violations_of(Path("runtime/probe.py"), "import services.scope\n") == {
         ("runtime imports a service", "runtime/probe.py", "services")}
+    kernel = "kernel/probe.py"
+    assert violations_of(Path(kernel), "import jwt\nfrom runtime.convert import x\nfrom . import scope\nimport re\n") == {
+        ("kernel imports beyond itself", kernel, "jwt"), ("kernel imports beyond itself", kernel, "runtime")}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 
-from runtime.scope import Scope
+from kernel.scope import Scope
 from services.calc.adapters.claims_schema import Snapshot
 from services.calc.domain.aggregates import ClaimsFacts, ClassTotals, MemberMask, Totals, Traits
 from services.calc.domain.claim_lines import CLAIM_LINE_COLUMNS, ClaimLine, at_places

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from runtime.errors import NotReady
+from kernel.errors import NotReady
 from services.calc.domain.claims import CLAIM_COLUMNS
 
 # The store's interface and snapshot record are the use cases' port; the stores import them from here too.

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import duckdb
 
-from runtime.errors import Unavailable
-from runtime.packets import ContractPacket, Proposal
-from runtime.scope import Scope
+from kernel.errors import Unavailable
+from kernel.packets import ContractPacket, Proposal
+from kernel.scope import Scope
 from services.calc.adapters.aggregate_query import aggregate_queries, claim_line, collect_facts, netted_claims_query
 from services.calc.adapters.claims_schema import Snapshot, duckdb_claims_table, no_claims_loaded, snapshot_expired
 from services.calc.adapters.duckdb_dialect import duckdb_sql

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from runtime.packets import BRAND_GENERIC, CHANNELS
+from kernel.packets import BRAND_GENERIC, CHANNELS
 from services.calc.domain.claims import BASES_OF_COST, CLAIM_COLUMNS, Reject
 from services.calc.domain.reading import _column_positions
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import json
 
+from kernel.errors import Internal
+from kernel.packets import parse_contract, parse_proposal, parse_rebates
+from kernel.scope import Scope
 from leaf.common.v1 import common_pb2
 from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from runtime.clients import call
 from runtime.convert import EVIDENCE_KIND_NAME, GOVERNANCE_NAME, scope_to_proto
-from runtime.errors import Internal
-from runtime.packets import parse_contract, parse_proposal, parse_rebates
-from runtime.scope import Scope
 from services.calc.service_layer.ports import Evidence, ScopeEvidence
 
 

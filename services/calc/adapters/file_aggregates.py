@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from runtime.scope import Scope
+from kernel.scope import Scope
 from services.calc.adapters.aggregate_query import aggregate_queries, collect_facts
 from services.calc.adapters.claims_schema import Snapshot, claim_columns, duckdb_claims_table
 from services.calc.adapters.duckdb_dialect import ddl_type, duckdb_sql

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from runtime.errors import InputError
-from runtime.packets import ContractPacket, Proposal
-from runtime.scope import Scope
+from kernel.errors import InputError
+from kernel.packets import ContractPacket, Proposal
+from kernel.scope import Scope
 from services.calc.adapters.aggregate_query import aggregate_queries, claim_line, collect_facts, netted_claims_query
 from services.calc.adapters.claims_schema import (
     REJECT_COLUMNS,

@@ -1,10 +1,10 @@
 """The entry points of the calc domain: claims (or a store's aggregates), scope and evidence in, the section-5 result out."""
 from __future__ import annotations
 
-from runtime.errors import InputError
-from runtime.packets import ContractPacket, Proposal, RebateEvidence
-from runtime.scope import Scope
-from runtime.sufficiency import RunFacts, readiness, reasons_for, status_of
+from kernel.errors import InputError
+from kernel.packets import ContractPacket, Proposal, RebateEvidence
+from kernel.scope import Scope
+from kernel.sufficiency import RunFacts, readiness, reasons_for, status_of
 from services.calc.domain.aggregates import ClaimsFacts, MemberMask
 from services.calc.domain.claims import ClaimsBatch
 from services.calc.domain.data_quality import data_quality

@@ -2,15 +2,15 @@
 
 The formulas apply their ExclusionRule to whole claim classes; this applies the very same rules (built by the
 formulas' own `rule` functions) to one claim at a time, so the extract can carry every claim's reason per formula
-and anyone can re-derive each bucket of the result from the claim rows (runtime/claim_reasons.py has the cells).
+and anyone can re-derive each bucket of the result from the claim rows (kernel/claim_reasons.py has the cells).
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from runtime.claim_reasons import ELIGIBLE, NOT_APPLICABLE
-from runtime.packets import ContractPacket, Proposal
+from kernel.claim_reasons import ELIGIBLE, NOT_APPLICABLE
+from kernel.packets import ContractPacket, Proposal
 from services.calc.domain.aggregates import Traits
 from services.calc.domain.claim_lines import ClaimLine
 from services.calc.domain.eligibility import ExclusionRule

@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import date
 from decimal import Decimal
 
-from runtime.scope import Scope
+from kernel.scope import Scope
 from services.calc.domain.claims import Claim, ClaimsBatch, Reject
 from services.calc.domain.data_quality import shows_it_belongs_elsewhere
 from services.calc.domain.facts import awp_ext

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from runtime.scope import Scope
+from kernel.scope import Scope
 from services.calc.domain.aggregates import ClaimsFacts
 from services.calc.domain.claims import Reject
 

@@ -5,7 +5,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from runtime.claim_reasons import EXCLUSION_REASONS
+from kernel.claim_reasons import EXCLUSION_REASONS
 from services.calc.domain.aggregates import Bucket, ClassTotals, MemberMask, Totals, Traits
 
 __all__ = ["EXCLUSION_REASONS", "ExclusionRule", "no_exclusions", "split_eligible"]

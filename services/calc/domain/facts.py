@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Protocol
 
-from runtime.scope import Scope
+from kernel.scope import Scope
 from services.calc.domain.aggregates import ClaimsFacts, ClassTotals, MemberMask, Totals, Traits
 from services.calc.domain.claims import Claim, ClaimsBatch
 from services.calc.domain.pipeline import in_scope, net_reversals, suspect_channel

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from runtime.scope import Scope
+from kernel.scope import Scope
 from services.calc.domain.claims import PAID, Claim
 
 SUSPECT_CHANNEL, SUSPECT_MIN_DAYS = "RETAIL_30", 84

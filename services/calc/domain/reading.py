@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from operator import itemgetter
 from typing import BinaryIO
 
-from runtime.errors import InputError
+from kernel.errors import InputError
 from services.calc.domain.claims import CLAIM_COLUMNS, Claim, ClaimsBatch, Reject
 from services.calc.domain.validation import misshapen, rejected, validate_row
 

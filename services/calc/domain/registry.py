@@ -4,8 +4,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from runtime import words
-from runtime.sufficiency import EVIDENCE_RULES
+from kernel import words
+from kernel.sufficiency import EVIDENCE_RULES
 from services.calc.domain.eligibility import EXCLUSION_REASONS
 from services.calc.domain.formulas import awp_discount_guarantee as awp
 from services.calc.domain.formulas import dispensing_fee_guarantee as fee
@@ -96,7 +96,7 @@ def registry() -> dict:
                 for f in _FORMULAS]
     rules = [{"reason": r, "effect": e, "applies_to": list(a), "when": w, "sentence": words.reason_sentence(r)}
              for r, e, a, w in EVIDENCE_RULES]
-    # The words every deliverable shows beside the codes (runtime/words.py): one source for people and machines.
+    # The words every deliverable shows beside the codes (kernel/words.py): one source for people and machines.
     people = {"exclusions": dict(words.EXCLUSION_SENTENCES), "offset_rules": dict(words.OFFSET_RULES),
               "rebate_offset_rule": words.REBATE_OFFSET_RULE, "floor_rule": words.FLOOR_RULE,
               "sign_convention": words.SIGN_CONVENTION, "suspect_channel": words.SUSPECT_CHANNEL,

@@ -12,7 +12,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from runtime.errors import InputError
+from kernel.errors import InputError
 from services.calc.domain.claims import Reject
 from services.calc.domain.result import render
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 
-from runtime.scope import Scope
-from runtime.sufficiency import BLOCKED
+from kernel.scope import Scope
+from kernel.sufficiency import BLOCKED
 from services.calc.domain.registry import REGISTRY_VERSION, formula_versions, nulled_when_blocked
 
 

@@ -5,8 +5,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from runtime.packets import ContractPacket, RebateEvidence
-from runtime.scope import Scope
+from kernel.packets import ContractPacket, RebateEvidence
+from kernel.scope import Scope
 from services.calc.domain.amounts import money_text
 from services.calc.domain.formulas import rebate_guarantee as rebate
 

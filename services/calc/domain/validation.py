@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, cast
 
-from runtime.packets import BRAND_GENERIC, CHANNELS
+from kernel.packets import BRAND_GENERIC, CHANNELS
 from services.calc.domain import values as v
 from services.calc.domain.claims import BASES_OF_COST, CLAIM_COLUMNS, PAID, REVERSAL, Claim, Reject
 

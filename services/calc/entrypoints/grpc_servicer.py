@@ -4,10 +4,10 @@ from __future__ import annotations
 import asyncio
 import json
 
+from kernel.errors import NotReady
 from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from leaf.common.v1 import common_pb2
 from runtime.convert import EVIDENCE_KIND, GOVERNANCE, READINESS, scope_from_proto, scope_to_proto
-from runtime.errors import NotReady
 from runtime.grant_guard import current_grant
 from runtime.message_size import require_fits
 from runtime.telemetry import current_trace_id

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
-from runtime.errors import NotReady
-from runtime.packets import ContractPacket, Proposal, RebateEvidence
-from runtime.scope import Scope
+from kernel.errors import NotReady
+from kernel.packets import ContractPacket, Proposal, RebateEvidence
+from kernel.scope import Scope
 from services.calc.domain.aggregates import ClaimsFacts
 from services.calc.domain.claim_lines import ClaimLine
 from services.calc.domain.claims import Reject

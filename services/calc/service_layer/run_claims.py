@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 
-from runtime.grants import Grant
-from runtime.scope import Scope
+from kernel.grants import Grant
+from kernel.scope import Scope
 from services.calc.domain.claim_eligibility import ClaimEligibility, ClaimReasons, claim_eligibility, judged
 from services.calc.domain.claim_lines import ClaimLine, rejects_in_scope
 from services.calc.domain.claims import Reject

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from runtime.errors import InputError, NotFound
-from runtime.grants import Grant
-from runtime.packets import ContractPacket, Proposal, RebateEvidence
-from runtime.scope import Scope
+from kernel.errors import InputError, NotFound
+from kernel.grants import Grant
+from kernel.packets import ContractPacket, Proposal, RebateEvidence
+from kernel.scope import Scope
 from services.calc.domain.calculate import calculate_from_aggregates, check_evidence_scope, render
 from services.calc.domain.registry import REGISTRY_VERSION
 from services.calc.domain.run import RunRecord, rebates_received_other, run_id_for

@@ -14,7 +14,7 @@ from msgraph import GraphServiceClient
 from msgraph.generated.models.drive_item import DriveItem
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
-from runtime.errors import Unavailable
+from kernel.errors import Unavailable
 from services.evidence.adapters.cursors import SqlCursorRepository
 from services.evidence.adapters.folder_source import SUFFIXES
 from services.evidence.adapters.graph_client import GraphConnection, GraphSession, open_session, redact_http_logs

@@ -5,7 +5,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from runtime.errors import InputError
+from kernel.errors import InputError
 
 CONTENT_TYPES = {".pdf": "application/pdf",
                  ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}

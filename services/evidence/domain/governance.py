@@ -5,8 +5,8 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 
-from runtime import principals
-from runtime.errors import InputError, NotReady
+from kernel import principals
+from kernel.errors import InputError, NotReady
 from services.evidence.domain.packets import StoredPacket
 
 GOVERNED = ("governed_exact", "governed_lineage")

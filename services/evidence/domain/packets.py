@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from runtime.scope import Scope
+from kernel.scope import Scope
 
 CONTRACT = "contract_packet"
 REBATES = "rebate_evidence"

@@ -1,8 +1,8 @@
 """Which stored proposal a run may reprice with: one named by id, of exactly the scope's client and PBM."""
 from __future__ import annotations
 
-from runtime.errors import InputError, NotFound
-from runtime.scope import Scope
+from kernel.errors import InputError, NotFound
+from kernel.scope import Scope
 from services.evidence.domain.packets import PROPOSAL, StoredPacket
 
 

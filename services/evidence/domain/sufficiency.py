@@ -4,10 +4,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from runtime.errors import InputError
-from runtime.packets import parse_contract, parse_rebates
-from runtime.scope import Scope
-from runtime.sufficiency import EVERY, GUARANTEES, REBATE, REPRICING, reasons_for, status_of
+from kernel.errors import InputError
+from kernel.packets import parse_contract, parse_rebates
+from kernel.scope import Scope
+from kernel.sufficiency import EVERY, GUARANTEES, REBATE, REPRICING, reasons_for, status_of
 from services.evidence.domain.packets import StoredPacket
 
 # What would lift each reason: the evidence a reader should go and find.

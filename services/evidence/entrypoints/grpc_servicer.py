@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import asyncio
 
+from kernel.identity import operator_of
+from kernel.sufficiency import RULES_VERSION
 from leaf.common.v1 import common_pb2
 from leaf.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from runtime.convert import EVIDENCE_KIND, GOVERNANCE, GOVERNANCE_NAME, READINESS, scope_from_proto
 from runtime.grant_guard import current_grant
-from runtime.identity import operator_of
 from runtime.identity_guard import current_identity
-from runtime.sufficiency import RULES_VERSION
 from services.evidence.adapters.repository import SqlPacketRepository
 from services.evidence.domain.documents import Document
 from services.evidence.domain.governance import PromotePacket

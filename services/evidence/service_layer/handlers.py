@@ -7,10 +7,10 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from runtime.errors import InputError, NotFound
-from runtime.grants import Grant
-from runtime.packets import PROPOSED, parse_contract, parse_proposal_file, parse_rebates
-from runtime.scope import Scope
+from kernel.errors import InputError, NotFound
+from kernel.grants import Grant
+from kernel.packets import PROPOSED, parse_contract, parse_proposal_file, parse_rebates
+from kernel.scope import Scope
 from services.evidence.domain.documents import Document, check_source, document_of, is_document, named_source
 from services.evidence.domain.governance import PromotePacket, ingested, promoted
 from services.evidence.domain.packets import CONTRACT, PROPOSAL, REBATES, StoredPacket, covering, overlapping

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import jwt
 
-from runtime.errors import Unauthenticated, Unavailable
+from kernel.errors import Unauthenticated, Unavailable
 from services.gateway.domain.identity import Identity
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The signed caller identity the gateway attaches to every gRPC call it makes for a request (x-leaf-identity).
 
-One assertion per caller is reused for half its life (runtime/identity.py's SignedAssertions), so the read
+One assertion per caller is reused for half its life (runtime/identity_tokens.py's SignedAssertions), so the read
 path costs a dictionary lookup, not an HMAC per call. The operator flag is the gateway's decision: a user
 whose groups contain LEAF_OPERATOR_GROUP.
 """
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from runtime.errors import InputError, Unauthenticated
-from runtime.identity import SignedAssertions
+from kernel.errors import InputError, Unauthenticated
+from runtime.identity_tokens import SignedAssertions
 from services.gateway.domain.identity import Identity
 
 log = logging.getLogger(__name__)

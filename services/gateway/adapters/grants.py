@@ -18,10 +18,11 @@ from datetime import UTC, datetime
 
 import jwt
 
+from kernel.grants import Grant
 from leaf.common.v1 import common_pb2
 from leaf.scope.v1 import scope_pb2
 from runtime.clients import call
-from runtime.grants import METADATA_KEY, Grant, read_unverified
+from runtime.grant_tokens import METADATA_KEY, read_unverified
 from services.gateway.adapters.callers import CallerAssertions, mesh_names
 from services.gateway.domain.identity import Identity
 

@@ -1,6 +1,6 @@
 """Who is calling the gateway: a person signed in through Cloudflare Access, or a service token (a Domo connector).
 
-Inside the mesh the caller is named by namespaced principals (runtime/principals.py): a user is
+Inside the mesh the caller is named by namespaced principals (kernel/principals.py): a user is
 `user:<email>` and each of its groups `group:<name>`, a service token is `service:<common_name>`. So a
 service token named like a group, a group whose name has a space in front, and a group named like a
 user's email are each someone else, and never inherit that one's entitlements.
@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from runtime import principals
-from runtime.errors import InputError
+from kernel import principals
+from kernel.errors import InputError
 
 IdentityKind = Literal["user", "service"]
 

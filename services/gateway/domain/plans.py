@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from runtime.sufficiency import BLOCKED, FINAL, MODELED, readiness
+from kernel.sufficiency import BLOCKED, FINAL, MODELED, readiness
 
 SEVERITY = {FINAL: 0, MODELED: 1, BLOCKED: 2}
 SETTLE_HINT = {

@@ -19,10 +19,10 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kernel.errors import DomainError
+from kernel.principals import ENTITLED_PATTERN
+from kernel.principals import MAX_LENGTH as MAX_PRINCIPAL
 from leaf.scope.v1 import scope_pb2
-from runtime.errors import DomainError
-from runtime.principals import ENTITLED_PATTERN
-from runtime.principals import MAX_LENGTH as MAX_PRINCIPAL
 from services.gateway.adapters.mesh import Mesh
 from services.gateway.domain import prefer
 from services.gateway.domain.identity import Identity

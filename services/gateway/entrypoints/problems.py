@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from runtime import errors
+from kernel import errors
 from runtime.grpc_errors import INTERNAL_DETAIL, status_code_of
 
 log = logging.getLogger(__name__)

@@ -5,8 +5,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from runtime.principals import ENTITLED_PATTERN
-from runtime.principals import MAX_LENGTH as MAX_PRINCIPAL
+from kernel.principals import ENTITLED_PATTERN
+from kernel.principals import MAX_LENGTH as MAX_PRINCIPAL
 
 DATE = r"^\d{4}-\d{2}-\d{2}$"
 # A calendar day on the wire (YYYY-MM-DD), documented as such; the domain checks it is a real day in range.

@@ -5,9 +5,9 @@ from collections.abc import AsyncIterator
 
 import grpc
 
+from kernel.errors import NotFound
 from leaf.publisher.v1 import publisher_pb2
 from runtime.clients import call
-from runtime.errors import NotFound
 from runtime.grpc_errors import from_rpc_error
 from services.gateway.domain.identity import Identity
 from services.gateway.service_layer.ports import Mesh

@@ -6,10 +6,10 @@ gateway's cached read grants of the principal concerned, so its next read alread
 """
 from __future__ import annotations
 
+from kernel import principals
+from kernel.errors import Refused
 from leaf.scope.v1 import scope_pb2
-from runtime import principals
 from runtime.clients import call
-from runtime.errors import Refused
 from services.gateway.domain.identity import Identity
 from services.gateway.service_layer.ports import Mesh
 

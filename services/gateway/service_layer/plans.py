@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kernel.errors import InputError, NotFound, NotReady
 from leaf.calc.v1 import calc_pb2
 from leaf.evidence.v1 import evidence_pb2
 from leaf.itr.v1 import itr_pb2
 from leaf.scope.v1 import scope_pb2
 from runtime.clients import call
 from runtime.convert import EVIDENCE_KIND_NAME, READINESS_NAME
-from runtime.errors import InputError, NotFound, NotReady
 from services.gateway.domain.identity import Identity
 from services.gateway.domain.plans import compose_plan
 from services.gateway.service_layer.entitlements import NotAnOperator

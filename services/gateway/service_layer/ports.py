@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from kernel.grants import Grant
 from leaf.calc.v1 import calc_pb2_grpc
 from leaf.common.v1 import common_pb2
 from leaf.evidence.v1 import evidence_pb2_grpc
@@ -12,7 +13,6 @@ from leaf.publisher.v1 import publisher_pb2_grpc
 from leaf.scope.v1 import scope_pb2_grpc
 from leaf.takeover.v1 import takeover_pb2_grpc
 from leaf.tasks.v1 import tasks_pb2_grpc
-from runtime.grants import Grant
 from services.gateway.domain.identity import Identity
 
 Metadata = tuple[tuple[str, str], ...]  # gRPC call metadata: the signed identity, and a grant when one is needed

@@ -15,14 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kernel.errors import NotFound, NotReady
+from kernel.scope import Scope
 from leaf.calc.v1 import calc_pb2
 from leaf.publisher.v1 import publisher_pb2
 from leaf.scope.v1 import scope_pb2
 from leaf.tasks.v1 import tasks_pb2
 from runtime.clients import call
 from runtime.convert import READINESS_NAME, lineage_to_dict
-from runtime.errors import NotFound, NotReady
-from runtime.scope import Scope
 from services.gateway.domain.identity import Identity
 from services.gateway.service_layer import tasks
 from services.gateway.service_layer.ports import Mesh

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
+from kernel.errors import InputError, NotFound
+from kernel.scope import Scope
 from leaf.takeover.v1 import takeover_pb2
 from leaf.tasks.v1 import tasks_pb2
 from runtime.clients import call
 from runtime.convert import scope_to_proto
-from runtime.errors import InputError, NotFound
-from runtime.scope import Scope
 from services.gateway.domain.identity import Identity
 from services.gateway.service_layer.entitlements import NotAnOperator
 from services.gateway.service_layer.ports import Mesh

@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from runtime.errors import Internal, Unavailable
+from kernel.errors import Internal, Unavailable
 
 SCHEMA_FILE = Path(__file__).with_name("search_index.json")
 SCAN_PAGE = 1000  # Azure AI Search's largest page

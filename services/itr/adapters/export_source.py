@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from runtime.errors import Unavailable
+from kernel.errors import Unavailable
 from services.itr.domain import watermarks
 from services.itr.domain.objects import PICKLISTS, MirroredObject
 from services.itr.service_layer.ports import Records

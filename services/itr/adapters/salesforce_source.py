@@ -22,7 +22,7 @@ import requests
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 
-from runtime.errors import RateLimited, Unavailable
+from kernel.errors import RateLimited, Unavailable
 from services.itr.domain import watermarks
 from services.itr.domain.objects import PICKLISTS, MirroredObject
 from services.itr.service_layer.ports import Records

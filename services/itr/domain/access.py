@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from runtime.grants import Grant
+from kernel.grants import Grant
 
 
 def request_in_grant(grant: Grant, client_id: str, group_ids: Sequence[str]) -> bool:

@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 
-from runtime.errors import Internal
+from kernel.errors import Internal
 from services.itr.domain.records import scrub
 
 HISTORY = ("history_id", "field", "old_value", "new_value", "created_by_id", "created_date")

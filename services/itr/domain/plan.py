@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from runtime.sufficiency import AWP, FEE, GDR, REBATE, REPRICING
+from kernel.sufficiency import AWP, FEE, GDR, REBATE, REPRICING
 
 # What the publisher makes for every run (services/publisher/service_layer/deliverables.py), by the name an ITR asks for it.
 AUDIT = (AWP, FEE, REBATE, GDR)  # the formulas whose statuses an audit deliverable shows beside its readiness

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from runtime.errors import Internal
+from kernel.errors import Internal
 from services.itr.domain.records import scrub
 
 KINDS = ("request", "bundle")

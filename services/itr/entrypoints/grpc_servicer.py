@@ -6,8 +6,8 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from kernel.errors import Refused
 from leaf.itr.v1 import itr_pb2, itr_pb2_grpc
-from runtime.errors import Refused
 from runtime.grant_guard import current_grant
 from runtime.identity_guard import current_identity
 from services.itr.adapters.mirror import SqlRequestMirror

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from runtime.errors import NotFound
-from runtime.grants import Grant
+from kernel.errors import NotFound
+from kernel.grants import Grant
 from services.itr.domain.access import request_in_grant
 from services.itr.domain.bundle import build_bundle, checked
 from services.itr.domain.plan import Choice, PlanAsk, plan_ask

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from runtime.errors import InputError
-from runtime.grants import Grant
+from kernel.errors import InputError
+from kernel.grants import Grant
 from services.itr.domain.access import request_in_grant
 from services.itr.domain.search_documents import RequestText, clean, documents_of
 

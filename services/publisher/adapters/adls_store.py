@@ -13,7 +13,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.filedatalake import ContentSettings, DataLakeFileClient, DataLakeServiceClient, FileSystemClient
 
-from runtime.errors import NotFound
+from kernel.errors import NotFound
 from services.publisher.adapters.streams import Hashing, blocks_of
 from services.publisher.domain.artifacts import check_name, check_run_id
 from services.publisher.service_layer.ports import Chunks, Written

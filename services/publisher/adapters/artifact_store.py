@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from runtime.errors import NotFound
+from kernel.errors import NotFound
 from runtime.home import leaf_home
 from services.publisher.adapters.streams import BLOCK_BYTES, Hashing, blocks_of
 from services.publisher.domain.artifacts import check_name, check_run_id

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import grpc
 
+from kernel.claim_reasons import REASON_CELLS
+from kernel.errors import Internal
 from leaf.calc.v1 import calc_pb2
-from runtime.claim_reasons import REASON_CELLS
 from runtime.clients import call, domain_error_of
-from runtime.errors import Internal
 from services.publisher.domain.extract import (
     DATE_TEXT,
     DECIMAL_TEXT,

@@ -11,10 +11,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from kernel.errors import Internal
 from leaf.calc.v1 import calc_pb2
 from runtime.clients import call
 from runtime.convert import lineage_to_dict
-from runtime.errors import Internal
 from services.publisher.adapters.calc_claims import READ_RETRIES, paged_rejects, run_rejects, spool_run_claims
 from services.publisher.domain.extract import FindingsSink, WrittenExtract
 from services.publisher.domain.presentation_contract import ContractCheck

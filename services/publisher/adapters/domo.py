@@ -18,7 +18,7 @@ import requests
 from pydantic import SecretStr, model_validator
 from pydomo import Domo
 
-from runtime.errors import NotReady, Unavailable
+from kernel.errors import NotReady, Unavailable
 from runtime.settings import LeafSettings
 from services.publisher.adapters.domo_outbox import DomoOutbox
 from services.publisher.domain.dashboard import Table

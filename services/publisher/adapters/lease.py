@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Callable
 
 from sqlalchemy import Engine, Float, literal_column, select, update
 
-from runtime.errors import Unavailable
+from kernel.errors import Unavailable
 from services.publisher.adapters.tables import leases
 
 CLOCKS = {

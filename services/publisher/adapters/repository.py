@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from runtime.scope import Scope
+from kernel.scope import Scope
 from services.publisher.adapters import tables
 from services.publisher.domain.dashboard import Table
 

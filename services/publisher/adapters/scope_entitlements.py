@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 
+from kernel import principals
+from kernel.errors import NotFound
+from kernel.scope import Scope
 from leaf.scope.v1 import scope_pb2
-from runtime import principals
 from runtime.clients import call
-from runtime.errors import NotFound
-from runtime.identity import SignedAssertions
-from runtime.scope import Scope
+from runtime.identity_tokens import SignedAssertions
 from services.publisher.domain.domo_plan import Entitlement
 from services.publisher.domain.domo_principals import domo_entitlements
 from services.publisher.domain.run_context import Names

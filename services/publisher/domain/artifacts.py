@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from runtime.errors import Conflict, InputError
+from kernel.errors import Conflict, InputError
 
 MAX_SEGMENT = 200
 # A name is a file or one folder deep (dashboard/<table>.csv): deeper trees have no reader that expects them.

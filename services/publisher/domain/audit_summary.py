@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from runtime.sufficiency import BLOCKED, FINAL, GUARANTEES, MODELED, REPRICING
-from runtime.words import FORMULA_SHORT, reason_sentence
+from kernel.sufficiency import BLOCKED, FINAL, GUARANTEES, MODELED, REPRICING
+from kernel.words import FORMULA_SHORT, reason_sentence
 
 ZERO = Decimal("0.00")
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from runtime.claim_reasons import ELIGIBLE
-from runtime.packets import BRAND_GENERIC, CHANNELS
-from runtime.sufficiency import REBATE, REPRICING
+from kernel.claim_reasons import ELIGIBLE
+from kernel.packets import BRAND_GENERIC, CHANNELS
+from kernel.sufficiency import REBATE, REPRICING
 from services.publisher.domain.claim_findings import (
     SUSPECT_CHANNEL_LISTED,
     Bucket,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from runtime.sufficiency import BLOCKED, GDR, GUARANTEES, REPRICING
-from runtime.words import FORMULA_SHORT, bucket_title, formula_title
+from kernel.sufficiency import BLOCKED, GDR, GUARANTEES, REPRICING
+from kernel.words import FORMULA_SHORT, bucket_title, formula_title
 from services.publisher.domain.audit_summary import owed
 from services.publisher.domain.report_format import count, money, percent
 from services.publisher.domain.run_context import Names, RunContext

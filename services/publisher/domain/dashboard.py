@@ -7,7 +7,7 @@ docs/dashboards.md lists the tables and their columns.
 """
 from __future__ import annotations
 
-from runtime.sufficiency import AWP, FEE, GDR, REBATE, REPRICING
+from kernel.sufficiency import AWP, FEE, GDR, REBATE, REPRICING
 from services.publisher.domain.dashboard_findings import suspect_channel, unguaranteed_buckets
 from services.publisher.domain.dashboard_netting import offset_groups, rebate_totals
 from services.publisher.domain.dashboard_run import formula_status, run_summary

@@ -7,7 +7,7 @@ are listed only in the workbook.
 """
 from __future__ import annotations
 
-from runtime.words import SUSPECT_CHANNEL, UNGUARANTEED_BUCKET, UNGUARANTEED_REBATE
+from kernel.words import SUSPECT_CHANNEL, UNGUARANTEED_BUCKET, UNGUARANTEED_REBATE
 from services.publisher.domain.dashboard_table import SCOPE_COLUMNS, Table, money_text
 from services.publisher.domain.run_context import RunContext
 

@@ -7,8 +7,8 @@ variance_total − received_other = shortfall, naming the channels received_othe
 """
 from __future__ import annotations
 
-from runtime.sufficiency import AWP, FEE, REBATE
-from runtime.words import FLOOR_RULE, OFFSET_RULES, REBATE_OFFSET_RULE
+from kernel.sufficiency import AWP, FEE, REBATE
+from kernel.words import FLOOR_RULE, OFFSET_RULES, REBATE_OFFSET_RULE
 from services.publisher.domain.dashboard_table import FORMULA_COLUMNS, SCOPE_COLUMNS, Table, formula_context
 from services.publisher.domain.netting_view import GROUP_OF
 from services.publisher.domain.run_context import RunContext

@@ -4,7 +4,7 @@ calculations.md 4: readiness is never shown alone, so both tables carry the stat
 """
 from __future__ import annotations
 
-from runtime.words import SIGN_CONVENTION, formula_title, reason_sentence
+from kernel.words import SIGN_CONVENTION, formula_title, reason_sentence
 from services.publisher.domain.audit_summary import owed, status_line
 from services.publisher.domain.dashboard_table import (
     FORMULA_COLUMNS,

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
-from runtime.errors import InputError, Refused
+from kernel.errors import InputError, Refused
 from services.publisher.domain.dashboard_table import BOOLEAN_COLUMNS, TEXT_COLUMNS, Table, cell_text
 
 DATASET_PREFIX = "leaf_"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from runtime import principals
+from kernel import principals
 from services.publisher.domain.domo_plan import Entitlement
 
 

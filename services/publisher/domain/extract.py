@@ -57,7 +57,7 @@ class ExtractRow:
     awp_ext: Decimal    # round2(awp_unit_price × quantity), as every formula uses it
     ingredient_cost_paid: Decimal
     dispensing_fee_paid: Decimal
-    # Per formula, why it left the claim out (runtime/claim_reasons.py): "" counted, a reason code excluded,
+    # Per formula, why it left the claim out (kernel/claim_reasons.py): "" counted, a reason code excluded,
     # "n/a" not looked at. Summing the "" rows of a bucket gives that formula's bucket in the result.
     awp_discount_excluded: str
     dispensing_fee_excluded: str
@@ -97,7 +97,7 @@ def cells_of(row: ExtractRow) -> list[str]:
 
 # The columns whose text comes from the claims source. The others the publisher spells itself from numbers, days
 # and its own pseudonyms (calc's amounts are held to DECIMAL_TEXT first), or they are per-formula reasons held to
-# the closed set runtime/claim_reasons.REASON_CELLS: an alphabet no rule can fire on.
+# the closed set kernel/claim_reasons.REASON_CELLS: an alphabet no rule can fire on.
 TEXT_COLUMNS = ("claim_id", "tpa_id", "group_id", "ndc", "drug_name", "channel", "brand_generic", "basis_of_cost")
 DECIMAL_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
 DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

@@ -4,8 +4,8 @@ nothing modeled reads as a final guarantee claim, repricing is a projection). Th
 (adapters/workbook/, adapters/pdf/) print these."""
 from __future__ import annotations
 
-from runtime.sufficiency import BLOCKED, MODELED, REPRICING
-from runtime.words import PROJECTION, reason_sentence
+from kernel.sufficiency import BLOCKED, MODELED, REPRICING
+from kernel.words import PROJECTION, reason_sentence
 from services.publisher.domain.report_format import HEADLINE
 
 MODELED_LABEL = "MODELED — not a final guarantee claim"

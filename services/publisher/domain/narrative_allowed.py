@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from runtime.sufficiency import REPRICING
+from kernel.sufficiency import REPRICING
 from services.publisher.domain.narrative_scan import CAPITAL, DATE, FIGURES, IDENT, NUMBER, OWED, amount, scan
 
 # Words of the trade a sentence may capitalize without naming anyone; and months, for written dates.

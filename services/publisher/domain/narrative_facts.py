@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from runtime.sufficiency import AWP, FEE, GDR, REBATE, REPRICING
-from runtime.words import FORMULA_SHORT, OFFSET_RULES, formula_title, reason_sentence
+from kernel.sufficiency import AWP, FEE, GDR, REBATE, REPRICING
+from kernel.words import FORMULA_SHORT, OFFSET_RULES, formula_title, reason_sentence
 from services.publisher.domain.audit_summary import owed, status_line
 from services.publisher.domain.report_format import count, money, percent
 from services.publisher.domain.run_context import Names

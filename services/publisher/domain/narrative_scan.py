@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from runtime.sufficiency import AWP, FEE, GDR, REBATE, REPRICING
+from kernel.sufficiency import AWP, FEE, GDR, REBATE, REPRICING
 
 MONEY, PERCENT, NUMBER, DATE, IDENT, CAPITAL, STATUS, MENTION = (
     "money", "percent", "number", "date", "ident", "capital", "status", "mention")

@@ -6,7 +6,7 @@ of run. Two paragraphs: where the audit stands (scope, readiness, total owed), t
 """
 from __future__ import annotations
 
-from runtime.sufficiency import AWP, BLOCKED, FEE, GDR, REBATE, REPRICING
+from kernel.sufficiency import AWP, BLOCKED, FEE, GDR, REBATE, REPRICING
 from services.publisher.domain.narrative_scan import amount
 from services.publisher.domain.run_context import Names
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from runtime.words import CHANNEL_TITLES
+from kernel.words import CHANNEL_TITLES
 from services.publisher.domain.report_format import money
 from services.publisher.domain.run_context import RunContext
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from runtime.errors import Refused
+from kernel.errors import Refused
 from services.publisher.domain.presentation_rules import PHI_RULE_ID, findings, key_may_leak, may_leak
 
 UNREADABLE = "unreadable"  # bytes that cannot be parsed cannot be checked, so they are refused (fail closed)

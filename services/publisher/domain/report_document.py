@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runtime.sufficiency import BLOCKED, MODELED
-from runtime.words import FORMULA_SHORT
+from kernel.sufficiency import BLOCKED, MODELED
+from kernel.words import FORMULA_SHORT
 from services.publisher.domain.audit_summary import audit_formulas
 from services.publisher.domain.run_context import RunContext
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from runtime.sufficiency import GUARANTEES
+from kernel.sufficiency import GUARANTEES
 from services.publisher.domain.dashboard_netting import group_of
 from services.publisher.domain.dashboard_table import TEXT_COLUMNS, Table
 

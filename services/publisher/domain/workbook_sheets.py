@@ -3,7 +3,7 @@ Lineage; the Extract sheet(s) follow (adapters/workbook/workbook_extract.py). Th
 this order and the tests find a formula's sheet by the same name."""
 from __future__ import annotations
 
-from runtime.words import formula_title
+from kernel.words import formula_title
 from services.publisher.domain.run_context import RunContext
 
 SUMMARY, FINDINGS, EVIDENCE, DATA_QUALITY, LINEAGE = "Summary", "Findings", "Evidence", "Data quality", "Lineage"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from runtime.sufficiency import BLOCKED, MODELED
+from kernel.sufficiency import BLOCKED, MODELED
 from services.publisher.domain.audit_summary import audit_formulas, status_line
 from services.publisher.domain.report_format import money
 from services.publisher.domain.run_context import Names, RunContext

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import BinaryIO
 
-from runtime.errors import NotFound
+from kernel.errors import NotFound
 from services.publisher.domain.artifacts import (
     ArtifactCorrupted,
     StoredArtifact,

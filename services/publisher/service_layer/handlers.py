@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from runtime.errors import Internal, NotFound
-from runtime.grants import Grant
-from runtime.scope import Scope
+from kernel.errors import Internal, NotFound
+from kernel.grants import Grant
+from kernel.scope import Scope
 from services.publisher.domain.artifacts import StoredArtifact
 from services.publisher.domain.claim_findings_pass import FindingsPass
 from services.publisher.domain.dashboard import Table

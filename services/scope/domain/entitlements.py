@@ -3,7 +3,7 @@ and the scope a caller may have.
 
 Out of entitlement is answered as *not found*, never *forbidden*: a 403 would confirm that another
 client's scope (and so its runs) exists. The refusal reason stays in the service's log and audit only.
-Principals match exactly in their one spelling (runtime/principals.py): a caller is entitled through its
+Principals match exactly in their one spelling (kernel/principals.py): a caller is entitled through its
 verified identity's principal and group principals, never through a name that merely looks alike.
 """
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from runtime import principals as names
-from runtime.errors import InputError
-from runtime.grants import Area
-from runtime.identity import CallerIdentity, OperatorRequired
-from runtime.scope import Scope
+from kernel import principals as names
+from kernel.errors import InputError
+from kernel.grants import Area
+from kernel.identity import CallerIdentity, OperatorRequired
+from kernel.scope import Scope
 
 # Mesh workloads that read the entitlement table for themselves: the publisher, for Domo's row policies.
 ENTITLEMENT_READERS = frozenset({names.workload("publisher")})

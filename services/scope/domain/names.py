@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runtime.errors import NotFound
+from kernel.errors import NotFound
 from services.scope.domain.registry import Registry
 
 

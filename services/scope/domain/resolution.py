@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from runtime.scope import Scope
+from kernel.scope import Scope
 from services.scope.domain.registry import Client, Plan, Registry, covers
 
 

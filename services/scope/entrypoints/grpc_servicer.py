@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import asyncio
 
+from kernel.identity import operator_of
 from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
 from runtime.convert import scope_from_proto, scope_to_proto
 from runtime.grant_keys import GrantKeys
-from runtime.identity import operator_of
 from runtime.identity_guard import current_identity
 from services.scope.adapters.entitlements import SqlEntitlementRepository
 from services.scope.adapters.repository import SqlRegistryRepository

@@ -5,10 +5,10 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from runtime import grants
-from runtime.errors import InputError, NotFound
+from kernel.errors import InputError, NotFound
+from kernel.scope import Scope
+from runtime import grant_tokens
 from runtime.grant_keys import GrantKeys
-from runtime.scope import Scope
 from services.scope.domain.entitlements import (
     Entitlement,
     GrantEntitlement,
@@ -73,17 +73,17 @@ def list_entitlements(who: str | None, entitlements: EntitlementRepository) -> l
 
 
 def issue_scope_grant(order: IssueScopeGrant, entitlements: EntitlementRepository, keys: GrantKeys,
-                      ttl: int = grants.DEFAULT_TTL_SECONDS, now: datetime | None = None) -> IssuedGrant:
+                      ttl: int = grant_tokens.DEFAULT_TTL_SECONDS, now: datetime | None = None) -> IssuedGrant:
     """A signed grant for the requested scope narrowed to the caller's entitlements, or a generic NotFound."""
     who = order.principal
     principals = [who, *order.principal_groups]
     if order.scope is None:
-        token, kid, expires = grants.issue_read(entitled_areas(principals, entitlements.list(principals)), who, keys,
+        token, kid, expires = grant_tokens.issue_read(entitled_areas(principals, entitlements.list(principals)), who, keys,
                                                 ttl, now)
         return IssuedGrant(token, kid, expires, None)
     result = entitled_scope(principals, order.scope, entitlements.list(principals))
     if isinstance(result, Refusal):
         log.info("scope grant refused", extra={"reason": result.reason, "client_id": order.scope.client_id})
         raise NotFound(*NOT_FOUND)
-    token, kid, expires = grants.issue(result, who, keys, ttl, now)
+    token, kid, expires = grant_tokens.issue(result, who, keys, ttl, now)
     return IssuedGrant(token, kid, expires, result)

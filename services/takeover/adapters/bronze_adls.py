@@ -14,7 +14,7 @@ from pathlib import Path
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.filedatalake import FileSystemClient
 
-from runtime.errors import Conflict
+from kernel.errors import Conflict
 from services.takeover.adapters.bronze_local import CHUNK, bronze_key, hash_file
 from services.takeover.adapters.lake_adls import adls_filesystem
 from services.takeover.domain.export import ExportFile

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from runtime.errors import Conflict
+from kernel.errors import Conflict
 from services.takeover.domain.export import ExportFile
 
 CHUNK = 4 * 1024 * 1024

@@ -22,10 +22,10 @@ from pathlib import Path
 import duckdb
 import grpc
 
+from kernel.errors import Unavailable
 from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from runtime.clients import call, domain_error_of, open_channel
 from runtime.convert import scope_to_proto
-from runtime.errors import Unavailable
 from services.takeover.domain.processes import process_scope
 from services.takeover.service_layer.compare import BackendRun
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Column, Engine, Integer, String, Table, Text, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError
 
-from runtime.errors import Conflict
+from kernel.errors import Conflict
 from services.takeover.adapters.tables import ID, STAMP, metadata
 from services.takeover.domain.parity import Explanation
 

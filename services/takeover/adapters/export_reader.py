@@ -8,7 +8,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-from runtime.errors import InputError
+from kernel.errors import InputError
 
 SMALL_FILE_LIMIT = 64 * 1024 * 1024  # manifest, schemas, beastmodes.json: read whole
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.filedatalake import DataLakeServiceClient, FileSystemClient
 
-from runtime.errors import Conflict, NotFound
+from kernel.errors import Conflict, NotFound
 from services.takeover.adapters.bronze_local import CHUNK
 from services.takeover.adapters.lake_local import lake_path
 

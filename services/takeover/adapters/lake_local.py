@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from runtime.errors import InputError, NotFound
+from kernel.errors import InputError, NotFound
 
 
 def lake_path(lake: Path, key: str) -> Path:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Column, Engine, Integer, String, Table, Text, insert, select
 
-from runtime.errors import InputError
+from kernel.errors import InputError
 from services.takeover.adapters.tables import ID, STAMP, metadata
 from services.takeover.domain.processes import ParityResult, parity_result
 

@@ -26,7 +26,7 @@ from sqlalchemy import (
     update,
 )
 
-from runtime.errors import Conflict
+from kernel.errors import Conflict
 from services.takeover.adapters.parity_reports_sql import SqlParityReports
 from services.takeover.adapters.tables import ID, STAMP, metadata
 from services.takeover.domain.processes import (

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from runtime.errors import Conflict, InputError, Refused
+from kernel.errors import Conflict, InputError, Refused
 from services.takeover.domain.beast_modes.render import MATCH as SAME
 from services.takeover.domain.beast_modes.render import compare
 

@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from runtime.errors import InputError
-from runtime.grants import Grant
-from runtime.scope import Scope
+from kernel.errors import InputError
+from kernel.grants import Grant
+from kernel.scope import Scope
 from services.takeover.domain.parity import EXPLAINED, UNEXPLAINED
 
 LEGACY_REFERENCE = "legacy_reference"

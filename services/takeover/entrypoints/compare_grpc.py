@@ -1,5 +1,5 @@
 """CompareParity and GetParityWorkbook: translate, call the use case, translate back. TakeoverServicer delegates
-here. Comparing is an operator's (runtime.identity.operator_of, recorded as who made the report) under an exact
+here. Comparing is an operator's (kernel.identity.operator_of, recorded as who made the report) under an exact
 grant of the process's own scope (service_layer/compare.require_exact_grant); the workbook is GetParity's report
 under GetParity's own read rules, rendered (adapters/parity_xlsx.py)."""
 from __future__ import annotations
@@ -9,10 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from io import BytesIO
 
+from kernel.errors import NotFound
+from kernel.identity import operator_of
 from leaf.takeover.v1 import takeover_pb2
-from runtime.errors import NotFound
 from runtime.grant_guard import current_grant
-from runtime.identity import operator_of
 from runtime.identity_guard import current_identity
 from services.takeover.adapters.parity_xlsx import render_parity_xlsx
 from services.takeover.entrypoints.parity_grpc import report_to_proto

@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+from kernel.errors import InputError, NotFound, Unimplemented
+from kernel.identity import operator_of
 from leaf.takeover.v1 import takeover_pb2, takeover_pb2_grpc
-from runtime.errors import InputError, NotFound, Unimplemented
-from runtime.identity import operator_of
 from runtime.identity_guard import current_identity
 from services.takeover.domain.loads import PROMOTED, LoadReport
 from services.takeover.entrypoints.compare_grpc import CompareDeps, compare_parity_rpc, parity_workbook_rpc

@@ -1,15 +1,15 @@
 """The golden comparison's RPCs (GetParity, ProposeExplanation, ApproveExplanation): translate, call the use case,
 translate back. TakeoverServicer delegates here. Reading needs a verified identity and a scope grant covering the
-process's scope; proposing and approving an operator's (runtime.identity.operator_of), recorded as who did it — never
+process's scope; proposing and approving an operator's (kernel.identity.operator_of), recorded as who did it — never
 a request field. Those two answer the report too, with no grant asked: operators are the people who settle parity
 across clients (the gateway lets no one else call them), so their operator check is the read check."""
 from __future__ import annotations
 
 import asyncio
 
+from kernel.identity import operator_of
 from leaf.takeover.v1 import takeover_pb2
 from runtime.grant_guard import current_grant
-from runtime.identity import operator_of
 from runtime.identity_guard import current_identity
 from services.takeover.domain.parity import Explanation
 from services.takeover.service_layer.parity import (

@@ -1,11 +1,11 @@
 """The takeover-process registry's RPCs (ListProcesses, AdvanceProcess): translate, call the use case, translate
-back. TakeoverServicer delegates here; the operator is the verified identity's (runtime.identity.operator_of)."""
+back. TakeoverServicer delegates here; the operator is the verified identity's (kernel.identity.operator_of)."""
 from __future__ import annotations
 
 import asyncio
 
+from kernel.identity import operator_of
 from leaf.takeover.v1 import takeover_pb2
-from runtime.identity import operator_of
 from runtime.identity_guard import current_identity
 from services.takeover.service_layer.processes import (
     ParityResults,

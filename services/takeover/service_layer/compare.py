@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from runtime.errors import InputError, NotFound, Refused
-from runtime.grants import Grant
-from runtime.scope import Scope
+from kernel.errors import InputError, NotFound, Refused
+from kernel.grants import Grant
+from kernel.scope import Scope
 from services.takeover.domain.backend_values import formula_value
 from services.takeover.domain.parity import BackendValue, Explanation
 from services.takeover.domain.processes import Process, process_scope

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Protocol
 
-from runtime.errors import NotFound
-from runtime.grants import Grant
+from kernel.errors import NotFound
+from kernel.grants import Grant
 from services.takeover.domain.parity import (
     DEFAULT_TOLERANCE,
     BackendValue,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from runtime.errors import Conflict, InputError, NotFound, Refused
+from kernel.errors import Conflict, InputError, NotFound, Refused
 from services.takeover.domain.processes import (
     LEGACY_REFERENCE,
     MAX_NOTE,
@@ -76,7 +76,7 @@ class Outcome:
 
 
 def _operator(operator: str) -> str:
-    """The entrypoint verified the operator (runtime.identity.operator_of, or cli.operator's local:<OS user>); here
+    """The entrypoint verified the operator (kernel.identity.operator_of, or cli.operator's local:<OS user>); here
     only that one is named at all."""
     if not operator or any(c.isspace() for c in operator) or ":" not in operator:
         raise Refused("operator_required", "takeover transitions and proofs are recorded by a verified operator")

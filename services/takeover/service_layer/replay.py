@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from runtime.errors import NotFound
+from kernel.errors import NotFound
 from services.takeover.domain.beast_modes.card import card_query
 from services.takeover.domain.beast_modes.objects import BeastMode, Card, index_beast_modes
 from services.takeover.domain.beast_modes.render import UNTRANSLATABLE, compare, render

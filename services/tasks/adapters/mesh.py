@@ -11,17 +11,17 @@ import asyncio
 import json
 from dataclasses import dataclass
 
+from kernel.errors import NotFound, Unavailable
+from kernel.scope import Scope
 from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from leaf.itr.v1 import itr_pb2, itr_pb2_grpc
 from leaf.publisher.v1 import publisher_pb2, publisher_pb2_grpc
 from leaf.scope.v1 import scope_pb2, scope_pb2_grpc
 from leaf.takeover.v1 import takeover_pb2, takeover_pb2_grpc
-from runtime import grants, identity
+from runtime import grant_tokens, identity_tokens
 from runtime.clients import call, open_channel
 from runtime.convert import READINESS_NAME, scope_to_proto
-from runtime.errors import NotFound, Unavailable
 from runtime.identity_keys import IdentityKeys
-from runtime.scope import Scope
 from services.tasks.domain.tasks import Artifact, Task
 from services.tasks.service_layer.ports import RunMade
 
@@ -47,9 +47,9 @@ class GrpcWorkerMesh:
 
     def _submitter(self, task: Task) -> Metadata:
         """Signed per call, never cached: each call chain starts with a whole identity life."""
-        token, _ = identity.sign(task.requested_by, task.requested_groups, task.requested_operator, self.keys,
+        token, _ = identity_tokens.sign(task.requested_by, task.requested_groups, task.requested_operator, self.keys,
                                  self.identity_ttl)
-        return ((identity.METADATA_KEY, token),)
+        return ((identity_tokens.METADATA_KEY, token),)
 
     async def acting_for(self, task: Task, timeout: float) -> GrpcActingFor:
         who = self._submitter(task)
@@ -62,7 +62,7 @@ class GrpcWorkerMesh:
         # the submitter lost part of it since, and the task must not run on a scope nobody asked for.
         if wanted is not None and grant.scope.scope_hash != wanted.scope_hash:
             raise NotFound("scope_not_found", "the submitter is no longer entitled to the whole scope it was granted")
-        return GrpcActingFor((*who, (grants.METADATA_KEY, grant.token)))
+        return GrpcActingFor((*who, (grant_tokens.METADATA_KEY, grant.token)))
 
     async def create_run(self, acting: GrpcActingFor, scope_json: str, itr_request_id: str,
                          timeout: float, proposal_id: str = "") -> RunMade:

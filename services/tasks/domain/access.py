@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 
-from runtime.errors import InputError
-from runtime.grants import Grant
-from runtime.scope import Scope
+from kernel.errors import InputError
+from kernel.grants import Grant
+from kernel.scope import Scope
 from services.tasks.domain.policy import Submitter
 from services.tasks.domain.tasks import Task
 

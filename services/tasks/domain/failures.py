@@ -2,7 +2,7 @@
 a refusal (not found, not entitled, malformed, too large, not built) says the same however often it is asked."""
 from __future__ import annotations
 
-from runtime.errors import DomainError, Internal, RateLimited, Unavailable
+from kernel.errors import DomainError, Internal, RateLimited, Unavailable
 
 # Unavailable covers TimedOut; Internal covers a service refusing the mesh's identity (a configuration fault).
 PASSING = (Unavailable, RateLimited, Internal)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runtime.errors import InputError
+from kernel.errors import InputError
 
-# Principal namespaces (runtime/principals.py): a person, a service token, a mesh service acting for itself, an
+# Principal namespaces (kernel/principals.py): a person, a service token, a mesh service acting for itself, an
 # operator at the database's own machine. `group:` never submits: a group is whom an entitlement names, not a caller.
 USER, SERVICE, WORKLOAD, LOCAL = "user", "service", "workload", "local"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runtime.errors import Conflict
+from kernel.errors import Conflict
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
 BLOCKED, DEAD_LETTERED, CANCELLED = "blocked", "dead_lettered", "cancelled"

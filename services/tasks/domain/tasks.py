@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 
-from runtime.errors import InputError
+from kernel.errors import InputError
 
 
 @dataclass(frozen=True)

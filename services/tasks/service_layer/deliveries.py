@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from runtime.errors import DomainError
+from kernel.errors import DomainError
 from services.tasks.domain.kinds import KINDS, TaskKind
 from services.tasks.domain.queue import Delivery, LeaseLost, TaskQueue, dead_letter_reason
 from services.tasks.domain.states import DEAD_LETTERED, FAILED, FINISHED, QUEUED, RUNNING, StateChange, StateConflict

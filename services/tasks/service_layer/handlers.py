@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
-from runtime.errors import InputError, NotFound
-from runtime.grants import Grant
-from runtime.identity import OperatorRequired
+from kernel.errors import InputError, NotFound
+from kernel.grants import Grant
+from kernel.identity import OperatorRequired
 from services.tasks.domain.access import granted_scope_json, may_see, scope_hash_of, stored_task_in_grant, task_in_grant
 from services.tasks.domain.kinds import check_params, kind_named
 from services.tasks.domain.policy import Submitter, decide

@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from runtime.errors import DomainError, TimedOut
+from kernel.errors import DomainError, TimedOut
 from services.tasks.domain.failures import is_permanent
 from services.tasks.domain.tasks import Artifact, Task
 from services.tasks.service_layer.deliveries import PermanentFailure, Work

@@ -76,7 +76,7 @@ class ActingFor(Protocol):
 
 class WorkerMesh(Protocol):
     """The services a lane worker calls, always for the task's submitter, never as itself: domain errors come back
-    as the services answered them (`runtime/errors.py`)."""
+    as the services answered them (`kernel/errors.py`)."""
 
     async def acting_for(self, task: Task, timeout: float) -> ActingFor:
         """A freshly signed identity of the task's submitter and a grant the scope service issues it now for the

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from runtime.errors import NotFound
+from kernel.errors import NotFound
 from services.takeover.service_layer.replay import replay
 from tests.unit.beast_modes.claims_rows import COLUMNS, ROWS
 from tests.unit.beast_modes.fakes import FakeExportObjects, RowsSilver

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from runtime.errors import Conflict, InputError, NotFound, Refused
+from kernel.errors import Conflict, InputError, NotFound, Refused
 from services.takeover.domain.parity import BackendValue, Explanation, diff_suggestions, packet
 from services.takeover.service_layer.parity import ProcessCards, approve_explanation, parity, propose_explanation
 from tests.unit.beast_modes.claims_rows import COLUMNS, ROWS

@@ -4,8 +4,8 @@ from __future__ import annotations
 import csv
 import io
 
-from runtime.packets import parse_contract, parse_proposal, parse_rebates
-from runtime.scope import Scope
+from kernel.packets import parse_contract, parse_proposal, parse_rebates
+from kernel.scope import Scope
 from services.calc.domain.calculate import calculate
 from services.calc.domain.claims import CLAIM_COLUMNS
 from services.calc.domain.reading import read_claims

@@ -9,8 +9,8 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runtime.claim_reasons import ELIGIBLE, EXCLUSION_REASONS, NOT_APPLICABLE, REASON_CELLS
-from runtime.packets import parse_contract, parse_proposal
+from kernel.claim_reasons import ELIGIBLE, EXCLUSION_REASONS, NOT_APPLICABLE, REASON_CELLS
+from kernel.packets import parse_contract, parse_proposal
 from services.calc.domain.calculate import calculate
 from services.calc.domain.claim_eligibility import JUDGED_FORMULAS, claim_eligibility, judged
 from services.calc.domain.claim_lines import claim_lines, netted_claims

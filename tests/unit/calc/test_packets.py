@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from runtime.errors import InputError
-from runtime.packets import parse_contract, parse_proposal, parse_rebates
+from kernel.errors import InputError
+from kernel.packets import parse_contract, parse_proposal, parse_rebates
 
 from .builders import contract_json, proposal_json, rebates_json, term
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runtime.packets import parse_contract
+from kernel.packets import parse_contract
 from services.calc.domain.calculate import calculate
 from services.calc.domain.claims import CLAIM_COLUMNS
 from services.calc.domain.reading import read_claims

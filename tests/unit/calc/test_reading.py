@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from runtime.errors import InputError
+from kernel.errors import InputError
 from services.calc.domain.claims import CLAIM_COLUMNS, Claim, Reject
 from services.calc.domain.reading import ClaimsScan, read_claims
 

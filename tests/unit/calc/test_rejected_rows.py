@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from runtime.errors import InputError
+from kernel.errors import InputError
 from services.calc.domain.calculate import render
 from services.calc.domain.claims import Reject
 from services.calc.domain.rejected_rows import (

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from runtime.errors import InputError
-from runtime.packets import parse_contract
+from kernel.errors import InputError
+from kernel.packets import parse_contract
 from services.calc.domain.calculate import calculate, render
 from services.calc.domain.reading import read_claims
 from services.calc.domain.registry import REGISTRY_VERSION, registry

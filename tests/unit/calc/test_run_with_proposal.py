@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from runtime.errors import InputError, NotFound
-from runtime.grants import Area, Grant
-from runtime.scope import Scope
+from kernel.errors import InputError, NotFound
+from kernel.grants import Area, Grant
+from kernel.scope import Scope
 from services.calc.domain.calculate import member_masks
 from services.calc.domain.facts import facts_from_batch
 from services.calc.service_layer.ports import Evidence, ScopeEvidence, Snapshot

@@ -3,8 +3,8 @@ from datetime import date
 
 import pytest
 
-from runtime.errors import InputError
-from runtime.scope import Scope
+from kernel.errors import InputError
+from kernel.scope import Scope
 from services.calc.domain.calculate import calculate, check_evidence_scope
 
 from .builders import batch, contract, formula, proposal, rebates, reversal, row, run, scope

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime.errors import Unauthenticated
+from kernel.errors import Unauthenticated
 from services.gateway.adapters.dev_keys import DEV_EMAIL, KEY_FILE, dev_verifier
 from services.gateway.domain.identity import Identity
 

@@ -151,7 +151,7 @@ def test_proposals_ship_for_at_least_two_clients():
 def test_a_demo_proposal_is_better_than_its_contract_on_the_buckets_it_prices(path):
     """Deeper AWP discounts and no higher fees than the contract in force for the year before, on buckets that
     contract covers; decimals as strings; a stored proposal's shape (docs/proposals.md)."""
-    from runtime.packets import parse_proposal_file
+    from kernel.packets import parse_proposal_file
 
     stored = parse_proposal_file(_load(path))
     client, pbm = path.parent.parent.name, path.parent.name

@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from demo import ONEDRIVE_DIR
-from runtime.errors import InputError, NotFound, NotReady
-from runtime.grants import Area, Grant
-from runtime.packets import PROPOSED, parse_proposal, parse_proposal_file
-from runtime.scope import Scope
+from kernel.errors import InputError, NotFound, NotReady
+from kernel.grants import Area, Grant
+from kernel.packets import PROPOSED, parse_proposal, parse_proposal_file
+from kernel.scope import Scope
 from services.evidence.adapters.folder_source import ContractsFolder, SourceDocument
 from services.evidence.bootstrap import open_packets
 from services.evidence.domain.governance import PromotePacket

@@ -26,7 +26,7 @@ from fastapi.testclient import TestClient
 from jwt.algorithms import RSAAlgorithm
 from pydantic import ValidationError
 
-from runtime.errors import DomainError, Unauthenticated, Unavailable
+from kernel.errors import DomainError, Unauthenticated, Unavailable
 from services.gateway.adapters.access_jwt import (
     LEEWAY_SECONDS,
     MAX_LIFETIME_SECONDS,

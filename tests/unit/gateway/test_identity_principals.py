@@ -1,7 +1,7 @@
 """The gateway's callers as mesh principals: users, their groups and service tokens never stand in for each other."""
 import pytest
 
-from runtime.errors import Unauthenticated
+from kernel.errors import Unauthenticated
 from services.gateway.adapters.callers import mesh_names
 from services.gateway.domain.identity import Identity
 

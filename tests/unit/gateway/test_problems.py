@@ -4,7 +4,7 @@ import json
 import grpc
 import pytest
 
-from runtime import errors
+from kernel import errors
 from runtime.grpc_errors import ERROR_OF, INTERNAL_DETAIL, STATUS_OF, from_rpc_error, status_code_of, to_status
 from services.gateway.entrypoints.problems import HTTP_STATUS, domain_error, http_status_of
 

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from runtime.errors import Internal
+from kernel.errors import Internal
 from services.itr.domain.bundle import build_bundle, checked
 
 REQUEST = {"request_id": "a0B1", "name": "ITR-1", "system_modstamp": "2025-01-02T00:00:00.000+0000",

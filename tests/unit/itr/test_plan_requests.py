@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from runtime.errors import NotFound
-from runtime.grants import Area, Grant
+from kernel.errors import NotFound
+from kernel.grants import Area, Grant
 from services.itr.domain.plan import Choice
 from services.itr.service_layer.mirrored_requests import operator_plan_ask, request_plan_ask
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.errors import Internal
+from kernel.errors import Internal
 from services.itr.domain.search_documents import RequestText, clean, documents_of
 
 ROW = {"request_id": "a0B5g0000000001EAA", "name": "ITR-000001", "subject": "AWP audit", "description": "For 2025.",

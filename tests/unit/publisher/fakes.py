@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runtime.errors import NotFound
-from runtime.scope import Scope
+from kernel.errors import NotFound
+from kernel.scope import Scope
 from services.publisher.domain.artifacts import StoredArtifact
 from services.publisher.domain.dashboard import Table
 from services.publisher.domain.domo_plan import PublishSummary

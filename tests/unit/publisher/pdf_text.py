@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from pypdf import PdfReader
 
-from runtime.words import formula_title
+from kernel.words import formula_title
 from services.publisher.domain.netting_view import NETTING_HEADER, NETTING_TOTAL, REBATE_LINES
 
 FIGURE = re.compile(r"-?\$?[\d,]+(\.\d+)?%?( MODELED)?")

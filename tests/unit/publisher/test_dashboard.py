@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from runtime.words import FLOOR_RULE, OFFSET_RULES, REBATE_OFFSET_RULE, SIGN_CONVENTION, formula_title, reason_sentence
+from kernel.words import FLOOR_RULE, OFFSET_RULES, REBATE_OFFSET_RULE, SIGN_CONVENTION, formula_title, reason_sentence
 from services.publisher.domain.dashboard import SCOPE_COLUMNS, dashboard_tables, to_csv
 from services.publisher.domain.dashboard_netting import group_of
 from services.publisher.domain.deliverable_files import table_json

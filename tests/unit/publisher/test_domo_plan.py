@@ -1,7 +1,7 @@
 """The Domo plan: column types, per-scope replacement, PDP policies from entitlements — no network."""
 import pytest
 
-from runtime.errors import InputError, Refused
+from kernel.errors import InputError, Refused
 from services.publisher.domain.dashboard import SCOPE_COLUMNS, Table, dashboard_tables, to_csv
 from services.publisher.domain.domo_plan import Column, merge, plan_datasets, plan_policies, to_csv_text
 from services.publisher.domain.suppression import suppress_tables

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from xlsxwriter.utility import xl_col_to_name
 
-from runtime.errors import Refused
+from kernel.errors import Refused
 from services.publisher.adapters.presentation_rendered import check_rendered
 from services.publisher.domain.deliverable_files import XLSX
 from services.publisher.domain.extract import DATE_TEXT, DECIMAL_TEXT, PSEUDONYM_PREFIX

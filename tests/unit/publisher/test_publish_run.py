@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from runtime.errors import Internal, NotFound
-from runtime.grants import Area, Grant
-from runtime.scope import Scope
+from kernel.errors import Internal, NotFound
+from kernel.grants import Area, Grant
+from kernel.scope import Scope
 from services.publisher.domain.extract import Pseudonymizer
 from services.publisher.domain.presentation_contract import PresentationRefused
 from services.publisher.service_layer.deliverables import deliverables

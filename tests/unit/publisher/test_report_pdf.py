@@ -17,8 +17,8 @@ import pytest
 from pypdf import PdfReader
 
 from demo import load_registry
-from runtime.sufficiency import AWP, FEE, REBATE
-from runtime.words import (
+from kernel.sufficiency import AWP, FEE, REBATE
+from kernel.words import (
     FLOOR_RULE,
     OFFSET_RULES,
     REBATE_OFFSET_RULE,

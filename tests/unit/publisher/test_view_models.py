@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from runtime.sufficiency import BLOCKED, MODELED, REPRICING
-from runtime.words import PROJECTION
+from kernel.sufficiency import BLOCKED, MODELED, REPRICING
+from kernel.words import PROJECTION
 from services.publisher.domain.cover_view import at_a_glance, headline, scope_words, summary_sentences
 from services.publisher.domain.dashboard_netting import group_of
 from services.publisher.domain.extract_plan import ExtractPlan

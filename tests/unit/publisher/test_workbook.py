@@ -19,7 +19,7 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from runtime.words import EXCLUSION_SENTENCES, formula_title, reason_sentence
+from kernel.words import EXCLUSION_SENTENCES, formula_title, reason_sentence
 from services.publisher.adapters.presentation_rendered import check_rendered
 from services.publisher.adapters.workbook.workbook import workbook_bytes, write_workbook
 from services.publisher.domain.deliverable_files import XLSX

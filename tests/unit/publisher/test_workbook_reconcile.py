@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from runtime.sufficiency import AWP, FEE, REBATE
-from runtime.words import EXCLUSION_SENTENCES, OFFSET_RULES, SUSPECT_CHANNEL, UNGUARANTEED_BUCKET
+from kernel.sufficiency import AWP, FEE, REBATE
+from kernel.words import EXCLUSION_SENTENCES, OFFSET_RULES, SUSPECT_CHANNEL, UNGUARANTEED_BUCKET
 from services.publisher.adapters.workbook.workbook import workbook_bytes, write_workbook
 from services.publisher.domain.claim_findings import BucketSpend, ClaimFindings, SuspectClaim
 from services.publisher.domain.narrative import Narrative

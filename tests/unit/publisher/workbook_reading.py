@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from runtime.sufficiency import AWP, BLOCKED, FEE, GUARANTEES, REBATE
-from runtime.words import SIGN_CONVENTION, formula_title
+from kernel.sufficiency import AWP, BLOCKED, FEE, GUARANTEES, REBATE
+from kernel.words import SIGN_CONVENTION, formula_title
 from services.publisher.domain.audit_summary import owed, status_line
 from services.publisher.domain.workbook_sheets import sheet_name
 from tests.unit.publisher.excel_arithmetic import evaluate

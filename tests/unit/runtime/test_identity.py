@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
-from runtime.errors import InputError
+from kernel.errors import InputError
+from kernel.identity import IdentityRefused, OperatorRequired, operator_of
 from runtime.grant_keys import local_grant_keys
-from runtime.identity import AUDIENCE, ISSUER, IdentityRefused, OperatorRequired, SignedAssertions, operator_of, sign, verify
 from runtime.identity_keys import IdentityKeys, IdentitySettings, local_identity_keys
+from runtime.identity_tokens import AUDIENCE, ISSUER, SignedAssertions, sign, verify
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 K1, K0 = ("i1", b"1" * 32), ("i0", b"0" * 32)

@@ -2,8 +2,8 @@
 import grpc
 import pytest
 
+from kernel.errors import TooLarge
 from leaf.calc.v1 import calc_pb2
-from runtime.errors import TooLarge
 from runtime.message_size import channel_options, require_fits, too_large_of
 from runtime.settings import DEFAULT_MAX_MESSAGE_BYTES, LeafSettings, SettingsError, load_settings
 

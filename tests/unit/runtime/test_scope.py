@@ -3,8 +3,8 @@ import hashlib
 
 import pytest
 
-from runtime.errors import InputError
-from runtime.scope import Scope
+from kernel.errors import InputError
+from kernel.scope import Scope
 
 
 def test_canonical_json_is_sorted_compact_and_hashed():

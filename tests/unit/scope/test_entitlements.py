@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runtime.errors import InputError
-from runtime.scope import Scope
+from kernel.errors import InputError
+from kernel.scope import Scope
 from services.scope.domain.entitlements import Entitlement, Refusal, entitled_groups, entitled_scope, principal
 
 ALICE, AUDITORS = "user:alice@leaf.health", "group:auditors"

@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 
 from demo import load_registry
-from runtime.errors import InputError
+from kernel.errors import InputError
 from services.scope.domain.registry import covers, registry_from_document
 from services.scope.domain.resolution import ResolveScope, State, resolve
 

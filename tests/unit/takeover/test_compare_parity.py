@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from runtime.errors import InputError, NotFound, Refused
-from runtime.grants import Area, Grant
-from runtime.scope import Scope
+from kernel.errors import InputError, NotFound, Refused
+from kernel.grants import Area, Grant
+from kernel.scope import Scope
 from services.takeover.domain.parity import Explanation
 from services.takeover.domain.processes import Process, process_scope
 from services.takeover.service_layer.compare import BackendRun, compare_parity, process_cards, require_exact_grant

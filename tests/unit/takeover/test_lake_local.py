@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.errors import InputError, NotFound
+from kernel.errors import InputError, NotFound
 from services.takeover.adapters.lake_local import LocalLakeFiles, lake_path
 
 

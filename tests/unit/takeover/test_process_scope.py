@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from runtime.errors import InputError
-from runtime.grants import Area, Grant
-from runtime.scope import Scope
+from kernel.errors import InputError
+from kernel.grants import Area, Grant
+from kernel.scope import Scope
 from services.takeover.domain.processes import Process, may_read_parity, process_scope
 
 SCOPE = {"client_id": "C001", "pbm_id": "PBM_A", "date_from": "2025-01-01", "date_to": "2025-01-31",

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runtime.errors import Conflict, InputError, NotFound, Refused
+from kernel.errors import Conflict, InputError, NotFound, Refused
 from services.takeover.domain.processes import (
     CANDIDATE_EVIDENCE,
     GOLDEN_COMPARISON,

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from runtime.errors import NotFound, Unavailable
+from kernel.errors import NotFound, Unavailable
 from services.tasks.adapters.queues.loop_thread import LoopThread
 from services.tasks.domain.kinds import KINDS
 from services.tasks.domain.states import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED, StateChange

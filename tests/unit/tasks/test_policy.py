@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.errors import InputError
+from kernel.errors import InputError
 from services.tasks.domain.kinds import KINDS, LANES, RetryPolicy, kind_named
 from services.tasks.domain.policy import ALLOWED, DENIED, Submitter, decide
 

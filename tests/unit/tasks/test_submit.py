@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from runtime.errors import InputError, NotFound, Refused
-from runtime.grants import Area, Grant
-from runtime.scope import Scope
+from kernel.errors import InputError, NotFound, Refused
+from kernel.grants import Area, Grant
+from kernel.scope import Scope
 from services.tasks.domain.policy import Submitter
 from services.tasks.domain.states import BLOCKED, CANCELLED, DEAD_LETTERED, FAILED, QUEUED, StateConflict
 from services.tasks.domain.tasks import SubmitTask

@@ -1,7 +1,7 @@
 """awp_discount_guarantee@1: the AWP-weighted discount per contract term bucket against its guaranteed floor."""
 from __future__ import annotations
 
-from runtime.packets import ContractPacket, Term
+from kernel.packets import ContractPacket, Term
 from services.calc.domain.aggregates import ClaimsFacts, Totals
 from services.calc.domain.amounts import money_text, optional_ratio_text, ratio_text
 from services.calc.domain.eligibility import ExclusionRule

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from runtime.packets import BRAND_GENERIC, CHANNELS, Term
+from kernel.packets import BRAND_GENERIC, CHANNELS, Term
 from services.calc.domain.aggregates import Bucket
 from services.calc.domain.rounding import ZERO_MONEY
 

@@ -1,7 +1,7 @@
 """dispensing_fee_guarantee@1: dispensing fees paid per contract term bucket against the guaranteed ceiling."""
 from __future__ import annotations
 
-from runtime.packets import ContractPacket, Term
+from kernel.packets import ContractPacket, Term
 from services.calc.domain.aggregates import ClaimsFacts, Totals
 from services.calc.domain.amounts import money_text
 from services.calc.domain.eligibility import ExclusionRule

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from runtime.packets import CHANNELS, ContractPacket, RebateEvidence
+from kernel.packets import CHANNELS, ContractPacket, RebateEvidence
 from services.calc.domain.aggregates import ClaimsFacts, Totals, Traits
 from services.calc.domain.amounts import money_text
 from services.calc.domain.eligibility import ExclusionRule, split_eligible

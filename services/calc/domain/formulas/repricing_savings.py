@@ -1,7 +1,7 @@
 """repricing_savings@1: what the netted claims would have cost under a proposal's terms (always modeled)."""
 from __future__ import annotations
 
-from runtime.packets import Proposal, Term
+from kernel.packets import Proposal, Term
 from services.calc.domain.aggregates import ClaimsFacts, Totals
 from services.calc.domain.amounts import money_text
 from services.calc.domain.eligibility import ExclusionRule, split_eligible

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from runtime.packets import ContractPacket, Term
+from kernel.packets import ContractPacket, Term
 from services.calc.domain.aggregates import ClaimsFacts, Totals
 from services.calc.domain.eligibility import ExclusionRule, no_exclusions, split_eligible
 from services.calc.domain.formulas.buckets import ordered_terms

@@ -14,7 +14,7 @@ from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from runtime.words import CHANNEL_TITLES, DRUG_TYPE_TITLES
+from kernel.words import CHANNEL_TITLES, DRUG_TYPE_TITLES
 from services.publisher.domain.report_format import count, money
 
 DPI = 150

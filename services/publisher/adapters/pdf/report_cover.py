@@ -9,8 +9,8 @@ from xml.sax.saxutils import escape
 
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
-from runtime.sufficiency import REPRICING
-from runtime.words import PROJECTION, SIGN_CONVENTION, formula_title, reason_sentence
+from kernel.sufficiency import REPRICING
+from kernel.words import PROJECTION, SIGN_CONVENTION, formula_title, reason_sentence
 from services.publisher.adapters.pdf.report_tables import STYLES, code, figure, grid, status_word, text
 from services.publisher.domain.audit_summary import owed, status_line
 from services.publisher.domain.cover_view import (

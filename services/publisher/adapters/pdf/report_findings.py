@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.platypus import CondPageBreak, Paragraph
 
-from runtime.words import SUSPECT_CHANNEL, UNGUARANTEED_BUCKET, UNGUARANTEED_REBATE, bucket_title, formula_title
+from kernel.words import SUSPECT_CHANNEL, UNGUARANTEED_BUCKET, UNGUARANTEED_REBATE, bucket_title, formula_title
 from services.publisher.adapters.pdf.report_tables import STYLES, code, figure, grid, text
 from services.publisher.domain.claim_findings import ClaimFindings
 from services.publisher.domain.report_format import count, money

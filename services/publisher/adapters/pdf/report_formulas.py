@@ -12,8 +12,8 @@ from xml.sax.saxutils import escape
 
 from reportlab.platypus import CondPageBreak, Image, Paragraph
 
-from runtime.sufficiency import AWP, BLOCKED, EFFECT, FEE, GDR, REBATE, REPRICING
-from runtime.words import EXCLUSION_SENTENCES, PROJECTION, bucket_title, formula_title, reason_sentence
+from kernel.sufficiency import AWP, BLOCKED, EFFECT, FEE, GDR, REBATE, REPRICING
+from kernel.words import EXCLUSION_SENTENCES, PROJECTION, bucket_title, formula_title, reason_sentence
 from services.publisher.adapters.pdf import report_charts
 from services.publisher.adapters.pdf.report_charts import SIZE_POINTS
 from services.publisher.adapters.pdf.report_netting import netting, rebate_reconciliation

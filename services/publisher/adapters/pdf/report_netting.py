@@ -12,14 +12,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.platypus import Paragraph
 
-from runtime.words import (
-    FLOOR_RULE,
-    FORMULA_SHORT,
-    OFFSET_RULES,
-    REBATE_OFFSET_RULE,
-    bucket_title,
-    offset_group_title,
-)
+from kernel.words import FLOOR_RULE, FORMULA_SHORT, OFFSET_RULES, REBATE_OFFSET_RULE, bucket_title, offset_group_title
 from services.publisher.adapters.pdf.report_tables import STYLES, code, figure, grid, text
 from services.publisher.domain.netting_view import (
     NETTING_HEADER,

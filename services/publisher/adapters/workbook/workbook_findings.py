@@ -11,7 +11,7 @@ from dataclasses import asdict
 
 from xlsxwriter.worksheet import Worksheet
 
-from runtime.words import (
+from kernel.words import (
     EXCLUSION_SENTENCES,
     FORMULA_SHORT,
     SUSPECT_CHANNEL,

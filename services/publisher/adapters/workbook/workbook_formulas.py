@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from xlsxwriter.worksheet import Worksheet
 
-from runtime.sufficiency import AWP, BLOCKED, FEE, GDR, REBATE, REPRICING
-from runtime.words import EXCLUSION_SENTENCES, formula_title
+from kernel.sufficiency import AWP, BLOCKED, FEE, GDR, REBATE, REPRICING
+from kernel.words import EXCLUSION_SENTENCES, formula_title
 from services.publisher.adapters.workbook.workbook_banner import write_heading
 from services.publisher.adapters.workbook.workbook_cells import FIRST_ROW, Formats, write_table
 from services.publisher.adapters.workbook.workbook_netting import write_netted

@@ -9,7 +9,7 @@ from __future__ import annotations
 from xlsxwriter.utility import xl_range_abs, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from runtime.words import FLOOR_RULE, OFFSET_RULES, offset_group_title
+from kernel.words import FLOOR_RULE, OFFSET_RULES, offset_group_title
 from services.publisher.adapters.workbook.workbook_cells import Formats, width, write_table, write_value
 from services.publisher.domain.netting_view import GROUP, grouped_buckets
 

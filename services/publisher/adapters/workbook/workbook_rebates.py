@@ -11,7 +11,7 @@ from decimal import Decimal
 from xlsxwriter.utility import xl_range_abs, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from runtime.words import REBATE_OFFSET_RULE
+from kernel.words import REBATE_OFFSET_RULE
 from services.publisher.adapters.workbook.workbook_cells import Formats, width, write_table, write_value
 from services.publisher.adapters.workbook.workbook_netting import write_offset_rule
 from services.publisher.domain.netting_view import other_words, received_other_channels

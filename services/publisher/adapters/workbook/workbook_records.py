@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from xlsxwriter.worksheet import Worksheet
 
-from runtime.sufficiency import BLOCKED, EFFECT, GUARANTEES, REBATE, REPRICING
+from kernel.sufficiency import BLOCKED, EFFECT, GUARANTEES, REBATE, REPRICING
 from services.publisher.adapters.workbook.workbook_banner import write_heading
 from services.publisher.adapters.workbook.workbook_cells import FIRST_ROW, Formats, width, write_table
 from services.publisher.domain.run_context import RunContext

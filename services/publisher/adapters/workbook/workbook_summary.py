@@ -9,8 +9,8 @@ from __future__ import annotations
 from xlsxwriter.utility import xl_range_abs, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from runtime.sufficiency import BLOCKED, FINAL, GUARANTEES, MODELED
-from runtime.words import FORMULA_SHORT, SIGN_CONVENTION, formula_title
+from kernel.sufficiency import BLOCKED, FINAL, GUARANTEES, MODELED
+from kernel.words import FORMULA_SHORT, SIGN_CONVENTION, formula_title
 from services.publisher.adapters.workbook.workbook_banner import write_heading
 from services.publisher.adapters.workbook.workbook_cells import FIRST_ROW, Formats, write_value
 from services.publisher.adapters.workbook.workbook_narrative import write_narrative

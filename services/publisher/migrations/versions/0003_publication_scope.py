@@ -32,7 +32,7 @@ def upgrade() -> None:
 
 
 def _proven_scope(tables_json: bytes, scope_hash: str) -> str | None:
-    """The canonical scope JSON (runtime/scope.py's form, written out here so this migration never changes)."""
+    """The canonical scope JSON (kernel/scope.py's form, written out here so this migration never changes)."""
     try:
         readiness = next(t for t in json.loads(tables_json) if t["name"] == "readiness")
         first = readiness["rows"][0]

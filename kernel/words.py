@@ -6,7 +6,7 @@ from here, so one change of wording reaches them all.
 """
 from __future__ import annotations
 
-from runtime.sufficiency import AWP, FEE, GDR, REBATE, REPRICING
+from kernel.sufficiency import AWP, FEE, GDR, REBATE, REPRICING
 
 FORMULA_TITLES = {AWP: "AWP discount guarantee", FEE: "Dispensing fee guarantee", REBATE: "Rebate guarantee",
                   GDR: "Generic dispensing rate", REPRICING: "Repricing savings (proposal)"}

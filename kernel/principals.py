@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from runtime.errors import InputError
+from kernel.errors import InputError
 
 USER, GROUP, SERVICE, WORKLOAD, LOCAL = "user", "group", "service", "workload", "local"
 ENTITLED = frozenset({USER, GROUP, SERVICE})   # who an entitlement may name

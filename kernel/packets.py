@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from runtime.errors import InputError
+from kernel.errors import InputError
 
 CHANNELS = ("RETAIL_30", "RETAIL_90", "MAIL", "SPECIALTY")
 BRAND_GENERIC = ("B", "G")

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from runtime.errors import InputError
+from kernel.errors import InputError
 
 # Windows are about days of claims, plans and contracts that exist: a year outside is a typo or a sentinel
 # (0001-01-01, 9999-12-31), not a question. The bounds also keep date arithmetic (the day before, the day

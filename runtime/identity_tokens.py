@@ -1,5 +1,7 @@
 """A verified caller identity on every internal call: who is calling, their groups, and whether they are an operator.
 
+The identity as a value is the kernel's (kernel/identity.py: CallerIdentity, operator_of); this is how it travels.
+
 The gateway (for the person or service token it authenticated) and a service acting for itself (a
 `workload:` principal) sign a short-lived assertion — an HS256 JWT under LEAF_IDENTITY_KEYS, iss
 "leaf.identity", aud "leaf.mesh" — and send it in gRPC metadata under `x-leaf-identity`, next to any scope
@@ -11,13 +13,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from runtime import principals
-from runtime.errors import InputError, Refused, Unauthenticated
+from kernel import principals
+from kernel.errors import InputError
+from kernel.identity import CALLER_KINDS, CallerIdentity, IdentityRefused
 from runtime.identity_keys import DEFAULT_TTL_SECONDS, IdentityKeys
 
 METADATA_KEY = "x-leaf-identity"
@@ -26,40 +28,6 @@ ISSUER = "leaf.identity"
 AUDIENCE = "leaf.mesh"
 CLOCK_SKEW = timedelta(seconds=30)  # tolerated for iat only; exp is never stretched
 REQUIRED_CLAIMS = ("principal", "groups", "operator", "iat", "exp", "iss", "aud")
-# Who may be the caller: the gateway asserts users and service tokens, a service asserts itself as a workload.
-CALLER_KINDS = frozenset({principals.USER, principals.SERVICE, principals.WORKLOAD})
-
-
-class IdentityRefused(Unauthenticated):
-    """No verified caller: `identity_missing`, `identity_invalid` or `identity_expired`."""
-
-
-class OperatorRequired(Refused):
-    """The action needs an operator's verified identity (`operator_required`)."""
-
-
-@dataclass(frozen=True)
-class CallerIdentity:
-    """Who a call is made for, as verified: a namespaced principal, its `group:` principals, operator or not."""
-
-    principal: str
-    groups: tuple[str, ...]
-    operator: bool
-    issued_at: datetime
-    expires_at: datetime
-    kid: str
-
-    @property
-    def principals(self) -> tuple[str, ...]:
-        """Everything the caller may be entitled as: itself and each of its groups."""
-        return (self.principal, *self.groups)
-
-
-def operator_of(identity: CallerIdentity) -> str:
-    """The operator an audit entry records: the verified identity's own principal, never a request field."""
-    if not identity.operator:
-        raise OperatorRequired("operator_required", "this action needs an operator's identity")
-    return identity.principal
 
 
 def sign(principal: str, groups: Sequence[str], operator: bool, keys: IdentityKeys, ttl: int = DEFAULT_TTL_SECONDS,

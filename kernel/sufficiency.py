@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runtime.packets import ContractPacket, RebateEvidence
-from runtime.scope import Scope
+from kernel.packets import ContractPacket, RebateEvidence
+from kernel.scope import Scope
 
 RULES_VERSION = 1  # these are the sufficiency rules of calculation registry v1; every v1 formula is version 1
 AWP, FEE, REBATE = "awp_discount_guarantee", "dispensing_fee_guarantee", "rebate_guarantee"
