@@ -1,24 +1,16 @@
 """`leaf calc`: the offline calculation analysts and tests use — the calc service's own aggregates and formula math."""
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
 
-import duckdb
-
-from kernel.errors import DomainError, InputError
+from kernel.errors import InputError
 from kernel.packets import parse_contract, parse_proposal, parse_rebates
 from kernel.scope import Scope
-from services.calc.adapters.duckdb_validation import Unshaped
-from services.calc.adapters.file_aggregates import ValidatedFile
-from services.calc.domain.calculate import calculate, calculate_from_aggregates, check_evidence_scope, member_masks, render
-from services.calc.domain.claims import ClaimsBatch
-from services.calc.domain.reading import read_claims
+from services.calc.offline import calculate_file, open_claims, read_claims_file, render
 
-# Whatever makes the DuckDB fast path step aside; the pure reader then decides the result or the error.
-_FAST_PATH_DECLINED = (Unshaped, DomainError, OSError, ValueError, csv.Error, duckdb.Error)
+__all__ = ["add_inputs", "compute", "input_json", "read_claims_file"]  # read_claims_file: `leaf report` reads with it
 
 
 def register(commands) -> None:
@@ -52,40 +44,14 @@ def input_json(path: Path | None, kind: str, parse):
 
 
 def compute(args) -> dict:
-    """Parse every input, check it belongs to the scope, calculate; any input error raises InputError.
-
-    Claims are validated and summed in an in-memory DuckDB (the store's aggregate SQL) when it can vouch
-    for the file; otherwise, or on any DuckDB failure, the pure reader computes the same bytes.
-    """
+    """Parse every input and calculate with calc's own aggregates and formula math (services/calc/offline.py):
+    any input error raises InputError."""
     scope = Scope.parse(args.client, args.pbm, args.date_from, args.date_to, args.tpa, tuple(args.group))
-    claims = _claims(args.claims, scope)
+    claims = open_claims(args.claims, scope)
     contract = input_json(args.contract, "contract", parse_contract)
     rebates = input_json(args.rebates, "rebates", parse_rebates)
     proposal = input_json(args.proposal, "proposal", parse_proposal)
-    check_evidence_scope(scope, contract, rebates)
-    if isinstance(claims, ValidatedFile):
-        fast = claims
-        try:
-            return calculate_from_aggregates(fast.facts(scope, member_masks(contract)), scope, contract, rebates, proposal)
-        except duckdb.Error:  # e.g. a value too wide for the store's DECIMAL types
-            claims = read_claims_file(args.claims)
-        finally:
-            fast.close()
-    return calculate(claims, scope, contract, rebates, proposal)
-
-
-def _claims(path: Path, scope: Scope) -> ValidatedFile | ClaimsBatch:
-    try:
-        return ValidatedFile(path, scope)
-    except _FAST_PATH_DECLINED:
-        return read_claims_file(path)
-
-
-def read_claims_file(path: Path) -> ClaimsBatch:
-    try:
-        return read_claims(path)
-    except OSError as exc:
-        raise InputError("bad_input:claims", f"cannot read the claims file ({exc.__class__.__name__})") from None
+    return calculate_file(claims, args.claims, scope, contract, rebates, proposal)
 
 
 def handle(args) -> int:

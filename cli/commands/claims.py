@@ -7,8 +7,7 @@ from pathlib import Path
 
 from cli.progress import Progress
 from kernel.errors import DomainError
-from services.calc.adapters.claims_schema import Snapshot
-from services.calc.bootstrap import default_claims_url, open_claims_store
+from services.calc import offline as calc
 
 
 def register(commands) -> None:
@@ -18,9 +17,10 @@ def register(commands) -> None:
     load.set_defaults(handler=handle_load)
 
 
-def load_claims(file: Path) -> Snapshot:
+def load_claims(file: Path):
+    """The file as the configured claims store's new snapshot (services/calc/offline.py), with progress on stderr."""
     progress = Progress(f"loading {file.name}", file.stat().st_size)
-    snapshot = open_claims_store(default_claims_url()).load(file, progress)
+    snapshot = calc.load_claims(file, progress)
     progress.finish(f"{snapshot.rows_read:,} rows, {snapshot.rows_valid:,} valid, {snapshot.rows_rejected:,} rejected")
     return snapshot
 

@@ -12,12 +12,10 @@ from demo.generator import generate_claims
 from demo.takeover_processes import load_demo_processes_here
 from kernel import principals
 from runtime.home import home_path
-from runtime.settings import load_settings
-from services.calc.bootstrap import default_claims_url, open_claims_store
-from services.evidence.bootstrap import EvidenceSettings, open_packets, sync_folder
-from services.scope.bootstrap import ScopeDatabaseSettings, open_entitlements, open_registry
-from services.scope.domain.entitlements import Entitlement, GrantEntitlement
-from services.scope.service_layer.entitlements import grant_entitlement, list_entitlements
+from services.calc import offline as calc
+from services.evidence import offline as evidence
+from services.scope import offline as scope
+from services.takeover import offline as takeover
 
 DEFAULT_CLAIMS = 120_000
 DEFAULT_SEED = 20251231
@@ -36,11 +34,9 @@ def register(commands) -> None:
 
 def load_demo(n_claims: int = DEFAULT_CLAIMS, seed: int = DEFAULT_SEED) -> dict:
     """Load registry, evidence and claims; the claims are generated and loaded again only when they changed."""
-    registry = open_registry(load_settings(ScopeDatabaseSettings).LEAF_SCOPE_DB_URL)
-    registry.replace(load_registry())
-    entitle_demo_group(registry)
-    evidence = load_settings(EvidenceSettings)
-    report = sync_folder(open_packets(evidence.LEAF_EVIDENCE_DB_URL), evidence.LEAF_CONTRACTS_DIR or str(ONEDRIVE_DIR))
+    scope.load_registry(load_registry())
+    entitle_demo_group()
+    report = evidence.sync_contracts(ONEDRIVE_DIR)
     claims_file = home_path("demo", "claims.csv")
     state_file = home_path("demo", "state.json")
     wanted = {"claims": n_claims, "seed": seed}
@@ -50,7 +46,7 @@ def load_demo(n_claims: int = DEFAULT_CLAIMS, seed: int = DEFAULT_SEED) -> dict:
         state = {**wanted, "claims_sha256": generate_claims(claims_file, n_claims, seed, progress)}
         progress.finish(f"{claims_file.stat().st_size / 1e6:.1f} MB")
         state_file.write_text(json.dumps(state))
-    snapshot = open_claims_store(default_claims_url()).snapshot()
+    snapshot = calc.claims_snapshot()
     if snapshot is None or snapshot.claims_sha256 != state["claims_sha256"]:
         snapshot = load_claims(Path(claims_file))
     return {"claims_sha256": snapshot.claims_sha256, "rows_read": snapshot.rows_read, "rows_rejected": snapshot.rows_rejected,
@@ -62,28 +58,13 @@ def ingest_demo_export() -> dict:
     """The shipped Leaf IQ export (demo/takeover/leafiq_export/) through the takeover plane as this operator: promoted
     once; a later `leaf demo` finds it promoted with the same content and leaves the load ledger alone."""
     from demo.takeover_export import DEMO_EXPORT_DIR, DEMO_LOAD_ID
-    from services.takeover.adapters.bronze_local import hash_file
-    from services.takeover.adapters.plane import build_plane
-    from services.takeover.domain.export import ExportFile, content_sha256
-    from services.takeover.settings import TakeoverStoreSettings
 
-    plane = build_plane(load_settings(TakeoverStoreSettings))
-    files = [ExportFile(p.relative_to(DEMO_EXPORT_DIR).as_posix(), *hash_file(p))
-             for p in sorted(DEMO_EXPORT_DIR.rglob("*")) if p.is_file()]
-    if plane.curated.promoted_content(DEMO_LOAD_ID) == content_sha256(files):
-        return {"load_id": DEMO_LOAD_ID, "status": "promoted"}
-    report = plane.ingest(DEMO_EXPORT_DIR, local_operator())
-    return {"load_id": report.load_id, "status": report.status, "reasons": report.reasons}
+    return takeover.ingest_unless_promoted(DEMO_EXPORT_DIR, DEMO_LOAD_ID, local_operator())
 
 
-def entitle_demo_group(registry) -> None:
+def entitle_demo_group() -> None:
     """Every demo client to the demo group, once (a grant writes an audit row, so nothing is granted twice)."""
-    entitlements = open_entitlements(registry)
-    held = {e.client_id for e in list_entitlements(DEMO_PRINCIPAL, entitlements) if not e.group_ids}
-    for client in registry.load().clients:
-        if client.client_id not in held:
-            grant_entitlement(GrantEntitlement(Entitlement(DEMO_PRINCIPAL, client.client_id), local_operator(),
-                                               "leaf demo: the demo data set"), entitlements, registry)
+    scope.entitle_every_client(DEMO_PRINCIPAL, local_operator(), "leaf demo: the demo data set")
 
 
 def handle(args) -> int:

@@ -9,9 +9,7 @@ import sys
 import time
 
 from runtime.settings import LeafSettings, load_settings
-from services.gateway.adapters.access_jwt import LEEWAY_SECONDS, MAX_LIFETIME_SECONDS
-from services.gateway.adapters.dev_keys import DEV_EMAIL, mint_dev_token
-from services.gateway.settings import AccessSettings
+from services.gateway.offline import DEV_EMAIL, LEEWAY_SECONDS, MAX_LIFETIME_SECONDS, accepts_dev_tokens, mint_dev_token
 
 MAX_TTL_SECONDS = MAX_LIFETIME_SECONDS  # a longer-lived token would only be refused by the gateway
 
@@ -38,7 +36,7 @@ def handle(args) -> int:
     if load_settings(LeafSettings).production:
         print("leaf dev-token: refused: LEAF_ENV=prod never accepts dev tokens", file=sys.stderr)
         return 2
-    if not load_settings(AccessSettings).uses_dev_key:
+    if not accepts_dev_tokens():
         print("leaf dev-token: refused: LEAF_CF_ACCESS_TEAM_DOMAIN is set, so the gateway accepts only Cloudflare's tokens",
               file=sys.stderr)
         return 2

@@ -1,4 +1,5 @@
-"""`leaf entitlements grant|revoke|list|audit`: who may see which clients, through the scope service's own use cases.
+"""`leaf entitlements grant|revoke|list|audit`: who may see which clients, through the scope service's own use cases
+(its offline entrypoint, services/scope/offline.py).
 
 The CLI opens the scope service's database (LEAF_SCOPE_DB_URL, migrated on open) and calls the same
 handlers the ScopeService servicer calls, as `leaf evidence promote` does for evidence: it is an
@@ -16,10 +17,7 @@ from dataclasses import asdict
 
 from cli.operator import local_operator
 from kernel.errors import DomainError
-from runtime.settings import load_settings
-from services.scope.bootstrap import ScopeDatabaseSettings, open_entitlements, open_registry
-from services.scope.domain.entitlements import Entitlement, GrantEntitlement, RevokeEntitlement, principal
-from services.scope.service_layer.entitlements import grant_entitlement, list_entitlements, revoke_entitlement
+from services.scope import offline as scope
 
 
 def register(commands) -> None:
@@ -48,22 +46,14 @@ def _decision(parser) -> None:
     parser.add_argument("--reason", required=True, help="why (kept in the audit log, with local:<OS user> as who)")
 
 
-def _stores():
-    registry = open_registry(load_settings(ScopeDatabaseSettings).LEAF_SCOPE_DB_URL)
-    return registry, open_entitlements(registry)
-
-
 def _failed(action: str, err: DomainError) -> int:
     print(f"leaf entitlements {action}: {err.code}: {err.message}", file=sys.stderr)
     return 2
 
 
 def handle_grant(args) -> int:
-    registry, entitlements = _stores()
     try:
-        order = GrantEntitlement(Entitlement(args.principal, args.client, tuple(args.groups)), local_operator(),
-                                 args.reason)
-        granted = grant_entitlement(order, entitlements, registry)
+        granted = scope.grant(args.principal, args.client, tuple(args.groups), local_operator(), args.reason)
     except DomainError as err:
         return _failed("grant", err)
     print(json.dumps(asdict(granted), indent=2))
@@ -71,20 +61,17 @@ def handle_grant(args) -> int:
 
 
 def handle_revoke(args) -> int:
-    _, entitlements = _stores()
     try:
-        revoked = revoke_entitlement(RevokeEntitlement(args.principal, args.client, local_operator(), args.reason),
-                                     entitlements)
+        revoked = scope.revoke(args.principal, args.client, local_operator(), args.reason)
     except DomainError as err:
         return _failed("revoke", err)
-    print(json.dumps({"principal": principal(args.principal), "client_id": args.client, "revoked": revoked}, indent=2))
+    print(json.dumps({"principal": scope.principal(args.principal), "client_id": args.client, "revoked": revoked}, indent=2))
     return 0 if revoked else 1
 
 
 def handle_list(args) -> int:
-    _, entitlements = _stores()
     try:
-        found = list_entitlements(args.principal, entitlements)
+        found = scope.entitlements_of(args.principal)
     except DomainError as err:
         return _failed("list", err)
     print(json.dumps([asdict(e) for e in found], indent=2))
@@ -92,10 +79,9 @@ def handle_list(args) -> int:
 
 
 def handle_audit(args) -> int:
-    _, entitlements = _stores()
     try:
-        who = principal(args.principal) if args.principal else None
+        entries = scope.audit(args.principal)
     except DomainError as err:
         return _failed("audit", err)
-    print(json.dumps([asdict(entry) for entry in entitlements.audit_log(who)], indent=2))
+    print(json.dumps([asdict(entry) for entry in entries], indent=2))
     return 0

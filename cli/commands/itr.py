@@ -12,26 +12,19 @@ import json
 import sys
 
 from kernel.errors import DomainError
-from runtime.settings import load_settings
-from services.itr.adapters.mirror import SqlRequestMirror
-from services.itr.adapters.mirror_store import SqlMirrorStore
-from services.itr.adapters.search_source import SqlSearchSource
-from services.itr.bootstrap import MirrorSettings, open_mirror
-from services.itr.domain.plan import Choice, ask_to_json
-from services.itr.service_layer.mirrored_requests import operator_bundle, operator_plan_ask
-from services.itr.service_layer.search import index_mirror
-from services.itr.service_layer.sync import sync_requests
+from services.itr import offline as itr
+from services.scope.offline import local_resolution
 
 
 def register(commands) -> None:
-    itr = commands.add_parser("itr", help="the Salesforce IT request mirror").add_subparsers(dest="action", required=True)
-    sync = itr.add_parser("sync", help="mirror requests incrementally; prints the counts written as JSON")
+    actions = commands.add_parser("itr", help="the Salesforce IT request mirror").add_subparsers(dest="action", required=True)
+    sync = actions.add_parser("sync", help="mirror requests incrementally; prints the counts written as JSON")
     sync.add_argument("--export", metavar="DIR", help="a local export folder (<ObjectName>.json per object)")
     sync.set_defaults(handler=handle_sync)
-    bundle = itr.add_parser("bundle", help="the evidence bundle of one request as JSON")
+    bundle = actions.add_parser("bundle", help="the evidence bundle of one request as JSON")
     bundle.add_argument("request_id")
     bundle.set_defaults(handler=handle_bundle)
-    plan = itr.add_parser("plan", help="the run plan of one request as JSON (ask, problems, scope resolution)")
+    plan = actions.add_parser("plan", help="the run plan of one request as JSON (ask, problems, scope resolution)")
     plan.add_argument("request_id")
     for flag, name in (("--pbm", "PBM_ID"), ("--tpa", "TPA_ID"), ("--from", "YYYY-MM-DD"), ("--to", "YYYY-MM-DD"),
                        ("--proposal", "PROPOSAL_ID")):
@@ -41,14 +34,9 @@ def register(commands) -> None:
 
 
 def handle_sync(args) -> int:
-    settings = load_settings(MirrorSettings)
     try:
-        source = settings.record_source(args.export)
-        engine = open_mirror(settings.LEAF_ITR_DB_URL)
-        summary = sync_requests(source, SqlMirrorStore(engine), settings.sync_options())
         # The search index follows the mirror (docs/search.md); its counts go to stderr, the summary is itr.md's.
-        indexed = index_mirror(SqlSearchSource(engine), settings.search_index(settings.LEAF_ITR_DB_URL),
-                               settings.salesforce_hosts())
+        summary, indexed = itr.sync(args.export)
     except DomainError as err:
         print(f"leaf itr sync: {err.code}: {err.message}", file=sys.stderr)
         return 2
@@ -60,9 +48,8 @@ def handle_sync(args) -> int:
 
 
 def handle_bundle(args) -> int:
-    settings = load_settings(MirrorSettings)
     try:
-        bundle = operator_bundle(args.request_id, SqlRequestMirror(open_mirror(settings.LEAF_ITR_DB_URL)))
+        bundle = itr.bundle(args.request_id)
     except DomainError as err:
         print(f"leaf itr bundle: {err.code}: {err.message}", file=sys.stderr)
         return 1
@@ -71,17 +58,16 @@ def handle_bundle(args) -> int:
 
 
 def handle_plan(args) -> int:
-    from cli.offline_scope import local_resolution
-
-    settings = load_settings(MirrorSettings)
-    choice = Choice(args.pbm, args.tpa, getattr(args, "from"), args.to, args.proposal)
     try:
-        ask = operator_plan_ask(args.request_id, SqlRequestMirror(open_mirror(settings.LEAF_ITR_DB_URL)), choice)
+        ask = itr.plan_ask(args.request_id, args.pbm, args.tpa, getattr(args, "from"), args.to, args.proposal)
     except DomainError as err:
         print(f"leaf itr plan: {err.code}: {err.message}", file=sys.stderr)
         return 1
-    plan = ask_to_json(ask)
-    resolution, source = local_resolution(ask.scope) if ask.resolvable else (None, "not resolved: see problems")
+    plan = itr.ask_to_json(ask)
+    # The ask's scope resolved against the local scope registry (the scope service's offline read).
+    scope = ask.scope
+    resolution, source = (local_resolution(scope.client_id, scope.pbm_id, scope.date_from, scope.date_to, scope.tpa_id,
+                                           scope.group_ids) if ask.resolvable else (None, "not resolved: see problems"))
     print(f"scope: {source}", file=sys.stderr)
     problems = plan["problems"] + ([{"code": f"scope_{resolution['state']}", "message": ", ".join(
         resolution["reasons"])}] if resolution is not None and resolution["state"] != "exact" else [])

@@ -12,9 +12,8 @@ import httpx
 from cli.commands.demo import DEFAULT_CLAIMS, DEMO_GROUP, load_demo
 from cli.supervisor import SERVICES, StopRequested, Supervisor, free_port, grpc_serving, port_is_free
 from runtime.home import leaf_home
-from services.gateway.adapters.dev_keys import mint_dev_token
-from services.gateway.entrypoints.auth import TOKEN_HEADER
-from services.tasks.domain.kinds import LANES
+from services.gateway.offline import dev_token_header
+from services.tasks.offline import LANES
 
 SAMPLE_WAIT_SECONDS = 600  # the sample run on a slow machine, followed task by task
 
@@ -81,7 +80,7 @@ def handle(args) -> int:
 def sample_deliverables(home: Path, host: str, port: int) -> list[Path]:
     """Publish the demo's sample run through the gateway, as a user would — a `runs` worker makes it while we
     follow its task — and keep its workbook and PDF."""
-    headers = {TOKEN_HEADER: mint_dev_token(groups=(DEMO_GROUP,))}
+    headers = dev_token_header((DEMO_GROUP,))
     with httpx.Client(base_url=f"http://{host}:{port}", headers=headers, timeout=300) as http:
         run_id = sample_run(http)
         if run_id is None:

@@ -13,62 +13,48 @@ from pathlib import Path
 
 from cli.operator import local_operator
 from kernel.errors import DomainError
-from runtime.settings import load_settings
-from services.takeover.domain.loads import QUARANTINED
-from services.takeover.settings import TakeoverStoreSettings
+from services.takeover import offline as takeover
 
 
 def register(commands) -> None:
-    takeover = commands.add_parser(
+    actions = commands.add_parser(
         "takeover", help="Domo takeover exports: ingest, loads, replay, processes, parity").add_subparsers(
         dest="action", required=True)
-    ingest = takeover.add_parser("ingest", help="ingest a Leaf IQ export (folder or .zip); prints its load report")
+    ingest = actions.add_parser("ingest", help="ingest a Leaf IQ export (folder or .zip); prints its load report")
     ingest.add_argument("path")
     ingest.set_defaults(handler=handle_ingest)
-    loads = takeover.add_parser("loads", help="every load in the ledger as JSON")
+    loads = actions.add_parser("loads", help="every load in the ledger as JSON")
     loads.set_defaults(handler=handle_loads)
-    replay = takeover.add_parser("replay", help="replay each card's Beast Mode and filters on the load's silver data")
+    replay = actions.add_parser("replay", help="replay each card's Beast Mode and filters on the load's silver data")
     replay.add_argument("load_id")
     replay.add_argument("--card", dest="card_id", default=None, help="only this card")
     replay.set_defaults(handler=handle_replay)
-    register_processes(takeover)
+    register_processes(actions)
 
 
 def handle_ingest(args) -> int:
-    from services.takeover.adapters.plane import build_plane
-
     if not Path(args.path).exists():
         print(f"leaf takeover ingest: export_unreadable: {args.path} does not exist", file=sys.stderr)
         return 2
     try:
-        report = build_plane(load_settings(TakeoverStoreSettings)).ingest(args.path, local_operator())
+        report = takeover.ingest(args.path, local_operator())
     except DomainError as err:
         print(f"leaf takeover ingest: {err.code}: {err.message}", file=sys.stderr)
         return 2
     print(json.dumps(report.summary(), indent=2, ensure_ascii=False))
-    return 1 if report.status == QUARANTINED else 0
+    return 1 if report.status == takeover.QUARANTINED else 0
 
 
 def handle_loads(args) -> int:
-    from services.takeover.adapters.plane import build_plane
-
-    plane = build_plane(load_settings(TakeoverStoreSettings))
-    print(json.dumps([r.as_json() for r in plane.curated.loads()], indent=2, ensure_ascii=False))
+    print(json.dumps(takeover.loads(), indent=2, ensure_ascii=False))
     return 0
 
 
 def handle_replay(args) -> int:
     """One JSON entry per card (docs/beast-modes.md); exit 0 when every card matches, 1 when one differs or is
     untranslatable, 2 for an unknown load or card."""
-    from services.takeover.adapters.plane import build_plane
-    from services.takeover.adapters.replay_lake import LakeReplay
-    from services.takeover.service_layer.replay import replay
-
-    settings = load_settings(TakeoverStoreSettings)
-    plane = build_plane(settings)
-    lake = LakeReplay(plane.files, plane.curated, settings.LEAF_TAKEOVER_DUCKDB_MEMORY, settings.LEAF_TAKEOVER_DUCKDB_THREADS)
     try:
-        entries = replay(args.load_id, lake, lake, args.card_id)
+        entries = takeover.replay(args.load_id, args.card_id)
     except DomainError as err:
         print(f"leaf takeover replay: {err.code}: {err.message}", file=sys.stderr)
         return 2
@@ -77,59 +63,39 @@ def handle_replay(args) -> int:
 
 
 # --- the takeover-process registry (docs/takeover-states.md) ---------------------------------------------------
-def register_processes(takeover) -> None:
-    from services.takeover.domain.processes import PROOFS, STATES
-
-    processes = takeover.add_parser("processes", help="the Domo-backed processes: state, proofs present and missing")
+def register_processes(actions) -> None:
+    processes = actions.add_parser("processes", help="the Domo-backed processes: state, proofs present and missing")
     processes.add_argument("process_id", nargs="?", default=None, help="one process, with its history and refusals")
     processes.set_defaults(handler=handle_processes)
-    advance = takeover.add_parser("advance", help="move a process to its next takeover state (as local:<OS user>)")
+    advance = actions.add_parser("advance", help="move a process to its next takeover state (as local:<OS user>)")
     advance.add_argument("process_id")
-    advance.add_argument("--to", dest="to_state", required=True, choices=STATES)
+    advance.add_argument("--to", dest="to_state", required=True, choices=takeover.STATES)
     advance.add_argument("--note", default="", help="why (kept in the history; required to go back)")
     advance.set_defaults(handler=handle_advance)
-    prove = takeover.add_parser("prove", help="record one of the eight required proofs (as local:<OS user>)")
+    prove = actions.add_parser("prove", help="record one of the eight required proofs (as local:<OS user>)")
     prove.add_argument("process_id")
-    prove.add_argument("proof", choices=list(PROOFS))
+    prove.add_argument("proof", choices=list(takeover.PROOFS))
     prove.add_argument("--ref", required=True, help="what proves it: a load id, formula@version, a test path, …")
     prove.add_argument("--note", default="")
     prove.set_defaults(handler=handle_prove)
-    parity = takeover.add_parser("parity", help="a process's parity report (match / explained / unexplained) as JSON")
+    parity = actions.add_parser("parity", help="a process's parity report (match / explained / unexplained) as JSON")
     parity.add_argument("process_id")
     parity.add_argument("--load", dest="load_id", default=None, help="refused unless the latest report is of this load")
     parity.add_argument("--xlsx", default=None, help="also write it as a workbook sheet at this path")
     parity.set_defaults(handler=handle_parity)
 
 
-def _registry_and_parity():
-    """The registry and its gate: the kept parity reports with the approved explanations of the takeover database."""
-    from services.takeover.adapters.explanations_sql import SqlExplanations
-    from services.takeover.adapters.process_registry import open_process_registry
-    from services.takeover.service_layer.parity import ExplainedParityResults
-
-    registry, reports = open_process_registry(load_settings(TakeoverStoreSettings))
-    explanations = SqlExplanations(registry.engine)
-    return registry, ExplainedParityResults(reports, explanations), reports, explanations
-
-
 def handle_parity(args) -> int:
     """Exit 0 with the report, 2 when the process has no parity report (of that load) or the path is unwritable."""
-    from io import BytesIO
-
-    from services.takeover.adapters.parity_xlsx import render_parity_xlsx
-    from services.takeover.service_layer.parity import current_parity
-
-    _, _, reports, explanations = _registry_and_parity()
     try:
-        report = current_parity(reports, explanations, args.process_id, args.load_id)
+        report = takeover.parity(args.process_id, args.load_id)
     except DomainError as err:
         print(f"leaf takeover parity: {err.code}: {err.message}", file=sys.stderr)
         return 2
     if args.xlsx:
-        sheet = BytesIO()
-        render_parity_xlsx(report, sheet)
+        sheet = takeover.parity_xlsx(report)
         try:
-            Path(args.xlsx).write_bytes(sheet.getvalue())
+            Path(args.xlsx).write_bytes(sheet)
         except OSError as err:
             print(f"leaf takeover parity: cannot write {args.xlsx}: {err.strerror}", file=sys.stderr)
             return 2
@@ -138,11 +104,8 @@ def handle_parity(args) -> int:
 
 
 def handle_processes(args) -> int:
-    from services.takeover.service_layer.processes import list_processes, show_process
-
-    registry, parity, _, _ = _registry_and_parity()
     try:
-        out = show_process(registry, parity, args.process_id) if args.process_id else list_processes(registry, parity)
+        out = takeover.processes(args.process_id)
     except DomainError as err:
         print(f"leaf takeover processes: {err.code}: {err.message}", file=sys.stderr)
         return 2
@@ -154,11 +117,8 @@ def handle_advance(args) -> int:
     """Exit 0 when the transition is made, 1 when refused (the reasons as JSON; nothing changed), 2 on a usage
     error (unknown process, bad note)."""
     from kernel.errors import Conflict
-    from services.takeover.service_layer.processes import advance, now
-
-    registry, parity, _, _ = _registry_and_parity()
     try:
-        outcome = advance(registry, parity, args.process_id, args.to_state, local_operator(), now(), args.note)
+        outcome = takeover.advance(args.process_id, args.to_state, local_operator(), args.note)
     except Conflict as err:
         print(json.dumps({"process_id": args.process_id, "to": args.to_state, "status": "refused",
                           "reasons": [err.code]}, indent=2))
@@ -171,12 +131,8 @@ def handle_advance(args) -> int:
 
 
 def handle_prove(args) -> int:
-    from services.takeover.adapters.process_registry import open_process_registry
-    from services.takeover.service_layer.processes import now, record_proof
-
-    registry, _ = open_process_registry(load_settings(TakeoverStoreSettings))
     try:
-        proof = record_proof(registry, args.process_id, args.proof, args.ref, local_operator(), now(), args.note)
+        proof = takeover.prove(args.process_id, args.proof, args.ref, local_operator(), args.note)
     except DomainError as err:
         print(f"leaf takeover prove: {err.code}: {err.message}", file=sys.stderr)
         return 2

@@ -2,7 +2,7 @@
 per lane; in Kubernetes each lane is its own Deployment)."""
 from __future__ import annotations
 
-from services.tasks.domain.kinds import LANES
+from services.tasks.offline import LANES, run_lane
 
 
 def register(commands) -> None:
@@ -12,6 +12,4 @@ def register(commands) -> None:
 
 
 def handle(args) -> int:
-    from services.tasks.worker import run_lane  # settings and connections are made only when asked for
-
     return run_lane(args.lane)
