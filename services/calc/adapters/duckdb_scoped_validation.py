@@ -119,7 +119,7 @@ def _with_hints_from_file(db: duckdb.DuckDBPyConnection, path: Path, hashes: str
 
     A filtered scan keeps file order (insertion order is preserved), so the n-th record found is the n-th
     candidate row; the hashes are compared pairwise, and any mismatch hands the file to the pure reader."""
-    again = db.execute(f"SELECT hash(claim_id), [{', '.join(HINTS)}] FROM ({claims_source(path)}) "
+    again = db.execute(f"SELECT hash(claim_id), [{', '.join(HINTS)}] FROM ({claims_source(path, HINTS, again=True)}) "
                        f"WHERE hash(claim_id) IN ({hashes})", [str(path)]).fetchall()
     if len(again) != len(rows) or any(h != found for (_, h, _, _), (found, _) in zip(rows, again)):
         raise Unshaped("the second scan does not match the first")

@@ -104,17 +104,19 @@ def header_of(path: Path) -> list[str]:
 OVERSIZED = " OR ".join(f"length({c}) > {LONGEST_NUMBER}" for c in (*DECIMAL_TYPES, "days_supply"))
 
 
-def claims_source(path: Path) -> str:
-    """SQL reading every record of the file with the claim columns as written, by name (one parameter: the path).
+def claims_source(path: Path, names: tuple[str, ...] = CLAIM_COLUMNS, again: bool = False) -> str:
+    """SQL reading every record of the file with the claim columns `names` as written (one parameter: the path).
 
-    A record DuckDB cannot shape lands in claims_shape_rejects (the caller must check it is empty)."""
+    A record DuckDB cannot shape lands in claims_shape_rejects (the caller must check it is empty). `again`:
+    the file was already read so and found whole; read it the same way without keeping rejects (cheaper)."""
     header = header_of(path)
-    positions = _column_positions(header)
+    positions = dict(zip(CLAIM_COLUMNS, _column_positions(header)))
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
-    picked = ", ".join(f"coalesce(c{p}, '{NUL}') AS {name}" for p, name in zip(positions, CLAIM_COLUMNS))
+    picked = ", ".join(f"coalesce(c{positions[name]}, '{NUL}') AS {name}" for name in names)
+    rejects = "" if again else (", store_rejects = true, rejects_table = 'claims_shape_rejects', "
+                                "rejects_scan = 'claims_shape_scans'")
     return (f"SELECT {picked} FROM read_csv(?, auto_detect = false, header = true, delim = ',', quote = '\"', "
-            f"escape = '\"', nullstr = '{NUL}', columns = {columns}, strict_mode = true, store_rejects = true, "
-            "rejects_table = 'claims_shape_rejects', rejects_scan = 'claims_shape_scans')")
+            f"escape = '\"', nullstr = '{NUL}', columns = {columns}, strict_mode = true{rejects})")
 
 
 def validate_into(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...] = CLAIM_COLUMNS) -> Validated:
