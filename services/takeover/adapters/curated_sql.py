@@ -1,10 +1,11 @@
 """Curated and the load ledger in the service database (SQLite, PostgreSQL, Azure SQL: one SQLAlchemy URL)."""
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, text
 
 from services.takeover.adapters.tables import curated_datasets, curated_loads, load_ledger
 from services.takeover.domain.loads import CuratedDataset, LoadReport
@@ -13,6 +14,38 @@ from services.takeover.domain.loads import CuratedDataset, LoadReport
 class SqlCurated:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+
+    @contextlib.contextmanager
+    def promoting(self, load_id: str) -> Iterator[None]:
+        """The load id's lock across every replica that shares this database, held on a connection of its own for
+        the block (check, share, promote): of two replicas promoting one load id, the second sees the first's
+        promotion and uploads nothing. PostgreSQL: a session advisory lock; Azure SQL: sp_getapplock with the
+        session as owner; SQLite is one machine's file, where the lake's own lock (flock) serves. A lock a crashed
+        replica held goes with its session."""
+        dialect = self.engine.dialect.name
+        if dialect not in ("postgresql", "mssql"):
+            yield
+            return
+        resource = f"leaf.takeover.load:{load_id}"
+        with self.engine.connect() as db:
+            if dialect == "postgresql":
+                db.execute(text("SELECT pg_advisory_lock(hashtextextended(:r, 0))"), {"r": resource})
+                db.commit()
+                try:
+                    yield
+                finally:
+                    db.execute(text("SELECT pg_advisory_unlock(hashtextextended(:r, 0))"), {"r": resource})
+                    db.commit()
+            else:
+                db.execute(text("EXEC sp_getapplock @Resource = :r, @LockMode = 'Exclusive', "
+                                "@LockOwner = 'Session', @LockTimeout = -1"), {"r": resource})
+                db.commit()
+                try:
+                    yield
+                finally:
+                    db.execute(text("EXEC sp_releaseapplock @Resource = :r, @LockOwner = 'Session'"),
+                               {"r": resource})
+                    db.commit()
 
     def promoted_content(self, load_id: str) -> str | None:
         with self.engine.connect() as db:

@@ -134,9 +134,10 @@ def _guard_and_promote(export, lake, curated, operator, check, ingest_id, files,
                                      files[data_path(dataset_id)].sha256,
                                      silver_columns(header, schema, dict(facts[dataset_id].scales))))
         storing.result()  # bronze whole before silver becomes the load's
-        # Publishing and promoting hold the load id's lock: another ingest of the same load id (the CLI beside the
-        # service, say) may have promoted it since the guardrails looked, and its silver must not be replaced.
-        with lake.promoting(load_id):
+        # Publishing and promoting hold the load id's lock — in the database (every replica) and on the lake (this
+        # machine): another ingest of the same load id (another replica, the CLI beside the service) may have
+        # promoted it since the guardrails looked, and its silver must not be replaced.
+        with curated.promoting(load_id), lake.promoting(load_id):
             now_promoted = curated.promoted_content(load_id)
             if now_promoted is None:
                 lake.publish(ingest_id, load_id)

@@ -76,6 +76,9 @@ class LakeFiles(Protocol):
 class Curated(Protocol):
     """The service database: curated loads (promoted whole, one transaction) and the load ledger."""
 
+    def promoting(self, load_id: str) -> AbstractContextManager[None]:
+        """Hold the load id's lock across every replica sharing the database while a promotion is decided."""
+
     def promoted_content(self, load_id: str) -> str | None: ...
 
     def last_schemas(self, dataset_ids: Sequence[str]) -> Mapping[str, Mapping[str, str]]:

@@ -106,6 +106,12 @@ class FakeCurated:
         self.promoted: dict[str, tuple] = {}
         self.ledger: list = []
         self.schemas: dict[str, dict] = {}
+        self.locked: list[str] = []  # load ids whose promotion was decided under the database's lock
+
+    @contextlib.contextmanager
+    def promoting(self, load_id):
+        self.locked.append(load_id)
+        yield
 
     def promoted_content(self, load_id):
         return self.promoted[load_id][0].content_sha256 if load_id in self.promoted else None
@@ -153,6 +159,7 @@ def test_a_valid_export_is_staged_published_and_promoted_once():
         {"name": "Plan Paid", "silver": "plan_paid", "domo_type": "DECIMAL", "type": "DECIMAL(38,2)"}])]
     assert list(curated.promoted) == ["LD-1"] and curated.ledger == [report]
     assert seen == [("SUM(`Plan Paid`)", {"Claim ID": "STRING", "Plan Paid": "DECIMAL"})]
+    assert curated.locked == ["LD-1"]  # decided under the database's lock of the load id (every replica)
 
 
 def test_a_quarantined_export_reaches_the_ledger_only():
