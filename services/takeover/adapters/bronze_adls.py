@@ -7,16 +7,14 @@ be the bytes that were hashed, else nothing is renamed.
 """
 from __future__ import annotations
 
-import hashlib
-import uuid
 from pathlib import Path
 
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.filedatalake import FileSystemClient
 
 from kernel.errors import Conflict
-from services.takeover.adapters.bronze_local import CHUNK, bronze_key, hash_file
-from services.takeover.adapters.lake_adls import adls_filesystem
+from services.takeover.adapters.bronze_local import bronze_key, hash_file
+from services.takeover.adapters.lake_adls import adls_filesystem, upload_verified
 from services.takeover.domain.export import ExportFile
 
 
@@ -50,23 +48,5 @@ class AdlsBronze:
         final = bronze_key(sha256)
         if self.filesystem.get_file_client(final).exists():
             return
-        folder, _, name = final.rpartition("/")
-        temp = self.filesystem.get_file_client(f"{folder}/.{name}.{uuid.uuid4().hex}.partial")
-        digest, offset = hashlib.sha256(), 0
-        try:
-            temp.create_file()
-            with open(source, "rb") as handle:
-                while chunk := handle.read(CHUNK):
-                    digest.update(chunk)
-                    temp.append_data(chunk, offset=offset, length=len(chunk))
-                    offset += len(chunk)
-            temp.flush_data(offset)
-            if digest.hexdigest() != sha256:
-                raise Conflict("export_changed", "a file of the export changed while it was being stored")
-            temp.rename_file(f"{self.filesystem.file_system_name}/{final}")
-        except BaseException:
-            try:
-                temp.delete_file()
-            except Exception:  # the original failure matters more; a hidden temp file is never read
-                pass
-            raise
+        upload_verified(self.filesystem, source, final, sha256,
+                        Conflict("export_changed", "a file of the export changed while it was being stored"))

@@ -33,6 +33,31 @@ def _hidden_sibling(key: str) -> str:
     return f"{folder}/.{name}.{uuid.uuid4().hex}.partial"
 
 
+def upload_verified(filesystem: FileSystemClient, source: Path, key: str, sha256: str, changed: Exception) -> None:
+    """Upload `source` to `key` whole or not at all, and only as the bytes of `sha256`: appended to a hidden sibling,
+    hashed on the way, flushed, then renamed to `key` (atomic on a hierarchical namespace, replacing what is there);
+    `changed` is raised (and the sibling deleted) when the bytes sent are not the ones hashed before."""
+    temp = filesystem.get_file_client(_hidden_sibling(key))
+    digest, offset = hashlib.sha256(), 0
+    try:
+        temp.create_file()
+        with open(source, "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                digest.update(chunk)
+                temp.append_data(chunk, offset=offset, length=len(chunk))
+                offset += len(chunk)
+        temp.flush_data(offset)
+        if digest.hexdigest() != sha256:
+            raise changed
+        temp.rename_file(f"{filesystem.file_system_name}/{key}")
+    except BaseException:
+        try:
+            temp.delete_file()
+        except Exception:  # the original failure matters more; a hidden temp object is never read
+            pass
+        raise
+
+
 class AdlsSharedLake:
     """SharedLake: the promoted silver Parquet uploaded from the local lake before curated names it."""
 
@@ -53,25 +78,8 @@ class AdlsSharedLake:
     def _upload(self, key: str, sha256: str) -> None:
         # Replaces an object already there: only a leftover of an ingest killed before its commit can be (the
         # load is not promoted, checked under the load id's lock), and curated names none of it.
-        temp = self.filesystem.get_file_client(_hidden_sibling(key))
-        digest, offset = hashlib.sha256(), 0
-        try:
-            temp.create_file()
-            with open(lake_path(self.lake, key), "rb") as handle:
-                while chunk := handle.read(CHUNK):
-                    digest.update(chunk)
-                    temp.append_data(chunk, offset=offset, length=len(chunk))
-                    offset += len(chunk)
-            temp.flush_data(offset)
-            if digest.hexdigest() != sha256:
-                raise Conflict("lake_object_changed", f"{key} changed on the local lake while it was being shared")
-            temp.rename_file(f"{self.filesystem.file_system_name}/{key}")
-        except BaseException:
-            try:
-                temp.delete_file()
-            except Exception:  # the original failure matters more; a hidden temp object is never read
-                pass
-            raise
+        upload_verified(self.filesystem, lake_path(self.lake, key), key, sha256,
+                        Conflict("lake_object_changed", f"{key} changed on the local lake while it was being shared"))
 
 
 class AdlsLakeFiles:
