@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from runtime.db import make_engine
 from services.tasks.adapters import tables
 from services.tasks.adapters.ledger import SqlTaskLedger
-from services.tasks.domain.queue import MAX_ATTEMPTS_EXCEEDED
 from services.tasks.domain.states import DEAD_LETTERED, FINISHED, QUEUED, SUCCEEDED, StateChange
+from services.tasks.domain.task_queue import MAX_ATTEMPTS_EXCEEDED
 from services.tasks.domain.tasks import Task
 from services.tasks.service_layer.deliveries import reconcile_dead_letters
 from tests.integration.chaos_worker import KIND, effects, poisoned

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from services.tasks.domain.queue import MAX_ATTEMPTS_EXCEEDED, LeaseLost
+from services.tasks.domain.task_queue import MAX_ATTEMPTS_EXCEEDED, LeaseLost
 from tests.integration.queue_backends import BACKENDS, Lanes, amqp_server, spec_for  # noqa: F401 (a fixture)
 
 ROOT = Path(__file__).resolve().parents[2]

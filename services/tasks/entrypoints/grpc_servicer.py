@@ -8,8 +8,8 @@ from runtime.grant_guard import current_grant
 from runtime.identity_guard import current_identity
 from runtime.telemetry import current_span_id, current_trace_id
 from services.tasks.domain.policy import Submitter
-from services.tasks.domain.queue import TaskQueue
 from services.tasks.domain.states import StateChange
+from services.tasks.domain.task_queue import TaskQueue
 from services.tasks.domain.tasks import SubmitTask, Task
 from services.tasks.service_layer import handlers
 from services.tasks.service_layer.clock import utc_now

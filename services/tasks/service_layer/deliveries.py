@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from kernel.errors import DomainError
 from services.tasks.domain.kinds import KINDS, TaskKind
-from services.tasks.domain.queue import Delivery, LeaseLost, TaskQueue, dead_letter_reason
 from services.tasks.domain.states import DEAD_LETTERED, FAILED, FINISHED, QUEUED, RUNNING, StateChange, StateConflict
+from services.tasks.domain.task_queue import Delivery, LeaseLost, TaskQueue, dead_letter_reason
 from services.tasks.domain.tasks import Task
 from services.tasks.service_layer.clock import utc_now
 from services.tasks.service_layer.dispatch import round_of

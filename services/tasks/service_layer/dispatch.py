@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 
-from services.tasks.domain.queue import TaskQueue
+from services.tasks.domain.task_queue import TaskQueue
 from services.tasks.domain.tasks import Task
 from services.tasks.service_layer.ports import TaskLedger
 

@@ -11,7 +11,6 @@ from kernel.identity import OperatorRequired
 from services.tasks.domain.access import granted_scope_json, may_see, scope_hash_of, stored_task_in_grant, task_in_grant
 from services.tasks.domain.kinds import check_params, kind_named
 from services.tasks.domain.policy import Submitter, decide
-from services.tasks.domain.queue import TaskQueue
 from services.tasks.domain.states import (
     BLOCKED,
     CANCELLABLE,
@@ -22,6 +21,7 @@ from services.tasks.domain.states import (
     StateChange,
     StateConflict,
 )
+from services.tasks.domain.task_queue import TaskQueue
 from services.tasks.domain.tasks import SubmitTask, Task, payload_of
 from services.tasks.service_layer.dispatch import dispatch_pending
 from services.tasks.service_layer.ports import TaskLedger

@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping
 
 from runtime.telemetry import continued_span
 from services.tasks.domain.kinds import KINDS, TaskKind
-from services.tasks.domain.queue import Delivery, LeaseLost, TaskQueue
 from services.tasks.domain.states import CANCELLED
+from services.tasks.domain.task_queue import Delivery, LeaseLost, TaskQueue
 from services.tasks.domain.tasks import Task
 from services.tasks.service_layer import lane_work
 from services.tasks.service_layer.clock import utc_now

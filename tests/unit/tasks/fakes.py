@@ -6,8 +6,8 @@ import copy
 from dataclasses import replace
 from typing import Any
 
-from services.tasks.domain.queue import Delivery, LeaseLost
 from services.tasks.domain.states import QUEUED, StateChange, StateConflict, check_move
+from services.tasks.domain.task_queue import Delivery, LeaseLost
 from services.tasks.domain.tasks import Task
 from services.tasks.service_layer.ports import EffectAlreadyApplied
 

@@ -1,1 +1,1 @@
-"""Queue backends, one contract (services/tasks/domain/queue.py): the database table, RabbitMQ, Azure Service Bus."""
+"""Queue backends, one contract (services/tasks/domain/task_queue.py): the database table, RabbitMQ, Azure Service Bus."""

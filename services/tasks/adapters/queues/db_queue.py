@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from services.tasks.adapters.tables import queue_messages as Q
 from services.tasks.adapters.writes import write_transaction
-from services.tasks.domain.queue import Delivery, LeaseLost, dead_letter_reason
+from services.tasks.domain.task_queue import Delivery, LeaseLost, dead_letter_reason
 
 CLOCKS = {
     "sqlite": "((julianday('now') - 2440587.5) * 86400.0)",  # millisecond resolution

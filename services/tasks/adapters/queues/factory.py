@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from services.tasks.adapters.queues.settings import QueueSettings
-from services.tasks.domain.queue import TaskQueue
+from services.tasks.domain.task_queue import TaskQueue
 
 
 def open_queue(settings: QueueSettings, engine: Engine) -> TaskQueue:

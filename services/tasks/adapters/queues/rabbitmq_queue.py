@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 from services.tasks.adapters.queues.dedupe import WINDOW_SECONDS, DedupeRecords
 from services.tasks.adapters.queues.loop_thread import LoopThread
 from services.tasks.adapters.queues.rabbitmq_lanes import LaneQueues
-from services.tasks.domain.queue import MAX_ATTEMPTS_EXCEEDED, Delivery, LeaseLost, dead_letter_reason
+from services.tasks.domain.task_queue import MAX_ATTEMPTS_EXCEEDED, Delivery, LeaseLost, dead_letter_reason
 
 log = logging.getLogger(__name__)
 ATTEMPTS, MAX_ATTEMPTS, LAST_ERROR = "x-leaf-attempts", "x-leaf-max-attempts", "x-leaf-last-error"

@@ -37,7 +37,7 @@ from azure.servicebus import (
 )
 from azure.servicebus.exceptions import MessageLockLostError, ServiceBusError
 
-from services.tasks.domain.queue import MAX_ATTEMPTS_EXCEEDED, Delivery, LeaseLost, dead_letter_reason
+from services.tasks.domain.task_queue import MAX_ATTEMPTS_EXCEEDED, Delivery, LeaseLost, dead_letter_reason
 
 TASK_ID, ATTEMPTS, MAX_ATTEMPTS, LAST_ERROR = "leaf_task_id", "leaf_attempts", "leaf_max_attempts", "leaf_last_error"
 LOCK_DURATION = timedelta(seconds=60)
