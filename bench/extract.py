@@ -22,8 +22,8 @@ from demo import load_contract_packets
 from demo.generator import generate_claims
 from kernel.packets import parse_contract
 from kernel.scope import Scope
+from services.calc.adapters.claims_file import read_claims
 from services.calc.domain.calculate import calculate
-from services.calc.domain.reading import read_claims
 from services.publisher.adapters.workbook.workbook import write_workbook
 from services.publisher.domain import extract
 from services.publisher.domain.extract import ExtractRow

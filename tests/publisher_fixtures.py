@@ -13,10 +13,10 @@ from demo import load_contract_packets, load_rebate_evidence
 from demo.generator import generate_claims
 from kernel.packets import parse_contract, parse_proposal, parse_rebates
 from kernel.scope import Scope
+from services.calc.adapters.claims_file import read_claims
 from services.calc.domain.calculate import calculate
 from services.calc.domain.claim_eligibility import claim_eligibility, judged
 from services.calc.domain.claim_lines import claim_lines, netted_claims, rejects_in_scope
-from services.calc.domain.reading import read_claims
 from services.calc.domain.registry import REGISTRY_VERSION
 from services.calc.domain.run import rebates_received_other, run_id_for
 from services.publisher.domain.extract import Pseudonymizer, rows_of

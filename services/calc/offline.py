@@ -19,6 +19,7 @@ import duckdb
 from kernel.errors import DomainError, InputError
 from kernel.packets import ContractPacket, Proposal, RebateEvidence
 from kernel.scope import Scope
+from services.calc.adapters.claims_file import read_claims
 from services.calc.adapters.duckdb_validation import Unshaped
 from services.calc.adapters.file_aggregates import ValidatedFile
 from services.calc.domain.calculate import calculate, calculate_from_aggregates, check_evidence_scope, member_masks
@@ -26,7 +27,6 @@ from services.calc.domain.calculate import render as render
 from services.calc.domain.claim_eligibility import ClaimReasons, claim_eligibility, judged
 from services.calc.domain.claim_lines import ClaimLine, claim_lines, netted_claims, rejects_in_scope
 from services.calc.domain.claims import CLAIM_COLUMNS, ClaimsBatch
-from services.calc.domain.reading import read_claims
 from services.calc.domain.registry import REGISTRY_VERSION as REGISTRY_VERSION
 from services.calc.domain.run import rebates_received_other, run_id_for
 

@@ -7,12 +7,12 @@ from hypothesis import strategies as st
 from sqlalchemy.dialects import mssql, postgresql
 
 from services.calc.adapters.aggregate_query import aggregate_queries
+from services.calc.adapters.claims_file import read_claims
 from services.calc.adapters.claims_schema import claims as shared_claims
 from services.calc.adapters.duckdb_dialect import duckdb_sql
 from services.calc.domain.aggregates import MemberMask
 from services.calc.domain.calculate import calculate, calculate_from_aggregates, member_masks, render
 from services.calc.domain.facts import facts_from_batch
-from services.calc.domain.reading import read_claims
 from tests.integration.claims_strategies import claims_files
 from tests.integration.store_fixtures import duckdb_store, pg_store
 from tests.unit.calc.builders import contract, csv_bytes, row, scope

@@ -14,9 +14,9 @@ from demo.generator import generate_claims
 from kernel.errors import InputError, NotReady
 from kernel.packets import parse_contract
 from kernel.scope import Scope
+from services.calc.adapters.claims_file import read_claims
 from services.calc.adapters.claims_store import DuckDbClaimsStore
 from services.calc.domain.calculate import calculate, calculate_from_aggregates, render
-from services.calc.domain.reading import read_claims
 
 SCOPES = [
     Scope.parse("C001", "PBM_A", "2025-01-01", "2025-12-31"),

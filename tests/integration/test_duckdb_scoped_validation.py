@@ -3,10 +3,10 @@ import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.calc.adapters.claims_file import read_claims
 from services.calc.adapters.duckdb_scoped_validation import listed_value, validate_scoped
 from services.calc.adapters.duckdb_validation import Unshaped
 from services.calc.adapters.file_aggregates import AGGREGATED, in_scope_as_written
-from services.calc.domain.reading import read_claims
 from tests.unit.calc.builders import csv_bytes, row, scope
 
 SCOPES = [scope(), scope(date_from="2025-04-01"), scope(tpa_id="TPA_1", group_ids=["GRP_1", "GRP_3"])]

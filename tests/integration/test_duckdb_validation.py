@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from kernel.errors import InputError
+from services.calc.adapters.claims_file import read_claims
 from services.calc.adapters.duckdb_validation import Unshaped, validate_into
 from services.calc.domain.claims import CLAIM_COLUMNS, Claim
-from services.calc.domain.reading import read_claims
 from tests.unit.calc.builders import VALID_ROW, csv_bytes
 
 # Values that break each rule in its own way, plus tricky but valid ones (quotes, commas, newlines, non-ASCII).

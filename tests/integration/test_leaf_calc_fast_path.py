@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 from cli.commands.calc import compute
 from kernel.errors import InputError
 from kernel.packets import parse_contract, parse_proposal, parse_rebates
+from services.calc.adapters.claims_file import read_claims
 from services.calc.adapters.duckdb_validation import Unshaped
 from services.calc.adapters.file_aggregates import ValidatedFile
 from services.calc.domain.calculate import calculate, member_masks, render
 from services.calc.domain.facts import facts_from_batch
-from services.calc.domain.reading import read_claims
 from tests.integration.claims_strategies import claims_files
 from tests.unit.calc.builders import contract, contract_json, csv_bytes, proposal_json, rebates_json, row, scope
 

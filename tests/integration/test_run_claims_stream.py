@@ -19,6 +19,7 @@ from leaf.calc.v1 import calc_pb2, calc_pb2_grpc
 from runtime.convert import scope_to_proto
 from runtime.grpc_errors import from_rpc_error
 from services.calc.adapters.aggregate_query import netted_claims_query
+from services.calc.adapters.claims_file import read_claims
 from services.calc.adapters.claims_schema import KEEP_SNAPSHOTS, duckdb_claims_table
 from services.calc.adapters.claims_schema import claims as shared_claims
 from services.calc.adapters.duckdb_dialect import duckdb_sql
@@ -28,7 +29,6 @@ from services.calc.domain.claim_eligibility import claim_eligibility, judged
 from services.calc.domain.claim_lines import claim_lines, netted_claims, rejects_in_scope
 from services.calc.domain.claims import REVERSAL
 from services.calc.domain.pipeline import in_scope
-from services.calc.domain.reading import read_claims
 from services.calc.entrypoints.grpc_servicer import claim_to_proto
 from services.calc.service_layer.run_claims import BATCH
 from services.evidence.bootstrap import EvidenceServiceSettings

@@ -9,8 +9,8 @@ from demo import ONEDRIVE_DIR
 from demo.generator import generate_claims
 from kernel.packets import parse_contract, parse_proposal, parse_rebates
 from kernel.scope import Scope
+from services.calc.adapters.claims_file import read_claims
 from services.calc.domain.calculate import calculate, calculate_from_aggregates, render
-from services.calc.domain.reading import read_claims
 from tests.integration.store_fixtures import duckdb_store, pg_store
 
 PROPOSAL = parse_proposal({"proposal_id": "PR-1", "exclusions": {"uc_claims": False, "compounds": True}, "terms": [

@@ -222,3 +222,39 @@ def test_the_reader_sees_relative_and_aliased_imports() -> None:
     kernel = "kernel/probe.py"
     assert violations_of(Path(kernel), "import jwt\nfrom runtime.convert import x\nfrom . import scope\nimport re\n") == {
         ("kernel imports beyond itself", kernel, "jwt"), ("kernel imports beyond itself", kernel, "runtime")}
+
+
+# A domain holds rules, never I/O: it opens no file. (rule, file, what it calls) that breaks it today; may only shrink.
+FILE_CALLS = frozenset({"open", "read_text", "read_bytes", "write_text", "write_bytes"})
+KNOWN_FILE_OPENERS = {
+    # WrittenExtract (re)reads and write_extract writes extract.csv: to an adapter behind the extract port (issue 16).
+    ("domain opens a file", "services/publisher/domain/extract.py", "open"),
+}
+
+
+def file_calls_of(relative: Path, source: str) -> set[tuple[str, str, str]]:
+    """Calls of the builtin open() or of a path's open/read/write methods."""
+    found = set()
+    for node in ast.walk(ast.parse(source, str(relative))):
+        if isinstance(node, ast.Call):
+            called = node.func.id if isinstance(node.func, ast.Name) else \
+                node.func.attr if isinstance(node.func, ast.Attribute) else ""
+            if called in FILE_CALLS:
+                found.add(("domain opens a file", str(relative), called))
+    return found
+
+
+def domain_file_calls() -> set[tuple[str, str, str]]:
+    domains = [p for p in modules() if len(p.relative_to(REPO).parts) > 3 and p.relative_to(REPO).parts[2] == "domain"]
+    return {v for path in domains for v in file_calls_of(path.relative_to(REPO), path.read_text())}
+
+
+def test_no_domain_opens_a_file() -> None:
+    assert domain_file_calls() == KNOWN_FILE_OPENERS, "a domain opens a file (move it to an adapter), or a known one " \
+                                                      "was fixed (delete it from KNOWN_FILE_OPENERS)"
+
+
+def test_the_file_check_sees_open_and_path_methods() -> None:
+    probe = "services/calc/domain/probe.py"
+    assert file_calls_of(Path(probe), "open('x')\npath.read_text()\nstream.read(4)\n") == {
+        ("domain opens a file", probe, "open"), ("domain opens a file", probe, "read_text")}

@@ -10,12 +10,12 @@ import duckdb
 
 from kernel.scope import Scope
 from services.calc.adapters.aggregate_query import aggregate_queries, collect_facts
+from services.calc.adapters.claims_file import file_sha256
 from services.calc.adapters.claims_schema import Snapshot, claim_columns, duckdb_claims_table
 from services.calc.adapters.duckdb_dialect import ddl_type, duckdb_sql
 from services.calc.adapters.duckdb_scoped_validation import listed_value, validate_scoped
 from services.calc.adapters.duckdb_validation import validate_into
 from services.calc.domain.aggregates import ClaimsFacts, MemberMask
-from services.calc.domain.reading import file_sha256
 
 _VALID = "file"  # the view of valid rows, named like a store snapshot's table: claims_file
 # What the aggregate SQL reads; the other columns are checked but not kept.

@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
 from collections.abc import Iterator
 from operator import itemgetter
 from typing import BinaryIO
@@ -13,7 +12,7 @@ from kernel.errors import InputError
 from services.calc.domain.claims import CLAIM_COLUMNS, Claim, ClaimsBatch, Reject
 from services.calc.domain.validation import misshapen, rejected, validate_row
 
-__all__ = ["ClaimsScan", "read_claims", "ClaimsBatch", "file_sha256"]
+__all__ = ["ClaimsScan", "read_claims_from", "ClaimsBatch"]
 _CHUNK = 1 << 20
 
 
@@ -96,19 +95,8 @@ def _column_positions(header: list[str]) -> list[int]:
     return [header.index(column) for column in CLAIM_COLUMNS]
 
 
-def read_claims(source: bytes | str | os.PathLike) -> ClaimsBatch:
-    """Read a whole claims input: bytes are the file's content, a str or path names the file."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return _collect(io.BytesIO(bytes(source)))
-    try:
-        stream = open(source, "rb")
-    except OSError as exc:
-        raise InputError("bad_input:claims", f"cannot open the claims file: {exc}") from None
-    with stream:
-        return _collect(stream)
-
-
-def _collect(stream: BinaryIO) -> ClaimsBatch:
+def read_claims_from(stream: BinaryIO) -> ClaimsBatch:
+    """Read a whole claims input from an open binary stream (adapters/claims_file.py opens files)."""
     scan = ClaimsScan(stream)
     claims: list[Claim] = []
     rejects: list[Reject] = []
@@ -118,12 +106,3 @@ def _collect(stream: BinaryIO) -> ClaimsBatch:
         else:
             rejects.append(outcome)
     return ClaimsBatch(scan.sha256, scan.rows_read, claims, rejects, len(claims))
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    """claims_sha256 of a claims file: the SHA-256 of its bytes, exactly as the scan computes it."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        while data := stream.read(_CHUNK):
-            digest.update(data)
-    return digest.hexdigest()

@@ -6,9 +6,9 @@ import io
 
 from kernel.packets import parse_contract, parse_proposal, parse_rebates
 from kernel.scope import Scope
+from services.calc.adapters.claims_file import read_claims
 from services.calc.domain.calculate import calculate
 from services.calc.domain.claims import CLAIM_COLUMNS
-from services.calc.domain.reading import read_claims
 
 VALID_ROW = {
     "claim_id": "C1", "claim_status": "PAID", "reverses_claim_id": "", "client_id": "C001", "pbm_id": "PBM_A",

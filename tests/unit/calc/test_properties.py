@@ -6,9 +6,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kernel.packets import parse_contract
+from services.calc.adapters.claims_file import read_claims
 from services.calc.domain.calculate import calculate
 from services.calc.domain.claims import CLAIM_COLUMNS
-from services.calc.domain.reading import read_claims
 
 from .builders import contract_json, csv_bytes, formula, rebates, row, scope, term
 

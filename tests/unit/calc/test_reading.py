@@ -5,8 +5,9 @@ import io
 import pytest
 
 from kernel.errors import InputError
+from services.calc.adapters.claims_file import read_claims
 from services.calc.domain.claims import CLAIM_COLUMNS, Claim, Reject
-from services.calc.domain.reading import ClaimsScan, read_claims
+from services.calc.domain.reading import ClaimsScan
 
 from .builders import VALID_ROW, batch, csv_bytes, row
 

@@ -6,8 +6,8 @@ import pytest
 
 from kernel.errors import InputError
 from kernel.packets import parse_contract
+from services.calc.adapters.claims_file import read_claims
 from services.calc.domain.calculate import calculate, render
-from services.calc.domain.reading import read_claims
 from services.calc.domain.registry import REGISTRY_VERSION, registry
 
 from .builders import batch, contract, contract_json, csv_bytes, proposal, rebates, reversal, row, run, scope
