@@ -13,13 +13,14 @@ from xml.sax.saxutils import escape
 from reportlab.platypus import CondPageBreak, Image, Paragraph
 
 from kernel.sufficiency import AWP, BLOCKED, EFFECT, FEE, GDR, REBATE, REPRICING
-from kernel.words import EXCLUSION_SENTENCES, PROJECTION, bucket_title, formula_title, reason_sentence
+from kernel.words import PROJECTION, bucket_title, formula_title, reason_sentence
 from services.publisher.adapters.pdf import report_charts
 from services.publisher.adapters.pdf.report_charts import SIZE_POINTS
 from services.publisher.adapters.pdf.report_netting import netting, rebate_reconciliation
-from services.publisher.adapters.pdf.report_tables import STYLES, code, figure, grid, side_by_side, status_word, text
+from services.publisher.adapters.pdf.report_tables import STYLES, code, side_by_side, status_word, table, text
+from services.publisher.domain.bucket_rows import bucket_rows, exclusion_rows, generic_rate_rows
 from services.publisher.domain.formula_labels import chart_title
-from services.publisher.domain.report_format import FIELD_TITLES, count, field_text, money, percent
+from services.publisher.domain.report_format import percent
 from services.publisher.domain.run_context import RunContext
 
 WIDTH = 720.0                      # the body's width on a landscape letter page
@@ -32,11 +33,6 @@ MISSING = {"no_claims_in_scope": "claims of the audit period in this scope",
            "rebate_evidence_missing": "the PBM's rebate statement for the audit period",
            "rebate_evidence_period_mismatch": "a rebate statement covering exactly the audit period",
            "rebate_scope_partial": "an audit of the whole client (rebates are paid client-wide)"}
-COLUMNS = {AWP: ("claims", "members", "awp", "ingredient_cost", "actual_discount", "guaranteed_discount",
-                 "guaranteed_cost", "variance"),
-           FEE: ("claims", "members", "fees", "dispensing_fee", "guaranteed_fees", "variance"),
-           REBATE: ("brand_claims", "rebate_per_claim", "guaranteed", "received", "variance"),
-           REPRICING: ("claims", "current_cost", "proposed_cost", "savings")}
 HOW = {AWP: "Per channel and drug type: guaranteed cost = AWP x (1 - guaranteed discount); variance = ingredient "
             "cost paid - guaranteed cost. A positive variance means the plan paid more than the contract allows.",
        FEE: "Per channel and drug type: guaranteed fees = claims x guaranteed fee per claim; variance = fees paid - "
@@ -84,18 +80,11 @@ def heading(formula: dict) -> list:
 
 
 def bucket_table(formula: dict, total: str | None = None) -> list:
-    """One row per bucket; `total`: the result field the last column sums to, printed as the table's last row."""
-    columns = COLUMNS[formula["id"]]
-    status = formula["status"]
-    rows = [[text(bucket_title(b["channel"], b["brand_generic"]), "cell"),
-             *(figure(field_text(c, b.get(c)), status) for c in columns)] for b in formula["buckets"]]
-    if total is not None:
-        rows.append([text(FIELD_TITLES[total], "cell_bold"), *(text("", "cell") for _ in columns[:-1]),
-                     figure(money(Decimal(formula[total])), status, "number_bold")])
+    """One row per bucket (domain/bucket_rows.py); `total`: the result field summed in the last row."""
+    view = bucket_rows(formula, total)
     first = 112.0
-    rest = (WIDTH - first) / len(columns)
-    return [grid(["Channel and drug type", *(FIELD_TITLES[c] for c in columns)], rows, status,
-                 widths=[first, *([rest] * len(columns))], total_row=total is not None)]
+    rest = (WIDTH - first) / (len(view.header) - 1)
+    return [table(view, widths=[first, *([rest] * (len(view.header) - 1))])]
 
 
 def chart(formula: dict, title: str, draw) -> list:
@@ -104,20 +93,12 @@ def chart(formula: dict, title: str, draw) -> list:
 
 
 def exclusions(formula: dict, width: float = WIDTH / 2) -> list:
-    """The claims the formula left out, by reason, in words (unguaranteed ones are listed under Audit findings).
-
-    Only the reasons that left a claim out: a column of zeros is noise a reader must read past."""
+    """The claims the formula left out, by reason, in words (unguaranteed ones are listed under Audit findings)."""
     heading = Paragraph(f"Claims left out: {escape(formula_title(formula['id']))}", STYLES["h2"])
-    rows = [[Paragraph(f"{escape(sentence_case(EXCLUSION_SENTENCES[reason]))} {code(reason)}", STYLES["cell"]),
-             figure(count(n), formula["status"])] for reason, n in formula["excluded"].items() if n]
-    if not rows:
+    view = exclusion_rows(formula)
+    if not view.rows:
         return [heading, text("No claim was left out of this formula.")]
-    return [heading, grid(["Reason", "Claims"], rows, formula["status"], widths=[width * 0.8, width * 0.2])]
-
-
-def sentence_case(words: str) -> str:
-    """The first letter up, the rest as written ("no AWP price" → "No AWP price", never "No awp price")."""
-    return words[:1].upper() + words[1:]
+    return [heading, table(view, widths=[width * 0.8, width * 0.2])]
 
 
 def guarantee(formula: dict) -> list:
@@ -138,12 +119,9 @@ def rebate(formula: dict, lineage: dict) -> list:
 
 
 def generic_rate(formula: dict) -> list:
-    status = formula["status"]
-    fields = ("claims", "generic_claims", "gdr")
-    table = grid([FIELD_TITLES[f] for f in fields], [[figure(field_text(f, formula[f]), status) for f in fields]],
-                 status, widths=[(TABLE_COLUMN - 12) / 3] * 3)
+    rates = table(generic_rate_rows(formula), widths=[(TABLE_COLUMN - 12) / 3] * 3)
     rate = "" if formula["gdr"] is None else f" (generic dispensing rate {percent(Decimal(formula['gdr']))})"
-    return [side_by_side([table], chart(formula, f"Generic vs brand claims{rate}", report_charts.gdr_chart),
+    return [side_by_side([rates], chart(formula, f"Generic vs brand claims{rate}", report_charts.gdr_chart),
                          (TABLE_COLUMN, CHART_COLUMN))]
 
 

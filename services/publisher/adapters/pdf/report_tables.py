@@ -15,6 +15,7 @@ from reportlab.platypus import Paragraph, Table, TableStyle
 
 from services.publisher.adapters.pdf.report_pages import BLOCKED_SHADE, MODELED_SHADE, STATUS_COLORS
 from services.publisher.domain.report_format import field_text
+from services.publisher.domain.table_view import LABEL, MONO, NUMBER, TEXT, TOTAL, Cell, TableView
 
 _BASE = getSampleStyleSheet()
 CODE_GREY = "#6b7680"
@@ -88,6 +89,27 @@ def grid(header: list[str], rows: list[list], status: str = "final", widths: lis
         style.append(("LINEABOVE", (0, -1), (-1, -1), 1.0, colors.black))
     table.setStyle(TableStyle(style))
     return table
+
+
+# A cell's style tag (domain/table_view.py) -> the paragraph style that draws it.
+_CELL_STYLES = {TEXT: "cell", LABEL: "cell_bold", MONO: "mono", NUMBER: "number", TOTAL: "number_bold"}
+
+
+def cell(value: Cell, status: str) -> Paragraph:
+    """A view-model cell as a paragraph: a figure keeps its status label, words keep their code beside them."""
+    style = _CELL_STYLES[value.style]
+    if value.style in (NUMBER, TOTAL):
+        return figure(value.value, status, style)
+    if value.code:
+        return Paragraph(f"{escape(value.value)} {code(value.code)}", STYLES[style])
+    return text(value.value, style)
+
+
+def table(view: TableView, widths: list[float]) -> Table:
+    """A domain table laid out: the renderer chooses only the column widths."""
+    rows = [[cell(value, view.status) for value in row] for row in view.rows]
+    return grid(list(view.header), rows, view.status, widths=widths, shaded_rows=dict(view.shaded_rows),
+                total_row=view.total_row)
 
 
 def pairs(rows: list[tuple[str, str]], widths: tuple[float, float] = (150, 420), align: str = "LEFT",
