@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
-from services.publisher.adapters.pdf.report_tables import STYLES, grid, pairs, side_by_side, text
+from services.publisher.adapters.pdf.report_tables import STYLES, pairs, side_by_side, table, text
+from services.publisher.domain.evidence_rows import evidence_rows
+from services.publisher.domain.lineage_rows import lineage_pairs
 from services.publisher.domain.run_context import RunContext
-
-KINDS = {"contract_packet": "Contract terms", "rebate_evidence": "Rebate statement", "proposal": "Proposal"}
-GOVERNANCE = {"governed_exact": "Governed, exact", "governed_lineage": "Governed, traced to its source",
-              "candidate": "Candidate, not yet governed"}
 
 
 class ClosingBlock(Flowable):
@@ -64,26 +62,13 @@ def closing(context: RunContext) -> list:
 
 def evidence(context: RunContext) -> list:
     """The evidence the run rests on; a candidate document's row is shaded as modeled."""
-    rows = [[text(KINDS.get(e["kind"], e["kind"]), "cell"), text(e["evidence_id"], "mono"),
-             text(GOVERNANCE.get(e["governance"], e["governance"]), "cell"), text(str(e.get("version", "")), "cell"),
-             text(e.get("sha256", ""), "mono")]
-            for e in context.evidence]
-    shades = {i: "modeled" for i, e in enumerate(context.evidence) if e["governance"] == "candidate"}
-    table = (grid(["Evidence", "Id", "Governance", "Version", "SHA-256 of the document"], rows,
-                  widths=[90, 140, 130, 45, 315], shaded_rows=shades) if rows else text("No evidence was recorded."))
-    return [Spacer(0, 4), Paragraph("Evidence", STYLES["h2"]), table, Spacer(0, 6)]
+    view = evidence_rows(context)
+    shown = table(view, widths=[90, 140, 130, 45, 315]) if view.rows else text("No evidence was recorded.")
+    return [Spacer(0, 4), Paragraph("Evidence", STYLES["h2"]), shown, Spacer(0, 6)]
 
 
 def lineage(context: RunContext, columns: int) -> list:
-    record, inputs = context.lineage, context.result["inputs"]
-    rows = [("run_id", context.run_id), ("scope_hash", context.scope_hash),
-            ("registry_version", str(record["registry_version"]))]
-    rows.append(("formula versions", ", ".join(f"{f['formula_id']} {f['version']}" for f in record["formulas"])))
-    rows += [(name, value) for name, value in sorted(record.get("input_hashes", {}).items())]
-    rows += [(name, inputs[name] or "none") for name in ("contract_packet_id", "rebate_evidence_id", "proposal_id")]
-    rows += [("claims_snapshot_id", record.get("claims_snapshot_id") or "none"),
-             ("trace_id", record.get("trace_id") or "none"),
-             ("itr_request_id", record.get("itr_request_id") or "none"), ("created_at", record["created_at"])]
+    rows = lineage_pairs(context)
     if columns == 1:
         return [Paragraph("Lineage", STYLES["h2"]), pairs(rows, widths=(170, 340), large=True)]
     half = (len(rows) + 1) // 2

@@ -3,33 +3,27 @@
 - every unguaranteed bucket (`no_term`): claims the contract gives no guarantee for, with their claims and spend;
 - the suspect_channel claims (retail 30-day billed with 90-day supplies), explained and listed;
 - the claims each formula excluded, per reason, with the reason in words.
-Nothing here changes a figure of the result; it explains and lists (claim_findings.py).
+Nothing here changes a figure of the result; it explains and lists (claim_findings.py); the records come from
+domain/findings_rows.py.
 """
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from xlsxwriter.worksheet import Worksheet
 
-from kernel.words import (
-    EXCLUSION_SENTENCES,
-    FORMULA_SHORT,
-    SUSPECT_CHANNEL,
-    UNGUARANTEED_BUCKET,
-    UNGUARANTEED_REBATE,
-    bucket_title,
-)
+from kernel.words import SUSPECT_CHANNEL, UNGUARANTEED_BUCKET, UNGUARANTEED_REBATE
 from services.publisher.adapters.workbook.workbook_banner import write_heading
 from services.publisher.adapters.workbook.workbook_cells import FIRST_ROW, Formats, write_table
+from services.publisher.domain.findings_rows import (
+    SUSPECT_COLUMNS,
+    UNGUARANTEED_COLUMNS,
+    bucket_records,
+    excluded_table,
+    suspect_note,
+    suspect_records,
+)
 from services.publisher.domain.run_context import RunContext
-from services.publisher.domain.workbook_view import counted
 
-UNGUARANTEED_COLUMNS = ["bucket", "channel", "brand_generic", "claims", "members", "ingredient_cost",
-                        "dispensing_fees", "spend"]
-SUSPECT_COLUMNS = ["row", "claim_id", "fill_date", "ndc", "drug_name", "days_supply", "quantity",
-                   "ingredient_cost_paid", "dispensing_fee_paid"]
 NOT_GATHERED = "not gathered for this run: the formulas' excluded counts below give the no_term claims"
-
 
 
 def write_findings(sheet: Worksheet, context: RunContext, formats: Formats) -> None:
@@ -56,8 +50,7 @@ def _unguaranteed(sheet: Worksheet, row: int, context: RunContext, formats: Form
     if context.findings is None:
         sheet.write_string(row, 1, NOT_GATHERED)
         return row + 2
-    buckets = [{"bucket": bucket_title(b.channel, b.brand_generic), **asdict(b), "spend": b.spend}
-               for b in context.findings.unguaranteed]
+    buckets = bucket_records(context.findings.unguaranteed)
     if not buckets:
         sheet.write_string(row, 1, "none: the contract has a pricing term for every channel and drug type in the scope")
         return row + 2
@@ -68,8 +61,7 @@ def _unguaranteed_rebate(sheet: Worksheet, row: int, context: RunContext, format
     if context.findings is None or context.formula("rebate_guarantee") is None:
         return row
     row = _section(sheet, row, "no rebate guarantee", UNGUARANTEED_REBATE, "rebate_guarantee: no_term", formats)
-    buckets = [{"bucket": bucket_title(b.channel, b.brand_generic), **asdict(b), "spend": b.spend}
-               for b in context.findings.unguaranteed_rebate]
+    buckets = bucket_records(context.findings.unguaranteed_rebate)
     if not buckets:
         sheet.write_string(row, 1, "none: every channel with brand claims has a rebate term")
         return row + 2
@@ -78,25 +70,16 @@ def _unguaranteed_rebate(sheet: Worksheet, row: int, context: RunContext, format
 
 def _suspect(sheet: Worksheet, row: int, context: RunContext, formats: Formats) -> int:
     row = _section(sheet, row, "suspect channel", SUSPECT_CHANNEL, "suspect_channel", formats)
-    count = context.result["data_quality"]["suspect_channel"]
     listed = context.findings.suspect_channel if context.findings is not None else ()
-    claims = counted(count, "claim")
-    shown = (f"{claims}; the first {len(listed):,} are listed, the extract holds every claim"
-             if len(listed) < count else f"{claims}, all listed")
-    sheet.write_string(row, 1, shown if listed or not count else f"{claims} (not listed for this run)")
+    sheet.write_string(row, 1, suspect_note(context))
     if not listed:
         return row + 2
-    rows = [asdict(claim) for claim in listed]
-    return write_table(sheet, row + 1, SUSPECT_COLUMNS, rows, formats) + 1
+    return write_table(sheet, row + 1, SUSPECT_COLUMNS, suspect_records(listed), formats) + 1
 
 
 def _excluded(sheet: Worksheet, row: int, context: RunContext, formats: Formats) -> int:
     """reason | claims per formula | why: every formula that excludes claims, side by side."""
-    formulas = [f for f in context.formulas if "excluded" in f and f["status"] != "blocked"]
     sheet.write_string(row, 0, "excluded claims", formats.label)
     sheet.write_string(row, 1, "claims each formula leaves out, by reason")
-    columns = ["reason", *(FORMULA_SHORT[f["id"]] for f in formulas), "why"]
-    reasons = list(dict.fromkeys(r for f in formulas for r in f["excluded"]))
-    rows = [{"reason": r, **{FORMULA_SHORT[f["id"]]: f["excluded"].get(r) for f in formulas},
-             "why": EXCLUSION_SENTENCES.get(r, "")} for r in reasons]
+    columns, rows = excluded_table(context)
     return write_table(sheet, row + 1, columns, rows, formats) + 1
