@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from kernel.words import CHANNEL_TITLES
+from kernel.words import CHANNEL_TITLES, bucket_title, offset_group_title
 from services.publisher.domain.report_format import money
 from services.publisher.domain.run_context import RunContext
+from services.publisher.domain.table_view import LABEL, NUMBER, TEXT, TOTAL, Cell, TableView
 
 # The netting group a bucket belongs to, by the contract's offset rule, named as the result names it (`offset_groups`).
 GROUP_OF: dict[str, Callable[[str, str], str]] = {
@@ -43,6 +44,34 @@ def grouped_buckets(formula: dict) -> list[dict]:
     if unknown:
         raise ValueError(f"{formula['id']}: buckets in groups the result does not list: {sorted(unknown)}")
     return buckets
+
+
+def netting_rows(formula: dict) -> TableView:
+    """The PDF's netting table: each group, the buckets it nets, its variance and shortfall; then the net variance
+    and the shortfall owed, which is the sum of the groups' shortfalls (so it can exceed the net variance)."""
+    offset = formula["offset"]
+    rows = [(Cell(offset_group_title(g["group"])),
+             Cell(" + ".join(bucket_title(b["channel"], b["brand_generic"])
+                             for b in group_buckets(g["group"], offset, formula["buckets"]))),
+             Cell(money(Decimal(g["variance"])), NUMBER), Cell(money(Decimal(g["shortfall"])), NUMBER))
+            for g in formula["offset_groups"]]
+    net = sum((Decimal(g["variance"]) for g in formula["offset_groups"]), Decimal("0.00"))
+    rows.append((Cell(NETTING_TOTAL, LABEL), Cell(""), Cell(money(net), TOTAL),
+                 Cell(money(Decimal(formula["shortfall"])), TOTAL)))
+    return TableView(tuple(NETTING_HEADER), tuple(rows), formula["status"], total_row=True)
+
+
+def rebate_rows(formula: dict, lineage: dict) -> TableView:
+    """The PDF's rebate reconciliation: variance_total - received_other = difference; shortfall = the difference
+    floored at zero. received_other names the channels it came from when the lineage records them."""
+    total, other = Decimal(formula["variance_total"]), Decimal(formula["received_other"])
+    other_label = f"{REBATE_LINES[1]} ({received_other_words(lineage)})" if other else REBATE_LINES[1]
+    values = (money(total), money(other), money(total - other), money(Decimal(formula["shortfall"])))
+    labels = (REBATE_LINES[0], other_label, REBATE_LINES[2], REBATE_LINES[3])
+    last = len(labels) - 1
+    rows = tuple((Cell(label, LABEL if i == last else TEXT), Cell(value, TOTAL if i == last else NUMBER))
+                 for i, (label, value) in enumerate(zip(labels, values, strict=True)))
+    return TableView(("Rebate reconciliation", "Amount"), rows, formula["status"], total_row=True)
 
 
 def received_other_words(lineage: dict) -> str:
