@@ -16,6 +16,7 @@ from kernel.claim_reasons import REASON_CELLS
 from kernel.errors import Internal
 from leaf.calc.v1 import calc_pb2
 from runtime.clients import call, domain_error_of
+from services.publisher.adapters.extract_csv import written
 from services.publisher.domain.extract import (
     DATE_TEXT,
     DECIMAL_TEXT,
@@ -46,7 +47,7 @@ async def spool_run_claims(calc_stub, run_id: str, pseudonymize: Callable[[str],
                     writer.write(_cells(run_id, claim, pseudonymize))
         except grpc.aio.AioRpcError as exc:
             raise domain_error_of(exc) from None
-    return WrittenExtract(path, writer.rows, gather.findings())
+    return written(path, writer.rows, gather.findings())
 
 
 def _cells(run_id: str, c: calc_pb2.NettedClaim, pseudonymize: Callable[[str], str]) -> list[str]:

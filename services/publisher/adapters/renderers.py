@@ -9,9 +9,10 @@ them at start instead (`warm`).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from services.publisher.domain.extract import ExtractRow, FindingsSink, WrittenExtract
 from services.publisher.domain.extract_plan import ExtractPlan
 from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.run_context import RunContext
@@ -43,6 +44,12 @@ class DuckDbExtractFiles:
         from services.publisher.adapters.extract_files import write_json_and_parquet
 
         write_json_and_parquet(extract_csv, rows, json_path, parquet_path)
+
+    def write_csv(self, rows: Iterable[ExtractRow], path: Path, check: ContractCheck,
+                  gather: FindingsSink | None = None) -> WrittenExtract:
+        from services.publisher.adapters.extract_csv import write_extract
+
+        return write_extract(rows, path, check, gather)
 
 
 class RenderedParts:

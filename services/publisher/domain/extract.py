@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 from operator import attrgetter
@@ -175,25 +175,17 @@ def netted_claims(result: dict) -> int | None:
 
 @dataclass(frozen=True)
 class WrittenExtract:
-    """extract.csv, its rows checked by the contract as they were written (by `write_extract` or calc's stream),
-    and the claim findings gathered in the same pass (None when nothing gathered them)."""
+    """extract.csv, its rows checked by the contract as they were written (adapters/extract_csv.py or calc's stream),
+    and the claim findings gathered in the same pass (None when nothing gathered them). `read` is the writer's way
+    back to the rows (the domain opens no file)."""
 
     path: Path
     rows: int
     findings: ClaimFindings | None = None
+    read: Callable[[], Iterator[ExtractRow]] = field(kw_only=True, compare=False, repr=False)
 
     def claims(self) -> Iterator[ExtractRow]:
-        with self.path.open(newline="", encoding="utf-8") as source:
-            yield from read_extract(source)
-
-
-def write_extract(rows: Iterable[ExtractRow], path: Path, check: ContractCheck,
-                  gather: FindingsSink | None = None) -> WrittenExtract:
-    with path.open("w", newline="", encoding="utf-8") as out:
-        writer = ExtractWriter(out, check, gather=gather)
-        for row in rows:
-            writer.write(cells_of(row))
-    return WrittenExtract(path, writer.rows, gather.findings() if gather is not None else None)
+        return self.read()
 
 
 def rows_of(run_id: str, judged: Iterable[tuple[Any, tuple[str, ...]]], pseudonym: Pseudonymizer) -> Iterator[ExtractRow]:

@@ -25,7 +25,7 @@ from services.publisher.domain.deliverable_files import (
     check_table,
     table_json,
 )
-from services.publisher.domain.extract import EXTRACT_CSV, WrittenExtract, write_extract
+from services.publisher.domain.extract import EXTRACT_CSV, WrittenExtract
 from services.publisher.domain.extract_plan import WORKBOOK_EXTRACT_MAX_ROWS, ExtractPlan
 from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.run_context import RunContext, no_claims, run_document, run_json
@@ -74,7 +74,8 @@ def deliverables(context: RunContext, folder: Path, renderers: Renderers, *, che
 
     # The one pass over the claims comes first: it writes extract.csv and gathers the claim findings (unguaranteed
     # buckets, suspect claims, eligible members) the dashboard tables, the PDF and the workbook all show.
-    extract = extract or write_extract(context.claims(), folder / EXTRACT_CSV, check, FindingsPass(context.result))
+    extract = extract or renderers.extract_files.write_csv(context.claims(), folder / EXTRACT_CSV, check,
+                                                           FindingsPass(context.result))
     context = replace(context, findings=extract.findings or gathered_from(extract.claims(), context.result))
     progress("extract", f"{extract.rows:,} claim rows written to {EXTRACT_CSV}")
     check.document(RUN_JSON, run_document(context))

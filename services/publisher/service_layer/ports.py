@@ -16,7 +16,7 @@ from kernel.scope import Scope
 from services.publisher.domain.artifacts import StoredArtifact
 from services.publisher.domain.dashboard import Table
 from services.publisher.domain.domo_plan import Entitlement
-from services.publisher.domain.extract import FindingsSink, WrittenExtract
+from services.publisher.domain.extract import ExtractRow, FindingsSink, WrittenExtract
 from services.publisher.domain.extract_plan import ExtractPlan
 from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.run_context import Names, RejectedRow, RunContext
@@ -150,6 +150,10 @@ class WorkbookWorker(Protocol):
 class ExtractFilesWriter(Protocol):
     def write(self, extract_csv: Path, rows: int, json_path: Path, parquet_path: Path) -> None:
         """extract.json and extract.parquet from the checked extract.csv's `rows` rows; fails if any row is lost."""
+
+    def write_csv(self, rows: Iterable[ExtractRow], path: Path, check: ContractCheck,
+                  gather: FindingsSink | None = None) -> WrittenExtract:
+        """extract.csv from the rows, each checked by the contract and seen by `gather` as it is written."""
 
 
 class RenderedChecker(Protocol):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kernel.errors import NotFound
 from kernel.scope import Scope
+from services.publisher.adapters.extract_csv import write_extract, written
 from services.publisher.domain.artifacts import StoredArtifact
 from services.publisher.domain.dashboard import Table
 from services.publisher.domain.domo_plan import PublishSummary
@@ -107,7 +108,7 @@ class FakeCalcRuns:
             writer = ExtractWriter(out, check, gather=gather, also=also)
             for row in self.context.claims():
                 writer.write(cells_of(row))
-        return WrittenExtract(path, writer.rows, gather.findings())
+        return written(path, writer.rows, gather.findings())
 
 
 class FakeEntitlements:
@@ -188,6 +189,10 @@ class FakeExtractFiles:
         self.seen.calls.append(("extract files", f"{extract_csv.name}:{rows}"))
         json_path.write_bytes(b"[]")
         parquet_path.write_bytes(b"PAR1 fake")
+
+    def write_csv(self, rows, path: Path, check: ContractCheck, gather=None) -> WrittenExtract:
+        self.seen.calls.append(("extract csv", path.name))
+        return write_extract(rows, path, check, gather)  # the real writer: extract.csv is what the rest reads
 
 
 class FakeRenderedCheck:

@@ -14,9 +14,10 @@ from decimal import Decimal
 
 import pytest
 
+from services.publisher.adapters.extract_csv import write_extract
 from services.publisher.adapters.renderers import PdfHere, WorkbookHere, renderers
 from services.publisher.domain.claim_findings_pass import FindingsPass, gathered_from
-from services.publisher.domain.extract import cells_of, write_extract
+from services.publisher.domain.extract import cells_of
 from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.service_layer import deliverables as deliverables_module
 from services.publisher.service_layer.deliverables import deliverables
