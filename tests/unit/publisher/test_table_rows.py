@@ -1,6 +1,6 @@
 """The table rows the PDF and workbook renderers lay out (domain: table_view, bucket_rows, netting_view,
 findings_rows, evidence_rows, lineage_rows): each value, its style tag and the table's shape are decided here,
-without ReportLab or XlsxWriter."""
+without ReportLab or XlsxWriter. Also status_rows (the cover's and the Summary's formula rows)."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -9,8 +9,16 @@ from decimal import Decimal
 
 import pytest
 
-from kernel.words import EXCLUSION_SENTENCES
-from services.publisher.domain.bucket_rows import bucket_rows, exclusion_rows, generic_rate_rows, sentence_case
+from kernel.words import EXCLUSION_SENTENCES, PROJECTION
+from services.publisher.domain.bucket_rows import (
+    bucket_rows,
+    excluded_records,
+    exclusion_rows,
+    generic_rate_rows,
+    missing_words,
+    plain_totals,
+    sentence_case,
+)
 from services.publisher.domain.claim_findings import BucketSpend, ClaimFindings, SuspectClaim
 from services.publisher.domain.evidence_rows import (
     EVIDENCE_HEADER,
@@ -34,6 +42,7 @@ from services.publisher.domain.findings_rows import (
 from services.publisher.domain.lineage_rows import formula_versions, lineage_facts, lineage_pairs
 from services.publisher.domain.netting_view import NETTING_HEADER, NETTING_TOTAL, netting_rows, rebate_rows
 from services.publisher.domain.run_context import RejectedRow
+from services.publisher.domain.status_rows import GOVERNED, cover_status, summary_rows
 from services.publisher.domain.table_view import LABEL, MONO, NUMBER, TEXT, TOTAL, Cell, TableView
 from tests.publisher_fixtures import sample_context
 
@@ -205,3 +214,42 @@ def test_lineage_facts_and_pairs_hold_what_replays_the_run(context):
     assert list(lineage_pairs(context))[0] == ("run_id", context.run_id)
     assert pairs["formula versions"].startswith("awp_discount_guarantee 1, dispensing_fee_guarantee 1")
     assert pairs["itr_request_id"] == "none" and pairs["trace_id"] == "0af7651916cd43dd8448eb211c80319c"
+
+
+def test_missing_words_name_what_would_lift_each_block():
+    blocked = formula(sample_context(contract=False), "awp_discount_guarantee")
+    assert missing_words(blocked) == ["the executed contract covering the audit period"]
+    assert missing_words({"reasons": ["proposal_is_modeled"]}) == []     # not a blocking reason
+
+
+def test_excluded_records_keep_every_reason_and_plain_totals_skip_the_structure(context):
+    records = excluded_records(formula(context, "awp_discount_guarantee"))
+    assert [(r["excluded"], r["claims"]) for r in records] == [("uc", 76), ("compound", 14), ("zero_awp", 5),
+                                                               ("no_term", 0)]
+    assert records[0]["why"] == EXCLUSION_SENTENCES["uc"]
+    totals = plain_totals({"id": "x", "version": 1, "status": "final", "reasons": [], "buckets": [],
+                           "total": Decimal("1.50"), "claims": 3})
+    assert totals == [{"field": "total", "value": "1.50"}, {"field": "claims", "value": "3"}]
+
+
+def test_cover_status_words_each_formula_and_shows_no_figure_when_blocked(context):
+    rows = {r.formula_id: r for r in cover_status(context.result)}
+    awp = rows["awp_discount_guarantee"]
+    assert (awp.status, awp.why, awp.codes, awp.measure, awp.figure) == ("final", GOVERNED, "", "Shortfall owed",
+                                                                         "$3,015.72")
+    assert rows["repricing_savings"].why == PROJECTION and rows["repricing_savings"].codes == "proposal_is_modeled"
+    assert rows["generic_dispensing_rate"].figure == "82.58%"
+    blocked = {r.formula_id: r for r in cover_status(sample_context(contract=False).result)}
+    assert blocked["awp_discount_guarantee"].figure is None
+    assert blocked["awp_discount_guarantee"].codes == "contract_evidence_missing"
+
+
+def test_summary_rows_carry_the_headline_field_and_no_value_when_blocked(context):
+    rows = summary_rows(context)
+    assert [r.figure for r in rows] == ["shortfall", "shortfall", "shortfall", "generic dispensing rate",
+                                        "total savings"]
+    assert rows[0].field == "shortfall" and rows[0].value == "3015.72" and rows[0].note == ""
+    assert rows[0].code.startswith("awp_discount_guarantee")
+    assert rows[4].status == "modeled" and rows[4].note == PROJECTION
+    blocked = summary_rows(sample_context(contract=False))
+    assert blocked[0].status == "blocked" and blocked[0].value is None

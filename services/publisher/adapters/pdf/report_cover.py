@@ -9,14 +9,12 @@ from xml.sax.saxutils import escape
 
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
-from kernel.sufficiency import REPRICING
-from kernel.words import PROJECTION, SIGN_CONVENTION, formula_title, reason_sentence
+from kernel.words import SIGN_CONVENTION, formula_title
 from services.publisher.adapters.pdf.report_tables import STYLES, code, figure, grid, status_word, text
 from services.publisher.domain.audit_summary import owed, status_line
 from services.publisher.domain.cover_view import (
     STATUS_MEANING,
     at_a_glance,
-    headline,
     measured_guarantees,
     scope_words,
     summary_sentences,
@@ -24,6 +22,7 @@ from services.publisher.domain.cover_view import (
 from services.publisher.domain.narrative import narrative_label
 from services.publisher.domain.report_format import money
 from services.publisher.domain.run_context import RunContext
+from services.publisher.domain.status_rows import cover_status
 
 
 def cover(context: RunContext) -> list:
@@ -63,21 +62,15 @@ def owed_box(result: dict) -> Table:
 
 
 def status_table(result: dict) -> Table:
-    rows, shades = [], {}
-    for index, formula in enumerate(result["formulas"]):
-        label, shown = headline(formula)
-        why = "; ".join(reason_sentence(r) for r in formula["reasons"])
-        if formula["id"] == REPRICING:
-            why = PROJECTION
-        reasons = f"{escape(why or 'Rests on governed evidence.')}<br/>{code(', '.join(formula['reasons']))}"
-        rows.append([Paragraph(f"<b>{escape(formula_title(formula['id']))}</b><br/>{code(formula['id'])}",
-                               STYLES["cell"]),
-                     Paragraph(status_word(formula["status"]), STYLES["cell"]), Paragraph(reasons, STYLES["cell"]),
-                     text(label, "cell"),
-                     text("no figure", "cell") if shown is None else figure(shown, formula["status"], "number_bold")])
-        shades[index] = formula["status"]
+    """Each formula's row (domain/status_rows.py): title and code, status, why, measure and figure, shaded by status."""
+    status = cover_status(result)
+    rows = [[Paragraph(f"<b>{escape(r.title)}</b><br/>{code(r.formula_id)}", STYLES["cell"]),
+             Paragraph(status_word(r.status), STYLES["cell"]),
+             Paragraph(f"{escape(r.why)}<br/>{code(r.codes)}", STYLES["cell"]), text(r.measure, "cell"),
+             text("no figure", "cell") if r.figure is None else figure(r.figure, r.status, "number_bold")]
+            for r in status]
     return grid(["Formula", "Status", "Why", "Measure", "Figure"], rows, widths=[170, 62, 290, 100, 98],
-                shaded_rows=shades)
+                shaded_rows={i: r.status for i, r in enumerate(status)})
 
 
 def executive_summary(context: RunContext) -> list:

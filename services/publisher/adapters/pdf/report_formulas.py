@@ -12,13 +12,13 @@ from xml.sax.saxutils import escape
 
 from reportlab.platypus import CondPageBreak, Image, Paragraph
 
-from kernel.sufficiency import AWP, BLOCKED, EFFECT, FEE, GDR, REBATE, REPRICING
+from kernel.sufficiency import AWP, BLOCKED, FEE, GDR, REBATE, REPRICING
 from kernel.words import PROJECTION, bucket_title, formula_title, reason_sentence
 from services.publisher.adapters.pdf import report_charts
 from services.publisher.adapters.pdf.report_charts import SIZE_POINTS
 from services.publisher.adapters.pdf.report_netting import netting, rebate_reconciliation
 from services.publisher.adapters.pdf.report_tables import STYLES, code, side_by_side, status_word, table, text
-from services.publisher.domain.bucket_rows import bucket_rows, exclusion_rows, generic_rate_rows
+from services.publisher.domain.bucket_rows import bucket_rows, exclusion_rows, generic_rate_rows, missing_words
 from services.publisher.domain.formula_labels import chart_title
 from services.publisher.domain.report_format import percent
 from services.publisher.domain.run_context import RunContext
@@ -26,13 +26,6 @@ from services.publisher.domain.run_context import RunContext
 WIDTH = 720.0                      # the body's width on a landscape letter page
 CHART_COLUMN = SIZE_POINTS[0] + 4
 TABLE_COLUMN = WIDTH - CHART_COLUMN
-# What would lift each blocking reason: the evidence (or data) the run is missing, in words.
-MISSING = {"no_claims_in_scope": "claims of the audit period in this scope",
-           "contract_evidence_missing": "the executed contract covering the audit period",
-           "contract_period_gap": "a contract whose effective dates cover the whole audit period",
-           "rebate_evidence_missing": "the PBM's rebate statement for the audit period",
-           "rebate_evidence_period_mismatch": "a rebate statement covering exactly the audit period",
-           "rebate_scope_partial": "an audit of the whole client (rebates are paid client-wide)"}
 HOW = {AWP: "Per channel and drug type: guaranteed cost = AWP x (1 - guaranteed discount); variance = ingredient "
             "cost paid - guaranteed cost. A positive variance means the plan paid more than the contract allows.",
        FEE: "Per channel and drug type: guaranteed fees = claims x guaranteed fee per claim; variance = fees paid - "
@@ -135,7 +128,7 @@ def repricing(formula: dict, proposal_id: str | None) -> list:
 
 def blocked(formula: dict) -> list:
     flow = [text("No figure is shown for this formula, not even its aggregates: the evidence does not support one.")]
-    missing = [MISSING[r] for r in formula["reasons"] if EFFECT.get(r) == BLOCKED and r in MISSING]
+    missing = missing_words(formula)
     if missing:
         flow.append(text(f"What would complete it: {'; '.join(missing)}.", "body"))
     return flow

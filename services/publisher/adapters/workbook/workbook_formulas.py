@@ -8,16 +8,15 @@ from __future__ import annotations
 from xlsxwriter.worksheet import Worksheet
 
 from kernel.sufficiency import AWP, BLOCKED, FEE, GDR, REBATE, REPRICING
-from kernel.words import EXCLUSION_SENTENCES, formula_title
+from kernel.words import formula_title
 from services.publisher.adapters.workbook.workbook_banner import write_heading
 from services.publisher.adapters.workbook.workbook_cells import FIRST_ROW, Formats, write_table
 from services.publisher.adapters.workbook.workbook_netting import write_netted
 from services.publisher.adapters.workbook.workbook_other_formulas import write_gdr, write_repricing
 from services.publisher.adapters.workbook.workbook_rebates import write_rebates
+from services.publisher.domain.bucket_rows import EXCLUDED_COLUMNS, excluded_records, plain_totals
 from services.publisher.domain.formula_labels import formula_name, note_of, reasons_text
 from services.publisher.domain.run_context import RunContext
-
-EXCLUDED_COLUMNS = ["excluded", "claims", "why"]
 
 
 def write_formula(sheet: Worksheet, context: RunContext, formula: dict, formats: Formats) -> None:
@@ -39,9 +38,7 @@ def write_formula(sheet: Worksheet, context: RunContext, formula: dict, formats:
         return
     row = _write_figures(sheet, row + 7, context, formula, formats)
     if "excluded" in formula:
-        excluded = [{"excluded": reason, "claims": claims, "why": EXCLUSION_SENTENCES.get(reason, "")}
-                    for reason, claims in formula["excluded"].items()]
-        write_table(sheet, row, EXCLUDED_COLUMNS, excluded, formats)
+        write_table(sheet, row, EXCLUDED_COLUMNS, excluded_records(formula), formats)
 
 
 def _write_figures(sheet: Worksheet, row: int, context: RunContext, formula: dict, formats: Formats) -> int:
@@ -58,9 +55,7 @@ def _write_figures(sheet: Worksheet, row: int, context: RunContext, formula: dic
 
 def _write_plain(sheet: Worksheet, row: int, formula: dict, formats: Formats) -> int:
     """A formula this workbook has no layout for yet: its totals as field | value, nothing left out."""
-    skip = {"id", "version", "status", "reasons", "excluded", "buckets"}
-    totals = [{"field": k, "value": str(v)} for k, v in formula.items() if k not in skip]
-    return write_table(sheet, row, ["field", "value"], totals, formats) + 1
+    return write_table(sheet, row, ["field", "value"], plain_totals(formula), formats) + 1
 
 
 def write_note(sheet: Worksheet, row: int, col: int, formula: dict, formats: Formats) -> None:

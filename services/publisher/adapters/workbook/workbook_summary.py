@@ -9,19 +9,18 @@ from __future__ import annotations
 from xlsxwriter.utility import xl_range_abs, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from kernel.sufficiency import BLOCKED, FINAL, GUARANTEES, MODELED
+from kernel.sufficiency import FINAL, GUARANTEES, MODELED
 from kernel.words import FORMULA_SHORT, SIGN_CONVENTION, formula_title
 from services.publisher.adapters.workbook.workbook_banner import write_heading
 from services.publisher.adapters.workbook.workbook_cells import FIRST_ROW, Formats, write_value
 from services.publisher.adapters.workbook.workbook_narrative import write_narrative
 from services.publisher.domain.audit_summary import owed, status_line
-from services.publisher.domain.formula_labels import formula_name, headline_of, note_of, reasons_text
+from services.publisher.domain.formula_labels import reasons_text
 from services.publisher.domain.run_context import RunContext
+from services.publisher.domain.status_rows import SUMMARY_COLUMNS, summary_rows
 from services.publisher.domain.workbook_view import scope_facts
 
-SUMMARY_COLUMNS = ["formula", "status", "why", "figure", "value", "note", "code"]
 OWED_COLUMNS = ["total owed to the plan", "amount", "check (Excel formula)", "guarantees"]
-FIGURE_WORDS = {"shortfall": "shortfall", "gdr": "generic dispensing rate", "total_savings": "total savings"}
 _STATUS, _FIGURE, _VALUE = 1, 3, 4   # the formulas table's columns the owed SUMIFS read
 _OWED_LINES = 4                       # final, modeled, total, blocked
 
@@ -86,16 +85,13 @@ def _titles(formulas) -> str:
 def _write_formulas(sheet: Worksheet, row: int, context: RunContext, formats: Formats) -> int:
     """One row per formula: its title, status, reasons in words, headline figure and its code in small print."""
     sheet.write_row(row, 0, SUMMARY_COLUMNS, formats.header)
-    for i, formula in enumerate(context.formulas, start=row + 1):
-        headline = headline_of(formula)
-        sheet.write_string(i, 0, formula_title(formula["id"]))
-        sheet.write_string(i, 1, formula["status"], formats.for_status(formula["status"]))
-        sheet.write_string(i, 2, reasons_text(formula))
-        sheet.write_string(i, 3, FIGURE_WORDS.get(headline, headline))
-        if formula["status"] != BLOCKED:
-            write_value(sheet, i, 4, headline, formula.get(headline), formats)
-        note = note_of(formula)
-        if note:
-            sheet.write_string(i, 5, note, formats.for_status(formula["status"]))
-        sheet.write_string(i, 6, formula_name(formula), formats.code)
+    for i, line in enumerate(summary_rows(context), start=row + 1):
+        sheet.write_string(i, 0, line.title)
+        sheet.write_string(i, 1, line.status, formats.for_status(line.status))
+        sheet.write_string(i, 2, line.why)
+        sheet.write_string(i, 3, line.figure)
+        write_value(sheet, i, 4, line.field, line.value, formats)
+        if line.note:
+            sheet.write_string(i, 5, line.note, formats.for_status(line.status))
+        sheet.write_string(i, 6, line.code, formats.code)
     return row + len(context.formulas) + 1
