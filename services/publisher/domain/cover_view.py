@@ -59,6 +59,11 @@ def measured_guarantees(result: dict) -> list[dict]:
     return [f for f in result["formulas"] if f["id"] in GUARANTEES and f["id"] not in blocked]
 
 
+def not_included(result: dict) -> str:
+    """The owed box's "Not included (no figure)": each blocked guarantee by title, or that every one has a figure."""
+    return ", ".join(f"{formula_title(f)} (blocked)" for f in owed(result).blocked) or "None: every guarantee has a figure"
+
+
 def headline(formula: dict) -> tuple[str, str | None]:
     """(what the formula concludes, its figure as written), or no figure for a blocked formula."""
     if formula["id"] in GUARANTEES:

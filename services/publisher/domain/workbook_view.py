@@ -1,12 +1,15 @@
 """What the workbook says in words around its figures: the banner heading every sheet of a run that is not final
 (calculations.md 4: nothing modeled reads as a final guarantee claim, readiness never shows alone), the Summary's
-scope facts and its pointer to the findings. The workbook renderer (adapters/workbook/) writes them."""
+scope facts, the guarantees each line of its owed block sums, and its pointer to the findings. The workbook
+renderer (adapters/workbook/) writes them."""
 from __future__ import annotations
 
 from decimal import Decimal
 
-from kernel.sufficiency import BLOCKED, MODELED
-from services.publisher.domain.audit_summary import audit_formulas, status_line
+from kernel.sufficiency import BLOCKED, GUARANTEES, MODELED
+from kernel.words import FORMULA_SHORT, formula_title
+from services.publisher.domain.audit_summary import audit_formulas, owed, status_line
+from services.publisher.domain.formula_labels import reasons_text
 from services.publisher.domain.report_format import money
 from services.publisher.domain.run_context import Names, RunContext
 
@@ -39,6 +42,20 @@ def findings_note(context: RunContext) -> str:
     claims = counted(sum(b.claims for b in buckets), "claim")
     return (f"{counted(len(buckets), 'unguaranteed bucket')} ({claims}, {money(spend)} spend) and {suspect}; "
             f"see the Findings sheet")
+
+
+def owed_guarantees(context: RunContext, status: str) -> str:
+    """The guarantees a line of the Summary's owed block sums ("AWP, fees"), or "none"."""
+    blocked = owed(context.result).blocked
+    return ", ".join(FORMULA_SHORT[f["id"]] for f in context.formulas
+                     if f["id"] in GUARANTEES and f["status"] == status and f["id"] not in blocked) or "none"
+
+
+def blocked_guarantees(context: RunContext) -> str:
+    """The owed block's "blocked: no figure" line: each guarantee with no figure and its reasons, or "none"."""
+    blocked = owed(context.result).blocked
+    return "; ".join(f"{formula_title(f['id'])}: {reasons_text(f)}" for f in context.formulas
+                     if f["id"] in GUARANTEES and f["id"] in blocked) or "none"
 
 
 def counted(n: int, noun: str) -> str:

@@ -1,6 +1,7 @@
 """The table rows the PDF and workbook renderers lay out (domain: table_view, bucket_rows, netting_view,
 findings_rows, evidence_rows, lineage_rows): each value, its style tag and the table's shape are decided here,
-without ReportLab or XlsxWriter. Also status_rows (the cover's and the Summary's formula rows)."""
+without ReportLab or XlsxWriter. Also status_rows (the cover's and the Summary's formula rows) and the owed
+block's words (cover_view, workbook_view)."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -20,6 +21,7 @@ from services.publisher.domain.bucket_rows import (
     sentence_case,
 )
 from services.publisher.domain.claim_findings import BucketSpend, ClaimFindings, SuspectClaim
+from services.publisher.domain.cover_view import not_included
 from services.publisher.domain.evidence_rows import (
     EVIDENCE_HEADER,
     evidence_records,
@@ -44,6 +46,7 @@ from services.publisher.domain.netting_view import NETTING_HEADER, NETTING_TOTAL
 from services.publisher.domain.run_context import RejectedRow
 from services.publisher.domain.status_rows import GOVERNED, cover_status, summary_rows
 from services.publisher.domain.table_view import LABEL, MONO, NUMBER, TEXT, TOTAL, Cell, TableView
+from services.publisher.domain.workbook_view import blocked_guarantees, owed_guarantees
 from tests.publisher_fixtures import sample_context
 
 
@@ -253,3 +256,17 @@ def test_summary_rows_carry_the_headline_field_and_no_value_when_blocked(context
     assert rows[4].status == "modeled" and rows[4].note == PROJECTION
     blocked = summary_rows(sample_context(contract=False))
     assert blocked[0].status == "blocked" and blocked[0].value is None
+
+
+def test_the_owed_lines_name_the_guarantees_they_sum_and_the_ones_with_no_figure(context):
+    assert owed_guarantees(context, "final") == "AWP discount, dispensing fee, rebate"
+    assert owed_guarantees(context, "modeled") == "none"
+    assert blocked_guarantees(context) == "none" and not_included(context.result) == "None: every guarantee has a figure"
+    modeled = sample_context(governance="candidate")
+    assert owed_guarantees(modeled, "modeled") == "AWP discount, dispensing fee, rebate"
+    assert owed_guarantees(modeled, "final") == "none"
+    blocked = sample_context(contract=False)
+    assert owed_guarantees(blocked, "final") == owed_guarantees(blocked, "modeled") == "none"
+    assert blocked_guarantees(blocked) == ("AWP discount guarantee: no contract covers the audit period; "
+                                           "Dispensing fee guarantee: no contract covers the audit period")
+    assert not_included(blocked.result) == "AWP discount guarantee (blocked), Dispensing fee guarantee (blocked)"

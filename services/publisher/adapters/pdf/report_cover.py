@@ -9,13 +9,14 @@ from xml.sax.saxutils import escape
 
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
-from kernel.words import SIGN_CONVENTION, formula_title
+from kernel.words import SIGN_CONVENTION
 from services.publisher.adapters.pdf.report_tables import STYLES, code, figure, grid, status_word, text
 from services.publisher.domain.audit_summary import owed, status_line
 from services.publisher.domain.cover_view import (
     STATUS_MEANING,
     at_a_glance,
     measured_guarantees,
+    not_included,
     scope_words,
     summary_sentences,
 )
@@ -53,8 +54,7 @@ def owed_box(result: dict) -> Table:
              [figure(money(split.final), "final", "big_number"),
               figure(money(split.modeled), "modeled" if split.modeled else "final", "big_number"),
               figure(money(split.total), "modeled" if split.modeled else "final", "big_number"),
-              text(", ".join(f"{formula_title(f)} (blocked)" for f in split.blocked)
-                   or "None: every guarantee has a figure", "body")]]
+              text(not_included(result), "body")]]
     table = Table(cells, colWidths=[170, 170, 170, 210], hAlign="LEFT")
     table.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.8, "#9aa5b1"), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                                ("BACKGROUND", (0, 0), (-1, -1), "#f4f6f8"), ("TOPPADDING", (0, 0), (-1, -1), 4)]))

@@ -9,16 +9,15 @@ from __future__ import annotations
 from xlsxwriter.utility import xl_range_abs, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from kernel.sufficiency import FINAL, GUARANTEES, MODELED
-from kernel.words import FORMULA_SHORT, SIGN_CONVENTION, formula_title
+from kernel.sufficiency import FINAL, MODELED
+from kernel.words import SIGN_CONVENTION
 from services.publisher.adapters.workbook.workbook_banner import write_heading
 from services.publisher.adapters.workbook.workbook_cells import FIRST_ROW, Formats, write_value
 from services.publisher.adapters.workbook.workbook_narrative import write_narrative
 from services.publisher.domain.audit_summary import owed, status_line
-from services.publisher.domain.formula_labels import reasons_text
 from services.publisher.domain.run_context import RunContext
 from services.publisher.domain.status_rows import SUMMARY_COLUMNS, summary_rows
-from services.publisher.domain.workbook_view import scope_facts
+from services.publisher.domain.workbook_view import blocked_guarantees, owed_guarantees, scope_facts
 
 OWED_COLUMNS = ["total owed to the plan", "amount", "check (Excel formula)", "guarantees"]
 _STATUS, _FIGURE, _VALUE = 1, 3, 4   # the formulas table's columns the owed SUMIFS read
@@ -55,7 +54,6 @@ def write_summary(sheet: Worksheet, context: RunContext, formats: Formats, extra
 def _write_owed(sheet: Worksheet, row: int, table_top: int, context: RunContext, formats: Formats) -> int:
     """final | modeled | total | blocked: the published Decimals, and beside each the SUMIFS over the formulas table."""
     total_owed = owed(context.result)
-    guarantees = [f for f in context.formulas if f["id"] in GUARANTEES]
     rows = range(table_top + 1, table_top + 1 + len(context.formulas))
     column = {c: xl_range_abs(rows.start, c, rows.stop - 1, c) for c in (_STATUS, _FIGURE, _VALUE)}
     sheet.write_row(row, 0, OWED_COLUMNS, formats.header)
@@ -65,21 +63,14 @@ def _write_owed(sheet: Worksheet, row: int, table_top: int, context: RunContext,
         write_value(sheet, row + offset, 1, "shortfall", amount, formats)
         sheet.write_formula(row + offset, 2, f'=SUMIFS({column[_VALUE]},{column[_STATUS]},"{status}",'
                             f'{column[_FIGURE]},"shortfall")', formats.money_check, amount)
-        sheet.write_string(row + offset, 3, _titles(f for f in guarantees if f["status"] == status
-                                                    and f["id"] not in total_owed.blocked))
+        sheet.write_string(row + offset, 3, owed_guarantees(context, status))
     final_cell, modeled_cell = xl_rowcol_to_cell(row + 1, 1), xl_rowcol_to_cell(row + 2, 1)
     sheet.write_string(row + 3, 0, "total (final + modeled)", formats.label)
     write_value(sheet, row + 3, 1, "shortfall", total_owed.total, formats)
     sheet.write_formula(row + 3, 2, f"={final_cell}+{modeled_cell}", formats.money_check, total_owed.total)
     sheet.write_string(row + 4, 0, "blocked: no figure", formats.label)
-    blocked = [f for f in guarantees if f["id"] in total_owed.blocked]
-    sheet.write_string(row + 4, 3, "; ".join(f"{formula_title(f['id'])}: {reasons_text(f)}" for f in blocked) or "none",
-                       formats.blocked if blocked else formats.text)
+    sheet.write_string(row + 4, 3, blocked_guarantees(context), formats.blocked if total_owed.blocked else formats.text)
     return row + 1 + _OWED_LINES
-
-
-def _titles(formulas) -> str:
-    return ", ".join(FORMULA_SHORT[f["id"]] for f in formulas) or "none"
 
 
 def _write_formulas(sheet: Worksheet, row: int, context: RunContext, formats: Formats) -> int:
