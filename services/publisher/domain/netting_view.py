@@ -88,6 +88,18 @@ def received_other_channels(context: RunContext) -> list[dict]:
             for r in context.lineage.get("rebates_received_other") or ()]
 
 
+REBATE_DIFFERENCE = "variance_total − received_other"
+
+
+def rebate_lines(formula: dict, others: list[dict]) -> list[tuple[str, str]]:
+    """The workbook's rebate reconciliation lines as (code, words), in order: variance_total, received_other, the
+    difference, the shortfall. The renderer writes each beside its figure and the Excel check of it."""
+    return [("variance_total", "Σ variance of the guaranteed channels (guaranteed − received)"),
+            ("received_other", other_words(formula["received_other"], others)),
+            (REBATE_DIFFERENCE, "what the guaranteed channels fell short, less what other channels paid"),
+            ("shortfall", f"max(0, {REBATE_DIFFERENCE}); owed to the plan")]
+
+
 def other_words(received_other: str, others: list[dict]) -> str:
     """What the workbook says of received_other beside its amount."""
     if others:

@@ -42,7 +42,14 @@ from services.publisher.domain.findings_rows import (
     unguaranteed_rows,
 )
 from services.publisher.domain.lineage_rows import formula_versions, lineage_facts, lineage_pairs
-from services.publisher.domain.netting_view import NETTING_HEADER, NETTING_TOTAL, netting_rows, rebate_rows
+from services.publisher.domain.netting_view import (
+    NETTING_HEADER,
+    NETTING_TOTAL,
+    REBATE_DIFFERENCE,
+    netting_rows,
+    rebate_lines,
+    rebate_rows,
+)
 from services.publisher.domain.run_context import RejectedRow
 from services.publisher.domain.status_rows import GOVERNED, cover_status, summary_rows
 from services.publisher.domain.table_view import LABEL, MONO, NUMBER, TEXT, TOTAL, Cell, TableView
@@ -270,3 +277,13 @@ def test_the_owed_lines_name_the_guarantees_they_sum_and_the_ones_with_no_figure
     assert blocked_guarantees(blocked) == ("AWP discount guarantee: no contract covers the audit period; "
                                            "Dispensing fee guarantee: no contract covers the audit period")
     assert not_included(blocked.result) == "AWP discount guarantee (blocked), Dispensing fee guarantee (blocked)"
+
+
+def test_rebate_lines_word_each_step_of_the_reconciliation(context):
+    rebate = {**formula(context, "rebate_guarantee"), "received_other": "120.00"}
+    lines = rebate_lines(rebate, [{"channel": "MAIL", "received_other": "120.00"}])
+    assert [code for code, _ in lines] == ["variance_total", "received_other", REBATE_DIFFERENCE, "shortfall"]
+    assert lines[1][1] == "rebates received in channels with no rebate guarantee: MAIL $120.00"
+    assert lines[3][1] == "max(0, variance_total − received_other); owed to the plan"
+    none = rebate_lines(formula(context, "rebate_guarantee"), [])
+    assert none[1][1] == "no rebates were received in channels without a rebate guarantee"
