@@ -53,7 +53,15 @@ def mesh(tmp_path_factory):
     yield {"http": analyst, "home": home, "addresses": addresses, "printed": "".join(printed), "base": base,
            "signed_in": signed_in, "anonymous": httpx.Client(base_url=base, timeout=60)}
     process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=60) == 0
+    code = process.wait(timeout=60)
+    rest = process.stdout.read() if process.stdout else ""
+    assert code == 0, f"leaf run ended with {code}:\n{rest[-4000:]}\n{log_tails(home)}"
+
+
+def log_tails(home: Path, lines: int = 15) -> str:
+    """The last lines of every service's log: what a failed mesh says about itself."""
+    return "\n".join(f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+                     for log in sorted((home / "logs").glob("*.log")))
 
 
 def run_reply(http: httpx.Client, body: dict, wait: int = 50) -> httpx.Response:

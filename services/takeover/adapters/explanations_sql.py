@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, Engine, Integer, String, Table, Text, func, insert, literal, select
+from sqlalchemy import Column, Engine, Index, Integer, String, Table, Text, func, insert, literal, select, text
 from sqlalchemy.exc import IntegrityError
 
 from kernel.errors import Conflict
@@ -29,6 +29,10 @@ takeover_parity_explanations = Table(
     Column("approved_at", String(STAMP), nullable=True),
     Column("recorded_at", String(STAMP), nullable=False),
     Column("proposal_id", Integer, nullable=True),        # an approval: the id of the proposal row it approves
+    # One approval per proposal (migration 0004), filtered on every dialect (Azure SQL would allow only one NULL).
+    Index("uq_takeover_parity_explanations_proposal", "proposal_id", unique=True,
+          sqlite_where=text("proposal_id IS NOT NULL"), postgresql_where=text("proposal_id IS NOT NULL"),
+          mssql_where=text("proposal_id IS NOT NULL")),
     implicit_returning=False,  # SQL Server refuses OUTPUT on a table with triggers (append-only: 0003/0004)
 )
 
