@@ -10,22 +10,11 @@ from services.takeover.adapters.curated_sql import SqlCurated
 from services.takeover.adapters.plane import Plane, open_takeover_db
 from services.takeover.adapters.replay_lake import LakeReplay
 from services.takeover.adapters.silver_duckdb import DuckDbLake
-from services.takeover.domain.parity import Explanation
 from services.takeover.service_layer.parity import ProcessCards, approve_explanation, parity, propose_explanation
+from tests.unit.takeover.fakes import FakeExplanations
 
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "takeover" / "leafiq_export"
 SCOPE = {"client_id": "C001", "pbm_id": "PBM_A", "date_from": "2025-01-01", "date_to": "2025-12-31"}
-
-
-class Ledger:
-    def __init__(self) -> None:
-        self.history: list[tuple[str, Explanation]] = []
-
-    def all(self, process: str) -> list[Explanation]:
-        return [e for p, e in self.history if p == process]
-
-    def append(self, process: str, explanation: Explanation) -> None:
-        self.history.append((process, explanation))
 
 
 def test_demo_parity_with_the_offline_calc(tmp_path) -> None:
@@ -39,7 +28,7 @@ def test_demo_parity_with_the_offline_calc(tmp_path) -> None:
     backend = OfflineCalcBackend(lake / dataset.parquet_path)
     process = ProcessCards("gdr_and_fees", {"CARD-105": "generic_dispensing_rate.gdr",
                                             "CARD-103": "dispensing_fee_guarantee.fees"}, scope=SCOPE)
-    ledger = Ledger()
+    ledger = FakeExplanations()
     result = parity(report.load_id, process, replayer, replayer, backend, ledger)
     by_card = {p["card_id"]: p for p in result["packets"]}
     assert by_card["CARD-105"]["classification"] == "match"
