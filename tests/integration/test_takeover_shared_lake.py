@@ -23,7 +23,8 @@ from services.takeover.adapters.silver_duckdb import DuckDbLake
 from services.takeover.service_layer.parity import ProcessCards, parity
 from services.takeover.service_layer.replay import replay
 from tests.integration.adls_standin import ACCOUNT, ACCOUNT_KEY, AdlsStandIn, adls_standin  # noqa: F401 (a fixture)
-from tests.integration.test_takeover_parity_demo import DEMO, SCOPE, Ledger
+from tests.integration.test_takeover_parity_demo import DEMO, SCOPE
+from tests.unit.takeover.fakes import FakeExplanations
 
 OPERATOR = "operator:ops@leaf.example"
 PROCESS = ProcessCards("gdr_and_fees", {"CARD-105": "generic_dispensing_rate.gdr",
@@ -82,7 +83,7 @@ def test_replica_b_with_an_empty_lake_reads_what_replica_a_promoted(adls_standin
         report.load_id, PROCESS, "CARD-105")
     assert diff_c == diff_a and diff_c is not None and diff_c["changed"] == 1 and diff_c["domo_rows"] > 0
     backend = OfflineCalcBackend(c.files.local(dataset.parquet_path, dataset.parquet_sha256))
-    result = parity(report.load_id, PROCESS, lake_c, lake_c, backend, Ledger())
+    result = parity(report.load_id, PROCESS, lake_c, lake_c, backend, FakeExplanations())
     assert {p["card_id"]: p["classification"] for p in result["packets"]}["CARD-105"] == "match"
 
     assert a.ingest(DEMO, OPERATOR).status == "unchanged" and visible(adls_standin) == shared  # nothing re-sent
