@@ -66,3 +66,36 @@ def test_a_number_too_long_for_a_decimal_goes_to_the_pure_reader(tmp_path):
     except Unshaped:
         return
     raise AssertionError("an oversized number was accepted")
+
+
+def _out_of_scope_duplicates(newline: str = "\n", **quoted) -> bytes:
+    return csv_bytes([row("X", client_id="C002"), row("Y"), row("X", client_id="C002", tpa_id="TPA_9", **quoted),
+                      row("Y", client_id="C003")], newline=newline)
+
+
+def test_hints_from_lines_and_from_a_second_parse_agree(tmp_path, monkeypatch):
+    """One line per record: the hints come from counting lines. A quoted field with a comma or a newline, or
+    CRLF line ends, make the line count unreliable: the file is parsed again. Both give the pure reader's rejects."""
+    import services.calc.adapters.duckdb_scoped_validation as scoped
+    parsed_again = []
+    second_parse = scoped._with_hints_from_file
+    monkeypatch.setattr(scoped, "_with_hints_from_file", lambda *a: parsed_again.append(1) or second_parse(*a))
+    for data, parses in [(_out_of_scope_duplicates(), 0), (_out_of_scope_duplicates(newline="\r\n"), 1),
+                         (_out_of_scope_duplicates(group_id="GRP,\n9"), 1)]:
+        parsed_again.clear()
+        validated, ids = _scoped(tmp_path, data, scope())
+        assert validated.rejects == read_claims(data).rejects
+        assert [(r.row, r.reason) for r in validated.rejects] == [(3, "duplicate_claim_id"), (4, "duplicate_claim_id")]
+        assert len(parsed_again) == parses
+
+
+def test_a_blank_line_never_shifts_a_duplicate_onto_its_neighbour(tmp_path):
+    """The same claim sent twice on adjacent lines, after an empty line: line n is no longer record n."""
+    data = csv_bytes([row("X", client_id="C002", group_id="GRP_1"), row("X", client_id="C002", group_id="GRP_2")])
+    data = data.replace(b"\nX,", b"\n\nX,", 1)
+    batch = read_claims(data)
+    try:
+        validated, _ = _scoped(tmp_path, data, scope())
+    except Unshaped:
+        return  # DuckDB would not shape it: the pure reader decides, as it must
+    assert validated.rejects == batch.rejects

@@ -8,8 +8,9 @@ other row keeps an 8-byte hash of its claim_id, its reason (NULL) and a NULL lis
 
 Duplicate claim ids are found exactly in two steps: a GROUP BY over the hashes gives the candidates (the
 real duplicates plus, very rarely, a collision); the candidates' ids are then compared as text, read from
-the stored list or — for rows that stored none — from a second scan of the file restricted to the
-candidate hashes. Raises Unshaped wherever the pure reader must decide instead.
+the stored list or — for rows that stored none — from their lines, found by counting newlines where every
+record is one line (no quote, carriage return or empty line in the file), else from a second scan of the file
+restricted to the candidate hashes. Raises Unshaped wherever the pure reader must decide instead.
 """
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from pathlib import Path
 
 import duckdb
 
-from services.calc.adapters.duckdb_validation import OVERSIZED, REASON, RULES, Unshaped, claims_source, typed
+from services.calc.adapters.claims_file import lines_at
+from services.calc.adapters.duckdb_validation import OVERSIZED, REASON, RULES, Unshaped, claims_source, header_of, typed
 from services.calc.domain.claims import Reject
 
 # What every stored list starts with: the claim id and the scope hints of calculations.md 1.1.
@@ -71,7 +73,7 @@ def validate_scoped(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep:
     if count and last - first + 1 != count:
         raise Unshaped("rowids are not contiguous")
     first = first or 0
-    duplicates = _later_duplicates(db, path, table, first)
+    duplicates = _later_duplicates(db, path, table, first, count)
     if duplicates:
         db.execute(f"UPDATE {table} SET reason = 'duplicate_claim_id' WHERE rowid IN ({', '.join(map(str, duplicates))})")
     fill_date = _valid_date("kept[6]")
@@ -87,7 +89,7 @@ def _valid_date(text: str) -> str:
     return f"CASE WHEN {RULES['fill_date'].replace('fill_date', text)} THEN TRY_CAST({text} AS DATE) END"
 
 
-def _later_duplicates(db: duckdb.DuckDBPyConnection, path: Path, table: str, first: int) -> dict[int, Reject]:
+def _later_duplicates(db: duckdb.DuckDBPyConnection, path: Path, table: str, first: int, count: int) -> dict[int, Reject]:
     """rowid → the duplicate_claim_id Reject of every valid row whose id an earlier valid row has."""
     candidates = [h for (h,) in db.execute(
         f"SELECT h FROM {table} WHERE reason IS NULL GROUP BY h HAVING count(*) > 1").fetchall()]
@@ -99,7 +101,7 @@ def _later_duplicates(db: duckdb.DuckDBPyConnection, path: Path, table: str, fir
     # Every row (valid or not) with a candidate hash, in file order: the second scan returns the same rows.
     rows = db.execute(f"SELECT rowid, h, reason, kept[1:6] FROM {table} WHERE h IN ({hashes}) ORDER BY rowid").fetchall()
     if any(reason is None and hints is None for _, _, reason, hints in rows):
-        rows = _with_hints_from_file(db, path, hashes, rows)
+        rows = _with_hints_from_lines(db, path, first, count, rows) or _with_hints_from_file(db, path, hashes, rows)
     seen: set[str] = set()
     later: dict[int, Reject] = {}
     for rowid, _, reason, hints in rows:
@@ -112,6 +114,29 @@ def _later_duplicates(db: duckdb.DuckDBPyConnection, path: Path, table: str, fir
                                   date.fromisoformat(fill_date))
         seen.add(claim_id)
     return later
+
+
+def _with_hints_from_lines(db: duckdb.DuckDBPyConnection, path: Path, first: int, count: int, rows: list) -> list | None:
+    """The candidate rows with their hints taken from their lines, where every record of the file is one line.
+
+    That holds when no quote or carriage return can join or split lines and the file has one line per record
+    after its header (so DuckDB skipped none, blank ones included): record n (rowid - first + 1) is then line n.
+    Each line must also have the header's field count and a claim_id whose hash is the row's; otherwise None,
+    and the caller parses the file again."""
+    header = header_of(path)
+    read = lines_at(path, [rowid - first + 1 for rowid, *_ in rows])
+    if read is None or read[1] != count + 1:
+        return None
+    lines = read[0]
+    fields = [lines[rowid - first + 1].split(",") for rowid, *_ in rows]
+    if any(len(written) != len(header) for written in fields):
+        return None
+    positions = [header.index(name) for name in HINTS]
+    hints = [[written[i] for i in positions] for written in fields]
+    hashes = db.execute("SELECT list_transform(?::VARCHAR[], lambda id: hash(id))", [[h[0] for h in hints]]).fetchall()[0][0]
+    if any(h != found for (_, h, _, _), found in zip(rows, hashes)):
+        return None
+    return [(rowid, h, reason, written) for (rowid, h, reason, _), written in zip(rows, hints)]
 
 
 def _with_hints_from_file(db: duckdb.DuckDBPyConnection, path: Path, hashes: str, rows: list) -> list:
