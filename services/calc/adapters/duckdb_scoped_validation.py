@@ -6,7 +6,7 @@ needs it: the scope's rows (their aggregated columns) and the rejected rows (the
 other row keeps an 8-byte hash of its claim_id, its reason (NULL) and a NULL list — a few bytes, so a
 10M-row file stays in memory instead of spilling.
 
-Duplicate claim ids are found exactly in two steps: a GROUP BY over the hashes gives the candidates (the
+Duplicate claim ids are found exactly in two steps: sorting the hashes gives the candidates (the
 real duplicates plus, very rarely, a collision); the candidates' ids are then compared as text, read from
 the stored list or — for rows that stored none — from their lines, found by counting newlines where every
 record is one line (no quote, carriage return or empty line in the file), else from a second scan of the file
@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import numpy
 
 from services.calc.adapters.claims_file import lines_at
 from services.calc.adapters.duckdb_validation import OVERSIZED, REASON, RULES, Unshaped, claims_source, header_of, typed
@@ -91,8 +92,7 @@ def _valid_date(text: str) -> str:
 
 def _later_duplicates(db: duckdb.DuckDBPyConnection, path: Path, table: str, first: int, count: int) -> dict[int, Reject]:
     """rowid → the duplicate_claim_id Reject of every valid row whose id an earlier valid row has."""
-    candidates = [h for (h,) in db.execute(
-        f"SELECT h FROM {table} WHERE reason IS NULL GROUP BY h HAVING count(*) > 1").fetchall()]
+    candidates = _repeated(db.execute(f"SELECT h FROM {table} WHERE reason IS NULL").fetchnumpy()["h"])
     if not candidates:
         return {}
     if len(candidates) > MOST_CANDIDATES:
@@ -114,6 +114,12 @@ def _later_duplicates(db: duckdb.DuckDBPyConnection, path: Path, table: str, fir
                                   date.fromisoformat(fill_date))
         seen.add(claim_id)
     return later
+
+
+def _repeated(hashes: numpy.ndarray) -> list[int]:
+    """The values found more than once. Sorting 10M hashes in place takes half the CPU of DuckDB's GROUP BY."""
+    hashes.sort()
+    return numpy.unique(hashes[1:][hashes[1:] == hashes[:-1]]).tolist()
 
 
 def _with_hints_from_lines(db: duckdb.DuckDBPyConnection, path: Path, first: int, count: int, rows: list) -> list | None:
