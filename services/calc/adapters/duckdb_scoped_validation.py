@@ -44,9 +44,14 @@ def listed(keep: tuple[str, ...]) -> tuple[str, ...]:
     return HINTS + tuple(c for c in keep if c not in HINTS)
 
 
+def listed_text(column: str, keep: tuple[str, ...]) -> str:
+    """The SQL of one column's text as written, from the stored list `kept`."""
+    return f"kept[{listed(keep).index(column) + 1}]"
+
+
 def listed_value(column: str, keep: tuple[str, ...]) -> str:
     """The typed SQL of one column of the stored list `kept` (exact on a valid row)."""
-    return typed(column, f"kept[{listed(keep).index(column) + 1}]")
+    return typed(column, listed_text(column, keep))
 
 
 def validate_scoped(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...],
