@@ -45,17 +45,21 @@ def lines_at(path: str | os.PathLike, wanted: Collection[int]) -> tuple[dict[int
     wanted, ordered = set(wanted), sorted(wanted)
     found: dict[int, str] = {}
     line, tail = 0, b""  # complete lines before `tail`, the line not yet ended
+    buffer = bytearray(8 * _CHUNK)  # one buffer read into again and again: no fresh pages to fault in per chunk
     with open(path, "rb") as stream:
-        while chunk := stream.read(8 * _CHUNK):
-            if b'"' in chunk or b"\r" in chunk:
+        while size := stream.readinto(buffer):
+            chunk = memoryview(buffer)[:size]
+            if buffer.find(b'"', 0, size) >= 0 or buffer.find(b"\r", 0, size) >= 0:
                 return None
-            data = tail + chunk
-            complete = data.count(b"\n")
+            complete = buffer.count(b"\n", 0, size)
+            if not complete:
+                tail += chunk
+                continue
             if bisect_left(ordered, line) < bisect_left(ordered, line + complete):
-                for offset, text in enumerate(data.split(b"\n")[:complete]):
+                for offset, text in enumerate((tail + chunk).split(b"\n")[:complete]):
                     if line + offset in wanted:
                         found[line + offset] = text.decode("utf-8")
-            tail, line = data[data.rfind(b"\n") + 1:], line + complete
+            tail, line = bytes(chunk[buffer.rfind(b"\n", 0, size) + 1:]), line + complete
     if tail:
         if line in wanted:
             found[line] = tail.decode("utf-8")
