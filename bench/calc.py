@@ -1,6 +1,7 @@
-"""`leaf calc` against DuckDB's own time for the same per-bucket aggregates from the same CSV.
+"""`leaf calc` against DuckDB's own time for the same per-bucket aggregates from the same CSV, with the floor
+between them: what calculations.md 1.1 requires before any aggregate (bench/calc_floor.py).
 
-Both run as child processes, so wall time and peak memory (max RSS) are measured the same way.
+All three run as child processes, so wall time and peak memory (max RSS) are measured the same way.
 Usage: python -m bench.calc [--claims N]   (make bench, make bench CLAIMS=10000000)
 """
 from __future__ import annotations
@@ -60,13 +61,19 @@ def main() -> None:
                     BASELINE, str(csv), *SCOPE]
     leaf_cmd = [str(Path(sys.executable).parent / "leaf"), "calc", "--claims", str(csv), "--contract", str(CONTRACT),
                 "--rebates", str(REBATES), "--client", SCOPE[0], "--pbm", SCOPE[1], "--from", SCOPE[2], "--to", SCOPE[3]]
+    floor_cmd = [sys.executable, "-m", "bench.calc_floor", str(csv)]
     load = os.getloadavg()[0]
     duck_s, duck_cpu, duck_rss = measured(baseline_cmd)
+    floor_s, floor_cpu, floor_rss = measured(floor_cmd)
     leaf_s, leaf_cpu, leaf_rss = measured(leaf_cmd)
     print(f"claims:            {n:,} ({csv.stat().st_size / 1e6:,.0f} MB); load average {load:.2f} → {os.getloadavg()[0]:.2f}")
     print(f"duckdb baseline:   {duck_s:8.2f} s  cpu {duck_cpu:7.2f} s  peak {duck_rss / 2**20:7.0f} MiB")
+    print(f"required floor:    {floor_s:8.2f} s  cpu {floor_cpu:7.2f} s  peak {floor_rss / 2**20:7.0f} MiB"
+          "   (every column read and checked, the file hashed; nothing else)")
     print(f"leaf calc:         {leaf_s:8.2f} s  cpu {leaf_cpu:7.2f} s  peak {leaf_rss / 2**20:7.0f} MiB")
+    print(f"ratio floor/duckdb:{floor_s / duck_s:8.2f}× wall, {floor_cpu / duck_cpu:.2f}× cpu   (the required work alone)")
     print(f"ratio leaf/duckdb: {leaf_s / duck_s:8.2f}× wall, {leaf_cpu / duck_cpu:.2f}× cpu   (target at 10M: ≤ 2×, < 1 GiB)")
+    print(f"ratio leaf/floor:  {leaf_s / floor_s:8.2f}× wall, {leaf_cpu / floor_cpu:.2f}× cpu   (the design's own cost)")
 
 
 if __name__ == "__main__":
