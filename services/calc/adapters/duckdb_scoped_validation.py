@@ -9,8 +9,8 @@ other row keeps an 8-byte hash of its claim_id, its reason (NULL) and a NULL lis
 Duplicate claim ids are found exactly in two steps: sorting the hashes gives the candidates (the
 real duplicates plus, very rarely, a collision); the candidates' ids are then compared as text, read from
 the stored list or — for rows that stored none — from their lines, found by counting newlines where every
-record is one line (no quote, carriage return or empty line in the file), else from a second scan of the file
-restricted to the candidate hashes. Raises Unshaped wherever the pure reader must decide instead.
+record is one line (no quote or carriage return in the file, one line per record after the header), else from
+a second scan of the file restricted to the candidate hashes. Raises Unshaped wherever the pure reader must decide instead.
 """
 from __future__ import annotations
 
