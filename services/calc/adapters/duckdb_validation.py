@@ -119,7 +119,28 @@ def claims_source(path: Path, names: tuple[str, ...] = CLAIM_COLUMNS, again: boo
             f"escape = '\"', nullstr = '{NUL}', columns = {columns}, strict_mode = true{rejects})")
 
 
-def validate_into(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...] = CLAIM_COLUMNS) -> Validated:
+# The type each column has once typed() has read it: what narrowing to a store's type starts from.
+VALIDATED_TYPES = {**DECIMAL_TYPES, "fill_date": "DATE", "days_supply": "INTEGER", "compound": "BOOLEAN"}
+
+
+def _narrowed(select: str, store_types: dict[str, str]) -> str:
+    """`select`'s rows in the store's column types, with `narrowed`: some value changed on the way (TRY_CAST gave
+    NULL, or rounded). Columns already in the store's type are passed through as they are."""
+    columns, changed = [], []
+    for column, kind in store_types.items():
+        if column not in CLAIM_COLUMNS:
+            columns.append(f"CAST(NULL AS {kind}) AS {column}")
+        elif kind.replace(" ", "") == VALIDATED_TYPES.get(column, "VARCHAR"):
+            columns.append(column)
+        else:
+            columns.append(f"TRY_CAST({column} AS {kind}) AS {column}")
+            changed.append(f"{column} IS DISTINCT FROM TRY_CAST({column} AS {kind})")
+    narrowed = " OR ".join(changed) or "false"
+    return f"SELECT {', '.join(columns)}, reason, oversized, {narrowed} AS narrowed FROM ({select})"
+
+
+def validate_into(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...] = CLAIM_COLUMNS,
+                  store_types: dict[str, str] | None = None) -> Validated:
     """Create `table`: every record with its typed `keep` columns and `reason` (NULL when valid).
 
     Every column is checked; only `keep` (plus the reject hints) is stored, so a caller that
@@ -129,13 +150,20 @@ def validate_into(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: t
     new table contiguous rowids (from 0, or from a transaction-local base inside an open transaction), so
     `Validated.row_number` — rowid minus the first rowid, plus one — is the record's number in the file.
     Raises Unshaped where the pure reader must decide instead.
+
+    `store_types` (column: SQL type, in table order) makes `table` the store's own table, written once: each
+    claim column is kept in the store's type, and a column that is not a claim column (`row`) starts NULL for
+    the caller to fill. Narrowing a valid row's value must give back the same value, else Unshaped; a rejected
+    row's value may not fit (it is never stored), as when the store copied only the valid rows.
     """
     source = claims_source(path)
     stored = [f"{typed(c)} AS {c}" for c in CLAIM_COLUMNS if c in keep or c in REJECT_HINTS]
+    select = f"SELECT {', '.join(stored)}, {REASON} AS reason, {OVERSIZED} AS oversized FROM ({source})"
+    if store_types is not None:
+        select = _narrowed(select, store_types)
     try:
         db.execute("SET preserve_insertion_order = true")
-        db.execute(f"CREATE TABLE {table} AS SELECT {', '.join(stored)}, {REASON} AS reason, {OVERSIZED} AS oversized "
-                   f"FROM ({source})", [str(path)])
+        db.execute(f"CREATE TABLE {table} AS {select}", [str(path)])
     except duckdb.Error as exc:
         raise Unshaped(str(exc)) from None
     if db.execute("SELECT count(*) FROM claims_shape_rejects").fetchall()[0][0]:
@@ -151,6 +179,8 @@ def validate_into(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: t
                f"JOIN (SELECT claim_id, min(rowid) AS first FROM {table} WHERE reason IS NULL GROUP BY claim_id "
                "HAVING count(*) > 1) twice ON later.claim_id = twice.claim_id "
                "WHERE later.reason IS NULL AND later.rowid > twice.first)")
+    if store_types is not None and db.execute(f"SELECT count(*) FROM {table} WHERE narrowed AND reason IS NULL").fetchall()[0][0]:
+        raise Unshaped("a valid value the store's type cannot hold")
     rejects = [Reject(*found) for found in db.execute(
         f"SELECT {row_number}, reason, true, client_id, pbm_id, tpa_id, group_id, fill_date FROM {table} "
         "WHERE reason IS NOT NULL ORDER BY rowid").fetchall()]
