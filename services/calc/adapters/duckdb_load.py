@@ -91,10 +91,14 @@ def _validated_by_duckdb(db: duckdb.DuckDBPyConnection, source: Path, snapshot_i
 
 
 def _from_valid_csv(db: duckdb.DuckDBPyConnection, snap: Snapshot, valid_csv: Path, rejects: list[Reject]) -> Snapshot:
-    """The reference path: the pure reader already wrote the valid rows to a typed CSV."""
+    """The reference path: the pure reader already wrote the valid rows to a typed CSV.
+
+    An empty text stays '' (a PAID claim's reverses_claim_id), as the fast path and the PostgreSQL store keep it
+    and the domain's claim holds it: read_csv would otherwise read it as NULL."""
     types = ", ".join(f"'{c.name}': '{ddl_type(c)}'" for c in claim_columns())
+    texts = ", ".join(f"'{c.name}'" for c in claim_columns() if ddl_type(c) == "VARCHAR")
     db.execute(f"CREATE TABLE claims_{snap.snapshot_id} AS SELECT * FROM read_csv(?, header = true, "
-               f"quote = '\"', escape = '\"', columns = {{{types}}})", [str(valid_csv)])
+               f"quote = '\"', escape = '\"', columns = {{{types}}}, force_not_null = [{texts}])", [str(valid_csv)])
     _record(db, snap, rejects)
     return snap
 
