@@ -73,3 +73,18 @@ def test_a_file_without_rejects_is_written_once_with_the_same_table(tmp_path, mo
     assert fast == load(tmp_path, "reference", data, monkeypatch, "reference")
     assert [r[0] for r in fast[2]] == [1, 2, 3, 4]
     assert fast[4] == []
+
+
+def test_pruning_drops_old_snapshots_of_both_paths_and_leaves_no_orphan(tmp_path):
+    """The fast path's snapshot is a view of its records table, the reference path's a table of its own."""
+    store = DuckDbClaimsStore(tmp_path / "claims.duckdb")
+    for n in range(5):
+        data = csv_bytes([row(f"C{n}")]) + (b"only,three,fields\n" if n % 2 else b"")  # misshapen: the reference path
+        (tmp_path / f"{n}.csv").write_bytes(data)
+        store.load(tmp_path / f"{n}.csv")
+    with duckdb.connect(str(store.path), read_only=True) as db:
+        kept = {s for (s,) in db.execute("SELECT snapshot_id FROM snapshots").fetchall()}
+        names = {n for (n,) in db.execute("SELECT table_name FROM information_schema.tables").fetchall()} - {"snapshots"}
+    assert len(kept) == 3
+    assert {name.split("_", 1)[1] for name in names} == kept
+    assert {name.split("_", 1)[0] for name in names} == {"claims", "records", "rejects"}

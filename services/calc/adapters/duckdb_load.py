@@ -62,29 +62,22 @@ def _new_snapshot(snapshot_id: str, sha256: str, rows_read: int, rejected: int) 
 
 
 def _validated_by_duckdb(db: duckdb.DuckDBPyConnection, source: Path, snapshot_id: str) -> Snapshot:
-    """The fast path: DuckDB checks and types every record in the open transaction.
+    """The fast path: DuckDB checks and types every record in the open transaction, writing it once.
 
-    The validating statement writes the snapshot table itself, in the store's types, with its helper columns.
-    A file without rejects then only gets `row` filled from the rowid and the helpers dropped: the table is
-    written once (a second typed copy of 10M rows cost ~15 CPU s). A file with rejects is copied once more
-    without them, as before: a DELETE, even of one row, makes DuckDB rewrite the whole table at COMMIT on one
-    thread, which measured slower than the parallel copy (docs/benchmarks.md)."""
-    table = f"claims_{snapshot_id}"
+    The validating statement writes every record, in the store's types, to `records_<id>` with its helper
+    columns (`reason` …); `row` is filled from the rowid, and the snapshot's `claims_<id>` is a view of its valid
+    rows. Copying the valid rows into a table of their own cost a second typed copy of 10M rows, and deleting
+    the rejected ones, even one, makes DuckDB rewrite the whole table at COMMIT on one thread
+    (docs/benchmarks.md)."""
+    records = f"records_{snapshot_id}"
     # hashlib releases the GIL, as DuckDB does while it reads: the file is hashed while it is validated.
     with ThreadPoolExecutor(1) as hashing:
         sha256 = hashing.submit(file_sha256, source)
-        validated = validate_into(db, source, table, store_types={c.name: ddl_type(c) for c in claim_columns()})
+        validated = validate_into(db, source, records, store_types={c.name: ddl_type(c) for c in claim_columns()})
         # Insertion order is preserved (validate_into sets it), and `row` comes from the rowid: no sort needed.
-        if validated.rejects:
-            db.execute(f"ALTER TABLE {table} RENAME TO checked_{snapshot_id}")
-            stored = ", ".join(c.name for c in claim_columns() if c.name != "row")
-            db.execute(f"CREATE TABLE {table} AS SELECT {validated.row_number} AS row, {stored} "
-                       f"FROM checked_{snapshot_id} WHERE reason IS NULL")
-            db.execute(f"DROP TABLE checked_{snapshot_id}")
-        else:
-            db.execute(f"UPDATE {table} SET row = {validated.row_number}")
-            for helper in ("reason", "oversized", "narrowed"):
-                db.execute(f"ALTER TABLE {table} DROP COLUMN {helper}")
+        db.execute(f"UPDATE {records} SET row = {validated.row_number}")
+        stored = ", ".join(c.name for c in claim_columns())
+        db.execute(f"CREATE VIEW claims_{snapshot_id} AS SELECT {stored} FROM {records} WHERE reason IS NULL")
         snap = _new_snapshot(snapshot_id, sha256.result(), validated.rows_read, len(validated.rejects))
     _record(db, snap, validated.rejects)
     return snap
@@ -135,6 +128,9 @@ def _drop_old(db: duckdb.DuckDBPyConnection) -> None:
     old = db.execute("SELECT snapshot_id FROM snapshots ORDER BY loaded_at DESC, active DESC OFFSET ?",
                      [KEEP_SNAPSHOTS]).fetchall()
     for (snapshot_id,) in old:
-        db.execute(f"DROP TABLE IF EXISTS claims_{snapshot_id}")
-        db.execute(f"DROP TABLE IF EXISTS rejects_{snapshot_id}")
+        # claims_<id> is a view of records_<id> (the fast path) or a table of its own (the reference path).
+        names = [f"claims_{snapshot_id}", f"records_{snapshot_id}", f"rejects_{snapshot_id}"]
+        for name, kind in db.execute("SELECT table_name, table_type FROM information_schema.tables "
+                                     "WHERE table_name IN (?, ?, ?) ORDER BY table_type DESC", names).fetchall():
+            db.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {name}")
         db.execute("DELETE FROM snapshots WHERE snapshot_id = ?", [snapshot_id])

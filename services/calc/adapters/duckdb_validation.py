@@ -80,13 +80,14 @@ REASON = "CASE " + " ".join(f"WHEN NOT {rule} THEN 'bad_value:{column}'" for col
 REJECT_HINTS = ("claim_id", "client_id", "pbm_id", "tpa_id", "group_id", "fill_date")
 
 
-def typed(column: str, value: str | None = None) -> str:
+def typed(column: str, value: str | None = None, decimal: str | None = None) -> str:
     """Exact where the row is valid (its reason is NULL); fill_date only where it is a valid date.
 
-    `value` is the SQL of the column's text as written (the column itself unless given)."""
+    `value` is the SQL of the column's text as written (the column itself unless given). `decimal` narrows a
+    decimal column's type: on a valid row the value is then exact or, if too wide for it, NULL."""
     value = value or column
     if column in DECIMAL_TYPES:
-        return f"TRY_CAST({value} AS {DECIMAL_TYPES[column]})"
+        return f"TRY_CAST({value} AS {decimal or DECIMAL_TYPES[column]})"
     if column == "fill_date":
         return f"CASE WHEN {RULES['fill_date'].replace('fill_date', value)} THEN TRY_CAST({value} AS DATE) END"
     if column == "days_supply":
@@ -119,26 +120,6 @@ def claims_source(path: Path, names: tuple[str, ...] = CLAIM_COLUMNS, again: boo
             f"escape = '\"', nullstr = '{NUL}', columns = {columns}, strict_mode = true{rejects})")
 
 
-# The type each column has once typed() has read it: what narrowing to a store's type starts from.
-VALIDATED_TYPES = {**DECIMAL_TYPES, "fill_date": "DATE", "days_supply": "INTEGER", "compound": "BOOLEAN"}
-
-
-def _narrowed(select: str, store_types: dict[str, str]) -> str:
-    """`select`'s rows in the store's column types, with `narrowed`: some value changed on the way (TRY_CAST gave
-    NULL, or rounded). Columns already in the store's type are passed through as they are."""
-    columns, changed = [], []
-    for column, kind in store_types.items():
-        if column not in CLAIM_COLUMNS:
-            columns.append(f"CAST(NULL AS {kind}) AS {column}")
-        elif kind.replace(" ", "") == VALIDATED_TYPES.get(column, "VARCHAR"):
-            columns.append(column)
-        else:
-            columns.append(f"TRY_CAST({column} AS {kind}) AS {column}")
-            changed.append(f"{column} IS DISTINCT FROM TRY_CAST({column} AS {kind})")
-    narrowed = " OR ".join(changed) or "false"
-    return f"SELECT {', '.join(columns)}, reason, oversized, {narrowed} AS narrowed FROM ({select})"
-
-
 def validate_into(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...] = CLAIM_COLUMNS,
                   store_types: dict[str, str] | None = None) -> Validated:
     """Create `table`: every record with its typed `keep` columns and `reason` (NULL when valid).
@@ -152,15 +133,17 @@ def validate_into(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: t
     Raises Unshaped where the pure reader must decide instead.
 
     `store_types` (column: SQL type, in table order) makes `table` the store's own table, written once: each
-    claim column is kept in the store's type, and a column that is not a claim column (`row`) starts NULL for
-    the caller to fill. Narrowing a valid row's value must give back the same value, else Unshaped; a rejected
-    row's value may not fit (it is never stored), as when the store copied only the valid rows.
+    claim column in the store's type, and a column that is not a claim column (`row`) NULL for the caller to
+    fill. A valid row's decimal too wide for the store's type raises Unshaped; a rejected row's need not fit
+    (it is never stored).
     """
     source = claims_source(path)
-    stored = [f"{typed(c)} AS {c}" for c in CLAIM_COLUMNS if c in keep or c in REJECT_HINTS]
+    if store_types is None:
+        stored = [f"{typed(c)} AS {c}" for c in CLAIM_COLUMNS if c in keep or c in REJECT_HINTS]
+    else:
+        stored = [f"{typed(c, decimal=store_types[c])} AS {c}" if c in CLAIM_COLUMNS else f"CAST(NULL AS {kind}) AS {c}"
+                  for c, kind in store_types.items()]
     select = f"SELECT {', '.join(stored)}, {REASON} AS reason, {OVERSIZED} AS oversized FROM ({source})"
-    if store_types is not None:
-        select = _narrowed(select, store_types)
     try:
         db.execute("SET preserve_insertion_order = true")
         db.execute(f"CREATE TABLE {table} AS {select}", [str(path)])
@@ -179,8 +162,10 @@ def validate_into(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: t
                f"JOIN (SELECT claim_id, min(rowid) AS first FROM {table} WHERE reason IS NULL GROUP BY claim_id "
                "HAVING count(*) > 1) twice ON later.claim_id = twice.claim_id "
                "WHERE later.reason IS NULL AND later.rowid > twice.first)")
-    if store_types is not None and db.execute(f"SELECT count(*) FROM {table} WHERE narrowed AND reason IS NULL").fetchall()[0][0]:
-        raise Unshaped("a valid value the store's type cannot hold")
+    if store_types is not None:
+        too_wide = " OR ".join(f"{c} IS NULL" for c in DECIMAL_TYPES)  # on a valid row, only where too wide
+        if db.execute(f"SELECT count(*) FROM {table} WHERE reason IS NULL AND ({too_wide})").fetchall()[0][0]:
+            raise Unshaped("a valid value the store's type cannot hold")
     rejects = [Reject(*found) for found in db.execute(
         f"SELECT {row_number}, reason, true, client_id, pbm_id, tpa_id, group_id, fill_date FROM {table} "
         "WHERE reason IS NOT NULL ORDER BY rowid").fetchall()]
