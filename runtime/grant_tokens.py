@@ -9,19 +9,19 @@ was given.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import jwt
 
 from kernel.grants import Area, Grant, GrantRefused
 from kernel.scope import Scope
+from runtime import signed_tokens
 from runtime.grant_keys import GrantKeys
 
 METADATA_KEY = "x-leaf-scope-grant"
-ALGORITHM = "HS256"
 ISSUER = "leaf.scope"
+WHAT = "the scope grant"
 DEFAULT_TTL_SECONDS = 300
-CLOCK_SKEW = timedelta(seconds=30)  # tolerated for iat only; exp is never stretched
 REQUIRED_CLAIMS = ("principal", "areas", "iat", "exp")
 
 
@@ -40,35 +40,19 @@ def issue_read(areas: Sequence[Area], principal: str, keys: GrantKeys, ttl: int 
 
 
 def _sign(body: dict, principal: str, keys: GrantKeys, ttl: int, now: datetime | None) -> tuple[str, str, datetime]:
-    issued = (now or datetime.now(UTC)).replace(microsecond=0)
-    expires = issued + timedelta(seconds=ttl)
-    kid, secret = keys.current
-    claims = {**body, "principal": principal, "iss": ISSUER, "iat": int(issued.timestamp()),
-              "exp": int(expires.timestamp())}
-    return jwt.encode(claims, secret, algorithm=ALGORITHM, headers={"kid": kid}), kid, expires
+    return signed_tokens.sign({**body, "principal": principal, "iss": ISSUER}, keys, ttl, now)
 
 
 def verify(token: str | None, keys: GrantKeys, now: datetime | None = None) -> Grant:
     """The grant a token carries, or GrantRefused; the message never echoes the token."""
     if not token:
         raise GrantRefused("scope_grant_missing", f"this call needs a scope grant in the {METADATA_KEY} metadata")
-    now = now or datetime.now(UTC)
-    try:
-        kid = jwt.get_unverified_header(token).get("kid")
-        secret = keys.secret_for(kid) if isinstance(kid, str) else None
-        if secret is None or not isinstance(kid, str):
-            raise _invalid("the scope grant is signed by an unknown key")
-        # Time is checked below against `now`, so tests and replays control the clock.
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
-                            options={"verify_exp": False, "verify_iat": False, "verify_nbf": False,
-                                     "require": [*REQUIRED_CLAIMS, "iss"]})
-        grant = _grant(claims, kid)
-    except jwt.InvalidTokenError:
-        raise _invalid("the scope grant is malformed or its signature does not match") from None
-    if grant.expires_at <= now:
-        raise GrantRefused("scope_grant_expired", "the scope grant has expired; ask the scope service for a new one")
-    if grant.issued_at > now + CLOCK_SKEW:
-        raise _invalid("the scope grant is issued in the future")
+    # Time is checked against `now`, so tests and replays control the clock.
+    claims, kid = signed_tokens.decode(token, keys, what=WHAT, required=[*REQUIRED_CLAIMS, "iss"], issuer=ISSUER,
+                                       invalid=_invalid)
+    grant = _grant(claims, kid)
+    signed_tokens.check_times(grant.issued_at, grant.expires_at, now, what=WHAT, invalid=_invalid, expired=GrantRefused(
+        "scope_grant_expired", "the scope grant has expired; ask the scope service for a new one"))
     return grant
 
 
@@ -114,5 +98,4 @@ def grant_from_context(context, keys: GrantKeys, now: datetime | None = None) ->
 
 def with_grant(metadata: Sequence[tuple[str, str]] | None, token: str) -> tuple[tuple[str, str], ...]:
     """Outgoing call metadata carrying `token` (replacing any grant already there)."""
-    kept = tuple((k, v) for k, v in (metadata or ()) if k != METADATA_KEY)
-    return (*kept, (METADATA_KEY, token))
+    return signed_tokens.with_token(metadata, METADATA_KEY, token)

@@ -13,20 +13,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
-
-import jwt
+from datetime import UTC, datetime
 
 from kernel import principals
 from kernel.errors import InputError
 from kernel.identity import CALLER_KINDS, CallerIdentity, IdentityRefused
+from runtime import signed_tokens
 from runtime.identity_keys import DEFAULT_TTL_SECONDS, IdentityKeys
 
 METADATA_KEY = "x-leaf-identity"
-ALGORITHM = "HS256"
 ISSUER = "leaf.identity"
 AUDIENCE = "leaf.mesh"
-CLOCK_SKEW = timedelta(seconds=30)  # tolerated for iat only; exp is never stretched
+WHAT = "the caller identity"
 REQUIRED_CLAIMS = ("principal", "groups", "operator", "iat", "exp", "iss", "aud")
 
 
@@ -34,12 +32,9 @@ def sign(principal: str, groups: Sequence[str], operator: bool, keys: IdentityKe
          now: datetime | None = None) -> tuple[str, datetime]:
     """An assertion for the caller, signed with the current key: (token, expires_at). Bad names are InputError."""
     caller = _checked(principal, groups, operator)
-    issued = (now or datetime.now(UTC)).replace(microsecond=0)
-    expires = issued + timedelta(seconds=ttl)
-    kid, secret = keys.current
-    claims = {"principal": caller[0], "groups": list(caller[1]), "operator": operator, "iss": ISSUER,
-              "aud": AUDIENCE, "iat": int(issued.timestamp()), "exp": int(expires.timestamp())}
-    return jwt.encode(claims, secret, algorithm=ALGORITHM, headers={"kid": kid}), expires
+    claims = {"principal": caller[0], "groups": list(caller[1]), "operator": operator, "iss": ISSUER, "aud": AUDIENCE}
+    token, _, expires = signed_tokens.sign(claims, keys, ttl, now)
+    return token, expires
 
 
 def _checked(principal: str, groups: Sequence[str], operator: bool) -> tuple[str, tuple[str, ...]]:
@@ -53,23 +48,12 @@ def verify(token: str | None, keys: IdentityKeys, now: datetime | None = None) -
     """The identity a token asserts, or IdentityRefused; the message never echoes the token."""
     if not token:
         raise IdentityRefused("identity_missing", f"this call needs a caller identity in the {METADATA_KEY} metadata")
-    now = now or datetime.now(UTC)
-    try:
-        kid = jwt.get_unverified_header(token).get("kid")
-        secret = keys.secret_for(kid) if isinstance(kid, str) else None
-        if not isinstance(kid, str) or secret is None:
-            raise _invalid("the caller identity is signed by an unknown key")
-        # Time is checked below against `now`, so tests control the clock.
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER, audience=AUDIENCE,
-                            options={"verify_exp": False, "verify_iat": False, "verify_nbf": False,
-                                     "require": list(REQUIRED_CLAIMS)})
-    except jwt.InvalidTokenError:
-        raise _invalid("the caller identity is malformed or its signature does not match") from None
+    # Time is checked against `now`, so tests control the clock.
+    claims, kid = signed_tokens.decode(token, keys, what=WHAT, required=REQUIRED_CLAIMS, issuer=ISSUER,
+                                       audience=AUDIENCE, invalid=_invalid)
     identity = _identity(claims, kid)
-    if identity.expires_at <= now:
-        raise IdentityRefused("identity_expired", "the caller identity has expired")
-    if identity.issued_at > now + CLOCK_SKEW:
-        raise _invalid("the caller identity is issued in the future")
+    signed_tokens.check_times(identity.issued_at, identity.expires_at, now, what=WHAT, invalid=_invalid,
+                              expired=IdentityRefused("identity_expired", "the caller identity has expired"))
     return identity
 
 
@@ -91,8 +75,7 @@ def _invalid(message: str) -> IdentityRefused:
 
 def with_identity(metadata: Sequence[tuple[str, str]] | None, token: str) -> tuple[tuple[str, str], ...]:
     """Outgoing call metadata carrying `token` (replacing any identity already there)."""
-    kept = tuple((k, v) for k, v in (metadata or ()) if k != METADATA_KEY)
-    return (*kept, (METADATA_KEY, token))
+    return signed_tokens.with_token(metadata, METADATA_KEY, token)
 
 
 class SignedAssertions:
