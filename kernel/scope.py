@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -44,6 +45,17 @@ class Scope:
         if end < start:
             raise InputError("bad_input:scope", "the window ends before it starts")
         return cls(client_id, pbm_id, start, end, tpa_id or None, tuple(group_ids or ()))
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, str]) -> Scope:
+        """A scope written as text fields, as a takeover process holds it (group_ids comma-separated, tpa_id
+        optional): `bad_input:scope` names the required fields missing, else as `parse`."""
+        missing = [name for name in ("client_id", "pbm_id", "date_from", "date_to") if not fields.get(name)]
+        if missing:
+            raise InputError("bad_input:scope", f"a scope needs {', '.join(missing)}")
+        groups = tuple(g.strip() for g in str(fields.get("group_ids") or "").split(",") if g.strip())
+        return cls.parse(fields["client_id"], fields["pbm_id"], fields["date_from"], fields["date_to"],
+                         fields.get("tpa_id") or None, groups)
 
     @property
     def is_partial(self) -> bool:

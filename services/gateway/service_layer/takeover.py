@@ -153,13 +153,12 @@ def process_scope(process: takeover_pb2.TakeoverProcess) -> Scope:
     fields = dict(process.scope)
     if not fields:
         raise InputError("process_without_scope", f"{process.process_id} has no backend scope to compare for")
-    groups = tuple(g.strip() for g in fields.get("group_ids", "").split(",") if g.strip())
     try:
-        return Scope.parse(fields["client_id"], fields["pbm_id"], fields["date_from"], fields["date_to"],
-                           fields.get("tpa_id") or None, groups)
-    except KeyError as missing:
-        raise InputError("process_without_scope", f"the scope of {process.process_id} lacks {missing.args[0]}") \
-            from None
+        return Scope.from_fields(fields)
+    except InputError as bad:
+        if bad.code != "bad_input:scope":
+            raise
+        raise InputError("process_without_scope", f"the scope of {process.process_id}: {bad.message}") from None
 
 
 async def request_parity(mesh: Mesh, identity: Identity, operator_group: str, process_id: str,

@@ -118,12 +118,7 @@ SCOPE_FIELDS = frozenset({"client_id", "pbm_id", "date_from", "date_to", "tpa_id
 
 def process_scope(fields: Mapping[str, str]) -> Scope:
     """A process's scope fields (group_ids comma-separated) as an exact scope; InputError naming what is wrong."""
-    groups = tuple(g.strip() for g in str(fields.get("group_ids") or "").split(",") if g.strip())
-    missing = [name for name in ("client_id", "pbm_id", "date_from", "date_to") if not fields.get(name)]
-    if missing:
-        raise InputError("bad_input:scope", f"a process's scope needs {', '.join(missing)}")
-    return Scope.parse(fields["client_id"], fields["pbm_id"], fields["date_from"], fields["date_to"],
-                       fields.get("tpa_id") or None, groups)
+    return Scope.from_fields(fields)
 
 
 def may_read_parity(process: Process | None, grant: Grant, operator: bool) -> bool:

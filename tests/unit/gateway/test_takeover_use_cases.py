@@ -129,7 +129,7 @@ async def test_explanations_are_proposed_and_approved_by_operators_only(action):
 
 def test_a_processs_scope_is_its_exact_scope_and_one_without_a_scope_is_refused():
     assert takeover.process_scope(PROCESS) == WANTED
-    for fields, says in (({}, "no backend scope"), ({"client_id": "C001"}, "lacks pbm_id")):
+    for fields, says in (({}, "no backend scope"), ({"client_id": "C001"}, "needs pbm_id")):
         with pytest.raises(InputError) as refused:
             takeover.process_scope(takeover_pb2.TakeoverProcess(process_id="p", scope=fields))
         assert refused.value.code == "process_without_scope" and says in refused.value.message
