@@ -16,7 +16,7 @@ from tests.unit.calc.builders import VALID_ROW, csv_bytes
 ODD_VALUES = ["", " ", "0", "007", "1.5", "1.50", "1.500", "1.5000", ".5", "5.", "+1", "-1", "1e3", "1,5", "٣",
               "2025-02-30", "2025-2-1", "0000-01-01", "20250301", "PAID", "REVERSAL", "paid", "C1", "C2",
               "a\"b", "x,y", "line\nbreak", "Ünïcode", "00002123401", "0000212340", "1234567890", "Y", "N", "B", "G",
-              "RETAIL_30", "MAIL", "UC", "AWP", "9" * 40, "0.00000", "123456789012345678901234567.1"]
+              "RETAIL_30", "MAIL", "UC", "AWP", "9" * 40, "0.00000", "123456789012345678901234567.1", "\x00", "C\x001"]
 
 rows = st.lists(st.fixed_dictionaries({column: st.one_of(st.just(VALID_ROW[column]), st.sampled_from(ODD_VALUES))
                                        for column in CLAIM_COLUMNS}), min_size=0, max_size=25)

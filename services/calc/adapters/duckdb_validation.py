@@ -18,7 +18,6 @@ from kernel.packets import BRAND_GENERIC, CHANNELS
 from services.calc.domain.claims import BASES_OF_COST, CLAIM_COLUMNS, Reject
 from services.calc.domain.reading import _column_positions
 
-NUL = "\x00"  # DuckDB's NULL marker here: a field that is exactly NUL comes back as NUL, never as NULL
 DECIMAL_TYPES = {"quantity": "DECIMAL(38,3)", "awp_unit_price": "DECIMAL(38,5)", "ingredient_cost_paid": "DECIMAL(38,2)",
                  "dispensing_fee_paid": "DECIMAL(38,2)", "member_paid": "DECIMAL(38,2)", "plan_paid": "DECIMAL(38,2)"}
 LONGEST_NUMBER = 30  # beyond this a DECIMAL(38,x) could overflow where Python's Decimal would not
@@ -113,11 +112,13 @@ def claims_source(path: Path, names: tuple[str, ...] = CLAIM_COLUMNS, again: boo
     header = header_of(path)
     positions = dict(zip(CLAIM_COLUMNS, _column_positions(header)))
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
-    picked = ", ".join(f"coalesce(c{positions[name]}, '{NUL}') AS {name}" for name in names)
+    # Every field is text as written, never NULL (an empty field is ''): no NULL can slip past a rule.
+    not_null = ", ".join(f"'c{i}'" for i in range(len(header)))
+    picked = ", ".join(f"c{positions[name]} AS {name}" for name in names)
     rejects = "" if again else (", store_rejects = true, rejects_table = 'claims_shape_rejects', "
                                 "rejects_scan = 'claims_shape_scans'")
     return (f"SELECT {picked} FROM read_csv(?, auto_detect = false, header = true, delim = ',', quote = '\"', "
-            f"escape = '\"', nullstr = '{NUL}', columns = {columns}, strict_mode = true{rejects})")
+            f"escape = '\"', force_not_null = [{not_null}], columns = {columns}, strict_mode = true{rejects})")
 
 
 def validate_into(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...] = CLAIM_COLUMNS,
