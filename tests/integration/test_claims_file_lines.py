@@ -1,7 +1,9 @@
-"""lines_at: a few lines of a large file by number, across read chunks, or None where lines are not records."""
+"""LineIndex: a few lines of a large file by number, across read chunks, or None where lines are not records."""
+import threading
+
 import pytest
 
-from services.calc.adapters.claims_file import lines_at
+from services.calc.adapters.claims_file import index_lines
 
 
 def _lines(count: int, width: int) -> list[str]:
@@ -10,25 +12,41 @@ def _lines(count: int, width: int) -> list[str]:
 
 @pytest.mark.parametrize("ending", ["\n", ""], ids=["newline at the end", "no newline at the end"])
 def test_lines_across_chunks_and_a_line_longer_than_a_chunk(tmp_path, ending):
-    lines = _lines(60_000, 150)
+    lines = _lines(120_000, 150)
     lines[30_000] = "long," + "y" * (9 << 20)  # longer than one 8 MiB read
+    lines[30_001] = "after the long line"
     path = tmp_path / "claims.csv"
     path.write_text("\n".join(lines) + ending, encoding="utf-8")
-    wanted = [0, 1, 29_999, 30_000, 30_001, 55_555, 59_999]
-    found, count = lines_at(path, wanted)
-    assert count == len(lines)
-    assert found == {n: lines[n] for n in wanted}
+    index = index_lines(path)
+    assert index is not None and index.lines == len(lines)
+    wanted = [1, 2, 29_999, 30_000, 30_001, 55_555, 77_777, 100_000, len(lines) - 1]
+    assert index.texts(wanted) == {n: lines[n] for n in wanted}
+    # every line that straddles a chunk boundary comes back whole
+    data = path.read_bytes()
+    straddling = [data.count(b"\n", 0, start) for start in index.chunk_starts[1:]]
+    assert index.texts(straddling) == {n: lines[n] for n in straddling}
+    with pytest.raises(ValueError):
+        index.texts([len(lines)])
 
 
 @pytest.mark.parametrize("text", ['a,b\n1,"2"\n', "a,b\r\n1,2\r\n", "a,b\n1,2\r"])
 def test_a_quote_or_a_carriage_return_gives_none(tmp_path, text):
     path = tmp_path / "claims.csv"
     path.write_text(text, encoding="utf-8", newline="")
-    assert lines_at(path, [1]) is None
+    assert index_lines(path) is None
 
 
 def test_blank_lines_count_as_lines(tmp_path):
     """The caller compares the count with the records DuckDB read: a skipped blank line makes them differ."""
     path = tmp_path / "claims.csv"
     path.write_text("a,b\n\n1,2\n", encoding="utf-8")
-    assert lines_at(path, [2]) == ({2: "1,2"}, 3)
+    index = index_lines(path)
+    assert index is not None and index.lines == 3 and index.texts([2]) == {2: "1,2"}
+
+
+def test_a_stopped_count_gives_none(tmp_path):
+    path = tmp_path / "claims.csv"
+    path.write_text("a,b\n1,2\n", encoding="utf-8")
+    stop = threading.Event()
+    stop.set()
+    assert index_lines(path, stop) is None

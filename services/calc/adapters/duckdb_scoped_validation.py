@@ -14,6 +14,8 @@ a second scan of the file restricted to the candidate hashes. Raises Unshaped wh
 """
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -21,7 +23,7 @@ from pathlib import Path
 import duckdb
 import numpy
 
-from services.calc.adapters.claims_file import lines_at
+from services.calc.adapters.claims_file import LineIndex, index_lines
 from services.calc.adapters.duckdb_validation import OVERSIZED, REASON, RULES, Unshaped, claims_source, header_of, typed
 from services.calc.domain.claims import Reject
 
@@ -79,7 +81,15 @@ def validate_scoped(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep:
     if count and last - first + 1 != count:
         raise Unshaped("rowids are not contiguous")
     first = first or 0
-    duplicates = _later_duplicates(db, path, table, first, count)
+    # The lines are counted on the other core while this one sorts the hashes: they are needed only if an
+    # out-of-scope row has a repeated id, and are stopped when none has.
+    with ThreadPoolExecutor(1) as counting:
+        stop = threading.Event()
+        lines = counting.submit(index_lines, path, stop)
+        try:
+            duplicates = _later_duplicates(db, path, table, first, count, lines)
+        finally:
+            stop.set()
     if duplicates:
         db.execute(f"UPDATE {table} SET reason = 'duplicate_claim_id' WHERE rowid IN ({', '.join(map(str, duplicates))})")
     fill_date = _valid_date("kept[6]")
@@ -95,7 +105,8 @@ def _valid_date(text: str) -> str:
     return f"CASE WHEN {RULES['fill_date'].replace('fill_date', text)} THEN TRY_CAST({text} AS DATE) END"
 
 
-def _later_duplicates(db: duckdb.DuckDBPyConnection, path: Path, table: str, first: int, count: int) -> dict[int, Reject]:
+def _later_duplicates(db: duckdb.DuckDBPyConnection, path: Path, table: str, first: int, count: int,
+                      lines: Future[LineIndex | None]) -> dict[int, Reject]:
     """rowid → the duplicate_claim_id Reject of every valid row whose id an earlier valid row has."""
     candidates = _repeated(db.execute(f"SELECT h FROM {table} WHERE reason IS NULL").fetchnumpy()["h"])
     if not candidates:
@@ -106,7 +117,8 @@ def _later_duplicates(db: duckdb.DuckDBPyConnection, path: Path, table: str, fir
     # Every row (valid or not) with a candidate hash, in file order: the second scan returns the same rows.
     rows = db.execute(f"SELECT rowid, h, reason, kept[1:6] FROM {table} WHERE h IN ({hashes}) ORDER BY rowid").fetchall()
     if any(reason is None and hints is None for _, _, reason, hints in rows):
-        rows = _with_hints_from_lines(db, path, first, count, rows) or _with_hints_from_file(db, path, hashes, rows)
+        rows = _with_hints_from_lines(db, path, first, count, lines.result(), rows) \
+            or _with_hints_from_file(db, path, hashes, rows)
     seen: set[str] = set()
     later: dict[int, Reject] = {}
     for rowid, _, reason, hints in rows:
@@ -127,19 +139,19 @@ def _repeated(hashes: numpy.ndarray) -> list[int]:
     return numpy.unique(hashes[1:][hashes[1:] == hashes[:-1]]).tolist()
 
 
-def _with_hints_from_lines(db: duckdb.DuckDBPyConnection, path: Path, first: int, count: int, rows: list) -> list | None:
+def _with_hints_from_lines(db: duckdb.DuckDBPyConnection, path: Path, first: int, count: int,
+                           lines: LineIndex | None, rows: list) -> list | None:
     """The candidate rows with their hints taken from their lines, where every record of the file is one line.
 
     That holds when no quote or carriage return can join or split lines and the file has one line per record
     after its header (so DuckDB skipped none, blank ones included): record n (rowid - first + 1) is then line n.
     Each line must also have the header's field count and a claim_id whose hash is the row's; otherwise None,
     and the caller parses the file again."""
-    header = header_of(path)
-    read = lines_at(path, [rowid - first + 1 for rowid, *_ in rows])
-    if read is None or read[1] != count + 1:
+    if lines is None or lines.lines != count + 1:
         return None
-    lines = read[0]
-    fields = [lines[rowid - first + 1].split(",") for rowid, *_ in rows]
+    header = header_of(path)
+    texts = lines.texts([rowid - first + 1 for rowid, *_ in rows])
+    fields = [texts[rowid - first + 1].split(",") for rowid, *_ in rows]
     if any(len(written) != len(header) for written in fields):
         return None
     positions = [header.index(name) for name in HINTS]
