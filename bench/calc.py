@@ -2,7 +2,9 @@
 between them: what calculations.md 1.1 requires before any aggregate (bench/calc_floor.py).
 
 All three run as child processes, so wall time and peak memory (max RSS) are measured the same way.
-Usage: python -m bench.calc [--claims N]   (make bench, make bench CLAIMS=10000000)
+On a shared or noisy machine one run of each can differ by a second or more: `--repeat N` runs the three in turn
+N times and reports each one's fastest run with the range beside it (the fastest is the one least disturbed).
+Usage: python -m bench.calc [--claims N] [--repeat N]   (make bench, make bench CLAIMS=10000000 REPEAT=3)
 """
 from __future__ import annotations
 
@@ -52,7 +54,9 @@ def measured(command: list[str]) -> tuple[float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--claims", type=int, default=int(os.environ.get("CLAIMS", 1_000_000)))
-    n = parser.parse_args().claims
+    parser.add_argument("--repeat", type=int, default=int(os.environ.get("REPEAT", 1)))
+    args = parser.parse_args()
+    n = args.claims
     csv = home_path("bench", f"claims-{n}.csv")
     if not csv.exists():
         print(f"generating {n:,} claims …", flush=True)
@@ -63,17 +67,28 @@ def main() -> None:
                 "--rebates", str(REBATES), "--client", SCOPE[0], "--pbm", SCOPE[1], "--from", SCOPE[2], "--to", SCOPE[3]]
     floor_cmd = [sys.executable, "-m", "bench.calc_floor", str(csv)]
     load = os.getloadavg()[0]
-    duck_s, duck_cpu, duck_rss = measured(baseline_cmd)
-    floor_s, floor_cpu, floor_rss = measured(floor_cmd)
-    leaf_s, leaf_cpu, leaf_rss = measured(leaf_cmd)
-    print(f"claims:            {n:,} ({csv.stat().st_size / 1e6:,.0f} MB); load average {load:.2f} → {os.getloadavg()[0]:.2f}")
-    print(f"duckdb baseline:   {duck_s:8.2f} s  cpu {duck_cpu:7.2f} s  peak {duck_rss / 2**20:7.0f} MiB")
-    print(f"required floor:    {floor_s:8.2f} s  cpu {floor_cpu:7.2f} s  peak {floor_rss / 2**20:7.0f} MiB"
-          "   (every column read and checked, the file hashed; nothing else)")
-    print(f"leaf calc:         {leaf_s:8.2f} s  cpu {leaf_cpu:7.2f} s  peak {leaf_rss / 2**20:7.0f} MiB")
-    print(f"ratio floor/duckdb:{floor_s / duck_s:8.2f}× wall, {floor_cpu / duck_cpu:.2f}× cpu   (the required work alone)")
-    print(f"ratio leaf/duckdb: {leaf_s / duck_s:8.2f}× wall, {leaf_cpu / duck_cpu:.2f}× cpu   (target at 10M: ≤ 2×, < 1 GiB)")
-    print(f"ratio leaf/floor:  {leaf_s / floor_s:8.2f}× wall, {leaf_cpu / floor_cpu:.2f}× cpu   (the design's own cost)")
+    runs: dict[str, list[tuple[float, float, int]]] = {"duckdb": [], "floor": [], "leaf": []}
+    for _ in range(max(1, args.repeat)):
+        runs["duckdb"].append(measured(baseline_cmd))
+        runs["floor"].append(measured(floor_cmd))
+        runs["leaf"].append(measured(leaf_cmd))
+    duck, floor, leaf = (min(runs[side]) for side in ("duckdb", "floor", "leaf"))
+    rounds = f"fastest of {len(runs['leaf'])} runs each, interleaved; " if len(runs["leaf"]) > 1 else ""
+    print(f"claims:            {n:,} ({csv.stat().st_size / 1e6:,.0f} MB); {rounds}"
+          f"load average {load:.2f} → {os.getloadavg()[0]:.2f}")
+    print(f"duckdb baseline:   {_figures(runs['duckdb'])}")
+    print(f"required floor:    {_figures(runs['floor'])}   (every column read and checked, the file hashed; nothing else)")
+    print(f"leaf calc:         {_figures(runs['leaf'])}")
+    print(f"ratio floor/duckdb:{floor[0] / duck[0]:8.2f}× wall, {floor[1] / duck[1]:.2f}× cpu   (the required work alone)")
+    print(f"ratio leaf/duckdb: {leaf[0] / duck[0]:8.2f}× wall, {leaf[1] / duck[1]:.2f}× cpu   (target at 10M: ≤ 2×, < 1 GiB)")
+    print(f"ratio leaf/floor:  {leaf[0] / floor[0]:8.2f}× wall, {leaf[1] / floor[1]:.2f}× cpu   (the design's own cost)")
+
+
+def _figures(runs: list[tuple[float, float, int]]) -> str:
+    """The fastest run's wall, CPU and peak, with the slowest wall beside them when there were several."""
+    seconds, cpu, rss = min(runs)
+    slowest = f"  (slowest {max(runs)[0]:.2f} s)" if len(runs) > 1 else ""
+    return f"{seconds:8.2f} s  cpu {cpu:7.2f} s  peak {max(r[2] for r in runs) / 2**20:7.0f} MiB{slowest}"
 
 
 if __name__ == "__main__":
