@@ -63,7 +63,44 @@ def test_a_valid_value_too_wide_for_the_store_steps_aside(tmp_path, monkeypatch)
         store.load(csv_path)
     assert stepped_aside == [1]
     with duckdb.connect(str(store.path), read_only=True) as db:
-        assert db.execute("SELECT table_name FROM duckdb_tables()").fetchall() == []
+        # The fast path had committed its checked table, unpublished; its failure dropped it. No snapshot was made.
+        assert db.execute("SELECT table_name FROM duckdb_tables()").fetchall() == [("snapshots",)]
+        assert db.execute("SELECT count(*) FROM snapshots").fetchall() == [(0,)]
+
+
+def test_a_load_killed_between_its_commits_leaves_a_table_the_next_load_drops(tmp_path, monkeypatch):
+    """The checked table is committed before it is published: killed there, the old snapshot stays active, and
+    the next load drops the orphan."""
+    store = DuckDbClaimsStore(tmp_path / "claims.duckdb")
+    (tmp_path / "first.csv").write_bytes(csv_bytes([row("C1")]))
+    first = store.load(tmp_path / "first.csv")
+    (tmp_path / "second.csv").write_bytes(csv_bytes([row("C2"), row("C2")]))
+
+    class Killed(BaseException):  # not an Exception: nothing in the load catches it, as nothing survives a kill
+        pass
+
+    validate_into = duckdb_load.validate_into
+
+    def killed_after_the_first_commit(db, path, table, **options):
+        def commit_then_die():
+            options["written"]()
+            raise Killed
+        return validate_into(db, path, table, **{**options, "written": commit_then_die})
+
+    with monkeypatch.context() as patch:
+        patch.setattr(duckdb_load, "validate_into", killed_after_the_first_commit)
+        with pytest.raises(Killed):
+            store.load(tmp_path / "second.csv")
+    assert store.snapshot() == first
+    with duckdb.connect(str(store.path), read_only=True) as db:
+        orphans = db.execute("SELECT count(*) FROM duckdb_tables() WHERE starts_with(table_name, 'records_')").fetchall()
+    assert orphans == [(2,)]  # the first snapshot's records and the orphan
+    second = store.load(tmp_path / "second.csv")
+    assert (second.rows_valid, second.rows_rejected) == (1, 1)
+    with duckdb.connect(str(store.path), read_only=True) as db:
+        records = {n for (n,) in db.execute("SELECT table_name FROM duckdb_tables() "
+                                            "WHERE starts_with(table_name, 'records_')").fetchall()}
+    assert records == {f"records_{first.snapshot_id}", f"records_{second.snapshot_id}"}
 
 
 def test_a_file_without_rejects_is_written_once_with_the_same_table(tmp_path, monkeypatch):

@@ -25,10 +25,11 @@ def load_snapshot(connect: Connect, source: Path, progress: Callable[[int], None
     """DuckDB validates the file where it can vouch for it; otherwise the pure reader decides, and its
     result and errors are the reference (the two are cross-checked in the tests)."""
     with connect() as db:
+        _drop_unpublished(db)  # what a load killed between its two commits left
         try:
-            return _in_transaction(db, lambda: _validated_by_duckdb(db, source, uuid.uuid4().hex[:12]))
+            return _validated_by_duckdb(db, source, uuid.uuid4().hex[:12])
         except Exception:  # noqa: BLE001 — any doubt goes to the reference reader below
-            pass
+            _drop_unpublished(db)
     snapshot_id = uuid.uuid4().hex[:12]
     with source.open("rb") as stream, tempfile.TemporaryDirectory() as scratch:
         scan = ClaimsScan(stream)
@@ -62,25 +63,33 @@ def _new_snapshot(snapshot_id: str, sha256: str, rows_read: int, rejected: int) 
 
 
 def _validated_by_duckdb(db: duckdb.DuckDBPyConnection, source: Path, snapshot_id: str) -> Snapshot:
-    """The fast path: DuckDB checks and types every record in the open transaction, writing it once.
+    """The fast path: DuckDB checks and types every record, writing it once, in two transactions.
 
     The validating statement writes every record, in the store's types, to `records_<id>` with its helper
     columns (`reason` …); `row` is filled from the rowid, and the snapshot's `claims_<id>` is a view of its valid
     rows. Copying the valid rows into a table of their own cost a second typed copy of 10M rows, and deleting
-    the rejected ones, even one, makes DuckDB rewrite the whole table at COMMIT on one thread
-    (docs/benchmarks.md)."""
+    the rejected ones, even one, makes DuckDB rewrite the whole table at COMMIT on one thread; so does any
+    update of a table the transaction created (docs/benchmarks.md). So the written and checked table is
+    committed first, unpublished: the second transaction marks its duplicates, numbers its rows and makes it
+    the active snapshot. Until that commits, nothing points at it, and the next load (or this one's failure)
+    drops it."""
     records = f"records_{snapshot_id}"
-    # hashlib releases the GIL, as DuckDB does while it reads: the file is hashed while it is validated.
-    with ThreadPoolExecutor(1) as hashing:
-        sha256 = hashing.submit(file_sha256, source)
-        validated = validate_into(db, source, records, store_types={c.name: ddl_type(c) for c in claim_columns()})
+
+    def publish() -> Snapshot:
+        validated = validate_into(db, source, records, store_types={c.name: ddl_type(c) for c in claim_columns()},
+                                  written=lambda: (db.execute("COMMIT"), db.execute("BEGIN")))
         # Insertion order is preserved (validate_into sets it), and `row` comes from the rowid: no sort needed.
         db.execute(f"UPDATE {records} SET row = {validated.row_number}")
         stored = ", ".join(c.name for c in claim_columns())
         db.execute(f"CREATE VIEW claims_{snapshot_id} AS SELECT {stored} FROM {records} WHERE reason IS NULL")
         snap = _new_snapshot(snapshot_id, sha256.result(), validated.rows_read, len(validated.rejects))
-    _record(db, snap, validated.rejects)
-    return snap
+        _record(db, snap, validated.rejects)
+        return snap
+
+    # hashlib releases the GIL, as DuckDB does while it reads: the file is hashed while it is validated.
+    with ThreadPoolExecutor(1) as hashing:
+        sha256 = hashing.submit(file_sha256, source)
+        return _in_transaction(db, publish)
 
 
 def _from_valid_csv(db: duckdb.DuckDBPyConnection, snap: Snapshot, valid_csv: Path, rejects: list[Reject]) -> Snapshot:
@@ -111,7 +120,8 @@ def _record(db: duckdb.DuckDBPyConnection, snap: Snapshot, rejects: list[Reject]
 
 
 def _in_transaction(db: duckdb.DuckDBPyConnection, work: Callable[[], Snapshot]) -> Snapshot:
-    """All of a load or none of it: a failure or a crash leaves the previous snapshot active."""
+    """All of a load or none of it: a failure or a crash leaves the previous snapshot active (`work` may commit
+    an unpublished table on the way, which _drop_unpublished removes)."""
     db.execute("BEGIN")
     try:
         db.execute("CREATE TABLE IF NOT EXISTS snapshots (snapshot_id VARCHAR PRIMARY KEY, claims_sha256 VARCHAR, "
@@ -122,6 +132,17 @@ def _in_transaction(db: duckdb.DuckDBPyConnection, work: Callable[[], Snapshot])
         db.execute("ROLLBACK")
         raise
     return snap
+
+
+def _drop_unpublished(db: duckdb.DuckDBPyConnection) -> None:
+    """Drop the records tables no snapshot names: a fast-path load committed one, then failed or was killed
+    before its second commit. (The first commit creates `snapshots` too: without it there is nothing to drop.)"""
+    if not db.execute("SELECT 1 FROM information_schema.tables WHERE table_name = 'snapshots'").fetchall():
+        return
+    for (name,) in db.execute("SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+                              "AND starts_with(table_name, 'records_') AND substr(table_name, 9) NOT IN "
+                              "(SELECT snapshot_id FROM snapshots)").fetchall():
+        db.execute(f"DROP TABLE {name}")
 
 
 def _drop_old(db: duckdb.DuckDBPyConnection) -> None:
