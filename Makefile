@@ -45,6 +45,7 @@ RATES ?= 100,200
 # The gateway's load generator is hey (Go, outside the processes it measures): installed with apt-get when missing.
 bench: install hey
 	$(BIN)/python -m bench.calc --claims $(or $(CLAIMS),1000000) --repeat $(or $(REPEAT),1)
+	$(BIN)/python -m bench.claims_load --claims $(or $(LOAD_CLAIMS),1000000) --repeat $(or $(REPEAT),1)
 	$(BIN)/python -m bench.extract --claims $(or $(EXTRACT_CLAIMS),1000000)
 	$(BIN)/python -m bench.gateway --rates $(RATES) --seconds $(or $(LOAD_SECONDS),30)
 	$(BIN)/python -m bench.queues --tasks $(or $(QUEUE_TASKS),10000)

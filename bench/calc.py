@@ -36,12 +36,12 @@ GROUP BY ALL ORDER BY ALL
 """
 
 
-def measured(command: list[str]) -> tuple[float, float, int]:
+def measured(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int]:
     """Wall seconds, CPU seconds (user + system, every thread) and peak RSS (bytes) of one child process,
     from the kernel's own accounting: on a shared machine the CPU seconds are the steadier figure."""
     with tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
-        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=env)
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
         child.returncode = os.waitstatus_to_exitcode(status)
