@@ -75,9 +75,13 @@ def _validated_by_duckdb(db: duckdb.DuckDBPyConnection, source: Path, snapshot_i
     drops it."""
     records = f"records_{snapshot_id}"
 
+    def commit_unpublished() -> None:
+        db.execute("COMMIT")
+        db.execute("BEGIN")
+
     def publish() -> Snapshot:
         validated = validate_into(db, source, records, store_types={c.name: ddl_type(c) for c in claim_columns()},
-                                  written=lambda: (db.execute("COMMIT"), db.execute("BEGIN")))
+                                  written=commit_unpublished)
         # Insertion order is preserved (validate_into sets it), and `row` comes from the rowid: no sort needed.
         db.execute(f"UPDATE {records} SET row = {validated.row_number}")
         stored = ", ".join(c.name for c in claim_columns())
