@@ -57,10 +57,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=int(os.environ.get("REPEAT", 1)))
     args = parser.parse_args()
     n = args.claims
-    csv = home_path("bench", f"claims-{n}.csv")
-    if not csv.exists():
-        print(f"generating {n:,} claims …", flush=True)
-        generate_claims(csv, n_claims=n, seed=20251231)
+    csv = bench_claims(n)
     baseline_cmd = [sys.executable, "-c", "import duckdb, sys; print(duckdb.execute(sys.argv[1], sys.argv[2:]).fetchall())",
                     BASELINE, str(csv), *SCOPE]
     leaf_cmd = [str(Path(sys.executable).parent / "leaf"), "calc", "--claims", str(csv), "--contract", str(CONTRACT),
@@ -73,19 +70,34 @@ def main() -> None:
         runs["floor"].append(measured(floor_cmd))
         runs["leaf"].append(measured(leaf_cmd))
     duck, floor, leaf = (min(runs[side]) for side in ("duckdb", "floor", "leaf"))
-    rounds = f"fastest of {len(runs['leaf'])} runs each, interleaved; " if len(runs["leaf"]) > 1 else ""
-    print(f"claims:            {n:,} ({csv.stat().st_size / 1e6:,.0f} MB); {rounds}"
-          f"load average {load:.2f} → {os.getloadavg()[0]:.2f}")
-    print(f"duckdb baseline:   {_figures(runs['duckdb'])}")
-    print(f"required floor:    {_figures(runs['floor'])}   (every column read and checked, the file hashed; nothing else)")
-    print(f"leaf calc:         {_figures(runs['leaf'])}")
+    print(f"claims:            {described(csv, n, len(runs['leaf']), load)}")
+    print(f"duckdb baseline:   {figures(runs['duckdb'])}")
+    print(f"required floor:    {figures(runs['floor'])}   (every column read and checked, the file hashed; nothing else)")
+    print(f"leaf calc:         {figures(runs['leaf'])}")
     print(f"ratio floor/duckdb:{floor[0] / duck[0]:8.2f}× wall, {floor[1] / duck[1]:.2f}× cpu   (the required work alone)")
     print(f"ratio leaf/duckdb: {leaf[0] / duck[0]:8.2f}× wall, {leaf[1] / duck[1]:.2f}× cpu   (target at 10M: ≤ 2×, < 1 GiB)")
     print(f"ratio leaf/floor:  {leaf[0] / floor[0]:8.2f}× wall, {leaf[1] / floor[1]:.2f}× cpu   (the design's own cost)")
 
 
-def _figures(runs: list[tuple[float, float, int]]) -> str:
-    """The fastest run's wall, CPU and peak, with the slowest wall beside them when there were several."""
+def bench_claims(n: int) -> Path:
+    """The bench's claims CSV of n rows under LEAF_HOME, generated once (the shipped generator, a fixed seed)."""
+    csv = home_path("bench", f"claims-{n}.csv")
+    if not csv.exists():
+        print(f"generating {n:,} claims …", flush=True)
+        generate_claims(csv, n_claims=n, seed=20251231)
+    return csv
+
+
+def described(csv: Path, n: int, rounds: int, load: float) -> str:
+    """The input, how many runs each figure is the fastest of, and the load average before → now."""
+    fastest = f"fastest of {rounds} runs each, interleaved; " if rounds > 1 else ""
+    return (f"{n:,} ({csv.stat().st_size / 1e6:,.0f} MB); {fastest}"
+            f"load average {load:.2f} → {os.getloadavg()[0]:.2f}")
+
+
+def figures(runs: list[tuple[float, float, int]]) -> str:
+    """The fastest run's wall and CPU and the highest peak of all runs, with the slowest wall beside them when
+    there were several."""
     seconds, cpu, rss = min(runs)
     slowest = f"  (slowest {max(runs)[0]:.2f} s)" if len(runs) > 1 else ""
     return f"{seconds:8.2f} s  cpu {cpu:7.2f} s  peak {max(r[2] for r in runs) / 2**20:7.0f} MiB{slowest}"

@@ -17,12 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.calc import SCOPE, measured
-from demo import ONEDRIVE_DIR
-from demo.generator import generate_claims
-from runtime.home import home_path
+from bench.calc import CONTRACT, SCOPE, bench_claims, described, figures, measured
 
-CONTRACT = ONEDRIVE_DIR / "Clients/C001/PBM_A/contract-2025.packet.json"
 BASELINE = """
 import duckdb, sys
 with duckdb.connect(sys.argv[1]) as db:
@@ -54,10 +50,7 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=int(os.environ.get("LOAD_CLAIMS", 1_000_000)))
     parser.add_argument("--repeat", type=int, default=int(os.environ.get("REPEAT", 1)))
     args = parser.parse_args()
-    csv = home_path("bench", f"claims-{args.claims}.csv")
-    if not csv.exists():
-        print(f"generating {args.claims:,} claims …", flush=True)
-        generate_claims(csv, n_claims=args.claims, seed=20251231)
+    csv = bench_claims(args.claims)
     leaf = str(Path(sys.executable).parent / "leaf")
     duck_runs, leaf_runs, run_seconds = [], [], []
     load = os.getloadavg()[0]
@@ -70,12 +63,9 @@ def main() -> None:
                                  capture_output=True, text=True)
             run_seconds.extend(float(line) for line in ran.stdout.split())
     duck, leaf_load = min(duck_runs), min(leaf_runs)
-    rounds = f"fastest of {len(leaf_runs)} runs each, interleaved; " if len(leaf_runs) > 1 else ""
-    print(f"claims:            {args.claims:,} ({csv.stat().st_size / 1e6:,.0f} MB); {rounds}"
-          f"load average {load:.2f} → {os.getloadavg()[0]:.2f}")
-    print(f"duckdb load:       {duck[0]:8.2f} s  cpu {duck[1]:7.2f} s  peak {duck[2] / 2**20:7.0f} MiB"
-          "   (CREATE TABLE AS read_csv into a file; nothing checked)")
-    print(f"leaf claims load:  {leaf_load[0]:8.2f} s  cpu {leaf_load[1]:7.2f} s  peak {leaf_load[2] / 2**20:7.0f} MiB")
+    print(f"claims:            {described(csv, args.claims, len(leaf_runs), load)}")
+    print(f"duckdb load:       {figures(duck_runs)}   (CREATE TABLE AS read_csv into a file; nothing checked)")
+    print(f"leaf claims load:  {figures(leaf_runs)}")
     print(f"ratio leaf/duckdb: {leaf_load[0] / duck[0]:8.2f}× wall, {leaf_load[1] / duck[1]:.2f}× cpu")
     print(f"a run on it:       {min(run_seconds):8.2f} s  (aggregates_for, fastest of {len(run_seconds)}; "
           f"slowest {max(run_seconds):.2f} s)")

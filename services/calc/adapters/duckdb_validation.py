@@ -139,7 +139,7 @@ def validate_into(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: t
     fill. A valid row's decimal too wide for the store's type raises Unshaped; a rejected row's need not fit
     (it is never stored).
 
-    `written` is called once the table is written and checked, before the later duplicates are marked: the load
+    `written` is called once the table is written and its shape checked, before duplicates are marked: the load
     commits there, because DuckDB applies an update (even of one row) to a table created in the same
     transaction by rewriting the whole table at COMMIT (4-5 s at 10M rows), and to a committed one in a moment.
     """
