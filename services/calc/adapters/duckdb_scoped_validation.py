@@ -1,8 +1,9 @@
 """Validate a claims CSV in DuckDB for one scope: every rule on every row, text kept only where it is needed.
 
 `leaf calc` asks one scope of a file. Every record is still read and checked (the rules of
-duckdb_validation, the pure reader's exact semantics), but a row's text is stored only where a result
-needs it: the scope's rows (their aggregated columns) and the rejected rows (their scope hints). Every
+duckdb_validation, the pure reader's exact semantics) — as lines, one record pattern per line
+(duckdb_line_validation), where every record is a plain line; else by DuckDB's CSV columns — but a row's text
+is stored only where a result needs it: the scope's rows (their aggregated columns) and the rejected rows (their scope hints). Every
 other row keeps an 8-byte hash of its claim_id, its reason (NULL) and a NULL list — a few bytes, so a
 10M-row file stays in memory instead of spilling.
 
@@ -24,14 +25,28 @@ import duckdb
 import numpy
 
 from services.calc.adapters.claims_file import LineIndex, index_lines
-from services.calc.adapters.duckdb_validation import OVERSIZED, REASON, RULES, Unshaped, claims_source, header_of, typed
-from services.calc.domain.claims import Reject
+from services.calc.adapters.duckdb_line_validation import claim_id_hash, lines_source, plain_lines, record_pattern
+from services.calc.adapters.duckdb_validation import (
+    DECIMAL_TYPES,
+    LONGEST_NUMBER,
+    OVERSIZED,
+    REASON,
+    RULES,
+    Unshaped,
+    claims_source,
+    header_of,
+    typed,
+)
+from services.calc.domain.claims import CLAIM_COLUMNS, Reject
+from services.calc.domain.reading import _column_positions
 
 # What every stored list starts with: the claim id and the scope hints of calculations.md 1.1.
 HINTS = ("claim_id", "client_id", "pbm_id", "tpa_id", "group_id", "fill_date")
 # Beyond this many candidate hashes the second scan would compare each row against a long list: the
 # caller takes the pure reader (a file with that many repeated ids is not the case to optimize).
 MOST_CANDIDATES = 10_000
+# `where` names each column as {column}: read by columns, a column is its name.
+_NAMED = {name: name for name in CLAIM_COLUMNS}
 
 
 @dataclass(frozen=True)
@@ -57,23 +72,21 @@ def listed_value(column: str, keep: tuple[str, ...]) -> str:
 
 
 def validate_scoped(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...],
-                    where: str, parameters: list) -> ScopedValidation:
-    """Create `table` (h, reason, kept) and mark the later duplicates; `where` is SQL over the columns as written.
+                    where: str, parameters: list, written_in_scope: dict[str, str] | None = None) -> ScopedValidation:
+    """Create `table` (h, reason, kept) and mark the later duplicates; `where` is SQL over the columns as written,
+    each named as {column}.
 
     `kept` is the list of the `listed(keep)` texts on every rejected row and every row `where` holds for.
     After this call a row is valid and in scope exactly where `reason IS NULL AND kept IS NOT NULL`.
+    `written_in_scope`: column → how that field starts on every row `where` holds for (tested first on lines).
     """
-    columns = ", ".join(listed(keep))
-    reason = f"CASE WHEN {OVERSIZED} THEN '!oversized' ELSE {REASON} END"
     try:
         db.execute("SET preserve_insertion_order = true")
-        db.execute(f"CREATE TABLE {table} AS SELECT hash(claim_id) AS h, reason, "
-                   f"CASE WHEN reason IS NOT NULL OR {where} THEN [{columns}] END AS kept "
-                   f"FROM (SELECT *, {reason} AS reason FROM ({claims_source(path)}))", [*parameters, str(path)])
+        if not (plain_lines(path) and _checked_by_lines(db, path, table, keep, where, parameters,
+                                                                written_in_scope or {})):
+            _checked_by_columns(db, path, table, keep, where, parameters)
     except duckdb.Error as exc:
         raise Unshaped(str(exc)) from None
-    if db.execute("SELECT count(*) FROM claims_shape_rejects").fetchall()[0][0]:
-        raise Unshaped("records DuckDB could not shape")
     oversized, first, last, count = db.execute(
         f"SELECT count(*) FILTER (reason = '!oversized'), min(rowid), max(rowid), count(*) FROM {table}").fetchall()[0]
     if oversized:
@@ -98,6 +111,68 @@ def validate_scoped(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep:
         "WHERE reason IS NOT NULL AND reason <> 'duplicate_claim_id' ORDER BY rowid").fetchall()]
     rejects = sorted(rejects + list(duplicates.values()), key=lambda r: r.row)
     return ScopedValidation(count, rejects, count - len(rejects))
+
+
+def _checked_by_columns(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...], where: str,
+                        parameters: list) -> None:
+    """`table` from the file read by columns (DuckDB's CSV parser): every rule on the parsed columns."""
+    reason = f"CASE WHEN {OVERSIZED} THEN '!oversized' ELSE {REASON} END"
+    db.execute(f"CREATE TABLE {table} AS SELECT hash(claim_id) AS h, reason, "
+               f"CASE WHEN reason IS NOT NULL OR {where.format_map(_NAMED)} THEN [{', '.join(listed(keep))}] END AS kept "
+               f"FROM (SELECT *, {reason} AS reason FROM ({claims_source(path)}))", [*parameters, str(path)])
+    if db.execute("SELECT count(*) FROM claims_shape_rejects").fetchall()[0][0]:
+        raise Unshaped("records DuckDB could not shape")
+
+
+def _checked_by_lines(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...], where: str,
+                      parameters: list, written_in_scope: dict[str, str]) -> bool:
+    """`table` from the file read as lines (duckdb_line_validation), or False, with no table, where a line is not
+    a plain record of the header's width.
+
+    A valid line is split only where it has every `written_in_scope` start (a few substring tests), and kept
+    where `where` then holds on its fields. The lines the record pattern fails are few: they keep their text
+    until one more statement names their reasons with the column rules (an update of `reason` alone, which keeps
+    the rows where they are: an update of `kept` would move them to new rowids)."""
+    header = header_of(path)
+    position = dict(zip(CLAIM_COLUMNS, _column_positions(header)))
+    field = {name: f"fields[{position[name] + 1}]" for name in CLAIM_COLUMNS}
+    starts = [("starts_with(line, ?)", text) if position[name] == 0 else ("contains(line, ?)", "," + text)
+              for name, text in written_in_scope.items()]
+    maybe_in_scope = " AND ".join(["ok", *(test for test, _ in starts)])
+    kept = f"list_select(fields, {[position[name] + 1 for name in listed(keep)]})"
+    try:
+        db.execute(
+            f"CREATE TABLE {table} AS SELECT h, CASE WHEN ok THEN NULL ELSE '!check' END AS reason, "
+            f"CASE WHEN NOT ok OR {where.format_map(field)} THEN {kept} END AS kept, CASE WHEN NOT ok THEN line END AS line "
+            f"FROM ("
+            f"SELECT line, ok, CASE WHEN ok THEN {claim_id_hash(header)} END AS h, "
+            f"CASE WHEN NOT ok OR ({maybe_in_scope}) THEN string_split(line, ',') END AS fields FROM ("
+            f"SELECT line, regexp_full_match(line, ?) AS ok FROM ({lines_source()})))",
+            [*parameters, *(text for _, text in starts), record_pattern(header), str(path)])
+    except duckdb.Error:  # a carriage return or a \x01 past the sniffed start: not lines DuckDB can read
+        db.execute(f"DROP TABLE IF EXISTS {table}")
+        return False
+    db.execute(
+        f"UPDATE {table} SET reason = found.reason FROM ("
+        f"SELECT *, CASE WHEN len(fields) <> {len(header)} OR contains(line, '\"') THEN '!unshaped' "
+        f"ELSE coalesce({REASON}, '!unmatched') END AS reason FROM ("
+        f"SELECT id, line, fields, {', '.join(f'{column} AS {name}' for name, column in field.items())} FROM ("
+        f"SELECT rowid AS id, line, string_split(line, ',') AS fields FROM {table} WHERE line IS NOT NULL))) AS found "
+        f"WHERE {table}.rowid = found.id")
+    unshaped, unmatched = db.execute(f"SELECT count(*) FILTER (reason = '!unshaped'), "
+                                     f"count(*) FILTER (reason = '!unmatched') FROM {table}").fetchall()[0]
+    if unmatched:  # the pattern refused a line no rule refuses: never expected, and never guessed at
+        raise Unshaped("the record pattern and the rules disagree")
+    if unshaped:
+        db.execute(f"DROP TABLE {table}")
+        return False
+    # As by columns, a kept number too long for an exact DECIMAL is the pure reader's to decide (the others are
+    # never typed).
+    too_long = " OR ".join(f"length({listed_text(name, keep)}) > {LONGEST_NUMBER}"
+                           for name in (*DECIMAL_TYPES, "days_supply") if name in listed(keep))
+    if too_long and db.execute(f"SELECT count(*) FROM {table} WHERE kept IS NOT NULL AND ({too_long})").fetchall()[0][0]:
+        raise Unshaped("a number too long for an exact DECIMAL")
+    return True
 
 
 def _valid_date(text: str) -> str:

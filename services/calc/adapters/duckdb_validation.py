@@ -40,15 +40,24 @@ def _quoted(values) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
-def _decimal(column: str, places: int) -> str:
-    return f"regexp_full_match({column}, '[0-9]+(\\.[0-9]{{1,{places}}})?')"
+def decimal_pattern(places: int) -> str:
+    """The regular expression (RE2) of a decimal with at most `places` places."""
+    return f"[0-9]+(\\.[0-9]{{1,{places}}})?"
 
 
-def _positive_decimal(column: str, places: int) -> str:
+def positive_decimal_pattern(places: int) -> str:
     """A decimal with a non-zero digit, as one full match (a second regular expression per row cost ~10 %):
     a non-zero whole part with any fraction, or a zero whole part and a fraction with a non-zero digit."""
     fractions = "|".join("0" * zeros + f"[1-9][0-9]{{0,{places - zeros - 1}}}" for zeros in range(places))
-    return f"regexp_full_match({column}, '0*[1-9][0-9]*(\\.[0-9]{{1,{places}}})?|0+\\.({fractions})')"
+    return f"0*[1-9][0-9]*(\\.[0-9]{{1,{places}}})?|0+\\.({fractions})"
+
+
+# The regular expression of each column checked by one (the line path, duckdb_line_validation, matches a whole
+# record with them).
+PATTERNS = {"days_supply": "0*[1-9][0-9]*",  # an integer ≥ 1
+            "quantity": positive_decimal_pattern(3), "awp_unit_price": decimal_pattern(5),
+            **{money: decimal_pattern(2) for money in ("ingredient_cost_paid", "dispensing_fee_paid", "member_paid",
+                                                      "plan_paid")}}
 
 
 def _digits(count: int) -> str:
@@ -69,10 +78,7 @@ RULES = {
     "channel": f"channel IN ({_quoted(CHANNELS)})",
     "basis_of_cost": f"basis_of_cost IN ({_quoted(BASES_OF_COST)})",
     "compound": "compound IN ('Y', 'N')",
-    "days_supply": "regexp_full_match(days_supply, '0*[1-9][0-9]*')",  # an integer ≥ 1
-    "quantity": _positive_decimal("quantity", 3),
-    "awp_unit_price": _decimal("awp_unit_price", 5),
-    **{money: _decimal(money, 2) for money in ("ingredient_cost_paid", "dispensing_fee_paid", "member_paid", "plan_paid")},
+    **{column: f"regexp_full_match({column}, '{pattern}')" for column, pattern in PATTERNS.items()},
     "pharmacy_npi": f"pharmacy_npi GLOB '{_digits(10)}'",
 }
 REASON = "CASE " + " ".join(f"WHEN NOT {rule} THEN 'bad_value:{column}'" for column, rule in RULES.items()) + " END"

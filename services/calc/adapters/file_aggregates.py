@@ -50,7 +50,8 @@ class ValidatedFile:
                     validated = validate_into(self._db, path, "checked", keep=AGGREGATED)
                     valid = "checked WHERE reason IS NULL"
                 else:
-                    validated = validate_scoped(self._db, path, "checked", AGGREGATED, *in_scope_as_written(scope))
+                    validated = validate_scoped(self._db, path, "checked", AGGREGATED, *in_scope_as_written(scope),
+                                                written_in_scope=written_in_scope(scope))
                     # The scope's valid rows, typed, in a table of their own: the aggregates read only them.
                     self._db.execute("CREATE TABLE scoped AS SELECT " + ", ".join(
                         f"{_as_stored(name)} AS {name}" for name in AGGREGATED)
@@ -94,17 +95,26 @@ _STORED_TYPES = {c.name: ddl_type(c) for c in claim_columns()}
 
 
 def in_scope_as_written(scope: Scope) -> tuple[str, list]:
-    """The scope filter of the aggregate SQL over the columns as written, with its parameters.
+    """The scope filter of the aggregate SQL over the columns as written, each named {column}, with its parameters.
 
     On a valid row it holds exactly where that filter does: the ids compare as text, and a valid fill_date
     is written YYYY-MM-DD, whose text order is its date order.
     """
-    where = ["client_id = ?", "pbm_id = ?", "fill_date BETWEEN ? AND ?"]
+    where = ["{client_id} = ?", "{pbm_id} = ?", "{fill_date} BETWEEN ? AND ?"]
     parameters: list = [scope.client_id, scope.pbm_id, scope.date_from.isoformat(), scope.date_to.isoformat()]
     if scope.tpa_id is not None:
-        where.append("tpa_id = ?")
+        where.append("{tpa_id} = ?")
         parameters.append(scope.tpa_id)
     if scope.group_ids:
-        where.append(f"group_id IN ({', '.join('?' for _ in scope.group_ids)})")
+        where.append(f"{{group_id}} IN ({', '.join('?' for _ in scope.group_ids)})")
         parameters.extend(scope.group_ids)
     return "(" + " AND ".join(where) + ")", parameters
+
+
+def written_in_scope(scope: Scope) -> dict[str, str]:
+    """How each of these fields starts on every valid row in `scope`: the ids whole, and fill_date with what the
+    window's first and last days share (ten-character dates between two others share their common start)."""
+    first, last = scope.date_from.isoformat(), scope.date_to.isoformat()
+    shared = next((i for i, (a, b) in enumerate(zip(first, last)) if a != b), len(first))
+    ids = {"client_id": scope.client_id, "pbm_id": scope.pbm_id, "tpa_id": scope.tpa_id}
+    return {**{name: text for name, text in ids.items() if text is not None}, "fill_date": first[:shared]}
