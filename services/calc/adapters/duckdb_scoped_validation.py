@@ -3,9 +3,9 @@
 `leaf calc` asks one scope of a file. Every record is still read and checked (the rules of
 duckdb_validation, the pure reader's exact semantics) — as lines, one record pattern per line
 (duckdb_line_validation), where every record is a plain line; else by DuckDB's CSV columns — but a row's text
-is stored only where a result needs it: the scope's rows (their aggregated columns) and the rejected rows (their scope hints). Every
-other row keeps an 8-byte hash of its claim_id, its reason (NULL) and a NULL list — a few bytes, so a
-10M-row file stays in memory instead of spilling.
+is stored only where a result needs it: the scope's rows (their aggregated columns) and the rejected rows
+(their scope hints). Every other row keeps an 8-byte hash of its claim_id, its reason (NULL) and a NULL list —
+a few bytes, so a 10M-row file stays in memory instead of spilling.
 
 Duplicate claim ids are found exactly in two steps: sorting the hashes gives the candidates (the
 real duplicates plus, very rarely, a collision); the candidates' ids are then compared as text, read from
@@ -25,7 +25,13 @@ import duckdb
 import numpy
 
 from services.calc.adapters.claims_file import LineIndex, index_lines
-from services.calc.adapters.duckdb_line_validation import claim_id_hash, lines_source, plain_lines, record_pattern
+from services.calc.adapters.duckdb_line_validation import (
+    claim_id_hash,
+    field_columns,
+    lines_source,
+    plain_lines,
+    record_pattern,
+)
 from services.calc.adapters.duckdb_validation import (
     DECIMAL_TYPES,
     LONGEST_NUMBER,
@@ -156,7 +162,7 @@ def _checked_by_lines(db: duckdb.DuckDBPyConnection, path: Path, table: str, kee
         f"UPDATE {table} SET reason = found.reason FROM ("
         f"SELECT *, CASE WHEN len(fields) <> {len(header)} OR contains(line, '\"') THEN '!unshaped' "
         f"ELSE coalesce({REASON}, '!unmatched') END AS reason FROM ("
-        f"SELECT id, line, fields, {', '.join(f'{column} AS {name}' for name, column in field.items())} FROM ("
+        f"SELECT id, line, fields, {field_columns(header)} FROM ("
         f"SELECT rowid AS id, line, string_split(line, ',') AS fields FROM {table} WHERE line IS NOT NULL))) AS found "
         f"WHERE {table}.rowid = found.id")
     unshaped, unmatched = db.execute(f"SELECT count(*) FILTER (reason = '!unshaped'), "
