@@ -1,12 +1,13 @@
 """The scoped fast path (hash pass for duplicates, text kept only where needed) decides every row as the pure reader."""
 import duckdb
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.calc.adapters.claims_file import read_claims
 from services.calc.adapters.duckdb_scoped_validation import listed_value, validate_scoped
 from services.calc.adapters.duckdb_validation import Unshaped
-from services.calc.adapters.file_aggregates import AGGREGATED, in_scope_as_written
+from services.calc.adapters.file_aggregates import AGGREGATED, ValidatedFile, in_scope_as_written
 from tests.unit.calc.builders import csv_bytes, row, scope
 
 SCOPES = [scope(), scope(date_from="2025-04-01"), scope(tpa_id="TPA_1", group_ids=["GRP_1", "GRP_3"])]
@@ -60,12 +61,13 @@ def test_an_out_of_scope_duplicate_keeps_its_hints(tmp_path):
     assert ids == ["Y"]
 
 
-def test_a_number_too_long_for_a_decimal_goes_to_the_pure_reader(tmp_path):
-    try:
-        _scoped(tmp_path, csv_bytes([row("X", quantity="1" * 31)]), scope())
-    except Unshaped:
-        return
-    raise AssertionError("an oversized number was accepted")
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["by lines", "by columns"])
+def test_a_number_too_long_for_a_decimal_goes_to_the_pure_reader(tmp_path, newline):
+    """By columns the check refuses it; by lines the cast that types the scope's rows does."""
+    path = tmp_path / "claims.csv"
+    path.write_bytes(csv_bytes([row("X", quantity="1" * 31)], newline=newline))
+    with pytest.raises((Unshaped, duckdb.Error)):
+        ValidatedFile(path, scope())
 
 
 def _out_of_scope_duplicates(newline: str = "\n", **quoted) -> bytes:

@@ -33,8 +33,6 @@ from services.calc.adapters.duckdb_line_validation import (
     record_pattern,
 )
 from services.calc.adapters.duckdb_validation import (
-    DECIMAL_TYPES,
-    LONGEST_NUMBER,
     OVERSIZED,
     REASON,
     RULES,
@@ -138,7 +136,8 @@ def _checked_by_lines(db: duckdb.DuckDBPyConnection, path: Path, table: str, kee
     A valid line is split only where it has every `written_in_scope` start (a few substring tests), and kept
     where `where` then holds on its fields. The lines the record pattern fails are few: they keep their text
     until one more statement names their reasons with the column rules (an update of `reason` alone, which keeps
-    the rows where they are: an update of `kept` would move them to new rowids)."""
+    the rows where they are: an update of `kept` would move them to new rowids). No number is typed here: one too
+    wide for the store's type fails the cast that types the scope's rows, and the pure reader decides."""
     header = header_of(path)
     position = dict(zip(CLAIM_COLUMNS, _column_positions(header)))
     field = {name: f"fields[{position[name] + 1}]" for name in CLAIM_COLUMNS}
@@ -172,12 +171,6 @@ def _checked_by_lines(db: duckdb.DuckDBPyConnection, path: Path, table: str, kee
     if unshaped:
         db.execute(f"DROP TABLE {table}")
         return False
-    # As by columns, a kept number too long for an exact DECIMAL is the pure reader's to decide (the others are
-    # never typed).
-    too_long = " OR ".join(f"length({listed_text(name, keep)}) > {LONGEST_NUMBER}"
-                           for name in (*DECIMAL_TYPES, "days_supply") if name in listed(keep))
-    if too_long and db.execute(f"SELECT count(*) FROM {table} WHERE kept IS NOT NULL AND ({too_long})").fetchall()[0][0]:
-        raise Unshaped("a number too long for an exact DECIMAL")
     return True
 
 
