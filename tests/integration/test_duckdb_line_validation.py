@@ -122,16 +122,18 @@ def test_a_file_read_as_lines_is_decided_as_the_pure_reader_decides_it(tmp_path,
 _by_columns = scoped._checked_by_columns
 
 
-@pytest.mark.parametrize("damage", ["a quote", "a blank line", "a short line", "a carriage return"])
+@pytest.mark.parametrize("damage", ["a quote", "a blank line", "a short line", "a carriage return", "a 0x01 byte"])
 def test_a_line_that_is_not_a_plain_record_sends_the_file_to_the_columns(tmp_path, monkeypatch, damage):
-    """A quoted field, a blank line, a line of the wrong width or a carriage return after the first MiB: the lines
-    cannot vouch for the file, so it is read by columns, whose answer (rejects or a step aside) is the reference."""
+    """A quoted field, a blank line, a line of the wrong width, or a carriage return or the lines' delimiter (0x01)
+    after the first MiB: the lines cannot vouch for the file, so it is read by columns, whose answer (rejects or a
+    step aside) is the reference."""
     rows = [row(f"R{i}") for i in range(3)]
     data = csv_bytes(rows)
     lines = data.split(b"\n")
     filler = b"\n".join(csv_bytes([row(f"F{i}") for i in range(9000)]).split(b"\n")[1:-1])  # past the sniffed MiB
     damaged = {"a quote": lines[2].replace(b"C001", b'"C001"'), "a blank line": b"",
-               "a short line": lines[2].rsplit(b",", 1)[0], "a carriage return": lines[2] + b"\r"}[damage]
+               "a short line": lines[2].rsplit(b",", 1)[0], "a carriage return": lines[2] + b"\r",
+               "a 0x01 byte": lines[2].replace(b"Drug", b"Dr\x01ug")}[damage]
     data = b"\n".join([lines[0], filler, lines[1], damaged, lines[3]]) + b"\n"
     by_columns = []
     monkeypatch.setattr(scoped, "_checked_by_columns", lambda *a: by_columns.append(a) or _by_columns(*a))

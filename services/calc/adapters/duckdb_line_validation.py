@@ -7,7 +7,7 @@ Reading lines instead of 23 columns and matching each once cost 2.5 s at 10M row
 parsed columns cost 4.2 s (docs/benchmarks.md, round 5). Only a line the match fails is split and given its
 reason by the column rules (REASON), so both paths name the same reason; a line that is not a plain record of
 the header's width (a quote, too few or too many commas, a blank line) makes the caller read the file by
-columns instead, and so does anything DuckDB cannot read as lines (a carriage return, a stray \\x01).
+columns instead, and so does anything DuckDB cannot read as lines (a carriage return, a 0x01 byte).
 """
 from __future__ import annotations
 
@@ -61,8 +61,9 @@ def plain_lines(path: Path) -> bool:
 
 def lines_source() -> str:
     """SQL reading every line after the header as one text `line` (one parameter: the path). A blank line is
-    kept as ''; a carriage return or a \\x01 anywhere makes DuckDB raise."""
-    return ("SELECT line FROM read_csv(?, auto_detect = false, header = true, delim = '\\x01', quote = '', "
+    kept as ''; a carriage return or a 0x01 byte (the delimiter: a control character claims do not hold) makes
+    DuckDB raise."""
+    return ("SELECT line FROM read_csv(?, auto_detect = false, header = true, delim = '\x01', quote = '', "
             "escape = '', new_line = '\\n', columns = {'line': 'VARCHAR'}, force_not_null = ['line'], "
             "strict_mode = true)")
 

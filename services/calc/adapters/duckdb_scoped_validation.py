@@ -154,7 +154,7 @@ def _checked_by_lines(db: duckdb.DuckDBPyConnection, path: Path, table: str, kee
             f"CASE WHEN NOT ok OR ({maybe_in_scope}) THEN string_split(line, ',') END AS fields FROM ("
             f"SELECT line, regexp_full_match(line, ?) AS ok FROM ({lines_source()})))",
             [*parameters, *(text for _, text in starts), record_pattern(header), str(path)])
-    except duckdb.Error:  # a carriage return or a \x01 past the sniffed start: not lines DuckDB can read
+    except duckdb.Error:  # a carriage return or a 0x01 byte past the sniffed start: not lines DuckDB can read
         db.execute(f"DROP TABLE IF EXISTS {table}")
         return False
     db.execute(
