@@ -48,7 +48,7 @@ def record_pattern(header: list[str]) -> str:
     names the claim it reverses; a column that is not a claim column, or has no rule, may hold any text."""
     def line(status: str, reverses: str) -> str:
         fields = {**_FIELDS, "claim_status": status, "reverses_claim_id": reverses}
-        return ",".join(fields.get(name, _TEXT + "*") if name in CLAIM_COLUMNS else _TEXT + "*" for name in header)
+        return ",".join(fields.get(name, _TEXT + "*") for name in header)
     return f"(?:{line('PAID', '')}|{line('REVERSAL', _TEXT + '+')})"
 
 
