@@ -8,6 +8,7 @@ the same way without this thread. Unset (a service started by hand, by Kubernete
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import sys
@@ -51,3 +52,17 @@ def die_with_parent() -> None:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
     if os.getppid() == 1:  # the parent ended before the signal was armed
         os.kill(os.getpid(), signal.SIGTERM)
+
+
+def follow_spawning_process() -> None:
+    """In a process multiprocessing started (spawn or forkserver): SIGTERM to this process once the process that
+    started it is gone, however it went (a SIGKILL too).
+
+    Under forkserver that process is not the parent pid (the fork server is), and a pool worker waits on a queue
+    whose write end it holds itself, so nothing else would end it; while it lives it also holds the fork server,
+    and both hold the resource tracker (a publisher killed with SIGKILL left all three running). The sentinel
+    multiprocessing gives the child reads end-of-file when its starter is gone."""
+    starter = multiprocessing.parent_process()
+    if starter is None or starter.sentinel is None:
+        return
+    threading.Thread(target=_stop_at_end_of_file, args=(starter.sentinel,), name="lifeline", daemon=True).start()

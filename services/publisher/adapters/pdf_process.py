@@ -15,10 +15,17 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+from runtime.lifeline import follow_spawning_process
 from services.publisher.domain.run_context import RunContext, no_claims
 
 _pool: ProcessPoolExecutor | None = None
 _lock = threading.Lock()
+
+
+def _start() -> None:
+    """The worker's first step: it stops when the publisher is gone (however it went), then loads its renderers."""
+    follow_spawning_process()
+    _warm()
 
 
 def _warm() -> None:
@@ -37,7 +44,7 @@ def _worker() -> ProcessPoolExecutor:
     with _lock:
         if _pool is None:
             _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("forkserver"),
-                                        initializer=_warm)
+                                        initializer=_start)
         return _pool
 
 

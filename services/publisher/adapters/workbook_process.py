@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kernel.errors import Internal
+from runtime.lifeline import follow_spawning_process
 from services.publisher.domain.extract_plan import ExtractPlan
 from services.publisher.domain.presentation_contract import ContractCheck
 from services.publisher.domain.run_context import RunContext
@@ -33,6 +34,7 @@ _CONTEXT = multiprocessing.get_context("forkserver")
 
 def _serve(conn: Connection) -> None:
     """The worker: open → rows … → finish (answers ("done", check) or ("failed", type name)), or abandon."""
+    follow_spawning_process()  # its pipe ends at the publisher's end too; this also covers a worker busy writing
     from services.publisher.adapters.workbook.workbook import WorkbookWriter
     from services.publisher.domain.extract import row_of_cells
 
