@@ -5,6 +5,8 @@ supervisor dies, the kernel closes that write end, a read here returns end-of-fi
 itself SIGTERM: the same graceful stop `leaf run` orders (health NOT_SERVING, then stop with a grace). This works
 on any POSIX system; on Linux the supervisor also arms the parent-death signal (cli/supervisor.py), which ends
 the same way without this thread. Unset (a service started by hand, by Kubernetes, by a test), nothing happens.
+A worker process a service starts through multiprocessing follows that service the same way
+(`follow_spawning_process`), on the end-of-file of the sentinel multiprocessing gives it.
 """
 from __future__ import annotations
 
