@@ -17,7 +17,13 @@ from pathlib import Path
 import duckdb
 
 from services.calc.adapters.claims_file import file_sha256
-from services.calc.adapters.duckdb_line_validation import field_columns, lines_source, plain_lines, record_pattern
+from services.calc.adapters.duckdb_line_validation import (
+    SPLIT,
+    field_columns,
+    lines_source,
+    plain_lines,
+    record_pattern,
+)
 from services.calc.adapters.duckdb_validation import REASON, claims_source, header_of
 
 
@@ -30,8 +36,8 @@ def main() -> None:
         if plain_lines(path):
             header = header_of(path)
             rejected = db.execute(
-                f"SELECT count({REASON}) FROM (SELECT {field_columns(header)} FROM (SELECT string_split(line, ',') "
-                f"AS fields FROM ({lines_source()}) WHERE NOT regexp_full_match(line, ?)))",
+                f"SELECT count({REASON}) FROM (SELECT {field_columns(header)} FROM (SELECT {SPLIT} AS fields "
+                f"FROM ({lines_source()}) WHERE NOT regexp_full_match(line, ?)))",
                 [str(path), record_pattern(header)]).fetchall()[0][0]
         else:
             rejected = db.execute(f"SELECT count({REASON}) FROM ({claims_source(path)})", [str(path)]).fetchall()[0][0]

@@ -68,8 +68,12 @@ def lines_source() -> str:
             "strict_mode = true)")
 
 
+# A line split at its commas: what field_columns reads as `fields`.
+SPLIT = "string_split(line, ',')"
+
+
 def field_columns(header: list[str]) -> str:
-    """SQL naming each claim column's text in `fields`, the line split at its commas."""
+    """SQL naming each claim column's text in `fields` (SPLIT of a line)."""
     return ", ".join(f"fields[{position + 1}] AS {name}"
                      for name, position in zip(CLAIM_COLUMNS, _column_positions(header)))
 

@@ -26,6 +26,7 @@ import numpy
 
 from services.calc.adapters.claims_file import LineIndex, index_lines
 from services.calc.adapters.duckdb_line_validation import (
+    SPLIT,
     claim_id_hash,
     field_columns,
     lines_source,
@@ -144,7 +145,7 @@ def _checked_by_lines(db: duckdb.DuckDBPyConnection, path: Path, table: str, kee
     field = {name: f"fields[{position[name] + 1}]" for name in CLAIM_COLUMNS}
     # Nested CASEs test only the lines that passed the test before (an AND would test every line), and a needle
     # without a leading comma is found several times faster: each text is still in every line in scope.
-    split = "string_split(line, ',')"
+    split = SPLIT
     for _ in written_in_scope:
         split = f"CASE WHEN contains(line, ?) THEN {split} END"
     kept = f"list_select(fields, {[position[name] + 1 for name in listed(keep)]})"
@@ -154,7 +155,7 @@ def _checked_by_lines(db: duckdb.DuckDBPyConnection, path: Path, table: str, kee
             f"CASE WHEN fields IS NULL THEN NULL WHEN NOT ok OR {where.format_map(field)} THEN {kept} END AS kept, "
             f"CASE WHEN NOT ok THEN line END AS line FROM ("
             f"SELECT line, ok, CASE WHEN ok THEN {claim_id_hash(header)} END AS h, "
-            f"CASE WHEN NOT ok THEN string_split(line, ',') ELSE {split} END AS fields FROM ("
+            f"CASE WHEN NOT ok THEN {SPLIT} ELSE {split} END AS fields FROM ("
             f"SELECT line, regexp_full_match(line, ?) AS ok FROM ({lines_source()})))",
             [*parameters, *written_in_scope.values(), record_pattern(header), str(path)])
     except duckdb.Error:  # a carriage return or a 0x01 byte past the sniffed start: not lines DuckDB can read
@@ -165,7 +166,7 @@ def _checked_by_lines(db: duckdb.DuckDBPyConnection, path: Path, table: str, kee
         f"SELECT *, CASE WHEN len(fields) <> {len(header)} OR contains(line, '\"') THEN '!unshaped' "
         f"ELSE coalesce({REASON}, '!unmatched') END AS reason FROM ("
         f"SELECT id, line, fields, {field_columns(header)} FROM ("
-        f"SELECT rowid AS id, line, string_split(line, ',') AS fields FROM {table} WHERE line IS NOT NULL))) AS found "
+        f"SELECT rowid AS id, line, {SPLIT} AS fields FROM {table} WHERE line IS NOT NULL))) AS found "
         f"WHERE {table}.rowid = found.id")
     unshaped, unmatched = db.execute(f"SELECT count(*) FILTER (reason = '!unshaped'), "
                                      f"count(*) FILTER (reason = '!unmatched') FROM {table}").fetchall()[0]
