@@ -10,10 +10,11 @@ from hypothesis import strategies as st
 import services.calc.adapters.duckdb_scoped_validation as scoped
 from services.calc.adapters.claims_file import read_claims
 from services.calc.adapters.duckdb_line_validation import DATE_PATTERN, record_pattern
-from services.calc.adapters.duckdb_scoped_validation import listed_value, validate_scoped
+from services.calc.adapters.duckdb_scoped_validation import validate_scoped
 from services.calc.adapters.duckdb_validation import REASON, RULES
 from services.calc.adapters.file_aggregates import AGGREGATED, in_scope_as_written, written_in_scope
 from services.calc.domain.claims import CLAIM_COLUMNS
+from tests.integration.test_duckdb_scoped_validation import in_scope_ids
 from tests.unit.calc.builders import VALID_ROW, csv_bytes, row, scope
 
 # Texts near every rule's edge: empty, spaces, signs, points, exponents, a non-ASCII digit, the IN lists' cousins.
@@ -100,8 +101,7 @@ def _validated(tmp_path, data: bytes, run_scope):
     with duckdb.connect() as db:
         validated = validate_scoped(db, path, "checked", AGGREGATED, *in_scope_as_written(run_scope),
                                     written_in_scope=written_in_scope(run_scope))
-        ids = [i for (i,) in db.execute(f"SELECT {listed_value('claim_id', AGGREGATED)} FROM checked "
-                                        "WHERE reason IS NULL AND kept IS NOT NULL ORDER BY rowid").fetchall()]
+        ids = in_scope_ids(db, validated, run_scope)
     return validated, ids
 
 

@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.calc.adapters.claims_file import read_claims
-from services.calc.adapters.duckdb_scoped_validation import listed_value, validate_scoped
+from services.calc.adapters.duckdb_scoped_validation import validate_scoped
 from services.calc.adapters.duckdb_validation import Unshaped
 from services.calc.adapters.file_aggregates import AGGREGATED, ValidatedFile, in_scope_as_written
 from tests.unit.calc.builders import csv_bytes, row, scope
@@ -26,14 +26,20 @@ def files_with_repeated_ids(draw) -> bytes:
     return csv_bytes(rows)
 
 
+def in_scope_ids(db, validated, run_scope) -> list[str]:
+    """The claim ids of the valid rows in `run_scope`, in file order: the kept valid rows under the scope filter."""
+    where, parameters = in_scope_as_written(run_scope)
+    return [i for (i,) in db.execute(f"SELECT claim_id FROM ({validated.kept_valid}) WHERE "
+                                     + where.format_map({name: name for name in AGGREGATED}), parameters).fetchall()]
+
+
 def _scoped(tmp_path, data: bytes, run_scope):
     path = tmp_path / "claims.csv"
     path.write_bytes(data)
     db = duckdb.connect()
     try:
         validated = validate_scoped(db, path, "checked", AGGREGATED, *in_scope_as_written(run_scope))
-        ids = [i for (i,) in db.execute(f"SELECT {listed_value('claim_id', AGGREGATED)} FROM checked "
-                                        "WHERE reason IS NULL AND kept IS NOT NULL ORDER BY rowid").fetchall()]
+        ids = in_scope_ids(db, validated, run_scope)
     finally:
         db.close()
     return validated, ids

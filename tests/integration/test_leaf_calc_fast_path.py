@@ -59,6 +59,29 @@ def test_a_file_validated_for_one_scope_gives_that_scopes_python_aggregates(tmp_
         fast.close()
 
 
+def test_lines_that_only_hold_the_scopes_texts_stay_out_of_it(tmp_path):
+    """Read by lines, a row is kept where its line holds the scope's ids and the window's date start anywhere (here:
+    another client and PBM whose ids begin with the scope's, a member id holding the year, a group outside the
+    scope's); the aggregate SQL's scope filter leaves it out, as the pure reader does."""
+    run_scope = scope(tpa_id="TPA_1", group_ids=["GRP_1", "GRP_3"])
+    rows = [row("IN1", group_id="GRP_1"), row("IN2", group_id="GRP_3", channel="MAIL"),
+            row("R1", claim_status="REVERSAL", reverses_claim_id="IN1", group_id="GRP_1"),
+            row("OUT1", client_id="C0010", group_id="GRP_1"), row("OUT2", pbm_id="PBM_AB", group_id="GRP_1"),
+            row("OUT3", fill_date="2024-06-01", member_id="M2025-7", group_id="GRP_1"), row("OUT4", group_id="GRP_2"),
+            row("OUT5", group_id="GRP_1", tpa_id="TPA_10")]
+    path = tmp_path / "claims.csv"
+    path.write_bytes(csv_bytes(rows))
+    packet = contract()
+    fast = ValidatedFile(path, run_scope)
+    try:
+        kept = fast._db.execute("SELECT count(*) FROM scoped").fetchall()[0][0]
+        assert kept == len(rows)   # every line held the scope's texts: the scope filter decides
+        assert fast.facts(run_scope, member_masks(packet)) == facts_from_batch(read_claims(path.read_bytes()), run_scope,
+                                                                                member_masks(packet))
+    finally:
+        fast.close()
+
+
 def _args(tmp_path, claims, run_scope, **evidence) -> Namespace:
     files = {}
     for kind, document in {"contract": contract_json(), **evidence}.items():

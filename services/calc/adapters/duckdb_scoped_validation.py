@@ -4,12 +4,13 @@
 duckdb_validation, the pure reader's exact semantics) — as lines, one record pattern per line
 (duckdb_line_validation), where every record is a plain line; else by DuckDB's CSV columns — but a row's text
 is stored only where a result needs it: the scope's rows (their aggregated columns) and the rejected rows
-(their scope hints). Every other row keeps an 8-byte hash of its claim_id, its reason (NULL) and a NULL list —
-a few bytes, so a 10M-row file stays in memory instead of spilling.
+(their scope hints). Every other row keeps an 8-byte hash of its claim_id and its reason (NULL) — a few bytes,
+so a 10M-row file stays in memory instead of spilling. Read by lines, a row keeps its whole line (one text,
+split once when the scope's rows are typed); read by columns, a list of its texts.
 
 Duplicate claim ids are found exactly in two steps: sorting the hashes gives the candidates (the
 real duplicates plus, very rarely, a collision); the candidates' ids are then compared as text, read from
-the stored list or — for rows that stored none — from their lines, found by counting newlines where every
+the stored text or — for rows that stored none — from their lines, found by counting newlines where every
 record is one line (no quote or carriage return in the file, one line per record after the header), else from
 a second scan of the file restricted to the candidate hashes. Raises Unshaped wherever the pure reader must decide instead.
 """
@@ -40,7 +41,6 @@ from services.calc.adapters.duckdb_validation import (
     Unshaped,
     claims_source,
     header_of,
-    typed,
 )
 from services.calc.domain.claims import CLAIM_COLUMNS, Reject
 from services.calc.domain.reading import _column_positions
@@ -59,6 +59,16 @@ class ScopedValidation:
     rows_read: int
     rejects: list[Reject]
     valid_count: int
+    # SQL of the valid rows that kept their texts, one text column (as written) per `keep` name, in file order:
+    # every valid row in scope, and read by lines perhaps a few more (see _checked_by_lines)
+    kept_valid: str
+
+
+@dataclass(frozen=True)
+class _Carried:
+    """How a path's table carries the texts it kept."""
+    hints: str  # SQL over one row of the table: the list of its HINTS as written, NULL where it kept no text
+    kept_valid: str
 
 
 def listed(keep: tuple[str, ...]) -> tuple[str, ...]:
@@ -71,26 +81,20 @@ def listed_text(column: str, keep: tuple[str, ...]) -> str:
     return f"kept[{listed(keep).index(column) + 1}]"
 
 
-def listed_value(column: str, keep: tuple[str, ...]) -> str:
-    """The typed SQL of one column of the stored list `kept` (exact on a valid row)."""
-    return typed(column, listed_text(column, keep))
-
-
 def validate_scoped(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...],
                     where: str, parameters: list, written_in_scope: dict[str, str] | None = None) -> ScopedValidation:
-    """Create `table` (h, reason, kept) and mark the later duplicates; `where` is SQL over the columns as written,
-    each named as {column}.
+    """Create `table` (h, reason, and the texts kept) and mark the later duplicates; `where` is SQL over the columns
+    as written, each named as {column}.
 
-    `kept` is the list of the `listed(keep)` texts on every rejected row and every row `where` holds for.
-    After this call a row is valid and in scope exactly where `reason IS NULL AND kept IS NOT NULL`.
-    `written_in_scope`: column → a text that field starts with on every row `where` holds for (tested first on
-    lines, anywhere in the line).
+    Every rejected row and every row `where` holds for keeps its texts; after this call the valid ones among the
+    latter are ScopedValidation.kept_valid. `written_in_scope`: column → a text that field starts with on every row
+    `where` holds for (tested first on lines, anywhere in the line).
     """
     try:
         db.execute("SET preserve_insertion_order = true")
-        if not (plain_lines(path) and _checked_by_lines(db, path, table, keep, where, parameters,
-                                                                written_in_scope or {})):
-            _checked_by_columns(db, path, table, keep, where, parameters)
+        carried = plain_lines(path) and _checked_by_lines(db, path, table, keep, written_in_scope or {})
+        if not carried:
+            carried = _checked_by_columns(db, path, table, keep, where, parameters)
     except duckdb.Error as exc:
         raise Unshaped(str(exc)) from None
     oversized, first, last, count = db.execute(
@@ -106,67 +110,70 @@ def validate_scoped(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep:
         stop = threading.Event()
         lines = counting.submit(index_lines, path, stop)
         try:
-            duplicates = _later_duplicates(db, path, table, first, count, lines)
+            duplicates = _later_duplicates(db, path, table, carried.hints, first, count, lines)
         finally:
             stop.set()
     if duplicates:
         db.execute(f"UPDATE {table} SET reason = 'duplicate_claim_id' WHERE rowid IN ({', '.join(map(str, duplicates))})")
-    fill_date = _valid_date("kept[6]")
     rejects = [Reject(*found) for found in db.execute(
-        f"SELECT rowid - {first} + 1, reason, true, kept[2], kept[3], kept[4], kept[5], {fill_date} FROM {table} "
-        "WHERE reason IS NOT NULL AND reason <> 'duplicate_claim_id' ORDER BY rowid").fetchall()]
+        f"SELECT id - {first} + 1, reason, true, hints[2], hints[3], hints[4], hints[5], {_valid_date('hints[6]')} "
+        f"FROM (SELECT rowid AS id, reason, {carried.hints} AS hints FROM {table} "
+        "WHERE reason IS NOT NULL AND reason <> 'duplicate_claim_id') ORDER BY id").fetchall()]
     rejects = sorted(rejects + list(duplicates.values()), key=lambda r: r.row)
-    return ScopedValidation(count, rejects, count - len(rejects))
+    return ScopedValidation(count, rejects, count - len(rejects), carried.kept_valid)
 
 
 def _checked_by_columns(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...], where: str,
-                        parameters: list) -> None:
-    """`table` from the file read by columns (DuckDB's CSV parser): every rule on the parsed columns."""
+                        parameters: list) -> _Carried:
+    """`table` (h, reason, kept) from the file read by columns (DuckDB's CSV parser): every rule on the parsed
+    columns; `kept` is the list of the `listed(keep)` texts on every rejected row and every row `where` holds for."""
     reason = f"CASE WHEN {OVERSIZED} THEN '!oversized' ELSE {REASON} END"
     db.execute(f"CREATE TABLE {table} AS SELECT hash(claim_id) AS h, reason, "
                f"CASE WHEN reason IS NOT NULL OR {where.format_map(_NAMED)} THEN [{', '.join(listed(keep))}] END AS kept "
                f"FROM (SELECT *, {reason} AS reason FROM ({claims_source(path)}))", [*parameters, str(path)])
     if db.execute("SELECT count(*) FROM claims_shape_rejects").fetchall()[0][0]:
         raise Unshaped("records DuckDB could not shape")
+    texts = ", ".join(f"{listed_text(name, keep)} AS {name}" for name in keep)
+    return _Carried(f"kept[1:{len(HINTS)}]", f"SELECT {texts} FROM {table} WHERE reason IS NULL AND kept IS NOT NULL")
 
 
-def _checked_by_lines(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...], where: str,
-                      parameters: list, written_in_scope: dict[str, str]) -> bool:
-    """`table` from the file read as lines (duckdb_line_validation), or False, with no table, where a line is not
-    a plain record of the header's width.
+def _checked_by_lines(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...],
+                      written_in_scope: dict[str, str]) -> _Carried | None:
+    """`table` (h, reason, line) from the file read as lines (duckdb_line_validation), or None, with no table,
+    where a line is not a plain record of the header's width.
 
-    A valid line is split only where it holds every `written_in_scope` text (a few substring tests), and kept
-    where `where` then holds on its fields. The lines the record pattern fails are few: they keep their text
-    until one more statement names their reasons with the column rules (an update of `reason` alone, which keeps
-    the rows where they are: an update of `kept` would move them to new rowids). No number is typed here: one too
-    wide for the store's type fails the cast that types the scope's rows, and the pure reader decides."""
+    A line keeps its text where the record pattern fails it or where it holds every `written_in_scope` text (a
+    few substring tests). That is every line in scope, and perhaps a few lines that only hold those texts (another
+    client whose id begins with this one's): `where` is not applied here, because the aggregate SQL's own scope
+    filter decides exactly, and applying it to split fields cost 0.9 s at 10M rows (DuckDB splits the line again
+    for each field a filter reads). Nothing is split in this pass either: splitting and keeping 1.27M lists cost
+    more than splitting their lines once when they are typed (docs/benchmarks.md, round 6). The lines the record
+    pattern fails are few: one more statement names their reasons with the column rules (an update of `reason`
+    alone, which keeps the rows where they are). No number is typed here: one too wide for the store's type
+    fails the cast that types the kept rows, and the pure reader decides."""
     header = header_of(path)
     position = dict(zip(CLAIM_COLUMNS, _column_positions(header)))
-    field = {name: f"fields[{position[name] + 1}]" for name in CLAIM_COLUMNS}
     # Nested CASEs test only the lines that passed the test before (an AND would test every line), and a needle
     # without a leading comma is found several times faster: each text is still in every line in scope.
-    split = SPLIT
+    maybe_in_scope = "true"
     for _ in written_in_scope:
-        split = f"CASE WHEN contains(line, ?) THEN {split} END"
-    kept = f"list_select(fields, {[position[name] + 1 for name in listed(keep)]})"
+        maybe_in_scope = f"CASE WHEN contains(line, ?) THEN {maybe_in_scope} END"
     try:
         db.execute(
-            f"CREATE TABLE {table} AS SELECT h, CASE WHEN ok THEN NULL ELSE '!check' END AS reason, "
-            f"CASE WHEN fields IS NULL THEN NULL WHEN NOT ok OR {where.format_map(field)} THEN {kept} END AS kept, "
-            f"CASE WHEN NOT ok THEN line END AS line FROM ("
-            f"SELECT line, ok, CASE WHEN ok THEN {claim_id_hash(header)} END AS h, "
-            f"CASE WHEN NOT ok THEN {SPLIT} ELSE {split} END AS fields FROM ("
-            f"SELECT line, regexp_full_match(line, ?) AS ok FROM ({lines_source()})))",
-            [*parameters, *written_in_scope.values(), record_pattern(header), str(path)])
+            f"CREATE TABLE {table} AS SELECT CASE WHEN ok THEN {claim_id_hash(header)} END AS h, "
+            f"CASE WHEN ok THEN NULL ELSE '!check' END AS reason, "
+            f"CASE WHEN NOT ok OR {maybe_in_scope} THEN line END AS line FROM ("
+            f"SELECT line, regexp_full_match(line, ?) AS ok FROM ({lines_source()}))",
+            [*written_in_scope.values(), record_pattern(header), str(path)])
     except duckdb.Error:  # a carriage return or a 0x01 byte past the sniffed start: not lines DuckDB can read
         db.execute(f"DROP TABLE IF EXISTS {table}")
-        return False
+        return None
     db.execute(
         f"UPDATE {table} SET reason = found.reason FROM ("
         f"SELECT *, CASE WHEN len(fields) <> {len(header)} OR contains(line, '\"') THEN '!unshaped' "
         f"ELSE coalesce({REASON}, '!unmatched') END AS reason FROM ("
         f"SELECT id, line, fields, {field_columns(header)} FROM ("
-        f"SELECT rowid AS id, line, {SPLIT} AS fields FROM {table} WHERE line IS NOT NULL))) AS found "
+        f"SELECT rowid AS id, line, {SPLIT} AS fields FROM {table} WHERE reason = '!check'))) AS found "
         f"WHERE {table}.rowid = found.id")
     unshaped, unmatched = db.execute(f"SELECT count(*) FILTER (reason = '!unshaped'), "
                                      f"count(*) FILTER (reason = '!unmatched') FROM {table}").fetchall()[0]
@@ -174,8 +181,10 @@ def _checked_by_lines(db: duckdb.DuckDBPyConnection, path: Path, table: str, kee
         raise Unshaped("the record pattern and the rules disagree")
     if unshaped:
         db.execute(f"DROP TABLE {table}")
-        return False
-    return True
+        return None
+    texts = ", ".join(f"fields[{position[name] + 1}] AS {name}" for name in keep)
+    return _Carried(f"list_select({SPLIT}, {[position[name] + 1 for name in HINTS]})",
+                    f"SELECT {texts} FROM (SELECT {SPLIT} AS fields FROM {table} WHERE reason IS NULL AND line IS NOT NULL)")
 
 
 def _valid_date(text: str) -> str:
@@ -183,7 +192,7 @@ def _valid_date(text: str) -> str:
     return f"CASE WHEN {RULES['fill_date'].replace('fill_date', text)} THEN TRY_CAST({text} AS DATE) END"
 
 
-def _later_duplicates(db: duckdb.DuckDBPyConnection, path: Path, table: str, first: int, count: int,
+def _later_duplicates(db: duckdb.DuckDBPyConnection, path: Path, table: str, hints: str, first: int, count: int,
                       lines: Future[LineIndex | None]) -> dict[int, Reject]:
     """rowid → the duplicate_claim_id Reject of every valid row whose id an earlier valid row has."""
     candidates = _repeated(db.execute(f"SELECT h FROM {table} WHERE reason IS NULL").fetchnumpy()["h"])
@@ -193,7 +202,7 @@ def _later_duplicates(db: duckdb.DuckDBPyConnection, path: Path, table: str, fir
         raise Unshaped("too many repeated claim ids for the hash pass")
     hashes = ", ".join(map(str, candidates))
     # Every row (valid or not) with a candidate hash, in file order: the second scan returns the same rows.
-    rows = db.execute(f"SELECT rowid, h, reason, kept[1:6] FROM {table} WHERE h IN ({hashes}) ORDER BY rowid").fetchall()
+    rows = db.execute(f"SELECT rowid, h, reason, {hints} FROM {table} WHERE h IN ({hashes}) ORDER BY rowid").fetchall()
     if any(reason is None and hints is None for _, _, reason, hints in rows):
         rows = _with_hints_from_lines(db, path, first, count, lines.result(), rows) \
             or _with_hints_from_file(db, path, hashes, rows)

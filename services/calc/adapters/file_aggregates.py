@@ -13,7 +13,7 @@ from services.calc.adapters.aggregate_query import aggregate_queries, collect_fa
 from services.calc.adapters.claims_file import file_sha256
 from services.calc.adapters.claims_schema import Snapshot, claim_columns, duckdb_claims_table
 from services.calc.adapters.duckdb_dialect import ddl_type, duckdb_sql
-from services.calc.adapters.duckdb_scoped_validation import listed_text, validate_scoped
+from services.calc.adapters.duckdb_scoped_validation import validate_scoped
 from services.calc.adapters.duckdb_validation import validate_into
 from services.calc.domain.aggregates import ClaimsFacts, MemberMask
 
@@ -52,10 +52,10 @@ class ValidatedFile:
                 else:
                     validated = validate_scoped(self._db, path, "checked", AGGREGATED, *in_scope_as_written(scope),
                                                 written_in_scope=written_in_scope(scope))
-                    # The scope's valid rows, typed, in a table of their own: the aggregates read only them.
+                    # The scope's valid rows (and perhaps a few more: the aggregate SQL's scope filter decides),
+                    # typed, in a table of their own: the aggregates read only them.
                     self._db.execute("CREATE TABLE scoped AS SELECT " + ", ".join(
-                        f"{_as_stored(name)} AS {name}" for name in AGGREGATED)
-                        + " FROM checked WHERE reason IS NULL AND kept IS NOT NULL")
+                        f"{_as_stored(name)} AS {name}" for name in AGGREGATED) + f" FROM ({validated.kept_valid})")
                     valid = "scoped"
                 # The store's exact column types: a value too wide for them fails (→ fallback), never silently.
                 typed = ", ".join(f"CAST({c.name if c.name in AGGREGATED else 'NULL'} AS {ddl_type(c)}) AS {c.name}"
@@ -85,10 +85,9 @@ class ValidatedFile:
 def _as_stored(name: str) -> str:
     """A valid row's text in the store's type, cast once (the aggregates then scan 64-bit decimals): exact, as
     the rules bound its places; a value too wide for the type fails the cast, and the pure reader decides."""
-    text = listed_text(name, AGGREGATED)
     if name == "compound":
-        return f"{text} = 'Y'"
-    return f"CAST({text} AS {_STORED_TYPES[name]})"
+        return f"{name} = 'Y'"
+    return f"CAST({name} AS {_STORED_TYPES[name]})"
 
 
 _STORED_TYPES = {c.name: ddl_type(c) for c in claim_columns()}
