@@ -1,9 +1,13 @@
 """LineIndex: a few lines of a large file by number, across read chunks, or None where lines are not records."""
-import threading
+import hashlib
 
 import pytest
 
-from services.calc.adapters.claims_file import index_lines
+from services.calc.adapters.claims_file import read_whole
+
+
+def index_lines(path):
+    return read_whole(path, index_lines=True).lines
 
 
 def _lines(count: int, width: int) -> list[str]:
@@ -44,9 +48,9 @@ def test_blank_lines_count_as_lines(tmp_path):
     assert index is not None and index.lines == 3 and index.texts([2]) == {2: "1,2"}
 
 
-def test_a_stopped_count_gives_none(tmp_path):
+def test_the_index_comes_with_the_files_sha256_and_only_when_asked_for(tmp_path):
     path = tmp_path / "claims.csv"
-    path.write_text("a,b\n1,2\n", encoding="utf-8")
-    stop = threading.Event()
-    stop.set()
-    assert index_lines(path, stop) is None
+    path.write_bytes(b"a,b\n" + b"1,2\n" * 3_000_000)   # longer than one read
+    indexed, plain = read_whole(path, index_lines=True), read_whole(path)
+    assert indexed.sha256 == plain.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert indexed.lines is not None and indexed.lines.lines == 3_000_001 and plain.lines is None

@@ -16,8 +16,7 @@ a second scan of the file restricted to the candidate hashes. Raises Unshaped wh
 """
 from __future__ import annotations
 
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 import duckdb
 import numpy
 
-from services.calc.adapters.claims_file import LineIndex, index_lines
+from services.calc.adapters.claims_file import LineIndex, read_whole
 from services.calc.adapters.duckdb_line_validation import (
     SPLIT,
     claim_id_hash,
@@ -82,13 +81,16 @@ def listed_text(column: str, keep: tuple[str, ...]) -> str:
 
 
 def validate_scoped(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...],
-                    where: str, parameters: list, written_in_scope: dict[str, str] | None = None) -> ScopedValidation:
+                    where: str, parameters: list, written_in_scope: dict[str, str] | None = None,
+                    line_index: Callable[[], LineIndex | None] | None = None) -> ScopedValidation:
     """Create `table` (h, reason, and the texts kept) and mark the later duplicates; `where` is SQL over the columns
     as written, each named as {column}.
 
     Every rejected row and every row `where` holds for keeps its texts; after this call the valid ones among the
     latter are ScopedValidation.kept_valid. `written_in_scope`: column → a text that field starts with on every row
-    `where` holds for (tested first on lines, anywhere in the line).
+    `where` holds for (tested first on lines, anywhere in the line). `line_index` gives the file's LineIndex
+    (leaf calc counts the lines while it hashes the file); it is asked for only where a row with a repeated id
+    kept no text, and the file is read for it then when it is not given.
     """
     try:
         db.execute("SET preserve_insertion_order = true")
@@ -104,15 +106,8 @@ def validate_scoped(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep:
     if count and last - first + 1 != count:
         raise Unshaped("rowids are not contiguous")
     first = first or 0
-    # The lines are counted on the other core while this one sorts the hashes: they are needed only if an
-    # out-of-scope row has a repeated id, and are stopped when none has.
-    with ThreadPoolExecutor(1) as counting:
-        stop = threading.Event()
-        lines = counting.submit(index_lines, path, stop)
-        try:
-            duplicates = _later_duplicates(db, path, table, carried.hints, first, count, lines)
-        finally:
-            stop.set()
+    duplicates = _later_duplicates(db, path, table, carried.hints, first, count,
+                                   line_index or (lambda: read_whole(path, index_lines=True).lines))
     if duplicates:
         db.execute(f"UPDATE {table} SET reason = 'duplicate_claim_id' WHERE rowid IN ({', '.join(map(str, duplicates))})")
     rejects = [Reject(*found) for found in db.execute(
@@ -193,7 +188,7 @@ def _valid_date(text: str) -> str:
 
 
 def _later_duplicates(db: duckdb.DuckDBPyConnection, path: Path, table: str, hints: str, first: int, count: int,
-                      lines: Future[LineIndex | None]) -> dict[int, Reject]:
+                      line_index: Callable[[], LineIndex | None]) -> dict[int, Reject]:
     """rowid → the duplicate_claim_id Reject of every valid row whose id an earlier valid row has."""
     candidates = _repeated(db.execute(f"SELECT h FROM {table} WHERE reason IS NULL").fetchnumpy()["h"])
     if not candidates:
@@ -204,7 +199,7 @@ def _later_duplicates(db: duckdb.DuckDBPyConnection, path: Path, table: str, hin
     # Every row (valid or not) with a candidate hash, in file order: the second scan returns the same rows.
     rows = db.execute(f"SELECT rowid, h, reason, {hints} FROM {table} WHERE h IN ({hashes}) ORDER BY rowid").fetchall()
     if any(reason is None and hints is None for _, _, reason, hints in rows):
-        rows = _with_hints_from_lines(db, path, first, count, lines.result(), rows) \
+        rows = _with_hints_from_lines(db, path, first, count, line_index(), rows) \
             or _with_hints_from_file(db, path, hashes, rows)
     seen: set[str] = set()
     later: dict[int, Reject] = {}

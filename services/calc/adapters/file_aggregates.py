@@ -10,7 +10,7 @@ import duckdb
 
 from kernel.scope import Scope
 from services.calc.adapters.aggregate_query import aggregate_queries, collect_facts
-from services.calc.adapters.claims_file import file_sha256
+from services.calc.adapters.claims_file import read_whole
 from services.calc.adapters.claims_schema import Snapshot, claim_columns, duckdb_claims_table
 from services.calc.adapters.duckdb_dialect import ddl_type, duckdb_sql
 from services.calc.adapters.duckdb_scoped_validation import validate_scoped
@@ -42,16 +42,18 @@ class ValidatedFile:
         self._db = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": self._scratch.name})
         # No progress bar: DuckDB draws it on stdout after 2 s, inside the JSON leaf calc writes there.
         self._db.execute("SET enable_progress_bar = false")
-        # hashlib releases the GIL, as DuckDB does while it reads: the file is hashed while it is validated.
-        with ThreadPoolExecutor(1) as hashing:
-            sha256 = hashing.submit(file_sha256, path)
+        # hashlib releases the GIL, as DuckDB does while it reads: the file is hashed while it is validated, and
+        # for one scope its lines are counted in the same read (the hints of a repeated id that kept no text).
+        with ThreadPoolExecutor(1) as reading:
+            whole = reading.submit(read_whole, path, index_lines=scope is not None)
             try:
                 if scope is None:
                     validated = validate_into(self._db, path, "checked", keep=AGGREGATED)
                     valid = "checked WHERE reason IS NULL"
                 else:
                     validated = validate_scoped(self._db, path, "checked", AGGREGATED, *in_scope_as_written(scope),
-                                                written_in_scope=written_in_scope(scope))
+                                                written_in_scope=written_in_scope(scope),
+                                                line_index=lambda: whole.result().lines)
                     # The scope's valid rows (and perhaps a few more: the aggregate SQL's scope filter decides),
                     # typed, in a table of their own: the aggregates read only them.
                     self._db.execute("CREATE TABLE scoped AS SELECT " + ", ".join(
@@ -61,9 +63,9 @@ class ValidatedFile:
                 typed = ", ".join(f"CAST({c.name if c.name in AGGREGATED else 'NULL'} AS {ddl_type(c)}) AS {c.name}"
                                   for c in claim_columns() if c.name != "row")
                 self._db.execute(f"CREATE VIEW claims_{_VALID} AS SELECT {typed} FROM {valid}")
-                digest = sha256.result()
+                digest = whole.result().sha256
             except BaseException:
-                sha256.cancel()
+                whole.cancel()
                 self.close()
                 raise
         self._snapshot = Snapshot(_VALID, digest, validated.rows_read, validated.valid_count, len(validated.rejects), "")
