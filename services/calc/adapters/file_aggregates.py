@@ -1,6 +1,7 @@
 """`leaf calc`'s fast path: validate a claims file in an in-memory DuckDB and aggregate it there with the store SQL."""
 from __future__ import annotations
 
+import importlib
 import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -9,13 +10,11 @@ from pathlib import Path
 import duckdb
 
 from kernel.scope import Scope
-from services.calc.adapters.aggregate_query import aggregate_queries, collect_facts
 from services.calc.adapters.claims_file import read_whole
-from services.calc.adapters.claims_schema import Snapshot, claim_columns, duckdb_claims_table
-from services.calc.adapters.duckdb_dialect import ddl_type, duckdb_sql
 from services.calc.adapters.duckdb_scoped_validation import validate_scoped
 from services.calc.adapters.duckdb_validation import validate_into
 from services.calc.domain.aggregates import ClaimsFacts, MemberMask
+from services.calc.service_layer.ports import Snapshot
 
 _VALID = "file"  # the view of valid rows, named like a store snapshot's table: claims_file
 # What the aggregate SQL reads; the other columns are checked but not kept.
@@ -42,10 +41,12 @@ class ValidatedFile:
         self._db = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": self._scratch.name})
         # No progress bar: DuckDB draws it on stdout after 2 s, inside the JSON leaf calc writes there.
         self._db.execute("SET enable_progress_bar = false")
-        # hashlib releases the GIL, as DuckDB does while it reads: the file is hashed while it is validated, and
-        # for one scope its lines are counted in the same read (the hints of a repeated id that kept no text).
-        with ThreadPoolExecutor(1) as reading:
-            whole = reading.submit(read_whole, path, index_lines=scope is not None)
+        # DuckDB releases the GIL while it reads, so two threads work beside it: one hashes the file (and, for one
+        # scope, counts its lines in the same read: the hints of a repeated id that kept no text), the other
+        # imports the store's SQL, which is needed only once the file is read.
+        with ThreadPoolExecutor(2) as helpers:
+            whole = helpers.submit(read_whole, path, index_lines=scope is not None)
+            store_sql = helpers.submit(importlib.import_module, "services.calc.adapters.file_store_sql")
             try:
                 if scope is None:
                     validated = validate_into(self._db, path, "checked", keep=AGGREGATED)
@@ -57,12 +58,10 @@ class ValidatedFile:
                     # The scope's valid rows (and perhaps a few more: the aggregate SQL's scope filter decides),
                     # typed, in a table of their own: the aggregates read only them.
                     self._db.execute("CREATE TABLE scoped AS SELECT " + ", ".join(
-                        f"{_as_stored(name)} AS {name}" for name in AGGREGATED) + f" FROM ({validated.kept_valid})")
+                        f"{store_sql.result().as_stored(name)} AS {name}" for name in AGGREGATED)
+                        + f" FROM ({validated.kept_valid})")
                     valid = "scoped"
-                # The store's exact column types: a value too wide for them fails (→ fallback), never silently.
-                typed = ", ".join(f"CAST({c.name if c.name in AGGREGATED else 'NULL'} AS {ddl_type(c)}) AS {c.name}"
-                                  for c in claim_columns() if c.name != "row")
-                self._db.execute(f"CREATE VIEW claims_{_VALID} AS SELECT {typed} FROM {valid}")
+                self._db.execute(store_sql.result().claims_view(_VALID, valid, AGGREGATED))
                 digest = whole.result().sha256
             except BaseException:
                 whole.cancel()
@@ -74,25 +73,13 @@ class ValidatedFile:
     def facts(self, scope: Scope, masks: Sequence[MemberMask]) -> ClaimsFacts:
         if self._scope is not None and scope != self._scope:
             raise ValueError("this file was validated for another scope")
-        queries = aggregate_queries(duckdb_claims_table(_VALID), scope, masks)
-        return collect_facts(self._snapshot, self._rejects, queries, masks,
-                             lambda statement: self._db.execute(*duckdb_sql(statement)).fetchall())
+        from services.calc.adapters.file_store_sql import file_facts  # imported while the file was read
+        return file_facts(self._db, _VALID, self._snapshot, self._rejects, scope, masks)
 
     def close(self) -> None:
         self._db.close()
         self._scratch.cleanup()
 
-
-
-def _as_stored(name: str) -> str:
-    """A valid row's text in the store's type, cast once (the aggregates then scan 64-bit decimals): exact, as
-    the rules bound its places; a value too wide for the type fails the cast, and the pure reader decides."""
-    if name == "compound":
-        return f"{name} = 'Y'"
-    return f"CAST({name} AS {_STORED_TYPES[name]})"
-
-
-_STORED_TYPES = {c.name: ddl_type(c) for c in claim_columns()}
 
 
 def in_scope_as_written(scope: Scope) -> tuple[str, list]:
