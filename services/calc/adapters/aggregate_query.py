@@ -45,6 +45,18 @@ def scoped_and_marked(claims: sa.Table, scope: Scope, snapshot_id: str | None, c
     `columns` are what the caller reads on; the netting columns come along. snapshot_id filters a shared
     table (the embedded store has one table per snapshot).
     """
+    picked = dict.fromkeys(("claim_id", "claim_status", "reverses_claim_id", *columns))
+    scoped = sa.select(*(claims.c[name] for name in picked)).where(*_in_scope(claims, scope, snapshot_id)).cte("scoped")
+    # The reversals are read from the table under the same filter, not from `scoped`: a CTE read twice is
+    # materialized (DuckDB and PostgreSQL copy the scope's rows once more per statement), one read once is inlined.
+    reversal = claims.alias("reversal")
+    named = sa.exists().where(*_in_scope(reversal, scope, snapshot_id), reversal.c.claim_status == REVERSAL,
+                              reversal.c.reverses_claim_id == scoped.c.claim_id)
+    return sa.select(scoped, _flag(named).label("reversed")).cte("marked")
+
+
+def _in_scope(claims: sa.FromClause, scope: Scope, snapshot_id: str | None) -> list[sa.ColumnElement]:
+    """The scope filter (pipeline step 2) over `claims`."""
     c = claims.c
     where = [c.client_id == scope.client_id, c.pbm_id == scope.pbm_id,
              c.fill_date.between(scope.date_from, scope.date_to)]
@@ -54,11 +66,7 @@ def scoped_and_marked(claims: sa.Table, scope: Scope, snapshot_id: str | None, c
         where.append(c.tpa_id == scope.tpa_id)
     if scope.group_ids:
         where.append(c.group_id.in_(scope.group_ids))
-    picked = dict.fromkeys(("claim_id", "claim_status", "reverses_claim_id", *columns))
-    scoped = sa.select(*(c[name] for name in picked)).where(*where).cte("scoped")
-    reversal = scoped.alias("reversal")
-    named = sa.exists().where(reversal.c.claim_status == REVERSAL, reversal.c.reverses_claim_id == scoped.c.claim_id)
-    return sa.select(scoped, _flag(named).label("reversed")).cte("marked")
+    return where
 
 
 def _awp_ext(m) -> sa.ColumnElement:
@@ -94,8 +102,14 @@ def aggregate_queries(claims: sa.Table, scope: Scope, masks: Sequence[MemberMask
                         sa.func.sum(n.dispensing_fee_paid), sa.func.sum(n.suspect)).group_by(*keys)
     members = None
     if masks:
-        counted = [sa.func.count(sa.distinct(_member_if_eligible(n, mask))) for mask in masks]
-        members = sa.select(n.channel, n.brand_generic, *counted).group_by(n.channel, n.brand_generic)
+        # Distinct members counted in two steps: one grouping by member for every mask at once (a COUNT DISTINCT
+        # per mask grouped the netted claims once per mask), then the members eligible under each mask.
+        per_member = sa.select(n.channel, n.brand_generic, n.member_id, *(
+            sa.func.max(_eligible(n, mask)).label(f"mask_{i}") for i, mask in enumerate(masks))
+        ).group_by(n.channel, n.brand_generic, n.member_id).subquery("per_member")
+        p = per_member.c
+        members = sa.select(p.channel, p.brand_generic, *(sa.func.sum(p[f"mask_{i}"]) for i in range(len(masks)))
+                            ).group_by(p.channel, p.brand_generic)
     return AggregateQueries(counts, classes, members)
 
 
@@ -115,10 +129,11 @@ def claim_line(values: Sequence) -> ClaimLine:
     return at_places(replace(line, row=int(line.row), days_supply=int(line.days_supply), compound=bool(line.compound)))
 
 
-def _member_if_eligible(n, mask: MemberMask):
+def _eligible(n, mask: MemberMask) -> sa.ColumnElement:
+    """1 where a netted claim is eligible under `mask` (none of its reasons excludes it), else 0."""
     excluding = [flag == _ZERO for flag, on in ((n.uc, mask.uc), (n.compound, mask.compound),
                                                 (n.zero_awp, mask.zero_awp)) if on]
-    return sa.case((sa.and_(*excluding), n.member_id)) if excluding else n.member_id
+    return _flag(sa.and_(*excluding)) if excluding else _ONE
 
 
 Run = Callable[[sa.Select], Sequence[Sequence]]
@@ -135,7 +150,8 @@ def collect_facts(snapshot: Snapshot, rejects: Iterable[Reject], queries: Aggreg
                       in run(queries.classes)), key=lambda k: k.traits)
     members = {}
     for channel, drug_type, *counts in (run(queries.members) if queries.members is not None else ()):
-        members.update({(mask, (channel, drug_type)): count for mask, count in zip(masks, counts) if count})
+        # A SUM of 0/1 flags: an int or an integral Decimal, by engine.
+        members.update({(mask, (channel, drug_type)): int(count) for mask, count in zip(masks, counts) if count})
     # SUM over no rows is NULL.
     reversals, reversed_pairs = int(reversals or 0), int(reversed_pairs or 0)
     return ClaimsFacts(snapshot.claims_sha256, snapshot.rows_read, snapshot.rows_valid,
