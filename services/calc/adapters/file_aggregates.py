@@ -56,7 +56,9 @@ class ValidatedFile:
                                                 written_in_scope=written_in_scope(scope),
                                                 line_index=lambda: whole.result().lines)
                     # The scope's valid rows (and perhaps a few more: the aggregate SQL's scope filter decides),
-                    # typed, in a table of their own: the aggregates read only them.
+                    # typed, in a table of their own: the aggregates read only them. Their order means nothing
+                    # to an aggregate, and writing them in any order took a quarter less time at 10M rows.
+                    self._db.execute("SET preserve_insertion_order = false")
                     self._db.execute("CREATE TABLE scoped AS SELECT " + ", ".join(
                         f"{store_sql.result().as_stored(name)} AS {name}" for name in AGGREGATED)
                         + f" FROM ({validated.kept_valid})")
