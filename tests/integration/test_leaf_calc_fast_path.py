@@ -82,6 +82,23 @@ def test_lines_that_only_hold_the_scopes_texts_stay_out_of_it(tmp_path):
         fast.close()
 
 
+def test_a_repeated_id_in_the_scope_is_typed_and_then_dropped(tmp_path):
+    """The scope's rows are typed while the duplicates are found: the later rows of a repeated id (valid, in the
+    scope, with other amounts) are deleted from the typed rows afterwards, and the sums are the pure reader's."""
+    rows = [row("A1"), row("A2", channel="MAIL"), row("A1", ingredient_cost_paid="999.00"),
+            row("A2", channel="MAIL", member_id="M9"), row("A3", client_id="C002"), row("A3")]
+    path = tmp_path / "claims.csv"
+    path.write_bytes(csv_bytes(rows))
+    packet = contract()
+    fast = ValidatedFile(path, scope())
+    try:
+        assert fast._db.execute("SELECT count(*) FROM scoped").fetchall()[0][0] == 2   # A1 and A2, once each
+        assert fast.facts(scope(), member_masks(packet)) == facts_from_batch(read_claims(path.read_bytes()), scope(),
+                                                                              member_masks(packet))
+    finally:
+        fast.close()
+
+
 def _args(tmp_path, claims, run_scope, **evidence) -> Namespace:
     files = {}
     for kind, document in {"contract": contract_json(), **evidence}.items():

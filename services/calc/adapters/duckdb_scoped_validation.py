@@ -17,6 +17,7 @@ a second scan of the file restricted to the candidate hashes. Raises Unshaped wh
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -58,9 +59,11 @@ class ScopedValidation:
     rows_read: int
     rejects: list[Reject]
     valid_count: int
-    # SQL of the valid rows that kept their texts, one text column (as written) per `keep` name, in file order:
-    # every valid row in scope, and read by lines perhaps a few more (see _checked_by_lines)
+    # SQL of the valid rows that kept their texts: `id` (the row's rowid in the table), then one text column (as
+    # written) per `keep` name, in file order; every valid row in scope, and read by lines perhaps a few more (see
+    # _checked_by_lines). Read before the duplicates are marked (`alongside`), it holds them too.
     kept_valid: str
+    duplicates: tuple[int, ...]  # the ids of the valid rows rejected as duplicate_claim_id
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,8 @@ def listed_text(column: str, keep: tuple[str, ...]) -> str:
 
 def validate_scoped(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...],
                     where: str, parameters: list, written_in_scope: dict[str, str] | None = None,
-                    line_index: Callable[[], LineIndex | None] | None = None) -> ScopedValidation:
+                    line_index: Callable[[], LineIndex | None] | None = None,
+                    alongside: Callable[[str], object] | None = None) -> ScopedValidation:
     """Create `table` (h, reason, and the texts kept) and mark the later duplicates; `where` is SQL over the columns
     as written, each named as {column}.
 
@@ -91,6 +95,10 @@ def validate_scoped(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep:
     `where` holds for (tested first on lines, anywhere in the line). `line_index` gives the file's LineIndex
     (leaf calc counts the lines while it hashes the file); it is asked for only where a row with a repeated id
     kept no text, and the file is read for it then when it is not given.
+
+    `alongside` is work for DuckDB while numpy finds the duplicates (the sort leaves a core idle): it runs on a
+    thread, given ScopedValidation.kept_valid as it is before the duplicates are marked, and the caller drops the
+    rows ScopedValidation.duplicates names from whatever it made of them.
     """
     try:
         db.execute("SET preserve_insertion_order = true")
@@ -106,8 +114,12 @@ def validate_scoped(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep:
     if count and last - first + 1 != count:
         raise Unshaped("rowids are not contiguous")
     first = first or 0
-    duplicates = _later_duplicates(db, path, table, carried.hints, first, count,
-                                   line_index or (lambda: read_whole(path, index_lines=True).lines))
+    with ThreadPoolExecutor(1) as beside:
+        done = beside.submit(alongside, carried.kept_valid) if alongside is not None else None
+        duplicates = _later_duplicates(db, path, table, carried.hints, first, count,
+                                       line_index or (lambda: read_whole(path, index_lines=True).lines))
+        if done is not None:
+            done.result()
     if duplicates:
         db.execute(f"UPDATE {table} SET reason = 'duplicate_claim_id' WHERE rowid IN ({', '.join(map(str, duplicates))})")
     rejects = [Reject(*found) for found in db.execute(
@@ -115,7 +127,7 @@ def validate_scoped(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep:
         f"FROM (SELECT rowid AS id, reason, {carried.hints} AS hints FROM {table} "
         "WHERE reason IS NOT NULL AND reason <> 'duplicate_claim_id') ORDER BY id").fetchall()]
     rejects = sorted(rejects + list(duplicates.values()), key=lambda r: r.row)
-    return ScopedValidation(count, rejects, count - len(rejects), carried.kept_valid)
+    return ScopedValidation(count, rejects, count - len(rejects), carried.kept_valid, tuple(duplicates))
 
 
 def _checked_by_columns(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...], where: str,
@@ -129,7 +141,8 @@ def _checked_by_columns(db: duckdb.DuckDBPyConnection, path: Path, table: str, k
     if db.execute("SELECT count(*) FROM claims_shape_rejects").fetchall()[0][0]:
         raise Unshaped("records DuckDB could not shape")
     texts = ", ".join(f"{listed_text(name, keep)} AS {name}" for name in keep)
-    return _Carried(f"kept[1:{len(HINTS)}]", f"SELECT {texts} FROM {table} WHERE reason IS NULL AND kept IS NOT NULL")
+    return _Carried(f"kept[1:{len(HINTS)}]",
+                    f"SELECT rowid AS id, {texts} FROM {table} WHERE reason IS NULL AND kept IS NOT NULL")
 
 
 def _checked_by_lines(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...],
@@ -179,7 +192,8 @@ def _checked_by_lines(db: duckdb.DuckDBPyConnection, path: Path, table: str, kee
         return None
     texts = ", ".join(f"fields[{position[name] + 1}] AS {name}" for name in keep)
     return _Carried(f"list_select({SPLIT}, {[position[name] + 1 for name in HINTS]})",
-                    f"SELECT {texts} FROM (SELECT {SPLIT} AS fields FROM {table} WHERE reason IS NULL AND line IS NOT NULL)")
+                    f"SELECT id, {texts} FROM (SELECT rowid AS id, {SPLIT} AS fields FROM {table} "
+                    "WHERE reason IS NULL AND line IS NOT NULL)")
 
 
 def _valid_date(text: str) -> str:
