@@ -90,9 +90,10 @@ def validate_scoped(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep:
     """Create `table` (h, reason, and the texts kept) and mark the later duplicates; `where` is SQL over the columns
     as written, each named as {column}.
 
-    Every rejected row and every row `where` holds for keeps its texts; after this call the valid ones among the
-    latter are ScopedValidation.kept_valid. `written_in_scope`: column → a text that field starts with on every row
-    `where` holds for (tested first on lines, anywhere in the line). `line_index` gives the file's LineIndex
+    Every rejected row and every row `where` holds for keeps its texts (read by lines: every row that holds the
+    `written_in_scope` texts, which the caller's scope filter then decides on); after this call the valid ones among
+    them are ScopedValidation.kept_valid. `written_in_scope`: column → a text that field starts with on every row
+    `where` holds for (tested on lines, anywhere in the line). `line_index` gives the file's LineIndex
     (leaf calc counts the lines while it hashes the file); it is asked for only where a row with a repeated id
     kept no text, and the file is read for it then when it is not given.
 

@@ -32,8 +32,9 @@ class ValidatedFile:
     Raises what validate_into raises (Unshaped, InputError) or duckdb.Error: the caller then falls back
     to the pure reader, which is the reference for every error and result.
 
-    Given a `scope`, the aggregated columns are kept only for the rows in it (every row is still checked,
-    and every rejected row keeps its scope hints), and facts are then for that scope only.
+    Given a `scope`, the aggregated columns are kept only for the rows that may be in it (every row is still
+    checked, every rejected row keeps its scope hints, and the aggregate SQL's scope filter decides), and facts are
+    then for that scope only.
     """
 
     def __init__(self, path: Path, scope: Scope | None = None) -> None:
