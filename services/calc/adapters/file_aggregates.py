@@ -61,7 +61,8 @@ class ValidatedFile:
                     if validated.duplicates:
                         self._db.execute(f"DELETE FROM scoped WHERE id IN ({', '.join(map(str, validated.duplicates))})")
                     valid = "scoped"
-                self._db.execute(store_sql.result().claims_view(_VALID, valid, AGGREGATED))
+                self._store_sql = store_sql.result()
+                self._db.execute(self._store_sql.claims_view(_VALID, valid, AGGREGATED))
                 digest = whole.result().sha256
             except BaseException:
                 whole.cancel()
@@ -83,13 +84,11 @@ class ValidatedFile:
     def facts(self, scope: Scope, masks: Sequence[MemberMask]) -> ClaimsFacts:
         if self._scope is not None and scope != self._scope:
             raise ValueError("this file was validated for another scope")
-        from services.calc.adapters.file_store_sql import file_facts  # imported while the file was read
-        return file_facts(self._db, _VALID, self._snapshot, self._rejects, scope, masks)
+        return self._store_sql.file_facts(self._db, _VALID, self._snapshot, self._rejects, scope, masks)
 
     def close(self) -> None:
         self._db.close()
         self._scratch.cleanup()
-
 
 
 def in_scope_as_written(scope: Scope) -> tuple[str, list]:
