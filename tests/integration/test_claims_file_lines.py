@@ -3,7 +3,7 @@ import hashlib
 
 import pytest
 
-from services.calc.adapters.claims_file import read_whole
+from services.calc.adapters.whole_read import read_whole
 
 
 def index_lines(path):

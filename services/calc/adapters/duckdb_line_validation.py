@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kernel.packets import BRAND_GENERIC, CHANNELS
-from services.calc.adapters.duckdb_validation import PATTERNS
+from services.calc.adapters.duckdb_validation import PATTERNS, header_of
 from services.calc.domain.claims import BASES_OF_COST, CLAIM_COLUMNS
 from services.calc.domain.reading import _column_positions
 
@@ -57,6 +57,11 @@ def plain_lines(path: Path) -> bool:
     with path.open("rb") as stream:
         start = stream.read(_SNIFF)
     return b'"' not in start and b"\r" not in start
+
+
+def line_pattern(path: Path) -> str | None:
+    """The record pattern of the file's header where its lines are worth trying (plain_lines), else None."""
+    return record_pattern(header_of(path)) if plain_lines(path) else None
 
 
 def lines_source() -> str:

@@ -19,17 +19,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import numpy
 
-from services.calc.adapters.claims_file import LineIndex, read_whole
 from services.calc.adapters.duckdb_line_validation import (
     SPLIT,
     claim_id_hash,
     field_columns,
+    line_pattern,
     lines_source,
     plain_lines,
     record_pattern,
@@ -42,6 +43,7 @@ from services.calc.adapters.duckdb_validation import (
     claims_source,
     header_of,
 )
+from services.calc.adapters.whole_read import LineIndex, RefusedLines, WholeRead, read_whole
 from services.calc.domain.claims import CLAIM_COLUMNS, Reject
 from services.calc.domain.reading import _column_positions
 
@@ -73,6 +75,12 @@ class _Carried:
     kept_valid: str
 
 
+def read_for_lines(path: Path) -> WholeRead:
+    """The WholeRead validate_scoped asks for: the file's SHA-256, its LineIndex and, where the file is plain, the
+    lines its header's record pattern refuses."""
+    return read_whole(path, index_lines=True, record=line_pattern(path))
+
+
 def listed(keep: tuple[str, ...]) -> tuple[str, ...]:
     """The columns of a stored list, in order: the hints, then the other `keep` columns."""
     return HINTS + tuple(c for c in keep if c not in HINTS)
@@ -85,7 +93,7 @@ def listed_text(column: str, keep: tuple[str, ...]) -> str:
 
 def validate_scoped(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...],
                     where: str, parameters: list, written_in_scope: dict[str, str] | None = None,
-                    line_index: Callable[[], LineIndex | None] | None = None,
+                    whole: Callable[[], WholeRead] | None = None,
                     alongside: Callable[[str], object] | None = None) -> ScopedValidation:
     """Create `table` (h, reason, and the texts kept) and mark the later duplicates; `where` is SQL over the columns
     as written, each named as {column}.
@@ -93,17 +101,20 @@ def validate_scoped(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep:
     Every rejected row and every row `where` holds for keeps its texts (read by lines: every row that holds the
     `written_in_scope` texts, which the caller's scope filter then decides on); after this call the valid ones among
     them are ScopedValidation.kept_valid. `written_in_scope`: column → a text that field starts with on every row
-    `where` holds for (tested on lines, anywhere in the line). `line_index` gives the file's LineIndex
-    (leaf calc counts the lines while it hashes the file); it is asked for only where a row with a repeated id
-    kept no text, and the file is read for it then when it is not given.
+    `where` holds for (tested on lines, anywhere in the line). `whole` gives the file's WholeRead with its
+    LineIndex and, where the file is plain, the lines its header's record pattern refuses (read_for_lines: leaf
+    calc reads it on a thread while DuckDB reads the file); it is asked for once DuckDB has read the lines, or
+    where a row with a repeated id kept no text, and the file is read for it then when it is not given.
 
     `alongside` is work for DuckDB while numpy finds the duplicates (the sort leaves a core idle): it runs on a
     thread, given ScopedValidation.kept_valid as it is before the duplicates are marked, and the caller drops the
     rows ScopedValidation.duplicates names from whatever it made of them.
     """
+    whole = whole or cache(lambda: read_for_lines(path))
     try:
         db.execute("SET preserve_insertion_order = true")
-        carried = plain_lines(path) and _checked_by_lines(db, path, table, keep, written_in_scope or {})
+        carried = plain_lines(path) and _checked_by_lines(db, path, table, keep, written_in_scope or {},
+                                                           lambda: whole().refused)
         if not carried:
             carried = _checked_by_columns(db, path, table, keep, where, parameters)
     except duckdb.Error as exc:
@@ -117,8 +128,7 @@ def validate_scoped(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep:
     first = first or 0
     with ThreadPoolExecutor(1) as beside:
         done = beside.submit(alongside, carried.kept_valid) if alongside is not None else None
-        duplicates = _later_duplicates(db, path, table, carried.hints, first, count,
-                                       line_index or (lambda: read_whole(path, index_lines=True).lines))
+        duplicates = _later_duplicates(db, path, table, carried.hints, first, count, lambda: whole().lines)
         if done is not None:
             done.result()
     if duplicates:
@@ -147,33 +157,32 @@ def _checked_by_columns(db: duckdb.DuckDBPyConnection, path: Path, table: str, k
 
 
 def _checked_by_lines(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...],
-                      written_in_scope: dict[str, str]) -> _Carried | None:
+                      written_in_scope: dict[str, str], refused: Callable[[], RefusedLines | None]) -> _Carried | None:
     """`table` (h, reason, line) from the file read as lines (duckdb_line_validation), or None, with no table,
     where a line is not a plain record of the header's width.
 
-    A line keeps its text where the record pattern fails it or where it holds every `written_in_scope` text (a
+    The record pattern is matched beside DuckDB (`refused`: whole_read and line_check, with Arrow's RE2, which
+    costs half of DuckDB's); where that gave no answer (over MOST_REFUSED lines refused), DuckDB matches it here.
+    A line keeps its text where the pattern refuses it or where it holds every `written_in_scope` text (a
     few substring tests). That is every line in scope, and perhaps a few lines that only hold those texts (another
     client whose id begins with this one's): `where` is not applied here, because the aggregate SQL's own scope
     filter decides exactly, and applying it to split fields cost 0.9 s at 10M rows (DuckDB splits the line again
     for each field a filter reads). Nothing is split in this pass either: splitting and keeping 1.27M lists cost
-    more than splitting their lines once when they are typed (docs/benchmarks.md, round 6). The lines the record
-    pattern fails are few: one more statement names their reasons with the column rules (an update of `reason`
-    alone, which keeps the rows where they are). No number is typed here: one too wide for the store's type
-    fails the cast that types the kept rows, and the pure reader decides."""
+    more than splitting their lines once when they are typed (docs/benchmarks.md, round 6). The refused lines are
+    few: one more statement names their reasons with the column rules (an update of `reason` alone, which keeps
+    the rows where they are). No number is typed here: one too wide for the store's type fails the cast that
+    types the kept rows, and the pure reader decides."""
     header = header_of(path)
     position = dict(zip(CLAIM_COLUMNS, _column_positions(header)))
-    # Nested CASEs test only the lines that passed the test before (an AND would test every line), and a needle
-    # without a leading comma is found several times faster: each text is still in every line in scope.
-    maybe_in_scope = "true"
-    for _ in written_in_scope:
-        maybe_in_scope = f"CASE WHEN contains(line, ?) THEN {maybe_in_scope} END"
     try:
-        db.execute(
-            f"CREATE TABLE {table} AS SELECT CASE WHEN ok THEN {claim_id_hash(header)} END AS h, "
-            f"CASE WHEN ok THEN NULL ELSE '!check' END AS reason, "
-            f"CASE WHEN NOT ok OR {maybe_in_scope} THEN line END AS line FROM ("
-            f"SELECT line, regexp_full_match(line, ?) AS ok FROM ({lines_source()}))",
-            [*written_in_scope.values(), record_pattern(header), str(path)])
+        _read_lines(db, path, table, header, written_in_scope, None)
+        found = refused()
+        if found is None:
+            db.execute(f"DROP TABLE {table}")
+            _read_lines(db, path, table, header, written_in_scope, record_pattern(header))
+        elif not _marked(db, table, found):
+            db.execute(f"DROP TABLE {table}")
+            return None
     except duckdb.Error:  # a carriage return or a 0x01 byte past the sniffed start: not lines DuckDB can read
         db.execute(f"DROP TABLE IF EXISTS {table}")
         return None
@@ -195,6 +204,38 @@ def _checked_by_lines(db: duckdb.DuckDBPyConnection, path: Path, table: str, kee
     return _Carried(f"list_select({SPLIT}, {[position[name] + 1 for name in HINTS]})",
                     f"SELECT id, {texts} FROM (SELECT rowid AS id, {SPLIT} AS fields FROM {table} "
                     "WHERE reason IS NULL AND line IS NOT NULL)")
+
+
+def _read_lines(db: duckdb.DuckDBPyConnection, path: Path, table: str, header: list[str],
+                written_in_scope: dict[str, str], pattern: str | None) -> None:
+    """Create `table` (h, reason, line) from the file's lines: `pattern`, where given, is matched here, and a line
+    it refuses gets reason '!check' and keeps its text; every other line gets its claim id's hash and keeps its text
+    only where it holds every `written_in_scope` text."""
+    # Nested CASEs test only the lines that passed the test before (an AND would test every line), and a needle
+    # without a leading comma is found several times faster: each text is still in every line in scope.
+    maybe_in_scope = "true"
+    for _ in written_in_scope:
+        maybe_in_scope = f"CASE WHEN contains(line, ?) THEN {maybe_in_scope} END"
+    ok = "regexp_full_match(line, ?)" if pattern is not None else "true"
+    db.execute(
+        f"CREATE TABLE {table} AS SELECT CASE WHEN ok THEN {claim_id_hash(header)} END AS h, "
+        f"CASE WHEN ok THEN NULL ELSE '!check' END AS reason, "
+        f"CASE WHEN NOT ok OR {maybe_in_scope} THEN line END AS line FROM ("
+        f"SELECT line, {ok} AS ok FROM ({lines_source()}))",
+        [*written_in_scope.values(), *([pattern] if pattern is not None else []), str(path)])
+
+
+def _marked(db: duckdb.DuckDBPyConnection, table: str, refused: RefusedLines) -> bool:
+    """Mark the `refused` lines in `table` as the pattern would have (no hash, reason '!check', the line's text);
+    False where DuckDB read another number of lines than the file has records (then no line is known by number)."""
+    first, count = db.execute(f"SELECT coalesce(min(rowid), 0), count(*) FROM {table}").fetchall()[0]
+    if count != refused.records:
+        return False
+    if refused.texts:
+        db.execute(f"UPDATE {table} SET h = NULL, reason = '!check', line = found.line FROM ("
+                   f"SELECT unnest(?::BIGINT[]) + {first} - 1 AS id, unnest(?::VARCHAR[]) AS line) AS found "
+                   f"WHERE {table}.rowid = found.id", [list(refused.texts), list(refused.texts.values())])
+    return True
 
 
 def _valid_date(text: str) -> str:

@@ -11,9 +11,9 @@ from types import ModuleType
 import duckdb
 
 from kernel.scope import Scope
-from services.calc.adapters.claims_file import read_whole
-from services.calc.adapters.duckdb_scoped_validation import validate_scoped
+from services.calc.adapters.duckdb_scoped_validation import read_for_lines, validate_scoped
 from services.calc.adapters.duckdb_validation import validate_into
+from services.calc.adapters.whole_read import read_whole
 from services.calc.domain.aggregates import ClaimsFacts, MemberMask
 from services.calc.service_layer.ports import Snapshot
 
@@ -44,10 +44,10 @@ class ValidatedFile:
         # No progress bar: DuckDB draws it on stdout after 2 s, inside the JSON leaf calc writes there.
         self._db.execute("SET enable_progress_bar = false")
         # DuckDB releases the GIL while it reads, so two threads work beside it: one hashes the file (and, for one
-        # scope, counts its lines in the same read: the hints of a repeated id that kept no text), the other
-        # imports the store's SQL, which is needed only once the file is read.
+        # scope, counts its lines and matches them with the record pattern in the same read: read_for_lines), the
+        # other imports the store's SQL, which is needed only once the file is read.
         with ThreadPoolExecutor(2) as helpers:
-            whole = helpers.submit(read_whole, path, index_lines=scope is not None)
+            whole = helpers.submit(read_for_lines, path) if scope is not None else helpers.submit(read_whole, path)
             store_sql = helpers.submit(importlib.import_module, "services.calc.adapters.file_store_sql")
             try:
                 if scope is None:
@@ -56,7 +56,7 @@ class ValidatedFile:
                 else:
                     validated = validate_scoped(self._db, path, "checked", AGGREGATED, *in_scope_as_written(scope),
                                                 written_in_scope=written_in_scope(scope),
-                                                line_index=lambda: whole.result().lines,
+                                                whole=whole.result,
                                                 alongside=lambda rows: self._type(rows, store_sql.result()))
                     if validated.duplicates:
                         self._db.execute(f"DELETE FROM scoped WHERE id IN ({', '.join(map(str, validated.duplicates))})")
