@@ -246,17 +246,19 @@ def _valid_date(text: str) -> str:
 def _later_duplicates(db: duckdb.DuckDBPyConnection, path: Path, table: str, hints: str, first: int, count: int,
                       line_index: Callable[[], LineIndex | None]) -> dict[int, Reject]:
     """rowid → the duplicate_claim_id Reject of every valid row whose id an earlier valid row has."""
-    # Every row's hash in rowid order (none where a refused line has none), and whether it passed every rule.
-    fetched = db.execute(f"SELECT h, reason IS NULL AS valid FROM {table}").fetchnumpy()
-    hashes, hashed = numpy.ma.getdata(fetched["h"]), ~numpy.ma.getmaskarray(fetched["h"])
-    candidates = _repeated(hashes[hashed & numpy.ma.getdata(fetched["valid"])])
+    # The valid rows' hashes, sorted where they were fetched; only where some repeat are all the hashes fetched in
+    # rowid order to find those rows. One array of hashes at a time, streamed into it (80 MB at 10M rows).
+    candidates = _repeated(_hashes(db, f"SELECT h FROM {table} WHERE reason IS NULL", count))
     if not candidates:
         return {}
     if len(candidates) > MOST_CANDIDATES:
         raise Unshaped("too many repeated claim ids for the hash pass")
     # Every row (valid or not) with a candidate hash, in file order (the second scan returns the same rows): found
-    # among the fetched hashes and read by rowid, instead of a scan comparing every row's hash (0.1-0.35 s).
-    found = numpy.flatnonzero(numpy.isin(hashes, candidates) & hashed) + first
+    # among the fetched hashes and read by rowid, instead of a scan comparing every row's hash (0.1-0.35 s). A
+    # refused line has no hash: it gets a value that is no candidate.
+    no_candidate = min(set(range(len(candidates) + 1)) - set(candidates))
+    found = numpy.flatnonzero(numpy.isin(_hashes(db, f"SELECT coalesce(h, {no_candidate}) FROM {table}", count),
+                                         candidates)) + first
     rows = db.execute(f"SELECT rowid, h, reason, {hints} FROM {table} "
                       f"WHERE rowid IN ({', '.join(map(str, found.tolist()))}) ORDER BY rowid").fetchall()
     if any(reason is None and hints is None for _, _, reason, hints in rows):
@@ -274,6 +276,18 @@ def _later_duplicates(db: duckdb.DuckDBPyConnection, path: Path, table: str, hin
                                   date.fromisoformat(fill_date))
         seen.add(claim_id)
     return later
+
+
+def _hashes(db: duckdb.DuckDBPyConnection, query: str, most: int) -> numpy.ndarray:
+    """The one UBIGINT column of `query` (no NULL, at most `most` rows), in its order: streamed in batches into one
+    array, not materialized by DuckDB first and copied (a third of the time, half the memory)."""
+    hashes = numpy.empty(most, numpy.uint64)
+    filled = 0
+    for batch in db.sql(query).to_arrow_reader(1 << 20):
+        column = batch.column(0).to_numpy()
+        hashes[filled:filled + len(column)] = column
+        filled += len(column)
+    return hashes[:filled]
 
 
 def _repeated(hashes: numpy.ndarray) -> list[int]:

@@ -141,17 +141,19 @@ def _block_facts(buffer: bytearray, start: int, end: int, patterns: LinePatterns
     return _Block(_newlines(buffer, end), plain, refused if budget.kept() else [])
 
 
+_SLICE = 1 << 20
 _scratch = threading.local()
 
 
 def _newlines(buffer: bytearray, end: int) -> int:
-    """How many newlines buffer[:end] holds: one numpy pass into this thread's reused bool array (bytes.count
-    takes three times as long, and a fresh array faults in its pages every block)."""
+    """How many newlines buffer[:end] holds: numpy passes of a MiB into this thread's reused bool array (bytes.count
+    takes three times as long, and a fresh array per block faults in its pages every time)."""
     scratch = getattr(_scratch, "is_newline", None)
-    if scratch is None or len(scratch) < end:
-        scratch = _scratch.is_newline = numpy.empty(max(end, _BLOCK + 1), dtype=bool)
-    found = numpy.equal(numpy.frombuffer(buffer, numpy.uint8, end), ord("\n"), out=scratch[:end])
-    return int(numpy.count_nonzero(found))
+    if scratch is None:
+        scratch = _scratch.is_newline = numpy.empty(_SLICE, dtype=bool)
+    data = numpy.frombuffer(buffer, numpy.uint8, end)
+    return sum(int(numpy.count_nonzero(numpy.equal(data[at:at + _SLICE], ord("\n"), out=scratch[:min(_SLICE, end - at)])))
+               for at in range(0, end, _SLICE))
 
 
 def _assembled(path: Path, sha256: str, blocks: list[tuple[int, int, Future[_Block]]], index_lines: bool,
