@@ -1,13 +1,13 @@
-"""LineIndex: a few lines of a large file by number, across read chunks, or None where lines are not records."""
+"""LineIndex: a few lines of a large file by number, across read blocks, or None where lines are not records."""
 import hashlib
 
 import pytest
 
-from services.calc.adapters.whole_read import read_whole
+from services.calc.adapters.whole_read import LineRead, file_sha256
 
 
 def index_lines(path):
-    return read_whole(path, index_lines=True).lines
+    return LineRead(path, None, feed=False).result().lines
 
 
 def _lines(count: int, width: int) -> list[str]:
@@ -17,7 +17,7 @@ def _lines(count: int, width: int) -> list[str]:
 @pytest.mark.parametrize("ending", ["\n", ""], ids=["newline at the end", "no newline at the end"])
 def test_lines_across_chunks_and_a_line_longer_than_a_chunk(tmp_path, ending):
     lines = _lines(120_000, 150)
-    lines[30_000] = "long," + "y" * (9 << 20)  # longer than one 8 MiB read
+    lines[30_000] = "long," + "y" * (9 << 20)  # longer than one 8 MiB block
     lines[30_001] = "after the long line"
     path = tmp_path / "claims.csv"
     path.write_text("\n".join(lines) + ending, encoding="utf-8")
@@ -48,9 +48,10 @@ def test_blank_lines_count_as_lines(tmp_path):
     assert index is not None and index.lines == 3 and index.texts([2]) == {2: "1,2"}
 
 
-def test_the_index_comes_with_the_files_sha256_and_only_when_asked_for(tmp_path):
+def test_the_index_comes_with_the_files_sha256(tmp_path):
     path = tmp_path / "claims.csv"
-    path.write_bytes(b"a,b\n" + b"1,2\n" * 3_000_000)   # longer than one read
-    indexed, plain = read_whole(path, index_lines=True), read_whole(path)
-    assert indexed.sha256 == plain.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert indexed.lines is not None and indexed.lines.lines == 3_000_001 and plain.lines is None
+    path.write_bytes(b"a,b\n" + b"1,2\n" + b"3,4")   # a last line without a newline: never one in the hash
+    read = LineRead(path, None, feed=False, block=5).result()
+    assert read.sha256 == file_sha256(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert read.lines is not None and read.lines.lines == 3 and read.lines.texts([1, 2]) == {1: "1,2", 2: "3,4"}
+    assert read.refused is None  # no record pattern, no check

@@ -9,10 +9,11 @@ from hypothesis import strategies as st
 
 import services.calc.adapters.duckdb_scoped_validation as scoped
 from services.calc.adapters.claims_file import read_claims
-from services.calc.adapters.duckdb_line_validation import DATE_PATTERN, record_pattern
+from services.calc.adapters.duckdb_line_validation import DATE_PATTERN, line_pattern, record_pattern
 from services.calc.adapters.duckdb_scoped_validation import validate_scoped
 from services.calc.adapters.duckdb_validation import REASON, RULES
 from services.calc.adapters.file_aggregates import AGGREGATED, in_scope_as_written, written_in_scope
+from services.calc.adapters.whole_read import LineRead
 from services.calc.domain.claims import CLAIM_COLUMNS
 from tests.integration.test_duckdb_scoped_validation import in_scope_ids
 from tests.unit.calc.builders import VALID_ROW, csv_bytes, row, scope
@@ -122,11 +123,10 @@ def test_a_file_read_as_lines_is_decided_as_the_pure_reader_decides_it(tmp_path,
 _by_columns = scoped._checked_by_columns
 
 
-@pytest.mark.parametrize("damage", ["a quote", "a blank line", "a short line", "a carriage return", "a 0x01 byte"])
+@pytest.mark.parametrize("damage", ["a quote", "a blank line", "a short line", "a carriage return"])
 def test_a_line_that_is_not_a_plain_record_sends_the_file_to_the_columns(tmp_path, monkeypatch, damage):
-    """A quoted field, a blank line, a line of the wrong width, or a carriage return or the lines' delimiter (0x01)
-    after the first MiB: the lines cannot vouch for the file, so it is read by columns, whose answer (rejects or a
-    step aside) is the reference."""
+    """A quoted field, a blank line, a line of the wrong width, or a carriage return after the first MiB: the lines
+    cannot vouch for the file, so it is read by columns, whose answer (rejects or a step aside) is the reference."""
     rows = [row(f"R{i}") for i in range(3)]
     data = csv_bytes(rows)
     lines = data.split(b"\n")
@@ -146,3 +146,81 @@ def test_a_line_that_is_not_a_plain_record_sends_the_file_to_the_columns(tmp_pat
     if validated is not None:
         assert validated.rejects == batch.rejects
         assert (validated.rows_read, validated.valid_count) == (batch.rows_read, batch.valid_count)
+
+
+def _validated_through(tmp_path, data: bytes, run_scope, **read):
+    """validate_scoped with the file's read made here (LineRead: its block size, the refused texts it keeps)."""
+    path = tmp_path / "claims.csv"
+    path.write_bytes(data)
+    reading = LineRead(path, line_pattern(path), feed=True, **read)
+    with duckdb.connect() as db:
+        validated = validate_scoped(db, path, "checked", AGGREGATED, *in_scope_as_written(run_scope),
+                                    written_in_scope=written_in_scope(run_scope), reading=reading)
+        ids = in_scope_ids(db, validated, run_scope)
+    return validated, ids, reading.result()
+
+
+def _mixed_rows(count: int) -> list[dict]:
+    """Valid rows in and out of scope, a refused row every 97th, an id repeated every 89th, a longer drug name now
+    and then (so lines straddle small blocks unevenly)."""
+    rows = []
+    for i in range(count):
+        changes = {"client_id": "C001" if i % 3 else "C002", "drug_name": "Drug" * (1 + i % 11)}
+        if i % 97 == 5:
+            changes["quantity"] = "1.2345"  # refused: four places
+        rows.append(row(f"A{i % 89 if i % 89 == 7 else i}", **changes))
+    return rows
+
+
+@pytest.mark.parametrize("block", [1 << 12, 1 << 16])
+def test_many_small_blocks_reach_duckdb_in_file_order(tmp_path, block):
+    """DuckDB takes the lines as Arrow batches while workers check them: in many blocks (their lines across block
+    ends, refused and repeated rows in many of them) every reject names its row, and the scope is the pure
+    reader's; the LineIndex finds lines in any block."""
+    data = csv_bytes(_mixed_rows(3000))
+    batch = read_claims(data)
+    validated, ids, read = _validated_through(tmp_path, data, scope(), block=block)
+    assert len(read.lines.chunk_starts) > 5
+    assert validated.rejects == batch.rejects and len(validated.duplicates) > 10
+    assert (validated.rows_read, validated.valid_count) == (batch.rows_read, batch.valid_count)
+    assert ids == [c.claim_id for c in batch.claims if scope().contains(c.client_id, c.pbm_id, c.tpa_id,
+                                                                          c.group_id, c.fill_date)]
+    lines = data.decode().split("\n")
+    assert read.lines.texts([1, 1500, 2999]) == {n: lines[n] for n in (1, 1500, 2999)}
+
+
+def test_more_refused_lines_than_the_read_keeps_are_matched_by_duckdb(tmp_path):
+    data = csv_bytes(_mixed_rows(1000))
+    batch = read_claims(data)
+    validated, ids, read = _validated_through(tmp_path, data, scope(), block=1 << 12, most_refused=3)
+    assert read.refused is None  # eleven refused lines: DuckDB read the file and matched them itself
+    assert validated.rejects == batch.rejects
+    assert (validated.rows_read, validated.valid_count) == (batch.rows_read, batch.valid_count)
+
+
+@pytest.mark.parametrize("text", ["Dr\x01ug", "Drüg ✓", "Dr\x00ug"], ids=["a 0x01 byte", "non-ASCII", "a NUL byte"])
+def test_any_text_a_plain_line_can_hold_is_decided_on_the_lines(tmp_path, monkeypatch, text):
+    """The lines reach DuckDB as Arrow text, so a control byte is a character like any other (DuckDB's CSV reader,
+    splitting at 0x01, refused it), as the pure reader reads it."""
+    rows = [row("R1"), row("R2", drug_name=text), row("R3", drug_name=text, quantity="")]
+    data = csv_bytes(rows)
+    by_columns = []
+    monkeypatch.setattr(scoped, "_checked_by_columns", lambda *a: by_columns.append(a) or _by_columns(*a))
+    batch = read_claims(data)
+    validated, ids, _ = _validated_through(tmp_path, data, scope())
+    assert not by_columns
+    assert validated.rejects == batch.rejects and ids == ["R1", "R2"]
+
+
+def test_a_line_that_is_not_utf8_is_left_to_duckdbs_reader(tmp_path):
+    """Arrow's RE2 refuses it, its text cannot be kept, so DuckDB reads the file itself, refuses it too, and the
+    columns and then the pure reader decide: the same error or rejects as the pure reader, never a guess."""
+    data = csv_bytes([row(f"F{i}") for i in range(200)] + [row("R1", drug_name="Dr?ug")]).replace(b"Dr?ug", b"Dr\xffug")
+    path = tmp_path / "claims.csv"
+    path.write_bytes(data)
+    reading = LineRead(path, line_pattern(path), feed=True)
+    with duckdb.connect() as db:
+        with pytest.raises((scoped.Unshaped, UnicodeDecodeError, duckdb.Error)):
+            validate_scoped(db, path, "checked", AGGREGATED, *in_scope_as_written(scope()),
+                            written_in_scope=written_in_scope(scope()), reading=reading)
+    assert reading.result().refused is None

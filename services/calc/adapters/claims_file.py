@@ -5,7 +5,7 @@ import io
 import os
 
 from kernel.errors import InputError
-from services.calc.adapters.whole_read import read_whole
+from services.calc.adapters import whole_read
 from services.calc.domain.claims import ClaimsBatch
 from services.calc.domain.reading import read_claims_from
 
@@ -24,4 +24,4 @@ def read_claims(source: bytes | str | os.PathLike) -> ClaimsBatch:
 
 def file_sha256(path: str | os.PathLike) -> str:
     """claims_sha256 of a claims file: the SHA-256 of its bytes, exactly as the scan computes it."""
-    return read_whole(path).sha256
+    return whole_read.file_sha256(path)

@@ -84,8 +84,9 @@ def field_columns(header: list[str]) -> str:
 
 
 def claim_id_hash(header: list[str]) -> str:
-    """SQL of hash(claim_id) on a valid line, without splitting it (the id is the text before its comma)."""
+    """SQL of hash(claim_id) on a valid line, with or without its newline, without splitting it (the id is the text
+    before its comma)."""
     position = _column_positions(header)[CLAIM_COLUMNS.index("claim_id")]
     if position == 0:
         return "hash(substr(line, 1, strpos(line, ',') - 1))"
-    return f"hash(regexp_extract(line, '^(?:[^,]*,){{{position}}}([^,]*)', 1))"
+    return f"hash(regexp_extract(line, '^(?:[^,]*,){{{position}}}([^,\\n]*)', 1))"

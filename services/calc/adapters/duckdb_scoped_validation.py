@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
 from datetime import date
 from pathlib import Path
 
@@ -32,7 +31,6 @@ from services.calc.adapters.duckdb_line_validation import (
     field_columns,
     line_pattern,
     lines_source,
-    plain_lines,
     record_pattern,
 )
 from services.calc.adapters.duckdb_validation import (
@@ -43,7 +41,7 @@ from services.calc.adapters.duckdb_validation import (
     claims_source,
     header_of,
 )
-from services.calc.adapters.whole_read import LineIndex, RefusedLines, WholeRead, read_whole
+from services.calc.adapters.whole_read import LineIndex, LineRead, RefusedLines
 from services.calc.domain.claims import CLAIM_COLUMNS, Reject
 from services.calc.domain.reading import _column_positions
 
@@ -75,10 +73,11 @@ class _Carried:
     kept_valid: str
 
 
-def read_for_lines(path: Path) -> WholeRead:
-    """The WholeRead validate_scoped asks for: the file's SHA-256, its LineIndex and, where the file is plain, the
-    lines its header's record pattern refuses."""
-    return read_whole(path, index_lines=True, record=line_pattern(path))
+def start_reading(path: Path) -> LineRead:
+    """The read validate_scoped takes, begun at once: where the file is plain, its records fed to DuckDB and checked
+    against its header's record pattern; in any case its SHA-256 and its lines counted."""
+    pattern = line_pattern(path)
+    return LineRead(path, pattern, feed=pattern is not None)
 
 
 def listed(keep: tuple[str, ...]) -> tuple[str, ...]:
@@ -93,7 +92,7 @@ def listed_text(column: str, keep: tuple[str, ...]) -> str:
 
 def validate_scoped(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...],
                     where: str, parameters: list, written_in_scope: dict[str, str] | None = None,
-                    whole: Callable[[], WholeRead] | None = None,
+                    reading: LineRead | None = None,
                     alongside: Callable[[str], object] | None = None) -> ScopedValidation:
     """Create `table` (h, reason, and the texts kept) and mark the later duplicates; `where` is SQL over the columns
     as written, each named as {column}.
@@ -101,20 +100,18 @@ def validate_scoped(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep:
     Every rejected row and every row `where` holds for keeps its texts (read by lines: every row that holds the
     `written_in_scope` texts, which the caller's scope filter then decides on); after this call the valid ones among
     them are ScopedValidation.kept_valid. `written_in_scope`: column → a text that field starts with on every row
-    `where` holds for (tested on lines, anywhere in the line). `whole` gives the file's WholeRead with its
-    LineIndex and, where the file is plain, the lines its header's record pattern refuses (read_for_lines: leaf
-    calc reads it on a thread while DuckDB reads the file); it is asked for once DuckDB has read the lines, or
-    where a row with a repeated id kept no text, and the file is read for it then when it is not given.
+    `where` holds for (tested on lines, anywhere in the line). `reading` is the file's start_reading (leaf calc
+    begins it before it imports what it needs later); one is begun here when it is not given. Its result gives
+    the refused lines and the LineIndex (the hints of a repeated id that kept no text).
 
     `alongside` is work for DuckDB while numpy finds the duplicates (the sort leaves a core idle): it runs on a
     thread, given ScopedValidation.kept_valid as it is before the duplicates are marked, and the caller drops the
     rows ScopedValidation.duplicates names from whatever it made of them.
     """
-    whole = whole or cache(lambda: read_for_lines(path))
+    reading = reading or start_reading(path)
     try:
         db.execute("SET preserve_insertion_order = true")
-        carried = plain_lines(path) and _checked_by_lines(db, path, table, keep, written_in_scope or {},
-                                                           lambda: whole().refused)
+        carried = reading.feeds and _checked_by_lines(db, path, table, keep, written_in_scope or {}, reading)
         if not carried:
             carried = _checked_by_columns(db, path, table, keep, where, parameters)
     except duckdb.Error as exc:
@@ -128,7 +125,7 @@ def validate_scoped(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep:
     first = first or 0
     with ThreadPoolExecutor(1) as beside:
         done = beside.submit(alongside, carried.kept_valid) if alongside is not None else None
-        duplicates = _later_duplicates(db, path, table, carried.hints, first, count, lambda: whole().lines)
+        duplicates = _later_duplicates(db, path, table, carried.hints, first, count, lambda: reading.result().lines)
         if done is not None:
             done.result()
     if duplicates:
@@ -157,12 +154,13 @@ def _checked_by_columns(db: duckdb.DuckDBPyConnection, path: Path, table: str, k
 
 
 def _checked_by_lines(db: duckdb.DuckDBPyConnection, path: Path, table: str, keep: tuple[str, ...],
-                      written_in_scope: dict[str, str], refused: Callable[[], RefusedLines | None]) -> _Carried | None:
-    """`table` (h, reason, line) from the file read as lines (duckdb_line_validation), or None, with no table,
-    where a line is not a plain record of the header's width.
+                      written_in_scope: dict[str, str], reading: LineRead) -> _Carried | None:
+    """`table` (h, reason, line) from the file's lines (duckdb_line_validation), or None, with no table, where a
+    line is not a plain record of the header's width.
 
-    The record pattern is matched beside DuckDB (`refused`: whole_read and line_check, with Arrow's RE2, which
-    costs half of DuckDB's); where that gave no answer (over MOST_REFUSED lines refused), DuckDB matches it here.
+    DuckDB takes the lines from `reading` (whole_read: one read of the file, its lines matched with the record
+    pattern by Arrow's RE2 beside DuckDB at a third of DuckDB's cost); where that gave no answer (over MOST_REFUSED
+    lines refused, or a byte that is not UTF-8), DuckDB reads the file and matches the pattern itself.
     A line keeps its text where the pattern refuses it or where it holds every `written_in_scope` text (a
     few substring tests). That is every line in scope, and perhaps a few lines that only hold those texts (another
     client whose id begins with this one's): `where` is not applied here, because the aggregate SQL's own scope
@@ -175,21 +173,28 @@ def _checked_by_lines(db: duckdb.DuckDBPyConnection, path: Path, table: str, kee
     header = header_of(path)
     position = dict(zip(CLAIM_COLUMNS, _column_positions(header)))
     try:
-        _read_lines(db, path, table, header, written_in_scope, None)
-        found = refused()
+        try:
+            db.register("claim_lines", reading.batches())
+            _read_lines(db, table, header, written_in_scope, "SELECT line, true AS ok FROM claim_lines", [])
+        finally:
+            reading.close()
+            db.unregister("claim_lines")
+        found = reading.result().refused
         if found is None:
             db.execute(f"DROP TABLE {table}")
-            _read_lines(db, path, table, header, written_in_scope, record_pattern(header))
+            _read_lines(db, table, header, written_in_scope,
+                        f"SELECT line, regexp_full_match(line, ?) AS ok FROM ({lines_source()})",
+                        [record_pattern(header), str(path)])
         elif not _marked(db, table, found):
             db.execute(f"DROP TABLE {table}")
             return None
-    except duckdb.Error:  # a carriage return or a 0x01 byte past the sniffed start: not lines DuckDB can read
+    except duckdb.Error:  # on DuckDB's own read: a carriage return or a 0x01 byte, not lines its CSV reader takes
         db.execute(f"DROP TABLE IF EXISTS {table}")
         return None
     db.execute(
         f"UPDATE {table} SET reason = found.reason FROM ("
-        f"SELECT *, CASE WHEN len(fields) <> {len(header)} OR contains(line, '\"') THEN '!unshaped' "
-        f"ELSE coalesce({REASON}, '!unmatched') END AS reason FROM ("
+        f"SELECT *, CASE WHEN len(fields) <> {len(header)} OR contains(line, '\"') OR contains(line, chr(13)) "
+        f"THEN '!unshaped' ELSE coalesce({REASON}, '!unmatched') END AS reason FROM ("
         f"SELECT id, line, fields, {field_columns(header)} FROM ("
         f"SELECT rowid AS id, line, {SPLIT} AS fields FROM {table} WHERE reason = '!check'))) AS found "
         f"WHERE {table}.rowid = found.id")
@@ -206,23 +211,21 @@ def _checked_by_lines(db: duckdb.DuckDBPyConnection, path: Path, table: str, kee
                     "WHERE reason IS NULL AND line IS NOT NULL)")
 
 
-def _read_lines(db: duckdb.DuckDBPyConnection, path: Path, table: str, header: list[str],
-                written_in_scope: dict[str, str], pattern: str | None) -> None:
-    """Create `table` (h, reason, line) from the file's lines: `pattern`, where given, is matched here, and a line
-    it refuses gets reason '!check' and keeps its text; every other line gets its claim id's hash and keeps its text
-    only where it holds every `written_in_scope` text."""
+def _read_lines(db: duckdb.DuckDBPyConnection, table: str, header: list[str], written_in_scope: dict[str, str],
+                lines: str, parameters: list) -> None:
+    """Create `table` (h, reason, line) from `lines` (SQL of `line`, perhaps with its newline, and `ok`, whether the
+    pattern takes it): a line it refuses gets reason '!check' and keeps its text; every other line gets its claim
+    id's hash and keeps its text only where it holds every `written_in_scope` text."""
     # Nested CASEs test only the lines that passed the test before (an AND would test every line), and a needle
     # without a leading comma is found several times faster: each text is still in every line in scope.
     maybe_in_scope = "true"
     for _ in written_in_scope:
         maybe_in_scope = f"CASE WHEN contains(line, ?) THEN {maybe_in_scope} END"
-    ok = "regexp_full_match(line, ?)" if pattern is not None else "true"
     db.execute(
         f"CREATE TABLE {table} AS SELECT CASE WHEN ok THEN {claim_id_hash(header)} END AS h, "
         f"CASE WHEN ok THEN NULL ELSE '!check' END AS reason, "
-        f"CASE WHEN NOT ok OR {maybe_in_scope} THEN line END AS line FROM ("
-        f"SELECT line, {ok} AS ok FROM ({lines_source()}))",
-        [*written_in_scope.values(), *([pattern] if pattern is not None else []), str(path)])
+        f"CASE WHEN NOT ok OR {maybe_in_scope} THEN rtrim(line, chr(10)) END AS line FROM ({lines})",
+        [*written_in_scope.values(), *parameters])
 
 
 def _marked(db: duckdb.DuckDBPyConnection, table: str, refused: RefusedLines) -> bool:

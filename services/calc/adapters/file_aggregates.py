@@ -11,9 +11,9 @@ from types import ModuleType
 import duckdb
 
 from kernel.scope import Scope
-from services.calc.adapters.duckdb_scoped_validation import read_for_lines, validate_scoped
+from services.calc.adapters.duckdb_scoped_validation import start_reading, validate_scoped
 from services.calc.adapters.duckdb_validation import validate_into
-from services.calc.adapters.whole_read import read_whole
+from services.calc.adapters.whole_read import file_sha256
 from services.calc.domain.aggregates import ClaimsFacts, MemberMask
 from services.calc.service_layer.ports import Snapshot
 
@@ -43,29 +43,31 @@ class ValidatedFile:
         self._db = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": self._scratch.name})
         # No progress bar: DuckDB draws it on stdout after 2 s, inside the JSON leaf calc writes there.
         self._db.execute("SET enable_progress_bar = false")
-        # DuckDB releases the GIL while it reads, so two threads work beside it: one hashes the file (and, for one
-        # scope, counts its lines and matches them with the record pattern in the same read: read_for_lines), the
-        # other imports the store's SQL, which is needed only once the file is read.
+        # For one scope the file is read once, on threads beside DuckDB (start_reading: its SHA-256, its lines for
+        # DuckDB, checked against the record pattern and counted); else a thread hashes it while DuckDB reads it.
+        # Another thread imports the store's SQL, which is needed only once the file is read.
+        reading = None
         with ThreadPoolExecutor(2) as helpers:
-            whole = helpers.submit(read_for_lines, path) if scope is not None else helpers.submit(read_whole, path)
             store_sql = helpers.submit(importlib.import_module, "services.calc.adapters.file_store_sql")
             try:
-                if scope is None:
+                reading = start_reading(path) if scope is not None else None
+                hashed = helpers.submit(file_sha256, path) if reading is None else None
+                if reading is None:
                     validated = validate_into(self._db, path, "checked", keep=AGGREGATED)
                     valid = "checked WHERE reason IS NULL"
                 else:
                     validated = validate_scoped(self._db, path, "checked", AGGREGATED, *in_scope_as_written(scope),
-                                                written_in_scope=written_in_scope(scope),
-                                                whole=whole.result,
+                                                written_in_scope=written_in_scope(scope), reading=reading,
                                                 alongside=lambda rows: self._type(rows, store_sql.result()))
                     if validated.duplicates:
                         self._db.execute(f"DELETE FROM scoped WHERE id IN ({', '.join(map(str, validated.duplicates))})")
                     valid = "scoped"
                 self._store_sql = store_sql.result()
                 self._db.execute(self._store_sql.claims_view(_VALID, valid, AGGREGATED))
-                digest = whole.result().sha256
+                digest = hashed.result() if reading is None else reading.result().sha256
             except BaseException:
-                whole.cancel()
+                if reading is not None:
+                    reading.close()
                 self.close()
                 raise
         self._snapshot = Snapshot(_VALID, digest, validated.rows_read, validated.valid_count, len(validated.rejects), "")

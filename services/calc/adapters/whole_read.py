@@ -1,9 +1,10 @@
-"""One read of a claims file beside DuckDB: its SHA-256 and, when asked, its lines counted and checked.
+"""One read of a claims file, on threads beside DuckDB: its SHA-256 and, for a plain file, its lines.
 
-`leaf calc` reads the file twice at once: DuckDB reads its lines, and a thread reads its bytes for claims_sha256.
-That thread also counts the lines (LineIndex: the hints of a repeated id that kept no text) and, given the record
-pattern, hands whole-line blocks to two workers that match them with Arrow's RE2 (line_check), so DuckDB never
-runs the pattern. hashlib, numpy and Arrow release the GIL, so all of it runs while DuckDB reads.
+`leaf calc` reads a plain file once (LineRead): a thread reads it in blocks of whole lines and hashes them for
+claims_sha256; DuckDB takes the blocks as Arrow batches of lines (its CSV reader cost twice as much to split the
+same lines), and two workers match each block with the record pattern (line_check, Arrow's RE2 at a third of
+DuckDB's cost) and count its lines (LineIndex: the hints of a repeated id that kept no text). hashlib, numpy, Arrow
+and DuckDB release the GIL, so all of it runs at once (docs/benchmarks.md, round 7).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import os
 import queue
 import threading
 from bisect import bisect_left
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +22,15 @@ from typing import TYPE_CHECKING
 import numpy
 
 if TYPE_CHECKING:
+    import pyarrow
+
     from services.calc.adapters.line_check import LinePatterns
 
-_BLOCK = 8 << 20
+BLOCK = 8 << 20
 _WORKERS = 2
+_IN_FLIGHT = 4  # blocks read and not yet checked (and as many not yet taken by DuckDB): the read waits beyond
 # Beyond this many refused lines their texts are not kept here (a file so broken is not the case to optimize):
-# WholeRead.refused is then None, and the caller lets DuckDB run the pattern, its table spilling to disk.
+# WholeRead.refused is then None, and the caller lets DuckDB read the file and match the pattern itself.
 MOST_REFUSED = 100_000
 
 
@@ -71,134 +75,191 @@ class RefusedLines:
 @dataclass(frozen=True)
 class WholeRead:
     sha256: str  # claims_sha256: the SHA-256 of the file's bytes
-    lines: LineIndex | None  # where asked for and the file has no double quote and no carriage return
+    lines: LineIndex | None  # None where the file holds a double quote or a carriage return
     refused: RefusedLines | None  # where a record pattern was given, unless over MOST_REFUSED lines or not UTF-8
 
 
-@dataclass(frozen=True)
-class _Block:
-    newlines: int
-    plain: bool  # no double quote, no carriage return
-    refused: list[tuple[int, bytes]]  # (index from the block's first record, text) of each refused line
-
-
-def read_whole(path: str | os.PathLike, index_lines: bool = False, record: str | None = None) -> WholeRead:
-    """The file's SHA-256 and, if asked, its LineIndex and the lines after its header that the RE2 full match
-    `record` refuses.
-
-    Read in blocks of whole lines (a block ends at its last newline; the rest of the read begins the next
-    block) into a few reused buffers (no fresh pages to fault in per block); a last line without a newline is
-    given one in the buffer, never in the hash. The blocks are counted and checked on worker threads, in order of
-    arrival, while this thread reads and hashes."""
-    if not index_lines and record is None:
-        return WholeRead(_sha256(path), None, None)
-    patterns = None
-    if record is not None:
-        # Arrow takes a tenth of a second to import: here, on the thread that reads beside DuckDB.
-        from services.calc.adapters.line_check import LinePatterns
-        patterns = LinePatterns.of(record)
-    budget = _Budget(MOST_REFUSED)
+def file_sha256(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file's bytes, read into one reused buffer."""
     digest = hashlib.sha256()
-    free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
-    for _ in range(_WORKERS + 2):
-        free.put(bytearray(_BLOCK + 1))
-    blocks: list[tuple[int, int, Future[_Block]]] = []  # (file offset, first record's line number, facts)
-    offset, carry = 0, b""
-    with ThreadPoolExecutor(_WORKERS) as workers, open(path, "rb") as stream:
-        while True:
-            buffer = free.get()
-            if len(buffer) < len(carry) + _BLOCK + 1:  # a line longer than a block
-                buffer = bytearray(len(carry) + _BLOCK + 1)
-            buffer[:len(carry)] = carry
-            size = stream.readinto(memoryview(buffer)[len(carry):len(carry) + _BLOCK])
-            digest.update(memoryview(buffer)[len(carry):len(carry) + size])
-            filled = len(carry) + size
-            if size:
-                end = buffer.rfind(b"\n", 0, filled) + 1
-            elif filled:  # the last line has no newline
-                buffer[filled], end = ord("\n"), filled + 1
-            else:
-                break
-            if not end:  # no whole line yet
-                carry = bytes(buffer[:filled])
-                free.put(buffer)
-                continue
-            carry = bytes(buffer[end:filled])
-            start = buffer.find(b"\n", 0, end) + 1 if not blocks else 0  # the header is no record
-            facts = workers.submit(_block_facts, buffer, start, end, patterns, budget)
-            facts.add_done_callback(lambda _, done=buffer: free.put(done))
-            blocks.append((offset, 1 if start else 0, facts))
-            offset += end
-            if not size:
-                break
-    return _assembled(Path(path), digest.hexdigest(), blocks, index_lines, patterns is not None and budget.kept())
-
-
-def _block_facts(buffer: bytearray, start: int, end: int, patterns: LinePatterns | None, budget: _Budget) -> _Block:
-    refused = patterns.refused(buffer, start, end) if patterns is not None else []
-    budget.spend(len(refused))
-    plain = buffer.find(b'"', 0, end) < 0 and buffer.find(b"\r", 0, end) < 0
-    return _Block(_newlines(buffer, end), plain, refused if budget.kept() else [])
-
-
-_SLICE = 1 << 20
-_scratch = threading.local()
-
-
-def _newlines(buffer: bytearray, end: int) -> int:
-    """How many newlines buffer[:end] holds: numpy passes of a MiB into this thread's reused bool array (bytes.count
-    takes three times as long, and a fresh array per block faults in its pages every time)."""
-    scratch = getattr(_scratch, "is_newline", None)
-    if scratch is None:
-        scratch = _scratch.is_newline = numpy.empty(_SLICE, dtype=bool)
-    data = numpy.frombuffer(buffer, numpy.uint8, end)
-    return sum(int(numpy.count_nonzero(numpy.equal(data[at:at + _SLICE], ord("\n"), out=scratch[:min(_SLICE, end - at)])))
-               for at in range(0, end, _SLICE))
-
-
-def _assembled(path: Path, sha256: str, blocks: list[tuple[int, int, Future[_Block]]], index_lines: bool,
-               checked: bool) -> WholeRead:
-    """The WholeRead of the blocks' facts, in file order (every worker has finished). `checked`: a pattern was
-    given and no more than MOST_REFUSED lines failed it."""
-    starts: list[int] = []
-    before: list[int] = []
-    texts: dict[int, str] = {}
-    lines, plain = 0, True
-    for offset, first, facts in blocks:
-        block = facts.result()
-        starts.append(offset)
-        before.append(lines)
-        plain = plain and block.plain
-        for index, text in block.refused:
-            try:
-                texts[lines + first + index] = text.decode("utf-8")
-            except UnicodeDecodeError:  # DuckDB refuses such a file; its answer is the reference
-                checked = False
-        lines += block.newlines
-    index = LineIndex(path, starts, before, lines) if index_lines and plain else None
-    return WholeRead(sha256, index, RefusedLines(max(lines - 1, 0), texts) if checked else None)
-
-
-class _Budget:
-    """How many refused lines the workers may still keep, shared between them."""
-
-    def __init__(self, most: int) -> None:
-        self._left = most
-        self._lock = threading.Lock()
-
-    def spend(self, count: int) -> None:
-        with self._lock:
-            self._left -= count
-
-    def kept(self) -> bool:
-        return self._left >= 0
-
-
-def _sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    buffer = bytearray(_BLOCK)
+    buffer = bytearray(BLOCK)
     view = memoryview(buffer)
     with open(path, "rb") as stream:
         while size := stream.readinto(buffer):
             digest.update(view[:size])
     return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class _Block:
+    buffer: bytearray
+    start: int  # where its first record begins (after the header, in the first block)
+    end: int  # just after its last newline
+    offsets: Future  # its records' offsets in the buffer (numpy int64), for the Arrow batch
+    facts: Future  # _Facts
+
+
+@dataclass(frozen=True)
+class _Facts:
+    lines: int  # lines in the block, the header included
+    plain: bool  # no double quote, no carriage return
+    refused: list[tuple[int, bytes]]  # (index from the block's first record, text) of each refused line
+
+
+class LineRead:
+    """One read of a claims file on a thread, begun at once: its WholeRead (result) and, where `feed`, its records
+    as Arrow batches of lines for DuckDB (batches: to be read whole, or closed).
+
+    `record`: the RE2 full match of a valid line, or None for no check. `block`: the read's size, and
+    `most_refused`: the texts kept at most (tests make both small). At most _IN_FLIGHT blocks wait for a worker,
+    and as many for DuckDB."""
+
+    def __init__(self, path: str | os.PathLike, record: str | None, feed: bool, block: int = BLOCK,
+                 most_refused: int = MOST_REFUSED) -> None:
+        self._path = Path(path)
+        self._record = record
+        self._patterns: LinePatterns | None = None
+        self._block = block
+        self._fed: queue.SimpleQueue[_Block | BaseException | None] | None = queue.SimpleQueue() if feed else None
+        self._unchecked = threading.Semaphore(_IN_FLIGHT)
+        self._unfed = threading.Semaphore(_IN_FLIGHT)
+        self._closed = threading.Event()
+        self._refused_left = most_refused
+        self._lock = threading.Lock()
+        self._result: Future[WholeRead] = Future()
+        threading.Thread(target=self._read, name="line-read", daemon=True).start()
+
+    @property
+    def feeds(self) -> bool:
+        return self._fed is not None
+
+    def batches(self) -> pyarrow.RecordBatchReader:
+        """The records, each line with its newline, in file order (DuckDB scans them in order)."""
+        import pyarrow
+        schema = pyarrow.schema([("line", pyarrow.large_string())])
+        return pyarrow.RecordBatchReader.from_batches(schema, self._batches(schema))
+
+    def result(self) -> WholeRead:
+        return self._result.result()
+
+    def close(self) -> None:
+        """No more batches are read: the read goes on without feeding them, for the WholeRead."""
+        self._closed.set()
+
+    def _batches(self, schema: pyarrow.Schema) -> Iterator[pyarrow.RecordBatch]:
+        import pyarrow
+        while (block := self._fed.get()) is not None:
+            self._unfed.release()
+            if isinstance(block, BaseException):
+                raise block
+            offsets = block.offsets.result()
+            yield pyarrow.record_batch([pyarrow.LargeStringArray.from_buffers(
+                len(offsets) - 1, pyarrow.py_buffer(offsets), pyarrow.py_buffer(block.buffer))], schema=schema)
+
+    def _read(self) -> None:
+        digest = hashlib.sha256()
+        blocks: list[tuple[int, bool, Future[_Facts]]] = []  # (file offset, after the header, facts): no buffer kept
+        try:
+            if self._record is not None:  # Arrow takes a tenth of a second to import: here, beside DuckDB
+                from services.calc.adapters.line_check import LinePatterns
+                self._patterns = LinePatterns.of(self._record)
+            with ThreadPoolExecutor(_WORKERS) as workers, open(self._path, "rb") as stream:
+                for buffer, end, offset in _whole_lines(stream, self._block, digest):
+                    start = buffer.find(b"\n", 0, end) + 1 if not blocks else 0  # the header is no record
+                    block = _Block(buffer, start, end, Future(), Future())
+                    self._unchecked.acquire()
+                    workers.submit(self._counted_and_checked, block)
+                    blocks.append((offset, start > 0, block.facts))
+                    if self._fed is not None and self._room_to_feed():
+                        self._fed.put(block)
+            if self._fed is not None:
+                self._fed.put(None)
+            self._result.set_result(self._assembled(digest.hexdigest(), blocks))
+        except BaseException as exc:  # e.g. an OSError: DuckDB's statement and the caller both hear of it
+            if self._fed is not None:
+                self._fed.put(exc)
+            self._result.set_exception(exc)
+
+    def _room_to_feed(self) -> bool:
+        """Wait until DuckDB has taken a block, unless the batches are closed."""
+        while not self._closed.is_set():
+            if self._unfed.acquire(timeout=0.05):
+                return True
+        return False
+
+    def _counted_and_checked(self, block: _Block) -> None:
+        try:
+            newlines = numpy.flatnonzero(_is_newline(block.buffer, block.end))
+            block.offsets.set_result(numpy.concatenate(([block.start], newlines[newlines >= block.start] + 1)))
+            refused = self._patterns.refused(block.buffer, block.start, block.end) if self._patterns else []
+            with self._lock:
+                self._refused_left -= len(refused)
+                kept = self._refused_left >= 0
+            plain = block.buffer.find(b'"', 0, block.end) < 0 and block.buffer.find(b"\r", 0, block.end) < 0
+            block.facts.set_result(_Facts(len(newlines), plain, refused if kept else []))
+        except BaseException as exc:
+            for future in (block.offsets, block.facts):
+                if not future.done():
+                    future.set_exception(exc)
+        finally:
+            self._unchecked.release()
+
+    def _assembled(self, sha256: str, blocks: list[tuple[int, bool, Future[_Facts]]]) -> WholeRead:
+        """The WholeRead of the blocks' facts, in file order."""
+        starts: list[int] = []
+        before: list[int] = []
+        texts: dict[int, str] = {}
+        lines, plain, checked = 0, True, self._patterns is not None and self._refused_left >= 0
+        for offset, after_header, block_facts in blocks:
+            facts = block_facts.result()
+            starts.append(offset)
+            before.append(lines)
+            plain = plain and facts.plain
+            first = lines + (1 if after_header else 0)
+            for index, text in facts.refused:
+                try:
+                    texts[first + index] = text.decode("utf-8")
+                except UnicodeDecodeError:  # DuckDB's CSV reader refuses such a file; its answer is the reference
+                    checked = False
+            lines += facts.lines
+        index = LineIndex(self._path, starts, before, lines) if plain else None
+        return WholeRead(sha256, index, RefusedLines(max(lines - 1, 0), texts) if checked else None)
+
+
+_scratch = threading.local()
+
+
+def _is_newline(buffer: bytearray, end: int) -> numpy.ndarray:
+    """Whether each byte of buffer[:end] is a newline, in this thread's reused bool array (a fresh one per block
+    would fault in its pages every time)."""
+    scratch = getattr(_scratch, "is_newline", None)
+    if scratch is None or len(scratch) < end:
+        scratch = _scratch.is_newline = numpy.empty(end, dtype=bool)
+    return numpy.equal(numpy.frombuffer(buffer, numpy.uint8, end), ord("\n"), out=scratch[:end])
+
+
+def _whole_lines(stream, block: int, digest) -> Iterator[tuple[bytearray, int, int]]:
+    """(buffer, end, file offset) of each block of whole lines: a fresh buffer per block, as DuckDB and a worker
+    read it at once; a block ends at its last newline, and the rest of the read begins the next one. A last line
+    without a newline is given one in its buffer, never in the hash."""
+    offset, carry = 0, b""
+    while True:
+        buffer = bytearray(len(carry) + block + 1)
+        buffer[:len(carry)] = carry
+        size = stream.readinto(memoryview(buffer)[len(carry):len(carry) + block])
+        digest.update(memoryview(buffer)[len(carry):len(carry) + size])
+        filled = len(carry) + size
+        if size:
+            end = buffer.rfind(b"\n", 0, filled) + 1
+        elif filled:
+            buffer[filled], end = ord("\n"), filled + 1
+        else:
+            return
+        if not end:  # no whole line yet: one line longer than a block
+            carry = bytes(buffer[:filled])
+            continue
+        carry = bytes(buffer[end:filled])
+        yield buffer, end, offset
+        offset += end
+        if not size:
+            return
