@@ -28,7 +28,9 @@ class LinePatterns:
 
     def refused(self, data: bytearray, start: int, end: int) -> list[tuple[int, bytes]]:
         """(index, text without its newline) of each line of data[start:end] the record pattern refuses, index 0
-        being the line at `start`; data[start:end] is whole lines, each ending with a newline."""
+        being the line at `start`; data[start:end] is whole lines, each ending with a newline.
+
+        The block must be UTF-8 (require_utf8)."""
         if start == end or _matches(_texts(data, numpy.array([start, end], numpy.int64)), self.block)[0]:
             return []
         newlines = numpy.flatnonzero(numpy.frombuffer(data, numpy.uint8, end - start, start) == ord("\n"))
@@ -37,9 +39,16 @@ class LinePatterns:
         return [(int(i), bytes(data[offsets[i]:offsets[i + 1] - 1])) for i in refused]
 
 
+def require_utf8(data: bytearray, end: int) -> None:
+    """Raise ValueError (pyarrow.ArrowInvalid) where data[:end] is not UTF-8 (Arrow checks it at memory speed).
+    DuckDB takes such text from Arrow as it is, and its CSV reader by columns too, where the pure reader names the
+    error: the caller then steps aside to it."""
+    _texts(data, numpy.array([0, end], numpy.int64)).validate(full=True)
+
+
 def _texts(data: bytearray, offsets: numpy.ndarray) -> pyarrow.Array:
-    """The texts between consecutive offsets of `data`, as an Arrow array over the same memory (no copy). As
-    UTF-8 text, as DuckDB matches it: a byte that is not UTF-8 fails the pattern (DuckDB refuses such a file)."""
+    """The texts between consecutive offsets of `data`, as an Arrow array over the same memory (no copy); matched
+    as UTF-8 text, as DuckDB matches it."""
     return pyarrow.LargeStringArray.from_buffers(len(offsets) - 1, pyarrow.py_buffer(offsets), pyarrow.py_buffer(data))
 
 

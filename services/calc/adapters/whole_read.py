@@ -76,7 +76,7 @@ class RefusedLines:
 class WholeRead:
     sha256: str  # claims_sha256: the SHA-256 of the file's bytes
     lines: LineIndex | None  # None where the file holds a double quote or a carriage return
-    refused: RefusedLines | None  # where a record pattern was given, unless over MOST_REFUSED lines or not UTF-8
+    refused: RefusedLines | None  # where a record pattern was given, unless over MOST_REFUSED lines were refused
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -108,7 +108,8 @@ class _Facts:
 
 class LineRead:
     """One read of a claims file on a thread, begun at once: its WholeRead (result) and, where `feed`, its records
-    as Arrow batches of lines for DuckDB (batches: to be read whole, or closed).
+    as Arrow batches of lines for DuckDB (batches: to be read whole, or closed). The result raises ValueError where
+    the file is not UTF-8 (line_check.require_utf8).
 
     `record`: the RE2 full match of a valid line, or None for no check. `block`: the read's size, and
     `most_refused`: the texts kept at most (tests make both small). At most _IN_FLIGHT blocks wait for a worker,
@@ -160,8 +161,10 @@ class LineRead:
         digest = hashlib.sha256()
         blocks: list[tuple[int, bool, Future[_Facts]]] = []  # (file offset, after the header, facts): no buffer kept
         try:
-            if self._record is not None:  # Arrow takes a tenth of a second to import: here, beside DuckDB
-                from services.calc.adapters.line_check import LinePatterns
+            # Arrow takes a tenth of a second to import: here, beside DuckDB.
+            from services.calc.adapters.line_check import LinePatterns, require_utf8
+            self._require_utf8 = require_utf8
+            if self._record is not None:
                 self._patterns = LinePatterns.of(self._record)
             with ThreadPoolExecutor(_WORKERS) as workers, open(self._path, "rb") as stream:
                 for buffer, end, offset in _whole_lines(stream, self._block, digest):
@@ -189,6 +192,7 @@ class LineRead:
 
     def _counted_and_checked(self, block: _Block) -> None:
         try:
+            self._require_utf8(block.buffer, block.end)
             newlines = numpy.flatnonzero(_is_newline(block.buffer, block.end))
             block.offsets.set_result(numpy.concatenate(([block.start], newlines[newlines >= block.start] + 1)))
             refused = self._patterns.refused(block.buffer, block.start, block.end) if self._patterns else []
@@ -216,11 +220,7 @@ class LineRead:
             before.append(lines)
             plain = plain and facts.plain
             first = lines + (1 if after_header else 0)
-            for index, text in facts.refused:
-                try:
-                    texts[first + index] = text.decode("utf-8")
-                except UnicodeDecodeError:  # DuckDB's CSV reader refuses such a file; its answer is the reference
-                    checked = False
+            texts.update((first + index, text.decode("utf-8")) for index, text in facts.refused)  # checked UTF-8
             lines += facts.lines
         index = LineIndex(self._path, starts, before, lines) if plain else None
         return WholeRead(sha256, index, RefusedLines(max(lines - 1, 0), texts) if checked else None)
