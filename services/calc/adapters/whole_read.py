@@ -199,7 +199,9 @@ class LineRead:
             with self._lock:
                 self._refused_left -= len(refused)
                 kept = self._refused_left >= 0
-            plain = block.buffer.find(b'"', 0, block.end) < 0 and block.buffer.find(b"\r", 0, block.end) < 0
+            # A line the pattern takes holds neither (its texts exclude them): only the rest is looked at.
+            looked_at = block.start if self._patterns is not None and not refused else block.end
+            plain = block.buffer.find(b'"', 0, looked_at) < 0 and block.buffer.find(b"\r", 0, looked_at) < 0
             block.facts.set_result(_Facts(len(newlines), plain, refused if kept else []))
         except BaseException as exc:
             for future in (block.offsets, block.facts):
