@@ -127,7 +127,9 @@ def test_leaf_calc_equals_the_pure_path_with_every_evidence(tmp_path):
     csv_bytes([row("C1", awp_unit_price="123456789012345678.5", ingredient_cost_paid="1.00")]),   # too wide
     csv_bytes([row("C1")]) + b"only,three,fields\n",                                             # misshapen
     b"",                                                                                          # no header
-], ids=["too-wide", "misshapen", "empty"])
+    # a byte that is not UTF-8 in a column no rule reads, past what the header's read decodes
+    csv_bytes([row(f"F{i}") for i in range(200)] + [row("R1", drug_name="Dr?ug")]).replace(b"Dr?ug", b"Dr\xffug"),
+], ids=["too-wide", "misshapen", "empty", "not-utf8"])
 def test_whatever_duckdb_cannot_vouch_for_takes_the_pure_reader(tmp_path, data):
     claims = tmp_path / "claims.csv"
     claims.write_bytes(data)
@@ -139,3 +141,14 @@ def test_whatever_duckdb_cannot_vouch_for_takes_the_pure_reader(tmp_path, data):
         assert got.value.code == err.code == "bad_input:claims"
     else:
         assert render(compute(_args(tmp_path, claims, scope()))) == expected
+
+
+@pytest.mark.parametrize("run_scope", [None, scope()], ids=["every scope", "one scope"])
+def test_a_file_that_is_not_utf8_is_not_vouched_for(tmp_path, run_scope):
+    """DuckDB's CSV reader does not look at a column no rule reads, nor DuckDB at Arrow text: the read beside it
+    checks every block is UTF-8, and the file goes to the pure reader, whose error is the reference."""
+    path = tmp_path / "claims.csv"
+    path.write_bytes(csv_bytes([row(f"F{i}") for i in range(200)] + [row("R1", drug_name="Dr?ug")])
+                     .replace(b"Dr?ug", b"Dr\xffug"))
+    with pytest.raises(ValueError):
+        ValidatedFile(path, run_scope)

@@ -13,7 +13,7 @@ import duckdb
 from kernel.scope import Scope
 from services.calc.adapters.duckdb_scoped_validation import start_reading, validate_scoped
 from services.calc.adapters.duckdb_validation import validate_into
-from services.calc.adapters.whole_read import file_sha256
+from services.calc.adapters.whole_read import LineRead
 from services.calc.domain.aggregates import ClaimsFacts, MemberMask
 from services.calc.service_layer.ports import Snapshot
 
@@ -29,8 +29,8 @@ MEMORY_LIMIT = "700MB"
 class ValidatedFile:
     """A claims file validated once; facts for any scope come from SQL over its valid rows.
 
-    Raises what validate_into raises (Unshaped, InputError) or duckdb.Error: the caller then falls back
-    to the pure reader, which is the reference for every error and result.
+    Raises what validate_into raises (Unshaped, InputError), duckdb.Error, or ValueError where the file is not
+    UTF-8: the caller then falls back to the pure reader, which is the reference for every error and result.
 
     Given a `scope`, the aggregated columns are kept only for the rows that may be in it (every row is still
     checked, every rejected row keeps its scope hints, and the aggregate SQL's scope filter decides), and facts are
@@ -43,16 +43,15 @@ class ValidatedFile:
         self._db = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": self._scratch.name})
         # No progress bar: DuckDB draws it on stdout after 2 s, inside the JSON leaf calc writes there.
         self._db.execute("SET enable_progress_bar = false")
-        # For one scope the file is read once, on threads beside DuckDB (start_reading: its SHA-256, its lines for
-        # DuckDB, checked against the record pattern and counted); else a thread hashes it while DuckDB reads it.
-        # Another thread imports the store's SQL, which is needed only once the file is read.
+        # The file is read on threads beside DuckDB: its SHA-256, whether it is UTF-8 (DuckDB's CSV reader does not
+        # look at a column no rule reads), and for one scope its lines for DuckDB, checked against the record
+        # pattern and counted (start_reading). Another thread imports the store's SQL, needed once the file is read.
         reading = None
-        with ThreadPoolExecutor(2) as helpers:
+        with ThreadPoolExecutor(1) as helpers:
             store_sql = helpers.submit(importlib.import_module, "services.calc.adapters.file_store_sql")
             try:
-                reading = start_reading(path) if scope is not None else None
-                hashed = helpers.submit(file_sha256, path) if reading is None else None
-                if reading is None:
+                reading = start_reading(path) if scope is not None else LineRead(path, None, feed=False)
+                if scope is None:
                     validated = validate_into(self._db, path, "checked", keep=AGGREGATED)
                     valid = "checked WHERE reason IS NULL"
                 else:
@@ -64,7 +63,7 @@ class ValidatedFile:
                     valid = "scoped"
                 self._store_sql = store_sql.result()
                 self._db.execute(self._store_sql.claims_view(_VALID, valid, AGGREGATED))
-                digest = hashed.result() if reading is None else reading.result().sha256
+                digest = reading.result().sha256
             except BaseException:
                 if reading is not None:
                     reading.close()
