@@ -13,7 +13,7 @@ import os
 import queue
 import threading
 from bisect import bisect_left
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,7 +119,8 @@ class LineRead:
                  most_refused: int = MOST_REFUSED) -> None:
         self._path = Path(path)
         self._record = record
-        self._patterns: LinePatterns | None = None
+        self._patterns: LinePatterns | None = None  # line_check's, imported on the read's own thread
+        self._require_utf8: Callable[[bytearray, int], None] | None = None
         self._block = block
         self._fed: queue.SimpleQueue[_Block | BaseException | None] | None = queue.SimpleQueue() if feed else None
         self._unchecked = threading.Semaphore(_IN_FLIGHT)
