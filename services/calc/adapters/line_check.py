@@ -31,12 +31,14 @@ class LinePatterns:
         being the line at `start`; data[start:end] is whole lines, each ending with a newline.
 
         The block must be UTF-8 (require_utf8)."""
-        if start == end or _matches(_texts(data, numpy.array([start, end], numpy.int64)), self.block)[0]:
+        if start == end or compute.match_substring_regex(_texts(data, numpy.array([start, end], numpy.int64)),
+                                                         self.block)[0].as_py():
             return []
         newlines = numpy.flatnonzero(numpy.frombuffer(data, numpy.uint8, end - start, start) == ord("\n"))
         offsets = numpy.concatenate(([start], newlines + start + 1))
-        refused = numpy.flatnonzero(~_matches(_texts(data, offsets), self.line))
-        return [(int(i), bytes(data[offsets[i]:offsets[i + 1] - 1])) for i in refused]
+        matched = compute.match_substring_regex(_texts(data, offsets), self.line)
+        refused = compute.indices_nonzero(compute.invert(matched)).to_pylist()
+        return [(i, bytes(data[offsets[i]:offsets[i + 1] - 1])) for i in refused]
 
 
 def require_utf8(data: bytearray, end: int) -> None:
@@ -48,9 +50,6 @@ def require_utf8(data: bytearray, end: int) -> None:
 
 def _texts(data: bytearray, offsets: numpy.ndarray) -> pyarrow.Array:
     """The texts between consecutive offsets of `data`, as an Arrow array over the same memory (no copy); matched
-    as UTF-8 text, as DuckDB matches it."""
+    as UTF-8 text, as DuckDB matches it. Its results are read as Python values: Arrow's to_numpy of booleans would
+    import pandas (0.4 s, holding the GIL from every other thread of the read)."""
     return pyarrow.LargeStringArray.from_buffers(len(offsets) - 1, pyarrow.py_buffer(offsets), pyarrow.py_buffer(data))
-
-
-def _matches(texts: pyarrow.Array, pattern: str) -> numpy.ndarray:
-    return compute.match_substring_regex(texts, pattern).to_numpy(zero_copy_only=False)
