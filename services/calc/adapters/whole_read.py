@@ -1,10 +1,11 @@
 """One read of a claims file, on threads beside DuckDB: its SHA-256 and, for a plain file, its lines.
 
 `leaf calc` reads a plain file once (LineRead): a thread reads it in blocks of whole lines and hashes them for
-claims_sha256; DuckDB takes the blocks as Arrow batches of lines (its CSV reader cost twice as much to split the
-same lines), and two workers match each block with the record pattern (line_check, Arrow's RE2 at a third of
-DuckDB's cost) and count its lines (LineIndex: the hints of a repeated id that kept no text). hashlib, numpy, Arrow
-and DuckDB release the GIL, so all of it runs at once (docs/benchmarks.md, round 7).
+claims_sha256; DuckDB takes the blocks as Arrow batches of lines (as fast, in a whole run, as its own CSV reader of
+the same lines, which reads the file again and cannot take a 0x01 byte), and two workers check each block is UTF-8,
+match it with the record pattern (line_check: Arrow's RE2 at about half DuckDB's cost) and count its lines
+(LineIndex: the hints of a repeated id that kept no text). hashlib, numpy, Arrow and DuckDB release the GIL, so all
+of it runs at once (docs/benchmarks.md, round 7).
 """
 from __future__ import annotations
 
