@@ -5,7 +5,6 @@ import io
 import os
 
 from kernel.errors import InputError
-from services.calc.adapters import whole_read
 from services.calc.domain.claims import ClaimsBatch
 from services.calc.domain.reading import read_claims_from
 
@@ -21,7 +20,3 @@ def read_claims(source: bytes | str | os.PathLike) -> ClaimsBatch:
     with stream:
         return read_claims_from(stream)
 
-
-def file_sha256(path: str | os.PathLike) -> str:
-    """claims_sha256 of a claims file: the SHA-256 of its bytes, exactly as the scan computes it."""
-    return whole_read.file_sha256(path)

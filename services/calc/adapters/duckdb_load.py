@@ -11,10 +11,10 @@ from pathlib import Path
 
 import duckdb
 
-from services.calc.adapters.claims_file import file_sha256
 from services.calc.adapters.claims_schema import KEEP_SNAPSHOTS, STORED_COLUMNS, Snapshot, claim_columns, reject_columns
 from services.calc.adapters.duckdb_dialect import ddl_type
 from services.calc.adapters.duckdb_validation import validate_into
+from services.calc.adapters.whole_read import file_sha256
 from services.calc.domain.claims import Reject
 from services.calc.domain.reading import ClaimsScan
 

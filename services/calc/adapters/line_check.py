@@ -26,16 +26,14 @@ class LinePatterns:
     def of(cls, record: str) -> LinePatterns:
         return cls(f"\\A(?:(?:{record})\\n)*\\z", f"\\A(?:{record})\\n\\z")
 
-    def refused(self, data: bytearray, start: int, end: int) -> list[tuple[int, bytes]]:
-        """(index, text without its newline) of each line of data[start:end] the record pattern refuses, index 0
-        being the line at `start`; data[start:end] is whole lines, each ending with a newline.
-
-        The block must be UTF-8 (require_utf8)."""
+    def refused(self, data: bytearray, offsets: numpy.ndarray) -> list[tuple[int, bytes]]:
+        """(index, text without its newline) of each line the record pattern refuses among the lines of `data`
+        between consecutive `offsets` (int64: where each line starts, then where the last one ends), each ending
+        with a newline. The lines must be UTF-8 (require_utf8)."""
+        start, end = int(offsets[0]), int(offsets[-1])
         if start == end or compute.match_substring_regex(_texts(data, numpy.array([start, end], numpy.int64)),
                                                          self.block)[0].as_py():
             return []
-        newlines = numpy.flatnonzero(numpy.frombuffer(data, numpy.uint8, end - start, start) == ord("\n"))
-        offsets = numpy.concatenate(([start], newlines + start + 1))
         matched = compute.match_substring_regex(_texts(data, offsets), self.line)
         refused = compute.indices_nonzero(compute.invert(matched)).to_pylist()
         return [(i, bytes(data[offsets[i]:offsets[i + 1] - 1])) for i in refused]

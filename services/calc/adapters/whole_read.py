@@ -85,7 +85,7 @@ class WholeRead:
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    """The SHA-256 of a file's bytes, read into one reused buffer."""
+    """claims_sha256 of a claims file: the SHA-256 of its bytes, read into one reused buffer."""
     digest = hashlib.sha256()
     buffer = bytearray(BLOCK)
     view = memoryview(buffer)
@@ -200,8 +200,9 @@ class LineRead:
         try:
             self._require_utf8(block.buffer, block.end)
             newlines = numpy.flatnonzero(_is_newline(block.buffer, block.end))
-            block.offsets.set_result(numpy.concatenate(([block.start], newlines[newlines >= block.start] + 1)))
-            refused = self._patterns.refused(block.buffer, block.start, block.end) if self._patterns else []
+            records = numpy.concatenate(([block.start], newlines[newlines >= block.start] + 1))
+            block.offsets.set_result(records)
+            refused = self._patterns.refused(block.buffer, records) if self._patterns else []
             with self._lock:
                 self._refused_left -= len(refused)
                 kept = self._refused_left >= 0
